@@ -1,0 +1,72 @@
+// The boundary between the emulator's REST layer (emulator/*, which owns the resource store) and
+// its runtime (emulator/runtime/*, which owns processes, sockets and health). The REST layer calls
+// `apply` with the whole desired world after every change; the runtime makes reality match,
+// idempotently (start what is missing, stop what is gone, restart what changed).
+
+export interface RuntimeInstance {
+  /** `<zone>/<name>`: unique key. */
+  key: string;
+  name: string;
+  zone: string;
+  /** GCE status string: only RUNNING instances have processes. */
+  status: string;
+  internalIp: string;
+  /** External IPs currently on nic0's access config (ephemeral or static). */
+  externalIps: string[];
+  /** Metadata items as key -> value (see docs/vm-contract.md). */
+  metadata: Record<string, string>;
+  /** Directory standing for the data disk `<name>-pd`: etcd's data dir lives under it. */
+  dataDiskDir: string;
+}
+
+export interface RuntimeHealthCheck {
+  port: number;
+  requestPath: string;
+  checkIntervalSec: number;
+  timeoutSec: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+}
+
+export interface RuntimeForwardingRule {
+  /** `<region>/<name>` */
+  key: string;
+  ip: string;
+  portLow: number;
+  portHigh: number;
+  /** Instance keys (`<zone>/<name>`) of the target pool. */
+  backends: string[];
+  /** The pool's legacy HTTP health check, if it has one. */
+  healthCheck?: RuntimeHealthCheck;
+  /** When the rule was created/last changed (ms epoch): it serves after the programming delay. */
+  changedAt: number;
+}
+
+export interface RuntimeWorld {
+  instances: RuntimeInstance[];
+  forwardingRules: RuntimeForwardingRule[];
+  /** Target pools' health-checked instances, for targetPools.getHealth: `<region>/<pool>` -> check. */
+}
+
+export interface RuntimeOptions {
+  /** Root for per-VM files (certs, logs). */
+  stateDir: string;
+  /** ms before a new/changed forwarding rule carries traffic (GCE once needed ~20 min). */
+  lbProgrammingDelayMs: number;
+  /** Identity lease renew interval (kube-apiserver default 10 s). */
+  leaseRenewIntervalMs: number;
+  /** Path of the etcd binary (default `etcd` on PATH). */
+  etcdBinary: string;
+  log: (line: string) => void;
+}
+
+export interface VmRuntime {
+  apply(world: RuntimeWorld): Promise<void>;
+  /** HEALTHY / UNHEALTHY of one backend of a forwarding rule's pool, as last probed. */
+  backendHealth(instanceKey: string, check: RuntimeHealthCheck): 'HEALTHY' | 'UNHEALTHY';
+  /** Fault: SIGKILL one VM's etcd (the runtime restarts it with back-off, as the kubelet would, unless `keepDown`). */
+  killEtcd(instanceKey: string, keepDown: boolean): Promise<void>;
+  /** PIDs of every process it runs, for tests that check nothing leaks. */
+  pids(): number[];
+  stop(): Promise<void>;
+}

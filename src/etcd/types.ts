@@ -1,0 +1,32 @@
+// The action's view of etcd membership. Transports (how a runner reaches a member's client port)
+// sit behind EtcdTransport so that direct mTLS can later be joined by a port-forward.
+import type { EtcdView } from '../model.ts';
+
+export interface TlsMaterial {
+  /** PEM text. */
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface EtcdTransport {
+  /** The URL the runner dials to reach the member whose advertised client URL is `clientUrl`. */
+  dialUrl(clientUrl: string): string;
+}
+
+export interface EtcdAdmin {
+  /**
+   * Lists members through the first endpoint that answers with quorum, then asks every member
+   * for its status (with a deadline). Never throws: an unreachable cluster is `reachable: false`.
+   */
+  observe(endpoints: string[]): Promise<EtcdView>;
+  /** Adds `peerUrl` as a learner; if a member with that peer URL exists already, returns it. */
+  addLearner(endpoints: string[], peerUrl: string): Promise<{ id: string }>;
+  /** Promotes the learner, retrying "not in sync with leader" until `deadlineMs` passes. */
+  promote(endpoints: string[], memberId: string, deadlineMs: number): Promise<void>;
+  /** Moves leadership to `toId`; sent to the current leader's endpoint. No-op if `toId` leads. */
+  moveLeader(leaderEndpoint: string, toId: string): Promise<void>;
+  /** Removes a member; a member already gone is success. `endpoints` must not include it. */
+  removeMember(endpoints: string[], memberId: string): Promise<void>;
+  close(): Promise<void>;
+}

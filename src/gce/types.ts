@@ -1,0 +1,137 @@
+// The action's view of Compute Engine: plain data in and out, nothing from the client library
+// leaks past src/gce/. Every write waits for its operation and throws a GceError on failure.
+
+export interface AccessConfigInfo {
+  name: string;
+  natIP?: string;
+}
+
+export interface InstanceInfo {
+  name: string;
+  zone: string;
+  status: string;
+  internalIp?: string;
+  /** Access configs of nic0. */
+  accessConfigs: AccessConfigInfo[];
+  labels: Record<string, string>;
+  labelFingerprint: string;
+  metadata: Record<string, string>;
+  metadataFingerprint: string;
+  tags: string[];
+  creationTimestamp: string;
+  selfLink: string;
+}
+
+export interface AddressInfo {
+  name: string;
+  region: string;
+  address: string;
+  status: 'RESERVED' | 'IN_USE' | 'RESERVING';
+  /** selfLinks of the resources using it. */
+  users: string[];
+  labels: Record<string, string>;
+  labelFingerprint: string;
+}
+
+export interface TargetPoolInfo {
+  name: string;
+  region: string;
+  /** Instance selfLinks. */
+  instances: string[];
+  /** Health check selfLinks. */
+  healthChecks: string[];
+  selfLink: string;
+}
+
+export interface ForwardingRuleInfo {
+  name: string;
+  region: string;
+  IPAddress: string;
+  target: string;
+  portRange: string;
+}
+
+export interface ZoneRecord {
+  name: string;
+  region: string;
+  status: 'UP' | 'DOWN';
+}
+
+export interface InstanceSpec {
+  zone: string;
+  name: string;
+  machineType: string;
+  /** e.g. `projects/cos-cloud/global/images/family/cos-stable` */
+  image: string;
+  network: string;
+  tags: string[];
+  labels: Record<string, string>;
+  metadata: Record<string, string>;
+  /** Static external IP to put on nic0's access config; ephemeral when absent. */
+  natIP?: string;
+  dataDiskSizeGb: number;
+}
+
+export interface FirewallSpec {
+  name: string;
+  network: string;
+  description: string;
+  allowed: { IPProtocol: string; ports: string[] }[];
+  targetTags: string[];
+  sourceTags?: string[];
+  sourceRanges?: string[];
+}
+
+export interface HttpHealthCheckSpec {
+  name: string;
+  port: number;
+  requestPath: string;
+  checkIntervalSec: number;
+  timeoutSec: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+}
+
+export interface ComputeApi {
+  readonly project: string;
+
+  listZones(): Promise<ZoneRecord[]>;
+  /** Zone/instance names for `name` filter `<prefix>.*` across all zones (aggregatedList). */
+  listInstances(namePrefix: string): Promise<InstanceInfo[]>;
+  getInstance(zone: string, name: string): Promise<InstanceInfo | undefined>;
+  insertInstance(spec: InstanceSpec): Promise<void>;
+  deleteInstance(zone: string, name: string): Promise<void>;
+  /** Replaces every metadata item; fails with conditionNotMet on a stale fingerprint. */
+  setInstanceMetadata(zone: string, name: string, items: Record<string, string>, fingerprint: string): Promise<void>;
+  setInstanceLabels(zone: string, name: string, labels: Record<string, string>, fingerprint: string): Promise<void>;
+  deleteAccessConfig(zone: string, instance: string, accessConfig: string): Promise<void>;
+  addAccessConfig(zone: string, instance: string, accessConfig: string, natIP?: string): Promise<void>;
+
+  getAddress(region: string, name: string): Promise<AddressInfo | undefined>;
+  insertAddress(region: string, name: string, labels: Record<string, string>): Promise<void>;
+  setAddressLabels(region: string, name: string, labels: Record<string, string>, fingerprint: string): Promise<void>;
+  deleteAddress(region: string, name: string): Promise<void>;
+
+  getFirewall(name: string): Promise<{ name: string } | undefined>;
+  insertFirewall(spec: FirewallSpec): Promise<void>;
+  deleteFirewall(name: string): Promise<void>;
+
+  getHttpHealthCheck(name: string): Promise<{ name: string; selfLink: string } | undefined>;
+  insertHttpHealthCheck(spec: HttpHealthCheckSpec): Promise<void>;
+  deleteHttpHealthCheck(name: string): Promise<void>;
+
+  getTargetPool(region: string, name: string): Promise<TargetPoolInfo | undefined>;
+  insertTargetPool(region: string, name: string, instanceLinks: string[], healthCheckLinks: string[]): Promise<void>;
+  addTargetPoolInstance(region: string, name: string, instanceLink: string): Promise<void>;
+  removeTargetPoolInstance(region: string, name: string, instanceLink: string): Promise<void>;
+  deleteTargetPool(region: string, name: string): Promise<void>;
+
+  getForwardingRule(region: string, name: string): Promise<ForwardingRuleInfo | undefined>;
+  insertForwardingRule(region: string, name: string, ip: string, targetLink: string, portRange: string): Promise<void>;
+  deleteForwardingRule(region: string, name: string): Promise<void>;
+
+  /** selfLink of a zonal instance, as target pools want it. */
+  instanceLink(zone: string, name: string): string;
+  httpHealthCheckLink(name: string): string;
+  targetPoolLink(region: string, name: string): string;
+}

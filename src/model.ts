@@ -1,0 +1,230 @@
+// Plain data shared by every layer: what the user asked (Intent), what is (ClusterState), and
+// what to do next (Step / PlanResult). No clients, no I/O, no classes: the planner must be testable
+// over every state in milliseconds. Names follow docs/vm-contract.md.
+
+export type OperationName = 'up' | 'down' | 'replace' | 'status';
+
+/** The user's request, validated. Built by src/inputs.ts. */
+export interface Intent {
+  operation: OperationName;
+  project: string;
+  /** KUBE_GCE_ZONE: zone of the first master, of the replica to add, or of the one to remove. */
+  zone?: string;
+  /** MULTIZONE, recorded on the cluster at creation and inherited by replicas. */
+  multizone: boolean;
+  /** ENABLE_ETCD_QUORUM_READ(S), recorded and inherited. */
+  quorumRead: boolean;
+  /** KUBE_REPLICATE_EXISTING_MASTER: with `up`, add one replica. */
+  replicate: boolean;
+  /** KUBE_DELETE_NODES: with `down`, true tears the cluster down, false removes one replica. */
+  deleteNodes: boolean;
+  /** KUBE_REPLICA_NAME: the replica to remove or replace. */
+  replicaName?: string;
+  /** KUBE_GCE_INSTANCE_PREFIX, default `kubernetes`. */
+  instancePrefix: string;
+  /** Scale to this many replicas, one at a time. */
+  replicas?: number;
+  /** Zones a scale may use; empty = every UP zone of the cluster's region. */
+  zones: string[];
+  allowEvenReplicas: boolean;
+  /** Identifies this request so that a re-run resumes it instead of repeating it. */
+  requestId: string;
+  /** VM shape for new replicas. */
+  machineType: string;
+  image: string;
+  network: string;
+  dataDiskSizeGb: number;
+}
+
+export const DEFAULT_INSTANCE_PREFIX = 'kubernetes';
+
+/** Every resource name of one cluster, derived from the instance prefix (docs/vm-contract.md). */
+export interface ClusterNames {
+  prefix: string;
+  master: string;
+  tag: string;
+  address: string;
+  firewallHttps: string;
+  firewallEtcd: string;
+  firewallHealthChecks: string;
+  healthCheck: string;
+  targetPool: string;
+  forwardingRule: string;
+}
+
+export function clusterNames(prefix: string): ClusterNames {
+  const master = `${prefix}-master`;
+  return {
+    prefix,
+    master,
+    tag: master,
+    address: `${master}-ip`,
+    firewallHttps: `${master}-https`,
+    firewallEtcd: `${master}-etcd`,
+    firewallHealthChecks: `${master}-health-checks`,
+    healthCheck: `${master}-hc`,
+    targetPool: master,
+    forwardingRule: master,
+  };
+}
+
+/** Full match, unlike kube-up's `^<master>(-...)?` which also matched other clusters' VMs. */
+export function isReplicaName(names: ClusterNames, vm: string): boolean {
+  if (vm === names.master) return true;
+  return vm.length === names.master.length + 4 && vm.startsWith(`${names.master}-`) && /^[0-9a-f]{3}$/.test(vm.slice(-3));
+}
+
+export function etcdMemberName(vm: string): string {
+  return `etcd-${vm}`;
+}
+
+export function regionOfZone(zone: string): string {
+  return zone.replace(/-[a-z]$/, '');
+}
+
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+export const APISERVER_PORT = 443;
+export const HEALTH_PORT = 3990;
+
+export function peerUrl(internalIp: string): string {
+  return `https://${internalIp}:${ETCD_PEER_PORT}`;
+}
+export function clientUrl(internalIp: string): string {
+  return `https://${internalIp}:${ETCD_CLIENT_PORT}`;
+}
+
+/** GCE instance statuses (the API's strings). */
+export type VmStatus =
+  | 'PROVISIONING' | 'STAGING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'SUSPENDING' | 'SUSPENDED'
+  | 'REPAIRING' | 'TERMINATED';
+
+export interface Replica {
+  name: string;
+  zone: string;
+  status: VmStatus;
+  internalIp?: string;
+  externalIp?: string;
+  /** The cluster's static IP is on this VM's access config (single-master mode). */
+  hasStaticIp: boolean;
+  /** `etcd-member-certs` metadata is set (the VM can start etcd). */
+  hasMemberCerts: boolean;
+  inTargetPool: boolean;
+  /** `ha-masters-request` label: the request that created it. */
+  request?: string;
+  /** `/readyz` of its apiserver answered 200 (undefined: not probed). */
+  apiserverReady?: boolean;
+  creationTimestamp: string;
+}
+
+export interface EtcdMember {
+  /** uint64 as a decimal string. */
+  id: string;
+  /** Empty until the member has started (an added, never-started member has no name). */
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean;
+  /** Answered a status call with no alarms. */
+  healthy: boolean;
+  isLeader: boolean;
+  /** Raft applied index from its own status, when it answered. */
+  appliedIndex?: number;
+  alarms: string[];
+}
+
+export interface EtcdView {
+  /** Some healthy member answered a member list with quorum. */
+  reachable: boolean;
+  members: EtcdMember[];
+  leaderId?: string;
+  /** Why the cluster could not be read, when it could not. */
+  error?: string;
+}
+
+/** A request journal entry: what a request-scoped run decided, kept on the address's labels. */
+export interface JournalEntry {
+  request: string;
+  /** The replica the request adds or removes. */
+  replica: string;
+  phase: 'adding' | 'removing' | 'replacing' | 'done';
+}
+
+export interface ClusterSettings {
+  multizone: boolean;
+  quorumRead: boolean;
+}
+
+export interface ZoneInfo {
+  name: string;
+  region: string;
+  status: 'UP' | 'DOWN';
+}
+
+export interface ClusterState {
+  names: ClusterNames;
+  project: string;
+  /** Region of the cluster (from its address), or of the requested zone when there is none. */
+  region?: string;
+  zones: ZoneInfo[];
+  address?: { name: string; ip: string; status: 'RESERVED' | 'IN_USE' | 'RESERVING'; users: string[]; region: string; labels: Record<string, string> };
+  firewalls: string[];
+  healthCheck?: string;
+  targetPool?: { name: string; instances: string[]; healthChecks: string[] };
+  forwardingRule?: { name: string; ip: string; target: string };
+  replicas: Replica[];
+  etcd: EtcdView;
+  settings?: ClusterSettings;
+  journal: JournalEntry[];
+  /** Node instance groups / templates with the prefix (torn down by `down` with delete-nodes). */
+  nodeGroups: { name: string; zone: string }[];
+  nodeTemplates: string[];
+  /** Time of observation, ISO string; the planner's only clock. */
+  observedAt: string;
+}
+
+/** One idempotent write (or wait). Every step names the resource it touches. */
+export type Step =
+  | { kind: 'createAddress' }
+  | { kind: 'createFirewall'; name: string }
+  | { kind: 'createHealthCheck' }
+  | { kind: 'createReplica'; replica: string; zone: string; first: boolean; seeds: string[] }
+  | { kind: 'setMemberCerts'; replica: string; zone: string }
+  | { kind: 'addLearner'; replica: string; zone: string }
+  | { kind: 'promoteLearner'; replica: string; memberId: string }
+  | { kind: 'waitReady'; replica: string; zone: string; what: 'etcd' | 'apiserver' }
+  | { kind: 'createTargetPool'; instances: { name: string; zone: string }[] }
+  | { kind: 'addToTargetPool'; replica: string; zone: string }
+  | { kind: 'removeFromTargetPool'; replica: string; zone: string }
+  | { kind: 'detachStaticIp'; replica: string; zone: string }
+  | { kind: 'attachStaticIp'; replica: string; zone: string }
+  | { kind: 'createForwardingRule' }
+  | { kind: 'deleteForwardingRule' }
+  | { kind: 'deleteTargetPool' }
+  | { kind: 'moveLeader'; fromId: string; toId: string }
+  | { kind: 'removeMember'; memberId: string; memberName: string }
+  | { kind: 'deleteReplica'; replica: string; zone: string }
+  | { kind: 'deleteFirewall'; name: string }
+  | { kind: 'deleteHealthCheck' }
+  | { kind: 'deleteAddress' }
+  | { kind: 'deleteNodeGroup'; name: string; zone: string }
+  | { kind: 'deleteNodeTemplate'; name: string }
+  | { kind: 'writeJournal'; entry: JournalEntry }
+  | { kind: 'dropJournal'; request: string };
+
+export type StepKind = Step['kind'];
+
+export type PlanResult =
+  | { type: 'step'; step: Step; reason: string }
+  | { type: 'done'; reason: string }
+  | { type: 'refuse'; problem: string; fix: string; nothingChanged: boolean };
+
+/** What a finished run reports (outputs, job summary). */
+export interface RunReport {
+  operation: OperationName;
+  changed: boolean;
+  replicaName?: string;
+  steps: { step: Step; reason: string; ms: number }[];
+  warnings: string[];
+  state: ClusterState;
+}
