@@ -188,16 +188,19 @@ export type Step =
   | { kind: 'createAddress' }
   | { kind: 'createFirewall'; name: string }
   | { kind: 'createHealthCheck' }
-  | { kind: 'createReplica'; replica: string; zone: string; first: boolean; seeds: string[] }
+  /** `seeds`: the replicas whose etcd the new VM asks for the member list (INITIAL_ETCD_CLUSTER). */
+  | { kind: 'createReplica'; replica: string; zone: string; first: boolean; seeds: string[]; request?: string }
   | { kind: 'setMemberCerts'; replica: string; zone: string }
-  | { kind: 'addLearner'; replica: string; zone: string }
+  | { kind: 'addLearner'; replica: string; zone: string; peerUrl: string }
   | { kind: 'promoteLearner'; replica: string; memberId: string }
-  | { kind: 'waitReady'; replica: string; zone: string; what: 'etcd' | 'apiserver' }
+  /** Wait until the replica's etcd member is a healthy voter and its apiserver is ready. */
+  | { kind: 'waitReady'; replica: string; zone: string }
   | { kind: 'createTargetPool'; instances: { name: string; zone: string }[] }
   | { kind: 'addToTargetPool'; replica: string; zone: string }
   | { kind: 'removeFromTargetPool'; replica: string; zone: string }
   | { kind: 'detachStaticIp'; replica: string; zone: string }
   | { kind: 'attachStaticIp'; replica: string; zone: string }
+  | { kind: 'attachEphemeralIp'; replica: string; zone: string }
   | { kind: 'createForwardingRule' }
   | { kind: 'deleteForwardingRule' }
   | { kind: 'deleteTargetPool' }
@@ -211,6 +214,9 @@ export type Step =
   | { kind: 'deleteNodeTemplate'; name: string }
   | { kind: 'writeJournal'; entry: JournalEntry }
   | { kind: 'dropJournal'; request: string };
+
+/** Steps that only wait or read: they do not count as changes. */
+export const WAIT_STEPS: ReadonlySet<StepKind> = new Set<StepKind>(['waitReady']);
 
 export type StepKind = Step['kind'];
 

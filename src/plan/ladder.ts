@@ -1,0 +1,439 @@
+// plan(intent, state): the next safe step, "done", or a refusal. Pure: it reads one observed
+// ClusterState and returns one decision; the engine applies it and observes again.
+//
+// The ladder, top rung first; the first rung with something to do wins:
+//   1. teardown (down + delete-nodes) is its own ladder (teardown.ts)
+//   2. refusals that need the observed state (no cluster, wrong region, unknown replica, ...)
+//   3. base resources of a cluster being created or repaired: address, firewalls, health check
+//   4. finish removals already started (journal `removing`): out of the pool, move the leader,
+//      remove the member, delete the VM, then mark the entry done
+//   5. remove etcd members whose VM is gone (one per pass, only if quorum holds)
+//   6. finish replicas that are joining: member certs, learner, promotion, readiness
+//   7. the load balancer: built once two replicas vote, torn down when one is left
+//   8. the request itself: create the first master, add a replica, start a removal, scale
+import { peerUrl } from '../model.ts';
+import type { ClusterState, Intent, PlanResult, Step } from '../model.ts';
+import { journalFor } from './journal.ts';
+import { newReplicaName } from './naming.ts';
+import { canAddLearner, projectRemoval, quorumOf } from './quorum.ts';
+import { planTeardown } from './teardown.ts';
+import { chooseVictim } from './victim.ts';
+import { buildView, healthyVoters, isHealthyReplica, liveReplicas, unhealthyReason, voters } from './view.ts';
+import type { ClusterView, ReplicaView } from './view.ts';
+import { pickFewest } from './zones.ts';
+
+type Rung = PlanResult | undefined;
+
+const step = (s: Step, reason: string): PlanResult => ({ type: 'step', step: s, reason });
+const done = (reason: string): PlanResult => ({ type: 'done', reason });
+const refuse = (problem: string, fix: string, nothingChanged = true): PlanResult => ({ type: 'refuse', problem, fix, nothingChanged });
+
+export function plan(intent: Intent, state: ClusterState): PlanResult {
+  if (intent.operation === 'status') return done('status only reads the cluster');
+  if (intent.operation === 'down' && intent.deleteNodes) return planTeardown(state);
+  const view = buildView(state);
+  return (
+    refusalFromState(intent, view) ??
+    baseResources(intent, view) ??
+    finishRemovals(view) ??
+    removeOrphanMembers(view) ??
+    finishJoining(view) ??
+    loadBalancer(view) ??
+    theRequest(intent, view)
+  );
+}
+
+/** Zones the cluster can use: the cluster's region, UP. */
+function zonesOfRegion(state: ClusterState): string[] {
+  return state.zones.filter((z) => z.region === state.region && z.status === 'UP').map((z) => z.name);
+}
+
+function refusalFromState(intent: Intent, view: ClusterView): Rung {
+  const { state } = view;
+  const hasCluster = state.address !== undefined || state.replicas.length > 0;
+  const creating = intent.operation === 'up' && !intent.replicate && intent.replicas === undefined;
+  if (!hasCluster && !creating) {
+    return refuse(
+      `no cluster "${state.names.master}" was found in project ${state.project}${state.region ? ` (region ${state.region})` : ''}: there is no address ${state.names.address} and no replica VM`,
+      `create it first with operation: up (without replicate-existing-master), or check instance-prefix, project and gce-zone`,
+    );
+  }
+  if (intent.zone) {
+    const zone = state.zones.find((z) => z.name === intent.zone);
+    if (!zone) {
+      return refuse(`zone ${intent.zone} does not exist in project ${state.project}`, `set gce-zone to one of: ${state.zones.map((z) => z.name).join(', ')}`);
+    }
+    if (state.region && zone.region !== state.region && hasCluster) {
+      return refuse(
+        `zone ${intent.zone} is in region ${zone.region}, but cluster ${state.names.master} lives in region ${state.region} (its address, target pool and forwarding rule are regional)`,
+        `pick a zone of ${state.region}: ${zonesOfRegion(state).join(', ')}`,
+      );
+    }
+  }
+  for (const z of intent.zones) {
+    const zone = state.zones.find((x) => x.name === z);
+    if (!zone) return refuse(`zone ${z} (in zones) does not exist`, `list zones of region ${state.region}: ${zonesOfRegion(state).join(', ')}`);
+    if (state.region && zone.region !== state.region) {
+      return refuse(`zone ${z} (in zones) is in region ${zone.region}, not in the cluster's region ${state.region}`, `list zones of ${state.region} only`);
+    }
+  }
+  return undefined;
+}
+
+function baseResources(intent: Intent, view: ClusterView): Rung {
+  const { state } = view;
+  const n = state.names;
+  if (!state.address) {
+    // Only `up` creates a cluster; other operations were refused above when there is none.
+    if (intent.operation !== 'up') return undefined;
+    return step({ kind: 'createAddress' }, `reserve the static IP ${n.address} that kubelets and users will reach`);
+  }
+  for (const fw of [n.firewallHttps, n.firewallEtcd, n.firewallHealthChecks]) {
+    if (!state.firewalls.includes(fw)) return step({ kind: 'createFirewall', name: fw }, `firewall ${fw} is missing`);
+  }
+  if (!state.healthCheck) {
+    return step({ kind: 'createHealthCheck' }, `health check ${n.healthCheck} is missing (made early so the load balancer can be built without delay)`);
+  }
+  return undefined;
+}
+
+function finishRemovals(view: ClusterView): Rung {
+  const { state } = view;
+  for (const entry of view.removals) {
+    const r = view.replicas.find((x) => x.name === entry.replica);
+    if (!r || (!r.vm && !r.member)) {
+      return step({ kind: 'writeJournal', entry: { ...entry, phase: 'done' } }, `replica ${entry.replica} is gone: record request ${entry.request} as done`);
+    }
+    if (r.vm && r.vm.inTargetPool && state.targetPool) {
+      return step({ kind: 'removeFromTargetPool', replica: r.name, zone: r.vm.zone }, `take ${r.name} out of the load balancer before it leaves`);
+    }
+    if (r.member) {
+      const others = voters(state).filter((m) => m.id !== r.member!.id);
+      if (!r.member.isLearner && others.length === 0) {
+        return refuse(`${r.name} holds the last etcd voting member`, `to delete the whole cluster use operation: down with delete-nodes: true`, false);
+      }
+      if (r.member.isLeader) {
+        const target = bestLeaderCandidate(view, r.member.id);
+        if (target) {
+          return step({ kind: 'moveLeader', fromId: r.member.id, toId: target.id }, `${r.name} leads etcd: hand leadership to ${target.name} first so writes do not stall`);
+        }
+      }
+      if (!r.member.isLearner) {
+        const p = projectRemoval(state.etcd.members, r.member.id);
+        if (!p.ok) {
+          return refuse(
+            `removing the etcd member of ${r.name} is not safe: ${p.explanation}`,
+            `bring the unhealthy replicas back first (or replace them one at a time), then re-run; the journal keeps this removal pending`,
+            false,
+          );
+        }
+      }
+      return step({ kind: 'removeMember', memberId: r.member.id, memberName: r.member.name || r.name }, `remove ${r.name} from etcd while the rest keep quorum`);
+    }
+    if (r.vm) {
+      return step({ kind: 'deleteReplica', replica: r.name, zone: r.vm.zone }, `delete VM ${r.name} and its disks`);
+    }
+  }
+  return undefined;
+}
+
+/** Highest applied index among healthy voters other than `exceptId`; newest VM on ties. */
+function bestLeaderCandidate(view: ClusterView, exceptId: string) {
+  return healthyVoters(view.state)
+    .filter((m) => m.id !== exceptId)
+    .sort((a, b) => (b.appliedIndex ?? 0) - (a.appliedIndex ?? 0) || a.name.localeCompare(b.name))[0];
+}
+
+function removeOrphanMembers(view: ClusterView): Rung {
+  const { state } = view;
+  if (!state.etcd.reachable) return undefined;
+  const removingIds = new Set(view.replicas.filter((r) => r.removing).flatMap((r) => (r.member ? [r.member.id] : [])));
+  for (const m of view.orphanMembers) {
+    if (removingIds.has(m.id)) continue;
+    const label = m.name || `unstarted member ${m.id} (${m.peerUrls.join(',')})`;
+    if (!m.isLearner) {
+      const p = projectRemoval(state.etcd.members, m.id);
+      if (!p.ok) continue; // kept: removing it would cost quorum; reported as unhealthy
+      if (m.isLeader) continue; // a leader without a VM cannot be: skip rather than guess
+    }
+    return step({ kind: 'removeMember', memberId: m.id, memberName: m.name || m.id }, `etcd member ${label} has no VM: remove it so it stops counting towards quorum`);
+  }
+  return undefined;
+}
+
+function finishJoining(view: ClusterView): Rung {
+  const { state } = view;
+  const live = liveReplicas(view);
+  for (const r of live) {
+    const vm = r.vm!;
+    if (vm.status !== 'RUNNING' || !vm.internalIp) continue;
+    if (!vm.hasMemberCerts) {
+      return step({ kind: 'setMemberCerts', replica: r.name, zone: vm.zone }, `${r.name} waits for its etcd member certificate (issued for its internal IP ${vm.internalIp})`);
+    }
+    if (!r.member) {
+      const first = state.etcd.members.length === 0;
+      if (first) {
+        if (live.length === 1) return step({ kind: 'waitReady', replica: r.name, zone: vm.zone }, `${r.name} is starting a new one-member etcd cluster`);
+        continue;
+      }
+      if (!state.etcd.reachable) {
+        return refuse(`${r.name} cannot join etcd: ${state.etcd.error ?? 'no member answers with quorum'}`, `bring etcd back to quorum first`, false);
+      }
+      const can = canAddLearner(state.etcd.members);
+      if (!can.ok) return refuse(`${r.name} cannot join etcd yet: ${can.why}`, `replace or repair the unhealthy replica first, then re-run`, false);
+      return step({ kind: 'addLearner', replica: r.name, zone: vm.zone, peerUrl: peerUrl(vm.internalIp) }, `${r.name} joins etcd as a learner: it gets the data before it may vote`);
+    }
+    if (r.member.isLearner) {
+      return step({ kind: 'promoteLearner', replica: r.name, memberId: r.member.id }, `promote ${r.name} to voter once it has caught up with the leader`);
+    }
+  }
+  return undefined;
+}
+
+function loadBalancer(view: ClusterView): Rung {
+  const { state } = view;
+  const n = state.names;
+  const live = liveReplicas(view);
+  const joined = live.filter((r) => r.member && !r.member.isLearner);
+  const pool = state.targetPool;
+  const rule = state.forwardingRule;
+  const needed = joined.length >= 2;
+  if (needed) {
+    if (!pool) {
+      return step(
+        { kind: 'createTargetPool', instances: joined.map((r) => ({ name: r.name, zone: r.vm!.zone })) },
+        `two replicas vote: build the target pool ${n.targetPool} with its health check before the IP moves`,
+      );
+    }
+    const missing = joined.find((r) => !r.vm!.inTargetPool);
+    if (missing) return step({ kind: 'addToTargetPool', replica: missing.name, zone: missing.vm!.zone }, `${missing.name} joins the load balancer`);
+    if (!rule) {
+      const holder = live.find((r) => r.vm!.hasStaticIp);
+      if (holder) {
+        return step({ kind: 'detachStaticIp', replica: holder.name, zone: holder.vm!.zone }, `free ${n.address} from ${holder.name} so the forwarding rule can take it (the API is unreachable on it until the rule serves)`);
+      }
+      return step({ kind: 'createForwardingRule' }, `forward TCP 443 on ${n.address} to the target pool`);
+    }
+    const bare = live.find((r) => r.vm!.status === 'RUNNING' && !r.vm!.externalIp);
+    if (bare) return step({ kind: 'attachEphemeralIp', replica: bare.name, zone: bare.vm!.zone }, `${bare.name} gets an ephemeral external IP back`);
+    return undefined;
+  }
+  // One replica (or none) left: the static IP goes back on it and the load balancer goes away.
+  const joining = live.some((r) => !r.member || r.member.isLearner);
+  if (live.length === 1 && !joining) {
+    const last = live[0]!;
+    if (rule) return step({ kind: 'deleteForwardingRule' }, `one replica left: delete forwarding rule ${n.forwardingRule} to free ${n.address}`);
+    if (!last.vm!.hasStaticIp && last.vm!.status === 'RUNNING') {
+      return step({ kind: 'attachStaticIp', replica: last.name, zone: last.vm!.zone }, `put ${n.address} back on ${last.name}, the last replica`);
+    }
+    if (pool) return step({ kind: 'deleteTargetPool' }, `one replica left: delete target pool ${n.targetPool}`);
+  }
+  return undefined;
+}
+
+function theRequest(intent: Intent, view: ClusterView): PlanResult {
+  switch (intent.operation) {
+    case 'up':
+      if (intent.replicas !== undefined) return scaleTo(intent, view, intent.replicas);
+      return intent.replicate ? addReplica(intent, view, intent.requestId, intent.zone) : ensureFirstMaster(intent, view);
+    case 'down':
+      return removeReplica(intent, view, intent.requestId);
+    case 'replace':
+      return replaceReplica(intent, view);
+    case 'status':
+      return done('status only reads the cluster');
+  }
+}
+
+function ensureFirstMaster(intent: Intent, view: ClusterView): PlanResult {
+  const { state } = view;
+  if (state.replicas.length === 0) {
+    const zone = intent.zone ?? state.zones.find((z) => z.region === state.region && z.status === 'UP')?.name;
+    if (!zone) return refuse(`no zone to create the first master in`, `set gce-zone (KUBE_GCE_ZONE)`);
+    return step({ kind: 'createReplica', replica: state.names.master, zone, first: true, seeds: [] }, `create the first master ${state.names.master} in ${zone} with the static IP and a one-member etcd`);
+  }
+  return done(`cluster ${state.names.master} exists with ${state.replicas.length} replica(s)`);
+}
+
+/** Add one replica for `request`, in `zone` (or the zone with fewest replicas). */
+function addReplica(intent: Intent, view: ClusterView, request: string, zone: string | undefined): PlanResult {
+  const { state } = view;
+  const entry = journalFor(state.journal, request);
+  if (entry?.phase === 'done') return done(`request ${request} already added ${entry.replica}`);
+  const own = view.replicas.find((r) => r.vm?.request === request);
+  if (own) {
+    if (!own.vm || own.vm.status !== 'RUNNING') {
+      return refuse(`the replica ${own.name} this request created is ${own.vm?.status ?? 'gone'}`, `remove it (operation: down, delete-nodes: false, replica-name: ${own.name}) or start it, then re-run`, false);
+    }
+    if (!isHealthyReplica(own)) return step({ kind: 'waitReady', replica: own.name, zone: own.vm.zone }, `wait for ${own.name}: ${unhealthyReason(own)}`);
+    return step({ kind: 'writeJournal', entry: { request, replica: own.name, phase: 'done' } }, `${own.name} serves: record request ${request} as done`);
+  }
+  const preflight = preflightForChange(view);
+  if (preflight) return preflight;
+  const zones = intent.zones.length ? intent.zones : zonesOfRegion(state);
+  const live = liveReplicas(view);
+  const target = zone ?? pickFewest(zones, live.map((r) => r.zone!));
+  if (!target) return refuse(`no UP zone in region ${state.region} to place a replica`, `set gce-zone or zones`);
+  const zoneInfo = state.zones.find((z) => z.name === target);
+  if (zoneInfo?.status !== 'UP') return refuse(`zone ${target} is ${zoneInfo?.status ?? 'unknown'}`, `pick another zone of ${state.region}`);
+  const taken = [...state.replicas.map((r) => r.name), ...state.etcd.members.map((m) => m.name.replace(/^etcd-/, ''))];
+  const name = newReplicaName(state.names, taken, request);
+  return step(
+    { kind: 'createReplica', replica: name, zone: target, first: false, seeds: live.map((r) => r.name), request },
+    `add replica ${name} in ${target}; it joins etcd as a learner once its VM runs`,
+  );
+}
+
+/** No new change starts while etcd is unreadable, a learner waits, or a voter is sick. */
+function preflightForChange(view: ClusterView): PlanResult | undefined {
+  const { state } = view;
+  if (!state.etcd.reachable) {
+    return refuse(`etcd of ${state.names.master} cannot be read with quorum: ${state.etcd.error ?? 'no member answers'}`, `repair the cluster first; check the replicas' VMs in the summary`);
+  }
+  const sick = liveReplicas(view).filter((r) => !isHealthyReplica(r));
+  if (sick.length) {
+    const list = sick.map((r) => `${r.name} (${unhealthyReason(r)})`).join(', ');
+    return refuse(`not every replica is healthy: ${list}`, `replace the unhealthy replica first (operation: replace, replica-name: ${sick[0]!.name}), then re-run`);
+  }
+  return undefined;
+}
+
+function removeReplica(intent: Intent, view: ClusterView, request: string): PlanResult {
+  const { state } = view;
+  const entry = journalFor(state.journal, request);
+  if (entry?.phase === 'done') return done(`request ${request} already removed ${entry.replica}`);
+  if (entry) return done(`removal of ${entry.replica} is in progress`); // finishRemovals owns it
+  const victim = pickNamedOrZoneVictim(intent, view, false);
+  if ('type' in victim) return victim;
+  return startRemoval(view, request, victim);
+}
+
+function startRemoval(view: ClusterView, request: string, victim: ReplicaView): PlanResult {
+  const { state } = view;
+  const others = liveReplicas(view).filter((r) => r.name !== victim.name);
+  if (others.length === 0) {
+    return refuse(`${victim.name} is the last replica of ${state.names.master}`, `to delete the whole cluster use operation: down with delete-nodes: true`);
+  }
+  if (victim.member && !victim.member.isLearner) {
+    if (!state.etcd.reachable) return refuse(`etcd cannot be read with quorum: ${state.etcd.error ?? ''}`, `repair etcd first`);
+    const p = projectRemoval(state.etcd.members, victim.member.id);
+    if (!p.ok) {
+      return refuse(`removing ${victim.name} would break etcd quorum: ${p.explanation}`, `repair or replace the unhealthy replicas first`);
+    }
+  }
+  return step({ kind: 'writeJournal', entry: { request, replica: victim.name, phase: 'removing' } }, `record that request ${request} removes ${victim.name}, so that a re-run finishes this removal and no other`);
+}
+
+/** replica-name (must exist, in gce-zone, of this cluster) or a replica in gce-zone. */
+function pickNamedOrZoneVictim(intent: Intent, view: ClusterView, unhealthyOnly: boolean): ReplicaView | PlanResult {
+  const { state } = view;
+  const n = state.names;
+  if (intent.replicaName) {
+    const r = findNamedReplica(view, intent.replicaName);
+    if (!r) {
+      const known = view.replicas.map((x) => `${x.name} (${x.zone ?? 'no VM'})`).join(', ') || 'none';
+      return refuse(`replica ${intent.replicaName} of ${n.master} was not found (no VM and no etcd member by that name)`, `replicas are: ${known}`);
+    }
+    if (intent.zone && r.zone && r.zone !== intent.zone) {
+      return refuse(`replica ${r.name} is in zone ${r.zone}, not in gce-zone ${intent.zone}`, `set gce-zone: ${r.zone}, or leave it empty`);
+    }
+    return r;
+  }
+  if (!intent.zone) return refuse(`neither replica-name nor gce-zone says which replica to act on`, `set replica-name (KUBE_REPLICA_NAME) or gce-zone (KUBE_GCE_ZONE)`);
+  const inZone = liveReplicas(view).filter((r) => r.zone === intent.zone && (!unhealthyOnly || !isHealthyReplica(r)));
+  if (inZone.length === 0) {
+    const where = liveReplicas(view).map((r) => `${r.name} (${r.zone})`).join(', ');
+    return refuse(
+      unhealthyOnly ? `no unhealthy replica in zone ${intent.zone}` : `no replica of ${n.master} in zone ${intent.zone}`,
+      unhealthyOnly ? `name the replica to replace with replica-name; replicas are: ${where}` : `pick a zone that has one, or set replica-name; replicas are: ${where}`,
+    );
+  }
+  return chooseVictim(inZone, liveReplicas(view))!;
+}
+
+/** The replica by VM name, or by its etcd member's name when its VM is already gone. */
+function findNamedReplica(view: ClusterView, name: string): ReplicaView | undefined {
+  const r = view.replicas.find((x) => x.name === name);
+  if (r) return r;
+  const m = view.orphanMembers.find((x) => x.name === `etcd-${name}`);
+  return m ? { name, member: m, removing: false } : undefined;
+}
+
+function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
+  const { state } = view;
+  const addReq = `${intent.requestId}-a`;
+  const rmReq = `${intent.requestId}-r`;
+  const added = journalFor(state.journal, addReq);
+  const removed = journalFor(state.journal, rmReq);
+  if (added?.phase === 'done' && removed?.phase === 'done') return done(`replaced ${removed.replica} with ${added.replica}`);
+  const adding = added !== undefined || view.replicas.some((r) => r.vm?.request === addReq);
+  let victim: ReplicaView | undefined;
+  if (removed) {
+    victim = view.replicas.find((r) => r.name === removed.replica) ?? { name: removed.replica, removing: true };
+  } else {
+    if (intent.replicaName && intent.zone && !findNamedReplica(view, intent.replicaName)) {
+      // Already gone entirely (no VM, no member): only the add in its zone remains.
+      victim = { name: intent.replicaName, zone: intent.zone, removing: false };
+    } else {
+      const picked = pickNamedOrZoneVictim(intent, view, true);
+      if ('type' in picked) return picked;
+      victim = picked;
+    }
+  }
+  const zone = victim.zone ?? intent.zone;
+  if (!zone) return refuse(`the zone of ${victim.name} is unknown (its VM is gone)`, `set gce-zone to the zone the new replica should use`);
+  // A healthy replica gives way after its successor serves (quorum never shrinks); a broken one
+  // leaves first (etcd refuses to add a member while a voter is down).
+  const addFirst = adding || (removed === undefined && isHealthyReplica(victim));
+  if (addFirst && added?.phase !== 'done') return addReplica({ ...intent, zones: [zone] }, view, addReq, zone);
+  if (removed?.phase !== 'done') {
+    if (removed) return done(`removal of ${removed.replica} is in progress`);
+    return startRemoval(view, rmReq, victim);
+  }
+  return addReplica({ ...intent, zones: [zone] }, view, addReq, zone);
+}
+
+function scaleTo(intent: Intent, view: ClusterView, wanted: number): PlanResult {
+  const { state } = view;
+  const live = liveReplicas(view);
+  if (live.length < wanted) {
+    return addReplica(intent, view, `${intent.requestId}-n${live.length + 1}`, undefined);
+  }
+  if (live.length > wanted) {
+    const preflight = preflightForRemoval(view);
+    if (preflight) return preflight;
+    const victim = chooseVictim(live, live)!;
+    return startRemoval(view, `${intent.requestId}-d${live.length}`, victim);
+  }
+  const zones = new Set(live.map((r) => r.zone));
+  return done(`${live.length} replica(s) in ${zones.size} zone(s), as asked`);
+}
+
+function preflightForRemoval(view: ClusterView): PlanResult | undefined {
+  if (!view.state.etcd.reachable) return refuse(`etcd cannot be read with quorum: ${view.state.etcd.error ?? ''}`, `repair etcd first`);
+  return undefined;
+}
+
+/** Warnings about the shape of the cluster after a run (even sizes, crowded zones). */
+export function shapeWarnings(state: ClusterState): string[] {
+  const view = buildView(state);
+  const live = liveReplicas(view);
+  const warnings: string[] = [];
+  if (live.length > 0 && live.length % 2 === 0) {
+    warnings.push(
+      `${state.names.master} has ${live.length} replicas, an even number: etcd needs ${quorumOf(live.length)} of them up to write, so it tolerates no more failures than ${live.length - 1} replicas would. Add or remove one.`,
+    );
+  }
+  const region = state.region;
+  const empty = state.zones.filter((z) => z.region === region && z.status === 'UP' && !live.some((r) => r.zone === z.name)).map((z) => z.name);
+  if (empty.length) {
+    const counts = new Map<string, number>();
+    for (const r of live) counts.set(r.zone!, (counts.get(r.zone!) ?? 0) + 1);
+    for (const [zone, count] of counts) {
+      if (count >= 2) {
+        warnings.push(`${count} replicas of ${state.names.master} are in zone ${zone} while ${empty.join(', ')} ha${empty.length > 1 ? 've' : 's'} none: losing ${zone} loses ${count} at once. Remove one there (operation: down, delete-nodes: false, gce-zone: ${zone}) and add one in ${empty[0]}.`);
+      }
+    }
+  }
+  return warnings;
+}
