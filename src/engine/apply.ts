@@ -1,0 +1,223 @@
+// apply(step): one idempotent write (or a wait). Each write first checks whether its effect is
+// already there (a run that died after the write but before observing it must not fail or
+// repeat it), and "already exists" / "already gone" count as success.
+import { APISERVER_PORT, HEALTH_PORT } from '../model.ts';
+import type { ClusterState, Intent, Step } from '../model.ts';
+import { isAlreadyExists, isNotFound, GceError } from '../gce/errors.ts';
+import type { EtcdAdmin } from '../etcd/types.ts';
+import { withJournalEntry, withoutJournalEntry } from '../plan/journal.ts';
+import type { EngineDeps } from './deps.ts';
+import { MEMBER_CERTS_KEY, memberCertsMetadata, replicaMetadata } from './replica-metadata.ts';
+import { memberCertFor, newClusterSecrets, secretValues } from './secrets.ts';
+import type { ClusterSecrets } from './secrets.ts';
+import type { Observation } from './observe.ts';
+
+export interface ApplyContext {
+  intent: Intent;
+  deps: EngineDeps;
+  observation: Observation;
+  etcd: (s: ClusterSecrets) => EtcdAdmin;
+  /** Waits until the replica is a healthy voter with a ready apiserver, or throws. */
+  waitReady: (replica: string) => Promise<void>;
+}
+
+const EXTERNAL_NAT = 'external-nat';
+const HEALTH_CHECK_RANGES = ['35.191.0.0/16', '209.85.152.0/22', '209.85.204.0/22'];
+
+async function ignore(p: Promise<unknown>, ok: (e: unknown) => boolean): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    if (!ok(e)) throw e;
+  }
+}
+const created = (p: Promise<unknown>) => ignore(p, isAlreadyExists);
+const deleted = (p: Promise<unknown>) => ignore(p, isNotFound);
+
+function requireRegion(state: ClusterState): string {
+  if (!state.region) throw new Error('the cluster region is unknown: set gce-zone (KUBE_GCE_ZONE)');
+  return state.region;
+}
+
+function requireAddress(state: ClusterState) {
+  if (!state.address) throw new Error(`address ${state.names.address} is missing`);
+  return state.address;
+}
+
+/** Healthy voters' client URLs, minus `exceptId`. */
+function voterEndpoints(state: ClusterState, exceptId?: string): string[] {
+  return state.etcd.members
+    .filter((m) => !m.isLearner && m.healthy && m.id !== exceptId && m.clientUrls.length > 0)
+    .map((m) => m.clientUrls[0]!);
+}
+
+export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
+  const { deps, observation, intent } = ctx;
+  const { compute } = deps;
+  const { state } = observation;
+  const n = state.names;
+  switch (step.kind) {
+    case 'createAddress':
+      return created(compute.insertAddress(requireRegion(state), n.address, { 'ha-masters-cluster': n.master }));
+    case 'createFirewall':
+      return created(compute.insertFirewall(firewallSpec(step.name, state, intent.network)));
+    case 'createHealthCheck':
+      return created(
+        compute.insertHttpHealthCheck({
+          name: n.healthCheck, port: HEALTH_PORT, requestPath: '/readyz',
+          checkIntervalSec: 2, timeoutSec: 1, healthyThreshold: 1, unhealthyThreshold: 2,
+        }),
+      );
+    case 'createReplica': {
+      const address = requireAddress(state);
+      let secrets = observation.secrets;
+      if (!secrets) {
+        if (!step.first) throw new Error(`no replica of ${n.master} carries the cluster certificates: cannot make ${step.replica} join`);
+        secrets = await newClusterSecrets(n.master, address.ip);
+        for (const v of secretValues(secrets)) deps.mask(v);
+      }
+      const settings = state.settings ?? { multizone: intent.multizone, quorumRead: intent.quorumRead };
+      const labels: Record<string, string> = { 'ha-masters-cluster': n.master, 'ha-masters-role': 'master' };
+      if (step.request) labels['ha-masters-request'] = step.request;
+      return created(
+        compute.insertInstance({
+          zone: step.zone, name: step.replica, machineType: intent.machineType, image: intent.image, network: intent.network,
+          tags: [n.tag], labels, dataDiskSizeGb: intent.dataDiskSizeGb,
+          metadata: replicaMetadata({ names: n, vm: step.replica, first: step.first, seeds: step.seeds, staticIp: address.ip, settings, secrets, zone: step.zone }),
+          natIP: step.first ? address.ip : undefined,
+        }),
+      );
+    }
+    case 'setMemberCerts':
+      return setMemberCerts(step.zone, step.replica, ctx);
+    case 'addLearner': {
+      const admin = ctx.etcd(requireSecrets(observation));
+      await admin.addLearner(voterEndpoints(state), step.peerUrl);
+      return;
+    }
+    case 'promoteLearner': {
+      const admin = ctx.etcd(requireSecrets(observation));
+      await admin.promote(voterEndpoints(state), step.memberId, deps.limits.readyTimeoutMs);
+      await ctx.waitReady(step.replica);
+      return;
+    }
+    case 'waitReady':
+      return ctx.waitReady(step.replica);
+    case 'createTargetPool':
+      return created(
+        compute.insertTargetPool(
+          requireRegion(state), n.targetPool,
+          step.instances.map((i) => compute.instanceLink(i.zone, i.name)),
+          [compute.httpHealthCheckLink(n.healthCheck)],
+        ),
+      );
+    case 'addToTargetPool':
+      return compute.addTargetPoolInstance(requireRegion(state), n.targetPool, compute.instanceLink(step.zone, step.replica));
+    case 'removeFromTargetPool':
+      return compute.removeTargetPoolInstance(requireRegion(state), n.targetPool, compute.instanceLink(step.zone, step.replica));
+    case 'detachStaticIp': {
+      const vm = await compute.getInstance(step.zone, step.replica);
+      const ac = vm?.accessConfigs.find((a) => a.natIP === requireAddress(state).ip);
+      if (vm && ac) await compute.deleteAccessConfig(step.zone, step.replica, ac.name);
+      return;
+    }
+    case 'attachEphemeralIp': {
+      const vm = await compute.getInstance(step.zone, step.replica);
+      if (vm && vm.accessConfigs.length === 0) await compute.addAccessConfig(step.zone, step.replica, EXTERNAL_NAT);
+      return;
+    }
+    case 'attachStaticIp': {
+      const ip = requireAddress(state).ip;
+      const vm = await compute.getInstance(step.zone, step.replica);
+      if (!vm) throw new Error(`replica ${step.replica} vanished before the static IP could go back on it`);
+      if (vm.accessConfigs.some((a) => a.natIP === ip)) return;
+      for (const ac of vm.accessConfigs) await compute.deleteAccessConfig(step.zone, step.replica, ac.name);
+      return compute.addAccessConfig(step.zone, step.replica, EXTERNAL_NAT, ip);
+    }
+    case 'createForwardingRule':
+      return created(
+        compute.insertForwardingRule(requireRegion(state), n.forwardingRule, requireAddress(state).ip, compute.targetPoolLink(requireRegion(state), n.targetPool), `${APISERVER_PORT}-${APISERVER_PORT}`),
+      );
+    case 'deleteForwardingRule':
+      return deleted(compute.deleteForwardingRule(requireRegion(state), n.forwardingRule));
+    case 'deleteTargetPool':
+      return deleted(compute.deleteTargetPool(requireRegion(state), n.targetPool));
+    case 'moveLeader': {
+      const leader = state.etcd.members.find((m) => m.id === step.fromId);
+      if (!leader?.clientUrls[0]) throw new Error(`etcd leader ${step.fromId} has no client URL`);
+      return ctx.etcd(requireSecrets(observation)).moveLeader(leader.clientUrls[0], step.toId);
+    }
+    case 'removeMember':
+      return ctx.etcd(requireSecrets(observation)).removeMember(voterEndpoints(state, step.memberId), step.memberId);
+    case 'deleteReplica':
+      return deleted(compute.deleteInstance(step.zone, step.replica));
+    case 'deleteFirewall':
+      return deleted(compute.deleteFirewall(step.name));
+    case 'deleteHealthCheck':
+      return deleted(compute.deleteHttpHealthCheck(n.healthCheck));
+    case 'deleteAddress':
+      return deleted(compute.deleteAddress(requireRegion(state), n.address));
+    case 'deleteNodeGroup':
+    case 'deleteNodeTemplate':
+      throw new Error(`${step.kind} is not supported yet`);
+    case 'writeJournal':
+      return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
+    case 'dropJournal':
+      return relabelAddress(ctx, (labels) => withoutJournalEntry(labels, step.request));
+  }
+}
+
+function requireSecrets(o: Observation): ClusterSecrets {
+  if (!o.secrets) throw new Error('no replica carries the cluster certificates');
+  return o.secrets;
+}
+
+function firewallSpec(name: string, state: ClusterState, network: string) {
+  const n = state.names;
+  const base = { name, network, targetTags: [n.tag] };
+  if (name === n.firewallHttps) {
+    return { ...base, description: `ha-masters: kube-apiserver of ${n.master}`, allowed: [{ IPProtocol: 'tcp', ports: [String(APISERVER_PORT)] }], sourceRanges: ['0.0.0.0/0'] };
+  }
+  if (name === n.firewallEtcd) {
+    return { ...base, description: `ha-masters: etcd clients and peers between replicas of ${n.master}`, allowed: [{ IPProtocol: 'tcp', ports: ['2379', '2380'] }], sourceTags: [n.tag] };
+  }
+  return { ...base, description: `ha-masters: load balancer health checks of ${n.master}`, allowed: [{ IPProtocol: 'tcp', ports: [String(HEALTH_PORT)] }], sourceRanges: HEALTH_CHECK_RANGES };
+}
+
+/** Read-modify-write with the fingerprint; a concurrent change (412) is re-read and retried. */
+async function withFreshFingerprint(attempt: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (e instanceof GceError && e.kind === 'conditionNotMet' && i < 4) continue;
+      throw e;
+    }
+  }
+}
+
+async function setMemberCerts(zone: string, name: string, ctx: ApplyContext): Promise<void> {
+  const { compute } = ctx.deps;
+  const secrets = requireSecrets(ctx.observation);
+  await withFreshFingerprint(async () => {
+    const vm = await compute.getInstance(zone, name);
+    if (!vm) throw new Error(`replica ${name} vanished before its certificate could be set`);
+    if (vm.metadata[MEMBER_CERTS_KEY]) return;
+    if (!vm.internalIp) throw new Error(`replica ${name} has no internal IP yet`);
+    const pair = await memberCertFor(secrets, name, vm.internalIp);
+    ctx.deps.mask(pair.key);
+    await compute.setInstanceMetadata(zone, name, { ...vm.metadata, [MEMBER_CERTS_KEY]: memberCertsMetadata(pair) }, vm.metadataFingerprint);
+  });
+}
+
+async function relabelAddress(ctx: ApplyContext, change: (labels: Record<string, string>) => Record<string, string>): Promise<void> {
+  const { compute } = ctx.deps;
+  const state = ctx.observation.state;
+  const region = requireRegion(state);
+  await withFreshFingerprint(async () => {
+    const address = await compute.getAddress(region, state.names.address);
+    if (!address) throw new Error(`address ${state.names.address} is missing: the journal cannot be written`);
+    await compute.setAddressLabels(region, address.name, change(address.labels), address.labelFingerprint);
+  });
+}
+

@@ -1,0 +1,34 @@
+// What the engine needs from the outside world. main.ts wires the real ones; tests wire the same
+// real ones against the emulator (never fakes of GCE or etcd).
+import type { ComputeApi } from '../gce/types.ts';
+import type { EtcdAdmin, TlsMaterial } from '../etcd/types.ts';
+
+export interface ReadyzResult {
+  ready: boolean;
+  status?: number;
+  error?: string;
+}
+
+export interface EngineDeps {
+  compute: ComputeApi;
+  /** An etcd admin client for the cluster's client certificate. */
+  etcd: (tls: TlsMaterial) => EtcdAdmin;
+  /** GET <url>/readyz verified against `caPem`. */
+  probeReadyz: (baseUrl: string, caPem: string, timeoutMs: number) => Promise<ReadyzResult>;
+  log: (line: string) => void;
+  /** Registers a secret so that no log line can show it (core.setSecret). */
+  mask: (secret: string) => void;
+  now: () => Date;
+  limits: EngineLimits;
+}
+
+export interface EngineLimits {
+  /** Longest wait for a replica's etcd and apiserver to be ready. */
+  readyTimeoutMs: number;
+  /** Longest a whole run may take. */
+  runTimeoutMs: number;
+  /** Most steps one run applies (a guard against a planner loop). */
+  maxSteps: number;
+}
+
+export const DEFAULT_LIMITS: EngineLimits = { readyTimeoutMs: 10 * 60_000, runTimeoutMs: 30 * 60_000, maxSteps: 200 };

@@ -1,0 +1,106 @@
+// observe(): one read of everything the planner looks at, into a plain ClusterState. GCE reads
+// run in parallel; a failed read fails the observation (a partial view could make the planner
+// remove a live member), except etcd, whose unreachability is itself a fact to plan with.
+import { clientUrl, clusterNames, isReplicaName, regionOfZone } from '../model.ts';
+import type { ClusterState, EtcdView, Intent, Replica, VmStatus } from '../model.ts';
+import type { InstanceInfo } from '../gce/types.ts';
+import type { EtcdAdmin } from '../etcd/types.ts';
+import { decodeJournal } from '../plan/journal.ts';
+import type { EngineDeps } from './deps.ts';
+import { decodeFlatYaml } from './kube-yaml.ts';
+import { MEMBER_CERTS_KEY, settingsFromKubeEnv } from './replica-metadata.ts';
+import { secretsFromInstance, secretValues } from './secrets.ts';
+import type { ClusterSecrets } from './secrets.ts';
+
+export interface Observation {
+  state: ClusterState;
+  secrets?: ClusterSecrets;
+  /** The raw VMs, for steps that need more than the plain state. */
+  instances: InstanceInfo[];
+}
+
+export const READYZ_PROBE_MS = 2000;
+
+export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin): Promise<Observation> {
+  const { compute } = deps;
+  const names = clusterNames(intent.instancePrefix);
+  const [zones, listed] = await Promise.all([compute.listZones(), compute.listInstances(names.master)]);
+  const instances = listed.filter((vm) => isReplicaName(names, vm.name)).sort((a, b) => a.name.localeCompare(b.name));
+  const region =
+    (intent.zone ? regionOfZone(intent.zone) : undefined) ??
+    (instances[0] ? regionOfZone(instances[0].zone) : undefined) ??
+    (intent.zones[0] ? regionOfZone(intent.zones[0]) : undefined);
+  const byRegion = <T>(f: (r: string) => Promise<T | undefined>) => (region ? f(region) : Promise.resolve(undefined));
+  const [address, fwHttps, fwEtcd, fwHc, healthCheck, pool, rule] = await Promise.all([
+    byRegion((r) => compute.getAddress(r, names.address)),
+    compute.getFirewall(names.firewallHttps),
+    compute.getFirewall(names.firewallEtcd),
+    compute.getFirewall(names.firewallHealthChecks),
+    compute.getHttpHealthCheck(names.healthCheck),
+    byRegion((r) => compute.getTargetPool(r, names.targetPool)),
+    byRegion((r) => compute.getForwardingRule(r, names.forwardingRule)),
+  ]);
+
+  const secrets = instances.map(secretsFromInstance).find((s) => s !== undefined);
+  if (secrets) for (const v of secretValues(secrets)) deps.mask(v);
+  const settingsSource = instances.find((vm) => vm.name === names.master) ?? instances[0];
+  const settings = settingsSource ? settingsFromKubeEnv(decodeFlatYaml(settingsSource.metadata['kube-env'] ?? '')) : undefined;
+
+  const inPool = (vm: InstanceInfo) => (pool?.instances ?? []).some((link) => link.endsWith(`/zones/${vm.zone}/instances/${vm.name}`));
+  const running = instances.filter((vm) => vm.status === 'RUNNING' && vm.internalIp);
+  const [etcd, readiness] = await Promise.all([
+    observeEtcd(secrets, running, etcdFor),
+    Promise.all(
+      running.map(async (vm) =>
+        secrets ? (await deps.probeReadyz(`https://${vm.internalIp}:443`, secrets.apiCa.cert, READYZ_PROBE_MS)).ready : undefined,
+      ),
+    ),
+  ]);
+  const ready = new Map(running.map((vm, i) => [vm.name, readiness[i]]));
+
+  const replicas: Replica[] = instances.map((vm) => ({
+    name: vm.name,
+    zone: vm.zone,
+    status: vm.status as VmStatus,
+    internalIp: vm.internalIp,
+    externalIp: vm.accessConfigs[0]?.natIP,
+    hasStaticIp: address !== undefined && vm.accessConfigs.some((ac) => ac.natIP === address.address),
+    hasMemberCerts: Boolean(vm.metadata[MEMBER_CERTS_KEY]),
+    inTargetPool: inPool(vm),
+    request: vm.labels['ha-masters-request'],
+    apiserverReady: ready.get(vm.name),
+    creationTimestamp: vm.creationTimestamp,
+  }));
+
+  const state: ClusterState = {
+    names,
+    project: compute.project,
+    region: address?.region ?? region,
+    zones: zones.map((z) => ({ name: z.name, region: z.region, status: z.status })),
+    address: address && { name: address.name, ip: address.address, status: address.status, users: address.users, region: address.region, labels: address.labels },
+    firewalls: [fwHttps, fwEtcd, fwHc].flatMap((f) => (f ? [f.name] : [])),
+    healthCheck: healthCheck?.name,
+    targetPool: pool && { name: pool.name, instances: pool.instances, healthChecks: pool.healthChecks },
+    forwardingRule: rule && { name: rule.name, ip: rule.IPAddress, target: rule.target },
+    replicas,
+    etcd,
+    settings,
+    journal: address ? decodeJournal(names, address.labels) : [],
+    nodeGroups: [],
+    nodeTemplates: [],
+    observedAt: deps.now().toISOString(),
+  };
+  return { state, secrets, instances };
+}
+
+async function observeEtcd(
+  secrets: ClusterSecrets | undefined,
+  running: InstanceInfo[],
+  etcdFor: (s: ClusterSecrets) => EtcdAdmin,
+): Promise<EtcdView> {
+  if (!secrets) return { reachable: false, members: [], error: 'no replica carries the cluster certificates yet' };
+  const endpoints = running.filter((vm) => vm.metadata[MEMBER_CERTS_KEY]).map((vm) => clientUrl(vm.internalIp!));
+  if (endpoints.length === 0) return { reachable: false, members: [], error: 'no running replica has an etcd member yet' };
+  return etcdFor(secrets).observe(endpoints);
+}
+

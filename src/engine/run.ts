@@ -1,0 +1,92 @@
+// The loop: observe -> plan -> apply one step -> observe again, until the planner says done or
+// refuses. Level-triggered: nothing carries over between passes but what GCE and etcd show, so a
+// run that dies anywhere is finished by the next run with the same inputs.
+import { WAIT_STEPS } from '../model.ts';
+import type { Intent, RunReport, Step } from '../model.ts';
+import { plan, shapeWarnings } from '../plan/ladder.ts';
+import { buildView, isHealthyReplica, unhealthyReason } from '../plan/view.ts';
+import type { EtcdAdmin } from '../etcd/types.ts';
+import { applyStep } from './apply.ts';
+import type { EngineDeps } from './deps.ts';
+import { observe } from './observe.ts';
+import type { Observation } from './observe.ts';
+import { etcdClientTls } from './secrets.ts';
+import type { ClusterSecrets } from './secrets.ts';
+import { describeStep } from './describe.ts';
+
+export class RefusedError extends Error {
+  readonly problem: string;
+  readonly fix: string;
+  readonly nothingChanged: boolean;
+  constructor(problem: string, fix: string, nothingChanged: boolean) {
+    super(`${problem}. To fix: ${fix}.${nothingChanged ? ' Nothing was changed.' : ''}`);
+    this.name = 'RefusedError';
+    this.problem = problem;
+    this.fix = fix;
+    this.nothingChanged = nothingChanged;
+  }
+}
+
+export async function runEngine(intent: Intent, deps: EngineDeps): Promise<RunReport> {
+  const started = Date.now();
+  const steps: RunReport['steps'] = [];
+  let admin: { key: string; client: EtcdAdmin } | undefined;
+  const etcdFor = (s: ClusterSecrets): EtcdAdmin => {
+    const key = s.etcdClient.cert;
+    if (!admin || admin.key !== key) admin = { key, client: deps.etcd(etcdClientTls(s)) };
+    return admin.client;
+  };
+  const changed = () => steps.some((s) => !WAIT_STEPS.has(s.step.kind));
+  try {
+    for (let pass = 0; ; pass++) {
+      const observation = await observe(intent, deps, etcdFor);
+      const decision = plan(intent, observation.state);
+      if (decision.type === 'done') {
+        deps.log(`done: ${decision.reason}`);
+        return {
+          operation: intent.operation,
+          changed: changed(),
+          replicaName: touchedReplica(steps.map((s) => s.step)),
+          steps,
+          warnings: shapeWarnings(observation.state),
+          state: observation.state,
+        };
+      }
+      if (decision.type === 'refuse') {
+        throw new RefusedError(decision.problem, decision.fix, decision.nothingChanged && !changed());
+      }
+      if (pass >= deps.limits.maxSteps) throw new Error(`gave up after ${pass} steps without reaching the goal; last planned: ${describeStep(decision.step)}`);
+      if (Date.now() - started > deps.limits.runTimeoutMs) throw new Error(`run timed out after ${Math.round((Date.now() - started) / 1000)} s; re-run with the same inputs to continue`);
+      deps.log(`step ${pass + 1}: ${describeStep(decision.step)} (${decision.reason})`);
+      const t0 = Date.now();
+      await applyStep(decision.step, {
+        intent, deps, observation, etcd: etcdFor,
+        waitReady: (replica) => waitReady(intent, deps, etcdFor, replica),
+      });
+      steps.push({ step: decision.step, reason: decision.reason, ms: Date.now() - t0 });
+    }
+  } finally {
+    await admin?.client.close();
+  }
+}
+
+/** Polls until `replica` is a healthy voting member with a ready apiserver. */
+async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, replica: string): Promise<void> {
+  const deadline = Date.now() + deps.limits.readyTimeoutMs;
+  let last = 'not observed yet';
+  while (Date.now() < deadline) {
+    const o: Observation = await observe(intent, deps, etcdFor);
+    const r = buildView(o.state).replicas.find((x) => x.name === replica);
+    if (r && isHealthyReplica(r) && r.vm?.apiserverReady === true) return;
+    last = r ? (unhealthyReason(r) ?? 'its apiserver was not probed') : 'its VM is gone';
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+  throw new Error(`replica ${replica} did not become ready within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s: ${last}. Re-run with the same inputs to keep waiting, or replace it`);
+}
+
+function touchedReplica(steps: Step[]): string | undefined {
+  for (const s of steps) {
+    if (s.kind === 'createReplica' || s.kind === 'deleteReplica') return s.replica;
+  }
+  return undefined;
+}
