@@ -1,0 +1,187 @@
+// Zonal instances: the master replicas' VMs. Boot and data disks are created inline with the VM and
+// deleted with it (docs/vm-contract.md); only nic0 is used.
+
+import type { google } from '@google-cloud/compute/build/protos/protos.js';
+import { read, readOptional, write } from './calls.ts';
+import { callOptions, type GceContext } from './context.ts';
+import { canonicalLink, lastSegment, zonalPath } from './links.ts';
+import type { InstanceInfo, InstanceSpec } from './types.ts';
+
+type Instance = google.cloud.compute.v1.IInstance;
+
+const NIC0 = 'nic0';
+
+function toInstanceInfo(ctx: GceContext, vm: Instance): InstanceInfo {
+  const nic0 = vm.networkInterfaces?.[0];
+  const metadata: Record<string, string> = {};
+  for (const item of vm.metadata?.items ?? []) {
+    if (item.key) metadata[item.key] = item.value ?? '';
+  }
+  return {
+    name: vm.name ?? '',
+    zone: lastSegment(vm.zone),
+    status: vm.status ?? '',
+    internalIp: nic0?.networkIP || undefined,
+    accessConfigs: (nic0?.accessConfigs ?? []).map((ac) => ({ name: ac.name ?? '', natIP: ac.natIP || undefined })),
+    labels: { ...(vm.labels ?? {}) },
+    labelFingerprint: vm.labelFingerprint ?? '',
+    metadata,
+    metadataFingerprint: vm.metadata?.fingerprint ?? '',
+    tags: [...(vm.tags?.items ?? [])],
+    creationTimestamp: vm.creationTimestamp ?? '',
+    selfLink: canonicalLink(ctx.linkBase, vm.selfLink ?? ''),
+  };
+}
+
+function metadataItems(items: Record<string, string>): { key: string; value: string }[] {
+  return Object.entries(items).map(([key, value]) => ({ key, value }));
+}
+
+/** A regular expression matching names that start with `prefix` (GCE filters use RE2, full match). */
+function namePrefixFilter(prefix: string): string {
+  const escaped = prefix.replace(/[.*+?^${}()|[\]\\']/g, '\\$&');
+  return `name eq '${escaped}.*'`;
+}
+
+/** Networks given as a bare name live under `global/networks/`. */
+function networkPath(project: string, network: string): string {
+  return network.includes('/') ? network : `projects/${project}/global/networks/${network}`;
+}
+
+export function instanceCall(ctx: GceContext, verb: string, zone: string, name: string) {
+  return { verb, what: 'instance', resource: zonalPath(ctx.project, zone, 'instances', name) };
+}
+
+export async function listInstances(ctx: GceContext, namePrefix: string): Promise<InstanceInfo[]> {
+  const call = { verb: 'list', what: 'instances', resource: `projects/${ctx.project}/aggregated/instances?filter=${namePrefixFilter(namePrefix)}` };
+  // A failed page restarts the whole listing: a partial result would look like missing replicas.
+  const all = await read(ctx, call, async () => {
+    const found: Instance[] = [];
+    const pages = ctx.clients.instances.aggregatedListAsync(
+      { project: ctx.project, filter: namePrefixFilter(namePrefix) },
+      callOptions(ctx),
+    );
+    for await (const [, scoped] of pages) found.push(...(scoped.instances ?? []));
+    return found;
+  });
+  // The filter is also applied here, so that a server ignoring it cannot widen the result.
+  return all
+    .filter((vm) => (vm.name ?? '').startsWith(namePrefix))
+    .map((vm) => toInstanceInfo(ctx, vm))
+    .sort((a, b) => a.zone.localeCompare(b.zone) || a.name.localeCompare(b.name));
+}
+
+export async function getInstance(ctx: GceContext, zone: string, name: string): Promise<InstanceInfo | undefined> {
+  const vm = await readOptional(ctx, instanceCall(ctx, 'get', zone, name), async () => {
+    const [found] = await ctx.clients.instances.get({ project: ctx.project, zone, instance: name }, callOptions(ctx));
+    return found;
+  });
+  return vm && toInstanceInfo(ctx, vm);
+}
+
+export function instanceResource(project: string, spec: InstanceSpec): Instance {
+  return {
+    name: spec.name,
+    machineType: spec.machineType.includes('/') ? spec.machineType : `zones/${spec.zone}/machineTypes/${spec.machineType}`,
+    tags: { items: spec.tags },
+    labels: spec.labels,
+    metadata: { items: metadataItems(spec.metadata) },
+    disks: [
+      {
+        boot: true,
+        autoDelete: true,
+        deviceName: spec.name,
+        initializeParams: { diskName: spec.name, sourceImage: spec.image },
+      },
+      {
+        boot: false,
+        autoDelete: true,
+        deviceName: `${spec.name}-pd`,
+        initializeParams: { diskName: `${spec.name}-pd`, diskSizeGb: spec.dataDiskSizeGb, diskType: `zones/${spec.zone}/diskTypes/pd-ssd` },
+      },
+    ],
+    networkInterfaces: [
+      {
+        network: networkPath(project, spec.network),
+        accessConfigs: [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', ...(spec.natIP ? { natIP: spec.natIP } : {}) }],
+      },
+    ],
+    scheduling: { automaticRestart: true, onHostMaintenance: 'MIGRATE' },
+  };
+}
+
+export async function insertInstance(ctx: GceContext, spec: InstanceSpec): Promise<void> {
+  await write(ctx, instanceCall(ctx, 'insert', spec.zone, spec.name), (requestId) =>
+    ctx.clients.instances.insert(
+      { project: ctx.project, zone: spec.zone, requestId, instanceResource: instanceResource(ctx.project, spec) },
+      callOptions(ctx),
+    ),
+  );
+}
+
+export async function deleteInstance(ctx: GceContext, zone: string, name: string): Promise<void> {
+  await write(ctx, instanceCall(ctx, 'delete', zone, name), (requestId) =>
+    ctx.clients.instances.delete({ project: ctx.project, zone, instance: name, requestId }, callOptions(ctx)),
+  );
+}
+
+export async function setInstanceMetadata(
+  ctx: GceContext,
+  zone: string,
+  name: string,
+  items: Record<string, string>,
+  fingerprint: string,
+): Promise<void> {
+  await write(ctx, instanceCall(ctx, 'set metadata of', zone, name), (requestId) =>
+    ctx.clients.instances.setMetadata(
+      { project: ctx.project, zone, instance: name, requestId, metadataResource: { fingerprint, items: metadataItems(items) } },
+      callOptions(ctx),
+    ),
+  );
+}
+
+export async function setInstanceLabels(
+  ctx: GceContext,
+  zone: string,
+  name: string,
+  labels: Record<string, string>,
+  fingerprint: string,
+): Promise<void> {
+  await write(ctx, instanceCall(ctx, 'set labels of', zone, name), (requestId) =>
+    ctx.clients.instances.setLabels(
+      { project: ctx.project, zone, instance: name, requestId, instancesSetLabelsRequestResource: { labels, labelFingerprint: fingerprint } },
+      callOptions(ctx),
+    ),
+  );
+}
+
+export async function deleteAccessConfig(ctx: GceContext, zone: string, instance: string, accessConfig: string): Promise<void> {
+  await write(ctx, instanceCall(ctx, `delete access config ${accessConfig} of`, zone, instance), (requestId) =>
+    ctx.clients.instances.deleteAccessConfig(
+      { project: ctx.project, zone, instance, accessConfig, networkInterface: NIC0, requestId },
+      callOptions(ctx),
+    ),
+  );
+}
+
+export async function addAccessConfig(
+  ctx: GceContext,
+  zone: string,
+  instance: string,
+  accessConfig: string,
+  natIP?: string,
+): Promise<void> {
+  await write(ctx, instanceCall(ctx, `add access config ${accessConfig} to`, zone, instance), (requestId) =>
+    ctx.clients.instances.addAccessConfig(
+      {
+        project: ctx.project,
+        zone,
+        instance,
+        networkInterface: NIC0,
+        requestId,
+        accessConfigResource: { name: accessConfig, type: 'ONE_TO_ONE_NAT', ...(natIP ? { natIP } : {}) },
+      },
+      callOptions(ctx),
+    ),
+  );
+}

@@ -1,0 +1,70 @@
+// Waits for a zonal, regional or global Operation to reach DONE, then turns its `error` into a
+// GceError. GCE's `wait` long-polls (up to ~2 min) and may return RUNNING: calling it again is the
+// documented pattern. The client library has no `.promise()` for Compute operations.
+
+import type { google } from '@google-cloud/compute/build/protos/protos.js';
+import { GceError, operationError, toGceError, type GceCall } from './errors.ts';
+import { callOptions, type GceContext } from './context.ts';
+import { lastSegment } from './links.ts';
+import { withRetry } from './retry.ts';
+
+export type Operation = google.cloud.compute.v1.IOperation;
+
+// Real GCE returns each wait within ~2 min; a little more covers a slow answer.
+const MAX_WAIT_CALL_MS = 130_000;
+
+export function isDone(op: Operation): boolean {
+  // The client decodes the enum to its name; a number would be the proto value of DONE.
+  return op.status === 'DONE' || (op.status as unknown) === 2104194;
+}
+
+/** The Operation an `insert()`-style call resolved to: `[LROperation]` whose latestResponse is it. */
+export function operationOf(result: unknown): Operation {
+  const first = Array.isArray(result) ? result[0] : result;
+  const latest = (first as { latestResponse?: Operation } | undefined)?.latestResponse;
+  return latest ?? (first as Operation);
+}
+
+async function waitOnce(ctx: GceContext, op: Operation, timeoutMs: number): Promise<Operation> {
+  const operation = op.name ?? '';
+  const options = callOptions(ctx, timeoutMs);
+  if (op.zone) {
+    const [next] = await ctx.clients.zoneOperations.wait({ project: ctx.project, zone: lastSegment(op.zone), operation }, options);
+    return next;
+  }
+  if (op.region) {
+    const [next] = await ctx.clients.regionOperations.wait({ project: ctx.project, region: lastSegment(op.region), operation }, options);
+    return next;
+  }
+  const [next] = await ctx.clients.globalOperations.wait({ project: ctx.project, operation }, options);
+  return next;
+}
+
+/** Resolves when `op` is DONE without error; throws a GceError naming `call` otherwise. */
+export async function waitForOperation(ctx: GceContext, op: Operation, call: GceCall): Promise<void> {
+  const deadline = ctx.now() + ctx.operationTimeoutMs;
+  let current = op;
+  while (!isDone(current)) {
+    const remaining = deadline - ctx.now();
+    if (remaining <= 0) {
+      throw new GceError(
+        `failed to ${call.verb} ${call.what} ${call.resource}: operation ${current.name ?? '?'} still ${current.status ?? 'unknown'} ` +
+          `after ${Math.round(ctx.operationTimeoutMs / 1000)} s; it may yet finish, the next run will see its result`,
+        { kind: 'other', reason: 'OPERATION_DEADLINE_EXCEEDED', resource: call.resource, detail: 'operation deadline exceeded' },
+      );
+    }
+    const started = ctx.now();
+    const before = current;
+    current = await withRetry(`wait for operation ${before.name ?? '?'}`, ctx.policy, ctx.hooks, async () => {
+      try {
+        return await waitOnce(ctx, before, Math.min(remaining, MAX_WAIT_CALL_MS));
+      } catch (e) {
+        throw toGceError(e, { verb: 'wait for', what: 'operation', resource: `${before.name ?? '?'} (${call.verb} ${call.what} ${call.resource})` });
+      }
+    });
+    // An emulator (or a hiccup) may answer `wait` at once; do not spin.
+    if (!isDone(current) && ctx.now() - started < ctx.pollIntervalMs) await ctx.hooks.sleep(ctx.pollIntervalMs);
+  }
+  const failure = operationError(current, call);
+  if (failure) throw failure;
+}
