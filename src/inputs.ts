@@ -1,0 +1,567 @@
+// Action inputs (and `kube-env` lines) -> a validated Intent plus the run's settings.
+// Every input is read up front and every problem is reported at once, each with its fix; nothing
+// here touches GCE, so a refused request has changed nothing.
+
+import { createHash } from 'node:crypto';
+import { InputError, type InputProblem } from './errors.ts';
+import { parseKubeEnv, type KubeEnvInput, type KubeEnvResult } from './kube-env.ts';
+import {
+  DEFAULT_INSTANCE_PREFIX,
+  clusterNames,
+  isReplicaName,
+  regionOfZone,
+  type Intent,
+  type OperationName,
+} from './model.ts';
+
+/** Reads one input by its action.yml name; '' when unset (as core.getInput does). */
+export type ReadInput = (name: string) => string;
+
+/** Every input of action.yml, in the order they are documented. */
+export const INPUT_NAMES = [
+  'operation',
+  'kube-env',
+  'project',
+  'gce-zone',
+  'instance-prefix',
+  'multizone',
+  'enable-etcd-quorum-read',
+  'replicate-existing-master',
+  'delete-nodes',
+  'replica-name',
+  'replicas',
+  'zones',
+  'allow-even-replicas',
+  'request-id',
+  'machine-type',
+  'image',
+  'network',
+  'data-disk-size-gb',
+  'timeout',
+  'compute-endpoint',
+] as const;
+
+export type InputName = (typeof INPUT_NAMES)[number];
+
+export const OPERATIONS: readonly OperationName[] = ['up', 'down', 'replace', 'status'];
+
+/** Defaults of the inputs that have one. action.yml repeats the ones kube-env cannot set. */
+export const INPUT_DEFAULTS = {
+  'instance-prefix': DEFAULT_INSTANCE_PREFIX,
+  multizone: 'false',
+  'enable-etcd-quorum-read': 'false',
+  'replicate-existing-master': 'false',
+  'delete-nodes': 'true',
+  'allow-even-replicas': 'false',
+  'machine-type': 'e2-standard-2',
+  image: 'projects/cos-cloud/global/images/family/cos-stable',
+  network: 'default',
+  'data-disk-size-gb': '20',
+  timeout: '30m',
+} as const satisfies Partial<Record<InputName, string>>;
+
+/** Where the project comes from when the input is empty: the variables google-github-actions/auth exports. */
+export const PROJECT_ENV_VARS = ['CLOUDSDK_CORE_PROJECT', 'CLOUDSDK_PROJECT', 'GCLOUD_PROJECT', 'GCP_PROJECT', 'GOOGLE_CLOUD_PROJECT'] as const;
+
+/** Everything a run needs from its inputs. */
+export interface ActionInputs {
+  intent: Intent;
+  /** Base URL of a Compute API (e.g. the emulator); when set, no Google credentials are looked up. */
+  computeEndpoint?: string;
+  /** Deadline for the whole run. */
+  timeoutMs: number;
+  /** Worth showing, not worth failing for (unknown kube-env keys, ignored flags, overrides). */
+  warnings: string[];
+}
+
+/** The validated request. Throws InputError listing every problem. */
+export function parseIntent(read: ReadInput, env: NodeJS.ProcessEnv): Intent {
+  return parseInputs(read, env).intent;
+}
+
+/** The validated request plus the run's settings. Throws InputError listing every problem. */
+export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInputs {
+  const raw = {} as Record<InputName, string>;
+  for (const name of INPUT_NAMES) raw[name] = read(name).trim();
+
+  const kubeEnv: KubeEnvResult = raw['kube-env'] ? parseKubeEnv(raw['kube-env']) : { values: {}, warnings: [], problems: [] };
+  const problems: InputProblem[] = [...kubeEnv.problems];
+  const warnings: string[] = [...kubeEnv.warnings];
+  const p = new Problems(problems);
+
+  /** An input's value, falling back to its kube-env key; explicit inputs win. */
+  const sourced = (name: KubeEnvInput): Sourced | undefined => {
+    const fromEnv = kubeEnv.values[name];
+    if (raw[name] !== '') {
+      if (fromEnv && fromEnv.value !== raw[name]) {
+        warnings.push(`input ${name}=${JSON.stringify(raw[name])} overrides kube-env ${fromEnv.key}=${JSON.stringify(fromEnv.value)}.`);
+      }
+      return { value: raw[name], label: name };
+    }
+    if (fromEnv) return { value: fromEnv.value, label: `kube-env (${fromEnv.key})` };
+    return undefined;
+  };
+
+  const operation = parseOperation(raw.operation, kubeEnv, p, warnings);
+  const project = parseProject(raw.project, env, p);
+
+  const zoneSource = sourced('gce-zone');
+  const zone = zoneSource ? parseZone(zoneSource, p) : undefined;
+
+  const prefixSource = sourced('instance-prefix');
+  const instancePrefix = prefixSource ? parsePrefix(prefixSource, p) : DEFAULT_INSTANCE_PREFIX;
+
+  const multizoneSource = sourced('multizone');
+  const quorumSource = sourced('enable-etcd-quorum-read');
+  const replicateSource = sourced('replicate-existing-master');
+  const deleteNodesSource = sourced('delete-nodes');
+  const multizone = boolOf(multizoneSource, false, p);
+  const quorumRead = boolOf(quorumSource, false, p);
+  const replicate = boolOf(replicateSource, false, p);
+  const deleteNodes = boolOf(deleteNodesSource, true, p);
+  const allowEvenReplicas = boolOf(plain(raw, 'allow-even-replicas'), false, p);
+
+  const replicaSource = sourced('replica-name');
+  const replicaName = replicaSource?.value;
+  if (replicaSource && instancePrefix !== undefined) checkReplicaName(replicaSource, instancePrefix, p);
+
+  const replicas = raw.replicas ? parseReplicas(raw.replicas, allowEvenReplicas, p, warnings) : undefined;
+  const zones = parseZones(raw.zones, zone, p);
+
+  const machineType = parseMachineType(raw['machine-type'] || INPUT_DEFAULTS['machine-type'], p);
+  const image = parseImage(raw.image || INPUT_DEFAULTS.image, p);
+  const network = parseNetwork(raw.network || INPUT_DEFAULTS.network, p);
+  const dataDiskSizeGb = parseDiskSize(raw['data-disk-size-gb'] || INPUT_DEFAULTS['data-disk-size-gb'], p);
+  const timeoutMs = parseTimeout(raw.timeout || INPUT_DEFAULTS.timeout, p);
+  const computeEndpoint = raw['compute-endpoint'] ? parseEndpoint(raw['compute-endpoint'], p) : undefined;
+
+  if (operation) {
+    checkCombinations(
+      {
+        operation,
+        zone,
+        replicate: replicateSource ? replicate : undefined,
+        deleteNodes: deleteNodesSource ? deleteNodes : undefined,
+        replicaName,
+        replicas,
+        zones,
+        multizoneGiven: multizoneSource !== undefined,
+        quorumGiven: quorumSource !== undefined,
+        allowEvenGiven: raw['allow-even-replicas'] !== '',
+      },
+      p,
+      warnings,
+    );
+  }
+
+  if (problems.length > 0 || !operation || project === undefined) {
+    throw new InputError(problems);
+  }
+
+  const intent: Intent = {
+    operation,
+    project,
+    zone,
+    multizone,
+    quorumRead,
+    replicate,
+    deleteNodes,
+    replicaName,
+    instancePrefix: instancePrefix ?? DEFAULT_INSTANCE_PREFIX,
+    replicas,
+    zones,
+    allowEvenReplicas,
+    requestId: '',
+    machineType,
+    image,
+    network,
+    dataDiskSizeGb,
+  };
+  const requestId = raw['request-id'] ? parseRequestId(raw['request-id'], p) : deriveRequestId(intent, env);
+  if (problems.length > 0) throw new InputError(problems);
+  intent.requestId = requestId;
+  return { intent, computeEndpoint, timeoutMs, warnings };
+}
+
+interface Sourced {
+  value: string;
+  /** How problems name it: the input, or `kube-env (KEY)`. */
+  label: string;
+}
+
+class Problems {
+  readonly list: InputProblem[];
+  constructor(list: InputProblem[]) {
+    this.list = list;
+  }
+  add(input: string, problem: string, fix: string): void {
+    this.list.push({ input, problem, fix });
+  }
+}
+
+function plain(raw: Record<InputName, string>, name: InputName): Sourced | undefined {
+  return raw[name] === '' ? undefined : { value: raw[name], label: name };
+}
+
+function quoted(value: string): string {
+  return JSON.stringify(value);
+}
+
+// ---- booleans, numbers, durations ----
+
+const TRUE_WORDS = ['true', '1', 'yes'];
+const FALSE_WORDS = ['false', '0', 'no'];
+
+/** true/false/1/0/yes/no in any case; anything else is undefined (never read as false). */
+export function parseBoolean(value: string): boolean | undefined {
+  const v = value.trim().toLowerCase();
+  if (TRUE_WORDS.includes(v)) return true;
+  if (FALSE_WORDS.includes(v)) return false;
+  return undefined;
+}
+
+function boolOf(source: Sourced | undefined, fallback: boolean, p: Problems): boolean {
+  if (!source) return fallback;
+  const parsed = parseBoolean(source.value);
+  if (parsed === undefined) {
+    p.add(source.label, `${quoted(source.value)} is not a boolean.`, `write true or false (1/0 and yes/no are accepted too), or leave it empty for ${fallback}.`);
+    return fallback;
+  }
+  return parsed;
+}
+
+const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** "90s", "30m", "1h", "1h30m" -> milliseconds; undefined when it is not such a duration or is zero. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m || text.trim() === '') return undefined;
+  const [h, min, s] = [m[1], m[2], m[3]].map((x) => (x === undefined ? 0 : Number(x)));
+  const ms = ((h! * 60 + min!) * 60 + s!) * 1000;
+  return ms > 0 ? ms : undefined;
+}
+
+function parseTimeout(text: string, p: Problems): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    p.add('timeout', `${quoted(text)} is not a duration.`, 'write a positive duration with units, such as 90s, 30m, 1h or 1h30m.');
+    return parseDuration(INPUT_DEFAULTS.timeout)!;
+  }
+  return ms;
+}
+
+function wholeNumber(text: string): number | undefined {
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+// ---- what to do ----
+
+function parseOperation(value: string, kubeEnv: KubeEnvResult, p: Problems, warnings: string[]): OperationName | undefined {
+  if (value === '') {
+    if (kubeEnv.script) return kubeEnv.script;
+    p.add(
+      'operation',
+      'no operation was given.',
+      `set operation to one of ${OPERATIONS.join(', ')}, or end kube-env with ./cluster/kube-up.sh or ./cluster/kube-down.sh.`,
+    );
+    return undefined;
+  }
+  const op = OPERATIONS.find((o) => o === value.toLowerCase());
+  if (!op) {
+    p.add('operation', `${quoted(value)} is not an operation.`, `set operation to one of ${OPERATIONS.join(', ')}.`);
+    return undefined;
+  }
+  if (kubeEnv.script && kubeEnv.script !== op) {
+    warnings.push(`input operation=${op} overrides kube-env's kube-${kubeEnv.script}.sh.`);
+  }
+  return op;
+}
+
+interface Combination {
+  operation: OperationName;
+  zone?: string;
+  /** undefined: not given. */
+  replicate?: boolean;
+  deleteNodes?: boolean;
+  replicaName?: string;
+  replicas?: number;
+  zones: string[];
+  multizoneGiven: boolean;
+  quorumGiven: boolean;
+  allowEvenGiven: boolean;
+}
+
+/** Refuses flags that mean nothing (or something dangerous) with the chosen operation. */
+function checkCombinations(c: Combination, p: Problems, warnings: string[]): void {
+  const op = c.operation;
+  const deleteNodes = c.deleteNodes ?? true;
+
+  if (c.replicate === true && op !== 'up') {
+    p.add(
+      'replicate-existing-master',
+      `it adds a replica, which operation ${op} never does.`,
+      op === 'replace'
+        ? 'drop replicate-existing-master: replace already adds the new replica.'
+        : 'use operation up to add a replica, or drop replicate-existing-master.',
+    );
+  }
+  if (c.replicate === true && c.replicas !== undefined) {
+    p.add(
+      'replicas',
+      'replicate-existing-master adds exactly one replica and replicas scales to a count; together they contradict each other.',
+      'set only one of them: replicas for a target count, replicate-existing-master for "one more".',
+    );
+  }
+  if (c.replicas !== undefined && op !== 'up') {
+    p.add(
+      'replicas',
+      `it scales the cluster, which operation ${op} never does.`,
+      op === 'down'
+        ? 'use operation up with a smaller replicas to scale in; down removes one replica (delete-nodes: false) or the whole cluster.'
+        : 'use operation up with replicas to scale, or drop replicas.',
+    );
+  }
+  if (c.replicaName !== undefined) {
+    if (op === 'up') {
+      p.add(
+        'replica-name',
+        `it names a replica to remove or replace, and up never removes one.`,
+        'use operation replace to swap it for a new replica, or down with delete-nodes: false to remove it.',
+      );
+    } else if (op === 'status') {
+      p.add('replica-name', 'status reports every replica and touches none.', 'drop replica-name, or use operation replace or down.');
+    } else if (op === 'down' && deleteNodes) {
+      p.add(
+        'replica-name',
+        `with delete-nodes true${c.deleteNodes === undefined ? ' (the default)' : ''}, down tears the whole cluster down, so naming one replica makes no sense.`,
+        `set delete-nodes: false to remove only ${c.replicaName}, or drop replica-name to tear the whole cluster down.`,
+      );
+    }
+  }
+  if (c.deleteNodes !== undefined && op !== 'down' && !(op === 'replace' && c.deleteNodes === false)) {
+    p.add(
+      'delete-nodes',
+      `it only means something to down (true: tear the cluster down, false: remove one replica), not to ${op}.`,
+      op === 'replace' ? 'drop delete-nodes: replace never tears the cluster down.' : 'drop delete-nodes, or use operation down.',
+    );
+  }
+  if (op === 'down' && !deleteNodes && c.zone === undefined && c.replicaName === undefined) {
+    p.add(
+      'gce-zone',
+      'down with delete-nodes false removes one replica, but neither gce-zone nor replica-name says which.',
+      'set replica-name to the replica to remove, or gce-zone to remove one replica of that zone.',
+    );
+  }
+  if (c.zones.length > 0 && (op === 'down' || op === 'status')) {
+    p.add('zones', `it lists zones to place new replicas in, and ${op} places none.`, 'drop zones, or use operation up or replace.');
+  }
+  if (c.allowEvenGiven && c.replicas === undefined && op !== 'up') {
+    warnings.push(`allow-even-replicas is ignored with operation ${op}.`);
+  }
+  if ((c.multizoneGiven || c.quorumGiven) && (op === 'down' || op === 'status')) {
+    warnings.push(`multizone and enable-etcd-quorum-read are recorded when a cluster is created; operation ${op} ignores them.`);
+  }
+}
+
+function parseReplicas(text: string, allowEven: boolean, p: Problems, warnings: string[]): number | undefined {
+  const n = wholeNumber(text);
+  if (n === undefined || n < 1) {
+    p.add('replicas', `${quoted(text)} is not a positive whole number.`, 'set replicas to the number of master replicas wanted, such as 3 or 5.');
+    return undefined;
+  }
+  if (n % 2 === 0 && !allowEven) {
+    p.add(
+      'replicas',
+      `${n} is even: etcd with ${n} members survives no more failures than with ${n - 1}, and needs more members to agree.`,
+      `use ${n - 1} or ${n + 1}, or set allow-even-replicas: true (e.g. as a step on the way to ${n + 1}).`,
+    );
+  }
+  if (n > 7) warnings.push(`replicas: ${n}; etcd recommends at most 7 members (each write waits for a majority).`);
+  return n;
+}
+
+// ---- where ----
+
+const ZONE = /^[a-z]+(?:-[a-z]+)*[0-9]+-[a-z]$/;
+
+function parseZone(source: Sourced, p: Problems): string | undefined {
+  if (!ZONE.test(source.value)) {
+    p.add(source.label, `${quoted(source.value)} is not a zone.`, 'write a zone as <region>-<letter>, such as europe-west1-b.');
+    return undefined;
+  }
+  return source.value;
+}
+
+function parseZones(text: string, zone: string | undefined, p: Problems): string[] {
+  const zones: string[] = [];
+  for (const item of text.split(/[,\n]/).map((z) => z.trim()).filter((z) => z !== '')) {
+    if (!ZONE.test(item)) {
+      p.add('zones', `${quoted(item)} is not a zone.`, 'list zones as <region>-<letter>, separated by commas or new lines, such as europe-west1-b, europe-west1-c.');
+    } else if (!zones.includes(item)) {
+      zones.push(item);
+    }
+  }
+  const all = zone ? [zone, ...zones] : zones;
+  const regions = [...new Set(all.map(regionOfZone))];
+  if (regions.length > 1) {
+    p.add(
+      'zones',
+      `${all.join(', ')} span the regions ${regions.join(', ')}; every replica must be in one region, because the static IP, target pool and forwarding rule are regional.`,
+      `keep gce-zone and zones inside one region, e.g. only ${regions[0]}-* zones.`,
+    );
+  }
+  return zones;
+}
+
+const PROJECT = /^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+function parseProject(value: string, env: NodeJS.ProcessEnv, p: Problems): string | undefined {
+  let source: Sourced | undefined = value ? { value, label: 'project' } : undefined;
+  for (const name of PROJECT_ENV_VARS) {
+    if (source) break;
+    const v = env[name]?.trim();
+    if (v) source = { value: v, label: `project (from ${name})` };
+  }
+  if (!source) {
+    p.add(
+      'project',
+      'no project was given, and none of the project variables is set.',
+      `set the project input, or run google-github-actions/auth first (it exports ${PROJECT_ENV_VARS.join(', ')}), or set one of those variables.`,
+    );
+    return undefined;
+  }
+  if (!PROJECT.test(source.value)) {
+    p.add(source.label, `${quoted(source.value)} is not a project ID.`, 'use the project ID (6-30 lowercase letters, digits and dashes, e.g. my-project-123), not its name or number.');
+    return undefined;
+  }
+  return source.value;
+}
+
+/** Longest suffix added to the prefix: `-master-health-checks` (docs/vm-contract.md). */
+const LONGEST_SUFFIX = '-master-health-checks'.length;
+const MAX_PREFIX = 63 - LONGEST_SUFFIX;
+
+function parsePrefix(source: Sourced, p: Problems): string | undefined {
+  const v = source.value;
+  if (!/^[a-z](?:[-a-z0-9]*[a-z0-9])?$/.test(v) || v.length > MAX_PREFIX) {
+    p.add(
+      source.label,
+      `${quoted(v)} cannot start GCE names: they are lowercase letters, digits and dashes, begin with a letter, and this prefix gets up to ${LONGEST_SUFFIX} more characters of a 63-character limit.`,
+      `use at most ${MAX_PREFIX} characters such as kubernetes or ci-pr-42.`,
+    );
+    return undefined;
+  }
+  return v;
+}
+
+function checkReplicaName(source: Sourced, prefix: string, p: Problems): void {
+  const names = clusterNames(prefix);
+  if (!isReplicaName(names, source.value)) {
+    p.add(
+      source.label,
+      `${quoted(source.value)} is not a master replica of instance prefix ${prefix}.`,
+      `name a replica: ${names.master} or ${names.master}-<3 hex digits> (e.g. ${names.master}-a1f); or set instance-prefix to the cluster's prefix.`,
+    );
+  }
+}
+
+// ---- VM shape ----
+
+function parseMachineType(v: string, p: Problems): string {
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(v)) {
+    p.add('machine-type', `${quoted(v)} is not a machine type name.`, 'write a machine type name such as e2-standard-2 or n2-custom-4-8192.');
+  }
+  return v;
+}
+
+const IMAGE = /^(?:https:\/\/[^/\s]+\/compute\/(?:v1|beta)\/)?projects\/[a-z][a-z0-9.:-]*\/global\/images\/(?:family\/)?[a-z](?:[-a-z0-9]*[a-z0-9])?$/;
+
+function parseImage(v: string, p: Problems): string {
+  if (!IMAGE.test(v)) {
+    p.add('image', `${quoted(v)} is not an image path.`, 'write projects/<project>/global/images/<image> or projects/<project>/global/images/family/<family>, e.g. projects/cos-cloud/global/images/family/cos-stable.');
+  }
+  return v;
+}
+
+const NETWORK = /^(?:(?:https:\/\/[^/\s]+\/compute\/(?:v1|beta)\/)?projects\/[a-z][a-z0-9.:-]*\/global\/networks\/)?[a-z](?:[-a-z0-9]*[a-z0-9])?$/;
+
+function parseNetwork(v: string, p: Problems): string {
+  if (!NETWORK.test(v) || v.length > 300) {
+    p.add('network', `${quoted(v)} is not a network.`, 'write a network name such as default, or projects/<project>/global/networks/<name>.');
+  }
+  return v;
+}
+
+function parseDiskSize(text: string, p: Problems): number {
+  const n = wholeNumber(text);
+  if (n === undefined || n < 10 || n > 65536) {
+    p.add('data-disk-size-gb', `${quoted(text)} is not a disk size in GB between 10 and 65536.`, 'write a whole number of GB, such as 20 (kube-up used 20, 100 above 500 nodes).');
+    return Number(INPUT_DEFAULTS['data-disk-size-gb']);
+  }
+  return n;
+}
+
+// ---- how to reach GCE ----
+
+function parseEndpoint(v: string, p: Problems): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    p.add('compute-endpoint', `${quoted(v)} is not a URL.`, 'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.');
+    return undefined;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash) {
+    p.add(
+      'compute-endpoint',
+      `${quoted(v)} must be a plain http(s) URL without credentials, query or fragment.`,
+      'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.',
+    );
+    return undefined;
+  }
+  return v;
+}
+
+// ---- request identity ----
+
+const LABEL_VALUE = /^[a-z0-9_-]{1,63}$/;
+
+function parseRequestId(v: string, p: Problems): string {
+  if (!LABEL_VALUE.test(v)) {
+    p.add(
+      'request-id',
+      `${quoted(v)} cannot be a GCE label value (it is stored as one).`,
+      'use 1-63 lowercase letters, digits, dashes or underscores, e.g. pr-42-scale, or leave it empty to derive one.',
+    );
+  }
+  return v;
+}
+
+/** What the request asks for, in a stable form; the VM shape is not part of its identity. */
+function requestKey(intent: Intent): string {
+  return JSON.stringify([
+    intent.operation,
+    intent.project,
+    intent.instancePrefix,
+    intent.zone ?? '',
+    intent.multizone,
+    intent.quorumRead,
+    intent.replicate,
+    intent.deleteNodes,
+    intent.replicaName ?? '',
+    intent.replicas ?? 0,
+    intent.zones,
+    intent.allowEvenReplicas,
+  ]);
+}
+
+/**
+ * 16 hex chars of sha256. In a workflow: the run, job and step (stable across re-runs of the same
+ * run, which is what lets a re-run resume) plus the request, so matrix legs differ. Elsewhere: the
+ * request alone, so the same command run twice asks for the same thing once.
+ */
+export function deriveRequestId(intent: Intent, env: NodeJS.ProcessEnv): string {
+  const runId = env.GITHUB_RUN_ID?.trim();
+  const github = runId ? `github:${runId}/${env.GITHUB_JOB ?? ''}/${env.GITHUB_ACTION ?? ''}\n` : '';
+  return createHash('sha256').update(github + requestKey(intent)).digest('hex').slice(0, 16);
+}
