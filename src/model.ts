@@ -34,10 +34,6 @@ export interface Intent {
   image: string;
   network: string;
   dataDiskSizeGb: number;
-  /** Base URL of a Compute API (e.g. the local emulator): no Google credentials are looked up. */
-  computeEndpoint?: string;
-  /** Longest the whole run may take. */
-  timeoutMs?: number;
 }
 
 export const DEFAULT_INSTANCE_PREFIX = 'kubernetes';

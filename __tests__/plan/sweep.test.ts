@@ -78,8 +78,9 @@ function drive(i: Intent, start: ClusterState): { end: PlanResult; state: Cluste
     const before = state;
     state = applyIdeal(state, r.step);
     steps.push(r.step);
-    if (r.step.kind === 'removeMember') {
-      expect(before.etcd.members.filter((m) => !m.isLearner && m.id !== r.step.memberId).length).toBeGreaterThan(0);
+    const st = r.step;
+    if (st.kind === 'removeMember') {
+      expect(before.etcd.members.filter((m) => !m.isLearner && m.id !== st.memberId).length).toBeGreaterThan(0);
     }
     const teardown = i.operation === 'down' && i.deleteNodes;
     if (healthyQuorum(before) && !teardown) {

@@ -13,19 +13,7 @@ import type { Observation } from './observe.ts';
 import { etcdClientTls } from './secrets.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import { describeStep } from './describe.ts';
-
-export class RefusedError extends Error {
-  readonly problem: string;
-  readonly fix: string;
-  readonly nothingChanged: boolean;
-  constructor(problem: string, fix: string, nothingChanged: boolean) {
-    super(`${problem}. To fix: ${fix}.${nothingChanged ? ' Nothing was changed.' : ''}`);
-    this.name = 'RefusedError';
-    this.problem = problem;
-    this.fix = fix;
-    this.nothingChanged = nothingChanged;
-  }
-}
+import { RefusedError } from '../errors.ts';
 
 export async function runEngine(intent: Intent, deps: EngineDeps): Promise<RunReport> {
   const started = Date.now();

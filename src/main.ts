@@ -1,0 +1,44 @@
+// The runner's entry: inputs -> engine -> outputs and job summary. Everything thrown ends as one
+// failure line that says what went wrong and how to fix it.
+import * as core from '@actions/core';
+import { createComputeApi } from './gce/client.ts';
+import type { ComputeApiHandle } from './gce/client.ts';
+import { createEtcdAdmin } from './etcd/admin.ts';
+import { DirectTransport } from './etcd/transport.ts';
+import { probeReadyz } from './kube/apiserver.ts';
+import { parseInputs } from './inputs.ts';
+import { errorMessage } from './errors.ts';
+import { DEFAULT_LIMITS } from './engine/deps.ts';
+import type { EngineDeps } from './engine/deps.ts';
+import { runEngine } from './engine/run.ts';
+import { outputsFor } from './report/outputs.ts';
+import { renderSummary } from './report/summary.ts';
+
+export async function run(): Promise<void> {
+  let compute: ComputeApiHandle | undefined;
+  try {
+    const inputs = parseInputs((name) => core.getInput(name), process.env);
+    for (const w of inputs.warnings) core.warning(w, { title: 'ha-masters input' });
+    const { intent } = inputs;
+    compute = createComputeApi({ project: intent.project, endpoint: inputs.computeEndpoint, log: (l) => core.debug(l) });
+    const transport = new DirectTransport();
+    const deps: EngineDeps = {
+      compute,
+      etcd: (tls) => createEtcdAdmin(tls, transport, { log: (l) => core.debug(l) }),
+      probeReadyz: (url, ca, ms) => probeReadyz(url, ca, ms),
+      log: (l) => core.info(l),
+      mask: (s) => core.setSecret(s),
+      now: () => new Date(),
+      limits: { ...DEFAULT_LIMITS, runTimeoutMs: inputs.timeoutMs },
+    };
+    core.info(`ha-masters: ${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`);
+    const report = await runEngine(intent, deps);
+    for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
+    for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
+    await core.summary.addRaw(renderSummary(report)).write();
+  } catch (err) {
+    core.setFailed(`ha-masters failed with: ${errorMessage(err)}`);
+  } finally {
+    await compute?.close();
+  }
+}
