@@ -51,14 +51,14 @@ export interface EndpointParts {
 
 /** Splits `http://127.0.0.1:8085` (optionally ending in `/compute/v1/`, as gcloud's override does). */
 export function parseEndpoint(endpoint: string): EndpointParts {
+  if (!/^https?:\/\//i.test(endpoint)) {
+    throw new Error(`compute endpoint "${endpoint}" must start with http:// or https://`);
+  }
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
     throw new Error(`compute endpoint "${endpoint}" is not a URL: give it as http://HOST:PORT`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`compute endpoint "${endpoint}" must start with http:// or https://`);
   }
   if (!['', '/', '/compute/v1', '/compute/v1/'].includes(url.pathname) || url.search !== '') {
     throw new Error(`compute endpoint "${endpoint}" must be just http://HOST:PORT (the client adds /compute/v1/ itself)`);

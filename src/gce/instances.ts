@@ -59,7 +59,7 @@ export async function listInstances(ctx: GceContext, namePrefix: string): Promis
     const found: Instance[] = [];
     const pages = ctx.clients.instances.aggregatedListAsync(
       { project: ctx.project, filter: namePrefixFilter(namePrefix) },
-      callOptions(ctx),
+      { ...callOptions(ctx), autoPaginate: false },
     );
     for await (const [, scoped] of pages) found.push(...(scoped.instances ?? []));
     return found;

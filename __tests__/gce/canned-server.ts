@@ -1,0 +1,66 @@
+// A throwaway HTTP server that answers every request with the next canned status and body, so that
+// the real client library produces real GoogleError / GaxiosError objects. Used for error shapes only;
+// behaviour is tested against the emulator.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Canned {
+  status: number;
+  body: unknown;
+}
+
+export interface CannedServer {
+  url: string;
+  /** Method and path (query included) of every request seen. */
+  seen: string[];
+  /** Request headers, in the same order. */
+  headers: http.IncomingHttpHeaders[];
+  reply(...answers: Canned[]): void;
+  stop(): Promise<void>;
+}
+
+export async function startCannedServer(): Promise<CannedServer> {
+  const queue: Canned[] = [];
+  const seen: string[] = [];
+  const headers: http.IncomingHttpHeaders[] = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      seen.push(`${req.method} ${req.url}`);
+      headers.push(req.headers);
+      const next = queue.shift() ?? { status: 500, body: 'no canned answer left' };
+      const text = typeof next.body === 'string' ? next.body : JSON.stringify(next.body);
+      res.writeHead(next.status, { 'content-type': typeof next.body === 'string' ? 'text/plain' : 'application/json' });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    headers,
+    reply: (...answers) => queue.push(...answers),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A Google JSON error body as GCE sends it. */
+export function googleError(code: number, message: string, reason?: string, details?: unknown[]): Canned {
+  return {
+    status: code,
+    body: {
+      error: {
+        code,
+        message,
+        errors: reason ? [{ message, domain: 'global', reason }] : [],
+        ...(details ? { details } : {}),
+      },
+    },
+  };
+}
