@@ -1,0 +1,69 @@
+// A world for integration tests: the emulator (with real etcd VMs) and the engine's real
+// dependencies pointed at it. Nothing here is a fake: the Compute client, etcd client and
+// apiserver probe are the ones main.ts uses.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator } from '../../emulator/index.ts';
+import { createComputeApi } from '../../src/gce/client.ts';
+import type { ComputeApiHandle } from '../../src/gce/client.ts';
+import { createEtcdAdmin } from '../../src/etcd/admin.ts';
+import { DirectTransport } from '../../src/etcd/transport.ts';
+import { probeReadyz } from '../../src/kube/apiserver.ts';
+import { DEFAULT_LIMITS } from '../../src/engine/deps.ts';
+import type { EngineDeps } from '../../src/engine/deps.ts';
+import { runEngine } from '../../src/engine/run.ts';
+import type { Intent, RunReport } from '../../src/model.ts';
+
+export const PROJECT = 'ha-test';
+
+export interface EngineWorld {
+  url: string;
+  stateDir: string;
+  compute: ComputeApiHandle;
+  logs: string[];
+  run(intent: Intent): Promise<RunReport>;
+  /** REST calls the emulator served since the last reset that changed something. */
+  writes(): Promise<{ method: string; path: string; status: number }[]>;
+  resetRequests(): Promise<void>;
+  admin(path: string, body?: unknown): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number } = {}): Promise<EngineWorld> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ha-world-'));
+  const emulator = await startEmulator({ port: 0, stateDir, lbProgrammingDelayMs: opts.lbProgrammingDelayMs ?? 300, log: () => {} });
+  const compute = createComputeApi({ project: PROJECT, endpoint: emulator.url });
+  const logs: string[] = [];
+  const transport = new DirectTransport();
+  const deps: EngineDeps = {
+    compute,
+    etcd: (tls) => createEtcdAdmin(tls, transport),
+    probeReadyz,
+    log: (l) => logs.push(l),
+    mask: () => {},
+    now: () => new Date(),
+    limits: { ...DEFAULT_LIMITS, readyTimeoutMs: 90_000, runTimeoutMs: 240_000 },
+  };
+  const admin = async (path: string, body?: unknown) => {
+    const res = await fetch(`${emulator.url}/_emulator/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    if (!res.ok) throw new Error(`admin ${path}: ${res.status} ${await res.text()}`);
+    const text = await res.text();
+    return text ? JSON.parse(text) : undefined;
+  };
+  return {
+    url: emulator.url, stateDir, compute, logs,
+    run: (intent) => runEngine(intent, deps),
+    writes: async () => {
+      const log = (await admin('requests')) as { requests: { method: string; path: string; status: number }[] };
+      return log.requests.filter((r) => r.method !== 'GET' && !/\/operations\/[^/]+\/wait$/.test(r.path) && r.path.includes('/compute/'));
+    },
+    resetRequests: async () => { await admin('reset-requests', {}); },
+    admin,
+    stop: async () => {
+      await compute.close();
+      await emulator.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// `npm run demo`: the action's main job on the local emulator, no cloud account needed.
+// Starts the Compute Engine emulator (its VMs run real etcd), then runs the bundled action
+// (dist/index.js) the way a GitHub runner does (INPUT_* variables, GITHUB_OUTPUT and
+// GITHUB_STEP_SUMMARY files) for each workflow step below, prints outputs and summaries, and
+// stops everything it started.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator } from '../emulator/index.ts';
+
+const PROJECT = 'ha-masters-demo';
+const root = mkdtempSync(join(tmpdir(), 'ha-masters-demo-'));
+const keep = process.argv.includes('--keep');
+
+function banner(text: string): void {
+  console.log(`\n\u001b[1m=== ${text} ===\u001b[0m`);
+}
+
+/** Runs dist/index.js as the runner would, returns its outputs. */
+async function runAction(url: string, inputs: Record<string, string>): Promise<{ code: number; outputs: Record<string, string> }> {
+  const outFile = join(root, `out-${Date.now()}`);
+  const summaryFile = join(root, `summary-${Date.now()}`);
+  writeFileSync(outFile, '');
+  writeFileSync(summaryFile, '');
+  const env: NodeJS.ProcessEnv = { ...process.env, GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: summaryFile, 'INPUT_COMPUTE-ENDPOINT': url, INPUT_PROJECT: PROJECT };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line && !line.startsWith('::debug::')) console.log(`  | ${line}`);
+    });
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  const outputs = parseOutputs(readFileSync(outFile, 'utf8'));
+  const summary = readFileSync(summaryFile, 'utf8');
+  if (summary) console.log(`\n--- job summary ---\n${summary}`);
+  return { code, outputs };
+}
+
+/** GITHUB_OUTPUT's `name<<delimiter` blocks. */
+function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<]+)<<(.+)$/.exec(lines[i]!);
+    if (!m) continue;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i]!);
+    out[m[1]!] = value.join('\n');
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  banner('starting the Compute Engine emulator');
+  const emulator = await startEmulator({ port: 0, stateDir: join(root, 'state'), lbProgrammingDelayMs: 1000, log: () => {} });
+  console.log(`emulator at ${emulator.url} (state in ${root})`);
+  let failed = false;
+  const step = async (title: string, inputs: Record<string, string>) => {
+    banner(title);
+    console.log(Object.entries(inputs).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    const { code, outputs } = await runAction(emulator.url, inputs);
+    console.log(`\n--- outputs ---\n${JSON.stringify(outputs, null, 2)}`);
+    if (code !== 0) { failed = true; throw new Error(`step "${title}" failed (exit ${code})`); }
+    return outputs;
+  };
+  try {
+    await step('kube-up: an HA-compatible cluster in europe-west1-b', {
+      'kube-env': 'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh',
+    });
+    await step('kube-up: replicate the master into europe-west1-c (1 -> 2 builds the load balancer)', {
+      'kube-env': 'KUBE_GCE_ZONE=europe-west1-c KUBE_REPLICATE_EXISTING_MASTER=true ./cluster/kube-up.sh',
+    });
+    await step('scale to three replicas (the third goes to the zone with fewest)', { operation: 'up', replicas: '3' });
+    banner('breaking one replica: its etcd dies and stays down');
+    const status = await step('status', { operation: 'status', 'gce-zone': 'europe-west1-c' });
+    const victim = (JSON.parse(status['replicas-json'] ?? '[]') as { name: string; zone: string }[]).find((r) => r.zone === 'europe-west1-c');
+    if (!victim) throw new Error('no replica in europe-west1-c to break');
+    const res = await fetch(`${emulator.url}/_emulator/kill-etcd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ zone: victim.zone, instance: victim.name, keepDown: true }) });
+    console.log(`killed etcd of ${victim.name}: ${res.status}`);
+    await step('status: the broken replica shows as unhealthy', { operation: 'status', 'gce-zone': 'europe-west1-c' });
+    await step('replace the unhealthy replica in europe-west1-c', { operation: 'replace', 'gce-zone': 'europe-west1-c' });
+    await step('status after the repair', { operation: 'status', 'gce-zone': 'europe-west1-b' });
+  } finally {
+    banner('stopping the emulator and its VMs');
+    await emulator.stop();
+    if (!keep) rmSync(root, { recursive: true, force: true });
+    console.log(failed ? 'demo FAILED' : 'demo finished: everything it started is stopped');
+  }
+  if (failed) process.exitCode = 1;
+}
+
+await main();
