@@ -10,7 +10,7 @@ import { parseInputs } from './inputs.ts';
 import { errorMessage } from './errors.ts';
 import { DEFAULT_LIMITS } from './engine/deps.ts';
 import type { EngineDeps } from './engine/deps.ts';
-import { runEngine } from './engine/run.ts';
+import { partialReportOf, runEngine } from './engine/run.ts';
 import { outputsFor } from './report/outputs.ts';
 import { renderSummary } from './report/summary.ts';
 
@@ -37,6 +37,12 @@ export async function run(): Promise<void> {
     for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
     await core.summary.addRaw(renderSummary(report)).write();
   } catch (err) {
+    const partial = partialReportOf(err);
+    if (partial) {
+      // Outputs and summary of what this run saw and did before it stopped.
+      for (const [name, value] of Object.entries(outputsFor(partial))) core.setOutput(name, value);
+      await core.summary.addRaw(renderSummary(partial)).write().catch(() => undefined);
+    }
     core.setFailed(`ha-masters failed with: ${errorMessage(err)}`);
   } finally {
     await compute?.close();

@@ -15,9 +15,16 @@ import type { ClusterSecrets } from './secrets.ts';
 import { describeStep } from './describe.ts';
 import { RefusedError } from '../errors.ts';
 
+/** What a failed run did before it failed, so the job summary can still show it. */
+const partialReports = new WeakMap<object, RunReport>();
+export function partialReportOf(err: unknown): RunReport | undefined {
+  return typeof err === 'object' && err !== null ? partialReports.get(err) : undefined;
+}
+
 export async function runEngine(intent: Intent, deps: EngineDeps): Promise<RunReport> {
   const started = Date.now();
   const steps: RunReport['steps'] = [];
+  let lastState: Observation['state'] | undefined;
   let admin: { key: string; client: EtcdAdmin } | undefined;
   const etcdFor = (s: ClusterSecrets): EtcdAdmin => {
     const key = s.etcdClient.cert;
@@ -28,6 +35,7 @@ export async function runEngine(intent: Intent, deps: EngineDeps): Promise<RunRe
   try {
     for (let pass = 0; ; pass++) {
       const observation = await observe(intent, deps, etcdFor);
+      lastState = observation.state;
       const decision = plan(intent, observation.state);
       if (decision.type === 'done') {
         deps.log(`done: ${decision.reason}`);
@@ -53,6 +61,11 @@ export async function runEngine(intent: Intent, deps: EngineDeps): Promise<RunRe
       });
       steps.push({ step: decision.step, reason: decision.reason, ms: Date.now() - t0 });
     }
+  } catch (err) {
+    if (lastState && typeof err === 'object' && err !== null) {
+      partialReports.set(err, { operation: intent.operation, changed: changed(), replicaName: touchedReplica(steps.map((s) => s.step)), steps, warnings: [], state: lastState });
+    }
+    throw err;
   } finally {
     await admin?.client.close();
   }
