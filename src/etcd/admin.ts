@@ -1,0 +1,318 @@
+// etcd membership for the action: observe, add a learner, promote, move the leader, remove.
+// Rules measured on etcd 3.4 (research/etcd-membership.md) that shape every function here:
+// - every call carries a deadline: the server never times out a membership change;
+// - a change refused by the strict reconfig check ("unhealthy cluster") was never proposed, so it
+//   is repeated until the deadline; any other unclear outcome (a timeout) is followed by a fresh
+//   member list before anything is sent again, and the list decides whether it is already done;
+// - writes go to a member that answered the member list (learners refuse it), never to a learner
+//   and never to the member being removed;
+// - one client per endpoint, without etcd3's retries and circuit breaker (client.ts).
+import type { Etcd3, IMember, IStatusResponse } from 'etcd3';
+import type { EtcdMember, EtcdView } from '../model.ts';
+import { createMemberClient } from './client.ts';
+import { classifyEtcdError, shortError } from './errors.ts';
+import type { EtcdAdmin, EtcdTransport, TlsMaterial } from './types.ts';
+
+export interface EtcdAdminOptions {
+  /** Deadline of each single call (status, member list, one membership change). Default 5000. */
+  callTimeoutMs?: number;
+  /** How long addLearner, removeMember and moveLeader keep retrying what is safe to retry. Default 30000. */
+  membershipTimeoutMs?: number;
+  /** Pause between retries. Default 200. */
+  retryIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+// A member list read through a member that is not the leader may be a little stale; a quorum
+// read through the same member proves it is connected to a majority.
+const QUORUM_PROBE_KEY = Buffer.from('ha-masters/quorum-probe');
+// Absolute epoch values (ms) are far above any sensible duration: promote accepts either.
+const EPOCH_THRESHOLD_MS = 1e12;
+
+type Attempt<T> = { done: T } | { retry: string };
+
+export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts: EtcdAdminOptions = {}): EtcdAdmin {
+  const callTimeoutMs = opts.callTimeoutMs ?? 5000;
+  const membershipTimeoutMs = opts.membershipTimeoutMs ?? 30_000;
+  const retryIntervalMs = opts.retryIntervalMs ?? 200;
+  const log = opts.log ?? (() => {});
+  const clients = new Map<string, Etcd3>();
+
+  function clientFor(endpoint: string): Etcd3 {
+    const dialUrl = transport.dialUrl(endpoint);
+    const key = `${endpoint} ${dialUrl}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = createMemberClient(tls, endpoint, dialUrl);
+      clients.set(key, client);
+    }
+    return client;
+  }
+
+  function callOptions(cap = Infinity): { deadline: number } {
+    return { deadline: Math.min(Date.now() + callTimeoutMs, cap) };
+  }
+
+  async function listMembers(endpoint: string, cap?: number): Promise<IMember[]> {
+    const res = await clientFor(endpoint).cluster.memberList({ linearizable: true }, callOptions(cap));
+    return res.members;
+  }
+
+  async function status(endpoint: string, cap?: number): Promise<IStatusResponse> {
+    return clientFor(endpoint).maintenance.status(callOptions(cap));
+  }
+
+  async function quorumRead(endpoint: string, cap?: number): Promise<void> {
+    await clientFor(endpoint).kv.range({ key: QUORUM_PROBE_KEY, serializable: false, count_only: true }, callOptions(cap));
+  }
+
+  /**
+   * Finds a member that answers the member list (so it is a voter), skipping `avoid` (a member about
+   * to be removed), and runs one attempt through it with the fresh list. Repeats what the attempt
+   * marks as retryable, and what timed out, until `deadline`.
+   */
+  async function reconfigure<T>(
+    what: string,
+    endpoints: string[],
+    deadline: number,
+    attempt: (endpoint: string, members: IMember[]) => Promise<Attempt<T>>,
+    avoid?: (members: IMember[]) => string[],
+  ): Promise<T> {
+    if (endpoints.length === 0) throw new Error(`${what}: no etcd endpoints given`);
+    let problem = '';
+    let retries = 0;
+    for (;;) {
+      let tried = false;
+      for (const endpoint of endpoints) {
+        let members: IMember[];
+        try {
+          members = await listMembers(endpoint, deadline);
+        } catch (err) {
+          problem = `${endpoint}: ${shortError(err)}`;
+          continue;
+        }
+        const learnerUrls = members.filter(m => m.isLearner).flatMap(m => m.clientURLs);
+        if (learnerUrls.includes(endpoint) || (avoid?.(members) ?? []).includes(endpoint)) continue;
+        tried = true;
+        try {
+          const outcome = await attempt(endpoint, members);
+          if ('done' in outcome) {
+            if (retries > 0) log(`etcd: ${what}: done after ${retries} retries`);
+            return outcome.done;
+          }
+          problem = outcome.retry;
+        } catch (err) {
+          const kind = classifyEtcdError(err);
+          if (kind !== 'unhealthyCluster' && kind !== 'deadline' && kind !== 'unreachable' && kind !== 'notLeader' && kind !== 'noLeader') {
+            throw new Error(`${what} through ${endpoint} failed: ${shortError(err)}`);
+          }
+          // A timeout leaves the outcome unknown: the next pass starts with a fresh member list.
+          problem = `${endpoint}: ${shortError(err)}`;
+        }
+        break;
+      }
+      if (!tried && problem === '') problem = 'no voting member among the endpoints answered';
+      if (Date.now() + retryIntervalMs >= deadline) {
+        throw new Error(`${what}: gave up after ${membershipTimeoutMs} ms; last problem: ${problem}`);
+      }
+      if (retries === 0) log(`etcd: ${what}: will retry until the deadline: ${problem}`);
+      retries++;
+      await sleep(retryIntervalMs);
+    }
+  }
+
+  async function observe(endpoints: string[]): Promise<EtcdView> {
+    if (endpoints.length === 0) return { reachable: false, members: [], error: 'no etcd endpoints to ask' };
+    const phaseDeadline = Date.now() + callTimeoutMs;
+    const reads = await Promise.all(
+      endpoints.map(async endpoint => {
+        try {
+          const members = await listMembers(endpoint, phaseDeadline);
+          try {
+            await quorumRead(endpoint, phaseDeadline);
+            return { endpoint, members, quorum: true };
+          } catch (err) {
+            return { endpoint, members, quorum: false, error: `${endpoint}: quorum read: ${shortError(err)}` };
+          }
+        } catch (err) {
+          return { endpoint, members: undefined, quorum: false, error: `${endpoint}: member list: ${shortError(err)}` };
+        }
+      }),
+    );
+    const withQuorum = reads.find(r => r.quorum);
+    const source = withQuorum ?? reads.find(r => r.members !== undefined);
+    if (!source?.members) {
+      return { reachable: false, members: [], error: reads.map(r => r.error).join('; ') };
+    }
+    const listed = source.members;
+    const statuses = await Promise.all(
+      listed.map(async m => {
+        const url = m.clientURLs[0];
+        if (!url) return undefined;
+        try {
+          const st = await status(url);
+          // Another member now behind that URL (an address reused) does not speak for this one.
+          return st.header.member_id === m.ID ? st : undefined;
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    const alarms = new Map<string, string[]>();
+    const addAlarm = (memberId: string, alarm: string) => {
+      const list = alarms.get(memberId) ?? [];
+      if (!list.includes(alarm)) list.push(alarm);
+      alarms.set(memberId, list);
+    };
+    for (const st of statuses) {
+      for (const text of st?.errors ?? []) {
+        const match = /memberID:(\d+) alarm:(\w+)/.exec(text);
+        if (match) addAlarm(match[1]!, match[2]!);
+      }
+    }
+    if (withQuorum) {
+      try {
+        const res = await clientFor(withQuorum.endpoint).maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' }, callOptions());
+        for (const a of res.alarms) addAlarm(a.memberID, String(a.alarm));
+      } catch (err) {
+        log(`etcd: alarm list through ${withQuorum.endpoint} failed: ${shortError(err)}`);
+      }
+    }
+    const leaderId = mostCommonLeader(statuses);
+    const members: EtcdMember[] = listed.map((m, i) => {
+      const st = statuses[i];
+      const memberAlarms = alarms.get(m.ID) ?? [];
+      const member: EtcdMember = {
+        id: m.ID,
+        name: m.name,
+        peerUrls: [...m.peerURLs],
+        clientUrls: [...m.clientURLs],
+        isLearner: m.isLearner,
+        healthy: st !== undefined && memberAlarms.length === 0,
+        isLeader: leaderId !== undefined && m.ID === leaderId,
+        alarms: memberAlarms,
+      };
+      if (st) member.appliedIndex = Number(st.raftAppliedIndex);
+      return member;
+    });
+    const view: EtcdView = { reachable: withQuorum !== undefined, members };
+    if (leaderId !== undefined) view.leaderId = leaderId;
+    if (!withQuorum) view.error = `no member answered a quorum read: ${reads.map(r => r.error).join('; ')}`;
+    return view;
+  }
+
+  async function addLearner(endpoints: string[], peerUrl: string): Promise<{ id: string }> {
+    const what = `add learner ${peerUrl}`;
+    return reconfigure<{ id: string }>(what, endpoints, Date.now() + membershipTimeoutMs, async (endpoint, members) => {
+      const existing = members.find(m => m.peerURLs.includes(peerUrl));
+      if (existing) return { done: { id: existing.ID } };
+      const client = clientFor(endpoint);
+      try {
+        const res = await client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: true }, callOptions());
+        log(`etcd: added learner ${res.member.ID} with peer URL ${peerUrl}`);
+        return { done: { id: res.member.ID } };
+      } catch (err) {
+        const kind = classifyEtcdError(err);
+        // Added meanwhile (by us before a timeout, or by a parallel run): the next list shows it.
+        if (kind === 'peerUrlExists') return { retry: `${peerUrl} exists already; reading the member list again` };
+        if (kind === 'tooManyLearners') {
+          const learner = members.find(m => m.isLearner);
+          throw new Error(
+            `${what}: etcd allows one learner at a time and member ${learner?.ID ?? '?'} (${learner?.peerURLs.join(',') ?? '?'}) ` +
+              'is still a learner: promote it or remove it first',
+          );
+        }
+        throw err;
+      }
+    });
+  }
+
+  async function promote(endpoints: string[], memberId: string, deadlineMs: number): Promise<void> {
+    const deadline = deadlineMs >= EPOCH_THRESHOLD_MS ? deadlineMs : Date.now() + deadlineMs;
+    const what = `promote member ${memberId}`;
+    await reconfigure(what, endpoints, deadline, async (endpoint, members) => {
+      const member = members.find(m => m.ID === memberId);
+      if (!member) throw new Error(`${what}: no such member (members: ${members.map(m => m.ID).join(', ')})`);
+      if (!member.isLearner) return { done: undefined };
+      try {
+        await clientFor(endpoint).cluster.memberPromote({ ID: memberId }, callOptions(deadline));
+        log(`etcd: promoted member ${memberId}`);
+        return { done: undefined };
+      } catch (err) {
+        const kind = classifyEtcdError(err);
+        if (kind === 'learnerNotInSync') return { retry: 'the learner has not caught up with the leader yet' };
+        if (kind === 'notALearner') return { retry: 'already promoted; reading the member list again' };
+        throw err;
+      }
+    });
+  }
+
+  async function moveLeader(leaderEndpoint: string, toId: string): Promise<void> {
+    const deadline = Date.now() + membershipTimeoutMs;
+    const what = `move etcd leadership to ${toId}`;
+    await reconfigure(what, [leaderEndpoint], deadline, async (endpoint, members) => {
+      const target = members.find(m => m.ID === toId);
+      if (!target) throw new Error(`${what}: no such member`);
+      if (target.isLearner) throw new Error(`${what}: it is a learner; promote it first`);
+      const st = await status(endpoint, deadline);
+      if (st.leader === toId) return { done: undefined };
+      if (st.leader === '0') return { retry: `${endpoint} knows no leader` };
+      // The request must reach the leader itself; if leadership moved since the caller looked, follow it.
+      let via = endpoint;
+      if (st.header.member_id !== st.leader) {
+        const leader = members.find(m => m.ID === st.leader);
+        const url = leader?.clientURLs[0];
+        if (!url) return { retry: `leader ${st.leader} has no client URL in the member list` };
+        log(`etcd: ${endpoint} is not the leader; sending the move to the leader ${st.leader} at ${url}`);
+        via = url;
+      }
+      const from = st.leader;
+      await clientFor(via).maintenance.moveLeader({ targetID: toId }, callOptions(deadline));
+      log(`etcd: moved leadership from ${from} to ${toId}`);
+      return { done: undefined };
+    });
+  }
+
+  async function removeMember(endpoints: string[], memberId: string): Promise<void> {
+    const what = `remove member ${memberId}`;
+    const victimUrls = (members: IMember[]) => members.find(m => m.ID === memberId)?.clientURLs ?? [];
+    await reconfigure(
+      what,
+      endpoints,
+      Date.now() + membershipTimeoutMs,
+      async (endpoint, members) => {
+        if (!members.some(m => m.ID === memberId)) return { done: undefined };
+        try {
+          await clientFor(endpoint).cluster.memberRemove({ ID: memberId }, callOptions());
+          log(`etcd: removed member ${memberId}`);
+          return { done: undefined };
+        } catch (err) {
+          if (classifyEtcdError(err) === 'memberNotFound') return { done: undefined };
+          throw err;
+        }
+      },
+      victimUrls,
+    );
+  }
+
+  async function close(): Promise<void> {
+    for (const client of clients.values()) client.close();
+    clients.clear();
+  }
+
+  return { observe, addLearner, promote, moveLeader, removeMember, close };
+}
+
+function mostCommonLeader(statuses: (IStatusResponse | undefined)[]): string | undefined {
+  const votes = new Map<string, number>();
+  for (const st of statuses) {
+    if (st && st.leader !== '0') votes.set(st.leader, (votes.get(st.leader) ?? 0) + 1);
+  }
+  let best: string | undefined;
+  for (const [id, count] of votes) if (best === undefined || count > votes.get(best)!) best = id;
+  return best;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
