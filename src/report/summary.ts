@@ -1,0 +1,130 @@
+// The job summary: what the cluster looks like after the run, and what the run did to get there.
+
+import { WAIT_STEPS, regionOfZone, type ClusterState, type RunReport } from '../model.ts';
+import { cell, code, duration, table, text } from './markdown.ts';
+import { isLeader, membersWithoutReplica, memberOfReplica, replicaViews } from './replica-view.ts';
+import { describeStep } from './steps.ts';
+
+export function renderSummary(report: RunReport): string {
+  const { state } = report;
+  const sections = [
+    `## ha-masters: ${report.operation} ${code(state.names.master)} in project ${code(state.project)}`,
+    verdict(report),
+  ];
+  if (clusterExists(state)) {
+    sections.push(overview(state), '### Replicas per zone', zonesTable(state), '### etcd members', membersSection(state));
+  } else {
+    sections.push(`No cluster ${code(state.names.master)} exists in project ${code(state.project)}.`);
+  }
+  sections.push('### What this run did', stepsSection(report));
+  if (report.warnings.length > 0) {
+    sections.push('### Warnings', report.warnings.map((w) => `- ${text(w)}`).join('\n'));
+  }
+  return `${sections.join('\n\n')}\n`;
+}
+
+function clusterExists(state: ClusterState): boolean {
+  return state.replicas.length > 0 || state.address !== undefined || state.forwardingRule !== undefined || state.etcd.members.length > 0;
+}
+
+function verdict(report: RunReport): string {
+  const writes = report.steps.filter((s) => !WAIT_STEPS.has(s.step.kind)).length;
+  if (!report.changed) return '**No changes**: the cluster already matched the request.';
+  const what = report.operation === 'down' ? 'removed' : report.operation === 'up' ? 'added' : 'replaced';
+  const added = report.replicaName ? ` Replica ${what}: ${code(report.replicaName)}.` : '';
+  return `**Changed** the cluster in ${writes} ${writes === 1 ? 'write' : 'writes'}.${added}`;
+}
+
+function overview(state: ClusterState): string {
+  const views = replicaViews(state);
+  const healthy = views.filter((v) => v.healthy).length;
+  const ip = state.address?.ip ?? state.forwardingRule?.ip;
+  const rows: string[][] = [
+    ['External IP', ip ? `${code(ip)} (${code(state.names.address)})` : 'none reserved'],
+    ['Load balancer', loadBalancer(state)],
+    ['Replicas', `${views.length} (${healthy} healthy)`],
+    ['etcd', etcdLine(state)],
+  ];
+  if (state.settings) {
+    rows.push(['Recorded settings', `MULTIZONE=${state.settings.multizone}, ENABLE_ETCD_QUORUM_READ=${state.settings.quorumRead}`]);
+  }
+  return table(['', ''], ['l', 'l'], rows);
+}
+
+function loadBalancer(state: ClusterState): string {
+  const rule = state.forwardingRule;
+  if (rule) {
+    const pool = state.targetPool;
+    const members = pool ? `${pool.instances.length} ${pool.instances.length === 1 ? 'instance' : 'instances'}` : 'missing';
+    const check = state.healthCheck ? `, health check ${code(state.healthCheck)}` : '';
+    return `yes: forwarding rule ${code(rule.name)} tcp:443 to target pool ${code(state.names.targetPool)} (${members}${check})`;
+  }
+  const holder = state.replicas.find((r) => r.hasStaticIp);
+  if (holder) return `no: the static IP is on ${code(holder.name)}`;
+  return 'no';
+}
+
+function etcdLine(state: ClusterState): string {
+  const etcd = state.etcd;
+  if (!etcd.reachable) return `unreachable${etcd.error ? `: ${cell(etcd.error)}` : ''}`;
+  const voters = etcd.members.filter((m) => !m.isLearner);
+  const learners = etcd.members.length - voters.length;
+  const leader = etcd.members.find((m) => isLeader(state, m));
+  const quorum = Math.floor(voters.length / 2) + 1;
+  return [
+    `${voters.length} ${voters.length === 1 ? 'voter' : 'voters'} (quorum ${quorum})`,
+    `${learners} ${learners === 1 ? 'learner' : 'learners'}`,
+    leader ? `leader ${code(leader.name || leader.id)}` : 'no leader',
+  ].join(', ');
+}
+
+function zonesTable(state: ClusterState): string {
+  const region = state.region ?? (state.replicas[0] ? regionOfZone(state.replicas[0].zone) : undefined);
+  const zoneNames = new Set<string>(state.replicas.map((r) => r.zone));
+  for (const z of state.zones) if (region === undefined || z.region === region) zoneNames.add(z.name);
+  const rows = [...zoneNames].sort().map((zone) => {
+    const info = state.zones.find((z) => z.name === zone);
+    const here = replicaViews(state).filter((v) => v.zone === zone);
+    const names = here.map((v) => `${code(v.name)}${v.healthy ? '' : ' (unhealthy)'}`).join(', ');
+    return [`${code(zone)}${info?.status === 'DOWN' ? ' (zone DOWN)' : ''}`, String(here.length), names];
+  });
+  return table(['Zone', 'Replicas', 'Names'], ['l', 'r', 'l'], rows);
+}
+
+function membersSection(state: ClusterState): string {
+  const rows: string[][] = [];
+  for (const v of replicaViews(state)) {
+    const replica = state.replicas.find((r) => r.name === v.name)!;
+    const m = memberOfReplica(state, v.name, replica.internalIp);
+    const vm = `${code(v.name)} ${v.status}${replica.apiserverReady === false ? ', apiserver not ready' : ''}`;
+    if (!m) {
+      rows.push(['none', '', vm, code(v.zone), 'none', '', 'no', '', '']);
+      continue;
+    }
+    rows.push(memberRow(state, m, vm, code(v.zone)));
+  }
+  for (const m of membersWithoutReplica(state)) rows.push(memberRow(state, m, 'no VM', ''));
+  const body = table(['Member', 'ID', 'VM', 'Zone', 'Role', 'Leader', 'Healthy', 'Applied index', 'Alarms'], ['l', 'l', 'l', 'l', 'l', 'l', 'l', 'r', 'l'], rows);
+  return state.etcd.reachable ? body : `etcd could not be read${state.etcd.error ? `: ${text(state.etcd.error)}` : ''}.\n\n${body}`;
+}
+
+function memberRow(state: ClusterState, m: ClusterState['etcd']['members'][number], vm: string, zone: string): string[] {
+  return [
+    m.name ? code(m.name) : '(not started)',
+    code(m.id),
+    vm,
+    zone,
+    m.isLearner ? 'learner' : 'voter',
+    isLeader(state, m) ? 'leader' : '',
+    m.healthy ? 'yes' : 'no',
+    m.appliedIndex === undefined ? '' : String(m.appliedIndex),
+    cell(m.alarms.join(', ')),
+  ];
+}
+
+function stepsSection(report: RunReport): string {
+  if (report.steps.length === 0) return 'Nothing: no step was needed.';
+  const rows = report.steps.map((s, i) => [String(i + 1), cell(describeStep(s.step, report.state)), cell(s.reason), duration(s.ms)]);
+  const total = report.steps.reduce((sum, s) => sum + s.ms, 0);
+  return `${table(['#', 'Step', 'Why', 'Time'], ['r', 'l', 'l', 'r'], rows)}\n\nTotal: ${duration(total)}.`;
+}
