@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { clusterNames, type ClusterState, type EtcdMember, type Replica, type RunReport } from '../../src/model.ts';
+import { clusterNames, type ClusterState, type EtcdMember, type Replica, type RunReport, type Step } from '../../src/model.ts';
 import { outputsFor } from '../../src/report/outputs.ts';
 import { renderSummary } from '../../src/report/summary.ts';
 import { duration } from '../../src/report/markdown.ts';
@@ -279,8 +279,7 @@ describe('renderSummary', () => {
 
   it('describes every step kind with the resources it touches', () => {
     const s = haState();
-    const all: RunReport['steps'] = (
-      [
+    const kinds: Step[] = [
         { kind: 'createAddress' },
         { kind: 'createFirewall', name: 'kubernetes-master-etcd' },
         { kind: 'createHealthCheck' },
@@ -305,8 +304,8 @@ describe('renderSummary', () => {
         { kind: 'deleteNodeTemplate', name: 'kubernetes-minion-template' },
         { kind: 'writeJournal', entry: { request: 'abc', replica: 'kubernetes-master-0c1', phase: 'adding' } },
         { kind: 'dropJournal', request: 'abc' },
-      ] as const
-    ).map((step) => ({ step, reason: 'r', ms: 1 }));
+    ];
+    const all: RunReport['steps'] = kinds.map((step) => ({ step, reason: 'r', ms: 1 }));
     const lines = renderSummary(report(s, { changed: true, steps: all }))
       .split('\n')
       .filter((l) => /^\| \d+ \| /.test(l))
