@@ -2,6 +2,7 @@
 // `http://127.0.0.1:PORT`) no Google credentials are looked up or sent; without it, Application
 // Default Credentials are used (google-github-actions/auth leaves GOOGLE_APPLICATION_CREDENTIALS).
 
+import './esm-dirname.ts';
 import { randomUUID } from 'node:crypto';
 import { googleAuthLibrary, type ClientOptions } from 'google-gax';
 import * as addresses from './addresses.ts';

@@ -2,6 +2,7 @@
 // these (the package index loads every v1/v1beta/v1small client: ~0.8 s and ~49 MB bundled), and
 // created on first use.
 
+import './esm-dirname.ts';
 import { AddressesClient } from '@google-cloud/compute/build/src/v1/addresses_client.js';
 import { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client.js';
 import { ForwardingRulesClient } from '@google-cloud/compute/build/src/v1/forwarding_rules_client.js';
