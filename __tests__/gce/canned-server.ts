@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Canned {
+  /** 0: never answer (the socket is closed when the server stops). */
   status: number;
   body: unknown;
 }
@@ -30,6 +31,7 @@ export async function startCannedServer(): Promise<CannedServer> {
       seen.push(`${req.method} ${req.url}`);
       headers.push(req.headers);
       const next = queue.shift() ?? { status: 500, body: 'no canned answer left' };
+      if (next.status === 0) return;
       const text = typeof next.body === 'string' ? next.body : JSON.stringify(next.body);
       res.writeHead(next.status, { 'content-type': typeof next.body === 'string' ? 'text/plain' : 'application/json' });
       res.end(text);

@@ -225,6 +225,23 @@ describe('errors with no HTTP answer', () => {
     }
   });
 
+  it('a call with no answer in time is unavailable (retryable) for both transports', async () => {
+    const slow = createComputeApi({ project: 'p', endpoint: server.url, retry: { attempts: 1 }, callTimeoutMs: 200 });
+    try {
+      server.reply({ status: 0, body: '' }, { status: 0, body: '' });
+      const a = await failure(slow.listInstances('kubernetes-master'));
+      expect([a.kind, a.httpStatus]).toEqual(['unavailable', undefined]);
+      expect(a.message).toBe(
+        "failed to list instances projects/p/aggregated/instances (name eq 'kubernetes-master.*'): " +
+          'Deadline exceeded: aggregatedList did not respond within 200 milliseconds.',
+      );
+      const b = await failure(slow.getHttpHealthCheck('hc'));
+      expect([b.kind, b.reason]).toEqual(['unavailable', 'TimeoutError']);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('toGceError keeps an existing GceError and sorts plain errors as other', () => {
     const call = { verb: 'get', what: 'instance', resource: 'r' };
     const original = new GceError('x', { kind: 'quota', resource: 'r', detail: 'x' });

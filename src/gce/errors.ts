@@ -112,7 +112,8 @@ const GRPC_KINDS: Record<number, GceErrorKind> = {
 };
 
 // Transport failures: the request may not have arrived; repeating it with its requestId is safe.
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+// `TimeoutError` is gaxios's code for its own client-side timeout.
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'TimeoutError']);
 
 function kindOfHttpStatus(status: number): GceErrorKind {
   if (status === 404) return 'notFound';

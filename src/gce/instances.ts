@@ -53,7 +53,7 @@ export function instanceCall(ctx: GceContext, verb: string, zone: string, name: 
 }
 
 export async function listInstances(ctx: GceContext, namePrefix: string): Promise<InstanceInfo[]> {
-  const call = { verb: 'list', what: 'instances', resource: `projects/${ctx.project}/aggregated/instances?filter=${namePrefixFilter(namePrefix)}` };
+  const call = { verb: 'list', what: 'instances', resource: `projects/${ctx.project}/aggregated/instances (${namePrefixFilter(namePrefix)})` };
   // A failed page restarts the whole listing: a partial result would look like missing replicas.
   const all = await read(ctx, call, async () => {
     const found: Instance[] = [];
