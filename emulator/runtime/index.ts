@@ -1,0 +1,129 @@
+// The emulator's VM runtime: makes processes and sockets match the desired world, level-
+// triggered. RUNNING master replicas get etcd + kube-apiserver stand-in + health sidecar;
+// external IPs get one-to-one NAT; forwarding rules get load-balanced listeners. apply() calls
+// are serialised, and each one returns once sockets are bound and vanished VMs are gone (etcd
+// itself starts in the background: it may wait for certificates or its cluster).
+import type { RuntimeForwardingRule, RuntimeHealthCheck, RuntimeInstance, RuntimeOptions, RuntimeWorld, VmRuntime } from './types.ts';
+import { masterSpecOf } from './master-spec.ts';
+import { MasterVm } from './master-vm.ts';
+import { ExternalNat } from './external-nat.ts';
+import { HealthChecker } from './health-checker.ts';
+import { LoadBalancer } from './load-balancer.ts';
+
+export type { RuntimeForwardingRule, RuntimeHealthCheck, RuntimeInstance, RuntimeOptions, RuntimeWorld, VmRuntime } from './types.ts';
+
+/** Extras beyond the fixed VmRuntime boundary, for tests and diagnostics. */
+export interface VmRuntimeDetails extends VmRuntime {
+  /** Name of the identity lease the VM's apiserver currently keeps, if it runs. */
+  identityLeaseName(instanceKey: string): string | undefined;
+  /** PID of the VM's etcd, if it runs. */
+  etcdPid(instanceKey: string): number | undefined;
+}
+
+export function createVmRuntime(options: RuntimeOptions): VmRuntimeDetails {
+  const log = options.log;
+  let instances = new Map<string, RuntimeInstance>();
+  const vms = new Map<string, MasterVm>();
+  const health = new HealthChecker();
+  const nat = new ExternalNat(log);
+  const lb = new LoadBalancer({ lbProgrammingDelayMs: options.lbProgrammingDelayMs, log, health, instance: (key) => instances.get(key) });
+  let stopped = false;
+  let queue: Promise<void> = Promise.resolve();
+
+  // Internal DNS: a VM name resolves to the internal IP of a RUNNING instance of that name.
+  const resolveVm = (vm: string): string | undefined => {
+    for (const inst of instances.values()) if (inst.name === vm && inst.status === 'RUNNING') return inst.internalIp;
+    return undefined;
+  };
+
+  const serialised = (work: () => Promise<void>): Promise<void> => {
+    const next = queue.then(work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  async function reconcileVms(world: RuntimeWorld): Promise<void> {
+    const desired = new Map<string, { instance: RuntimeInstance; spec: NonNullable<ReturnType<typeof masterSpecOf>> }>();
+    for (const instance of world.instances) {
+      if (instance.status !== 'RUNNING') continue;
+      const spec = masterSpecOf(instance);
+      if (spec) desired.set(instance.key, { instance, spec });
+    }
+    const stopping: Promise<void>[] = [];
+    for (const [key, vm] of vms) {
+      const want = desired.get(key);
+      if (!want || want.spec.fingerprint !== vm.fingerprint) {
+        vms.delete(key);
+        stopping.push(vm.stop());
+      }
+    }
+    await Promise.all(stopping);
+    for (const [key, { instance, spec }] of desired) {
+      const existing = vms.get(key);
+      if (existing) {
+        await existing.update(spec);
+        continue;
+      }
+      const vm = new MasterVm(instance, spec, {
+        stateDir: options.stateDir,
+        etcdBinary: options.etcdBinary,
+        leaseRenewIntervalMs: options.leaseRenewIntervalMs,
+        log,
+        resolveVm,
+      });
+      vms.set(key, vm);
+      await vm.start();
+    }
+  }
+
+  function healthChecksOf(rules: RuntimeForwardingRule[]): { instanceKey: string; check: RuntimeHealthCheck }[] {
+    return rules.flatMap((r) => (r.healthCheck ? r.backends.map((instanceKey) => ({ instanceKey, check: r.healthCheck! })) : []));
+  }
+
+  return {
+    apply(world) {
+      return serialised(async () => {
+        if (stopped) return;
+        instances = new Map(world.instances.map((i) => [i.key, i]));
+        await reconcileVms(world);
+        await nat.sync(world.instances);
+        health.sync(healthChecksOf(world.forwardingRules), instances);
+        await lb.sync(world.forwardingRules);
+      });
+    },
+
+    backendHealth(instanceKey, check) {
+      return health.health(instanceKey, check);
+    },
+
+    killEtcd(instanceKey, keepDown) {
+      return serialised(async () => {
+        const vm = vms.get(instanceKey);
+        if (!vm) throw new Error(`no running master VM ${instanceKey}`);
+        await vm.etcd.kill(keepDown);
+      });
+    },
+
+    pids() {
+      return [...vms.values()].flatMap((vm) => vm.pids());
+    },
+
+    identityLeaseName(instanceKey) {
+      return vms.get(instanceKey)?.apiserver.lease.name;
+    },
+
+    etcdPid(instanceKey) {
+      return vms.get(instanceKey)?.etcd.pid;
+    },
+
+    stop() {
+      return serialised(async () => {
+        stopped = true;
+        const all = [...vms.values()];
+        vms.clear();
+        health.stop();
+        await Promise.all([...all.map((vm) => vm.stop()), nat.stop(), lb.stop()]);
+      });
+    },
+  };
+}
