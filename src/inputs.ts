@@ -147,7 +147,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
         zones,
         multizoneGiven: multizoneSource !== undefined,
         quorumGiven: quorumSource !== undefined,
-        allowEvenGiven: raw['allow-even-replicas'] !== '',
+        allowEven: allowEvenReplicas,
       },
       p,
       warnings,
@@ -288,7 +288,7 @@ interface Combination {
   zones: string[];
   multizoneGiven: boolean;
   quorumGiven: boolean;
-  allowEvenGiven: boolean;
+  allowEven: boolean;
 }
 
 /** Refuses flags that mean nothing (or something dangerous) with the chosen operation. */
@@ -355,7 +355,8 @@ function checkCombinations(c: Combination, p: Problems, warnings: string[]): voi
   if (c.zones.length > 0 && (op === 'down' || op === 'status')) {
     p.add('zones', `it lists zones to place new replicas in, and ${op} places none.`, 'drop zones, or use operation up or replace.');
   }
-  if (c.allowEvenGiven && c.replicas === undefined && op !== 'up') {
+  // action.yml gives it a default, so only a true value says the user meant it.
+  if (c.allowEven && c.replicas === undefined && op !== 'up') {
     warnings.push(`allow-even-replicas is ignored with operation ${op}.`);
   }
   if ((c.multizoneGiven || c.quorumGiven) && (op === 'down' || op === 'status')) {
