@@ -128,11 +128,19 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
       endpoints.map(async endpoint => {
         try {
           const members = await listMembers(endpoint, phaseDeadline);
-          try {
-            await quorumRead(endpoint, phaseDeadline);
-            return { endpoint, members, quorum: true };
-          } catch (err) {
-            return { endpoint, members, quorum: false, error: `${endpoint}: quorum read: ${shortError(err)}` };
+          // Retried within the phase: right after a leader dies the read fails until the election ends.
+          for (;;) {
+            try {
+              await quorumRead(endpoint, phaseDeadline);
+              return { endpoint, members, quorum: true };
+            } catch (err) {
+              const kind = classifyEtcdError(err);
+              const retryable = kind === 'noLeader' || kind === 'notLeader' || (kind === 'deadline' && !/Deadline exceeded/i.test(shortError(err)));
+              if (!retryable || Date.now() + retryIntervalMs >= phaseDeadline) {
+                return { endpoint, members, quorum: false, error: `${endpoint}: quorum read: ${shortError(err)}` };
+              }
+              await sleep(retryIntervalMs);
+            }
           }
         } catch (err) {
           return { endpoint, members: undefined, quorum: false, error: `${endpoint}: member list: ${shortError(err)}` };
