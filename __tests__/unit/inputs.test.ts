@@ -251,6 +251,11 @@ describe('accepted combinations', () => {
     expect(r.warnings).toEqual(['replicas: 9; etcd recommends at most 7 members (each write waits for a majority).']);
   });
 
+  it('warns about allow-even-replicas only when it is true and nothing scales', () => {
+    expect(parse({ ...PROJECT, operation: 'down', 'allow-even-replicas': 'false' }).warnings).toEqual([]);
+    expect(parse({ ...PROJECT, operation: 'down', 'allow-even-replicas': 'true' }).warnings).toEqual(['allow-even-replicas is ignored with operation down.']);
+  });
+
   it('warns that creation-time flags are ignored by down', () => {
     expect(parse({ ...PROJECT, operation: 'down', multizone: 'true' }).warnings).toEqual([
       'multizone and enable-etcd-quorum-read are recorded when a cluster is created; operation down ignores them.',
