@@ -1,0 +1,108 @@
+// The HTTP front: Compute REST under /compute/v1/projects/{project}/..., gcloud's batch endpoint,
+// and the admin API under /_emulator/. Every REST call is logged (method, path, status).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EmulatorContext } from '../context.ts';
+import { ApiError, errorBody } from './errors.ts';
+import { matchRoute } from './routes.ts';
+import { toWire } from './wire.ts';
+import { AdminError, handleAdmin, type RequestLogEntry } from '../admin.ts';
+import { handleBatch } from './batch.ts';
+
+export interface ServerDeps {
+  ctx: EmulatorContext;
+  baseUrl: () => string;
+  requests: RequestLogEntry[];
+  debug: boolean;
+  /** Exit at once (a crash fault): kill VM processes, no clean-up. */
+  crash: (why: string) => never;
+}
+
+export interface RestResponse { status: number; body: unknown }
+
+const REST_PREFIX = /^\/compute\/v1\/projects\/([^/]+)\/(.*)$/;
+
+function parseBody(raw: string): unknown {
+  if (raw === '' || raw === '""') return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ApiError(400, 'parseError', 'Invalid JSON payload received. Unexpected token.');
+  }
+}
+
+/** One REST call, also used for each part of a batch. */
+export async function serveRest(deps: ServerDeps, method: string, url: URL, rawBody: string): Promise<RestResponse> {
+  const path = url.pathname;
+  let status = 500;
+  try {
+    const injected = deps.ctx.faults.takeHttpFailure(method, path);
+    if (injected) throw injected;
+    const m = REST_PREFIX.exec(path);
+    if (!m) throw new ApiError(404, 'notFound', `The requested URL ${path} was not found on this server.`);
+    const route = matchRoute(method, m[2] as string);
+    if (!route) throw new ApiError(404, 'notFound', `The requested URL ${path} was not found on this server.`);
+    if ('methodNotAllowed' in route) throw new ApiError(405, 'httpMethodNotAllowed', `HTTP method ${method} is not supported by this URL`);
+    if (route.write && deps.ctx.faults.shouldCrash(method, path, 'beforeWrite')) deps.crash(`crash before ${method} ${path}`);
+    const result = await route.handler({ ctx: deps.ctx, project: decodeURIComponent(m[1] as string), params: route.params, query: url.searchParams, body: parseBody(rawBody) });
+    if (route.write && deps.ctx.faults.shouldCrash(method, path, 'afterWrite')) deps.crash(`crash after ${method} ${path}`);
+    status = result === undefined ? 204 : 200;
+    return { status, body: result === undefined ? undefined : toWire(result, deps.baseUrl()) };
+  } catch (e) {
+    if (!(e instanceof ApiError)) {
+      deps.ctx.log(`internal error on ${method} ${path}: ${(e as Error).stack ?? e}`);
+      e = new ApiError(500, 'backendError', 'Internal error. Please try again or contact Google Support.');
+    }
+    const err = e as ApiError;
+    status = err.status;
+    return { status, body: errorBody(err) };
+  } finally {
+    deps.requests.push({ method, path, status, time: new Date().toISOString() });
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json; charset=UTF-8'): void {
+  const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function createHandler(deps: ServerDeps) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://emulator.local');
+    try {
+      const raw = await readBody(req);
+      if (deps.debug) deps.ctx.log(`${method} ${req.url} ${raw.length > 2000 ? `${raw.slice(0, 2000)}...` : raw}`);
+      if (url.pathname.startsWith('/_emulator/')) {
+        try {
+          const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+          const out = await handleAdmin({ ctx: deps.ctx, requests: deps.requests }, method, url.pathname.slice('/_emulator/'.length), body);
+          send(res, 200, out ?? {});
+        } catch (e) {
+          send(res, e instanceof AdminError ? e.status : 400, { error: (e as Error).message });
+        }
+        return;
+      }
+      if (url.pathname.startsWith('/batch/')) {
+        const { status, contentType, body } = await handleBatch(deps, req.headers['content-type'] ?? '', raw);
+        send(res, status, body, contentType);
+        return;
+      }
+      const out = await serveRest(deps, method, url, raw);
+      if (deps.debug) deps.ctx.log(`-> ${out.status} ${JSON.stringify(out.body ?? '').slice(0, 500)}`);
+      send(res, out.status, out.body);
+    } catch (e) {
+      deps.ctx.log(`request failed: ${(e as Error).stack ?? e}`);
+      if (!res.headersSent) send(res, 500, errorBody(new ApiError(500, 'backendError', 'Internal error')));
+    }
+  };
+}

@@ -1,0 +1,162 @@
+// startEmulator: the Compute Engine emulator in-process. Serves on loopback, keeps its state in
+// `stateDir`, and hands the world to the VM runtime after every change (and once at start, so a
+// restart on the same state dir runs the RUNNING VMs again).
+import { createServer, type Server } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { EmulatorContext } from './context.ts';
+import type { RuntimeOptions, VmRuntime } from './runtime/types.ts';
+import type { RequestLogEntry } from './admin.ts';
+import { ResourceStore } from './store/store.ts';
+import { MetaStore } from './store/meta.ts';
+import { IpAllocator } from './ips.ts';
+import { Operations } from './operations.ts';
+import { Faults } from './faults.ts';
+import { computeWorld } from './world.ts';
+import { createHandler } from './http/server.ts';
+
+export interface EmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Loopback address to listen on (default 127.0.0.1). */
+  host?: string;
+  stateDir: string;
+  /** The VM runtime; default: the real one from emulator/runtime/index.ts. */
+  runtime?: VmRuntime;
+  /** Default operation latency in ms (PENDING -> RUNNING at a third, DONE at the end). */
+  defaultOperationLatencyMs?: number;
+  /** Latency per operationType (`insert`, `delete`, `setMetadata`, ...). */
+  operationLatencyMs?: Record<string, number>;
+  /** Longest time one `operations.wait` call blocks (GCE: about 2 minutes; default 2 s). */
+  waitTimeoutMs?: number;
+  /** ms before a new or changed forwarding rule carries traffic (adjustable at run time). */
+  lbProgrammingDelayMs?: number;
+  /** Identity lease renew interval handed to the runtime. */
+  leaseRenewIntervalMs?: number;
+  etcdBinary?: string;
+  /** Log every request and response body. */
+  debug?: boolean;
+  log?: (line: string) => void;
+  /** Called for a crash fault instead of exiting (in-process tests); default: kill VMs and exit(70). */
+  onCrash?: (why: string) => void;
+}
+
+export interface RunningEmulator {
+  url: string;
+  port: number;
+  host: string;
+  stateDir: string;
+  runtime: VmRuntime;
+  ctx: EmulatorContext;
+  /** Resolves once the runtime has been given the latest world. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function defaultRuntime(options: RuntimeOptions): Promise<VmRuntime> {
+  const modulePath = './runtime/index.ts';
+  const mod = (await import(modulePath)) as { createVmRuntime: (o: RuntimeOptions) => VmRuntime };
+  return mod.createVmRuntime(options);
+}
+
+export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!host.startsWith('127.')) throw new Error(`the emulator listens on loopback only, not ${host}`);
+  const log = opts.log ?? ((line: string) => process.stderr.write(`[emulator] ${line}\n`));
+  mkdirSync(opts.stateDir, { recursive: true });
+  const runtime = opts.runtime ?? await defaultRuntime({
+    stateDir: opts.stateDir,
+    // The emulator adds its own (adjustable) delay to each rule's changedAt; see world.ts.
+    lbProgrammingDelayMs: 0,
+    leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
+    etcdBinary: opts.etcdBinary ?? 'etcd',
+    log,
+  });
+
+  let applying: Promise<void> | undefined;
+  let dirty = false;
+  const ops = new Operations({
+    defaultLatencyMs: opts.defaultOperationLatencyMs ?? 100,
+    latencyMs: { ...(opts.operationLatencyMs ?? {}) },
+    waitTimeoutMs: opts.waitTimeoutMs ?? 2000,
+  });
+  const meta = new MetaStore(opts.stateDir);
+  const ctx: EmulatorContext = {
+    store: new ResourceStore(opts.stateDir),
+    meta,
+    ips: new IpAllocator(meta),
+    ops,
+    faults: new Faults(opts.lbProgrammingDelayMs ?? 0),
+    runtime,
+    stateDir: opts.stateDir,
+    log,
+    worldChanged() {
+      dirty = true;
+      if (!applying) applying = applyLoop();
+    },
+  };
+  async function applyLoop(): Promise<void> {
+    while (dirty) {
+      dirty = false;
+      try {
+        await runtime.apply(computeWorld(ctx));
+      } catch (e) {
+        log(`runtime.apply failed: ${(e as Error).stack ?? e}`);
+      }
+    }
+    applying = undefined;
+  }
+  ops.attach(ctx);
+
+  const requests: RequestLogEntry[] = [];
+  let baseUrl = '';
+  const crash = (why: string): never => {
+    log(why);
+    if (opts.onCrash) {
+      opts.onCrash(why);
+      throw new Error(why);
+    }
+    for (const pid of runtime.pids()) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    process.exit(70);
+  };
+  const server: Server = createServer(createHandler({ ctx, baseUrl: () => baseUrl, requests, debug: opts.debug ?? false, crash }));
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://${host}:${port}`;
+
+  ops.resumeAll();
+  ctx.worldChanged();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port,
+    host,
+    stateDir: opts.stateDir,
+    runtime,
+    ctx,
+    async settled() {
+      while (applying) await applying;
+    },
+    stop() {
+      stopped ??= (async () => {
+        ops.stop();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        while (applying) await applying;
+        await runtime.stop();
+      })();
+      return stopped;
+    },
+  };
+}
+
+export { createNullRuntime } from './null-runtime.ts';

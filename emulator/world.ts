@@ -1,0 +1,72 @@
+// The store seen as the VM runtime needs it: which instances exist (and whether they run), their
+// IPs, metadata and data-disk dirs; which forwarding rules send which ports to which pool members.
+import type { EmulatorContext } from './context.ts';
+import type { Resource } from './store/store.ts';
+import type { RuntimeForwardingRule, RuntimeHealthCheck, RuntimeInstance, RuntimeWorld } from './runtime/types.ts';
+import { pathOf } from './http/wire.ts';
+
+type Nic = { networkIP: string; accessConfigs?: Array<{ natIP?: string }> };
+type Disk = { source: string; boot: boolean };
+
+/** `<zone>/<name>` of an instance path or link. */
+export function instanceKey(ref: string): string {
+  const parts = pathOf(ref, '').split('/');
+  return `${parts[3]}/${parts[5]}`;
+}
+
+export function healthCheckOf(ctx: EmulatorContext, pool: Resource): RuntimeHealthCheck | undefined {
+  const first = (pool.healthChecks as string[] | undefined)?.[0];
+  const check = first ? ctx.store.get(pathOf(first, '')) : undefined;
+  if (!check) return undefined;
+  return {
+    port: Number(check.port),
+    requestPath: String(check.requestPath),
+    checkIntervalSec: Number(check.checkIntervalSec),
+    timeoutSec: Number(check.timeoutSec),
+    healthyThreshold: Number(check.healthyThreshold),
+    unhealthyThreshold: Number(check.unhealthyThreshold),
+  };
+}
+
+function runtimeInstance(ctx: EmulatorContext, path: string, vm: Resource): RuntimeInstance {
+  const nics = (vm.networkInterfaces as Nic[] | undefined) ?? [];
+  const disks = (vm.disks as Disk[] | undefined) ?? [];
+  const dataDisk = disks.find((d) => !d.boot) ?? disks.find((d) => d.boot);
+  const diskResource = dataDisk ? ctx.store.get(pathOf(dataDisk.source, '')) : undefined;
+  const items = ((vm.metadata as { items?: Array<{ key: string; value: string }> } | undefined)?.items) ?? [];
+  return {
+    key: instanceKey(path),
+    name: vm.name,
+    zone: path.split('/')[3] as string,
+    status: String(vm.status),
+    internalIp: nics[0]?.networkIP ?? '',
+    externalIps: nics.flatMap((n) => (n.accessConfigs ?? []).map((a) => a.natIP).filter((ip): ip is string => !!ip)),
+    metadata: Object.fromEntries(items.map((i) => [i.key, i.value])),
+    dataDiskDir: String(diskResource?.__dir ?? ''),
+  };
+}
+
+export function computeWorld(ctx: EmulatorContext): RuntimeWorld {
+  const instances = ctx.store
+    .entries((p) => /^projects\/[^/]+\/zones\/[^/]+\/instances\/[^/]+$/.test(p))
+    .map(([path, vm]) => runtimeInstance(ctx, path, vm));
+  const forwardingRules: RuntimeForwardingRule[] = [];
+  for (const [path, rule] of ctx.store.entries((p) => /^projects\/[^/]+\/regions\/[^/]+\/forwardingRules\/[^/]+$/.test(p))) {
+    const pool = rule.target ? ctx.store.get(pathOf(String(rule.target), '')) : undefined;
+    const [low, high] = String(rule.portRange ?? '1-65535').split('-');
+    const changedAt = Math.max(Number(rule.__changedAt ?? 0), Number(pool?.__changedAt ?? 0));
+    const check = pool ? healthCheckOf(ctx, pool) : undefined;
+    forwardingRules.push({
+      key: `${path.split('/')[3]}/${rule.name}`,
+      ip: String(rule.IPAddress),
+      portLow: Number(low),
+      portHigh: Number(high ?? low),
+      backends: ((pool?.instances as string[] | undefined) ?? []).map(instanceKey),
+      ...(check ? { healthCheck: check } : {}),
+      // The runtime serves a rule `lbProgrammingDelayMs` after changedAt; shifting changedAt by the
+      // emulator's (adjustable) delay lets the admin API change the delay without a new runtime.
+      changedAt: changedAt + ctx.faults.lbProgrammingDelayMs,
+    });
+  }
+  return { instances, forwardingRules };
+}
