@@ -68,10 +68,10 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** GET over HTTPS, verifying the server against `ca` with the given server name. */
-export function httpsGet(ip: string, port: number, path: string, ca: string, servername = 'kubernetes'): Promise<HttpAnswer> {
+/** GET over HTTPS, verifying the server against `ca` with the given server name (null: the IP itself). */
+export function httpsGet(ip: string, port: number, path: string, ca: string, servername: string | null = 'kubernetes'): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: ip, port, path, ca, servername, timeout: 5000 }, (res) => {
+    const req = httpsRequest({ host: ip, port, path, ca, ...(servername ? { servername } : {}), timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
