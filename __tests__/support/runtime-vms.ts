@@ -71,7 +71,7 @@ export interface HttpAnswer {
 /** GET over HTTPS, verifying the server against `ca` with the given server name (null: the IP itself). */
 export function httpsGet(ip: string, port: number, path: string, ca: string, servername: string | null = 'kubernetes'): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: ip, port, path, ca, ...(servername ? { servername } : {}), timeout: 5000 }, (res) => {
+    const req = httpsRequest({ host: ip, port, path, ca, agent: false, ...(servername ? { servername } : {}), timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -85,7 +85,7 @@ export function httpsGet(ip: string, port: number, path: string, ca: string, ser
 
 export function httpGet(ip: string, port: number, path: string): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: ip, port, path, timeout: 5000 }, (res) => {
+    const req = httpRequest({ host: ip, port, path, agent: false, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

@@ -14,7 +14,7 @@ export function probeKey(instanceKey: string, check: RuntimeHealthCheck): string
 
 function probeOnce(ip: string, check: RuntimeHealthCheck): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: ip, port: check.port, path: check.requestPath, method: 'GET', timeout: check.timeoutSec * 1000 }, (res) => {
+    const req = request({ host: ip, port: check.port, path: check.requestPath, method: 'GET', agent: false, timeout: check.timeoutSec * 1000 }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

@@ -19,7 +19,7 @@ interface Upstream {
 function askApiserver(ip: string): Promise<Upstream> {
   return new Promise((resolve) => {
     const req = request(
-      { host: ip, port: APISERVER_PORT, path: '/readyz', method: 'GET', rejectUnauthorized: false, timeout: UPSTREAM_TIMEOUT_MS },
+      { host: ip, port: APISERVER_PORT, path: '/readyz', method: 'GET', rejectUnauthorized: false, agent: false, timeout: UPSTREAM_TIMEOUT_MS },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
