@@ -10,12 +10,25 @@ interface ProtoType { fields?: Record<string, ProtoField>; values?: Record<strin
 
 let v1: Record<string, ProtoType> | undefined;
 
+// Messages the shipped protos lack: @google-cloud/compute 7 dropped the legacy HttpHealthChecks
+// service, but GCE still serves it (fields from the Compute v1 REST reference), and body-less POSTs.
+const SUPPLEMENT: Record<string, ProtoType> = {
+  HttpHealthCheck: {
+    fields: Object.fromEntries([
+      ['checkIntervalSec', 'int32'], ['creationTimestamp', 'string'], ['description', 'string'], ['healthyThreshold', 'int32'],
+      ['host', 'string'], ['id', 'uint64'], ['kind', 'string'], ['name', 'string'], ['port', 'int32'], ['requestPath', 'string'],
+      ['selfLink', 'string'], ['timeoutSec', 'int32'], ['unhealthyThreshold', 'int32'],
+    ].map(([name, type]) => [name, { type } as ProtoField])),
+  },
+  Empty: { fields: {} },
+};
+
 function messages(): Record<string, ProtoType> {
   if (!v1) {
     const require = createRequire(import.meta.url);
     const pkgDir = dirname(require.resolve('@google-cloud/compute/package.json'));
     const root = JSON.parse(readFileSync(join(pkgDir, 'build', 'protos', 'protos.json'), 'utf8'));
-    v1 = root.nested.google.nested.cloud.nested.compute.nested.v1.nested as Record<string, ProtoType>;
+    v1 = { ...SUPPLEMENT, ...(root.nested.google.nested.cloud.nested.compute.nested.v1.nested as Record<string, ProtoType>) };
   }
   return v1;
 }
