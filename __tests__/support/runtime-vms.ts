@@ -1,6 +1,6 @@
 // Helpers for tests that drive the emulator's VM runtime directly: instances, an etcd admin
 // client as the action would use it, HTTPS/TCP probes and polling.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
@@ -109,10 +109,11 @@ export function tcpConnectResult(ip: string, port: number): Promise<string> {
   });
 }
 
+/** True while the process exists and is not a zombie (a killed, not yet reaped process is dead). */
 export function processAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
