@@ -84,7 +84,7 @@ describe('catalogue', () => {
 describe('instances and disks', () => {
   test('insert: PROVISIONING/STAGING while running, RUNNING at DONE; IPs, disks, users, world', async () => {
     const started = await gce.instances.insert({ project, zone, instanceResource: instanceBody('vm-a') });
-    const first = (started as unknown as Array<{ latestResponse: { status: string; operationType: string; targetLink: string } }>)[0].latestResponse;
+    const first = (started as unknown as [{ latestResponse: { status: string; operationType: string; targetLink: string } }])[0].latestResponse;
     expect(first.status).toBe('PENDING');
     expect(first.operationType).toBe('insert');
     expect(first.targetLink).toBe(`${emu.url}/compute/v1/projects/${project}/zones/${zone}/instances/vm-a`);
@@ -275,7 +275,7 @@ describe('operations and requestId', () => {
     expect(op.error ?? null).toBeNull();
     // After DONE the same requestId still answers with that operation, not a 409.
     const three = await gce.addresses.insert({ project, region, requestId, addressResource: { name: 'dedup' } });
-    expect((three[0].latestResponse as { name: string; status: string })).toMatchObject({ name: op.name, status: 'DONE' });
+    expect((three[0].latestResponse as unknown as { name: string; status: string })).toMatchObject({ name: op.name, status: 'DONE' });
     const fresh = await clientError(gce.addresses.insert({ project, region, requestId: randomUUID(), addressResource: { name: 'dedup' } }));
     expect(fresh.httpStatusCode).toBe(409);
   });

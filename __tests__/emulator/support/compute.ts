@@ -48,7 +48,7 @@ export function computeClients(port: number) {
     ...c,
     /** Loops on wait until DONE, as the client's docs say; returns the DONE operation. */
     async finish(started: unknown, project: string): Promise<Op> {
-      let op = ((started as Array<{ latestResponse: Op }>)[0]).latestResponse;
+      let op = (started as [{ latestResponse: Op }])[0].latestResponse;
       while (op.status !== 'DONE') {
         const name = op.name as string;
         if (op.zone) [op] = (await c.zoneOperations.wait({ project, zone: op.zone.split('/').pop() as string, operation: name })) as unknown as [Op];
