@@ -20,6 +20,7 @@ let stateDir: string;
 let pki: TestPki;
 let runtime: VmRuntimeDetails;
 const clients: Etcd3[] = [];
+let logLines: string[] = [];
 
 function replica(which: 'a' | 'b' | 'c', state: 'new' | 'existing', seeds: string[], withCerts = true): RuntimeInstance {
   const name = names[which];
@@ -42,12 +43,15 @@ afterAll(async () => {
 });
 
 test('three replicas (one new, two joining as existing) form one cluster with quorum; stop() leaves nothing', async () => {
-  runtime = createVmRuntime(runtimeOptions(stateDir));
+  const opts = runtimeOptions(stateDir);
+  logLines = opts.lines;
+  runtime = createVmRuntime(opts);
 
   // The first VM waits for its member certificate before etcd starts.
   await runtime.apply({ instances: [replica('a', 'new', [], false)], forwardingRules: [] });
   await sleep(700);
   expect(runtime.pids()).toEqual([]);
+  expect(logLines).toEqual([`${ZONE}/${names.a}: etcd waits for the etcd-member-certs metadata`]);
 
   const a = replica('a', 'new', []);
   await runtime.apply({ instances: [a], forwardingRules: [] });
@@ -89,8 +93,17 @@ test('three replicas (one new, two joining as existing) form one cluster with qu
   const { statSync } = await import('node:fs');
   expect(statSync(`${stateDir}/vms/${ZONE}/${names.b}/etcd-member.key`).mode & 0o777).toBe(0o600);
 
+  // The action removes C: its etcd exits and keeps failing on restart, with one log line, no more.
+  const cId2 = members.find((m) => m.name === `etcd-${names.c}`)!.ID;
+  await waitFor('C removed', 15_000, async () => (await admin.cluster.memberRemove({ ID: cId2 }, { deadline: Date.now() + 3000 })) && true);
+  await sleep(4000);
+  const aboutC = logLines.filter((l) => l.startsWith(`${ZONE}/${names.c}: etcd exited`));
+  expect(aboutC).toEqual([`${ZONE}/${names.c}: etcd exited (code 0); restarting with back-off (log: ${stateDir}/vms/${ZONE}/${names.c}/etcd.log)`]);
+  await onB.put('after-remove').value('ok').exec();
+  expect(await admin.get('after-remove').string()).toBe('ok');
+  expect((await admin.cluster.memberList({}, { deadline: Date.now() + 2000 })).members).toHaveLength(2);
+
   const pids = runtime.pids();
-  expect(pids).toHaveLength(3);
   expect(pids.every(processAlive)).toBe(true);
 
   await runtime.stop();

@@ -99,7 +99,8 @@ export function createVmRuntime(options: RuntimeOptions): VmRuntimeDetails {
     killEtcd(instanceKey, keepDown) {
       return serialised(async () => {
         const vm = vms.get(instanceKey);
-        if (!vm) throw new Error(`no running master VM ${instanceKey}`);
+        // A VM that is not running has no etcd to kill; its next boot starts etcd as usual.
+        if (!vm) return log(`killEtcd ${instanceKey}: no running master VM, nothing to kill`);
         await vm.etcd.kill(keepDown);
       });
     },
