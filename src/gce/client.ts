@@ -30,6 +30,8 @@ export interface ComputeApiOptions {
   operationTimeoutMs?: number;
   /** Pause between polls when `wait` answers RUNNING at once (default 500 ms). */
   pollIntervalMs?: number;
+  /** `maxResults` for list calls (default: the server's, 500 on GCE). */
+  pageSize?: number;
   /** For tests: how back-off sleeps, jitter, requestIds and the clock are made. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -114,6 +116,7 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
     callTimeoutMs: options.callTimeoutMs ?? 60_000,
     operationTimeoutMs: options.operationTimeoutMs ?? 600_000,
     pollIntervalMs: options.pollIntervalMs ?? 500,
+    pageSize: options.pageSize,
     newRequestId: options.newRequestId ?? randomUUID,
     now: options.now ?? Date.now,
     log: options.log,

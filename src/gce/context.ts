@@ -26,6 +26,8 @@ export interface GceContext {
   operationTimeoutMs: number;
   /** Pause between operation polls when a `wait` call returns early with RUNNING. */
   pollIntervalMs: number;
+  /** `maxResults` of list calls; undefined = the server's default (GCE: 500). */
+  pageSize?: number;
   newRequestId: () => string;
   now: () => number;
   rest: (req: RestRequest) => Promise<unknown>;

@@ -86,7 +86,7 @@ const REASON_KINDS: Record<string, GceErrorKind> = {
   rate_limit_exceeded: 'rateLimited',
   quotaexceeded: 'quota',
   quota_exceeded: 'quota',
-  backenderror: 'unavailable',
+  // Operation errors only (never retried there): the zone has no capacity for the VM now.
   zone_resource_pool_exhausted: 'unavailable',
   zone_resource_pool_exhausted_with_details: 'unavailable',
   forbidden: 'permissionDenied',

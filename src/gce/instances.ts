@@ -58,7 +58,7 @@ export async function listInstances(ctx: GceContext, namePrefix: string): Promis
   const all = await read(ctx, call, async () => {
     const found: Instance[] = [];
     const pages = ctx.clients.instances.aggregatedListAsync(
-      { project: ctx.project, filter: namePrefixFilter(namePrefix) },
+      { project: ctx.project, filter: namePrefixFilter(namePrefix), maxResults: ctx.pageSize },
       { ...callOptions(ctx), autoPaginate: false },
     );
     for await (const [, scoped] of pages) found.push(...(scoped.instances ?? []));

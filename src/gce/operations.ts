@@ -3,10 +3,10 @@
 // documented pattern. The client library has no `.promise()` for Compute operations.
 
 import type { google } from '@google-cloud/compute/build/protos/protos.js';
-import { GceError, operationError, toGceError, type GceCall } from './errors.ts';
+import { GceError, isRetryable, operationError, toGceError, type GceCall } from './errors.ts';
 import { callOptions, type GceContext } from './context.ts';
 import { lastSegment } from './links.ts';
-import { withRetry } from './retry.ts';
+import { backoffDelay } from './retry.ts';
 
 export type Operation = google.cloud.compute.v1.IOperation;
 
@@ -40,28 +40,40 @@ async function waitOnce(ctx: GceContext, op: Operation, timeoutMs: number): Prom
   return next;
 }
 
+function deadlineError(ctx: GceContext, op: Operation, call: GceCall): GceError {
+  const seconds = Math.round(ctx.operationTimeoutMs / 100) / 10;
+  return new GceError(
+    `failed to ${call.verb} ${call.what} ${call.resource}: operation ${op.name ?? '?'} still ${op.status ?? 'unknown'} ` +
+      `after ${seconds} s; it may yet finish, the next run will see its result`,
+    { kind: 'other', reason: 'OPERATION_DEADLINE_EXCEEDED', resource: call.resource, detail: 'operation deadline exceeded' },
+  );
+}
+
 /** Resolves when `op` is DONE without error; throws a GceError naming `call` otherwise. */
 export async function waitForOperation(ctx: GceContext, op: Operation, call: GceCall): Promise<void> {
   const deadline = ctx.now() + ctx.operationTimeoutMs;
+  const waitCall = { verb: 'wait for', what: 'operation', resource: `${op.name ?? '?'} (${call.verb} ${call.what} ${call.resource})` };
   let current = op;
+  let failures = 0;
   while (!isDone(current)) {
     const remaining = deadline - ctx.now();
-    if (remaining <= 0) {
-      throw new GceError(
-        `failed to ${call.verb} ${call.what} ${call.resource}: operation ${current.name ?? '?'} still ${current.status ?? 'unknown'} ` +
-          `after ${Math.round(ctx.operationTimeoutMs / 1000)} s; it may yet finish, the next run will see its result`,
-        { kind: 'other', reason: 'OPERATION_DEADLINE_EXCEEDED', resource: call.resource, detail: 'operation deadline exceeded' },
-      );
-    }
+    if (remaining <= 0) throw deadlineError(ctx, current, call);
     const started = ctx.now();
-    const before = current;
-    current = await withRetry(`wait for operation ${before.name ?? '?'}`, ctx.policy, ctx.hooks, async () => {
-      try {
-        return await waitOnce(ctx, before, Math.min(remaining, MAX_WAIT_CALL_MS));
-      } catch (e) {
-        throw toGceError(e, { verb: 'wait for', what: 'operation', resource: `${before.name ?? '?'} (${call.verb} ${call.what} ${call.resource})` });
-      }
-    });
+    try {
+      // A second of grace: a wait the server ends right at the deadline should still be read.
+      current = await waitOnce(ctx, current, Math.min(MAX_WAIT_CALL_MS, remaining + 1000));
+      failures = 0;
+    } catch (e) {
+      const err = toGceError(e, waitCall);
+      // Waiting is idempotent: transient failures are retried like reads, but never past the deadline.
+      if (!isRetryable(err)) throw err;
+      if (ctx.now() >= deadline) throw deadlineError(ctx, current, call);
+      if (++failures >= ctx.policy.attempts) throw err;
+      const delay = backoffDelay(ctx.policy, failures, ctx.hooks.random);
+      ctx.hooks.log?.(`wait for operation ${current.name ?? '?'}: ${err.kind} (${err.httpStatus ?? err.reason ?? 'no status'}), retry in ${delay} ms`);
+      await ctx.hooks.sleep(delay);
+      continue;
+    }
     // An emulator (or a hiccup) may answer `wait` at once; do not spin.
     if (!isDone(current) && ctx.now() - started < ctx.pollIntervalMs) await ctx.hooks.sleep(ctx.pollIntervalMs);
   }
