@@ -148,6 +148,8 @@ export interface JournalEntry {
   /** The replica the request adds or removes. */
   replica: string;
   phase: 'adding' | 'removing' | 'replacing' | 'done';
+  /** Zone of the replica, when known (a replace adds the successor there). */
+  zone?: string;
 }
 
 export interface ClusterSettings {

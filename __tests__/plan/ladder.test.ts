@@ -211,10 +211,20 @@ describe('replace', () => {
     expect(state.etcd.members).toHaveLength(3);
     expect(state.replicas.filter((r) => r.zone === C)).toHaveLength(1);
   });
-  test('no unhealthy replica in the zone: refused, asks for a name', () => {
+  test('no unhealthy replica in the zone: done, nothing to replace (a scheduled repair stays green)', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', D));
-    const r = plan(intent({ operation: 'replace', zone: C }), s);
-    expect(r.type === 'refuse' && r.problem).toContain('no unhealthy replica in zone europe-west1-c');
+    expect(plan(intent({ operation: 'replace', zone: C }), s)).toEqual({ type: 'done', reason: 'every replica in zone europe-west1-c is healthy: nothing to replace' });
+  });
+  test('without a name or zone, every unhealthy replica is replaced, one at a time', () => {
+    const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('a01', C), replica('a02', D), replica('a03', C, stopped()), replica('a04', D, deadEtcd()));
+    const { steps, state, end } = converge(intent({ operation: 'replace' }), s, 120);
+    expect(end.type).toBe('done');
+    expect(end.type === 'done' && end.reason).toMatch(/^replaced kubernetes-master-a0[34] -> .*, kubernetes-master-a0[34] -> /);
+    expect(state.replicas.map((r) => r.name)).not.toEqual(expect.arrayContaining([`${M}-a03`]));
+    expect(state.replicas.map((r) => r.name)).not.toEqual(expect.arrayContaining([`${M}-a04`]));
+    expect(state.replicas).toHaveLength(5);
+    expect(state.etcd.members.every((m) => m.healthy && !m.isLearner)).toBe(true);
+    expect(steps.filter((x) => x.kind === 'createReplica').map((x) => (x as { zone: string }).zone).sort()).toEqual([C, D]);
   });
   test('re-running a finished replace changes nothing', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C, stopped()), replica('bbb', D));
@@ -238,6 +248,19 @@ describe('replicas: N', () => {
     const { state, end } = converge(intent({ replicas: 3 }), s, 80);
     expect(end.type).toBe('done');
     expect(new Set(state.replicas.map((r) => r.zone))).toEqual(new Set([B, C, D]));
+  });
+  test('up + replicas: 3 on an empty project creates the first master in gce-zone, then spreads', () => {
+    const empty = cluster({ address: false, firewalls: false, healthCheck: false });
+    const { state, end } = converge(intent({ replicas: 3, zone: C }), { ...empty, replicas: [], etcd: { reachable: false, members: [] } }, 80);
+    expect(end.type).toBe('done');
+    expect(state.replicas.find((r) => r.name === M)?.zone).toBe(C);
+    expect(new Set(state.replicas.map((r) => r.zone))).toEqual(new Set([B, C, D]));
+  });
+  test('creating a cluster without any zone is refused before anything is written', () => {
+    const empty = cluster({ address: false, firewalls: false, healthCheck: false });
+    const r = plan(intent({ replicas: 3 }), { ...empty, region: undefined, replicas: [], etcd: { reachable: false, members: [] } });
+    expect(r).toMatchObject({ type: 'refuse', nothingChanged: true });
+    expect(r.type === 'refuse' && r.fix).toContain('gce-zone');
   });
   test('the zones input limits placement', () => {
     const r = plan(intent({ replicas: 3, zones: [D] }), cluster({}, replica('', B, leader(), staticIp())));

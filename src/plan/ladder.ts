@@ -12,7 +12,7 @@
 //   7. the load balancer: built once two replicas vote, torn down when one is left
 //   8. the request itself: create the first master, add a replica, start a removal, scale
 import { peerUrl } from '../model.ts';
-import type { ClusterState, Intent, PlanResult, Step } from '../model.ts';
+import type { ClusterState, Intent, JournalEntry, PlanResult, Step } from '../model.ts';
 import { journalFor } from './journal.ts';
 import { newReplicaName } from './naming.ts';
 import { canAddLearner, projectRemoval, quorumOf } from './quorum.ts';
@@ -51,7 +51,10 @@ function zonesOfRegion(state: ClusterState): string[] {
 function refusalFromState(intent: Intent, view: ClusterView): Rung {
   const { state } = view;
   const hasCluster = state.address !== undefined || state.replicas.length > 0;
-  const creating = intent.operation === 'up' && !intent.replicate && intent.replicas === undefined;
+  const creating = intent.operation === 'up' && !intent.replicate;
+  if (!hasCluster && creating && !intent.zone && intent.zones.length === 0) {
+    return refuse(`there is no cluster ${state.names.master} yet, and no zone to create its first master in`, `set gce-zone (KUBE_GCE_ZONE) to the zone of the first master`);
+  }
   if (!hasCluster && !creating) {
     return refuse(
       `no cluster "${state.names.master}" was found in project ${state.project}${state.region ? ` (region ${state.region})` : ''}: there is no address ${state.names.address} and no replica VM`,
@@ -234,6 +237,7 @@ function loadBalancer(view: ClusterView): Rung {
 function theRequest(intent: Intent, view: ClusterView): PlanResult {
   switch (intent.operation) {
     case 'up':
+      if (view.state.replicas.length === 0) return ensureFirstMaster(intent, view);
       if (intent.replicas !== undefined) return scaleTo(intent, view, intent.replicas);
       return intent.replicate ? addReplica(intent, view, intent.requestId, intent.zone) : ensureFirstMaster(intent, view);
     case 'down':
@@ -248,7 +252,7 @@ function theRequest(intent: Intent, view: ClusterView): PlanResult {
 function ensureFirstMaster(intent: Intent, view: ClusterView): PlanResult {
   const { state } = view;
   if (state.replicas.length === 0) {
-    const zone = intent.zone ?? state.zones.find((z) => z.region === state.region && z.status === 'UP')?.name;
+    const zone = intent.zone ?? intent.zones[0];
     if (!zone) return refuse(`no zone to create the first master in`, `set gce-zone (KUBE_GCE_ZONE)`);
     return step({ kind: 'createReplica', replica: state.names.master, zone, first: true, seeds: [] }, `create the first master ${state.names.master} in ${zone} with the static IP and a one-member etcd`);
   }
@@ -266,7 +270,7 @@ function addReplica(intent: Intent, view: ClusterView, request: string, zone: st
       return refuse(`the replica ${own.name} this request created is ${own.vm?.status ?? 'gone'}`, `remove it (operation: down, delete-nodes: false, replica-name: ${own.name}) or start it, then re-run`, false);
     }
     if (!isHealthyReplica(own)) return step({ kind: 'waitReady', replica: own.name, zone: own.vm.zone }, `wait for ${own.name}: ${unhealthyReason(own)}`);
-    return step({ kind: 'writeJournal', entry: { request, replica: own.name, phase: 'done' } }, `${own.name} serves: record request ${request} as done`);
+    return step({ kind: 'writeJournal', entry: { request, replica: own.name, phase: 'done', zone: own.vm.zone } }, `${own.name} serves: record request ${request} as done`);
   }
   const preflight = preflightForChange(view);
   if (preflight) return preflight;
@@ -321,7 +325,9 @@ function startRemoval(view: ClusterView, request: string, victim: ReplicaView): 
       return refuse(`removing ${victim.name} would break etcd quorum: ${p.explanation}`, `repair or replace the unhealthy replicas first`);
     }
   }
-  return step({ kind: 'writeJournal', entry: { request, replica: victim.name, phase: 'removing' } }, `record that request ${request} removes ${victim.name}, so that a re-run finishes this removal and no other`);
+  const entry: JournalEntry = { request, replica: victim.name, phase: 'removing' };
+  if (victim.zone) entry.zone = victim.zone;
+  return step({ kind: 'writeJournal', entry }, `record that request ${request} removes ${victim.name}, so that a re-run finishes this removal and no other`);
 }
 
 /** replica-name (must exist, in gce-zone, of this cluster) or a replica in gce-zone. */
@@ -359,38 +365,72 @@ function findNamedReplica(view: ClusterView, name: string): ReplicaView | undefi
   return m ? { name, member: m, removing: false } : undefined;
 }
 
+/**
+ * replace: the named replica, or every unhealthy one (in gce-zone, when given). Round i keeps two
+ * journal entries, `<request>-r<i>` (removal) and `<request>-a<i>` (addition). Broken replicas all
+ * leave before successors come (etcd refuses to add a member while any voter is down); a healthy
+ * named replica gives way only after its successor serves, so quorum never shrinks.
+ */
 function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
   const { state } = view;
-  const addReq = `${intent.requestId}-a`;
-  const rmReq = `${intent.requestId}-r`;
-  const added = journalFor(state.journal, addReq);
-  const removed = journalFor(state.journal, rmReq);
-  if (added?.phase === 'done' && removed?.phase === 'done') return done(`replaced ${removed.replica} with ${added.replica}`);
-  const adding = added !== undefined || view.replicas.some((r) => r.vm?.request === addReq);
-  let victim: ReplicaView | undefined;
-  if (removed) {
-    victim = view.replicas.find((r) => r.name === removed.replica) ?? { name: removed.replica, removing: true };
-  } else {
-    if (intent.replicaName && intent.zone && !findNamedReplica(view, intent.replicaName)) {
-      // Already gone entirely (no VM, no member): only the add in its zone remains.
-      victim = { name: intent.replicaName, zone: intent.zone, removing: false };
-    } else {
-      const picked = pickNamedOrZoneVictim(intent, view, true);
-      if ('type' in picked) return picked;
-      victim = picked;
+  interface Round { addReq: string; rmReq: string; added?: JournalEntry; removed?: JournalEntry; addingVm?: ReplicaView }
+  const rounds: Round[] = [];
+  let next = 0;
+  for (; next < 64; next++) {
+    const tag = next === 0 ? '' : String(next);
+    const r: Round = { addReq: `${intent.requestId}-a${tag}`, rmReq: `${intent.requestId}-r${tag}` };
+    r.added = journalFor(state.journal, r.addReq);
+    r.removed = journalFor(state.journal, r.rmReq);
+    r.addingVm = view.replicas.find((x) => x.vm?.request === r.addReq);
+    if (!r.added && !r.removed && !r.addingVm) break;
+    rounds.push(r);
+  }
+  const nextTag = next === 0 ? '' : String(next);
+  // 1. A successor already being built (add-first round, or the add after a removal): finish it.
+  for (const r of rounds) {
+    if (r.addingVm && r.added?.phase !== 'done') return addReplica(intent, view, r.addReq, r.addingVm.zone);
+  }
+  // 2. An add-first round whose successor serves: now the named replica leaves.
+  for (const r of rounds) {
+    if (r.added?.phase === 'done' && !r.removed && intent.replicaName) {
+      const victim = findNamedReplica(view, intent.replicaName);
+      if (victim) return startRemoval(view, r.rmReq, victim);
     }
   }
-  const zone = victim.zone ?? intent.zone;
-  if (!zone) return refuse(`the zone of ${victim.name} is unknown (its VM is gone)`, `set gce-zone to the zone the new replica should use`);
-  // A healthy replica gives way after its successor serves (quorum never shrinks); a broken one
-  // leaves first (etcd refuses to add a member while a voter is down).
-  const addFirst = adding || (removed === undefined && isHealthyReplica(victim));
-  if (addFirst && added?.phase !== 'done') return addReplica({ ...intent, zones: [zone] }, view, addReq, zone);
-  if (removed?.phase !== 'done') {
-    if (removed) return done(`removal of ${removed.replica} is in progress`);
-    return startRemoval(view, rmReq, victim);
+  // 3. Start the next round while there is something left to replace.
+  if (intent.replicaName) {
+    if (rounds.length === 0) {
+      const victim = findNamedReplica(view, intent.replicaName);
+      if (!victim) {
+        if (!intent.zone) return pickNamedOrZoneVictim(intent, view, true) as PlanResult;
+        // Already gone entirely (no VM, no member): only the add in its zone remains.
+        return addReplica(intent, view, `${intent.requestId}-a`, intent.zone);
+      }
+      if (intent.zone && victim.zone && victim.zone !== intent.zone) {
+        return refuse(`replica ${victim.name} is in zone ${victim.zone}, not in gce-zone ${intent.zone}`, `set gce-zone: ${victim.zone}, or leave it empty`);
+      }
+      if (isHealthyReplica(victim)) return addReplica(intent, view, `${intent.requestId}-a`, victim.zone);
+      return startRemoval(view, `${intent.requestId}-r`, victim);
+    }
+  } else {
+    const candidates = unhealthyCandidates(intent, view);
+    if (candidates.length > 0) return startRemoval(view, `${intent.requestId}-r${nextTag}`, chooseVictim(candidates, liveReplicas(view))!);
   }
-  return addReplica({ ...intent, zones: [zone] }, view, addReq, zone);
+  // 4. Successors for the replicas that left.
+  for (const r of rounds) {
+    if (r.removed?.phase === 'done' && r.added?.phase !== 'done') {
+      const zone = r.removed.zone ?? intent.zone;
+      if (!zone) return refuse(`the zone of ${r.removed.replica} is unknown`, `set gce-zone to the zone the new replica should use`);
+      return addReplica(intent, view, r.addReq, zone);
+    }
+  }
+  const pairs = rounds.filter((r) => r.added && r.removed).map((r) => `${r.removed!.replica} -> ${r.added!.replica}`);
+  if (pairs.length) return done(`replaced ${pairs.join(', ')}`);
+  return done(`every replica${intent.zone ? ` in zone ${intent.zone}` : ''} is healthy: nothing to replace`);
+}
+
+function unhealthyCandidates(intent: Intent, view: ClusterView): ReplicaView[] {
+  return liveReplicas(view).filter((r) => (!intent.zone || r.zone === intent.zone) && !isHealthyReplica(r));
 }
 
 function scaleTo(intent: Intent, view: ClusterView, wanted: number): PlanResult {
