@@ -253,6 +253,15 @@ describe('static address, access configs and the load balancer', () => {
     expect((await api.getAddress(region, addressName))!.status).toBe('RESERVED');
   });
 
+  it('creates a VM on the static IP (single-master mode)', async () => {
+    const ip = (await api.getAddress(region, addressName))!.address;
+    await api.insertInstance(replica(zoneA, `${prefix}-5a5`, { natIP: ip }));
+    expect((await api.getInstance(zoneA, `${prefix}-5a5`))!.accessConfigs).toEqual([{ name: 'external-nat', natIP: ip }]);
+    expect((await api.getAddress(region, addressName))!.users).toEqual([api.instanceLink(zoneA, `${prefix}-5a5`)]);
+    await api.deleteInstance(zoneA, `${prefix}-5a5`);
+    expect((await api.getAddress(region, addressName))!.status).toBe('RESERVED');
+  });
+
   it('creates firewalls; a second insert is alreadyExists; delete then notFound', async () => {
     await api.insertFirewall({
       name: `${prefix}-etcd`, network: 'default', description: 'etcd between masters',
@@ -365,6 +374,15 @@ describe('retries, de-duplication and operation errors', () => {
     } finally {
       await proxy.stop();
     }
+  });
+
+  it('a wait for an operation that meets 503 is retried', async () => {
+    await requestsSinceLast();
+    await admin('fail', { method: 'POST', path: '/global/operations/[^/]+/wait$', status: 503, times: 1 });
+    await api.insertFirewall({ name: `${prefix}-w503`, network: 'default', description: '', allowed: [{ IPProtocol: 'tcp', ports: ['1'] }], targetTags: [prefix] });
+    const seen = (await requestsSinceLast()).map((r) => r.replace(/operations\/[^/]+\//, 'operations/OP/'));
+    expect(seen.slice(0, 3)).toEqual(['POST global/firewalls 200', 'POST global/operations/OP/wait 503', 'POST global/operations/OP/wait 200']);
+    await expect(api.getFirewall(`${prefix}-w503`)).resolves.toEqual({ name: `${prefix}-w503` });
   });
 
   it('gives up after the configured attempts with the last error', async () => {
