@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { EmulatorContext } from './context.ts';
-import type { RuntimeOptions, VmRuntime } from './runtime/types.ts';
+import type { VmRuntime } from './runtime/types.ts';
 import type { RequestLogEntry } from './admin.ts';
 import { ResourceStore } from './store/store.ts';
 import { MetaStore } from './store/meta.ts';
@@ -14,6 +14,7 @@ import { Operations } from './operations.ts';
 import { Faults } from './faults.ts';
 import { computeWorld } from './world.ts';
 import { createHandler } from './http/server.ts';
+import { createVmRuntime } from './runtime/index.ts';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -53,18 +54,13 @@ export interface RunningEmulator {
   stop(): Promise<void>;
 }
 
-async function defaultRuntime(options: RuntimeOptions): Promise<VmRuntime> {
-  const modulePath = './runtime/index.ts';
-  const mod = (await import(modulePath)) as { createVmRuntime: (o: RuntimeOptions) => VmRuntime };
-  return mod.createVmRuntime(options);
-}
 
 export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
   if (!host.startsWith('127.')) throw new Error(`the emulator listens on loopback only, not ${host}`);
   const log = opts.log ?? ((line: string) => process.stderr.write(`[emulator] ${line}\n`));
   mkdirSync(opts.stateDir, { recursive: true });
-  const runtime = opts.runtime ?? await defaultRuntime({
+  const runtime = opts.runtime ?? createVmRuntime({
     stateDir: opts.stateDir,
     // The emulator adds its own (adjustable) delay to each rule's changedAt; see world.ts.
     lbProgrammingDelayMs: 0,

@@ -13,11 +13,13 @@ import * as healthChecks from '../resources/httpHealthChecks.ts';
 import * as pools from '../resources/targetPools.ts';
 import * as rules from '../resources/forwardingRules.ts';
 import * as operations from '../resources/operations.ts';
+import * as projects from '../resources/projects.ts';
 
 export type Handler = (call: Call) => unknown;
 export interface Route { method: string; template: string; handler: Handler; write: boolean }
 
 const table: Array<[string, string, Handler]> = [
+  ['GET', '', projects.getProject],
   ['GET', 'zones', zones.listZones],
   ['GET', 'zones/{zone}', zones.getZone],
   ['GET', 'regions', regions.listRegions],

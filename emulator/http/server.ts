@@ -19,7 +19,7 @@ export interface ServerDeps {
 
 export interface RestResponse { status: number; body: unknown }
 
-const REST_PREFIX = /^\/compute\/v1\/projects\/([^/]+)\/(.*)$/;
+const REST_PREFIX = /^\/compute\/v1\/projects\/([^/]+)(?:\/(.*))?$/;
 
 function parseBody(raw: string): unknown {
   if (raw === '' || raw === '""') return undefined;
@@ -39,7 +39,7 @@ export async function serveRest(deps: ServerDeps, method: string, url: URL, rawB
     if (injected) throw injected;
     const m = REST_PREFIX.exec(path);
     if (!m) throw new ApiError(404, 'notFound', `The requested URL ${path} was not found on this server.`);
-    const route = matchRoute(method, m[2] as string);
+    const route = matchRoute(method, m[2] ?? '');
     if (!route) throw new ApiError(404, 'notFound', `The requested URL ${path} was not found on this server.`);
     if ('methodNotAllowed' in route) throw new ApiError(405, 'httpMethodNotAllowed', `HTTP method ${method} is not supported by this URL`);
     if (route.write && deps.ctx.faults.shouldCrash(method, path, 'beforeWrite')) deps.crash(`crash before ${method} ${path}`);

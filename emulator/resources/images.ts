@@ -27,6 +27,9 @@ export function imageResource(img: ImageInfo): Resource {
 
 /** The image a `sourceImage` path names (by name or `family/<f>`), or undefined. */
 export function findImage(path: string): ImageInfo | undefined {
+  // gcloud names a family through the image family view of any zone: projects/P/zones/-/imageFamilyViews/F.
+  const view = /^projects\/([^/]+)\/zones\/[^/]+\/imageFamilyViews\/([^/]+)$/.exec(path);
+  if (view) return IMAGES.find((i) => i.project === view[1] && i.family === view[2]);
   const m = /^projects\/([^/]+)\/global\/images\/(?:family\/([^/]+)|([^/]+))$/.exec(path);
   if (!m) return undefined;
   return IMAGES.find((i) => i.project === m[1] && (m[2] ? i.family === m[2] : i.name === m[3]));
