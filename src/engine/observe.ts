@@ -26,9 +26,11 @@ export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: Clu
   const names = clusterNames(intent.instancePrefix);
   const [zones, listed] = await Promise.all([compute.listZones(), compute.listInstances(names.master)]);
   const instances = listed.filter((vm) => isReplicaName(names, vm.name)).sort((a, b) => a.name.localeCompare(b.name));
+  // The cluster's replicas say where it lives; the requested zone only names the region of a
+  // cluster that does not exist yet (a zone elsewhere is then refused by the planner).
   const region =
-    (intent.zone ? regionOfZone(intent.zone) : undefined) ??
     (instances[0] ? regionOfZone(instances[0].zone) : undefined) ??
+    (intent.zone ? regionOfZone(intent.zone) : undefined) ??
     (intent.zones[0] ? regionOfZone(intent.zones[0]) : undefined);
   const byRegion = <T>(f: (r: string) => Promise<T | undefined>) => (region ? f(region) : Promise.resolve(undefined));
   const [address, fwHttps, fwEtcd, fwHc, healthCheck, pool, rule] = await Promise.all([
@@ -52,7 +54,8 @@ export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: Clu
     observeEtcd(secrets, running, etcdFor),
     Promise.all(
       running.map(async (vm) =>
-        secrets ? (await deps.probeReadyz(`https://${vm.internalIp}:443`, secrets.apiCa.cert, READYZ_PROBE_MS)).ready : undefined,
+        // The shared serving cert names the static IP and `kubernetes`, not each internal IP.
+        secrets ? (await deps.probeReadyz(`https://${vm.internalIp}:443`, secrets.apiCa.cert, READYZ_PROBE_MS, { serverName: 'kubernetes' })).ready : undefined,
       ),
     ),
   ]);
