@@ -81,6 +81,11 @@ test('gcloud compute: the master-replica resources, end to end', async () => {
   expect(missing.code).toBe(1);
   expect(missing.stderr).toContain("The resource 'projects/p/zones/us-central1-a/instances/ghost' was not found");
 
+  // Two resources in one command: gcloud sends them as one multipart batch to /batch/compute/v1.
+  await ok('compute', 'addresses', 'create', 'b1', 'b2', '--region', 'us-east1');
+  expect((await ok('compute', 'addresses', 'list', '--filter', 'region:us-east1', '--format', 'value(name,status)')).trim().split('\n')).toEqual(['b1\tRESERVED', 'b2\tRESERVED']);
+  await ok('compute', 'addresses', 'delete', 'b1', 'b2', '--region', 'us-east1');
+
   await admin(emu.url, 'reset-requests', {});
   await ok('compute', 'forwarding-rules', 'delete', 'm', '--region', 'us-central1');
   await ok('compute', 'target-pools', 'delete', 'm', '--region', 'us-central1');
