@@ -1,6 +1,8 @@
 // createComputeApi's wiring: endpoint parsing, links, and that emulator mode never sends credentials.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createComputeApi, parseEndpoint } from '../../src/gce/client.ts';
 import { canonicalLink, lastSegment } from '../../src/gce/links.ts';
 import { startCannedServer, type CannedServer } from './canned-server.ts';
@@ -77,5 +79,25 @@ describe('emulator mode sends no credentials', () => {
     }
     expect(server.seen).toEqual(['GET /compute/v1/projects/p/zones?', 'GET /compute/v1/projects/p/global/httpHealthChecks/hc']);
     expect(server.headers.map((h) => h.authorization)).toEqual([undefined, undefined]);
+  });
+});
+
+describe('Application Default Credentials mode', () => {
+  it('a credentials problem is a catchable GceError with a fix, and does not crash the process', async () => {
+    const script = fileURLToPath(new URL('./fixtures/missing-credentials.ts', import.meta.url));
+    // A credentials file that does not exist: google-auth-library fails before any network call.
+    const env = { ...process.env, GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/ha-masters-test-credentials.json' };
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [script], { env, timeout: 60_000 }, (_e, out, err) => resolve({ code: child.exitCode, stdout: out, stderr: err }));
+    });
+    expect({ code, stderr: stderr.includes('Error') ? stderr : '' }).toEqual({ code: 0, stderr: '' });
+    const results = JSON.parse(stdout) as { name: string; kind: string; message: string }[];
+    const hint = '(authenticate to Google Cloud before this step, e.g. with google-github-actions/auth, or set compute-endpoint to use an emulator)';
+    expect(results.map((r) => [r.name, r.kind, r.message.split(':')[0], r.message.endsWith(hint)])).toEqual([
+      ['GceError', 'other', 'failed to get instance projects/p/zones/z/instances/x', true],
+      ['GceError', 'other', 'failed to list zones projects/p/zones', true],
+      ['GceError', 'other', 'failed to delete firewall projects/p/global/firewalls/f', true],
+      ['GceError', 'other', 'failed to get http health check projects/p/global/httpHealthChecks/hc', true],
+    ]);
   });
 });

@@ -31,15 +31,15 @@ function addressCall(ctx: GceContext, verb: string, region: string, name: string
 
 export async function getAddress(ctx: GceContext, region: string, name: string): Promise<AddressInfo | undefined> {
   const a = await readOptional(ctx, addressCall(ctx, 'get', region, name), async () => {
-    const [found] = await ctx.clients.addresses.get({ project: ctx.project, region, address: name }, callOptions(ctx));
+    const [found] = await (await ctx.clients.addresses()).get({ project: ctx.project, region, address: name }, callOptions(ctx));
     return found;
   });
   return a && toAddressInfo(ctx, a);
 }
 
 export async function insertAddress(ctx: GceContext, region: string, name: string, labels: Record<string, string>): Promise<void> {
-  await write(ctx, addressCall(ctx, 'insert', region, name), (requestId) =>
-    ctx.clients.addresses.insert(
+  await write(ctx, addressCall(ctx, 'insert', region, name), async (requestId) =>
+    (await ctx.clients.addresses()).insert(
       { project: ctx.project, region, requestId, addressResource: { name, addressType: 'EXTERNAL', labels } },
       callOptions(ctx),
     ),
@@ -53,8 +53,8 @@ export async function setAddressLabels(
   labels: Record<string, string>,
   fingerprint: string,
 ): Promise<void> {
-  await write(ctx, addressCall(ctx, 'set labels of', region, name), (requestId) =>
-    ctx.clients.addresses.setLabels(
+  await write(ctx, addressCall(ctx, 'set labels of', region, name), async (requestId) =>
+    (await ctx.clients.addresses()).setLabels(
       { project: ctx.project, region, resource: name, requestId, regionSetLabelsRequestResource: { labels, labelFingerprint: fingerprint } },
       callOptions(ctx),
     ),
@@ -62,7 +62,7 @@ export async function setAddressLabels(
 }
 
 export async function deleteAddress(ctx: GceContext, region: string, name: string): Promise<void> {
-  await write(ctx, addressCall(ctx, 'delete', region, name), (requestId) =>
-    ctx.clients.addresses.delete({ project: ctx.project, region, address: name, requestId }, callOptions(ctx)),
+  await write(ctx, addressCall(ctx, 'delete', region, name), async (requestId) =>
+    (await ctx.clients.addresses()).delete({ project: ctx.project, region, address: name, requestId }, callOptions(ctx)),
   );
 }

@@ -14,43 +14,53 @@ import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_op
 import { ZonesClient } from '@google-cloud/compute/build/src/v1/zones_client.js';
 import type { ClientOptions } from 'google-gax';
 
+type Closable = { initialize(): Promise<unknown>; close(): Promise<void> };
+
+/**
+ * Each accessor resolves to a client whose set-up (credentials included) has succeeded, or rejects.
+ * Calling a method on a client whose set-up failed would also reject inside the library where
+ * nobody can catch it (`initialize().catch(err => { throw err })`) and crash the process.
+ */
 export interface ComputeClients {
-  readonly instances: InstancesClient;
-  readonly addresses: AddressesClient;
-  readonly firewalls: FirewallsClient;
-  readonly forwardingRules: ForwardingRulesClient;
-  readonly targetPools: TargetPoolsClient;
-  readonly zones: ZonesClient;
-  readonly zoneOperations: ZoneOperationsClient;
-  readonly regionOperations: RegionOperationsClient;
-  readonly globalOperations: GlobalOperationsClient;
-  /** Closes every client created so far (their HTTP agents). */
+  instances(): Promise<InstancesClient>;
+  addresses(): Promise<AddressesClient>;
+  firewalls(): Promise<FirewallsClient>;
+  forwardingRules(): Promise<ForwardingRulesClient>;
+  targetPools(): Promise<TargetPoolsClient>;
+  zones(): Promise<ZonesClient>;
+  zoneOperations(): Promise<ZoneOperationsClient>;
+  regionOperations(): Promise<RegionOperationsClient>;
+  globalOperations(): Promise<GlobalOperationsClient>;
+  /** Closes every client created so far (their HTTP agents); never throws. */
   close(): Promise<void>;
 }
 
 export function createClients(options: ClientOptions): ComputeClients {
-  const made = new Map<string, { close(): Promise<void> }>();
+  const made = new Map<string, Closable>();
   // Each client gets its own copy: the constructors write defaults into the object they are given.
-  function lazy<T extends { close(): Promise<void> }>(key: string, make: (o: ClientOptions) => T): T {
+  async function ready<T extends Closable>(key: string, make: (o: ClientOptions) => T): Promise<T> {
     let client = made.get(key) as T | undefined;
     if (!client) {
       client = make({ ...options });
       made.set(key, client);
     }
+    // Cached by the client: a failed set-up rejects again on every call, before any method is used.
+    await client.initialize();
     return client;
   }
   return {
-    get instances() { return lazy('instances', (o) => new InstancesClient(o)); },
-    get addresses() { return lazy('addresses', (o) => new AddressesClient(o)); },
-    get firewalls() { return lazy('firewalls', (o) => new FirewallsClient(o)); },
-    get forwardingRules() { return lazy('forwardingRules', (o) => new ForwardingRulesClient(o)); },
-    get targetPools() { return lazy('targetPools', (o) => new TargetPoolsClient(o)); },
-    get zones() { return lazy('zones', (o) => new ZonesClient(o)); },
-    get zoneOperations() { return lazy('zoneOperations', (o) => new ZoneOperationsClient(o)); },
-    get regionOperations() { return lazy('regionOperations', (o) => new RegionOperationsClient(o)); },
-    get globalOperations() { return lazy('globalOperations', (o) => new GlobalOperationsClient(o)); },
+    instances: () => ready('instances', (o) => new InstancesClient(o)),
+    addresses: () => ready('addresses', (o) => new AddressesClient(o)),
+    firewalls: () => ready('firewalls', (o) => new FirewallsClient(o)),
+    forwardingRules: () => ready('forwardingRules', (o) => new ForwardingRulesClient(o)),
+    targetPools: () => ready('targetPools', (o) => new TargetPoolsClient(o)),
+    zones: () => ready('zones', (o) => new ZonesClient(o)),
+    zoneOperations: () => ready('zoneOperations', (o) => new ZoneOperationsClient(o)),
+    regionOperations: () => ready('regionOperations', (o) => new RegionOperationsClient(o)),
+    globalOperations: () => ready('globalOperations', (o) => new GlobalOperationsClient(o)),
     async close() {
-      await Promise.all([...made.values()].map((c) => c.close()));
+      // A client whose set-up failed rejects here too; there is nothing to release.
+      await Promise.allSettled([...made.values()].map((c) => c.close()));
       made.clear();
     },
   };

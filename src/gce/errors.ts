@@ -173,6 +173,11 @@ function numberProp(o: Record<string, unknown>, key: string): number | undefined
   return typeof v === 'number' ? v : undefined;
 }
 
+// google-auth-library's messages when Application Default Credentials are missing or unreadable.
+const CREDENTIALS_PROBLEM = /default credentials|GOOGLE_APPLICATION_CREDENTIALS|credential file/i;
+const CREDENTIALS_HINT =
+  ' (authenticate to Google Cloud before this step, e.g. with google-github-actions/auth, or set compute-endpoint to use an emulator)';
+
 const PERMISSION_IN_MESSAGE = /Required '([a-zA-Z0-9_.]+)' permission/;
 
 /** Sorts any thrown value from a Compute call into a GceError that names the call. */
@@ -199,7 +204,8 @@ export function toGceError(e: unknown, call: GceCall): GceError {
   const metadata = (o.errorInfoMetadata as Record<string, string> | undefined) ?? errorInfo?.metadata;
   const permission =
     kind === 'permissionDenied' ? (metadata?.permission ?? PERMISSION_IN_MESSAGE.exec(detail)?.[1]) : undefined;
-  return new GceError(message(call, detail, permission), {
+  const hint = httpStatus === undefined && CREDENTIALS_PROBLEM.test(detail) ? CREDENTIALS_HINT : '';
+  return new GceError(message(call, detail, permission) + hint, {
     kind,
     httpStatus,
     reason: reason ?? (typeof code === 'string' ? code : undefined),

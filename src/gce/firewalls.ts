@@ -11,7 +11,7 @@ function firewallCall(ctx: GceContext, verb: string, name: string) {
 
 export async function getFirewall(ctx: GceContext, name: string): Promise<{ name: string } | undefined> {
   const fw = await readOptional(ctx, firewallCall(ctx, 'get', name), async () => {
-    const [found] = await ctx.clients.firewalls.get({ project: ctx.project, firewall: name }, callOptions(ctx));
+    const [found] = await (await ctx.clients.firewalls()).get({ project: ctx.project, firewall: name }, callOptions(ctx));
     return found;
   });
   return fw && { name: fw.name ?? name };
@@ -19,8 +19,8 @@ export async function getFirewall(ctx: GceContext, name: string): Promise<{ name
 
 export async function insertFirewall(ctx: GceContext, spec: FirewallSpec): Promise<void> {
   const network = spec.network.includes('/') ? spec.network : `projects/${ctx.project}/global/networks/${spec.network}`;
-  await write(ctx, firewallCall(ctx, 'insert', spec.name), (requestId) =>
-    ctx.clients.firewalls.insert(
+  await write(ctx, firewallCall(ctx, 'insert', spec.name), async (requestId) =>
+    (await ctx.clients.firewalls()).insert(
       {
         project: ctx.project,
         requestId,
@@ -41,7 +41,7 @@ export async function insertFirewall(ctx: GceContext, spec: FirewallSpec): Promi
 }
 
 export async function deleteFirewall(ctx: GceContext, name: string): Promise<void> {
-  await write(ctx, firewallCall(ctx, 'delete', name), (requestId) =>
-    ctx.clients.firewalls.delete({ project: ctx.project, firewall: name, requestId }, callOptions(ctx)),
+  await write(ctx, firewallCall(ctx, 'delete', name), async (requestId) =>
+    (await ctx.clients.firewalls()).delete({ project: ctx.project, firewall: name, requestId }, callOptions(ctx)),
   );
 }

@@ -11,7 +11,7 @@ function ruleCall(ctx: GceContext, verb: string, region: string, name: string) {
 
 export async function getForwardingRule(ctx: GceContext, region: string, name: string): Promise<ForwardingRuleInfo | undefined> {
   const rule = await readOptional(ctx, ruleCall(ctx, 'get', region, name), async () => {
-    const [found] = await ctx.clients.forwardingRules.get({ project: ctx.project, region, forwardingRule: name }, callOptions(ctx));
+    const [found] = await (await ctx.clients.forwardingRules()).get({ project: ctx.project, region, forwardingRule: name }, callOptions(ctx));
     return found;
   });
   return (
@@ -33,8 +33,8 @@ export async function insertForwardingRule(
   targetLink: string,
   portRange: string,
 ): Promise<void> {
-  await write(ctx, ruleCall(ctx, 'insert', region, name), (requestId) =>
-    ctx.clients.forwardingRules.insert(
+  await write(ctx, ruleCall(ctx, 'insert', region, name), async (requestId) =>
+    (await ctx.clients.forwardingRules()).insert(
       {
         project: ctx.project,
         region,
@@ -47,7 +47,7 @@ export async function insertForwardingRule(
 }
 
 export async function deleteForwardingRule(ctx: GceContext, region: string, name: string): Promise<void> {
-  await write(ctx, ruleCall(ctx, 'delete', region, name), (requestId) =>
-    ctx.clients.forwardingRules.delete({ project: ctx.project, region, forwardingRule: name, requestId }, callOptions(ctx)),
+  await write(ctx, ruleCall(ctx, 'delete', region, name), async (requestId) =>
+    (await ctx.clients.forwardingRules()).delete({ project: ctx.project, region, forwardingRule: name, requestId }, callOptions(ctx)),
   );
 }

@@ -57,7 +57,7 @@ export async function listInstances(ctx: GceContext, namePrefix: string): Promis
   // A failed page restarts the whole listing: a partial result would look like missing replicas.
   const all = await read(ctx, call, async () => {
     const found: Instance[] = [];
-    const pages = ctx.clients.instances.aggregatedListAsync(
+    const pages = (await ctx.clients.instances()).aggregatedListAsync(
       { project: ctx.project, filter: namePrefixFilter(namePrefix), maxResults: ctx.pageSize },
       { ...callOptions(ctx), autoPaginate: false },
     );
@@ -73,7 +73,7 @@ export async function listInstances(ctx: GceContext, namePrefix: string): Promis
 
 export async function getInstance(ctx: GceContext, zone: string, name: string): Promise<InstanceInfo | undefined> {
   const vm = await readOptional(ctx, instanceCall(ctx, 'get', zone, name), async () => {
-    const [found] = await ctx.clients.instances.get({ project: ctx.project, zone, instance: name }, callOptions(ctx));
+    const [found] = await (await ctx.clients.instances()).get({ project: ctx.project, zone, instance: name }, callOptions(ctx));
     return found;
   });
   return vm && toInstanceInfo(ctx, vm);
@@ -111,8 +111,8 @@ export function instanceResource(project: string, spec: InstanceSpec): Instance 
 }
 
 export async function insertInstance(ctx: GceContext, spec: InstanceSpec): Promise<void> {
-  await write(ctx, instanceCall(ctx, 'insert', spec.zone, spec.name), (requestId) =>
-    ctx.clients.instances.insert(
+  await write(ctx, instanceCall(ctx, 'insert', spec.zone, spec.name), async (requestId) =>
+    (await ctx.clients.instances()).insert(
       { project: ctx.project, zone: spec.zone, requestId, instanceResource: instanceResource(ctx.project, spec) },
       callOptions(ctx),
     ),
@@ -120,8 +120,8 @@ export async function insertInstance(ctx: GceContext, spec: InstanceSpec): Promi
 }
 
 export async function deleteInstance(ctx: GceContext, zone: string, name: string): Promise<void> {
-  await write(ctx, instanceCall(ctx, 'delete', zone, name), (requestId) =>
-    ctx.clients.instances.delete({ project: ctx.project, zone, instance: name, requestId }, callOptions(ctx)),
+  await write(ctx, instanceCall(ctx, 'delete', zone, name), async (requestId) =>
+    (await ctx.clients.instances()).delete({ project: ctx.project, zone, instance: name, requestId }, callOptions(ctx)),
   );
 }
 
@@ -132,8 +132,8 @@ export async function setInstanceMetadata(
   items: Record<string, string>,
   fingerprint: string,
 ): Promise<void> {
-  await write(ctx, instanceCall(ctx, 'set metadata of', zone, name), (requestId) =>
-    ctx.clients.instances.setMetadata(
+  await write(ctx, instanceCall(ctx, 'set metadata of', zone, name), async (requestId) =>
+    (await ctx.clients.instances()).setMetadata(
       { project: ctx.project, zone, instance: name, requestId, metadataResource: { fingerprint, items: metadataItems(items) } },
       callOptions(ctx),
     ),
@@ -147,8 +147,8 @@ export async function setInstanceLabels(
   labels: Record<string, string>,
   fingerprint: string,
 ): Promise<void> {
-  await write(ctx, instanceCall(ctx, 'set labels of', zone, name), (requestId) =>
-    ctx.clients.instances.setLabels(
+  await write(ctx, instanceCall(ctx, 'set labels of', zone, name), async (requestId) =>
+    (await ctx.clients.instances()).setLabels(
       { project: ctx.project, zone, instance: name, requestId, instancesSetLabelsRequestResource: { labels, labelFingerprint: fingerprint } },
       callOptions(ctx),
     ),
@@ -156,8 +156,8 @@ export async function setInstanceLabels(
 }
 
 export async function deleteAccessConfig(ctx: GceContext, zone: string, instance: string, accessConfig: string): Promise<void> {
-  await write(ctx, instanceCall(ctx, `delete access config ${accessConfig} of`, zone, instance), (requestId) =>
-    ctx.clients.instances.deleteAccessConfig(
+  await write(ctx, instanceCall(ctx, `delete access config ${accessConfig} of`, zone, instance), async (requestId) =>
+    (await ctx.clients.instances()).deleteAccessConfig(
       { project: ctx.project, zone, instance, accessConfig, networkInterface: NIC0, requestId },
       callOptions(ctx),
     ),
@@ -171,8 +171,8 @@ export async function addAccessConfig(
   accessConfig: string,
   natIP?: string,
 ): Promise<void> {
-  await write(ctx, instanceCall(ctx, `add access config ${accessConfig} to`, zone, instance), (requestId) =>
-    ctx.clients.instances.addAccessConfig(
+  await write(ctx, instanceCall(ctx, `add access config ${accessConfig} to`, zone, instance), async (requestId) =>
+    (await ctx.clients.instances()).addAccessConfig(
       {
         project: ctx.project,
         zone,

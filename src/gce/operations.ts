@@ -29,14 +29,14 @@ async function waitOnce(ctx: GceContext, op: Operation, timeoutMs: number): Prom
   const operation = op.name ?? '';
   const options = callOptions(ctx, timeoutMs);
   if (op.zone) {
-    const [next] = await ctx.clients.zoneOperations.wait({ project: ctx.project, zone: lastSegment(op.zone), operation }, options);
+    const [next] = await (await ctx.clients.zoneOperations()).wait({ project: ctx.project, zone: lastSegment(op.zone), operation }, options);
     return next;
   }
   if (op.region) {
-    const [next] = await ctx.clients.regionOperations.wait({ project: ctx.project, region: lastSegment(op.region), operation }, options);
+    const [next] = await (await ctx.clients.regionOperations()).wait({ project: ctx.project, region: lastSegment(op.region), operation }, options);
     return next;
   }
-  const [next] = await ctx.clients.globalOperations.wait({ project: ctx.project, operation }, options);
+  const [next] = await (await ctx.clients.globalOperations()).wait({ project: ctx.project, operation }, options);
   return next;
 }
 

@@ -25,7 +25,7 @@ function poolCall(ctx: GceContext, verb: string, region: string, name: string) {
 
 export async function getTargetPool(ctx: GceContext, region: string, name: string): Promise<TargetPoolInfo | undefined> {
   const pool = await readOptional(ctx, poolCall(ctx, 'get', region, name), async () => {
-    const [found] = await ctx.clients.targetPools.get({ project: ctx.project, region, targetPool: name }, callOptions(ctx));
+    const [found] = await (await ctx.clients.targetPools()).get({ project: ctx.project, region, targetPool: name }, callOptions(ctx));
     return found;
   });
   return pool && toTargetPoolInfo(ctx, pool);
@@ -38,8 +38,8 @@ export async function insertTargetPool(
   instanceLinks: string[],
   healthCheckLinks: string[],
 ): Promise<void> {
-  await write(ctx, poolCall(ctx, 'insert', region, name), (requestId) =>
-    ctx.clients.targetPools.insert(
+  await write(ctx, poolCall(ctx, 'insert', region, name), async (requestId) =>
+    (await ctx.clients.targetPools()).insert(
       { project: ctx.project, region, requestId, targetPoolResource: { name, instances: instanceLinks, healthChecks: healthCheckLinks } },
       callOptions(ctx),
     ),
@@ -47,8 +47,8 @@ export async function insertTargetPool(
 }
 
 export async function addTargetPoolInstance(ctx: GceContext, region: string, name: string, instanceLink: string): Promise<void> {
-  await write(ctx, poolCall(ctx, `add ${lastSegment(instanceLink)} to`, region, name), (requestId) =>
-    ctx.clients.targetPools.addInstance(
+  await write(ctx, poolCall(ctx, `add ${lastSegment(instanceLink)} to`, region, name), async (requestId) =>
+    (await ctx.clients.targetPools()).addInstance(
       {
         project: ctx.project,
         region,
@@ -62,8 +62,8 @@ export async function addTargetPoolInstance(ctx: GceContext, region: string, nam
 }
 
 export async function removeTargetPoolInstance(ctx: GceContext, region: string, name: string, instanceLink: string): Promise<void> {
-  await write(ctx, poolCall(ctx, `remove ${lastSegment(instanceLink)} from`, region, name), (requestId) =>
-    ctx.clients.targetPools.removeInstance(
+  await write(ctx, poolCall(ctx, `remove ${lastSegment(instanceLink)} from`, region, name), async (requestId) =>
+    (await ctx.clients.targetPools()).removeInstance(
       {
         project: ctx.project,
         region,
@@ -77,7 +77,7 @@ export async function removeTargetPoolInstance(ctx: GceContext, region: string, 
 }
 
 export async function deleteTargetPool(ctx: GceContext, region: string, name: string): Promise<void> {
-  await write(ctx, poolCall(ctx, 'delete', region, name), (requestId) =>
-    ctx.clients.targetPools.delete({ project: ctx.project, region, targetPool: name, requestId }, callOptions(ctx)),
+  await write(ctx, poolCall(ctx, 'delete', region, name), async (requestId) =>
+    (await ctx.clients.targetPools()).delete({ project: ctx.project, region, targetPool: name, requestId }, callOptions(ctx)),
   );
 }

@@ -9,7 +9,7 @@ export async function listZones(ctx: GceContext): Promise<ZoneRecord[]> {
   const call = { verb: 'list', what: 'zones', resource: `projects/${ctx.project}/zones` };
   const zones = await read(ctx, call, async () => {
     const found = [];
-    for await (const z of ctx.clients.zones.listAsync({ project: ctx.project, maxResults: ctx.pageSize }, { ...callOptions(ctx), autoPaginate: false })) found.push(z);
+    for await (const z of (await ctx.clients.zones()).listAsync({ project: ctx.project, maxResults: ctx.pageSize }, { ...callOptions(ctx), autoPaginate: false })) found.push(z);
     return found;
   });
   return zones
