@@ -57,6 +57,7 @@ export async function serveRest(deps: ServerDeps, method: string, url: URL, rawB
     return { status, body: errorBody(err) };
   } finally {
     deps.requests.push({ method, path, status, time: new Date().toISOString() });
+    if (deps.requests.length > 100_000) deps.requests.splice(0, deps.requests.length - 100_000);
   }
 }
 

@@ -107,6 +107,8 @@ function setStatus(ctx: EmulatorContext, path: string, status: string, extra: Re
   const instance = ctx.store.get<Instance>(path);
   if (!instance) return;
   Object.assign(instance, { status }, extra);
+  // A status set by a call wins over a zone outage's TERMINATED: zone-up must not restart it.
+  delete instance.__zoneDown;
   ctx.store.put(path, instance);
 }
 
