@@ -27,13 +27,19 @@ let stateDir: string;
 let pki: TestPki;
 let runtime: VmRuntimeDetails;
 
+const metadata = new Map<string, Record<string, string>>();
+
 function vm(name: string, status = 'RUNNING'): RuntimeInstance {
   const ip = ips[name]!;
-  return instance(stateDir, ZONE, name, ip, {
-    // Each VM is the first master of its own cluster: two independent backends.
-    ...masterMetadata({ pki, master: name, staticIp: STATIC_IP, state: 'new', initialCluster: [name] }),
-    ...memberCertsMetadata(pki.member(name, ip)),
-  }, { status });
+  // Made once per VM: a new member certificate would (rightly) restart its etcd.
+  if (!metadata.has(name)) {
+    metadata.set(name, {
+      // Each VM is the first master of its own cluster: two independent backends.
+      ...masterMetadata({ pki, master: name, staticIp: STATIC_IP, state: 'new', initialCluster: [name] }),
+      ...memberCertsMetadata(pki.member(name, ip)),
+    });
+  }
+  return instance(stateDir, ZONE, name, ip, metadata.get(name)!, { status });
 }
 
 function rules(changedAt: number): RuntimeForwardingRule[] {
@@ -46,7 +52,7 @@ function rules(changedAt: number): RuntimeForwardingRule[] {
 /** Which VM answered a request through `ip`: the hostname label on the identity lease it keeps. */
 async function answeredBy(ip: string): Promise<string> {
   const res = await httpsGet(ip, 443, '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases', pki.apiserverCa.cert);
-  if (res.status !== 200) return `status ${res.status}`;
+  if (res.status !== 200) return `status ${res.status} ${res.body}`;
   const list = JSON.parse(res.body) as { items: { metadata: { labels: Record<string, string> } }[] };
   return [...new Set(list.items.map((l) => l.metadata.labels['kubernetes.io/hostname']))].join(',');
 }

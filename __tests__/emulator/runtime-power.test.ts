@@ -74,6 +74,16 @@ test('STOPPED kills everything of the VM; RUNNING again restarts on the same dat
   expect(await client.get('survivor').string()).toBe('still here');
   expect((await httpsGet(EXTERNAL_IP, 443, '/readyz', pki.apiserverCa.cert)).status).toBe(200);
 
+  // A replaced member certificate restarts etcd only; the apiserver keeps its identity.
+  const beforeCert = runtime.etcdPid(KEY)!;
+  const leaseBefore = runtime.identityLeaseName(KEY);
+  await runtime.apply({ instances: [vmAt(IP, 'RUNNING')], forwardingRules: [] });
+  expect(processAlive(beforeCert)).toBe(false);
+  await waitFor('etcd back with the new certificate', 20_000, ready(IP));
+  expect(runtime.etcdPid(KEY)).not.toBe(beforeCert);
+  expect(runtime.identityLeaseName(KEY)).toBe(leaseBefore);
+  expect(await client.get('survivor').string()).toBe('still here');
+
   // An instance that disappears from the world is gone too.
   const last = runtime.etcdPid(KEY)!;
   await runtime.apply({ instances: [], forwardingRules: [] });

@@ -39,7 +39,8 @@ export class ExternalNat {
         const l = await listenTcpProxy(ip, port, () => target, `external IP of ${inst.key}`, this.log);
         if (l) listeners.push(l);
       }
-      this.mappings.set(ip, { internalIp: inst.internalIp, listeners });
+      // Not bound (e.g. a forwarding rule still held the address): the next apply tries again.
+      if (listeners.length > 0) this.mappings.set(ip, { internalIp: inst.internalIp, listeners });
     }
   }
 

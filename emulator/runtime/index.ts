@@ -86,9 +86,11 @@ export function createVmRuntime(options: RuntimeOptions): VmRuntimeDetails {
         if (stopped) return;
         instances = new Map(world.instances.map((i) => [i.key, i]));
         await reconcileVms(world);
-        await nat.sync(world.instances);
         health.sync(healthChecksOf(world.forwardingRules), instances);
+        // Rules that went away free their addresses before NAT binds: a static IP can move
+        // from a forwarding rule to an instance in one change.
         await lb.sync(world.forwardingRules);
+        await nat.sync(world.instances);
       });
     },
 

@@ -43,7 +43,7 @@ class ProgrammedRule {
     const sameProgramming = this.active && this.active.changedAt === rule.changedAt && addressOf(this.active) === addressOf(rule);
     this.pending = rule;
     // Pool membership or health-check edits without a new changedAt take effect at once.
-    if (sameProgramming) this.active = rule;
+    if (sameProgramming && this.listeners.length > 0) this.active = rule;
     else this.schedule();
   }
 
@@ -58,7 +58,8 @@ class ProgrammedRule {
   private async program(): Promise<void> {
     if (this.closed) return;
     const next = this.pending;
-    const relisten = !this.active || addressOf(this.active) !== addressOf(next);
+    // Also retried when nothing could be bound last time (the address was still in use).
+    const relisten = !this.active || addressOf(this.active) !== addressOf(next) || this.listeners.length === 0;
     this.active = next;
     if (!relisten) return;
     await this.closeListeners();
