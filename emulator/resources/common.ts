@@ -63,7 +63,11 @@ export function baseFields(collection: string, path: string, project: string, sc
   };
 }
 
-/** Start a write's Operation, or hand back the one already made for the same requestId. */
+/**
+ * Start a write's Operation, or hand back the one already made for the same requestId. `prepare`
+ * runs only for a new request; it may fill in `args`, `targetId` and `forcedError` on the request
+ * object (`this`) once its checks passed.
+ */
 export function write(call: Call, req: {
   forcedError?: OperationError;
   scope: Scope; operationType: string; targetPath: string; targetId?: string; effect: string; args: Record<string, unknown>;

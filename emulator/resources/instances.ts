@@ -211,12 +211,11 @@ registerEffect('instances.deleteAccessConfig', {
   },
 });
 
-function parseDisks(c: Call, zone: string, name: string, path: string, disks: AttachedDiskBody[]): { attached: AttachedDisk[]; toCreate: Resource[]; existing: string[] } {
+function parseDisks(c: Call, zone: string, name: string, disks: AttachedDiskBody[]): { attached: AttachedDisk[]; toCreate: Resource[] } {
   const bootCount = disks.filter((d) => d.boot).length;
   if (bootCount !== 1) throw invalid(`Invalid value for field 'resource.disks': ''. ${bootCount === 0 ? 'Boot disk must be specified.' : 'Only one boot disk is allowed.'}`);
   const attached: AttachedDisk[] = [];
   const toCreate: Resource[] = [];
-  const existing: string[] = [];
   disks.forEach((d, index) => {
     let dp: string;
     let sizeGb: string;
@@ -238,7 +237,6 @@ function parseDisks(c: Call, zone: string, name: string, path: string, disks: At
       if (dp.split('/')[3] !== zone) throw invalid(`Invalid value for field 'resource.disks[${index}].source': '${d.source}'. Disk must be in the same zone as the instance.`);
       const users = (disk.users as string[] | undefined) ?? [];
       if (users.length && (d.mode ?? 'READ_WRITE') === 'READ_WRITE') throw inUse('disk', dp, pathOf(users[0] as string, ''));
-      existing.push(dp);
       sizeGb = String(disk.sizeGb);
     } else {
       throw invalid(`Invalid value for field 'resource.disks[${index}]': ''. One of source or initializeParams must be specified.`);
@@ -257,8 +255,7 @@ function parseDisks(c: Call, zone: string, name: string, path: string, disks: At
       ...(d.boot ? { licenses: (toCreate.find((t) => t.name === lastSegment(dp))?.licenses as string[] | undefined) ?? [], architecture: 'X86_64' } : {}),
     });
   });
-  void path;
-  return { attached, toCreate, existing };
+  return { attached, toCreate };
 }
 
 export function insertInstance(c: Call) {
@@ -277,7 +274,7 @@ export function insertInstance(c: Call) {
       const labels = labelsOf(body.labels);
       checkLabels(labels);
       const metadata = metadataOf(body.metadata?.items);
-      const { attached, toCreate, existing } = parseDisks(c, zone, name, path, body.disks ?? []);
+      const { attached, toCreate } = parseDisks(c, zone, name, body.disks ?? []);
       const nicsBody = body.networkInterfaces?.length ? body.networkInterfaces : [{ network: 'global/networks/default' }];
       if (nicsBody.length > 1) throw invalid("Invalid value for field 'resource.networkInterfaces': ''. The emulator supports one network interface.");
       // Check everything before changing anything.
@@ -330,7 +327,6 @@ export function insertInstance(c: Call) {
       for (const d of attached) attachDisk(c.ctx, pathOf(d.source, c.project), path);
       this.targetId = String(instance.id);
       this.args.createdDisks = toCreate.map((d) => pathOf(String(d.selfLink), ''));
-      void existing;
       c.ctx.worldChanged();
     },
   });
