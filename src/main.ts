@@ -25,7 +25,7 @@ export async function run(): Promise<void> {
     const deps: EngineDeps = {
       compute,
       etcd: (tls) => createEtcdAdmin(tls, transport, { log: (l) => core.debug(l) }),
-      probeReadyz: (url, ca, ms) => probeReadyz(url, ca, ms),
+      probeReadyz: (url, ca, ms, tls) => probeReadyz(url, ca, ms, tls),
       log: (l) => core.info(l),
       mask: (s) => core.setSecret(s),
       now: () => new Date(),

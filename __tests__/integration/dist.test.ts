@@ -1,6 +1,6 @@
 // The bundled action, run the way the GitHub runner runs it: `node dist/index.js` with INPUT_*
 // variables and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, against the emulator.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,14 +18,20 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-function runDist(inputs: Record<string, string>) {
+/** Async on purpose: the emulator serves from this process, so a blocking spawn would starve it. */
+async function runDist(inputs: Record<string, string>) {
   const output = join(dir, `output-${Math.random()}`);
   const summary = join(dir, `summary-${Math.random()}`);
   writeFileSync(output, '');
   writeFileSync(summary, '');
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, 'INPUT_COMPUTE-ENDPOINT': emulator.url };
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const res = spawnSync(process.execPath, ['dist/index.js'], { env, encoding: 'utf8', timeout: 240_000 });
+  const res = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.on('exit', (status) => resolve({ status, stdout }));
+  });
   const outputs: Record<string, string> = {};
   const lines = readFileSync(output, 'utf8').split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -38,8 +44,8 @@ function runDist(inputs: Record<string, string>) {
   return { code: res.status, stdout: res.stdout, outputs, summary: readFileSync(summary, 'utf8') };
 }
 
-test('kube-up line from the docs creates the cluster; outputs and summary are written', () => {
-  const r = runDist({ project: 'dist-test', 'kube-env': 'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh' });
+test('kube-up line from the docs creates the cluster; outputs and summary are written', async () => {
+  const r = await runDist({ project: 'dist-test', 'kube-env': 'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh' });
   expect(r.code).toBe(0);
   expect(r.outputs['external-ip']).toMatch(/^127\.\d+\.\d+\.\d+$/);
   expect(r.outputs['replica-count']).toBe('1');
@@ -49,25 +55,31 @@ test('kube-up line from the docs creates the cluster; outputs and summary are wr
   const replicas = JSON.parse(r.outputs['replicas-json']!);
   expect(replicas[0]).toMatchObject({ name: 'kubernetes-master', zone: 'europe-west1-b', status: 'RUNNING', role: 'voter', healthy: true });
   expect(r.summary).toContain('kubernetes-master');
-  expect(r.stdout).not.toMatch(/BEGIN (EC )?PRIVATE KEY/);
+  // The runner swallows ::add-mask:: commands; every other line is what users see.
+  const visible = r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::'));
+  const masks = r.stdout.split('\n').filter((l) => l.startsWith('::add-mask::'));
+  expect(visible.join('\n')).not.toMatch(/PRIVATE KEY|MIG[A-Za-z0-9+/]{20}/);
+  expect(masks.length).toBeGreaterThan(4);
+  expect(new Set(masks).size).toBe(masks.length);
+  expect(masks.every((l) => !l.includes('%0A'))).toBe(true);
 }, 240_000);
 
-test('a refused request fails the step with what, why and how to fix, and changes nothing', () => {
-  const r = runDist({ project: 'dist-test', operation: 'up', 'replicate-existing-master': 'true', 'gce-zone': 'us-central1-a' });
+test('a refused request fails the step with what, why and how to fix, and changes nothing', async () => {
+  const r = await runDist({ project: 'dist-test', operation: 'up', 'replicate-existing-master': 'true', 'gce-zone': 'us-central1-a' });
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(/::error::ha-masters failed with: .*us-central1-a is in region us-central1.*Nothing was changed/);
 }, 120_000);
 
-test('a bad input fails before any call, listing every problem', () => {
-  const r = runDist({ project: 'dist-test', operation: 'upp', replicas: 'two' });
+test('a bad input fails before any call, listing every problem', async () => {
+  const r = await runDist({ project: 'dist-test', operation: 'upp', replicas: 'two' });
   expect(r.code).toBe(1);
   expect(r.stdout).toContain('operation');
   expect(r.stdout).toContain('replicas');
   expect(r.stdout).toMatch(/nothing was changed/i);
 }, 60_000);
 
-test('status reads only and reports the same external IP', () => {
-  const first = runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b' });
+test('status reads only and reports the same external IP', async () => {
+  const first = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b' });
   expect(first.code).toBe(0);
   expect(first.outputs.changed).toBe('false');
   expect(first.outputs['replica-count']).toBe('1');

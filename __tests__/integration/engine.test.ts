@@ -52,7 +52,7 @@ test('up creates an HA-compatible cluster: static IP, firewalls, health check, f
   expect(report.state.etcd.members[0]!.healthy).toBe(true);
   const { secrets } = await clusterSecrets();
   expect((await probeReadyz(`https://${staticIp}:443`, secrets.apiCa.cert, 3000)).ready).toBe(true);
-  await withEtcd((c) => c.put('/registry/test/before').value('kept'));
+  await withEtcd(async (c) => { await c.put('/registry/test/before').value('kept'); });
 }, 180_000);
 
 test('a second identical up makes no write', async () => {

@@ -8,7 +8,7 @@ import type { EtcdAdmin } from '../etcd/types.ts';
 import { withJournalEntry, withoutJournalEntry } from '../plan/journal.ts';
 import type { EngineDeps } from './deps.ts';
 import { MEMBER_CERTS_KEY, memberCertsMetadata, replicaMetadata } from './replica-metadata.ts';
-import { memberCertFor, newClusterSecrets, secretValues } from './secrets.ts';
+import { keyMaskValues, memberCertFor, newClusterSecrets, secretValues } from './secrets.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import type { Observation } from './observe.ts';
 
@@ -205,7 +205,7 @@ async function setMemberCerts(zone: string, name: string, ctx: ApplyContext): Pr
     if (vm.metadata[MEMBER_CERTS_KEY]) return;
     if (!vm.internalIp) throw new Error(`replica ${name} has no internal IP yet`);
     const pair = await memberCertFor(secrets, name, vm.internalIp);
-    ctx.deps.mask(pair.key);
+    for (const v of keyMaskValues(pair.key)) ctx.deps.mask(v);
     await compute.setInstanceMetadata(zone, name, { ...vm.metadata, [MEMBER_CERTS_KEY]: memberCertsMetadata(pair) }, vm.metadataFingerprint);
   });
 }

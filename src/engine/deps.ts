@@ -13,8 +13,8 @@ export interface EngineDeps {
   compute: ComputeApi;
   /** An etcd admin client for the cluster's client certificate. */
   etcd: (tls: TlsMaterial) => EtcdAdmin;
-  /** GET <url>/readyz verified against `caPem`. */
-  probeReadyz: (baseUrl: string, caPem: string, timeoutMs: number) => Promise<ReadyzResult>;
+  /** GET <url>/readyz verified against `caPem`, expecting a certificate for `serverName`. */
+  probeReadyz: (baseUrl: string, caPem: string, timeoutMs: number, tls: { serverName: string }) => Promise<ReadyzResult>;
   log: (line: string) => void;
   /** Registers a secret so that no log line can show it (core.setSecret). */
   mask: (secret: string) => void;

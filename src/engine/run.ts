@@ -21,7 +21,10 @@ export function partialReportOf(err: unknown): RunReport | undefined {
   return typeof err === 'object' && err !== null ? partialReports.get(err) : undefined;
 }
 
-export async function runEngine(intent: Intent, deps: EngineDeps): Promise<RunReport> {
+export async function runEngine(intent: Intent, given: EngineDeps): Promise<RunReport> {
+  // Every pass observes the same secrets again: register each with the runner once.
+  const masked = new Set<string>();
+  const deps: EngineDeps = { ...given, mask: (v) => { if (!masked.has(v)) { masked.add(v); given.mask(v); } } };
   const started = Date.now();
   const steps: RunReport['steps'] = [];
   let lastState: Observation['state'] | undefined;

@@ -68,8 +68,16 @@ export function etcdClientTls(s: ClusterSecrets): TlsMaterial {
   return { ca: s.etcdCa.cert, cert: s.etcdClient.cert, key: s.etcdClient.key };
 }
 
-/** Every secret string (and its base64 form, as it sits in metadata) for masking. */
+/**
+ * Every secret string for masking: each private key's base64 lines (the runner masks line by
+ * line, so a whole multi-line PEM would not hide its lines) and the key's base64 form as it sits
+ * in metadata.
+ */
 export function secretValues(s: ClusterSecrets): string[] {
-  const keys = [s.etcdCa.key, s.etcdClient.key, s.apiCa.key, s.apiServing.key];
-  return keys.flatMap((k) => [k, b64(k)]);
+  return [s.etcdCa.key, s.etcdClient.key, s.apiCa.key, s.apiServing.key].flatMap(keyMaskValues);
+}
+
+export function keyMaskValues(pem: string): string[] {
+  const lines = pem.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('-----'));
+  return [...lines, b64(pem)];
 }
