@@ -28,7 +28,7 @@ async function runAction(url: string, inputs: Record<string, string>): Promise<{
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line && !line.startsWith('::debug::')) console.log(`  | ${line}`);
+      for (const line of chunk.toString().split('\n')) if (line && !line.startsWith('::debug::') && !line.startsWith('::add-mask::')) console.log(`  | ${line}`); // the runner hides these too
     });
     child.on('exit', (c) => resolve(c ?? 1));
   });

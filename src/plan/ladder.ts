@@ -256,6 +256,11 @@ function ensureFirstMaster(intent: Intent, view: ClusterView): PlanResult {
     if (!zone) return refuse(`no zone to create the first master in`, `set gce-zone (KUBE_GCE_ZONE)`);
     return step({ kind: 'createReplica', replica: state.names.master, zone, first: true, seeds: [] }, `create the first master ${state.names.master} in ${zone} with the static IP and a one-member etcd`);
   }
+  const live = liveReplicas(view);
+  const only = live.length === 1 ? live[0]! : undefined;
+  if (only?.vm && only.vm.status === 'RUNNING' && (!isHealthyReplica(only) || only.vm.apiserverReady !== true)) {
+    return step({ kind: 'waitReady', replica: only.name, zone: only.vm.zone }, `wait until ${only.name} serves: ${unhealthyReason(only) ?? 'its apiserver is not ready yet'}`);
+  }
   return done(`cluster ${state.names.master} exists with ${state.replicas.length} replica(s)`);
 }
 
