@@ -7,7 +7,8 @@ import type { Server as TcpServer, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createCa, issueServingCert } from '../../src/etcd/certs.ts';
 import type { CertificateAuthority } from '../../src/etcd/certs.ts';
-import { listIdentityLeases, probeReadyz } from '../../src/kube/apiserver.ts';
+import { probeReadyz } from '../../src/kube/apiserver.ts';
+import { listIdentityLeases } from '../../src/kube/identity-leases.ts';
 import { freeLoopbackAddress } from '../support/etcd-cluster.ts';
 
 let ca: CertificateAuthority;
