@@ -1,0 +1,68 @@
+// Every refusal of the engine, against the emulator with real etcd: each says what is wrong and how
+// to fix it, says nothing was changed, and the emulator confirms that no write was made.
+import type { Intent } from '../../src/model.ts';
+import { RefusedError } from '../../src/errors.ts';
+import { intent as baseIntent } from '../support/cluster-builder.ts';
+import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
+import type { EngineWorld } from '../support/engine-world.ts';
+
+const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const intent = (over: Partial<Intent>) => baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
+
+let world: EngineWorld;
+const names: Record<string, string> = {};
+
+beforeAll(async () => {
+  world = await startEngineWorld();
+  const report = await world.run(intent({ zone: B, replicas: 3 }));
+  for (const r of report.state.replicas) names[r.zone] = r.name;
+}, 240_000);
+afterAll(async () => { await world?.stop(); }, 60_000);
+
+async function refusedWithoutWrites(i: Intent): Promise<RefusedError> {
+  await world.resetRequests();
+  const err = await world.run(i).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(RefusedError);
+  expect((err as RefusedError).nothingChanged).toBe(true);
+  expect((err as RefusedError).message).toContain('Nothing was changed.');
+  expect(await world.writes()).toEqual([]);
+  return err as RefusedError;
+}
+
+test('an unknown zone', async () => {
+  const err = await refusedWithoutWrites(intent({ zone: 'europe-west1-z', replicate: true }));
+  expect(err.problem).toBe('zone europe-west1-z does not exist in project ha-test');
+}, 60_000);
+
+test('a replica name that is not in the cluster', async () => {
+  const err = await refusedWithoutWrites(intent({ operation: 'down', deleteNodes: false, replicaName: 'kubernetes-master-fff' }));
+  expect(err.problem).toContain('replica kubernetes-master-fff of kubernetes-master was not found');
+  expect(err.fix).toContain(names[B]);
+}, 60_000);
+
+test('a replica name outside gce-zone', async () => {
+  const err = await refusedWithoutWrites(intent({ operation: 'down', deleteNodes: false, replicaName: names[C], zone: D }));
+  expect(err.problem).toBe(`replica ${names[C]} is in zone ${C}, not in gce-zone ${D}`);
+}, 60_000);
+
+test('with one replica down, removing a healthy one is refused with the numbers; adding is refused too', async () => {
+  await world.admin('kill-etcd', { zone: D, instance: names[D], keepDown: true });
+  const err = await refusedWithoutWrites(intent({ operation: 'down', deleteNodes: false, replicaName: names[C] }));
+  expect(err.problem).toContain('leaves 2 voting member(s) with 1 healthy; quorum needs 2');
+  const add = await refusedWithoutWrites(intent({ zone: C, replicate: true }));
+  expect(add.problem).toContain(`${names[D]} (its etcd member does not answer)`);
+  expect(add.fix).toContain(`operation: replace, replica-name: ${names[D]}`);
+}, 120_000);
+
+test('the dead replica itself can be removed; then an empty zone and the last replica are refused', async () => {
+  const report = await world.run(intent({ operation: 'down', deleteNodes: false, replicaName: names[D] }));
+  expect(report.state.replicas.map((r) => r.name).sort()).toEqual([names[B], names[C]].sort());
+  expect(report.state.etcd.members.every((m) => m.healthy)).toBe(true);
+  // A zone with no replica left: an error, never a guess at another zone.
+  const none = await refusedWithoutWrites(intent({ operation: 'down', deleteNodes: false, zone: D }));
+  expect(none.problem).toBe(`no replica of kubernetes-master in zone ${D}`);
+  await world.run(intent({ operation: 'down', deleteNodes: false, replicaName: names[C] }));
+  const err = await refusedWithoutWrites(intent({ operation: 'down', deleteNodes: false, zone: B }));
+  expect(err.problem).toBe(`${names[B]} is the last replica of kubernetes-master`);
+  expect(err.fix).toContain('delete-nodes: true');
+}, 240_000);
