@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../emulator/index.ts';
+import { parseGithubOutput } from './runner-files.ts';
 
 const PROJECT = 'ha-masters-demo';
 const root = mkdtempSync(join(tmpdir(), 'ha-masters-demo-'));
@@ -32,24 +33,10 @@ async function runAction(url: string, inputs: Record<string, string>): Promise<{
     });
     child.on('exit', (c) => resolve(c ?? 1));
   });
-  const outputs = parseOutputs(readFileSync(outFile, 'utf8'));
+  const outputs = parseGithubOutput(readFileSync(outFile, 'utf8'));
   const summary = readFileSync(summaryFile, 'utf8');
   if (summary) console.log(`\n--- job summary ---\n${summary}`);
   return { code, outputs };
-}
-
-/** GITHUB_OUTPUT's `name<<delimiter` blocks. */
-function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^<]+)<<(.+)$/.exec(lines[i]!);
-    if (!m) continue;
-    const value: string[] = [];
-    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i]!);
-    out[m[1]!] = value.join('\n');
-  }
-  return out;
 }
 
 async function main(): Promise<void> {

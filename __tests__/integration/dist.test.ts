@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../emulator/index.ts';
+import { parseGithubOutput } from '../../scripts/runner-files.ts';
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let dir: string;
@@ -32,15 +33,7 @@ async function runDist(inputs: Record<string, string>) {
     child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
     child.on('exit', (status) => resolve({ status, stdout }));
   });
-  const outputs: Record<string, string> = {};
-  const lines = readFileSync(output, 'utf8').split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^<]+)<<(.+)$/.exec(lines[i]!);
-    if (!m) continue;
-    const v: string[] = [];
-    for (i++; i < lines.length && lines[i] !== m[2]; i++) v.push(lines[i]!);
-    outputs[m[1]!] = v.join('\n');
-  }
+  const outputs = parseGithubOutput(readFileSync(output, 'utf8'));
   return { code: res.status, stdout: res.stdout, outputs, summary: readFileSync(summary, 'utf8') };
 }
 

@@ -104,7 +104,7 @@ describe('outputsFor', () => {
       'replicas-json':
         '[{"name":"kubernetes-master","zone":"europe-west1-b","internalIp":"127.10.0.1","status":"RUNNING","memberId":"111","role":"voter","healthy":true},' +
         '{"name":"kubernetes-master-a1f","zone":"europe-west1-b","internalIp":"127.10.0.2","status":"RUNNING","memberId":"222","role":"voter","healthy":false},' +
-        '{"name":"kubernetes-master-0c1","zone":"europe-west1-c","internalIp":"127.10.0.3","status":"RUNNING","memberId":"333","role":"learner","healthy":true}]',
+        '{"name":"kubernetes-master-0c1","zone":"europe-west1-c","internalIp":"127.10.0.3","status":"RUNNING","memberId":"333","role":"learner","healthy":false}]',
       'load-balancer': 'true',
       changed: 'true',
       'replica-name': 'kubernetes-master-0c1',
@@ -190,7 +190,7 @@ describe('renderSummary', () => {
         '| --- | --- |',
         '| External IP | `34.1.2.3` (`kubernetes-master-ip`) |',
         '| Load balancer | yes: forwarding rule `kubernetes-master` tcp:443 to target pool `kubernetes-master` (3 instances, health check `kubernetes-master-hc`) |',
-        '| Replicas | 3 (2 healthy) |',
+        '| Replicas | 3 (1 healthy) |',
         '| etcd | 2 voters (quorum 2), 1 learner, leader `etcd-kubernetes-master` |',
         '| Recorded settings | MULTIZONE=true, ENABLE_ETCD_QUORUM_READ=false |',
         '',
@@ -199,7 +199,7 @@ describe('renderSummary', () => {
         '| Zone | Replicas | Names |',
         '| --- | ---: | --- |',
         '| `europe-west1-b` | 2 | `kubernetes-master`, `kubernetes-master-a1f` (unhealthy) |',
-        '| `europe-west1-c` | 1 | `kubernetes-master-0c1` |',
+        '| `europe-west1-c` | 1 | `kubernetes-master-0c1` (unhealthy) |',
         '| `europe-west1-d` (zone DOWN) | 0 |  |',
         '',
         '### etcd members',

@@ -12,7 +12,7 @@ import { observe } from './observe.ts';
 import type { Observation } from './observe.ts';
 import { etcdClientTls } from './secrets.ts';
 import type { ClusterSecrets } from './secrets.ts';
-import { describeStep } from './describe.ts';
+import { describeStep } from '../report/steps.ts';
 import { RefusedError } from '../errors.ts';
 
 /** What a failed run did before it failed, so the job summary can still show it. */
@@ -54,9 +54,9 @@ export async function runEngine(intent: Intent, given: EngineDeps): Promise<RunR
       if (decision.type === 'refuse') {
         throw new RefusedError(decision.problem, decision.fix, decision.nothingChanged && !changed());
       }
-      if (pass >= deps.limits.maxSteps) throw new Error(`gave up after ${pass} steps without reaching the goal; last planned: ${describeStep(decision.step)}`);
+      if (pass >= deps.limits.maxSteps) throw new Error(`gave up after ${pass} steps without reaching the goal; last planned: ${describeStep(decision.step, observation.state)}`);
       if (Date.now() - started > deps.limits.runTimeoutMs) throw new Error(`run timed out after ${Math.round((Date.now() - started) / 1000)} s; re-run with the same inputs to continue`);
-      deps.log(`step ${pass + 1}: ${describeStep(decision.step)} (${decision.reason})`);
+      deps.log(`step ${pass + 1}: ${describeStep(decision.step, observation.state)} (${decision.reason})`);
       const t0 = Date.now();
       await applyStep(decision.step, {
         intent, deps, observation, etcd: etcdFor,

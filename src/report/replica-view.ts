@@ -1,6 +1,7 @@
 // Each replica VM joined with its etcd member: the one view the outputs and the summary share.
 
-import { etcdMemberName, peerUrl, type ClusterState, type EtcdMember, type VmStatus } from '../model.ts';
+import type { ClusterState, EtcdMember, VmStatus } from '../model.ts';
+import { buildView, isHealthyReplica } from '../plan/view.ts';
 
 export type MemberRole = 'voter' | 'learner' | 'none';
 
@@ -11,43 +12,37 @@ export interface ReplicaView {
   status: VmStatus;
   memberId: string | null;
   role: MemberRole;
-  /** VM RUNNING, its etcd member answered with no alarm, and its apiserver (when probed) is ready. */
+  /** VM RUNNING, a voting etcd member that answers with no alarm, apiserver not failing (src/plan/view.ts). */
   healthy: boolean;
 }
 
-/** The member of a VM: by member name, or by peer URL for a member added but never started. */
-export function memberOfReplica(state: ClusterState, vm: string, internalIp: string | undefined): EtcdMember | undefined {
-  const byName = state.etcd.members.find((m) => m.name === etcdMemberName(vm));
-  if (byName) return byName;
-  if (!internalIp) return undefined;
-  const url = peerUrl(internalIp);
-  return state.etcd.members.find((m) => m.name === '' && m.peerUrls.includes(url));
+/** The member of a VM, joined the way the planner joins them (src/plan/view.ts). */
+export function memberOfReplica(state: ClusterState, vm: string, _internalIp?: string): EtcdMember | undefined {
+  return buildView(state).replicas.find((r) => r.name === vm)?.member;
 }
 
 /** Sorted by zone, then name, so that outputs are stable between runs. */
 export function replicaViews(state: ClusterState): ReplicaView[] {
-  return [...state.replicas]
-    .sort((a, b) => a.zone.localeCompare(b.zone) || a.name.localeCompare(b.name))
+  return buildView(state)
+    .replicas.filter((r) => r.vm !== undefined)
+    .sort((a, b) => a.vm!.zone.localeCompare(b.vm!.zone) || a.name.localeCompare(b.name))
     .map((r) => {
-      const member = memberOfReplica(state, r.name, r.internalIp);
+      const vm = r.vm!;
       return {
         name: r.name,
-        zone: r.zone,
-        internalIp: r.internalIp ?? null,
-        status: r.status,
-        memberId: member?.id ?? null,
-        role: member ? (member.isLearner ? 'learner' : 'voter') : 'none',
-        healthy: r.status === 'RUNNING' && member !== undefined && member.healthy && r.apiserverReady !== false,
+        zone: vm.zone,
+        internalIp: vm.internalIp ?? null,
+        status: vm.status,
+        memberId: r.member?.id ?? null,
+        role: r.member ? (r.member.isLearner ? 'learner' : 'voter') : 'none',
+        healthy: isHealthyReplica(r),
       };
     });
 }
 
 /** Members no replica VM accounts for (left behind by a VM that is gone). */
 export function membersWithoutReplica(state: ClusterState): EtcdMember[] {
-  const owned = new Set(
-    state.replicas.map((r) => memberOfReplica(state, r.name, r.internalIp)?.id).filter((id): id is string => id !== undefined),
-  );
-  return state.etcd.members.filter((m) => !owned.has(m.id));
+  return buildView(state).orphanMembers;
 }
 
 export function isLeader(state: ClusterState, member: EtcdMember): boolean {
