@@ -23,6 +23,8 @@ export interface EngineWorld {
   compute: ComputeApiHandle;
   logs: string[];
   run(intent: Intent): Promise<RunReport>;
+  /** Runs with the real dependencies passed through `wrap` (e.g. to stop the run after a write). */
+  runWith(intent: Intent, wrap: (deps: EngineDeps) => EngineDeps): Promise<RunReport>;
   /** REST calls the emulator served since the last reset that changed something. */
   writes(): Promise<{ method: string; path: string; status: number }[]>;
   resetRequests(): Promise<void>;
@@ -54,6 +56,7 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number } =
   return {
     url: emulator.url, stateDir, compute, logs,
     run: (intent) => runEngine(intent, deps),
+    runWith: (intent, wrap) => runEngine(intent, wrap(deps)),
     writes: async () => {
       const log = (await admin('requests')) as { requests: { method: string; path: string; status: number }[] };
       return log.requests.filter((r) => r.method !== 'GET' && !/\/operations\/[^/]+\/wait$/.test(r.path) && r.path.includes('/compute/'));
