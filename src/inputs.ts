@@ -39,6 +39,7 @@ export const INPUT_NAMES = [
   'data-disk-size-gb',
   'timeout',
   'compute-endpoint',
+  'dry-run',
 ] as const;
 
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -58,6 +59,7 @@ export const INPUT_DEFAULTS = {
   network: 'default',
   'data-disk-size-gb': '20',
   timeout: '30m',
+  'dry-run': 'false',
 } as const satisfies Partial<Record<InputName, string>>;
 
 /** Where the project comes from when the input is empty: the variables google-github-actions/auth exports. */
@@ -72,6 +74,8 @@ export interface ActionInputs {
   timeoutMs: number;
   /** Worth showing, not worth failing for (unknown kube-env keys, ignored flags, overrides). */
   warnings: string[];
+  /** Observe and show the plan, write nothing. */
+  dryRun: boolean;
 }
 
 /** The validated request. Throws InputError listing every problem. */
@@ -120,6 +124,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const replicate = boolOf(replicateSource, false, p);
   const deleteNodes = boolOf(deleteNodesSource, true, p);
   const allowEvenReplicas = boolOf(plain(raw, 'allow-even-replicas'), false, p);
+  const dryRun = boolOf(plain(raw, 'dry-run'), false, p);
 
   const replicaSource = sourced('replica-name');
   const replicaName = replicaSource?.value;
@@ -180,7 +185,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const requestId = raw['request-id'] ? parseRequestId(raw['request-id'], p) : deriveRequestId(intent, env);
   if (problems.length > 0) throw new InputError(problems);
   intent.requestId = requestId;
-  return { intent, computeEndpoint, timeoutMs, warnings };
+  return { intent, computeEndpoint, timeoutMs, warnings, dryRun };
 }
 
 interface Sourced {

@@ -10,7 +10,7 @@ import { parseInputs } from './inputs.ts';
 import { errorMessage } from './errors.ts';
 import { DEFAULT_LIMITS } from './engine/deps.ts';
 import type { EngineDeps } from './engine/deps.ts';
-import { partialReportOf, runEngine } from './engine/run.ts';
+import { partialReportOf, planEngine, runEngine } from './engine/run.ts';
 import { outputsFor } from './report/outputs.ts';
 import { renderSummary } from './report/summary.ts';
 
@@ -31,8 +31,8 @@ export async function run(): Promise<void> {
       now: () => new Date(),
       limits: { ...DEFAULT_LIMITS, runTimeoutMs: inputs.timeoutMs },
     };
-    core.info(`ha-masters: ${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`);
-    const report = await runEngine(intent, deps);
+    core.info(`ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`);
+    const report = await (inputs.dryRun ? planEngine : runEngine)(intent, deps);
     for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
     for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
     await core.summary.addRaw(renderSummary(report)).write();

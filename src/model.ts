@@ -235,4 +235,6 @@ export interface RunReport {
   steps: { step: Step; reason: string; ms: number }[];
   warnings: string[];
   state: ClusterState;
+  /** A dry run: the steps a real run would take from `state`, and how it would end. */
+  plan?: { steps: { step: Step; reason: string }[]; outcome: string; refused: boolean };
 }

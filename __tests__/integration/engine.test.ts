@@ -62,9 +62,12 @@ test('a second identical up makes no write', async () => {
   expect(await world.writes()).toEqual([]);
 }, 60_000);
 
-test('replicate into another region is refused and writes nothing', async () => {
+test('replicate into another region is refused and writes nothing; a dry run says so too', async () => {
   await world.resetRequests();
   await expect(world.run(intent({ zone: 'us-central1-a', replicate: true }))).rejects.toThrow(/us-central1-a is in region us-central1.*Nothing was changed/s);
+  const preview = await world.dryRun(intent({ zone: 'us-central1-a', replicate: true }));
+  expect(preview.plan).toMatchObject({ steps: [], refused: true });
+  expect(preview.plan!.outcome).toContain('us-central1-a is in region us-central1');
   expect(await world.writes()).toEqual([]);
 }, 60_000);
 
@@ -94,8 +97,16 @@ test('1 -> 2 builds the load balancer on the same static IP; the API answers thr
   expect(await world.writes()).toEqual([]);
 }, 240_000);
 
-test('2 -> 3 in a third zone; the old data is on every member', async () => {
-  const report = await world.run(intent({ zone: D, replicate: true }));
+test('2 -> 3 in a third zone, announced first by a dry run that writes nothing; the old data is on every member', async () => {
+  const add = intent({ zone: D, replicate: true });
+  await world.resetRequests();
+  const preview = await world.dryRun(add);
+  expect(await world.writes()).toEqual([]);
+  expect(preview.changed).toBe(false);
+  expect(preview.plan?.refused).toBe(false);
+  const report = await world.run(add);
+  // The dry run announced exactly the steps the real run then took.
+  expect(preview.plan!.steps.map((s) => s.step.kind)).toEqual(report.steps.map((s) => s.step.kind));
   expect(new Set(report.state.replicas.map((r) => r.zone))).toEqual(new Set([B, C, D]));
   expect(report.warnings).toEqual([]);
   expect(await withEtcd(async (c) => c.get('/registry/test/before').string())).toBe('kept');

@@ -1,7 +1,7 @@
 import { plan } from '../../src/plan/ladder.ts';
 import type { ClusterState, Intent, PlanResult, Step } from '../../src/model.ts';
 import { quorumOf } from '../../src/plan/quorum.ts';
-import { applyIdeal } from '../support/simulate.ts';
+import { projectStep as applyIdeal } from '../../src/plan/project.ts';
 import {
   M, cluster, deadEtcd, intent, leader, learner, noCerts, noExternalIp, noMember, replica, request, staticIp, stopped, unstartedMember, vmGone,
 } from '../support/cluster-builder.ts';

@@ -5,7 +5,7 @@
 import { plan } from '../../src/plan/ladder.ts';
 import type { ClusterState, Intent, PlanResult, Step } from '../../src/model.ts';
 import { quorumOf } from '../../src/plan/quorum.ts';
-import { applyIdeal } from '../support/simulate.ts';
+import { projectStep as applyIdeal } from '../../src/plan/project.ts';
 import { M, cluster, deadEtcd, intent, leader, learner, noCerts, replica, staticIp, stopped } from '../support/cluster-builder.ts';
 import type { BuiltReplica } from '../support/cluster-builder.ts';
 

@@ -12,7 +12,7 @@ import { DirectTransport } from '../../src/etcd/transport.ts';
 import { probeReadyz } from '../../src/kube/apiserver.ts';
 import { DEFAULT_LIMITS } from '../../src/engine/deps.ts';
 import type { EngineDeps } from '../../src/engine/deps.ts';
-import { runEngine } from '../../src/engine/run.ts';
+import { planEngine, runEngine } from '../../src/engine/run.ts';
 import type { Intent, RunReport } from '../../src/model.ts';
 
 export const PROJECT = 'ha-test';
@@ -23,6 +23,8 @@ export interface EngineWorld {
   compute: ComputeApiHandle;
   logs: string[];
   run(intent: Intent): Promise<RunReport>;
+  /** A dry run: observe and project the plan, write nothing. */
+  dryRun(intent: Intent): Promise<RunReport>;
   /** Runs with the real dependencies passed through `wrap` (e.g. to stop the run after a write). */
   runWith(intent: Intent, wrap: (deps: EngineDeps) => EngineDeps): Promise<RunReport>;
   /** REST calls the emulator served since the last reset that changed something. */
@@ -56,6 +58,7 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number } =
   return {
     url: emulator.url, stateDir, compute, logs,
     run: (intent) => runEngine(intent, deps),
+    dryRun: (intent) => planEngine(intent, deps),
     runWith: (intent, wrap) => runEngine(intent, wrap(deps)),
     writes: async () => {
       const log = (await admin('requests')) as { requests: { method: string; path: string; status: number }[] };

@@ -4,6 +4,7 @@
 import { WAIT_STEPS } from '../model.ts';
 import type { Intent, RunReport, Step } from '../model.ts';
 import { plan, shapeWarnings } from '../plan/ladder.ts';
+import { projectPlan } from '../plan/project.ts';
 import { buildView, isHealthyReplica, unhealthyReason } from '../plan/view.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
 import { applyStep } from './apply.ts';
@@ -93,4 +94,27 @@ function touchedReplica(steps: Step[]): string | undefined {
     if (s.kind === 'createReplica' || s.kind === 'deleteReplica') return s.replica;
   }
   return undefined;
+}
+
+/**
+ * A dry run: one observation, then the whole plan projected step by step (each step assumed to
+ * succeed), without a single write.
+ */
+export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunReport> {
+  let admin: EtcdAdmin | undefined;
+  const etcdFor = (s: ClusterSecrets): EtcdAdmin => (admin ??= deps.etcd(etcdClientTls(s)));
+  try {
+    const { state } = await observe(intent, deps, etcdFor);
+    const projected = projectPlan(intent, state);
+    for (const [i, s] of projected.steps.entries()) deps.log(`would ${i + 1}: ${describeStep(s.step, state)} (${s.reason})`);
+    const end = projected.end;
+    const outcome = end.type === 'done' ? end.reason : end.type === 'refuse' ? `${end.problem}. To fix: ${end.fix}` : `the plan was cut: ${end.reason}`;
+    deps.log(`dry run: ${projected.steps.length} step(s), then: ${outcome}`);
+    return {
+      operation: intent.operation, changed: false, steps: [], warnings: shapeWarnings(state), state,
+      plan: { steps: projected.steps, outcome, refused: end.type !== 'done' },
+    };
+  } finally {
+    await admin?.close();
+  }
 }

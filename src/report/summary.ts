@@ -8,15 +8,16 @@ import { describeStep } from './steps.ts';
 export function renderSummary(report: RunReport): string {
   const { state } = report;
   const sections = [
-    `## ha-masters: ${report.operation} ${code(state.names.master)} in project ${code(state.project)}`,
-    verdict(report),
+    `## ha-masters: ${report.plan ? 'dry run of ' : ''}${report.operation} ${code(state.names.master)} in project ${code(state.project)}`,
+    report.plan ? '**Dry run**: nothing was changed. The cluster as it is now, then the plan.' : verdict(report),
   ];
   if (clusterExists(state)) {
     sections.push(overview(state), '### Replicas per zone', zonesTable(state), '### etcd members', membersSection(state));
   } else {
     sections.push(`No cluster ${code(state.names.master)} exists in project ${code(state.project)}.`);
   }
-  sections.push('### What this run did', stepsSection(report));
+  if (report.plan) sections.push('### What a run would do', planSection(report));
+  else sections.push('### What this run did', stepsSection(report));
   if (report.warnings.length > 0) {
     sections.push('### Warnings', report.warnings.map((w) => `- ${text(w)}`).join('\n'));
   }
@@ -120,6 +121,14 @@ function memberRow(state: ClusterState, m: ClusterState['etcd']['members'][numbe
     m.appliedIndex === undefined ? '' : String(m.appliedIndex),
     cell(m.alarms.join(', ')),
   ];
+}
+
+function planSection(report: RunReport): string {
+  const plan = report.plan!;
+  const end = `${plan.refused ? 'Then it would stop' : 'Then'}: ${text(plan.outcome)}`;
+  if (plan.steps.length === 0) return `No step.\n\n${end}`;
+  const rows = plan.steps.map((s, i) => [String(i + 1), cell(describeStep(s.step, report.state)), cell(s.reason)]);
+  return `${table(['#', 'Step', 'Why'], ['r', 'l', 'l'], rows)}\n\n${end}\n\nNames and addresses GCE assigns at creation show as placeholders (\`ip-of-...\`).`;
 }
 
 function stepsSection(report: RunReport): string {

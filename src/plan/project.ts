@@ -1,0 +1,126 @@
+// The expected effect of a step on the observed state, assuming it succeeds: what a dry run shows
+// as the rest of the plan, and the ideal world the planner's sequence tests run in. Values GCE or
+// etcd will choose (IPs, member ids) are placeholders named after the replica.
+import { clientUrl, peerUrl } from '../model.ts';
+import type { ClusterState, PlanResult, Step, Intent } from '../model.ts';
+import { decodeJournal, withJournalEntry } from './journal.ts';
+import { plan } from './ladder.ts';
+
+const placeholderIp = (vm: string) => `ip-of-${vm}`;
+const placeholderId = (vm: string) => `member-of-${vm}`;
+
+export function projectStep(state: ClusterState, step: Step): ClusterState {
+  const s: ClusterState = structuredClone(state);
+  const n = s.names;
+  const vm = (name: string) => s.replicas.find((r) => r.name === name);
+  const member = (name: string, ip: string, learner: boolean) => ({
+    id: placeholderId(name), name: `etcd-${name}`, peerUrls: [peerUrl(ip)], clientUrls: [clientUrl(ip)],
+    isLearner: learner, healthy: true, isLeader: false, alarms: [], appliedIndex: 0,
+  });
+  switch (step.kind) {
+    case 'createAddress':
+      s.address = { name: n.address, ip: `ip-of-${n.address}`, status: 'RESERVED', users: [], region: s.region ?? '', labels: { 'ha-masters-cluster': n.master } };
+      break;
+    case 'createFirewall': s.firewalls.push(step.name); break;
+    case 'createHealthCheck': s.healthCheck = n.healthCheck; break;
+    case 'createReplica':
+      s.replicas.push({
+        name: step.replica, zone: step.zone, status: 'RUNNING', internalIp: placeholderIp(step.replica),
+        externalIp: step.first ? s.address?.ip : `ephemeral-ip-of-${step.replica}`, hasStaticIp: step.first, hasMemberCerts: false,
+        inTargetPool: false, request: step.request, apiserverReady: false, creationTimestamp: s.observedAt,
+      });
+      break;
+    case 'setMemberCerts': {
+      const r = vm(step.replica)!;
+      r.hasMemberCerts = true;
+      if (s.etcd.members.length === 0) {
+        // The first master starts a one-member cluster by itself.
+        s.etcd.members.push({ ...member(r.name, r.internalIp!, false), isLeader: true });
+        s.etcd.reachable = true;
+        r.apiserverReady = true;
+      }
+      break;
+    }
+    case 'addLearner': {
+      const r = vm(step.replica)!;
+      s.etcd.members.push({ ...member(r.name, r.internalIp!, true), peerUrls: [step.peerUrl] });
+      break;
+    }
+    case 'promoteLearner': {
+      const m = s.etcd.members.find((x) => x.id === step.memberId);
+      if (m) m.isLearner = false;
+      const r = vm(step.replica);
+      if (r) r.apiserverReady = true;
+      break;
+    }
+    case 'waitReady': {
+      const r = vm(step.replica);
+      if (r) r.apiserverReady = true;
+      break;
+    }
+    case 'createTargetPool':
+      s.targetPool = { name: n.targetPool, instances: [], healthChecks: [n.healthCheck] };
+      for (const i of step.instances) {
+        const r = vm(i.name);
+        if (r) r.inTargetPool = true;
+        s.targetPool.instances.push(`zones/${i.zone}/instances/${i.name}`);
+      }
+      break;
+    case 'addToTargetPool': { const r = vm(step.replica); if (r) r.inTargetPool = true; break; }
+    case 'removeFromTargetPool': { const r = vm(step.replica); if (r) r.inTargetPool = false; break; }
+    case 'detachStaticIp': { const r = vm(step.replica); if (r) { r.hasStaticIp = false; r.externalIp = undefined; } break; }
+    case 'attachEphemeralIp': { const r = vm(step.replica); if (r) r.externalIp = `ephemeral-ip-of-${step.replica}`; break; }
+    case 'attachStaticIp': { const r = vm(step.replica); if (r) { r.hasStaticIp = true; r.externalIp = s.address?.ip; } break; }
+    case 'createForwardingRule': s.forwardingRule = { name: n.forwardingRule, ip: s.address?.ip ?? '', target: n.targetPool }; break;
+    case 'deleteForwardingRule': s.forwardingRule = undefined; break;
+    case 'deleteTargetPool':
+      s.targetPool = undefined;
+      for (const r of s.replicas) r.inTargetPool = false;
+      break;
+    case 'moveLeader':
+      for (const m of s.etcd.members) m.isLeader = m.id === step.toId;
+      break;
+    case 'removeMember': {
+      const wasLeader = s.etcd.members.find((m) => m.id === step.memberId)?.isLeader;
+      s.etcd.members = s.etcd.members.filter((m) => m.id !== step.memberId);
+      if (wasLeader) {
+        const next = s.etcd.members.find((m) => !m.isLearner && m.healthy);
+        if (next) next.isLeader = true;
+      }
+      break;
+    }
+    case 'deleteReplica': s.replicas = s.replicas.filter((r) => r.name !== step.replica); break;
+    case 'deleteFirewall': s.firewalls = s.firewalls.filter((f) => f !== step.name); break;
+    case 'deleteHealthCheck': s.healthCheck = undefined; break;
+    case 'deleteAddress': s.address = undefined; break;
+    case 'deleteNodeGroup': s.nodeGroups = s.nodeGroups.filter((g) => g.name !== step.name); break;
+    case 'deleteNodeTemplate': s.nodeTemplates = s.nodeTemplates.filter((t) => t !== step.name); break;
+    case 'writeJournal':
+      if (s.address) s.address.labels = withJournalEntry(n, s.address.labels, step.entry);
+      break;
+    case 'dropJournal': break;
+  }
+  s.journal = s.address ? decodeJournal(n, s.address.labels) : [];
+  s.etcd.leaderId = s.etcd.members.find((m) => m.isLeader)?.id;
+  return s;
+}
+
+export interface ProjectedPlan {
+  steps: { step: Step; reason: string }[];
+  /** How the plan ends: done, or a refusal met on the way. */
+  end: Exclude<PlanResult, { type: 'step' }> | { type: 'cut'; reason: string };
+  state: ClusterState;
+}
+
+/** Plans, projects, plans again, until done or refused: the whole run a dry run announces. */
+export function projectPlan(intent: Intent, start: ClusterState, maxSteps = 100): ProjectedPlan {
+  let state = start;
+  const steps: ProjectedPlan['steps'] = [];
+  for (let i = 0; i < maxSteps; i++) {
+    const r = plan(intent, state);
+    if (r.type !== 'step') return { steps, end: r, state };
+    steps.push({ step: r.step, reason: r.reason });
+    state = projectStep(state, r.step);
+  }
+  return { steps, end: { type: 'cut', reason: `more than ${maxSteps} steps` }, state };
+}
