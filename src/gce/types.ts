@@ -130,6 +130,14 @@ export interface ComputeApi {
   insertForwardingRule(region: string, name: string, ip: string, targetLink: string, portRange: string): Promise<void>;
   deleteForwardingRule(region: string, name: string): Promise<void>;
 
+  /** Node managed instance groups whose name starts with `namePrefix`, in every zone (aggregatedList). */
+  listInstanceGroupManagers(namePrefix: string): Promise<{ name: string; zone: string }[]>;
+  /** Deletes the group and the instances it manages. */
+  deleteInstanceGroupManager(zone: string, name: string): Promise<void>;
+  /** Instance templates whose name starts with `namePrefix`. */
+  listInstanceTemplates(namePrefix: string): Promise<{ name: string }[]>;
+  deleteInstanceTemplate(name: string): Promise<void>;
+
   /** selfLink of a zonal instance, as target pools want it. */
   instanceLink(zone: string, name: string): string;
   httpHealthCheckLink(name: string): string;
