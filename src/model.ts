@@ -74,6 +74,21 @@ export function isReplicaName(names: ClusterNames, vm: string): boolean {
   return vm.length === names.master.length + 4 && vm.startsWith(`${names.master}-`) && /^[0-9a-f]{3}$/.test(vm.slice(-3));
 }
 
+/**
+ * Node groups and templates kube-up made for this prefix: `<prefix>-minion-group[-...]`,
+ * `<prefix>-minion-template[-...]` (and the `windows-node` ones). Full match, so that a cluster whose
+ * prefix extends this one keeps its nodes.
+ */
+export function isNodeGroupName(names: ClusterNames, name: string): boolean {
+  return new RegExp(`^${escapeRegExp(names.prefix)}-(minion|windows-node)-group(-[a-z0-9-]+)?$`).test(name);
+}
+export function isNodeTemplateName(names: ClusterNames, name: string): boolean {
+  return new RegExp(`^${escapeRegExp(names.prefix)}-(minion|windows-node)-template(-[a-z0-9-]+)?$`).test(name);
+}
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 export function etcdMemberName(vm: string): string {
   return `etcd-${vm}`;
 }

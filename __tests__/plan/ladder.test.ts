@@ -1,9 +1,10 @@
 import { plan } from '../../src/plan/ladder.ts';
+import { clusterNames, isNodeGroupName, isNodeTemplateName } from '../../src/model.ts';
 import type { ClusterState, Intent, PlanResult, Step } from '../../src/model.ts';
 import { quorumOf } from '../../src/plan/quorum.ts';
 import { projectStep as applyIdeal } from '../../src/plan/project.ts';
 import {
-  M, cluster, deadEtcd, intent, leader, learner, noCerts, noExternalIp, noMember, replica, request, staticIp, stopped, unstartedMember, vmGone,
+  M, cluster, deadEtcd, names, intent, leader, learner, noCerts, noExternalIp, noMember, replica, request, staticIp, stopped, unstartedMember, vmGone,
 } from '../support/cluster-builder.ts';
 
 const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
@@ -288,6 +289,21 @@ describe('status', () => {
 });
 
 describe('down, delete-nodes true', () => {
+  test('node groups go first, then their templates, as kube-down did', () => {
+    const s = { ...cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', D)), nodeGroups: [{ name: 'kubernetes-minion-group', zone: B }], nodeTemplates: ['kubernetes-minion-template'] };
+    const { steps, end } = converge(intent({ operation: 'down', deleteNodes: true, zone: B }), s);
+    expect(steps.slice(0, 3).map((x) => x.kind)).toEqual(['deleteNodeGroup', 'deleteNodeTemplate', 'deleteForwardingRule']);
+    expect(end.type).toBe('done');
+  });
+  test("node names are matched in full: another cluster's nodes are not this cluster's", () => {
+    expect(isNodeGroupName(names, 'kubernetes-minion-group')).toBe(true);
+    expect(isNodeGroupName(names, 'kubernetes-minion-group-2')).toBe(true);
+    expect(isNodeGroupName(names, 'kubernetes-windows-node-group')).toBe(true);
+    expect(isNodeGroupName(names, 'kubernetes-foo-minion-group')).toBe(false);
+    expect(isNodeGroupName(names, 'kubernetes-minion-template')).toBe(false);
+    expect(isNodeTemplateName(names, 'kubernetes-minion-template')).toBe(true);
+    expect(isNodeTemplateName(clusterNames('k8s.io'), 'k8sxio-minion-template')).toBe(false);
+  });
   test('deletes the load balancer, VMs, health check, firewalls, then the address', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', D, noExternalIp()));
     const { steps, end } = converge(intent({ operation: 'down', deleteNodes: true, zone: B }), s);

@@ -158,8 +158,9 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     case 'deleteAddress':
       return deleted(compute.deleteAddress(requireRegion(state), n.address));
     case 'deleteNodeGroup':
+      return deleted(compute.deleteInstanceGroupManager(step.zone, step.name));
     case 'deleteNodeTemplate':
-      throw new Error(`${step.kind} is not supported yet`);
+      return deleted(compute.deleteInstanceTemplate(step.name));
     case 'writeJournal':
       return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
     case 'dropJournal':

@@ -1,7 +1,7 @@
 // observe(): one read of everything the planner looks at, into a plain ClusterState. GCE reads
 // run in parallel; a failed read fails the observation (a partial view could make the planner
 // remove a live member), except etcd, whose unreachability is itself a fact to plan with.
-import { clientUrl, clusterNames, isReplicaName, regionOfZone } from '../model.ts';
+import { clientUrl, clusterNames, isNodeGroupName, isNodeTemplateName, isReplicaName, regionOfZone } from '../model.ts';
 import type { ClusterState, EtcdView, Intent, Replica, VmStatus } from '../model.ts';
 import type { InstanceInfo } from '../gce/types.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
@@ -33,7 +33,9 @@ export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: Clu
     (intent.zone ? regionOfZone(intent.zone) : undefined) ??
     (intent.zones[0] ? regionOfZone(intent.zones[0]) : undefined);
   const byRegion = <T>(f: (r: string) => Promise<T | undefined>) => (region ? f(region) : Promise.resolve(undefined));
-  const [address, fwHttps, fwEtcd, fwHc, healthCheck, pool, rule] = await Promise.all([
+  // Node groups only matter to a teardown: other runs do not pay for two aggregated lists.
+  const teardown = intent.operation === 'down' && intent.deleteNodes;
+  const [address, fwHttps, fwEtcd, fwHc, healthCheck, pool, rule, nodeGroups, nodeTemplates] = await Promise.all([
     byRegion((r) => compute.getAddress(r, names.address)),
     compute.getFirewall(names.firewallHttps),
     compute.getFirewall(names.firewallEtcd),
@@ -41,6 +43,8 @@ export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: Clu
     compute.getHttpHealthCheck(names.healthCheck),
     byRegion((r) => compute.getTargetPool(r, names.targetPool)),
     byRegion((r) => compute.getForwardingRule(r, names.forwardingRule)),
+    teardown ? compute.listInstanceGroupManagers(`${names.prefix}-`) : Promise.resolve([]),
+    teardown ? compute.listInstanceTemplates(`${names.prefix}-`) : Promise.resolve([]),
   ]);
 
   const secrets = instances.map(secretsFromInstance).find((s) => s !== undefined);
@@ -89,8 +93,8 @@ export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: Clu
     etcd,
     settings,
     journal: address ? decodeJournal(names, address.labels) : [],
-    nodeGroups: [],
-    nodeTemplates: [],
+    nodeGroups: nodeGroups.filter((g) => isNodeGroupName(names, g.name)).map((g) => ({ name: g.name, zone: g.zone })),
+    nodeTemplates: nodeTemplates.filter((t) => isNodeTemplateName(names, t.name)).map((t) => t.name),
     observedAt: deps.now().toISOString(),
   };
   return { state, secrets, instances };
