@@ -12,6 +12,8 @@ import * as firewalls from '../resources/firewalls.ts';
 import * as healthChecks from '../resources/httpHealthChecks.ts';
 import * as pools from '../resources/targetPools.ts';
 import * as rules from '../resources/forwardingRules.ts';
+import * as templates from '../resources/instanceTemplates.ts';
+import * as groups from '../resources/instanceGroupManagers.ts';
 import * as operations from '../resources/operations.ts';
 import * as projects from '../resources/projects.ts';
 
@@ -90,6 +92,18 @@ const table: Array<[string, string, Handler]> = [
   ['GET', 'aggregated/forwardingRules', rules.aggregatedForwardingRules],
   ['GET', 'regions/{region}/forwardingRules/{forwardingRule}', rules.getForwardingRule],
   ['DELETE', 'regions/{region}/forwardingRules/{forwardingRule}', rules.deleteForwardingRule],
+
+  ['POST', 'global/instanceTemplates', templates.insertInstanceTemplate],
+  ['GET', 'global/instanceTemplates', templates.listInstanceTemplates],
+  ['GET', 'global/instanceTemplates/{instanceTemplate}', templates.getInstanceTemplate],
+  ['DELETE', 'global/instanceTemplates/{instanceTemplate}', templates.deleteInstanceTemplate],
+
+  ['POST', 'zones/{zone}/instanceGroupManagers', groups.insertInstanceGroupManager],
+  ['GET', 'zones/{zone}/instanceGroupManagers', groups.listInstanceGroupManagers],
+  ['GET', 'aggregated/instanceGroupManagers', groups.aggregatedInstanceGroupManagers],
+  ['GET', 'zones/{zone}/instanceGroupManagers/{instanceGroupManager}', groups.getInstanceGroupManager],
+  ['DELETE', 'zones/{zone}/instanceGroupManagers/{instanceGroupManager}', groups.deleteInstanceGroupManager],
+  ['POST', 'zones/{zone}/instanceGroupManagers/{instanceGroupManager}/resize', groups.resizeInstanceGroupManager],
 
   ['GET', 'zones/{zone}/operations', operations.listOperations],
   ['GET', 'zones/{zone}/operations/{operation}', operations.getOperation],

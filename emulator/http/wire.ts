@@ -67,6 +67,8 @@ export const KINDS: Record<string, string> = {
   targetPools: 'compute#targetPool',
   httpHealthChecks: 'compute#httpHealthCheck',
   forwardingRules: 'compute#forwardingRule',
+  instanceTemplates: 'compute#instanceTemplate',
+  instanceGroupManagers: 'compute#instanceGroupManager',
   operations: 'compute#operation',
   zones: 'compute#zone',
   regions: 'compute#region',
