@@ -23,6 +23,8 @@ export interface EngineWorld {
   compute: ComputeApiHandle;
   logs: string[];
   run(intent: Intent): Promise<RunReport>;
+  /** The same emulator with other engine limits (logs go to the same list). */
+  withLimits(limits: Partial<EngineDeps['limits']>): EngineWorld;
   /** A dry run: observe and project the plan, write nothing. */
   dryRun(intent: Intent): Promise<RunReport>;
   /** Runs with the real dependencies passed through `wrap` (e.g. to stop the run after a write). */
@@ -34,7 +36,7 @@ export interface EngineWorld {
   stop(): Promise<void>;
 }
 
-export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number } = {}): Promise<EngineWorld> {
+export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lockWaitMs?: number } = {}): Promise<EngineWorld> {
   const stateDir = mkdtempSync(join(tmpdir(), 'ha-world-'));
   const emulator = await startEmulator({ port: 0, stateDir, lbProgrammingDelayMs: opts.lbProgrammingDelayMs ?? 300, log: () => {} });
   const compute = createComputeApi({ project: PROJECT, endpoint: emulator.url });
@@ -47,7 +49,7 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number } =
     log: (l) => logs.push(l),
     mask: () => {},
     now: () => new Date(),
-    limits: { ...DEFAULT_LIMITS, readyTimeoutMs: 90_000, runTimeoutMs: 240_000 },
+    limits: { ...DEFAULT_LIMITS, readyTimeoutMs: 90_000, runTimeoutMs: 240_000, lockWaitMs: opts.lockWaitMs ?? 120_000 },
   };
   const admin = async (path: string, body?: unknown) => {
     const res = await fetch(`${emulator.url}/_emulator/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
@@ -55,11 +57,15 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number } =
     const text = await res.text();
     return text ? JSON.parse(text) : undefined;
   };
-  return {
+  const withDeps = (d: EngineDeps): Pick<EngineWorld, 'run' | 'dryRun' | 'runWith' | 'withLimits'> => ({
+    run: (intent) => runEngine(intent, d),
+    dryRun: (intent) => planEngine(intent, d),
+    runWith: (intent, wrap) => runEngine(intent, wrap(d)),
+    withLimits: (limits) => ({ ...world, ...withDeps({ ...d, limits: { ...d.limits, ...limits } }) }),
+  });
+  const world: EngineWorld = {
     url: emulator.url, stateDir, compute, logs,
-    run: (intent) => runEngine(intent, deps),
-    dryRun: (intent) => planEngine(intent, deps),
-    runWith: (intent, wrap) => runEngine(intent, wrap(deps)),
+    ...withDeps(deps),
     writes: async () => {
       const log = (await admin('requests')) as { requests: { method: string; path: string; status: number }[] };
       return log.requests.filter((r) => r.method !== 'GET' && !/\/operations\/[^/]+\/wait$/.test(r.path) && r.path.includes('/compute/'));
@@ -72,4 +78,5 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number } =
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+  return world;
 }

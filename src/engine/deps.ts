@@ -29,6 +29,8 @@ export interface EngineLimits {
   runTimeoutMs: number;
   /** Most steps one run applies (a guard against a planner loop). */
   maxSteps: number;
+  /** Longest wait for another run's lock on the cluster before giving up. */
+  lockWaitMs: number;
 }
 
-export const DEFAULT_LIMITS: EngineLimits = { readyTimeoutMs: 10 * 60_000, runTimeoutMs: 30 * 60_000, maxSteps: 200 };
+export const DEFAULT_LIMITS: EngineLimits = { readyTimeoutMs: 10 * 60_000, runTimeoutMs: 30 * 60_000, maxSteps: 200, lockWaitMs: 5 * 60_000 };

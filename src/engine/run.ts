@@ -14,6 +14,7 @@ import type { Observation } from './observe.ts';
 import { etcdClientTls } from './secrets.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import { describeStep } from '../report/steps.ts';
+import { ClusterLock } from './lock.ts';
 import { RefusedError } from '../errors.ts';
 
 /** What a failed run did before it failed, so the job summary can still show it. */
@@ -36,6 +37,7 @@ export async function runEngine(intent: Intent, given: EngineDeps): Promise<RunR
     return admin.client;
   };
   const changed = () => steps.some((s) => !WAIT_STEPS.has(s.step.kind));
+  const lock = new ClusterLock(deps, intent.requestId);
   try {
     for (let pass = 0; ; pass++) {
       const observation = await observe(intent, deps, etcdFor);
@@ -57,6 +59,7 @@ export async function runEngine(intent: Intent, given: EngineDeps): Promise<RunR
       }
       if (pass >= deps.limits.maxSteps) throw new Error(`gave up after ${pass} steps without reaching the goal; last planned: ${describeStep(decision.step, observation.state)}`);
       if (Date.now() - started > deps.limits.runTimeoutMs) throw new Error(`run timed out after ${Math.round((Date.now() - started) / 1000)} s; re-run with the same inputs to continue`);
+      if (await lock.ensure(observation.state, deps.limits.lockWaitMs)) continue;
       deps.log(`step ${pass + 1}: ${describeStep(decision.step, observation.state)} (${decision.reason})`);
       const t0 = Date.now();
       await applyStep(decision.step, {
@@ -71,6 +74,7 @@ export async function runEngine(intent: Intent, given: EngineDeps): Promise<RunR
     }
     throw err;
   } finally {
+    await lock.release(lastState);
     await admin?.client.close();
   }
 }
