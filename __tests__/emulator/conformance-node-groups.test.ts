@@ -221,7 +221,7 @@ describe('managed instance groups', () => {
   test('delete is one operation that removes the VMs and their autoDelete disks, then the group; the template is then free', async () => {
     const vms = await vmsOf('kubernetes-minion-group');
     expect(vms.length).toBe(2);
-    const diskDirs = vms.map((vm) => (emu.ctx.store.get(`projects/${project}/zones/${zone}/disks/${vm.name}`) as { __dir: string }).__dir);
+    const diskDirs = vms.map((vm) => String(emu.ctx.store.get(`projects/${project}/zones/${zone}/disks/${vm.name}`)?.__dir));
     expect(diskDirs.every((d) => existsSync(d))).toBe(true);
     const [zoneOpsBefore] = await gce.zoneOperations.list({ project, zone });
 
@@ -257,7 +257,7 @@ test('with the real VM runtime, group members run no processes (they are not mas
     await realGce.finish(await realTemplates.insert({ project, instanceTemplateResource: templateResource('t') }), project);
     await realGce.finish(await realGroups.insert({ project, zone, instanceGroupManagerResource: { name: 'g', baseInstanceName: 'g', instanceTemplate: 'global/instanceTemplates/t', targetSize: 1 } }), project);
     const deadline = Date.now() + 5000;
-    let vms: Awaited<ReturnType<typeof realGce.instances.list>>[0] = [];
+    let vms: Array<{ status?: string | null }> = [];
     while (Date.now() < deadline && !(vms.length === 1 && vms[0]!.status === 'RUNNING')) {
       [vms] = await realGce.instances.list({ project, zone });
       await new Promise((r) => setTimeout(r, 25));

@@ -11,6 +11,8 @@ import type { GceContext, RestRequest } from './context.ts';
 import * as firewalls from './firewalls.ts';
 import * as forwardingRules from './forwarding-rules.ts';
 import * as healthChecks from './health-checks.ts';
+import * as instanceGroups from './instance-groups.ts';
+import * as instanceTemplates from './instance-templates.ts';
 import * as instances from './instances.ts';
 import { GOOGLE_LINK_BASE, globalPath, regionalPath, zonalPath } from './links.ts';
 import { DEFAULT_RETRY, realSleep, type RetryPolicy } from './retry.ts';
@@ -168,6 +170,11 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
     getForwardingRule: (region, name) => forwardingRules.getForwardingRule(ctx, region, name),
     insertForwardingRule: (region, name, ip, target, ports) => forwardingRules.insertForwardingRule(ctx, region, name, ip, target, ports),
     deleteForwardingRule: (region, name) => forwardingRules.deleteForwardingRule(ctx, region, name),
+
+    listInstanceGroupManagers: (prefix) => instanceGroups.listInstanceGroupManagers(ctx, prefix),
+    deleteInstanceGroupManager: (zone, name) => instanceGroups.deleteInstanceGroupManager(ctx, zone, name),
+    listInstanceTemplates: (prefix) => instanceTemplates.listInstanceTemplates(ctx, prefix),
+    deleteInstanceTemplate: (name) => instanceTemplates.deleteInstanceTemplate(ctx, name),
 
     instanceLink: (zone, name) => linkBase + zonalPath(project, zone, 'instances', name),
     httpHealthCheckLink: (name) => linkBase + globalPath(project, 'httpHealthChecks', name),

@@ -7,6 +7,8 @@ import { AddressesClient } from '@google-cloud/compute/build/src/v1/addresses_cl
 import { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client.js';
 import { ForwardingRulesClient } from '@google-cloud/compute/build/src/v1/forwarding_rules_client.js';
 import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
+import { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client.js';
+import { InstanceTemplatesClient } from '@google-cloud/compute/build/src/v1/instance_templates_client.js';
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
 import { RegionOperationsClient } from '@google-cloud/compute/build/src/v1/region_operations_client.js';
 import { TargetPoolsClient } from '@google-cloud/compute/build/src/v1/target_pools_client.js';
@@ -27,6 +29,8 @@ export interface ComputeClients {
   firewalls(): Promise<FirewallsClient>;
   forwardingRules(): Promise<ForwardingRulesClient>;
   targetPools(): Promise<TargetPoolsClient>;
+  instanceGroupManagers(): Promise<InstanceGroupManagersClient>;
+  instanceTemplates(): Promise<InstanceTemplatesClient>;
   zones(): Promise<ZonesClient>;
   zoneOperations(): Promise<ZoneOperationsClient>;
   regionOperations(): Promise<RegionOperationsClient>;
@@ -54,6 +58,8 @@ export function createClients(options: ClientOptions): ComputeClients {
     firewalls: () => ready('firewalls', (o) => new FirewallsClient(o)),
     forwardingRules: () => ready('forwardingRules', (o) => new ForwardingRulesClient(o)),
     targetPools: () => ready('targetPools', (o) => new TargetPoolsClient(o)),
+    instanceGroupManagers: () => ready('instanceGroupManagers', (o) => new InstanceGroupManagersClient(o)),
+    instanceTemplates: () => ready('instanceTemplates', (o) => new InstanceTemplatesClient(o)),
     zones: () => ready('zones', (o) => new ZonesClient(o)),
     zoneOperations: () => ready('zoneOperations', (o) => new ZoneOperationsClient(o)),
     regionOperations: () => ready('regionOperations', (o) => new RegionOperationsClient(o)),
