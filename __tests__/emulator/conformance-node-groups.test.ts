@@ -181,6 +181,30 @@ describe('managed instance groups', () => {
     expect(found).toEqual([`zones/${zone} kubernetes-minion-group`, `zones/${otherZone} kubernetes-minion-group-east`]);
   });
 
+  test('what gcloud reads beside the group: its instance group, managed instances, (no) autoscalers, aggregated templates', async () => {
+    const ig = await raw(emu.url, 'GET', `projects/${project}/zones/${zone}/instanceGroups/kubernetes-minion-group`);
+    expect(ig.json).toMatchObject({
+      kind: 'compute#instanceGroup', name: 'kubernetes-minion-group', size: 2, zone: `${base()}/zones/${zone}`,
+      selfLink: `${base()}/zones/${zone}/instanceGroups/kubernetes-minion-group`, network: `${base()}/global/networks/default`,
+    });
+    const igs = await raw(emu.url, 'GET', `projects/${project}/zones/${zone}/instanceGroups`);
+    expect([igs.json.kind, igs.json.items.map((g: { name: string; size: number }) => [g.name, g.size])]).toEqual(['compute#instanceGroupList', [['kubernetes-minion-group', 2]]]);
+    expect((await raw(emu.url, 'GET', `projects/${project}/zones/${zone}/instanceGroups/ghost`)).status).toBe(404);
+
+    const [managed] = await groups.listManagedInstances({ project, zone, instanceGroupManager: 'kubernetes-minion-group' });
+    const vms = await vmsOf('kubernetes-minion-group');
+    expect(managed.map((m) => [m.instance, m.instanceStatus, m.currentAction, m.version?.instanceTemplate])).toEqual(
+      vms.map((vm) => [vm.selfLink, 'RUNNING', 'NONE', `${base()}/global/instanceTemplates/kubernetes-minion-template`]));
+
+    const autoscalers = await raw(emu.url, 'GET', `projects/${project}/zones/${zone}/autoscalers`);
+    expect(autoscalers).toEqual({ status: 200, json: { kind: 'compute#autoscalerList', id: `projects/${project}/zones/${zone}/autoscalers`, selfLink: `${base()}/zones/${zone}/autoscalers` } });
+
+    const agg = await raw(emu.url, 'GET', `projects/${project}/aggregated/instanceTemplates?filter=${encodeURIComponent('name = kubernetes-*')}`);
+    expect(agg.json.kind).toBe('compute#instanceTemplateAggregatedList');
+    expect(agg.json.items.global.instanceTemplates.map((t: { name: string }) => t.name)).toEqual(['kubernetes-minion-template', 'kubernetes-minion-template-2']);
+    expect(agg.json.items['regions/us-east1']).toEqual({ warning: { code: 'NO_RESULTS_ON_PAGE', message: "There are no results for scope 'regions/us-east1' on this page.", data: [{ key: 'scope', value: 'regions/us-east1' }] } });
+  });
+
   test('insert refuses a duplicate (409), a missing template (404), a malformed template URL, no base name', async () => {
     const resource = { name: 'kubernetes-minion-group', baseInstanceName: 'b', instanceTemplate: 'global/instanceTemplates/kubernetes-minion-template', targetSize: 1 };
     expect((await clientError(groups.insert({ project, zone, instanceGroupManagerResource: resource }))).httpStatusCode).toBe(409);

@@ -101,3 +101,19 @@ test('gcloud compute: the master-replica resources, end to end', async () => {
     '200 global/firewalls/m-etcd', '200 regions/us-central1/addresses/m-ip', '200 zones/us-central1-a/instances/m',
   ]);
 });
+
+test('gcloud compute: node instance templates and managed instance groups (what kube-down deletes)', async () => {
+  const zone = 'europe-west1-b';
+  await ok('compute', 'instance-templates', 'create', 'k-minion-template', '--machine-type', 'e2-small',
+    '--image-family', 'debian-12', '--image-project', 'debian-cloud', '--tags', 'k-minion');
+  await ok('compute', 'instance-groups', 'managed', 'create', 'k-minion-group', '--zone', zone, '--template', 'k-minion-template',
+    '--size', '2', '--base-instance-name', 'k-minion-group');
+  // list reads the groups (aggregated), their instance groups (SIZE) and autoscalers (AUTOSCALED).
+  const listed = await ok('compute', 'instance-groups', 'managed', 'list', '--format', 'value(name,zone.basename(),targetSize,instanceTemplate.basename())');
+  expect(listed.trim()).toBe(`k-minion-group\t${zone}\t2\tk-minion-template`);
+  const inUse = await gcloud('compute', 'instance-templates', 'delete', 'k-minion-template');
+  expect(inUse.code).toBe(1);
+  expect(inUse.stderr).toContain(`The instance_template resource 'projects/p/global/instanceTemplates/k-minion-template' is already being used by 'projects/p/zones/${zone}/instanceGroupManagers/k-minion-group'`);
+  await ok('compute', 'instance-groups', 'managed', 'delete', 'k-minion-group', '--zone', zone);
+  expect(emu.ctx.store.list(`projects/p/zones/${zone}/instances`)).toEqual([]);
+});

@@ -95,6 +95,7 @@ const table: Array<[string, string, Handler]> = [
 
   ['POST', 'global/instanceTemplates', templates.insertInstanceTemplate],
   ['GET', 'global/instanceTemplates', templates.listInstanceTemplates],
+  ['GET', 'aggregated/instanceTemplates', templates.aggregatedInstanceTemplates],
   ['GET', 'global/instanceTemplates/{instanceTemplate}', templates.getInstanceTemplate],
   ['DELETE', 'global/instanceTemplates/{instanceTemplate}', templates.deleteInstanceTemplate],
 
@@ -104,6 +105,10 @@ const table: Array<[string, string, Handler]> = [
   ['GET', 'zones/{zone}/instanceGroupManagers/{instanceGroupManager}', groups.getInstanceGroupManager],
   ['DELETE', 'zones/{zone}/instanceGroupManagers/{instanceGroupManager}', groups.deleteInstanceGroupManager],
   ['POST', 'zones/{zone}/instanceGroupManagers/{instanceGroupManager}/resize', groups.resizeInstanceGroupManager],
+  ['POST', 'zones/{zone}/instanceGroupManagers/{instanceGroupManager}/listManagedInstances', groups.listManagedInstances],
+  ['GET', 'zones/{zone}/instanceGroups', groups.listInstanceGroups],
+  ['GET', 'zones/{zone}/instanceGroups/{instanceGroup}', groups.getInstanceGroup],
+  ['GET', 'zones/{zone}/autoscalers', groups.listAutoscalers],
 
   ['GET', 'zones/{zone}/operations', operations.listOperations],
   ['GET', 'zones/{zone}/operations/{operation}', operations.getOperation],
@@ -130,7 +135,7 @@ const compiled: Compiled[] = table.map(([method, template, handler]) => {
     names.push(m[1] as string);
     return '([^/]+)';
   }).join('/');
-  const isWrite = method !== 'GET' && !template.endsWith('/wait') && !template.endsWith('/getHealth');
+  const isWrite = method !== 'GET' && !template.endsWith('/wait') && !template.endsWith('/getHealth') && !template.endsWith('/listManagedInstances');
   return { method, regex: new RegExp(`^${source}$`), names, handler, write: isWrite };
 });
 

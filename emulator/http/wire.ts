@@ -69,6 +69,8 @@ export const KINDS: Record<string, string> = {
   forwardingRules: 'compute#forwardingRule',
   instanceTemplates: 'compute#instanceTemplate',
   instanceGroupManagers: 'compute#instanceGroupManager',
+  instanceGroups: 'compute#instanceGroup',
+  autoscalers: 'compute#autoscaler',
   operations: 'compute#operation',
   zones: 'compute#zone',
   regions: 'compute#region',

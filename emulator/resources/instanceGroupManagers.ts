@@ -8,19 +8,21 @@ import type { Call, EmulatorContext } from '../context.ts';
 import type { Resource } from '../store/store.ts';
 import { registerEffect } from '../operations.ts';
 import { ApiError, invalid, notFound } from '../http/errors.ts';
-import { fingerprint, link, pathOf } from '../http/wire.ts';
+import { fingerprint, link, newId, pathOf } from '../http/wire.ts';
 import { releaseAddressIp } from './addresses.ts';
 import { detachDisk, removeDisk } from './disks.ts';
 import { deleteInstance, insertInstance, instancePath } from './instances.ts';
 import { templatePathOf, type InstanceTemplate } from './instanceTemplates.ts';
-import { aggregatedResponse, baseFields, bodyAs, checkName, checkZone, listResponse, mustBeFree, mustGet, write } from './common.ts';
+import {
+  aggregatedResponse, baseFields, bodyAs, checkName, checkZone, listResponse, mustBeFree, mustGet, regionOfZone, write,
+} from './common.ts';
 
 export const groupManagerPath = (project: string, zone: string, name: string) => `projects/${project}/zones/${zone}/instanceGroupManagers/${name}`;
 
 const BASE_INSTANCE_NAME = /^[a-z]([-a-z0-9]{0,57})$/;
 const SUFFIX_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-type Group = Resource & { instanceTemplate: string; baseInstanceName: string; targetSize: number };
+type Group = Resource & { instanceTemplate: string; baseInstanceName: string; targetSize: number; __instanceGroupId?: string };
 type Member = Resource & {
   status: string;
   metadata?: { items?: Array<{ key: string; value: string }> };
@@ -231,6 +233,7 @@ export function insertInstanceGroupManager(c: Call) {
         },
         instanceLifecyclePolicy: { forceUpdateOnRepair: 'NO', defaultActionOnFailure: 'REPAIR' },
         listManagedInstancesResults: 'PAGELESS',
+        __instanceGroupId: newId(),
       };
       this.args.group = group;
       this.targetId = String(group.id);
@@ -270,4 +273,69 @@ export function resizeInstanceGroupManager(c: Call) {
   const size = Number(raw);
   if (!Number.isInteger(size) || size < 0) throw invalid(`Invalid value for field 'size': '${raw}'. Must be greater than or equal to 0.`);
   return write(c, { scope: { zone }, operationType: 'resize', targetPath: path, targetId: String(group.id), effect: 'instanceGroupManagers.resize', args: { path, size } });
+}
+
+/**
+ * The instance group each manager owns (its `instanceGroup` link), read-only as GCE serves it for a
+ * managed group; `gcloud compute instance-groups managed list` reads its size from here.
+ */
+function instanceGroupOf(ctx: EmulatorContext, group: Group): Resource {
+  const zonePath = pathOf(String(group.zone), '');
+  const project = zonePath.split('/')[1] as string;
+  const zone = zonePath.split('/')[3] as string;
+  const network = link(`projects/${project}/global/networks/default`);
+  return {
+    kind: 'compute#instanceGroup',
+    id: group.__instanceGroupId ?? String(group.id),
+    creationTimestamp: group.creationTimestamp,
+    name: group.name,
+    description: `This instance group is controlled by Instance Group Manager '${group.name}'. To modify instances in this group, use the Instance Group Manager API: https://cloud.google.com/compute/docs/reference/latest/instanceGroupManagers`,
+    ...(group.namedPorts ? { namedPorts: group.namedPorts } : {}),
+    network,
+    fingerprint: '42WmSpB8rSM=',
+    zone: group.zone,
+    selfLink: group.instanceGroup,
+    size: membersOf(ctx, pathOf(String(group.selfLink), '')).length,
+    subnetwork: link(`projects/${project}/regions/${regionOfZone(zone)}/subnetworks/default`),
+  };
+}
+
+export function getInstanceGroup(c: Call) {
+  const zone = c.params.zone as string;
+  checkZone(zone);
+  const path = `projects/${c.project}/zones/${zone}/instanceGroups/${c.params.instanceGroup}`;
+  const group = c.ctx.store.get<Group>(groupManagerPath(c.project, zone, c.params.instanceGroup as string));
+  if (!group) throw notFound(path);
+  return instanceGroupOf(c.ctx, group);
+}
+
+export function listInstanceGroups(c: Call) {
+  const zone = c.params.zone as string;
+  checkZone(zone);
+  const groups = c.ctx.store.list<Group>(`projects/${c.project}/zones/${zone}/instanceGroupManagers`).map((g) => instanceGroupOf(c.ctx, g));
+  return listResponse(c, `projects/${c.project}/zones/${zone}/instanceGroups`, 'instanceGroups', groups);
+}
+
+const CURRENT_ACTION: Record<string, string> = { PROVISIONING: 'CREATING', STAGING: 'CREATING', STOPPING: 'DELETING' };
+
+/** The group's VMs as GCE lists them (`gcloud ... managed list-instances`); one page (PAGELESS). */
+export function listManagedInstances(c: Call) {
+  const { path, group } = zonalGroup(c);
+  bodyAs(c, 'Empty');
+  const managedInstances = membersOf(c.ctx, path).map(([vmPath, vm]) => ({
+    instance: link(vmPath),
+    id: vm.id,
+    name: vm.name,
+    instanceStatus: vm.status,
+    currentAction: CURRENT_ACTION[vm.status] ?? 'NONE',
+    version: { instanceTemplate: metadataValue(vm, 'instance-template') ? link(metadataValue(vm, 'instance-template') as string) : group.instanceTemplate },
+  }));
+  return managedInstances.length ? { managedInstances } : {};
+}
+
+/** Autoscalers are not served, so none exist; gcloud lists them to fill its AUTOSCALED column. */
+export function listAutoscalers(c: Call) {
+  const zone = c.params.zone as string;
+  checkZone(zone);
+  return listResponse(c, `projects/${c.project}/zones/${zone}/autoscalers`, 'autoscalers', []);
 }

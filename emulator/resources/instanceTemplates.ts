@@ -5,8 +5,10 @@ import type { Call, EmulatorContext } from '../context.ts';
 import type { Resource } from '../store/store.ts';
 import { registerEffect } from '../operations.ts';
 import { ApiError, inUse, invalid, notFound } from '../http/errors.ts';
-import { fingerprint, lastSegment, link, pathOf } from '../http/wire.ts';
-import { DISK_TYPES } from '../catalogue.ts';
+import { aggregatedListKind, fingerprint, lastSegment, link, pathOf } from '../http/wire.ts';
+import { DISK_TYPES, REGIONS } from '../catalogue.ts';
+import { compileFilter } from '../http/filter.ts';
+import { page } from '../http/paging.ts';
 import { findImage } from './images.ts';
 import { machineTypeExists } from './machineTypes.ts';
 import { networkExists } from './networks.ts';
@@ -166,4 +168,26 @@ export function deleteInstanceTemplate(c: Call) {
       if (user) throw inUse('instance_template', path, user);
     },
   });
+}
+
+/**
+ * aggregatedList (what `gcloud compute instance-templates list` calls): the global scope, then every
+ * region (regional templates are not served, so those scopes carry GCE's empty-scope warning).
+ */
+export function aggregatedInstanceTemplates(c: Call) {
+  const filter = compileFilter(c.query.get('filter') ?? undefined);
+  const scopes = ['global', ...REGIONS.map((r) => `regions/${r.name}`)];
+  const globals = c.ctx.store.list(`projects/${c.project}/global/instanceTemplates`).filter(filter);
+  const p = page(globals, c.query.get('maxResults') ?? undefined, c.query.get('pageToken') ?? undefined);
+  const items: Record<string, object> = {};
+  for (const scope of scopes) {
+    items[scope] = scope === 'global' && p.items.length
+      ? { instanceTemplates: p.items }
+      : { warning: { code: 'NO_RESULTS_ON_PAGE', message: `There are no results for scope '${scope}' on this page.`, data: [{ key: 'scope', value: scope }] } };
+  }
+  const self = `projects/${c.project}/aggregated/instanceTemplates`;
+  return {
+    kind: aggregatedListKind('instanceTemplates'), id: self, items, selfLink: link(self),
+    ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
+  };
 }
