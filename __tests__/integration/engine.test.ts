@@ -10,6 +10,10 @@ import { probeReadyz } from '../../src/kube/apiserver.ts';
 import { RefusedError } from '../../src/errors.ts';
 import { intent as baseIntent } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
+import { computeClients } from '../emulator/support/compute.ts';
+import { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client.js';
+import { InstanceTemplatesClient } from '@google-cloud/compute/build/src/v1/instance_templates_client.js';
+import { googleAuthLibrary } from 'google-gax';
 import type { EngineWorld } from '../support/engine-world.ts';
 
 const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
@@ -139,8 +143,34 @@ test('replace swaps a broken replica for a new one in its zone, keeping quorum a
   expect(await withEtcd(async (c) => c.get('/registry/test/before').string())).toBe('kept');
 }, 300_000);
 
-test('down with delete-nodes tears everything down; a re-run finds nothing and writes nothing', async () => {
+test("down with delete-nodes tears everything down, its node groups included (another cluster's stay); a re-run writes nothing", async () => {
+  // kube-up's node groups: this cluster's, and one of a cluster whose prefix extends this one.
+  const port = Number(new URL(world.url).port);
+  const gce = computeClients(port);
+  const opts = { apiEndpoint: '127.0.0.1', port, protocol: 'http', authClient: new googleAuthLibrary.PassThroughClient() };
+  const templates = new InstanceTemplatesClient(opts);
+  const groups = new InstanceGroupManagersClient(opts);
+  for (const prefix of ['kubernetes', 'kubernetes-foo']) {
+    await gce.finish(await templates.insert({ project: PROJECT, instanceTemplateResource: {
+      name: `${prefix}-minion-template`,
+      properties: {
+        machineType: 'e2-small',
+        disks: [{ boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } }],
+        networkInterfaces: [{ network: 'global/networks/default' }],
+      },
+    } }), PROJECT);
+    await gce.finish(await groups.insert({ project: PROJECT, zone: C, instanceGroupManagerResource: {
+      name: `${prefix}-minion-group`, baseInstanceName: `${prefix}-minion`, instanceTemplate: `global/instanceTemplates/${prefix}-minion-template`, targetSize: 2,
+    } }), PROJECT);
+  }
   const report = await world.run(intent({ operation: 'down', deleteNodes: true, zone: B }));
+  expect(report.steps.slice(0, 2).map((s) => s.step.kind)).toEqual(['deleteNodeGroup', 'deleteNodeTemplate']);
+  expect(await world.compute.listInstanceGroupManagers('kubernetes-')).toEqual([{ name: 'kubernetes-foo-minion-group', zone: C }]);
+  expect(await world.compute.listInstanceTemplates('kubernetes-')).toEqual([{ name: 'kubernetes-foo-minion-template' }]);
+  const nodes = (await world.compute.listInstances('kubernetes-')).map((vm) => vm.name);
+  expect(nodes).toHaveLength(2);
+  expect(nodes.every((n) => n.startsWith('kubernetes-foo-minion-'))).toBe(true);
+  await Promise.all([templates.close(), groups.close()]);
   expect(report.state.replicas).toEqual([]);
   expect(report.state.address).toBeUndefined();
   expect(report.state.firewalls).toEqual([]);

@@ -9,9 +9,7 @@ import type { Resource } from '../store/store.ts';
 import { registerEffect } from '../operations.ts';
 import { ApiError, invalid, notFound } from '../http/errors.ts';
 import { fingerprint, link, newId, pathOf } from '../http/wire.ts';
-import { releaseAddressIp } from './addresses.ts';
-import { detachDisk, removeDisk } from './disks.ts';
-import { deleteInstance, insertInstance, instancePath } from './instances.ts';
+import { deleteInstance, insertInstance, instancePath, tearDown } from './instances.ts';
 import { templatePathOf, type InstanceTemplate } from './instanceTemplates.ts';
 import {
   aggregatedResponse, baseFields, bodyAs, checkName, checkZone, listResponse, mustBeFree, mustGet, regionOfZone, write,
@@ -115,18 +113,6 @@ function deleteSurplusMembers(ctx: EmulatorContext, groupPath: string): void {
   }
 }
 
-/** What an instance delete does to a member (IPs released, autoDelete disks removed), done inside the group's delete. */
-function removeMember(ctx: EmulatorContext, path: string, vm: Member): void {
-  const project = path.split('/')[1] as string;
-  for (const nic of vm.networkInterfaces ?? []) for (const ac of nic.accessConfigs ?? []) if (ac.natIP) releaseAddressIp(ctx, project, ac.natIP, path);
-  for (const d of vm.disks ?? []) {
-    const diskPath = pathOf(d.source, project);
-    detachDisk(ctx, diskPath, path);
-    if (d.autoDelete) removeDisk(ctx, diskPath);
-  }
-  ctx.store.delete(path);
-}
-
 function setMemberStatus(ctx: EmulatorContext, groupPath: string, status: string): void {
   for (const [path, vm] of membersOf(ctx, groupPath)) ctx.store.put(path, { ...vm, status });
 }
@@ -146,7 +132,7 @@ registerEffect('instanceGroupManagers.delete', {
   done(ctx, args) {
     const path = args.path as string;
     if (!ctx.store.has(path)) throw notFound(path);
-    for (const [vmPath, vm] of membersOf(ctx, path)) removeMember(ctx, vmPath, vm);
+    for (const [vmPath] of membersOf(ctx, path)) tearDown(ctx, vmPath, true); // as an instance delete does
     ctx.store.delete(path);
   },
 });

@@ -89,8 +89,8 @@ function releaseAccessConfigs(ctx: EmulatorContext, project: string, instance: I
   for (const nic of instance.networkInterfaces) for (const ac of nic.accessConfigs ?? []) releaseAddressIp(ctx, project, String(ac.natIP), path);
 }
 
-/** Everything an insert made, removed again (operation failed) or for good (delete). */
-function tearDown(ctx: EmulatorContext, path: string, deleteAutoDisks: boolean): void {
+/** Everything an insert made, removed again (operation failed) or for good (delete; also a group's delete). */
+export function tearDown(ctx: EmulatorContext, path: string, deleteAutoDisks: boolean): void {
   const instance = ctx.store.get<Instance>(path);
   if (!instance) return;
   const project = path.split('/')[1] as string;

@@ -3,16 +3,11 @@
 
 import type { google } from '@google-cloud/compute/build/protos/protos.js';
 import { read, write } from './calls.ts';
+import { namePrefixFilter } from './instances.ts';
 import { callOptions, type GceContext } from './context.ts';
 import { lastSegment, zonalPath } from './links.ts';
 
 type InstanceGroupManager = google.cloud.compute.v1.IInstanceGroupManager;
-
-/** GCE filters use RE2 and match the whole name: `<prefix>.*` selects names starting with the prefix. */
-function namePrefixFilter(prefix: string): string {
-  const escaped = prefix.replace(/[.*+?^${}()|[\]\\']/g, '\\$&');
-  return `name eq '${escaped}.*'`;
-}
 
 function groupCall(ctx: GceContext, verb: string, zone: string, name: string) {
   return { verb, what: 'managed instance group', resource: zonalPath(ctx.project, zone, 'instanceGroupManagers', name) };

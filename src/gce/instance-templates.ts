@@ -3,16 +3,11 @@
 
 import type { google } from '@google-cloud/compute/build/protos/protos.js';
 import { read, write } from './calls.ts';
+import { namePrefixFilter } from './instances.ts';
 import { callOptions, type GceContext } from './context.ts';
 import { globalPath } from './links.ts';
 
 type InstanceTemplate = google.cloud.compute.v1.IInstanceTemplate;
-
-/** GCE filters use RE2 and match the whole name: `<prefix>.*` selects names starting with the prefix. */
-function namePrefixFilter(prefix: string): string {
-  const escaped = prefix.replace(/[.*+?^${}()|[\]\\']/g, '\\$&');
-  return `name eq '${escaped}.*'`;
-}
 
 function templateCall(ctx: GceContext, verb: string, name: string) {
   return { verb, what: 'instance template', resource: globalPath(ctx.project, 'instanceTemplates', name) };

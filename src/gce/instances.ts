@@ -38,7 +38,8 @@ function metadataItems(items: Record<string, string>): { key: string; value: str
 }
 
 /** A regular expression matching names that start with `prefix` (GCE filters use RE2, full match). */
-function namePrefixFilter(prefix: string): string {
+/** A server-side name filter for names starting with `prefix` (GCE's `eq` takes a full-match regex). */
+export function namePrefixFilter(prefix: string): string {
   const escaped = prefix.replace(/[.*+?^${}()|[\]\\']/g, '\\$&');
   return `name eq '${escaped}.*'`;
 }
