@@ -40,6 +40,7 @@ export const INPUT_NAMES = [
   'timeout',
   'compute-endpoint',
   'dry-run',
+  'etcd-snapshot-dir',
 ] as const;
 
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -76,6 +77,8 @@ export interface ActionInputs {
   warnings: string[];
   /** Observe and show the plan, write nothing. */
   dryRun: boolean;
+  /** Where to write an etcd snapshot before the run's first membership change (none when unset). */
+  snapshotDir?: string;
 }
 
 /** The validated request. Throws InputError listing every problem. */
@@ -185,7 +188,8 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const requestId = raw['request-id'] ? parseRequestId(raw['request-id'], p) : deriveRequestId(intent, env);
   if (problems.length > 0) throw new InputError(problems);
   intent.requestId = requestId;
-  return { intent, computeEndpoint, timeoutMs, warnings, dryRun };
+  const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
+  return { intent, computeEndpoint, timeoutMs, warnings, dryRun, snapshotDir };
 }
 
 interface Sourced {

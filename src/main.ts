@@ -32,7 +32,7 @@ export async function run(): Promise<void> {
       limits: { ...DEFAULT_LIMITS, runTimeoutMs: inputs.timeoutMs },
     };
     core.info(`ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`);
-    const report = await (inputs.dryRun ? planEngine : runEngine)(intent, deps);
+    const report = inputs.dryRun ? await planEngine(intent, deps) : await runEngine(intent, deps, { snapshotDir: inputs.snapshotDir });
     for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
     for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
     await core.summary.addRaw(renderSummary(report)).write();

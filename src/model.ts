@@ -250,6 +250,8 @@ export interface RunReport {
   steps: { step: Step; reason: string; ms: number }[];
   warnings: string[];
   state: ClusterState;
+  /** The etcd snapshot taken before the run's first membership change. */
+  snapshot?: { path: string; bytes: number; sha256: string; revision: string; from: string };
   /** A dry run: the steps a real run would take from `state`, and how it would end. */
   plan?: { steps: { step: Step; reason: string }[]; outcome: string; refused: boolean };
 }

@@ -2,6 +2,8 @@
 // balancer appears at 2 and takes the static IP), refuse bad requests without writing, remove,
 // scale, replace a broken replica, tear down. Each step builds on the previous one, as a user's
 // workflow would; data written to etcd at the start must still be there at the end.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { clientUrl } from '../../src/model.ts';
 import type { Intent, RunReport } from '../../src/model.ts';
 import { secretsFromInstance, etcdClientTls } from '../../src/engine/secrets.ts';
@@ -116,8 +118,15 @@ test('2 -> 3 in a third zone, announced first by a dry run that writes nothing; 
   expect(await withEtcd(async (c) => c.get('/registry/test/before').string())).toBe('kept');
 }, 240_000);
 
-test('down without delete-nodes removes the replica in the zone: member first, then VM', async () => {
-  const report = await world.run(intent({ operation: 'down', deleteNodes: false, zone: D }));
+test('down without delete-nodes removes the replica in the zone: snapshot, member, then VM', async () => {
+  const snapshotDir = join(world.stateDir, 'backups');
+  const report = await world.run(intent({ operation: 'down', deleteNodes: false, zone: D }), { snapshotDir });
+  expect(report.snapshot?.path.startsWith(snapshotDir)).toBe(true);
+  expect(statSync(report.snapshot!.path).mode & 0o777).toBe(0o600);
+  expect(report.snapshot!.bytes).toBe(statSync(report.snapshot!.path).size);
+  const logged = world.logs.findIndex((l) => l.startsWith('etcd snapshot: '));
+  expect(logged).toBeGreaterThanOrEqual(0);
+  expect(world.logs.slice(logged).some((l) => l.includes('remove etcd member'))).toBe(true);
   expect(report.state.replicas.map((r) => r.zone).sort()).toEqual([B, C]);
   expect(report.state.etcd.members).toHaveLength(2);
   const kinds = report.steps.map((s) => s.step.kind);

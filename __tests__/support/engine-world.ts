@@ -13,6 +13,7 @@ import { probeReadyz } from '../../src/kube/apiserver.ts';
 import { DEFAULT_LIMITS } from '../../src/engine/deps.ts';
 import type { EngineDeps } from '../../src/engine/deps.ts';
 import { planEngine, runEngine } from '../../src/engine/run.ts';
+import type { RunOptions } from '../../src/engine/run.ts';
 import type { Intent, RunReport } from '../../src/model.ts';
 
 export const PROJECT = 'ha-test';
@@ -22,7 +23,7 @@ export interface EngineWorld {
   stateDir: string;
   compute: ComputeApiHandle;
   logs: string[];
-  run(intent: Intent): Promise<RunReport>;
+  run(intent: Intent, options?: RunOptions): Promise<RunReport>;
   /** The same emulator with other engine limits (logs go to the same list). */
   withLimits(limits: Partial<EngineDeps['limits']>): EngineWorld;
   /** A dry run: observe and project the plan, write nothing. */
@@ -58,7 +59,7 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
     return text ? JSON.parse(text) : undefined;
   };
   const withDeps = (d: EngineDeps): Pick<EngineWorld, 'run' | 'dryRun' | 'runWith' | 'withLimits'> => ({
-    run: (intent) => runEngine(intent, d),
+    run: (intent, options) => runEngine(intent, d, options),
     dryRun: (intent) => planEngine(intent, d),
     runWith: (intent, wrap) => runEngine(intent, wrap(d)),
     withLimits: (limits) => ({ ...world, ...withDeps({ ...d, limits: { ...d.limits, ...limits } }) }),

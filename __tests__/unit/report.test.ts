@@ -108,6 +108,7 @@ describe('outputsFor', () => {
       'load-balancer': 'true',
       changed: 'true',
       'replica-name': 'kubernetes-master-0c1',
+      'etcd-snapshot': '',
     });
   });
 
@@ -161,6 +162,7 @@ describe('outputsFor', () => {
       'load-balancer': 'false',
       changed: 'true',
       'replica-name': '',
+      'etcd-snapshot': '',
     });
   });
 });

@@ -2,6 +2,7 @@
 // refuses. Level-triggered: nothing carries over between passes but what GCE and etcd show, so a
 // run that dies anywhere is finished by the next run with the same inputs.
 import { WAIT_STEPS } from '../model.ts';
+import { join } from 'node:path';
 import type { Intent, RunReport, Step } from '../model.ts';
 import { plan, shapeWarnings } from '../plan/ladder.ts';
 import { projectPlan } from '../plan/project.ts';
@@ -23,13 +24,22 @@ export function partialReportOf(err: unknown): RunReport | undefined {
   return typeof err === 'object' && err !== null ? partialReports.get(err) : undefined;
 }
 
-export async function runEngine(intent: Intent, given: EngineDeps): Promise<RunReport> {
+export interface RunOptions {
+  /** Take an etcd snapshot into this directory before the first membership change. */
+  snapshotDir?: string;
+}
+
+/** Steps that change etcd membership: a snapshot comes first when one is asked for. */
+const MEMBERSHIP_STEPS = new Set<Step['kind']>(['addLearner', 'promoteLearner', 'moveLeader', 'removeMember']);
+
+export async function runEngine(intent: Intent, given: EngineDeps, options: RunOptions = {}): Promise<RunReport> {
   // Every pass observes the same secrets again: register each with the runner once.
   const masked = new Set<string>();
   const deps: EngineDeps = { ...given, mask: (v) => { if (!masked.has(v)) { masked.add(v); given.mask(v); } } };
   const started = Date.now();
   const steps: RunReport['steps'] = [];
   let lastState: Observation['state'] | undefined;
+  let snapshot: RunReport['snapshot'];
   let admin: { key: string; client: EtcdAdmin } | undefined;
   const etcdFor = (s: ClusterSecrets): EtcdAdmin => {
     const key = s.etcdClient.cert;
@@ -52,6 +62,7 @@ export async function runEngine(intent: Intent, given: EngineDeps): Promise<RunR
           steps,
           warnings: shapeWarnings(observation.state),
           state: observation.state,
+          snapshot,
         };
       }
       if (decision.type === 'refuse') {
@@ -60,6 +71,9 @@ export async function runEngine(intent: Intent, given: EngineDeps): Promise<RunR
       if (pass >= deps.limits.maxSteps) throw new Error(`gave up after ${pass} steps without reaching the goal; last planned: ${describeStep(decision.step, observation.state)}`);
       if (Date.now() - started > deps.limits.runTimeoutMs) throw new Error(`run timed out after ${Math.round((Date.now() - started) / 1000)} s; re-run with the same inputs to continue`);
       if (await lock.ensure(observation.state, deps.limits.lockWaitMs)) continue;
+      if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets) {
+        snapshot = await takeSnapshot(options.snapshotDir, observation, etcdFor(observation.secrets), deps);
+      }
       deps.log(`step ${pass + 1}: ${describeStep(decision.step, observation.state)} (${decision.reason})`);
       const t0 = Date.now();
       await applyStep(decision.step, {
@@ -70,7 +84,7 @@ export async function runEngine(intent: Intent, given: EngineDeps): Promise<RunR
     }
   } catch (err) {
     if (lastState && typeof err === 'object' && err !== null) {
-      partialReports.set(err, { operation: intent.operation, changed: changed(), replicaName: touchedReplica(steps.map((s) => s.step)), steps, warnings: [], state: lastState });
+      partialReports.set(err, { operation: intent.operation, changed: changed(), replicaName: touchedReplica(steps.map((s) => s.step)), steps, warnings: [], state: lastState, snapshot });
     }
     throw err;
   } finally {
@@ -120,5 +134,19 @@ export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunR
     };
   } finally {
     await admin?.close();
+  }
+}
+
+/** A restorable backup before etcd membership changes; without one the change does not start. */
+async function takeSnapshot(dir: string, o: Observation, admin: EtcdAdmin, deps: EngineDeps): Promise<NonNullable<RunReport['snapshot']>> {
+  const stamp = o.state.observedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const path = join(dir, `${o.state.names.master}-${stamp}.db`);
+  const endpoints = o.state.etcd.members.filter((m) => !m.isLearner && m.healthy && m.clientUrls[0]).map((m) => m.clientUrls[0]!);
+  try {
+    const info = await admin.snapshot(endpoints, path);
+    deps.log(`etcd snapshot: ${info.path} (${info.bytes} bytes, revision ${info.revision}, sha256 ${info.sha256.slice(0, 16)}..., from ${info.from})`);
+    return info;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}. No etcd membership change was made; fix the cause or leave etcd-snapshot-dir empty to go on without a backup`);
   }
 }

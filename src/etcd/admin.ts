@@ -12,6 +12,8 @@ import type { EtcdMember, EtcdView } from '../model.ts';
 import { createMemberClient } from './client.ts';
 import { classifyEtcdError, shortError } from './errors.ts';
 import type { EtcdAdmin, EtcdTransport, TlsMaterial } from './types.ts';
+import { writeSnapshot } from './snapshot.ts';
+import type { SnapshotInfo } from './snapshot.ts';
 
 export interface EtcdAdminOptions {
   /** Deadline of each single call (status, member list, one membership change). Default 5000. */
@@ -303,12 +305,25 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     );
   }
 
+  /** A snapshot is only as good as its source: try each endpoint until one streams a whole one. */
+  async function snapshot(endpoints: string[], path: string): Promise<SnapshotInfo> {
+    const problems: string[] = [];
+    for (const endpoint of endpoints) {
+      try {
+        return await writeSnapshot(clientFor(endpoint), endpoint, path, membershipTimeoutMs);
+      } catch (err) {
+        problems.push(shortError(err));
+      }
+    }
+    throw new Error(`no etcd member could stream a snapshot: ${problems.join('; ') || 'no endpoints given'}`);
+  }
+
   async function close(): Promise<void> {
     for (const client of clients.values()) client.close();
     clients.clear();
   }
 
-  return { observe, addLearner, promote, moveLeader, removeMember, close };
+  return { observe, addLearner, promote, moveLeader, removeMember, snapshot, close };
 }
 
 function mostCommonLeader(statuses: (IStatusResponse | undefined)[]): string | undefined {

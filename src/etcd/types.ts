@@ -1,6 +1,7 @@
 // The action's view of etcd membership. Transports (how a runner reaches a member's client port)
 // sit behind EtcdTransport so that direct mTLS can later be joined by a port-forward.
 import type { EtcdView } from '../model.ts';
+import type { SnapshotInfo } from './snapshot.ts';
 
 export interface TlsMaterial {
   /** PEM text. */
@@ -28,5 +29,7 @@ export interface EtcdAdmin {
   moveLeader(leaderEndpoint: string, toId: string): Promise<void>;
   /** Removes a member; a member already gone is success. `endpoints` must not include it. */
   removeMember(endpoints: string[], memberId: string): Promise<void>;
+  /** Streams a full snapshot from the first of `endpoints` that serves one into `path` (0600). */
+  snapshot(endpoints: string[], path: string): Promise<SnapshotInfo>;
   close(): Promise<void>;
 }

@@ -13,5 +13,6 @@ export function outputsFor(report: RunReport): Record<string, string> {
     'load-balancer': String(state.forwardingRule !== undefined),
     changed: String(report.changed),
     'replica-name': report.replicaName ?? '',
+    'etcd-snapshot': report.snapshot?.path ?? '',
   };
 }

@@ -16,6 +16,10 @@ export function renderSummary(report: RunReport): string {
   } else {
     sections.push(`No cluster ${code(state.names.master)} exists in project ${code(state.project)}.`);
   }
+  if (report.snapshot) {
+    const s = report.snapshot;
+    sections.push(`etcd snapshot before the membership change: ${code(s.path)} (${s.bytes} bytes, revision ${s.revision}, sha256 ${code(s.sha256)}); restore with \`etcdctl snapshot restore\`.`);
+  }
   if (report.plan) sections.push('### What a run would do', planSection(report));
   else sections.push('### What this run did', stepsSection(report));
   if (report.warnings.length > 0) {
