@@ -76,7 +76,7 @@ test('1 -> 2 survives a crash after every single write', async () => {
   for (let k = 1; k <= writes; k++) {
     const add = intent({ zone: C, replicate: true });
     const trace: string[] = [];
-    const outcome = await world.runWith(add, crashAfterWrite(k, trace)).then(() => 'finished', (e: unknown) => e);
+    const outcome = await world.runWith(add, crashAfterWrite(k, trace)).then(() => 'finished', (e: unknown) => (e as Error).cause);
     // The last write is the lock's release, which swallows errors (the lease expires anyway): a
     // crash right after it is a finished run.
     if (k < writes) expect(outcome).toBeInstanceOf(SimulatedCrash);

@@ -15,8 +15,8 @@ import type { Observation } from './observe.ts';
 import { etcdClientTls } from './secrets.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import { describeStep } from '../report/steps.ts';
-import { ClusterLock } from './lock.ts';
-import { RefusedError } from '../errors.ts';
+import { ClusterLock, LockBusyError } from './lock.ts';
+import { RefusedError, errorMessage } from '../errors.ts';
 
 /** What a failed run did before it failed, so the job summary can still show it. */
 const partialReports = new WeakMap<object, RunReport>();
@@ -82,8 +82,18 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       });
       steps.push({ step: decision.step, reason: decision.reason, ms: Date.now() - t0 });
     }
-  } catch (err) {
-    if (lastState && typeof err === 'object' && err !== null) {
+  } catch (caught) {
+    // Refusals say themselves what changed; any other failure is told what this run had done and
+    // that a re-run continues from there.
+    const err =
+      caught instanceof RefusedError || caught instanceof LockBusyError
+        ? caught
+        : new Error(
+            `${errorMessage(caught)}. ${changed() ? 'Earlier steps of this run changed the cluster (see the job summary).' : 'No earlier step of this run changed the cluster.'} ` +
+              'Re-run with the same inputs to continue: every step is safe to repeat.',
+            { cause: caught },
+          );
+    if (lastState) {
       partialReports.set(err, { operation: intent.operation, changed: changed(), replicaName: touchedReplica(steps.map((s) => s.step)), steps, warnings: [], state: lastState, snapshot });
     }
     throw err;
