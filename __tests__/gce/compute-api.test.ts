@@ -11,6 +11,7 @@ import { createComputeApi, type ComputeApiHandle, type ComputeApiOptions } from 
 import { GceError } from '../../src/gce/errors.ts';
 import type { InstanceSpec } from '../../src/gce/types.ts';
 import { startLossyProxy, type LossyProxy } from './lossy-proxy.ts';
+import { emulatorAdmin } from '../support/emulator-admin.ts';
 
 const project = 'gce-adapter';
 const zoneA = 'us-central1-a';
@@ -37,15 +38,7 @@ function newApi(extra: Partial<ComputeApiOptions> = {}): ComputeApiHandle {
   return handle;
 }
 
-async function admin(action: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${emu.url}/_emulator/${action}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`admin ${action}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
+const admin = (action: string, body?: unknown) => emulatorAdmin(emu.url)(action, body);
 
 /** Method, path and status of every REST call the emulator served since the last call. */
 async function requestsSinceLast(): Promise<string[]> {

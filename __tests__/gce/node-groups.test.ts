@@ -15,6 +15,7 @@ import { createComputeApi, type ComputeApiHandle, type ComputeApiOptions } from 
 import { GceError } from '../../src/gce/errors.ts';
 import { computeClients, type Compute } from '../emulator/support/compute.ts';
 import { startLossyProxy, type LossyProxy } from './lossy-proxy.ts';
+import { emulatorAdmin } from '../support/emulator-admin.ts';
 
 const project = 'gce-node-groups';
 const zoneA = 'us-central1-a';
@@ -34,15 +35,7 @@ function newApi(extra: Partial<ComputeApiOptions> = {}): ComputeApiHandle {
   return handle;
 }
 
-async function admin(action: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${emu.url}/_emulator/${action}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`admin ${action}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
+const admin = (action: string, body?: unknown) => emulatorAdmin(emu.url)(action, body);
 
 /** Method, path and status of every REST call since the last call, operations left out. */
 async function requestsSinceLast(): Promise<string[]> {

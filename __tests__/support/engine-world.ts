@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../emulator/index.ts';
+import { emulatorAdmin } from './emulator-admin.ts';
 import { createComputeApi } from '../../src/gce/client.ts';
 import type { ComputeApiHandle } from '../../src/gce/client.ts';
 import { createEtcdAdmin } from '../../src/etcd/admin.ts';
@@ -52,12 +53,7 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
     now: () => new Date(),
     limits: { ...DEFAULT_LIMITS, readyTimeoutMs: 90_000, runTimeoutMs: 240_000, lockWaitMs: opts.lockWaitMs ?? 120_000 },
   };
-  const admin = async (path: string, body?: unknown) => {
-    const res = await fetch(`${emulator.url}/_emulator/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-    if (!res.ok) throw new Error(`admin ${path}: ${res.status} ${await res.text()}`);
-    const text = await res.text();
-    return text ? JSON.parse(text) : undefined;
-  };
+  const admin = emulatorAdmin(emulator.url);
   const withDeps = (d: EngineDeps): Pick<EngineWorld, 'run' | 'dryRun' | 'runWith' | 'withLimits'> => ({
     run: (intent, options) => runEngine(intent, d, options),
     dryRun: (intent) => planEngine(intent, d),
