@@ -1,7 +1,9 @@
-// A run may die after any write (runner cancelled, VM preempted, network gone). For the richest
-// flow, 1 -> 2 replicas (lock, VM, certificate, learner, promotion, pool, IP move, forwarding
-// rule, journal, unlock), stop the run right after its k-th write, for every k: the next run with the same
-// inputs must finish the job, end in the same shape, and a run after that must write nothing.
+// A run may die after any write (runner cancelled, VM preempted, network gone). For the two richest
+// flows, 1 -> 2 replicas (lock, VM, certificate, learner, promotion, pool, IP move, forwarding
+// rule, journal, unlock) and removing the etcd leader (lock, journal, pool, leader move, member,
+// VM, journal, unlock), stop the run right after its k-th write, for every k: the next run with
+// the same inputs must finish the job, end in the same shape, and a run after that must write
+// nothing.
 // The writes are real (emulator + etcd); only the process death is simulated, by throwing after
 // the write has returned.
 import type { Intent } from '../../src/model.ts';
@@ -93,3 +95,37 @@ test('1 -> 2 survives a crash after every single write', async () => {
     await world.run(intent({ operation: 'down', deleteNodes: false, zone: C }));
   }
 }, 900_000);
+
+test('removing the etcd leader (3 -> 2) survives a crash after every single write', async () => {
+  await world.run(intent({ replicas: 3 }));
+  const leaderVm = async () => {
+    const s = (await world.run(intent({ operation: 'status' }))).state;
+    const leader = s.etcd.members.find((m) => m.isLeader)!;
+    return s.replicas.find((r) => `etcd-${r.name}` === leader.name)!;
+  };
+  // Count the writes of an uninterrupted removal first, then put a replica back.
+  let victim = await leaderVm();
+  const seen: string[] = [];
+  await world.runWith(intent({ operation: 'down', deleteNodes: false, replicaName: victim.name }), crashAfterWrite(Number.MAX_SAFE_INTEGER, seen));
+  expect(seen).toEqual(expect.arrayContaining(['etcd.moveLeader', 'etcd.removeMember', 'deleteInstance']));
+  const writes = seen.length;
+  await world.run(intent({ zone: victim.zone, replicate: true }));
+
+  for (let k = 1; k <= writes; k++) {
+    victim = await leaderVm();
+    const remove = intent({ operation: 'down', deleteNodes: false, replicaName: victim.name });
+    const trace: string[] = [];
+    const outcome = await world.runWith(remove, crashAfterWrite(k, trace)).then(() => 'finished', (e: unknown) => (e as Error).cause);
+    if (k < writes) expect(outcome).toBeInstanceOf(SimulatedCrash);
+    const resumed = await world.run(remove);
+    expect(resumed.state.replicas.map((r) => r.name)).not.toContain(victim.name);
+    expect(resumed.state.replicas).toHaveLength(2);
+    expect(resumed.state.etcd.members.filter((m) => !m.isLearner && m.healthy)).toHaveLength(2);
+    expect(resumed.state.replicas.every((r) => r.inTargetPool)).toBe(true);
+    await world.resetRequests();
+    const again = await world.run(remove);
+    expect({ k, after: trace[k - 1], changed: again.changed }).toEqual({ k, after: trace[k - 1], changed: false });
+    expect(await world.writes()).toEqual([]);
+    await world.run(intent({ zone: victim.zone, replicate: true }));
+  }
+}, 1_200_000);
