@@ -117,10 +117,10 @@ async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterS
   throw new Error(`replica ${replica} did not become ready within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s: ${last}. Re-run with the same inputs to keep waiting, or replace it`);
 }
 
+/** The replica a run added (up, replace) or else removed (down): the `replica-name` output. */
 function touchedReplica(steps: Step[]): string | undefined {
-  for (const s of steps) {
-    if (s.kind === 'createReplica' || s.kind === 'deleteReplica') return s.replica;
-  }
+  for (const s of steps) if (s.kind === 'createReplica') return s.replica;
+  for (const s of steps) if (s.kind === 'deleteReplica') return s.replica;
   return undefined;
 }
 
