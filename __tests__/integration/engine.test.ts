@@ -146,6 +146,7 @@ test('replace swaps a broken replica for a new one in its zone, keeping quorum a
   const report = await world.run(intent({ operation: 'replace', zone: C }));
   const names = report.state.replicas.map((r) => r.name);
   expect(names).not.toContain(victim.name);
+  expect(names).toContain(report.replicaName);
   expect(report.state.replicas.filter((r) => r.zone === C)).toHaveLength(1);
   expect(report.state.etcd.members.every((m) => m.healthy && !m.isLearner)).toBe(true);
   expect(report.state.etcd.members).toHaveLength(3);
