@@ -4,10 +4,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
 import { createNullRuntime } from '../../emulator/null-runtime.ts';
 import { admin } from './support/compute.ts';
+
+// gcloud ships with these machines (Google's google-cloud-cli package) but no registry the project
+// can reach offers it: where it is missing, say so loudly and skip rather than fail.
+const haveGcloud = spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!haveGcloud) console.warn('gcloud is not on PATH: the gcloud compatibility tests are SKIPPED on this machine');
+const gcloudTest = haveGcloud ? test : test.skip;
 
 let dir: string;
 let emu: RunningEmulator;
@@ -28,6 +34,7 @@ async function ok(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
+  if (!haveGcloud) return;
   dir = mkdtempSync(join(tmpdir(), 'emu-gcloud-'));
   emu = await startEmulator({ port: 0, stateDir: join(dir, 'state'), runtime: createNullRuntime(), defaultOperationLatencyMs: 50, log: () => {} });
   env = { PATH: process.env.PATH, HOME: dir, CLOUDSDK_CONFIG: join(dir, 'gcloud') };
@@ -39,10 +46,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await emu?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('gcloud compute: the master-replica resources, end to end', async () => {
+gcloudTest('gcloud compute: the master-replica resources, end to end', async () => {
   const octet = emu.ctx.meta.value.octet;
   await ok('compute', 'addresses', 'create', 'm-ip', '--region', 'us-central1');
   await ok('compute', 'instances', 'create', 'm', '--zone', 'us-central1-a', '--machine-type', 'e2-small',
@@ -102,7 +109,7 @@ test('gcloud compute: the master-replica resources, end to end', async () => {
   ]);
 });
 
-test('gcloud compute: node instance templates and managed instance groups (what kube-down deletes)', async () => {
+gcloudTest('gcloud compute: node instance templates and managed instance groups (what kube-down deletes)', async () => {
   const zone = 'europe-west1-b';
   await ok('compute', 'instance-templates', 'create', 'k-minion-template', '--machine-type', 'e2-small',
     '--image-family', 'debian-12', '--image-project', 'debian-cloud', '--tags', 'k-minion');
