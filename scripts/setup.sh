@@ -77,3 +77,16 @@ if [ "$major" -lt 3 ] || { [ "$major" -eq 3 ] && [ "$minor" -lt 4 ]; }; then
   fail "etcd $etcd_version at $(command -v etcd) is too old: learners need etcd >= 3.4"
 fi
 say "etcd $etcd_version (>= 3.4)"
+
+# Emulated master VMs serve their apiserver on port 443 of their own loopback address: a process
+# that is not root needs low ports opened to it (GitHub's hosted runners run as a sudo-capable user).
+if [ "$(id -u)" -ne 0 ]; then
+  start=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null || echo 1024)
+  if [ "$start" -gt 443 ]; then
+    if [ "${sudo_cmd[0]:-}" != unavailable ] && "${sudo_cmd[@]}" sysctl -qw net.ipv4.ip_unprivileged_port_start=0; then
+      say "opened ports below 1024 to unprivileged processes (net.ipv4.ip_unprivileged_port_start=0)"
+    else
+      say "warning: not root and cannot open port 443 to this user; emulated VMs cannot serve their apiserver (run as root, or set net.ipv4.ip_unprivileged_port_start=0)"
+    fi
+  fi
+fi
