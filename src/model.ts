@@ -162,7 +162,7 @@ export interface JournalEntry {
   request: string;
   /** The replica the request adds or removes. */
   replica: string;
-  phase: 'adding' | 'removing' | 'replacing' | 'done';
+  phase: 'removing' | 'done';
   /** Zone of the replica, when known (a replace adds the successor there). */
   zone?: string;
 }
@@ -229,8 +229,7 @@ export type Step =
   | { kind: 'deleteAddress' }
   | { kind: 'deleteNodeGroup'; name: string; zone: string }
   | { kind: 'deleteNodeTemplate'; name: string }
-  | { kind: 'writeJournal'; entry: JournalEntry }
-  | { kind: 'dropJournal'; request: string };
+  | { kind: 'writeJournal'; entry: JournalEntry };
 
 /** Steps that only wait or read: they do not count as changes. */
 export const WAIT_STEPS: ReadonlySet<StepKind> = new Set<StepKind>(['waitReady']);

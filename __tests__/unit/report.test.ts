@@ -304,8 +304,7 @@ describe('renderSummary', () => {
       { kind: 'deleteHealthCheck' },
       { kind: 'deleteNodeGroup', name: 'kubernetes-minion-group', zone: 'europe-west1-b' },
       { kind: 'deleteNodeTemplate', name: 'kubernetes-minion-template' },
-      { kind: 'writeJournal', entry: { request: 'abc', replica: 'kubernetes-master-0c1', phase: 'adding' } },
-      { kind: 'dropJournal', request: 'abc' },
+      { kind: 'writeJournal', entry: { request: 'abc', replica: 'kubernetes-master-0c1', phase: 'removing' } },
     ];
     const all: RunReport['steps'] = kinds.map((step) => ({ step, reason: 'r', ms: 1 }));
     const lines = renderSummary(report(s, { changed: true, steps: all }))
@@ -335,8 +334,7 @@ describe('renderSummary', () => {
       'delete HTTP health check kubernetes-master-hc',
       'delete node group kubernetes-minion-group in europe-west1-b',
       'delete node template kubernetes-minion-template',
-      'record request abc: adding kubernetes-master-0c1',
-      'forget finished request abc',
+      'record request abc: removing kubernetes-master-0c1',
     ]);
   });
 

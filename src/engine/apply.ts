@@ -5,7 +5,7 @@ import { APISERVER_PORT, HEALTH_PORT } from '../model.ts';
 import type { ClusterState, Intent, Step } from '../model.ts';
 import { isAlreadyExists, isNotFound, GceError } from '../gce/errors.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
-import { withJournalEntry, withoutJournalEntry } from '../plan/journal.ts';
+import { withJournalEntry } from '../plan/journal.ts';
 import type { EngineDeps } from './deps.ts';
 import { MEMBER_CERTS_KEY, memberCertsMetadata, replicaMetadata } from './replica-metadata.ts';
 import { keyMaskValues, memberCertFor, newClusterSecrets, secretValues } from './secrets.ts';
@@ -163,8 +163,6 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return deleted(compute.deleteInstanceTemplate(step.name));
     case 'writeJournal':
       return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
-    case 'dropJournal':
-      return relabelAddress(ctx, (labels) => withoutJournalEntry(labels, step.request));
   }
 }
 

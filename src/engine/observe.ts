@@ -15,8 +15,6 @@ import type { ClusterSecrets } from './secrets.ts';
 export interface Observation {
   state: ClusterState;
   secrets?: ClusterSecrets;
-  /** The raw VMs, for steps that need more than the plain state. */
-  instances: InstanceInfo[];
 }
 
 export const READYZ_PROBE_MS = 2000;
@@ -97,7 +95,7 @@ export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: Clu
     nodeTemplates: nodeTemplates.filter((t) => isNodeTemplateName(names, t.name)).map((t) => t.name),
     observedAt: deps.now().toISOString(),
   };
-  return { state, secrets, instances };
+  return { state, secrets };
 }
 
 async function observeEtcd(

@@ -5,7 +5,7 @@
 import type { ClusterNames, JournalEntry } from '../model.ts';
 
 const KEY_PREFIX = 'hm-';
-const PHASES: JournalEntry['phase'][] = ['adding', 'removing', 'replacing', 'done'];
+const PHASES: JournalEntry['phase'][] = ['removing', 'done'];
 /** Completed entries kept; older ones are dropped when a new one is written. */
 export const MAX_DONE_ENTRIES = 24;
 
@@ -34,12 +34,6 @@ export function withJournalEntry(names: ClusterNames, labels: Record<string, str
   const next = { ...labels, [key]: value };
   const done = Object.keys(next).filter((k) => k.startsWith(KEY_PREFIX) && next[k]?.startsWith('done_') && k !== key);
   for (const k of done.slice(0, Math.max(0, done.length - MAX_DONE_ENTRIES))) delete next[k];
-  return next;
-}
-
-export function withoutJournalEntry(labels: Record<string, string>, request: string): Record<string, string> {
-  const next = { ...labels };
-  delete next[`${KEY_PREFIX}${request}`];
   return next;
 }
 

@@ -63,8 +63,6 @@ export function describeStep(step: Step, state: ClusterState): string {
       return `delete node template ${step.name}`;
     case 'writeJournal':
       return `record request ${step.entry.request}: ${step.entry.phase} ${step.entry.replica}`;
-    case 'dropJournal':
-      return `forget finished request ${step.request}`;
     default:
       return unknownStep(step);
   }
