@@ -41,6 +41,8 @@ export const INPUT_NAMES = [
   'compute-endpoint',
   'dry-run',
   'etcd-snapshot-dir',
+  'pr-comment',
+  'github-token',
 ] as const;
 
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -61,6 +63,7 @@ export const INPUT_DEFAULTS = {
   'data-disk-size-gb': '20',
   timeout: '30m',
   'dry-run': 'false',
+  'pr-comment': 'false',
 } as const satisfies Partial<Record<InputName, string>>;
 
 /** Where the project comes from when the input is empty: the variables google-github-actions/auth exports. */
@@ -79,6 +82,9 @@ export interface ActionInputs {
   dryRun: boolean;
   /** Where to write an etcd snapshot before the run's first membership change (none when unset). */
   snapshotDir?: string;
+  /** Keep one comment with the summary on the pull request that triggered the run. */
+  prComment: boolean;
+  githubToken?: string;
 }
 
 /** The validated request. Throws InputError listing every problem. */
@@ -128,6 +134,11 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const deleteNodes = boolOf(deleteNodesSource, true, p);
   const allowEvenReplicas = boolOf(plain(raw, 'allow-even-replicas'), false, p);
   const dryRun = boolOf(plain(raw, 'dry-run'), false, p);
+  const prComment = boolOf(plain(raw, 'pr-comment'), false, p);
+  const githubToken = raw['github-token'] || undefined;
+  if (prComment && !githubToken) {
+    p.add('pr-comment', 'it needs a token to write the comment, and github-token is empty.', 'add github-token: ${{ github.token }} (the job needs permissions: pull-requests: write).');
+  }
 
   const replicaSource = sourced('replica-name');
   const replicaName = replicaSource?.value;
@@ -189,7 +200,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   if (problems.length > 0) throw new InputError(problems);
   intent.requestId = requestId;
   const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
-  return { intent, computeEndpoint, timeoutMs, warnings, dryRun, snapshotDir };
+  return { intent, computeEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken };
 }
 
 interface Sourced {

@@ -13,11 +13,13 @@ import type { EngineDeps } from './engine/deps.ts';
 import { partialReportOf, planEngine, runEngine } from './engine/run.ts';
 import { outputsFor } from './report/outputs.ts';
 import { renderSummary } from './report/summary.ts';
+import { upsertPrComment } from './github/pr-comment.ts';
 
 export async function run(): Promise<void> {
   let compute: ComputeApiHandle | undefined;
   try {
     const inputs = parseInputs((name) => core.getInput(name), process.env);
+    if (inputs.githubToken) core.setSecret(inputs.githubToken);
     for (const w of inputs.warnings) core.warning(w, { title: 'ha-masters input' });
     const { intent } = inputs;
     compute = createComputeApi({ project: intent.project, endpoint: inputs.computeEndpoint, log: (l) => core.debug(l) });
@@ -35,7 +37,17 @@ export async function run(): Promise<void> {
     const report = inputs.dryRun ? await planEngine(intent, deps) : await runEngine(intent, deps, { snapshotDir: inputs.snapshotDir });
     for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
     for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
-    await core.summary.addRaw(renderSummary(report)).write();
+    const summary = renderSummary(report);
+    await core.summary.addRaw(summary).write();
+    if (inputs.prComment && inputs.githubToken) {
+      // The cluster is already as asked: a comment that cannot be written is worth a warning only.
+      try {
+        const outcome = await upsertPrComment(inputs.githubToken, report.state.names.master, summary);
+        core.info(outcome.done === 'skipped' ? `no PR comment: ${outcome.why}` : `PR comment ${outcome.done}: ${outcome.url}`);
+      } catch (err) {
+        core.warning(`could not write the PR comment: ${errorMessage(err)}`, { title: 'ha-masters' });
+      }
+    }
   } catch (err) {
     const partial = partialReportOf(err);
     if (partial) {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../emulator/index.ts';
 import { parseGithubOutput } from '../../scripts/runner-files.ts';
+import { startGithubApi } from '../support/github-api.ts';
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let dir: string;
@@ -20,12 +21,12 @@ afterAll(async () => {
 }, 60_000);
 
 /** Async on purpose: the emulator serves from this process, so a blocking spawn would starve it. */
-async function runDist(inputs: Record<string, string>) {
+async function runDist(inputs: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}) {
   const output = join(dir, `output-${Math.random()}`);
   const summary = join(dir, `summary-${Math.random()}`);
   writeFileSync(output, '');
   writeFileSync(summary, '');
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, 'INPUT_COMPUTE-ENDPOINT': emulator.url };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, 'INPUT_COMPUTE-ENDPOINT': emulator.url, ...extraEnv };
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
   const res = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
     const child = spawn(process.execPath, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -77,3 +78,37 @@ test('status reads only and reports the same external IP', async () => {
   expect(first.outputs.changed).toBe('false');
   expect(first.outputs['replica-count']).toBe('1');
 }, 120_000);
+
+test('on a pull request, keeps one comment with the summary: created once, then updated; the token is masked', async () => {
+  const api = await startGithubApi('acme', 'infra', 7);
+  const event = join(dir, 'event.json');
+  writeFileSync(event, JSON.stringify({ pull_request: { number: 7 } }));
+  const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event, GITHUB_REPOSITORY: 'acme/infra', GITHUB_API_URL: api.url };
+  const token = 'ghs_exampletoken0123456789';
+  try {
+    const first = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b', 'pr-comment': 'true', 'github-token': token }, env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`::add-mask::${token}`);
+    expect(first.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain(token);
+    expect(api.comments).toHaveLength(1);
+    expect(api.comments[0]!.body.startsWith('<!-- ha-masters:kubernetes-master -->\n## ha-masters: status')).toBe(true);
+    expect(api.comments[0]!.body).toContain(first.outputs['external-ip']!);
+    const second = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b', 'pr-comment': 'true', 'github-token': token }, env);
+    expect(second.code).toBe(0);
+    expect(api.comments).toHaveLength(1);
+    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /repos/acme/infra/issues/7/comments', 'POST /repos/acme/infra/issues/7/comments',
+      'GET /repos/acme/infra/issues/7/comments', 'PATCH /repos/acme/infra/issues/comments/1000',
+    ]);
+    expect(api.requests.every((r) => r.authorization === `token ${token}`)).toBe(true);
+  } finally {
+    await api.stop();
+  }
+}, 120_000);
+
+test('pr-comment without a token is refused before anything runs', async () => {
+  const r = await runDist({ project: 'dist-test', operation: 'status', 'pr-comment': 'true' });
+  expect(r.code).toBe(1);
+  expect(r.stdout).toContain('pr-comment');
+  expect(r.stdout).toContain('github-token: ${{ github.token }}');
+}, 60_000);
