@@ -38,7 +38,7 @@ export async function run(): Promise<void> {
     for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
     for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
     const summary = renderSummary(report);
-    await core.summary.addRaw(summary).write();
+    await publishSummary(summary);
     if (inputs.prComment && inputs.githubToken) {
       // The cluster is already as asked: a comment that cannot be written is worth a warning only.
       try {
@@ -53,10 +53,16 @@ export async function run(): Promise<void> {
     if (partial) {
       // Outputs and summary of what this run saw and did before it stopped.
       for (const [name, value] of Object.entries(outputsFor(partial))) core.setOutput(name, value);
-      await core.summary.addRaw(renderSummary(partial)).write().catch(() => undefined);
+      await publishSummary(renderSummary(partial)).catch(() => undefined);
     }
     core.setFailed(`ha-masters failed with: ${errorMessage(err)}`);
   } finally {
     await compute?.close();
   }
+}
+
+/** The job summary where the runner offers one; elsewhere (a local run) the log gets it. */
+async function publishSummary(markdown: string): Promise<void> {
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+  else core.info(markdown);
 }

@@ -112,3 +112,10 @@ test('pr-comment without a token is refused before anything runs', async () => {
   expect(r.stdout).toContain('pr-comment');
   expect(r.stdout).toContain('github-token: ${{ github.token }}');
 }, 60_000);
+
+test('outside a runner (no GITHUB_STEP_SUMMARY / GITHUB_OUTPUT files) the summary goes to the log and the run succeeds', async () => {
+  const r = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b' }, { GITHUB_STEP_SUMMARY: '', GITHUB_OUTPUT: '' });
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('## ha-masters: status `kubernetes-master`');
+  expect(r.stdout).toContain('::set-output name=replica-count::1');
+}, 60_000);
