@@ -153,6 +153,26 @@ describe('instances and disks', () => {
     expect(labelled.labels).toEqual({ 'ha-masters-role': 'master', x: 'y' });
   });
 
+  test('fingerprints are bytes: the URL-safe base64 form gcloud sends back matches, a different value does not', async () => {
+    // Fingerprints are random: write until the current one has a character that URL-safe base64
+    // spells differently ('+' or '/'), as gcloud's apitools re-encodes it.
+    let fp = '';
+    for (let i = 0; i < 60 && !/[+/]/.test(fp); i++) {
+      const [vm] = await gce.instances.get({ project, zone, instance: 'vm-a' });
+      fp = vm.metadata?.fingerprint as string;
+      if (/[+/]/.test(fp)) break;
+      await gce.finish(await gce.instances.setMetadata({ project, zone, instance: 'vm-a', metadataResource: { fingerprint: fp, items: [{ key: 'etcd-member-certs', value: `x${i}` }] } }), project);
+    }
+    expect(fp).toMatch(/[+/]/);
+    const urlSafe = fp.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const ok = await raw(emu.url, 'POST', `projects/${project}/zones/${zone}/instances/vm-a/setMetadata`, { fingerprint: urlSafe, items: [{ key: 'etcd-member-certs', value: 'x' }] });
+    expect(ok.status).toBe(200);
+    // The write takes effect when its operation is DONE: then the old fingerprint is stale.
+    for (let i = 0; i < 100 && (await gce.instances.get({ project, zone, instance: 'vm-a' }))[0].metadata?.fingerprint === fp; i++) await new Promise((r) => setTimeout(r, 20));
+    const wrong = await raw(emu.url, 'POST', `projects/${project}/zones/${zone}/instances/vm-a/setMetadata`, { fingerprint: urlSafe, items: [] });
+    expect([wrong.status, wrong.json.error.errors[0].reason]).toEqual([412, 'conditionNotMet']);
+  });
+
   test('list: filters in both dialects, paging, aggregatedList with NO_RESULTS_ON_PAGE', async () => {
     await gce.finish(await gce.instances.insert({ project, zone, instanceResource: instanceBody('vm-b', { labels: { 'ha-masters-role': 'worker' }, networkInterfaces: [{ network: 'global/networks/default' }] }) }), project);
     await gce.finish(await gce.instances.insert({ project, zone: 'us-central1-b', instanceResource: instanceBody('vm-c', { machineType: 'zones/us-central1-b/machineTypes/e2-small', disks: [{ boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } }] }) }), project);

@@ -54,6 +54,16 @@ export function newId(): string {
 }
 
 /** GCE fingerprints are base64 of 8 opaque bytes; ours hash the content they protect. */
+/**
+ * Fingerprints are `bytes` in the API: clients may send them back in URL-safe base64 (gcloud's
+ * apitools does) or without padding, and GCE compares the bytes. Compare the same way.
+ */
+export function sameFingerprint(sent: unknown, current: unknown): boolean {
+  if (typeof sent !== 'string' || typeof current !== 'string') return sent === current;
+  const bytes = (v: string) => Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('hex');
+  return bytes(sent) === bytes(current);
+}
+
 export function fingerprint(content: unknown): string {
   return createHash('sha256').update(JSON.stringify(content ?? null)).digest().subarray(0, 8).toString('base64');
 }

@@ -4,7 +4,7 @@ import type { Call, EmulatorContext } from '../context.ts';
 import type { Resource } from '../store/store.ts';
 import { registerEffect } from '../operations.ts';
 import { conditionNotMet, inUse, invalid, notFound } from '../http/errors.ts';
-import { fingerprint, link, pathOf } from '../http/wire.ts';
+import { fingerprint, link, pathOf, sameFingerprint } from '../http/wire.ts';
 import {
   aggregatedResponse, baseFields, bodyAs, checkLabels, checkName, checkRegion, labelsOf, listResponse, mustBeFree, mustGet, write,
 } from './common.ts';
@@ -157,7 +157,7 @@ export function setAddressLabels(c: Call) {
     args: { path, labels: labelsOf(body.labels) },
     prepare() {
       checkLabels(labelsOf(body.labels));
-      if (body.labelFingerprint !== address.labelFingerprint) {
+      if (!sameFingerprint(body.labelFingerprint, address.labelFingerprint)) {
         throw conditionNotMet("Labels fingerprint either invalid or resource labels have changed");
       }
     },

@@ -6,7 +6,7 @@ import type { Resource } from '../store/store.ts';
 import type { OperationError } from '../operations.ts';
 import { registerEffect } from '../operations.ts';
 import { ApiError, alreadyExists, conditionNotMet, inUse, invalid, notFound } from '../http/errors.ts';
-import { fingerprint, lastSegment, link, pathOf, timestamp } from '../http/wire.ts';
+import { fingerprint, lastSegment, link, pathOf, sameFingerprint, timestamp } from '../http/wire.ts';
 import { machineTypeExists } from './machineTypes.ts';
 import { networkExists } from './networks.ts';
 import { attachDisk, detachDisk, diskPath, planDisk, removeDisk, storeDisk, type DiskParams } from './disks.ts';
@@ -386,7 +386,7 @@ export function setMetadata(c: Call) {
     scope: { zone }, operationType: 'setMetadata', targetPath: path, targetId: String(instance.id), effect: 'instances.setMetadata',
     args: { path, items: checked.items ?? [] },
     prepare() {
-      if (body.fingerprint !== instance.metadata.fingerprint) {
+      if (!sameFingerprint(body.fingerprint, instance.metadata.fingerprint)) {
         throw conditionNotMet(`Supplied fingerprint does not match current metadata fingerprint.`);
       }
     },
@@ -402,7 +402,7 @@ export function setLabels(c: Call) {
     scope: { zone }, operationType: 'setLabels', targetPath: path, targetId: String(instance.id), effect: 'instances.setLabels',
     args: { path, labels },
     prepare() {
-      if (body.labelFingerprint !== instance.labelFingerprint) {
+      if (!sameFingerprint(body.labelFingerprint, instance.labelFingerprint)) {
         throw conditionNotMet('Labels fingerprint either invalid or resource labels have changed');
       }
     },
@@ -417,7 +417,7 @@ export function setTags(c: Call) {
     args: { path, items: body.items ?? [] },
     prepare() {
       const current = (instance.tags as { fingerprint?: string } | undefined)?.fingerprint;
-      if (body.fingerprint !== current) throw conditionNotMet('Supplied fingerprint does not match current tags fingerprint.');
+      if (!sameFingerprint(body.fingerprint, current)) throw conditionNotMet('Supplied fingerprint does not match current tags fingerprint.');
     },
   });
 }
