@@ -308,7 +308,7 @@ describe('operations and requestId', () => {
     const t0 = Date.now();
     const [w] = await gce.regionOperations.wait({ project, region, operation: name });
     emu.ctx.ops.settings.waitTimeoutMs = 500;
-    if (w.status !== 'DONE') expect(Date.now() - t0).toBeLessThan(400);
+    if (w.status !== 'DONE') expect(Date.now() - t0).toBeLessThan(1500); // came back at the short wait bound, not at DONE
     const done = await gce.finish(started, project);
     expect(done.status).toBe('DONE');
     const [got] = await gce.regionOperations.get({ project, region, operation: name });

@@ -110,7 +110,7 @@ describe('probeReadyz', () => {
     const result = await probeReadyz(`https://${ip}:1`, ca.cert, 2000);
     expect(result.ready).toBe(false);
     expect(result.error).toBe(`connect ECONNREFUSED ${ip}:1`);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(1900); // well before the 2000 ms timeout
   });
 
   test('a server that never answers: not ready once the timeout passes', async () => {
@@ -123,7 +123,7 @@ describe('probeReadyz', () => {
       const ms = Date.now() - started;
       expect(result).toEqual({ ready: false, error: `no answer from ${url}/readyz within 700 ms` });
       expect(ms).toBeGreaterThanOrEqual(690);
-      expect(ms).toBeLessThan(1500);
+      expect(ms).toBeLessThan(3000); // returned at its timeout rather than hanging
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise(resolve => hole.close(resolve));

@@ -117,7 +117,7 @@ describe('observe', () => {
     const view = await admin.observe(cluster.endpoints);
     const ms = Date.now() - started;
     console.log(`observe without quorum took ${ms} ms (call timeout ${CALL_TIMEOUT_MS} ms)`);
-    expect(ms).toBeLessThan(CALL_TIMEOUT_MS * 2 + 500);
+    expect(ms).toBeLessThan(CALL_TIMEOUT_MS * 3 + 1000); // bounded by the call deadlines, not hanging
     expect(view.reachable).toBe(false);
     expect(view.error).toMatch(/^no member answered a quorum read: /);
     // The survivor still lists every member and answers its own status.
@@ -151,7 +151,7 @@ describe('endpoints that are down', () => {
     expect(view).toMatchObject({ reachable: false, members: [] });
     expect(view.error).toContain(`${blackHoleUrl}: member list: Deadline exceeded`);
     expect(ms).toBeGreaterThanOrEqual(CALL_TIMEOUT_MS - 100);
-    expect(ms).toBeLessThan(CALL_TIMEOUT_MS + 1000);
+    expect(ms).toBeLessThan(CALL_TIMEOUT_MS + 3000);
   });
 
   test('observe of a killed member (connection refused) returns at once', async () => {
@@ -167,7 +167,7 @@ describe('endpoints that are down', () => {
     const started = Date.now();
     await expect(admin.removeMember([blackHoleUrl], '12345')).rejects.toThrow(/^remove member 12345: gave up after 4000 ms; last problem: .*Deadline exceeded/);
     const ms = Date.now() - started;
-    expect(ms).toBeLessThan(4000 + CALL_TIMEOUT_MS + 500);
+    expect(ms).toBeLessThan(4000 + CALL_TIMEOUT_MS + 3000);
   });
 
   test('no endpoints at all', async () => {
