@@ -45,7 +45,6 @@ export interface RuntimeForwardingRule {
 export interface RuntimeWorld {
   instances: RuntimeInstance[];
   forwardingRules: RuntimeForwardingRule[];
-  /** Target pools' health-checked instances, for targetPools.getHealth: `<region>/<pool>` -> check. */
 }
 
 export interface RuntimeOptions {

@@ -2,12 +2,7 @@
 // real ones against the emulator (never fakes of GCE or etcd).
 import type { ComputeApi } from '../gce/types.ts';
 import type { EtcdAdmin, TlsMaterial } from '../etcd/types.ts';
-
-export interface ReadyzResult {
-  ready: boolean;
-  status?: number;
-  error?: string;
-}
+import type { ReadyzResult } from '../kube/apiserver.ts';
 
 export interface EngineDeps {
   compute: ComputeApi;

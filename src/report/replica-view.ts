@@ -17,7 +17,7 @@ export interface ReplicaView {
 }
 
 /** The member of a VM, joined the way the planner joins them (src/plan/view.ts). */
-export function memberOfReplica(state: ClusterState, vm: string, _internalIp?: string): EtcdMember | undefined {
+export function memberOfReplica(state: ClusterState, vm: string): EtcdMember | undefined {
   return buildView(state).replicas.find((r) => r.name === vm)?.member;
 }
 

@@ -100,7 +100,7 @@ function membersSection(state: ClusterState): string {
   const rows: string[][] = [];
   for (const v of replicaViews(state)) {
     const replica = state.replicas.find((r) => r.name === v.name)!;
-    const m = memberOfReplica(state, v.name, replica.internalIp);
+    const m = memberOfReplica(state, v.name);
     const vm = `${code(v.name)} ${v.status}${replica.apiserverReady === false ? ', apiserver not ready' : ''}`;
     if (!m) {
       rows.push(['none', '', vm, code(v.zone), 'none', '', 'no', '', '']);
