@@ -110,7 +110,11 @@ test('2 -> 3 in a third zone, announced first by a dry run that writes nothing; 
   expect(await world.writes()).toEqual([]);
   expect(preview.changed).toBe(false);
   expect(preview.plan?.refused).toBe(false);
+  await world.resetRequests();
   const report = await world.run(add);
+  // Many passes, one read of the zone catalogue.
+  const log = (await world.admin('requests')) as { requests: { method: string; path: string }[] };
+  expect(log.requests.filter((r) => r.method === 'GET' && /\/projects\/[^/]+\/zones$/.test(r.path))).toHaveLength(1);
   // The dry run announced exactly the steps the real run then took.
   expect(preview.plan!.steps.map((s) => s.step.kind)).toEqual(report.steps.map((s) => s.step.kind));
   expect(new Set(report.state.replicas.map((r) => r.zone))).toEqual(new Set([B, C, D]));

@@ -3,7 +3,7 @@
 // remove a live member), except etcd, whose unreachability is itself a fact to plan with.
 import { clientUrl, clusterNames, isNodeGroupName, isNodeTemplateName, isReplicaName, regionOfZone } from '../model.ts';
 import type { ClusterState, EtcdView, Intent, Replica, VmStatus } from '../model.ts';
-import type { InstanceInfo } from '../gce/types.ts';
+import type { InstanceInfo, ZoneRecord } from '../gce/types.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
 import { decodeJournal } from '../plan/journal.ts';
 import type { EngineDeps } from './deps.ts';
@@ -19,10 +19,16 @@ export interface Observation {
 
 export const READYZ_PROBE_MS = 2000;
 
-export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin): Promise<Observation> {
+/** What one run reads once and reuses on every pass: the zone catalogue. */
+export interface ObserveCache {
+  zones?: ZoneRecord[];
+}
+
+export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, cache: ObserveCache = {}): Promise<Observation> {
   const { compute } = deps;
   const names = clusterNames(intent.instancePrefix);
-  const [zones, listed] = await Promise.all([compute.listZones(), compute.listInstances(names.master)]);
+  const [zones, listed] = await Promise.all([cache.zones ?? compute.listZones(), compute.listInstances(names.master)]);
+  cache.zones = zones;
   const instances = listed.filter((vm) => isReplicaName(names, vm.name)).sort((a, b) => a.name.localeCompare(b.name));
   // The cluster's replicas say where it lives; the requested zone only names the region of a
   // cluster that does not exist yet (a zone elsewhere is then refused by the planner).

@@ -11,7 +11,7 @@ import type { EtcdAdmin } from '../etcd/types.ts';
 import { applyStep } from './apply.ts';
 import type { EngineDeps } from './deps.ts';
 import { observe } from './observe.ts';
-import type { Observation } from './observe.ts';
+import type { Observation, ObserveCache } from './observe.ts';
 import { etcdClientTls } from './secrets.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import { describeStep } from '../report/steps.ts';
@@ -48,9 +48,10 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
   };
   const changed = () => steps.some((s) => !WAIT_STEPS.has(s.step.kind));
   const lock = new ClusterLock(deps, intent.requestId);
+  const cache: ObserveCache = {};
   try {
     for (let pass = 0; ; pass++) {
-      const observation = await observe(intent, deps, etcdFor);
+      const observation = await observe(intent, deps, etcdFor, cache);
       lastState = observation.state;
       const decision = plan(intent, observation.state);
       if (decision.type === 'done') {
@@ -78,7 +79,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       const t0 = Date.now();
       await applyStep(decision.step, {
         intent, deps, observation, etcd: etcdFor,
-        waitReady: (replica) => waitReady(intent, deps, etcdFor, replica),
+        waitReady: (replica) => waitReady(intent, deps, etcdFor, cache, replica),
       });
       steps.push({ step: decision.step, reason: decision.reason, ms: Date.now() - t0 });
     }
@@ -104,11 +105,11 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
 }
 
 /** Polls until `replica` is a healthy voting member with a ready apiserver. */
-async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, replica: string): Promise<void> {
+async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, cache: ObserveCache, replica: string): Promise<void> {
   const deadline = Date.now() + deps.limits.readyTimeoutMs;
   let last = 'not observed yet';
   while (Date.now() < deadline) {
-    const o: Observation = await observe(intent, deps, etcdFor);
+    const o: Observation = await observe(intent, deps, etcdFor, cache);
     const r = buildView(o.state).replicas.find((x) => x.name === replica);
     if (r && isHealthyReplica(r) && r.vm?.apiserverReady === true) return;
     last = r ? (unhealthyReason(r) ?? 'its apiserver was not probed') : 'its VM is gone';
