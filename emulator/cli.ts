@@ -1,6 +1,6 @@
 // `npm run emulator -- --port 0 --state-dir DIR [--host 127.0.0.1] [--latency-ms 100]
 //   [--latency insert=300] [--wait-timeout-ms 2000] [--lb-delay-ms 0] [--fail 'POST:regex:503[:nth]']
-//   [--crash-after 'POST:regex'] [--no-vms] [--debug]`
+//   [--crash-after 'POST:regex'] [--no-vms] [--vm-runtime process|debian|auto] [--image-cache DIR] [--debug]`
 // Prints `listening on http://127.0.0.1:PORT` once it serves; SIGINT/SIGTERM stop every process it started.
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index.ts';
@@ -19,12 +19,14 @@ const { values } = parseArgs({
     'crash-after': { type: 'string' },
     'crash-before': { type: 'string' },
     'no-vms': { type: 'boolean', default: false },
+    'vm-runtime': { type: 'string', default: 'process' },
+    'image-cache': { type: 'string' },
     debug: { type: 'boolean', default: false },
   },
 });
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: emulator --state-dir DIR [--port 0] [--host 127.0.0.1] [--latency-ms N] [--latency TYPE=MS]... [--wait-timeout-ms N] [--lb-delay-ms N] [--fail METHOD:PATH_REGEX:STATUS[:NTH]]... [--crash-after METHOD:PATH_REGEX] [--crash-before METHOD:PATH_REGEX] [--no-vms] [--debug]\n`);
+  process.stderr.write(`${message}\nusage: emulator --state-dir DIR [--port 0] [--host 127.0.0.1] [--latency-ms N] [--latency TYPE=MS]... [--wait-timeout-ms N] [--lb-delay-ms N] [--fail METHOD:PATH_REGEX:STATUS[:NTH]]... [--crash-after METHOD:PATH_REGEX] [--crash-before METHOD:PATH_REGEX] [--no-vms] [--vm-runtime process|debian|auto] [--image-cache DIR] [--debug]\n`);
   process.exit(2);
 }
 
@@ -36,6 +38,8 @@ function methodAndRest(spec: string): [string, string] {
 }
 
 const stateDir = values['state-dir'] ?? usage('--state-dir is required');
+const vmRuntime = values['vm-runtime'];
+if (vmRuntime !== 'debian' && vmRuntime !== 'process' && vmRuntime !== 'auto') usage(`bad --vm-runtime '${vmRuntime}' (want debian, process or auto)`);
 const latency: Record<string, number> = {};
 for (const l of values.latency ?? []) {
   const [type, ms] = l.split('=');
@@ -48,6 +52,8 @@ const emulator = await startEmulator({
   host: values.host,
   stateDir,
   ...(values['no-vms'] ? { runtime: createNullRuntime() } : {}),
+  vmRuntime,
+  ...(values['image-cache'] ? { imageCache: values['image-cache'] } : {}),
   ...(values['latency-ms'] ? { defaultOperationLatencyMs: Number(values['latency-ms']) } : {}),
   operationLatencyMs: latency,
   ...(values['wait-timeout-ms'] ? { waitTimeoutMs: Number(values['wait-timeout-ms']) } : {}),

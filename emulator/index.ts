@@ -15,6 +15,17 @@ import { Faults } from './faults.ts';
 import { computeWorld } from './world.ts';
 import { createHandler } from './http/server.ts';
 import { createVmRuntime } from './runtime/index.ts';
+import { createDebianRuntime } from './vm/runtime.ts';
+import { DEFAULT_IMAGE_CACHE, ensureImage } from './vm/image.ts';
+import { debianRuntimeSupport } from './vm/support.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * How VMs run: `debian` boots real Debian 12 machines (systemd-nspawn, one network namespace per
+ * VPC) that run the instance's start-up script; `process` runs the master contract as host
+ * processes on loopback addresses; `auto` takes `debian` where the host allows it.
+ */
+export type VmRuntimeKind = 'debian' | 'process' | 'auto';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -35,6 +46,12 @@ export interface EmulatorOptions {
   /** Identity lease renew interval handed to the runtime. */
   leaseRenewIntervalMs?: number;
   etcdBinary?: string;
+  /** Which VM runtime to use when `runtime` is not given (default `process`). */
+  vmRuntime?: VmRuntimeKind;
+  /** Where the Debian image is cached (default /var/cache/ha-masters-emulator). */
+  imageCache?: string;
+  /** The release mirror's handler inside the VPCs (Debian runtime). */
+  mirror?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Log every request and response body. */
   debug?: boolean;
   log?: (line: string) => void;
@@ -60,14 +77,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   if (!host.startsWith('127.')) throw new Error(`the emulator listens on loopback only, not ${host}`);
   const log = opts.log ?? ((line: string) => process.stderr.write(`[emulator] ${line}\n`));
   mkdirSync(opts.stateDir, { recursive: true });
-  const runtime = opts.runtime ?? createVmRuntime({
-    stateDir: opts.stateDir,
-    // The emulator adds its own (adjustable) delay to each rule's changedAt; see world.ts.
-    lbProgrammingDelayMs: 0,
-    leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
-    etcdBinary: opts.etcdBinary ?? 'etcd',
-    log,
-  });
+  const runtime = opts.runtime ?? await chooseRuntime(opts, log);
 
   let applying: Promise<void> | undefined;
   let dirty = false;
@@ -153,6 +163,31 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       return stopped;
     },
   };
+}
+
+async function chooseRuntime(opts: EmulatorOptions, log: (line: string) => void): Promise<VmRuntime> {
+  const kind = opts.vmRuntime ?? 'process';
+  const imageCache = opts.imageCache ?? DEFAULT_IMAGE_CACHE;
+  if (kind !== 'process') {
+    const support = debianRuntimeSupport(imageCache);
+    if (support.ok) {
+      const image = await ensureImage(imageCache, log);
+      log(`VM runtime: debian (Debian 12 machines from ${image.dir}, booted with systemd-nspawn)`);
+      return createDebianRuntime({ stateDir: opts.stateDir, image, log, ...(opts.mirror ? { mirror: opts.mirror } : {}) });
+    }
+    if (kind === 'debian') throw new Error(`the debian VM runtime cannot run here: ${support.why}`);
+    log(`VM runtime: process (debian is not possible here: ${support.why})`);
+  } else {
+    log('VM runtime: process (master VMs are host processes on loopback addresses; --vm-runtime debian boots Debian machines)');
+  }
+  return createVmRuntime({
+    stateDir: opts.stateDir,
+    // The emulator adds its own (adjustable) delay to each rule's changedAt; see world.ts.
+    lbProgrammingDelayMs: 0,
+    leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
+    etcdBinary: opts.etcdBinary ?? 'etcd',
+    log,
+  });
 }
 
 export { createNullRuntime } from './null-runtime.ts';

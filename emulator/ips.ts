@@ -2,6 +2,7 @@
 // on one machine never hand out the same address; within one emulator an IP is never reused.
 import type { MetaStore } from './store/meta.ts';
 import { ApiError } from './http/errors.ts';
+import { subnetAddress } from './vm/names.ts';
 
 export type IpPool = 'internal' | 'ephemeral' | 'static';
 const THIRD_OCTET: Record<IpPool, number> = { internal: 1, ephemeral: 2, static: 3 };
@@ -18,6 +19,21 @@ export class IpAllocator {
     this.meta.value.next[pool] = n + 1;
     this.meta.save();
     return `127.${this.meta.value.octet}.${THIRD_OCTET[pool]}.${n}`;
+  }
+
+  /**
+   * nic0's address: loopback (127.B.1.N) when VMs are processes on the host, else the next free
+   * address of the region's GCE subnet (the VM runtime puts it in the VPC, never on the host).
+   */
+  allocateInternal(region: string, addressing: 'loopback' | 'vpc'): string {
+    if (addressing === 'loopback') return this.allocate('internal');
+    const next = (this.meta.value.nextInRegion ??= {});
+    const n = next[region] ?? 2;
+    // A /20 has 4096 addresses; GCE keeps the first two and the last two.
+    if (n > 4093) throw new ApiError(503, 'resourceExhausted', `The emulator's subnet of ${region} is exhausted`);
+    next[region] = n + 1;
+    this.meta.save();
+    return subnetAddress(region, n);
   }
 
   /** A caller-chosen static IP is accepted only if it is in the static range and not yet handed out. */

@@ -4,9 +4,12 @@ import type { EmulatorContext } from './context.ts';
 import type { Resource } from './store/store.ts';
 import type { RuntimeForwardingRule, RuntimeHealthCheck, RuntimeInstance, RuntimeWorld } from './runtime/types.ts';
 import { pathOf } from './http/wire.ts';
+import { zoneInfo } from './catalogue.ts';
 
-type Nic = { networkIP: string; accessConfigs?: Array<{ natIP?: string }> };
-type Disk = { source: string; boot: boolean };
+const lastSegmentOf = (ref: string): string => ref.split('/').pop() ?? ref;
+
+type Nic = { networkIP: string; network?: string; accessConfigs?: Array<{ natIP?: string }> };
+type Disk = { source: string; boot: boolean; deviceName?: string };
 
 /** `<zone>/<name>` of an instance path or link. */
 export function instanceKey(ref: string): string {
@@ -33,7 +36,13 @@ function runtimeInstance(ctx: EmulatorContext, path: string, vm: Resource): Runt
   const disks = (vm.disks as Disk[] | undefined) ?? [];
   const dataDisk = disks.find((d) => !d.boot) ?? disks.find((d) => d.boot);
   const diskResource = dataDisk ? ctx.store.get(pathOf(dataDisk.source, '')) : undefined;
+  const bootDisk = disks.find((d) => d.boot);
+  const bootResource = bootDisk ? ctx.store.get(pathOf(bootDisk.source, '')) : undefined;
+  const extraDisk = disks.find((d) => !d.boot);
+  const extraResource = extraDisk ? ctx.store.get(pathOf(extraDisk.source, '')) : undefined;
   const items = ((vm.metadata as { items?: Array<{ key: string; value: string }> } | undefined)?.items) ?? [];
+  const zone = path.split('/')[3] as string;
+  const serviceAccount = (vm.serviceAccounts as Array<{ email?: string }> | undefined)?.[0]?.email;
   return {
     key: instanceKey(path),
     name: vm.name,
@@ -43,6 +52,16 @@ function runtimeInstance(ctx: EmulatorContext, path: string, vm: Resource): Runt
     externalIps: nics.flatMap((n) => (n.accessConfigs ?? []).map((a) => a.natIP).filter((ip): ip is string => !!ip)),
     metadata: Object.fromEntries(items.map((i) => [i.key, i.value])),
     dataDiskDir: String(diskResource?.__dir ?? ''),
+    project: path.split('/')[1] as string,
+    id: String(vm.id ?? ''),
+    network: lastSegmentOf(nics[0]?.network ?? 'default'),
+    region: zoneInfo(zone)?.region ?? zone.replace(/-[a-z]$/, ''),
+    bootImage: String(bootResource?.sourceImage ?? ''),
+    bootDiskDir: String(bootResource?.__dir ?? ''),
+    ...(extraDisk && extraResource
+      ? { dataDisk: { deviceName: extraDisk.deviceName ?? String(extraResource.name), dir: String(extraResource.__dir), sizeGb: Number(extraResource.sizeGb) } }
+      : {}),
+    ...(serviceAccount ? { serviceAccountEmail: serviceAccount } : {}),
   };
 }
 

@@ -31,7 +31,11 @@ export function runtimeOptions(stateDir: string, over: Partial<RuntimeOptions> =
 export function instance(stateDir: string, zone: string, name: string, internalIp: string, metadata: Record<string, string>, over: Partial<RuntimeInstance> = {}): RuntimeInstance {
   const dataDiskDir = join(stateDir, 'disks', zone, `${name}-pd`);
   mkdirSync(dataDiskDir, { recursive: true });
-  return { key: `${zone}/${name}`, name, zone, status: 'RUNNING', internalIp, externalIps: [], metadata, dataDiskDir, ...over };
+  const base: RuntimeInstance = {
+    key: `${zone}/${name}`, name, zone, status: 'RUNNING', internalIp, externalIps: [], metadata, dataDiskDir,
+    project: 'runtime-test', id: '1', network: 'default', region: zone.replace(/-[a-z]$/, ''), bootImage: '', bootDiskDir: '',
+  };
+  return { ...base, ...over };
 }
 
 /** An etcd client as the action has it (CN=client, no retries), for the given member IPs. */

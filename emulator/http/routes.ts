@@ -16,6 +16,7 @@ import * as templates from '../resources/instanceTemplates.ts';
 import * as groups from '../resources/instanceGroupManagers.ts';
 import * as operations from '../resources/operations.ts';
 import * as projects from '../resources/projects.ts';
+import * as guest from '../resources/guest.ts';
 
 export type Handler = (call: Call) => unknown;
 export interface Route { method: string; template: string; handler: Handler; write: boolean }
@@ -51,6 +52,8 @@ const table: Array<[string, string, Handler]> = [
   ['POST', 'zones/{zone}/instances/{instance}/start', instances.startInstance],
   ['POST', 'zones/{zone}/instances/{instance}/stop', instances.stopInstance],
   ['POST', 'zones/{zone}/instances/{instance}/reset', instances.resetInstance],
+  ['GET', 'zones/{zone}/instances/{instance}/serialPort', guest.getSerialPortOutput],
+  ['GET', 'zones/{zone}/instances/{instance}/getGuestAttributes', guest.getGuestAttributes],
 
   ['POST', 'zones/{zone}/disks', disks.insertDisk],
   ['GET', 'zones/{zone}/disks', disks.listDisks],

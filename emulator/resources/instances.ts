@@ -294,7 +294,7 @@ export function insertInstance(c: Call) {
           kind: 'compute#networkInterface',
           network: link(`projects/${c.project}/global/networks/${net}`),
           subnetwork: link(`projects/${c.project}/regions/${regionOfZone(zone)}/subnetworks/${net}`),
-          networkIP: c.ctx.ips.allocate('internal'),
+          networkIP: c.ctx.ips.allocateInternal(regionOfZone(zone), c.ctx.runtime.addressing ?? 'loopback'),
           name: `nic${i}`,
           stackType: 'IPV4_ONLY',
           ...(accessConfigs.length ? { accessConfigs } : {}),

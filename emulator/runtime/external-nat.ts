@@ -2,6 +2,7 @@
 // relayed to the instance's internal IP. Stopped instances lose it at once.
 import type { RuntimeInstance } from './types.ts';
 import { listenTcpProxy } from './tcp-proxy.ts';
+import type { ProxyTarget, VpcDialer } from './tcp-proxy.ts';
 import type { Listening } from './listen.ts';
 
 export const NAT_PORTS = [443];
@@ -14,9 +15,11 @@ interface Mapping {
 export class ExternalNat {
   private readonly mappings = new Map<string, Mapping>();
   private readonly log: (line: string) => void;
+  private readonly dial: VpcDialer | undefined;
 
-  constructor(log: (line: string) => void) {
+  constructor(log: (line: string) => void, dial?: VpcDialer) {
     this.log = log;
+    this.dial = dial;
   }
 
   async sync(instances: RuntimeInstance[]): Promise<void> {
@@ -35,7 +38,8 @@ export class ExternalNat {
       if (this.mappings.has(ip)) continue;
       const listeners: Listening[] = [];
       for (const port of NAT_PORTS) {
-        const target = { host: inst.internalIp, port };
+        const dial = this.dial;
+        const target: ProxyTarget = { host: inst.internalIp, port, ...(dial ? { connect: () => dial(inst, port) } : {}) };
         const l = await listenTcpProxy(ip, port, () => target, `external IP of ${inst.key}`, this.log);
         if (l) listeners.push(l);
       }

@@ -5,6 +5,7 @@
 // is not RUNNING is UNHEALTHY at once.
 import { request } from 'node:http';
 import type { RuntimeHealthCheck, RuntimeInstance } from './types.ts';
+import type { VpcDialer } from './tcp-proxy.ts';
 
 export type Health = 'HEALTHY' | 'UNHEALTHY';
 
@@ -12,9 +13,10 @@ export function probeKey(instanceKey: string, check: RuntimeHealthCheck): string
   return `${instanceKey}|${check.port}|${check.requestPath}|${check.checkIntervalSec}|${check.timeoutSec}|${check.healthyThreshold}|${check.unhealthyThreshold}`;
 }
 
-function probeOnce(ip: string, check: RuntimeHealthCheck): Promise<boolean> {
+function probeOnce(instance: RuntimeInstance, check: RuntimeHealthCheck, dial: VpcDialer | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: ip, port: check.port, path: check.requestPath, method: 'GET', agent: false, timeout: check.timeoutSec * 1000 }, (res) => {
+    const connection = dial ? { createConnection: () => dial(instance, check.port) } : {};
+    const req = request({ host: instance.internalIp, port: check.port, path: check.requestPath, method: 'GET', agent: false, timeout: check.timeoutSec * 1000, ...connection }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -32,10 +34,12 @@ class Prober {
   private inFlight = false;
   private readonly check: RuntimeHealthCheck;
   instance: RuntimeInstance | undefined;
+  private readonly dial: VpcDialer | undefined;
 
-  constructor(check: RuntimeHealthCheck, instance: RuntimeInstance | undefined) {
+  constructor(check: RuntimeHealthCheck, instance: RuntimeInstance | undefined, dial: VpcDialer | undefined) {
     this.check = check;
     this.instance = instance;
+    this.dial = dial;
     this.timer = setInterval(() => void this.tick(), Math.max(check.checkIntervalSec, 0.1) * 1000);
     void this.tick();
   }
@@ -50,7 +54,7 @@ class Prober {
     const instance = this.instance;
     if (instance?.status !== 'RUNNING') return this.record(false, true);
     this.inFlight = true;
-    const ok = await probeOnce(instance.internalIp, this.check);
+    const ok = await probeOnce(instance, this.check, this.dial);
     this.inFlight = false;
     if (this.timer) this.record(ok, false);
   }
@@ -71,6 +75,11 @@ class Prober {
 
 export class HealthChecker {
   private readonly probers = new Map<string, Prober>();
+  private readonly dial: VpcDialer | undefined;
+
+  constructor(dial?: VpcDialer) {
+    this.dial = dial;
+  }
 
   /** Probes exactly these (backend, check) pairs from now on. */
   sync(wanted: { instanceKey: string; check: RuntimeHealthCheck }[], instances: Map<string, RuntimeInstance>): void {
@@ -80,7 +89,7 @@ export class HealthChecker {
       keep.add(key);
       const existing = this.probers.get(key);
       if (existing) existing.setInstance(instances.get(instanceKey));
-      else this.probers.set(key, new Prober(check, instances.get(instanceKey)));
+      else this.probers.set(key, new Prober(check, instances.get(instanceKey), this.dial));
     }
     for (const [key, prober] of this.probers) {
       if (!keep.has(key)) {

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { RuntimeForwardingRule, RuntimeInstance } from './types.ts';
 import type { HealthChecker } from './health-checker.ts';
 import { listenTcpProxy } from './tcp-proxy.ts';
-import type { ProxyTarget } from './tcp-proxy.ts';
+import type { ProxyTarget, VpcDialer } from './tcp-proxy.ts';
 import type { Listening } from './listen.ts';
 
 /** More ports than this in one rule are not served (only 443 is used; ranges are for completeness). */
@@ -17,6 +17,7 @@ export interface LoadBalancerContext {
   log: (line: string) => void;
   health: HealthChecker;
   instance: (key: string) => RuntimeInstance | undefined;
+  dial?: VpcDialer;
 }
 
 const addressOf = (r: RuntimeForwardingRule): string => `${r.ip}:${r.portLow}-${r.portHigh}`;
@@ -90,7 +91,8 @@ class ProgrammedRule {
     const backends = this.eligibleBackends();
     if (backends.length === 0) return undefined;
     const chosen = backends[this.nextBackend++ % backends.length]!;
-    return { host: chosen.internalIp, port };
+    const dial = this.ctx.dial;
+    return { host: chosen.internalIp, port, ...(dial ? { connect: () => dial(chosen, port) } : {}) };
   }
 
   private async closeListeners(): Promise<void> {

@@ -8,7 +8,12 @@ import type { Listening } from './listen.ts';
 export interface ProxyTarget {
   host: string;
   port: number;
+  /** How to reach it when the host namespace has no route there (an emulated VPC). */
+  connect?: () => Socket;
 }
+
+/** Reaches an internal IP: through its VPC when the runtime has one, else directly (loopback VMs). */
+export type VpcDialer = (instance: { key: string; internalIp: string }, port: number) => Socket;
 
 export async function listenTcpProxy(
   ip: string,
@@ -23,7 +28,7 @@ export async function listenTcpProxy(
       client.destroy();
       return;
     }
-    const upstream = connect({ host: target.host, port: target.port });
+    const upstream = target.connect ? target.connect() : connect({ host: target.host, port: target.port });
     const drop = (): void => {
       client.destroy();
       upstream.destroy();

@@ -17,6 +17,19 @@ export interface RuntimeInstance {
   metadata: Record<string, string>;
   /** Directory standing for the data disk `<name>-pd`: etcd's data dir lives under it. */
   dataDiskDir: string;
+  project: string;
+  /** GCE's numeric id of the instance. */
+  id: string;
+  /** nic0's network (short name) and the region of the zone. */
+  network: string;
+  region: string;
+  /** Source image of the boot disk (a link), '' when unknown. */
+  bootImage: string;
+  /** Directory of the boot disk resource ('' when none). */
+  bootDiskDir: string;
+  /** The first non-boot disk, as a VM sees it. */
+  dataDisk?: { deviceName: string; dir: string; sizeGb: number };
+  serviceAccountEmail?: string;
 }
 
 export interface RuntimeHealthCheck {
@@ -67,5 +80,11 @@ export interface VmRuntime {
   killEtcd(instanceKey: string, keepDown: boolean): Promise<void>;
   /** PIDs of every process it runs, for tests that check nothing leaks. */
   pids(): number[];
+  /** How internal IPs are handed out: loopback (127.B.1.N) or GCE's region subnets in a VPC. */
+  readonly addressing?: 'loopback' | 'vpc';
+  /** What the VM printed on its serial console since it was created (instances.getSerialPortOutput). */
+  serialOutput?(instanceKey: string): Buffer;
+  /** Guest attributes the VM wrote, `<namespace>/<key>` -> value (instances.getGuestAttributes). */
+  guestAttributes?(instanceKey: string): Map<string, string>;
   stop(): Promise<void>;
 }

@@ -8,6 +8,8 @@ export interface EmulatorMeta {
   /** Second octet B: internal IPs 127.B.1.N, ephemeral external 127.B.2.N, static 127.B.3.N. */
   octet: number;
   next: { internal: number; ephemeral: number; static: number };
+  /** Next host number per region subnet (VPC addressing: VMs in network namespaces). */
+  nextInRegion?: Record<string, number>;
   /** Zones taken down by a fault (status DOWN); they stay down across restarts. */
   downZones: string[];
 }

@@ -1,0 +1,125 @@
+// The emulator's Debian runtime: an instance booted from debian-12 is a real Debian machine that
+// runs its own start-up script, reads GCE's metadata server, writes guest attributes, keeps its
+// data disk across a stop and start, and lives in a VPC the host (the runner) has no address in.
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { computeClients } from './support/compute.ts';
+import type { Compute } from './support/compute.ts';
+import type { RunningEmulator } from '../../emulator/index.ts';
+import { hostNamesFor } from '../../emulator/vm/names.ts';
+import { debianInstanceBody, debianTest, hostLeftovers, startDebianEmulator, waitUntil } from '../support/debian-vms.ts';
+
+const PROJECT = 'debian-vm';
+const ZONE = 'europe-west1-b';
+let emulator: RunningEmulator;
+let compute: Compute;
+const lines: string[] = [];
+
+// Formats the data disk only when blank, keeps a boot counter on it, reports through the metadata
+// server, then waits (long poll) for a key the test sets later.
+const STARTUP = `#!/bin/bash
+set -u
+md() { curl -sf -H 'Metadata-Flavor: Google' "http://metadata.google.internal/computeMetadata/v1/$1"; }
+disk=/dev/disk/by-id/google-$(md instance/name)-pd
+echo "boot of $(hostname): name=$(md instance/name) ip=$(md instance/network-interfaces/0/ip) zone=$(md instance/zone)"
+echo "without header: $(curl -s -o /dev/null -w '%{http_code}' http://metadata.google.internal/computeMetadata/v1/instance/name)"
+blkid "$disk" >/dev/null || { echo "formatting $disk"; mkfs.ext4 -q "$disk"; }
+mkdir -p /mnt/pd && mount "$disk" /mnt/pd
+boots=$(( $(cat /mnt/pd/boots 2>/dev/null || echo 0) + 1 )); echo $boots > /mnt/pd/boots; sync
+echo "boots on disk: $boots"
+curl -sf -X PUT -H 'Metadata-Flavor: Google' --data "boot-$boots" http://metadata.google.internal/computeMetadata/v1/instance/guest-attributes/test/progress
+echo "later-key: $(md 'instance/attributes/later-key?wait_for_change=true&timeout_sec=60')"
+`;
+
+beforeAll(async () => {
+  if (!(await import('../support/debian-vms.ts')).debianSupport.ok) return;
+  emulator = await startDebianEmulator(lines);
+  compute = computeClients(emulator.port);
+}, 180_000);
+
+afterAll(async () => {
+  if (!emulator) return;
+  await compute.close();
+  await emulator.stop();
+  const prefix = hostNamesFor(emulator.stateDir).prefix;
+  expect(hostLeftovers(prefix, emulator.stateDir)).toEqual([]);
+  expect(emulator.runtime.pids().length).toBe(0);
+  rmSync(emulator.stateDir, { recursive: true, force: true });
+});
+
+async function serial(name: string): Promise<string> {
+  const [out] = await compute.instances.getSerialPortOutput({ project: PROJECT, zone: ZONE, instance: name });
+  return out.contents ?? '';
+}
+
+debianTest('a debian-12 instance boots, runs its start-up script and reads the metadata server', async () => {
+  await compute.finish(await compute.instances.insert({
+    project: PROJECT, zone: ZONE,
+    instanceResource: debianInstanceBody('vm1', ZONE, { 'startup-script': STARTUP, 'enable-guest-attributes': 'TRUE', 'later-key': 'v1' }),
+  }), PROJECT);
+  const [vm] = await compute.instances.get({ project: PROJECT, zone: ZONE, instance: 'vm1' });
+  const ip = vm.networkInterfaces?.[0]?.networkIP as string;
+  // europe-west1's auto-mode subnet, not a loopback address.
+  expect(ip).toMatch(/^10\.132\.0\.\d+$/);
+
+  const text = await waitUntil('the start-up script on the serial console', 60_000, async () => {
+    const s = await serial('vm1');
+    return s.includes('boots on disk: 1') ? s : undefined;
+  });
+  expect(text).toContain(`startup-script: boot of vm1: name=vm1 ip=${ip} zone=projects/${PROJECT}/zones/${ZONE}`);
+  // GCE refuses metadata requests without Metadata-Flavor: Google.
+  expect(text).toContain('startup-script: without header: 403');
+  expect(text).toContain('startup-script: formatting /dev/disk/by-id/google-vm1-pd');
+
+  const [attrs] = await compute.instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'vm1', queryPath: 'test/' });
+  expect(attrs.queryValue?.items).toEqual([expect.objectContaining({ namespace: 'test', key: 'progress', value: 'boot-1' })]);
+
+  // A long poll on a key returns as soon as setMetadata changes it.
+  const [current] = await compute.instances.get({ project: PROJECT, zone: ZONE, instance: 'vm1' });
+  const items = (current.metadata?.items ?? []).filter((i) => i.key !== 'later-key').concat([{ key: 'later-key', value: 'v2' }]);
+  await compute.finish(await compute.instances.setMetadata({ project: PROJECT, zone: ZONE, instance: 'vm1', metadataResource: { fingerprint: current.metadata?.fingerprint, items } }), PROJECT);
+  expect(await waitUntil('the long poll to return', 15_000, async () => ((await serial('vm1')).includes('later-key: v2') ? true : undefined))).toBe(true);
+}, 120_000);
+
+debianTest('the host has no address and no route of its own in the VPC subnet (the runner is outside)', () => {
+  // No traffic is sent to the subnet from the host: only its own configuration is read.
+  const addrs = execFileSync('ip', ['-4', '-o', 'addr', 'show']).toString();
+  expect(addrs).not.toMatch(/inet 10\.132\./);
+  const routes = execFileSync('ip', ['-4', 'route', 'show']).toString();
+  expect(routes).not.toMatch(/^10\.132\./m);
+  // Inside the VPC namespace the subnet is there.
+  const ns = hostNamesFor(emulator.stateDir).vpcNamespace('default');
+  expect(execFileSync('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'br0']).toString()).toContain('10.132.0.1/20');
+});
+
+debianTest('the data disk keeps its filesystem and data across stop and start', async () => {
+  await compute.finish(await compute.instances.stop({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);
+  await emulator.settled();
+  await compute.finish(await compute.instances.start({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);
+  const text = await waitUntil('the second boot', 60_000, async () => {
+    const s = await serial('vm1');
+    return s.includes('boots on disk: 2') ? s : undefined;
+  });
+  // Not formatted again: the second boot found the first boot's counter.
+  expect(text.match(/formatting/g)).toHaveLength(1);
+  const [attrs] = await compute.instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'vm1', variableKey: 'test/progress' });
+  expect(attrs.variableValue).toBe('boot-2');
+}, 120_000);
+
+debianTest('serial output pages with start and next, as GCE does', async () => {
+  const [all] = await compute.instances.getSerialPortOutput({ project: PROJECT, zone: ZONE, instance: 'vm1' });
+  const total = Number(all.next);
+  expect(total).toBeGreaterThan(100);
+  const [tail] = await compute.instances.getSerialPortOutput({ project: PROJECT, zone: ZONE, instance: 'vm1', start: total - 50 });
+  expect(tail.contents).toBe((all.contents ?? '').slice(-50));
+  const [negative] = await compute.instances.getSerialPortOutput({ project: PROJECT, zone: ZONE, instance: 'vm1', start: -50 });
+  expect(Number(negative.start)).toBe(total - 50);
+});
+
+debianTest('deleting the instance powers the machine off and frees its namespace, loop device and mount', async () => {
+  await compute.finish(await compute.instances.delete({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);
+  await emulator.settled();
+  const prefix = hostNamesFor(emulator.stateDir).prefix;
+  // The VPC's own namespace stays while the emulator runs; the VM's is gone.
+  expect(hostLeftovers(prefix, emulator.stateDir)).toEqual([`netns ${prefix}net-default`]);
+});

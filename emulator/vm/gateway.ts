@@ -1,0 +1,76 @@
+// The VPC gateway: one process per emulated VPC network, started inside that network's namespace
+// (`ip netns exec`). It is the only way between the host and the VPC, in both directions:
+//   --forward IP:PORT=SOCKET  listens on IP:PORT inside the VPC and hands each connection to the
+//                             emulator's unix socket, first sending a PROXY protocol v1 line with the
+//                             client's address (the metadata server tells VMs apart by source IP).
+//   --dial SOCKET             the emulator connects here and writes `CONNECT <ip>:<port>\n`; the
+//                             gateway connects to that VPC address and relays. A failed connect
+//                             closes the socket (the caller sees a reset, as from a closed port).
+// It exits when its standard input closes, so it never outlives the emulator that started it.
+import { connect, createServer } from 'node:net';
+import type { Socket } from 'node:net';
+import { rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { dial: { type: 'string' }, forward: { type: 'string', multiple: true } } });
+
+function relay(a: Socket, b: Socket): void {
+  const drop = (): void => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on('error', drop).on('close', drop);
+  b.on('error', drop).on('close', drop);
+  a.pipe(b);
+  b.pipe(a);
+}
+
+const listening: Promise<void>[] = [];
+for (const spec of values.forward ?? []) {
+  const m = /^([\d.]+):(\d+)=(.+)$/.exec(spec);
+  if (!m) throw new Error(`bad --forward ${spec} (want IP:PORT=SOCKET)`);
+  const [, ip, port, socketPath] = m as unknown as [string, string, string, string];
+  const server = createServer((client) => {
+    const upstream = connect(socketPath);
+    upstream.write(`PROXY TCP4 ${client.remoteAddress} ${ip} ${client.remotePort} ${port}\r\n`);
+    relay(client, upstream);
+  });
+  listening.push(new Promise((resolve, reject) => server.once('error', reject).listen(Number(port), ip, () => resolve())));
+}
+
+if (values.dial) {
+  const dialPath = values.dial;
+  rmSync(dialPath, { force: true });
+  const server = createServer((host) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const nl = head.indexOf(10);
+      if (nl < 0) {
+        if (head.length > 256) host.destroy();
+        return;
+      }
+      host.off('data', onData);
+      const m = /^CONNECT ([\d.]+):(\d+)$/.exec(head.subarray(0, nl).toString().trim());
+      if (!m) return void host.destroy();
+      const upstream = connect({ host: m[1], port: Number(m[2]) });
+      const rest = head.subarray(nl + 1);
+      if (rest.length > 0) upstream.write(rest);
+      relay(host, upstream);
+    };
+    host.on('data', onData);
+    host.on('error', () => host.destroy());
+  });
+  listening.push(new Promise((resolve, reject) => server.once('error', reject).listen(dialPath, () => resolve())));
+}
+
+try {
+  await Promise.all(listening);
+  process.stdout.write('gateway ready\n');
+} catch (e) {
+  process.stderr.write(`gateway: ${(e as Error).message}\n`);
+  process.exit(1);
+}
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('close', () => process.exit(0));

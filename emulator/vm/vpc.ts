@@ -1,0 +1,101 @@
+// One emulated VPC network: a namespace holding a bridge that carries each region's subnet gateway
+// (and forwards between regions, as GCE's VPC routes do), the metadata server's and the mirror's
+// link-local addresses, and the gateway process (gateway.ts), the only path between host and VPC.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { addNamespace, deleteNamespace, ipIn } from './netns.ts';
+import { run } from './sh.ts';
+import { dialVpc } from './vpc-dial.ts';
+import { METADATA_IP, MIRROR_IP, REGION_SUBNETS, subnetGateway } from './names.ts';
+
+const gatewayEntry = fileURLToPath(new URL('./gateway.ts', import.meta.url));
+
+export interface VpcOptions {
+  network: string;
+  namespace: string;
+  /** Unix sockets: where the gateway accepts dials, and where it hands metadata / mirror traffic. */
+  dialSocket: string;
+  metadataSocket: string;
+  mirrorSocket: string;
+  log: (line: string) => void;
+}
+
+export class Vpc {
+  readonly options: VpcOptions;
+  private gateway: ChildProcess | undefined;
+  private readonly regions = new Set<string>();
+
+  constructor(options: VpcOptions) {
+    this.options = options;
+  }
+
+  get gatewayPid(): number | undefined {
+    return this.gateway?.pid;
+  }
+
+  async start(): Promise<void> {
+    const { namespace: ns } = this.options;
+    await addNamespace(ns);
+    await ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
+    await ipIn(ns, 'link', 'set', 'br0', 'up');
+    for (const ip of [METADATA_IP, MIRROR_IP]) await ipIn(ns, 'addr', 'add', `${ip}/32`, 'dev', 'br0');
+    await run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    await this.startGateway();
+  }
+
+  private async startGateway(): Promise<void> {
+    const o = this.options;
+    const child = spawn('ip', [
+      'netns', 'exec', o.namespace, process.execPath, gatewayEntry,
+      '--dial', o.dialSocket,
+      '--forward', `${METADATA_IP}:80=${o.metadataSocket}`,
+      '--forward', `${MIRROR_IP}:80=${o.mirrorSocket}`,
+    ], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.gateway = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the gateway of VPC ${o.network} exited (${code}): ${stderr.trim()}`)));
+    });
+    child.on('exit', (code, signal) => {
+      if (this.gateway === child) o.log(`VPC ${o.network}: gateway exited (${signal ?? code}) ${stderr.trim()}`);
+    });
+  }
+
+  async ensureRegion(region: string): Promise<void> {
+    if (this.regions.has(region)) return;
+    const subnet = REGION_SUBNETS[region];
+    if (!subnet) throw new Error(`no subnet known for region ${region}`);
+    await ipIn(this.options.namespace, 'addr', 'add', `${subnetGateway(region)}/${subnet.prefixLength}`, 'dev', 'br0');
+    this.regions.add(region);
+  }
+
+  dial(host: string, port: number): Socket {
+    return dialVpc(this.options.dialSocket, host, port);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.gateway;
+    this.gateway = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin?.end();
+      const hard = setTimeout(() => child.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(hard);
+    }
+    await deleteNamespace(this.options.namespace);
+  }
+
+  /** Synchronous last resort (process exit). */
+  kill(): void {
+    try {
+      if (this.gateway?.pid) process.kill(this.gateway.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
