@@ -94,6 +94,16 @@ export async function handleAdmin(deps: AdminDeps, method: string, action: strin
       ctx.faults.crash = { ...rule, when: rule.when ?? 'afterWrite' };
       return ctx.faults.describe();
     }
+    case 'GET release':
+      if (!ctx.mirror) throw new AdminError(404, 'no release mirror: it runs with the debian VM runtime');
+      return { manifestUrl: ctx.mirror.manifestUrl, manifest: ctx.mirror.manifest };
+    case 'POST mirror-tamper': {
+      if (!ctx.mirror) throw new AdminError(404, 'no release mirror: it runs with the debian VM runtime');
+      const artifact = String(need(body.artifact, 'artifact'));
+      if (artifact !== 'etcd' && artifact !== 'kubernetes-server') throw new AdminError(400, `artifact must be etcd or kubernetes-server, not ${artifact}`);
+      ctx.mirror.tamper(artifact, body.tampered !== false);
+      return {};
+    }
     case 'POST clear-faults':
       ctx.faults.clear();
       return ctx.faults.describe();

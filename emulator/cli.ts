@@ -86,4 +86,5 @@ async function shutdown(signal: string): Promise<void> {
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
+if (emulator.releaseManifestUrl) process.stdout.write(`release manifest at ${emulator.releaseManifestUrl}\n`);
 process.stdout.write(`listening on ${emulator.url}\n`);

@@ -6,6 +6,7 @@ import type { IpAllocator } from './ips.ts';
 import type { Operations } from './operations.ts';
 import type { Faults } from './faults.ts';
 import type { VmRuntime } from './runtime/types.ts';
+import type { ReleaseMirror } from './vm/mirror.ts';
 
 export interface EmulatorContext {
   store: ResourceStore;
@@ -14,6 +15,8 @@ export interface EmulatorContext {
   ops: Operations;
   faults: Faults;
   runtime: VmRuntime;
+  /** The release mirror (Debian runtime only). */
+  mirror?: ReleaseMirror;
   /** Root of per-disk directories (`<stateDir>/disks/<zone>/<disk>`). */
   stateDir: string;
   /** Queue a `runtime.apply` of the current world. */

@@ -18,7 +18,9 @@ import { createVmRuntime } from './runtime/index.ts';
 import { createDebianRuntime } from './vm/runtime.ts';
 import { DEFAULT_IMAGE_CACHE, ensureImage } from './vm/image.ts';
 import { debianRuntimeSupport } from './vm/support.ts';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startReleaseMirror } from './vm/mirror.ts';
+import type { ReleaseMirror } from './vm/mirror.ts';
+import { join } from 'node:path';
 
 /**
  * How VMs run: `debian` boots real Debian 12 machines (systemd-nspawn, one network namespace per
@@ -50,8 +52,6 @@ export interface EmulatorOptions {
   vmRuntime?: VmRuntimeKind;
   /** Where the Debian image is cached (default /var/cache/ha-masters-emulator). */
   imageCache?: string;
-  /** The release mirror's handler inside the VPCs (Debian runtime). */
-  mirror?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Log every request and response body. */
   debug?: boolean;
   log?: (line: string) => void;
@@ -66,6 +66,8 @@ export interface RunningEmulator {
   stateDir: string;
   runtime: VmRuntime;
   ctx: EmulatorContext;
+  /** The release manifest the VMs' binaries come from (Debian runtime): the `release-manifest` input. */
+  releaseManifestUrl?: string;
   /** Resolves once the runtime has been given the latest world. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -77,7 +79,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   if (!host.startsWith('127.')) throw new Error(`the emulator listens on loopback only, not ${host}`);
   const log = opts.log ?? ((line: string) => process.stderr.write(`[emulator] ${line}\n`));
   mkdirSync(opts.stateDir, { recursive: true });
-  const runtime = opts.runtime ?? await chooseRuntime(opts, log);
+  const { runtime, mirror } = opts.runtime ? { runtime: opts.runtime, mirror: undefined } : await chooseRuntime(opts, log);
 
   let applying: Promise<void> | undefined;
   let dirty = false;
@@ -94,6 +96,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     ops,
     faults: new Faults(opts.lbProgrammingDelayMs ?? 0),
     runtime,
+    ...(mirror ? { mirror } : {}),
     stateDir: opts.stateDir,
     log,
     worldChanged() {
@@ -147,6 +150,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     stateDir: opts.stateDir,
     runtime,
     ctx,
+    ...(mirror ? { releaseManifestUrl: mirror.manifestUrl } : {}),
     async settled() {
       while (applying) await applying;
     },
@@ -159,13 +163,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
         });
         while (applying) await applying;
         await runtime.stop();
+        await mirror?.close();
       })();
       return stopped;
     },
   };
 }
 
-async function chooseRuntime(opts: EmulatorOptions, log: (line: string) => void): Promise<VmRuntime> {
+async function chooseRuntime(opts: EmulatorOptions, log: (line: string) => void): Promise<{ runtime: VmRuntime; mirror?: ReleaseMirror }> {
   const kind = opts.vmRuntime ?? 'process';
   const imageCache = opts.imageCache ?? DEFAULT_IMAGE_CACHE;
   if (kind !== 'process') {
@@ -173,21 +178,23 @@ async function chooseRuntime(opts: EmulatorOptions, log: (line: string) => void)
     if (support.ok) {
       const image = await ensureImage(imageCache, log);
       log(`VM runtime: debian (Debian 12 machines from ${image.dir}, booted with systemd-nspawn)`);
-      return createDebianRuntime({ stateDir: opts.stateDir, image, log, ...(opts.mirror ? { mirror: opts.mirror } : {}) });
+      const etcd = opts.etcdBinary ?? '/usr/bin/etcd';
+      const mirror = await startReleaseMirror({ dir: join(opts.stateDir, 'mirror'), etcdBinary: etcd, etcdctlBinary: join(etcd, '../etcdctl'), log });
+      return { runtime: await createDebianRuntime({ stateDir: opts.stateDir, image, log, mirror: mirror.handle }), mirror };
     }
     if (kind === 'debian') throw new Error(`the debian VM runtime cannot run here: ${support.why}`);
     log(`VM runtime: process (debian is not possible here: ${support.why})`);
   } else {
     log('VM runtime: process (master VMs are host processes on loopback addresses; --vm-runtime debian boots Debian machines)');
   }
-  return createVmRuntime({
+  return { runtime: createVmRuntime({
     stateDir: opts.stateDir,
     // The emulator adds its own (adjustable) delay to each rule's changedAt; see world.ts.
     lbProgrammingDelayMs: 0,
     leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
     etcdBinary: opts.etcdBinary ?? 'etcd',
     log,
-  });
+  }) };
 }
 
 export { createNullRuntime } from './null-runtime.ts';

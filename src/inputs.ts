@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { InputError, type InputProblem } from './errors.ts';
+import { chooseRelease, type ReleaseChoice } from './release/choice.ts';
 import { parseKubeEnv, type KubeEnvInput, type KubeEnvResult } from './kube-env.ts';
 import {
   DEFAULT_INSTANCE_PREFIX,
@@ -37,6 +38,9 @@ export const INPUT_NAMES = [
   'image',
   'network',
   'data-disk-size-gb',
+  'kubernetes-version',
+  'etcd-version',
+  'release-manifest',
   'timeout',
   'compute-endpoint',
   'dry-run',
@@ -58,7 +62,7 @@ export const INPUT_DEFAULTS = {
   'delete-nodes': 'true',
   'allow-even-replicas': 'false',
   'machine-type': 'e2-standard-2',
-  image: 'projects/cos-cloud/global/images/family/cos-stable',
+  image: 'projects/debian-cloud/global/images/family/debian-12',
   network: 'default',
   'data-disk-size-gb': '20',
   timeout: '30m',
@@ -85,6 +89,8 @@ export interface ActionInputs {
   /** Keep one comment with the summary on the pull request that triggered the run. */
   prComment: boolean;
   githubToken?: string;
+  /** The binaries new masters download (resolved to a manifest by resolveRelease). */
+  release: ReleaseChoice;
 }
 
 /** The validated request. Throws InputError listing every problem. */
@@ -153,6 +159,10 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const dataDiskSizeGb = parseDiskSize(raw['data-disk-size-gb'] || INPUT_DEFAULTS['data-disk-size-gb'], p);
   const timeoutMs = parseTimeout(raw.timeout || INPUT_DEFAULTS.timeout, p);
   const computeEndpoint = raw['compute-endpoint'] ? parseEndpoint(raw['compute-endpoint'], p) : undefined;
+  const release = chooseRelease(
+    { kubernetesVersion: raw['kubernetes-version'], etcdVersion: raw['etcd-version'], releaseManifest: raw['release-manifest'] },
+    (input, problem, fix) => p.add(input, problem, fix),
+  );
 
   if (operation) {
     checkCombinations(
@@ -173,7 +183,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     );
   }
 
-  if (problems.length > 0 || !operation || project === undefined) {
+  if (problems.length > 0 || !operation || project === undefined || !release) {
     throw new InputError(problems);
   }
 
@@ -200,7 +210,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   if (problems.length > 0) throw new InputError(problems);
   intent.requestId = requestId;
   const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
-  return { intent, computeEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken };
+  return { intent, computeEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release };
 }
 
 interface Sourced {
@@ -499,7 +509,7 @@ const IMAGE = /^(?:https:\/\/[^/\s]+\/compute\/(?:v1|beta)\/)?projects\/[a-z][a-
 
 function parseImage(v: string, p: Problems): string {
   if (!IMAGE.test(v)) {
-    p.add('image', `${quoted(v)} is not an image path.`, 'write projects/<project>/global/images/<image> or projects/<project>/global/images/family/<family>, e.g. projects/cos-cloud/global/images/family/cos-stable.');
+    p.add('image', `${quoted(v)} is not an image path.`, 'write projects/<project>/global/images/<image> or projects/<project>/global/images/family/<family>, e.g. projects/debian-cloud/global/images/family/debian-12.');
   }
   return v;
 }

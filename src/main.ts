@@ -14,6 +14,7 @@ import { partialReportOf, planEngine, runEngine } from './engine/run.ts';
 import { outputsFor } from './report/outputs.ts';
 import { renderSummary } from './report/summary.ts';
 import { upsertPrComment } from './github/pr-comment.ts';
+import { resolveRelease } from './release/choice.ts';
 
 export async function run(): Promise<void> {
   let compute: ComputeApiHandle | undefined;
@@ -22,6 +23,8 @@ export async function run(): Promise<void> {
     if (inputs.githubToken) core.setSecret(inputs.githubToken);
     for (const w of inputs.warnings) core.warning(w, { title: 'ha-masters input' });
     const { intent } = inputs;
+    // Only runs that may create a master need the binaries' manifest (a teardown must not depend on a mirror).
+    if (intent.operation === 'up' || intent.operation === 'replace') intent.release = await resolveRelease(inputs.release);
     compute = createComputeApi({ project: intent.project, endpoint: inputs.computeEndpoint, log: (l) => core.debug(l) });
     const transport = new DirectTransport();
     const deps: EngineDeps = {

@@ -2,6 +2,8 @@
 // what to do next (Step / PlanResult). No clients, no I/O, no classes: the planner must be testable
 // over every state in milliseconds. Names follow docs/vm-contract.md.
 
+import type { ReleaseManifest } from './release/manifest.ts';
+
 export type OperationName = 'up' | 'down' | 'replace' | 'status';
 
 /** The user's request, validated. Built by src/inputs.ts. */
@@ -34,6 +36,8 @@ export interface Intent {
   image: string;
   network: string;
   dataDiskSizeGb: number;
+  /** The binaries new masters download; the pinned defaults when unset (runs that create no master). */
+  release?: ReleaseManifest;
 }
 
 export const DEFAULT_INSTANCE_PREFIX = 'kubernetes';

@@ -10,6 +10,10 @@ import { createComputeApi } from '../../src/gce/client.ts';
 import type { ComputeApiHandle } from '../../src/gce/client.ts';
 import { createEtcdAdmin } from '../../src/etcd/admin.ts';
 import { DirectTransport } from '../../src/etcd/transport.ts';
+import { TunnelTransport } from '../../src/etcd/tunnel-transport.ts';
+import type { DebianRuntime } from '../../emulator/vm/runtime.ts';
+import { loadReleaseManifest } from '../../src/release/load.ts';
+import type { ReleaseManifest } from '../../src/release/manifest.ts';
 import { probeReadyz } from '../../src/kube/apiserver.ts';
 import { DEFAULT_LIMITS } from '../../src/engine/deps.ts';
 import type { EngineDeps } from '../../src/engine/deps.ts';
@@ -21,6 +25,10 @@ export const PROJECT = 'ha-test';
 
 export interface EngineWorld {
   url: string;
+  /** Debian runtime: the emulator's release manifest (set it as the intent's release). */
+  release?: ReleaseManifest;
+  /** Debian runtime: the emulator's runtime, to look inside VMs. */
+  debian?: DebianRuntime;
   stateDir: string;
   compute: ComputeApiHandle;
   logs: string[];
@@ -38,16 +46,28 @@ export interface EngineWorld {
   stop(): Promise<void>;
 }
 
-export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lockWaitMs?: number } = {}): Promise<EngineWorld> {
+/**
+ * `vmRuntime: 'debian'` boots real Debian VMs in a VPC the test process cannot route to; the engine
+ * then reaches members as a self-hosted runner inside the VPC would, through the VPC's gateway
+ * (a TunnelTransport, the same code path a tunnel from outside takes).
+ */
+export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lockWaitMs?: number; vmRuntime?: 'debian' | 'process'; emulatorLog?: string[] } = {}): Promise<EngineWorld> {
   const stateDir = mkdtempSync(join(tmpdir(), 'ha-world-'));
-  const emulator = await startEmulator({ port: 0, stateDir, lbProgrammingDelayMs: opts.lbProgrammingDelayMs ?? 300, log: () => {} });
+  const emulatorLog = opts.emulatorLog;
+  const emulator = await startEmulator({
+    port: 0, stateDir, lbProgrammingDelayMs: opts.lbProgrammingDelayMs ?? 300, vmRuntime: opts.vmRuntime ?? 'process',
+    log: emulatorLog ? (l) => emulatorLog.push(l) : () => {},
+  });
   const compute = createComputeApi({ project: PROJECT, endpoint: emulator.url });
   const logs: string[] = [];
-  const transport = new DirectTransport();
+  const debian = opts.vmRuntime === 'debian' ? (emulator.runtime as DebianRuntime) : undefined;
+  const tunnel = debian ? new TunnelTransport((host, port) => debian.dial('default', host, port)) : undefined;
+  const transport = tunnel ?? new DirectTransport();
+  const release = emulator.releaseManifestUrl ? await loadReleaseManifest(emulator.releaseManifestUrl) : undefined;
   const deps: EngineDeps = {
     compute,
     etcd: (tls) => createEtcdAdmin(tls, transport),
-    probeReadyz,
+    probeReadyz: tunnel ? async (url, ca, ms, tls) => probeReadyz(await tunnel.localUrl(url), ca, ms, tls) : probeReadyz,
     log: (l) => logs.push(l),
     mask: () => {},
     now: () => new Date(),
@@ -62,6 +82,8 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
   });
   const world: EngineWorld = {
     url: emulator.url, stateDir, compute, logs,
+    ...(release ? { release } : {}),
+    ...(debian ? { debian } : {}),
     ...withDeps(deps),
     writes: async () => {
       const log = (await admin('requests')) as { requests: { method: string; path: string; status: number }[] };
@@ -71,6 +93,7 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
     admin,
     stop: async () => {
       await compute.close();
+      await tunnel?.close();
       await emulator.stop();
       rmSync(stateDir, { recursive: true, force: true });
     },

@@ -40,7 +40,7 @@ describe('parseIntent defaults', () => {
       allowEvenReplicas: false,
       requestId: intent.requestId,
       machineType: 'e2-standard-2',
-      image: 'projects/cos-cloud/global/images/family/cos-stable',
+      image: 'projects/debian-cloud/global/images/family/debian-12',
       network: 'default',
       dataDiskSizeGb: 20,
     });

@@ -1,14 +1,15 @@
 // apply(step): one idempotent write (or a wait). Each write first checks whether its effect is
 // already there (a run that died after the write but before observing it must not fail or
 // repeat it), and "already exists" / "already gone" count as success.
-import { APISERVER_PORT, HEALTH_PORT } from '../model.ts';
+import { APISERVER_PORT, HEALTH_PORT, clientUrl } from '../model.ts';
 import type { ClusterState, Intent, Step } from '../model.ts';
 import { isAlreadyExists, isNotFound, GceError } from '../gce/errors.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
 import { withJournalEntry } from '../plan/journal.ts';
 import type { EngineDeps } from './deps.ts';
 import { MEMBER_CERTS_KEY, memberCertsMetadata, replicaMetadata } from './replica-metadata.ts';
-import { keyMaskValues, memberCertFor, newClusterSecrets, secretValues } from './secrets.ts';
+import { keyMaskValues, memberCertFor, newClusterSecrets, replicaServingCertFor, secretValues } from './secrets.ts';
+import { DEFAULT_ETCD_VERSION, DEFAULT_KUBERNETES_VERSION, manifestFor } from '../release/pinned.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import type { Observation } from './observe.ts';
 
@@ -43,6 +44,13 @@ function requireAddress(state: ClusterState) {
   if (!state.address) throw new Error(`address ${state.names.address} is missing`);
   return state.address;
 }
+
+/** Client URLs of the seed replicas a joining VM asks for the member list (those with an IP). */
+function seedEndpoints(state: ClusterState, seeds: string[]): string[] {
+  return state.replicas.filter((r) => seeds.includes(r.name) && r.internalIp).map((r) => clientUrl(r.internalIp!));
+}
+
+const pinnedDefaultRelease = () => manifestFor(DEFAULT_KUBERNETES_VERSION, DEFAULT_ETCD_VERSION);
 
 /** Healthy voters' client URLs, minus `exceptId`. */
 function voterEndpoints(state: ClusterState, exceptId?: string): string[] {
@@ -83,7 +91,10 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
         compute.insertInstance({
           zone: step.zone, name: step.replica, machineType: intent.machineType, image: intent.image, network: intent.network,
           tags: [n.tag], labels, dataDiskSizeGb: intent.dataDiskSizeGb,
-          metadata: replicaMetadata({ names: n, vm: step.replica, first: step.first, seeds: step.seeds, staticIp: address.ip, settings, secrets, zone: step.zone }),
+          metadata: replicaMetadata({
+            names: n, vm: step.replica, first: step.first, seeds: step.seeds, seedEndpoints: seedEndpoints(state, step.seeds),
+            staticIp: address.ip, settings, secrets, zone: step.zone, release: intent.release ?? pinnedDefaultRelease(),
+          }),
           natIP: step.first ? address.ip : undefined,
         }),
       );
@@ -204,8 +215,9 @@ async function setMemberCerts(zone: string, name: string, ctx: ApplyContext): Pr
     if (vm.metadata[MEMBER_CERTS_KEY]) return;
     if (!vm.internalIp) throw new Error(`replica ${name} has no internal IP yet`);
     const pair = await memberCertFor(secrets, name, vm.internalIp);
-    for (const v of keyMaskValues(pair.key)) ctx.deps.mask(v);
-    await compute.setInstanceMetadata(zone, name, { ...vm.metadata, [MEMBER_CERTS_KEY]: memberCertsMetadata(pair) }, vm.metadataFingerprint);
+    const serving = await replicaServingCertFor(secrets, ctx.observation.state.names.master, requireAddress(ctx.observation.state).ip, vm.internalIp);
+    for (const v of [...keyMaskValues(pair.key), ...keyMaskValues(serving.key)]) ctx.deps.mask(v);
+    await compute.setInstanceMetadata(zone, name, { ...vm.metadata, [MEMBER_CERTS_KEY]: memberCertsMetadata(pair, serving) }, vm.metadataFingerprint);
   });
 }
 

@@ -4,8 +4,13 @@ import type { ClusterNames, ClusterSettings } from '../model.ts';
 import { b64, encodeFlatYaml } from './kube-yaml.ts';
 import { secretsToMetadata } from './secrets.ts';
 import type { ClusterSecrets, KeyPair } from './secrets.ts';
+import { METADATA_KEY as RELEASE_KEY, toMetadata } from '../release/manifest.ts';
+import type { ReleaseManifest } from '../release/manifest.ts';
+import { startupScript } from '../vm/startup-script.ts';
 
 export const MEMBER_CERTS_KEY = 'etcd-member-certs';
+/** kube-up's default service range (cluster/gce/config-default.sh SERVICE_CLUSTER_IP_RANGE). */
+export const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/16';
 
 export interface ReplicaMetadataInput {
   names: ClusterNames;
@@ -13,6 +18,9 @@ export interface ReplicaMetadataInput {
   first: boolean;
   /** Replicas that exist now: the VM asks their etcd for the member list. */
   seeds: string[];
+  /** Their etcd client URLs (`https://<internal IP>:2379`), where the VM asks. */
+  seedEndpoints: string[];
+  release: ReleaseManifest;
   staticIp: string;
   settings: ClusterSettings;
   secrets: ClusterSecrets;
@@ -32,6 +40,8 @@ export function replicaMetadata(input: ReplicaMetadataInput): Record<string, str
     KUBELET_APISERVER: staticIp,
     INITIAL_ETCD_CLUSTER: [...new Set([...seeds, vm])].join(','),
     INITIAL_ETCD_CLUSTER_STATE: first ? 'new' : 'existing',
+    ETCD_SEED_ENDPOINTS: first ? '' : input.seedEndpoints.join(','),
+    SERVICE_CLUSTER_IP_RANGE,
     ...stored.kubeEnv,
   };
   return {
@@ -39,11 +49,20 @@ export function replicaMetadata(input: ReplicaMetadataInput): Record<string, str
     'kube-master-certs': encodeFlatYaml(stored.masterCerts),
     'cluster-name': names.prefix,
     'cluster-location': input.zone,
+    'startup-script': startupScript(),
+    // GCE takes guest attributes only from VMs whose metadata enables them: the script reports there.
+    'enable-guest-attributes': 'TRUE',
+    [RELEASE_KEY]: toMetadata(input.release),
   };
 }
 
-export function memberCertsMetadata(pair: KeyPair): string {
-  return encodeFlatYaml({ ETCD_MEMBER_CERT: b64(pair.cert), ETCD_MEMBER_KEY: b64(pair.key) });
+/** The replica's own certificates: its etcd member cert and its apiserver serving cert. */
+export function memberCertsMetadata(pair: KeyPair, serving?: KeyPair): string {
+  return encodeFlatYaml({
+    ETCD_MEMBER_CERT: b64(pair.cert),
+    ETCD_MEMBER_KEY: b64(pair.key),
+    ...(serving ? { APISERVER_CERT: b64(serving.cert), APISERVER_KEY: b64(serving.key) } : {}),
+  });
 }
 
 export function settingsFromKubeEnv(env: Record<string, string>): ClusterSettings | undefined {

@@ -108,14 +108,34 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
 async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, cache: ObserveCache, replica: string): Promise<void> {
   const deadline = Date.now() + deps.limits.readyTimeoutMs;
   let last = 'not observed yet';
+  let startup: string | undefined;
+  let nextStartupRead = 0;
   while (Date.now() < deadline) {
     const o: Observation = await observe(intent, deps, etcdFor, cache);
     const r = buildView(o.state).replicas.find((x) => x.name === replica);
     if (r && isHealthyReplica(r) && r.vm?.apiserverReady === true) return;
     last = r ? (unhealthyReason(r) ?? 'its apiserver was not probed') : 'its VM is gone';
+    // The VM's own word on its start-up (docs/vm-contract.md): a failure ends the wait with its reason.
+    if (r?.vm && Date.now() >= nextStartupRead) {
+      startup = await deps.compute.getGuestAttribute(r.vm.zone, replica, STARTUP_ATTRIBUTE).catch(() => startup);
+      nextStartupRead = Date.now() + 3000;
+      if (startup?.startsWith('failed')) throw new Error(startupFailure(replica, r.vm.zone, startup));
+    }
     await new Promise((res) => setTimeout(res, 1000));
   }
-  throw new Error(`replica ${replica} did not become ready within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s: ${last}. Re-run with the same inputs to keep waiting, or replace it`);
+  const progress = startup ? ` (its start-up script last reported "${startup}")` : '';
+  throw new Error(`replica ${replica} did not become ready within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s: ${last}${progress}. Re-run with the same inputs to keep waiting, or replace it`);
+}
+
+/** Guest attribute the start-up script keeps its progress in: `running: <step>`, `ok`, `failed: <why>`. */
+export const STARTUP_ATTRIBUTE = 'ha-masters/startup';
+
+function startupFailure(replica: string, zone: string, reported: string): string {
+  return (
+    `replica ${replica} cannot become ready: its start-up script reports "${reported}". ` +
+    `Its serial console has every step: gcloud compute instances get-serial-port-output ${replica} --zone ${zone}. ` +
+    `Fix the cause (a release manifest with a wrong digest, an unreachable mirror, a missing data disk), then run operation: replace with replica-name: ${replica}`
+  );
 }
 
 /** The replica a run added (up, replace) or else removed (down): the `replica-name` output. */

@@ -40,8 +40,8 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
   const log = opts.log ?? (() => {});
   const clients = new Map<string, Etcd3>();
 
-  function clientFor(endpoint: string): Etcd3 {
-    const dialUrl = transport.dialUrl(endpoint);
+  async function clientFor(endpoint: string): Promise<Etcd3> {
+    const dialUrl = await transport.dialUrl(endpoint);
     const key = `${endpoint} ${dialUrl}`;
     let client = clients.get(key);
     if (!client) {
@@ -56,16 +56,16 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
   }
 
   async function listMembers(endpoint: string, cap?: number): Promise<IMember[]> {
-    const res = await clientFor(endpoint).cluster.memberList({ linearizable: true }, callOptions(cap));
+    const res = await (await clientFor(endpoint)).cluster.memberList({ linearizable: true }, callOptions(cap));
     return res.members;
   }
 
   async function status(endpoint: string, cap?: number): Promise<IStatusResponse> {
-    return clientFor(endpoint).maintenance.status(callOptions(cap));
+    return (await clientFor(endpoint)).maintenance.status(callOptions(cap));
   }
 
   async function quorumRead(endpoint: string, cap?: number): Promise<void> {
-    await clientFor(endpoint).kv.range({ key: QUORUM_PROBE_KEY, serializable: false, count_only: true }, callOptions(cap));
+    await (await clientFor(endpoint)).kv.range({ key: QUORUM_PROBE_KEY, serializable: false, count_only: true }, callOptions(cap));
   }
 
   /**
@@ -182,7 +182,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     }
     if (withQuorum) {
       try {
-        const res = await clientFor(withQuorum.endpoint).maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' }, callOptions());
+        const res = await (await clientFor(withQuorum.endpoint)).maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' }, callOptions());
         for (const a of res.alarms) addAlarm(a.memberID, String(a.alarm));
       } catch (err) {
         log(`etcd: alarm list through ${withQuorum.endpoint} failed: ${shortError(err)}`);
@@ -216,7 +216,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     return reconfigure<{ id: string }>(what, endpoints, Date.now() + membershipTimeoutMs, async (endpoint, members) => {
       const existing = members.find(m => m.peerURLs.includes(peerUrl));
       if (existing) return { done: { id: existing.ID } };
-      const client = clientFor(endpoint);
+      const client = await clientFor(endpoint);
       try {
         const res = await client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: true }, callOptions());
         log(`etcd: added learner ${res.member.ID} with peer URL ${peerUrl}`);
@@ -245,7 +245,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
       if (!member) throw new Error(`${what}: no such member (members: ${members.map(m => m.ID).join(', ')})`);
       if (!member.isLearner) return { done: undefined };
       try {
-        await clientFor(endpoint).cluster.memberPromote({ ID: memberId }, callOptions(deadline));
+        await (await clientFor(endpoint)).cluster.memberPromote({ ID: memberId }, callOptions(deadline));
         log(`etcd: promoted member ${memberId}`);
         return { done: undefined };
       } catch (err) {
@@ -277,7 +277,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
         via = url;
       }
       const from = st.leader;
-      await clientFor(via).maintenance.moveLeader({ targetID: toId }, callOptions(deadline));
+      await (await clientFor(via)).maintenance.moveLeader({ targetID: toId }, callOptions(deadline));
       log(`etcd: moved leadership from ${from} to ${toId}`);
       return { done: undefined };
     });
@@ -293,7 +293,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
       async (endpoint, members) => {
         if (!members.some(m => m.ID === memberId)) return { done: undefined };
         try {
-          await clientFor(endpoint).cluster.memberRemove({ ID: memberId }, callOptions());
+          await (await clientFor(endpoint)).cluster.memberRemove({ ID: memberId }, callOptions());
           log(`etcd: removed member ${memberId}`);
           return { done: undefined };
         } catch (err) {
@@ -310,7 +310,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     const problems: string[] = [];
     for (const endpoint of endpoints) {
       try {
-        return await writeSnapshot(clientFor(endpoint), endpoint, path, membershipTimeoutMs);
+        return await writeSnapshot(await clientFor(endpoint), endpoint, path, membershipTimeoutMs);
       } catch (err) {
         problems.push(shortError(err));
       }

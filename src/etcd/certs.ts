@@ -73,9 +73,30 @@ export async function issueMemberCert(ca: CertificateAuthority, member: { vmName
   });
 }
 
-/** A client certificate (etcd checks only the chain and clientAuth; the CN is the user name). */
-export async function issueClientCert(ca: CertificateAuthority, commonName: string): Promise<PemPair> {
-  return issueLeaf(ca, { commonName, ips: [], dnsNames: [], usages: [x509.ExtendedKeyUsage.clientAuth] });
+/**
+ * A client certificate. etcd checks only the chain and clientAuth; Kubernetes reads the CN as the
+ * user and each O as a group (`system:masters` is the admin group). `validForMs` shortens it from
+ * the default 5 years (a kubeconfig handed to a workflow step should expire soon).
+ */
+export async function issueClientCert(
+  ca: CertificateAuthority,
+  commonName: string,
+  options: { organizations?: string[]; validForMs?: number } = {},
+): Promise<PemPair> {
+  return issueLeaf(ca, {
+    commonName,
+    organizations: options.organizations ?? [],
+    ips: [],
+    dnsNames: [],
+    usages: [x509.ExtendedKeyUsage.clientAuth],
+    ...(options.validForMs !== undefined ? { validForMs: options.validForMs } : {}),
+  });
+}
+
+/** A P-256 private key (PKCS#8 PEM) for signing service-account tokens (kube-apiserver ES256). */
+export async function createSigningKey(): Promise<string> {
+  const keys = await webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
+  return exportKey(keys.privateKey);
 }
 
 /** The apiserver's serving certificate: the static IP and the service names as SANs. */
@@ -108,6 +129,8 @@ export function certificateInfo(pem: string): CertificateInfo {
 
 interface LeafSpec {
   commonName: string;
+  organizations?: string[];
+  validForMs?: number;
   ips: string[];
   dnsNames: string[];
   usages: x509.ExtendedKeyUsage[];
@@ -120,7 +143,7 @@ async function issueLeaf(ca: CertificateAuthority, spec: LeafSpec): Promise<PemP
   const caCert = new x509.X509Certificate(ca.cert);
   const caKey = await importKey(ca.key);
   const keys = await webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
-  const { notBefore, notAfter } = validity();
+  const { notBefore, notAfter } = validity(spec.validForMs);
   const sans: x509.JsonGeneralName[] = [
     ...spec.dnsNames.map(value => ({ type: 'dns' as const, value })),
     ...spec.ips.map(value => ({ type: 'ip' as const, value })),
@@ -135,7 +158,7 @@ async function issueLeaf(ca: CertificateAuthority, spec: LeafSpec): Promise<PemP
   if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
-    subject: dn(spec.commonName),
+    subject: dn(spec.commonName, spec.organizations),
     issuer: caCert.subject,
     notBefore,
     notAfter,
@@ -147,8 +170,9 @@ async function issueLeaf(ca: CertificateAuthority, spec: LeafSpec): Promise<PemP
   return { cert: cert.toString('pem'), key: await exportKey(keys.privateKey) };
 }
 
-function validity(): { notBefore: Date; notAfter: Date } {
+function validity(validForMs?: number): { notBefore: Date; notAfter: Date } {
   const notBefore = new Date(Date.now() - CLOCK_SKEW_MS);
+  if (validForMs !== undefined) return { notBefore, notAfter: new Date(Date.now() + validForMs) };
   const notAfter = new Date(notBefore);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + VALIDITY_YEARS);
   return { notBefore, notAfter };
@@ -161,9 +185,10 @@ function randomSerial(): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-function dn(commonName: string): string {
+function dn(commonName: string, organizations: string[] = []): string {
   // Escape the RFC 4514 specials so a name cannot smuggle in extra attributes.
-  return `CN=${commonName.replace(/([,+"\\<>;=])/g, '\\$1')}`;
+  const escape = (v: string): string => v.replace(/([,+"\\<>;=])/g, '\\$1');
+  return [`CN=${escape(commonName)}`, ...organizations.map((o) => `O=${escape(o)}`)].join(', ');
 }
 
 async function exportKey(key: CryptoKey): Promise<string> {

@@ -11,8 +11,11 @@ export interface TlsMaterial {
 }
 
 export interface EtcdTransport {
-  /** The URL the runner dials to reach the member whose advertised client URL is `clientUrl`. */
-  dialUrl(clientUrl: string): string;
+  /**
+   * The URL the runner dials to reach the member whose advertised client URL is `clientUrl`
+   * (a tunnel may first have to open a local listener for it).
+   */
+  dialUrl(clientUrl: string): string | Promise<string>;
 }
 
 export interface EtcdAdmin {

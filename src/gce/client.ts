@@ -141,6 +141,7 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
     listZones: () => zones.listZones(ctx),
     listInstances: (prefix) => instances.listInstances(ctx, prefix),
     getInstance: (zone, name) => instances.getInstance(ctx, zone, name),
+    getGuestAttribute: (zone, name, key) => instances.getGuestAttribute(ctx, zone, name, key),
     insertInstance: (spec) => instances.insertInstance(ctx, spec),
     deleteInstance: (zone, name) => instances.deleteInstance(ctx, zone, name),
     setInstanceMetadata: (zone, name, items, fp) => instances.setInstanceMetadata(ctx, zone, name, items, fp),

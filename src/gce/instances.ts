@@ -80,6 +80,15 @@ export async function getInstance(ctx: GceContext, zone: string, name: string): 
   return vm && toInstanceInfo(ctx, vm);
 }
 
+/** One guest attribute (`<namespace>/<key>`) the VM wrote; undefined when it has not. */
+export async function getGuestAttribute(ctx: GceContext, zone: string, name: string, variableKey: string): Promise<string | undefined> {
+  const found = await readOptional(ctx, instanceCall(ctx, 'getGuestAttributes', zone, name), async () => {
+    const [attrs] = await (await ctx.clients.instances()).getGuestAttributes({ project: ctx.project, zone, instance: name, variableKey }, callOptions(ctx));
+    return attrs;
+  });
+  return found?.variableValue ?? undefined;
+}
+
 export function instanceResource(project: string, spec: InstanceSpec): Instance {
   return {
     name: spec.name,

@@ -99,6 +99,8 @@ export interface ComputeApi {
   /** Zone/instance names for `name` filter `<prefix>.*` across all zones (aggregatedList). */
   listInstances(namePrefix: string): Promise<InstanceInfo[]>;
   getInstance(zone: string, name: string): Promise<InstanceInfo | undefined>;
+  /** A guest attribute `<namespace>/<key>` the VM wrote (its start-up progress); undefined if none. */
+  getGuestAttribute(zone: string, name: string, variableKey: string): Promise<string | undefined>;
   insertInstance(spec: InstanceSpec): Promise<void>;
   deleteInstance(zone: string, name: string): Promise<void>;
   /** Replaces every metadata item; fails with conditionNotMet on a stale fingerprint. */
