@@ -35,7 +35,7 @@ function intent(over: Partial<Intent>): Intent {
   return {
     operation: 'up', project: PROJECT, multizone: true, quorumRead: false, replicate: false, deleteNodes: true,
     instancePrefix: 'kubernetes', zones: [], allowEvenReplicas: false, requestId: `bench${Math.random().toString(16).slice(2, 10)}`,
-    machineType: 'e2-standard-2', image: 'projects/cos-cloud/global/images/family/cos-stable', network: 'default', dataDiskSizeGb: 20, ...over,
+    machineType: 'e2-standard-2', image: 'projects/debian-cloud/global/images/family/debian-12', network: 'default', dataDiskSizeGb: 20, ...over,
   };
 }
 

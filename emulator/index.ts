@@ -137,6 +137,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  // A runner inside an emulated VPC reaches the same API there (Debian runtime).
+  (runtime as { exposeApi?: (s: Server) => void }).exposeApi?.(server);
   baseUrl = `http://${host}:${port}`;
 
   ops.resumeAll();

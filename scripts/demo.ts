@@ -1,33 +1,52 @@
 // `npm run demo`: the action's main job on the local emulator, no cloud account needed.
-// Starts the Compute Engine emulator (its VMs run real etcd), then runs the bundled action
-// (dist/index.js) the way a GitHub runner does (INPUT_* variables, GITHUB_OUTPUT and
-// GITHUB_STEP_SUMMARY files) for each workflow step below, prints outputs and summaries, and
-// stops everything it started.
+// Starts the Compute Engine emulator, then runs the bundled action (dist/index.js) the way a GitHub
+// runner does (INPUT_* variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files) for each workflow
+// step below, prints outputs and summaries, and stops everything it started.
+//
+// Where the host allows it (root, namespaces), the masters are real Debian 12 VMs that boot the
+// action's start-up script and download their binaries from the emulator's release mirror; the
+// action then runs as a self-hosted runner inside the VPC would (in the VPC's network namespace),
+// and kubectl reaches the cluster from outside, through its external IP. Elsewhere (or with
+// `--vm-runtime process`) masters are host processes on loopback addresses.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../emulator/index.ts';
+import type { DebianRuntime } from '../emulator/vm/runtime.ts';
+import { API_IP, MIRROR_IP } from '../emulator/vm/names.ts';
+import { DEFAULT_IMAGE_CACHE } from '../emulator/vm/image.ts';
+import { debianRuntimeSupport } from '../emulator/vm/support.ts';
 import { parseGithubOutput } from './runner-files.ts';
 
 const PROJECT = 'ha-masters-demo';
 const root = mkdtempSync(join(tmpdir(), 'ha-masters-demo-'));
 const keep = process.argv.includes('--keep');
+const wantProcess = process.argv.includes('--vm-runtime') && process.argv[process.argv.indexOf('--vm-runtime') + 1] === 'process';
+const support = debianRuntimeSupport(DEFAULT_IMAGE_CACHE);
+const debian = !wantProcess && support.ok;
+
+/** Where the action runs: on the host (process VMs on loopback) or inside the VPC's namespace. */
+interface Runner {
+  argv: string[];
+  inputs: Record<string, string>;
+}
 
 function banner(text: string): void {
   console.log(`\n\u001b[1m=== ${text} ===\u001b[0m`);
 }
 
 /** Runs dist/index.js as the runner would, returns its outputs. */
-async function runAction(url: string, inputs: Record<string, string>): Promise<{ code: number; outputs: Record<string, string> }> {
+async function runAction(runner: Runner, inputs: Record<string, string>): Promise<{ code: number; outputs: Record<string, string> }> {
   const outFile = join(root, `out-${Date.now()}`);
   const summaryFile = join(root, `summary-${Date.now()}`);
   writeFileSync(outFile, '');
   writeFileSync(summaryFile, '');
-  const env: NodeJS.ProcessEnv = { ...process.env, GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: summaryFile, 'INPUT_COMPUTE-ENDPOINT': url, INPUT_PROJECT: PROJECT };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const env: NodeJS.ProcessEnv = { ...process.env, GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: root, INPUT_PROJECT: PROJECT };
+  for (const [k, v] of Object.entries({ ...runner.inputs, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const argv = [...runner.argv, process.execPath, 'dist/index.js'];
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) if (line && !line.startsWith('::debug::') && !line.startsWith('::add-mask::')) console.log(`  | ${line}`); // the runner hides these too
     });
@@ -41,24 +60,46 @@ async function runAction(url: string, inputs: Record<string, string>): Promise<{
 
 async function main(): Promise<void> {
   banner('starting the Compute Engine emulator');
-  const emulator = await startEmulator({ port: 0, stateDir: join(root, 'state'), lbProgrammingDelayMs: 1000, log: () => {} });
+  if (!debian) console.log(wantProcess ? 'VM runtime: process (asked for)' : `VM runtime: process (Debian VMs are not possible here: ${support.ok ? '' : support.why})`);
+  const emulator = await startEmulator({ port: 0, stateDir: join(root, 'state'), lbProgrammingDelayMs: 1000, vmRuntime: debian ? 'debian' : 'process', log: (l) => { if (/VM runtime|release manifest|booted/.test(l)) console.log(`  [emulator] ${l}`); } });
   console.log(`emulator at ${emulator.url} (state in ${root})`);
+  let runner: Runner = { argv: [], inputs: { 'compute-endpoint': emulator.url } };
+  if (debian) {
+    const ns = await (emulator.runtime as DebianRuntime).ensureVpc('default');
+    // A self-hosted runner inside the VPC: the Compute API and the release mirror are reached there.
+    runner = { argv: ['ip', 'netns', 'exec', ns], inputs: { 'compute-endpoint': `http://${API_IP}`, 'release-manifest': `http://${MIRROR_IP}/release/manifest.json` } };
+    console.log(`the action runs inside the VPC (network namespace ${ns}); masters are Debian 12 VMs`);
+  }
+  const kubectl = async (kubeconfig: string | undefined): Promise<void> => {
+    if (!kubeconfig) throw new Error('the step gave no kubeconfig output');
+    banner(`kubectl from outside the VPC, through the external IP: kubectl --kubeconfig ${kubeconfig} get --raw /readyz`);
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz', '--request-timeout=15s'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.on('exit', (c) => (c === 0 ? resolve(text.trim()) : reject(new Error(`kubectl failed (exit ${c})`))));
+      child.on('error', reject);
+    });
+    console.log(`  | ${out}`);
+  };
   let failed = false;
   const step = async (title: string, inputs: Record<string, string>) => {
     banner(title);
     console.log(Object.entries(inputs).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
-    const { code, outputs } = await runAction(emulator.url, inputs);
+    const { code, outputs } = await runAction(runner, inputs);
     console.log(`\n--- outputs ---\n${JSON.stringify(outputs, null, 2)}`);
     if (code !== 0) { failed = true; throw new Error(`step "${title}" failed (exit ${code})`); }
     return outputs;
   };
   try {
-    await step('kube-up: an HA-compatible cluster in europe-west1-b', {
+    const created = await step('kube-up: an HA-compatible cluster in europe-west1-b', {
       'kube-env': 'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh',
     });
-    await step('kube-up: replicate the master into europe-west1-c (1 -> 2 builds the load balancer)', {
+    await kubectl(created.kubeconfig);
+    const replicated = await step('kube-up: replicate the master into europe-west1-c (1 -> 2 builds the load balancer)', {
       'kube-env': 'KUBE_GCE_ZONE=europe-west1-c KUBE_REPLICATE_EXISTING_MASTER=true ./cluster/kube-up.sh',
     });
+    await kubectl(replicated.kubeconfig);
     await step('scale to three replicas (the third goes to the zone with fewest)', { operation: 'up', replicas: '3' });
     banner('breaking one replica: its etcd dies and stays down');
     const status = await step('status', { operation: 'status', 'gce-zone': 'europe-west1-c' });

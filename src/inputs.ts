@@ -41,6 +41,7 @@ export const INPUT_NAMES = [
   'kubernetes-version',
   'etcd-version',
   'release-manifest',
+  'kubeconfig-ttl',
   'timeout',
   'compute-endpoint',
   'dry-run',
@@ -66,6 +67,7 @@ export const INPUT_DEFAULTS = {
   network: 'default',
   'data-disk-size-gb': '20',
   timeout: '30m',
+  'kubeconfig-ttl': '1h',
   'dry-run': 'false',
   'pr-comment': 'false',
 } as const satisfies Partial<Record<InputName, string>>;
@@ -91,6 +93,8 @@ export interface ActionInputs {
   githubToken?: string;
   /** The binaries new masters download (resolved to a manifest by resolveRelease). */
   release: ReleaseChoice;
+  /** How long the admin certificate of the `kubeconfig` output is valid. */
+  kubeconfigTtlMs: number;
 }
 
 /** The validated request. Throws InputError listing every problem. */
@@ -158,6 +162,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const network = parseNetwork(raw.network || INPUT_DEFAULTS.network, p);
   const dataDiskSizeGb = parseDiskSize(raw['data-disk-size-gb'] || INPUT_DEFAULTS['data-disk-size-gb'], p);
   const timeoutMs = parseTimeout(raw.timeout || INPUT_DEFAULTS.timeout, p);
+  const kubeconfigTtlMs = parseKubeconfigTtl(raw['kubeconfig-ttl'] || INPUT_DEFAULTS['kubeconfig-ttl'], p);
   const computeEndpoint = raw['compute-endpoint'] ? parseEndpoint(raw['compute-endpoint'], p) : undefined;
   const release = chooseRelease(
     { kubernetesVersion: raw['kubernetes-version'], etcdVersion: raw['etcd-version'], releaseManifest: raw['release-manifest'] },
@@ -210,7 +215,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   if (problems.length > 0) throw new InputError(problems);
   intent.requestId = requestId;
   const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
-  return { intent, computeEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release };
+  return { intent, computeEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
 }
 
 interface Sourced {
@@ -276,6 +281,16 @@ function parseTimeout(text: string, p: Problems): number {
   if (ms === undefined) {
     p.add('timeout', `${quoted(text)} is not a duration.`, 'write a positive duration with units, such as 90s, 30m, 1h or 1h30m.');
     return parseDuration(INPUT_DEFAULTS.timeout)!;
+  }
+  return ms;
+}
+
+/** An admin credential handed to a workflow: at least 5 minutes (a useful step), at most 7 days. */
+function parseKubeconfigTtl(text: string, p: Problems): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 5 * 60_000 || ms > 7 * 24 * 3_600_000) {
+    p.add('kubeconfig-ttl', `${quoted(text)} is not a duration from 5m to 168h.`, 'write how long the kubeconfig output may be used, such as 30m, 1h or 12h.');
+    return parseDuration(INPUT_DEFAULTS['kubeconfig-ttl'])!;
   }
   return ms;
 }

@@ -15,6 +15,10 @@ import { outputsFor } from './report/outputs.ts';
 import { renderSummary } from './report/summary.ts';
 import { upsertPrComment } from './github/pr-comment.ts';
 import { resolveRelease } from './release/choice.ts';
+import { writeAdminKubeconfig } from './kube/kubeconfig.ts';
+import { keyMaskValues, secretValues, secretsFromInstance } from './engine/secrets.ts';
+import type { RunReport } from './model.ts';
+import { tmpdir } from 'node:os';
 
 export async function run(): Promise<void> {
   let compute: ComputeApiHandle | undefined;
@@ -38,7 +42,8 @@ export async function run(): Promise<void> {
     };
     core.info(`ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`);
     const report = inputs.dryRun ? await planEngine(intent, deps) : await runEngine(intent, deps, { snapshotDir: inputs.snapshotDir });
-    for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
+    const kubeconfig = inputs.dryRun ? undefined : await adminKubeconfig(compute, report, inputs.kubeconfigTtlMs);
+    for (const [name, value] of Object.entries(outputsFor(report, kubeconfig))) core.setOutput(name, value);
     for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
     const summary = renderSummary(report);
     await publishSummary(summary);
@@ -62,6 +67,19 @@ export async function run(): Promise<void> {
   } finally {
     await compute?.close();
   }
+}
+
+/** Writes the `kubeconfig` output when the cluster exists; its key is masked before anything prints. */
+async function adminKubeconfig(compute: ComputeApiHandle, report: RunReport, ttlMs: number): Promise<string | undefined> {
+  const externalIp = report.state.address?.ip ?? report.state.forwardingRule?.ip;
+  if (!externalIp || report.state.replicas.length === 0) return undefined;
+  const secrets = (await compute.listInstances(report.state.names.master)).map(secretsFromInstance).find((s) => s !== undefined);
+  if (!secrets) return undefined;
+  for (const v of secretValues(secrets)) core.setSecret(v);
+  const file = await writeAdminKubeconfig({ apiCa: secrets.apiCa, master: report.state.names.master, externalIp, ttlMs, dir: process.env.RUNNER_TEMP || tmpdir() });
+  for (const v of keyMaskValues(file.key)) core.setSecret(v);
+  core.info(`kubeconfig for ${report.state.names.master} at ${file.path} (admin certificate valid until ${file.expiresAt.toISOString()})`);
+  return file.path;
 }
 
 /** The job summary where the runner offers one; elsewhere (a local run) the log gets it. */

@@ -98,7 +98,7 @@ export function intent(over: Partial<Intent> = {}): Intent {
   return {
     operation: 'up', project: 'p', multizone: true, quorumRead: false, replicate: false, deleteNodes: true,
     instancePrefix: 'kubernetes', zones: [], allowEvenReplicas: false, requestId: 'r1',
-    machineType: 'e2-standard-2', image: 'projects/cos-cloud/global/images/family/cos-stable', network: 'default', dataDiskSizeGb: 20,
+    machineType: 'e2-standard-2', image: 'projects/debian-cloud/global/images/family/debian-12', network: 'default', dataDiskSizeGb: 20,
     ...over,
   };
 }

@@ -109,6 +109,7 @@ describe('outputsFor', () => {
       changed: 'true',
       'replica-name': 'kubernetes-master-0c1',
       'etcd-snapshot': '',
+      kubeconfig: '',
     });
   });
 
@@ -163,6 +164,7 @@ describe('outputsFor', () => {
       changed: 'true',
       'replica-name': '',
       'etcd-snapshot': '',
+      kubeconfig: '',
     });
   });
 });

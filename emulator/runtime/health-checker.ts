@@ -15,8 +15,10 @@ export function probeKey(instanceKey: string, check: RuntimeHealthCheck): string
 
 function probeOnce(instance: RuntimeInstance, check: RuntimeHealthCheck, dial: VpcDialer | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const connection = dial ? { createConnection: () => dial(instance, check.port) } : {};
-    const req = request({ host: instance.internalIp, port: check.port, path: check.requestPath, method: 'GET', agent: false, timeout: check.timeoutSec * 1000, ...connection }, (res) => {
+    // Node uses createConnection only without an agent (`agent: false` makes a fresh one, which
+    // would dial the internal IP from the host itself).
+    const connection = dial ? { createConnection: () => dial(instance, check.port) } : { agent: false as const };
+    const req = request({ host: instance.internalIp, port: check.port, path: check.requestPath, method: 'GET', timeout: check.timeoutSec * 1000, ...connection }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

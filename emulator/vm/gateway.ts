@@ -3,6 +3,10 @@
 //   --forward IP:PORT=SOCKET  listens on IP:PORT inside the VPC and hands each connection to the
 //                             emulator's unix socket, first sending a PROXY protocol v1 line with the
 //                             client's address (the metadata server tells VMs apart by source IP).
+//   --forward-any PORT=SOCKET listens on PORT of every address of the VPC's namespace and hands the
+//                             connection over the same way (with the address it was made to): how
+//                             a process inside the VPC reaches the external IPs, which live on the
+//                             host's loopback (GCE routes external IPs from inside the VPC too).
 //   --dial SOCKET             the emulator connects here and writes `CONNECT <ip>:<port>\n`; the
 //                             gateway connects to that VPC address and relays. A failed connect
 //                             closes the socket (the caller sees a reset, as from a closed port).
@@ -12,7 +16,7 @@ import type { Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { dial: { type: 'string' }, forward: { type: 'string', multiple: true } } });
+const { values } = parseArgs({ options: { dial: { type: 'string' }, forward: { type: 'string', multiple: true }, 'forward-any': { type: 'string', multiple: true } } });
 
 function relay(a: Socket, b: Socket): void {
   const drop = (): void => {
@@ -30,12 +34,21 @@ for (const spec of values.forward ?? []) {
   const m = /^([\d.]+):(\d+)=(.+)$/.exec(spec);
   if (!m) throw new Error(`bad --forward ${spec} (want IP:PORT=SOCKET)`);
   const [, ip, port, socketPath] = m as unknown as [string, string, string, string];
+  forward(ip, Number(port), socketPath);
+}
+for (const spec of values['forward-any'] ?? []) {
+  const m = /^(\d+)=(.+)$/.exec(spec);
+  if (!m) throw new Error(`bad --forward-any ${spec} (want PORT=SOCKET)`);
+  forward('0.0.0.0', Number(m[1]), m[2] as string);
+}
+
+function forward(ip: string, port: number, socketPath: string): void {
   const server = createServer((client) => {
     const upstream = connect(socketPath);
-    upstream.write(`PROXY TCP4 ${client.remoteAddress} ${ip} ${client.remotePort} ${port}\r\n`);
+    upstream.write(`PROXY TCP4 ${client.remoteAddress} ${client.localAddress} ${client.remotePort} ${port}\r\n`);
     relay(client, upstream);
   });
-  listening.push(new Promise((resolve, reject) => server.once('error', reject).listen(Number(port), ip, () => resolve())));
+  listening.push(new Promise((resolve, reject) => server.once('error', reject).listen(port, ip, () => resolve())));
 }
 
 if (values.dial) {

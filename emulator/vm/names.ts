@@ -48,3 +48,8 @@ export const subnetGateway = (region: string): string => subnetAddress(region, 1
 export const METADATA_IP = '169.254.169.254';
 /** Where the emulator's release mirror answers inside every VPC (link-local, never routed). */
 export const MIRROR_IP = '169.254.169.250';
+/**
+ * Where the emulator's Compute API answers inside every VPC, for a runner that runs inside the VPC
+ * (a self-hosted runner reaches Google's APIs by Private Google Access; here, link-local).
+ */
+export const API_IP = '169.254.169.251';

@@ -4,8 +4,8 @@
 // rules (relayed into the VPC by its gateway), never by their internal IPs, as a GitHub-hosted
 // runner would. Like the process runtime, apply() is level-triggered and serialised.
 import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { connect as connectTcp, createServer as createNetServer, Socket as NetSocket } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
@@ -43,6 +43,10 @@ export interface DebianRuntime extends VmRuntime {
   exec(instanceKey: string, argv: string[]): Promise<string>;
   /** The network namespace of a VPC, for running a process "inside the VPC". */
   vpcNamespace(network: string): string;
+  /** Makes a VPC exist before any VM does (a runner inside it needs the API first); its namespace. */
+  ensureVpc(network: string): Promise<string>;
+  /** Serves the emulator's Compute API inside every VPC at API_IP:80. */
+  exposeApi(server: HttpServer): void;
 }
 
 const repoRoot = resolvePath(fileURLToPath(new URL('../..', import.meta.url)));
@@ -67,12 +71,15 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
   let nextNet = 1;
   let stopped = false;
   let queue: Promise<void> = Promise.resolve();
+  let apiServer: HttpServer | undefined;
 
   const dial: VpcDialer = (target, port) => {
     const inst = instances.get(target.key);
     const vpc = inst ? vpcs.get(inst.network) : undefined;
-    if (!vpc) throw new Error(`no VPC for ${target.key}`);
-    return vpc.dial(target.internalIp, port);
+    if (vpc) return vpc.dial(target.internalIp, port);
+    const socket = new NetSocket();
+    process.nextTick(() => socket.destroy(new Error(`no VPC for ${target.key}`)));
+    return socket;
   };
   const health = new HealthChecker(dial);
   const nat = new ExternalNat(log, dial);
@@ -103,6 +110,31 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
     const n = nextNet++;
     const metadataSocket = join(runDir, `net${n}.md.sock`);
     const mirrorSocket = join(runDir, `net${n}.mirror.sock`);
+    const apiSocket = join(runDir, `net${n}.api.sock`);
+    const externalSocket = join(runDir, `net${n}.ext.sock`);
+    await listenUnix(externalSocket, (socket) => {
+      void readProxyHeader(socket).then((to) => {
+        // Only the external IPs (the host's loopback addresses the emulator hands out) are reached.
+        if (!to || !to.destinationIp.startsWith('127.')) return void socket.destroy();
+        const upstream = connectTcp({ host: to.destinationIp, port: 443 });
+        const drop = (): void => {
+          socket.destroy();
+          upstream.destroy();
+        };
+        socket.on('error', drop).on('close', drop);
+        upstream.on('error', drop).on('close', drop);
+        socket.pipe(upstream);
+        upstream.pipe(socket);
+        socket.resume();
+      });
+    });
+    await listenUnix(apiSocket, (socket) => {
+      void readProxyHeader(socket).then(() => {
+        if (!apiServer) return void socket.destroy();
+        apiServer.emit('connection', socket);
+        socket.resume();
+      });
+    });
     await listenUnix(metadataSocket, (socket) => {
       void readProxyHeader(socket).then((from) => {
         const inst = from ? [...instances.values()].find((i) => i.network === network && i.internalIp === from.sourceIp && i.status === 'RUNNING') : undefined;
@@ -117,7 +149,7 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
         socket.resume();
       });
     });
-    const vpc = new Vpc({ network, namespace: names.vpcNamespace(network), dialSocket: join(runDir, `net${n}.dial.sock`), metadataSocket, mirrorSocket, log });
+    const vpc = new Vpc({ network, namespace: names.vpcNamespace(network), dialSocket: join(runDir, `net${n}.dial.sock`), metadataSocket, mirrorSocket, apiSocket, externalSocket, log });
     vpcs.set(network, vpc);
     await vpc.start();
     ledger.track(vpc.gatewayPid);
@@ -271,8 +303,11 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
 
     dial(network, host, port) {
       const vpc = vpcs.get(network);
-      if (!vpc) throw new Error(`no VPC network ${network} is running`);
-      return vpc.dial(host, port);
+      if (vpc) return vpc.dial(host, port);
+      // As an unroutable address would: the connection fails, the caller's process does not.
+      const socket = new NetSocket();
+      process.nextTick(() => socket.destroy(Object.assign(new Error(`connect EHOSTUNREACH ${host}:${port} (no VM of VPC ${network} runs yet)`), { code: 'EHOSTUNREACH' })));
+      return socket;
     },
 
     exec(instanceKey, argv) {
@@ -282,6 +317,16 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
     },
 
     vpcNamespace: (network) => names.vpcNamespace(network),
+
+    ensureVpc(network) {
+      return serialised(async () => {
+        await vpcFor(network);
+      }).then(() => names.vpcNamespace(network));
+    },
+
+    exposeApi(server) {
+      apiServer = server;
+    },
 
     stop() {
       return serialised(async () => {

@@ -14,7 +14,7 @@ export function dialVpc(dialSocket: string, host: string, port: number): Socket 
  * Reads a PROXY protocol v1 line from the start of a connection the gateway forwarded and returns
  * the client's address; the rest of the data stays in the socket for the real protocol handler.
  */
-export function readProxyHeader(socket: Socket): Promise<{ sourceIp: string } | undefined> {
+export function readProxyHeader(socket: Socket): Promise<{ sourceIp: string; destinationIp: string } | undefined> {
   return new Promise((resolve) => {
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
@@ -24,17 +24,17 @@ export function readProxyHeader(socket: Socket): Promise<{ sourceIp: string } | 
         if (head.length > 108) finish(undefined); // v1 lines are at most 107 bytes
         return;
       }
-      const m = /^PROXY TCP4 ([\d.]+) /.exec(head.subarray(0, end).toString());
+      const m = /^PROXY TCP4 ([\d.]+) ([\d.]+) /.exec(head.subarray(0, end).toString());
       // Stop listening before giving the rest back: unshift on a flowing stream emits at once.
       stopReading();
       socket.unshift(head.subarray(end + 2));
-      resolve(m ? { sourceIp: m[1] as string } : undefined);
+      resolve(m ? { sourceIp: m[1] as string, destinationIp: m[2] as string } : undefined);
     };
     const stopReading = (): void => {
       socket.off('data', onData);
       socket.pause();
     };
-    const finish = (v: { sourceIp: string } | undefined): void => {
+    const finish = (v: { sourceIp: string; destinationIp: string } | undefined): void => {
       stopReading();
       resolve(v);
     };

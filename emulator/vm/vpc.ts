@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { addNamespace, deleteNamespace, ipIn } from './netns.ts';
 import { run } from './sh.ts';
 import { dialVpc } from './vpc-dial.ts';
-import { METADATA_IP, MIRROR_IP, REGION_SUBNETS, subnetGateway } from './names.ts';
+import { API_IP, METADATA_IP, MIRROR_IP, REGION_SUBNETS, subnetGateway } from './names.ts';
 
 const gatewayEntry = fileURLToPath(new URL('./gateway.ts', import.meta.url));
 
@@ -19,6 +19,9 @@ export interface VpcOptions {
   dialSocket: string;
   metadataSocket: string;
   mirrorSocket: string;
+  apiSocket: string;
+  /** Where connections from inside the VPC to external IPs (tcp:443) are handed to the host. */
+  externalSocket: string;
   log: (line: string) => void;
 }
 
@@ -40,7 +43,7 @@ export class Vpc {
     await addNamespace(ns);
     await ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
     await ipIn(ns, 'link', 'set', 'br0', 'up');
-    for (const ip of [METADATA_IP, MIRROR_IP]) await ipIn(ns, 'addr', 'add', `${ip}/32`, 'dev', 'br0');
+    for (const ip of [METADATA_IP, MIRROR_IP, API_IP]) await ipIn(ns, 'addr', 'add', `${ip}/32`, 'dev', 'br0');
     await run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     await this.startGateway();
   }
@@ -52,6 +55,8 @@ export class Vpc {
       '--dial', o.dialSocket,
       '--forward', `${METADATA_IP}:80=${o.metadataSocket}`,
       '--forward', `${MIRROR_IP}:80=${o.mirrorSocket}`,
+      '--forward', `${API_IP}:80=${o.apiSocket}`,
+      '--forward-any', `443=${o.externalSocket}`,
     ], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.gateway = child;
     let stderr = '';

@@ -12,6 +12,7 @@ import { keyMaskValues, memberCertFor, newClusterSecrets, replicaServingCertFor,
 import { DEFAULT_ETCD_VERSION, DEFAULT_KUBERNETES_VERSION, manifestFor } from '../release/pinned.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import type { Observation } from './observe.ts';
+import { probeReadyz } from '../kube/apiserver.ts';
 
 export interface ApplyContext {
   intent: Intent;
@@ -143,12 +144,14 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       if (!vm) throw new Error(`replica ${step.replica} vanished before the static IP could go back on it`);
       if (vm.accessConfigs.some((a) => a.natIP === ip)) return;
       for (const ac of vm.accessConfigs) await compute.deleteAccessConfig(step.zone, step.replica, ac.name);
-      return compute.addAccessConfig(step.zone, step.replica, EXTERNAL_NAT, ip);
+      await compute.addAccessConfig(step.zone, step.replica, EXTERNAL_NAT, ip);
+      return waitExternalServes(ctx, ip, `${step.replica} (the static IP is back on it)`);
     }
     case 'createForwardingRule':
-      return created(
+      await created(
         compute.insertForwardingRule(requireRegion(state), n.forwardingRule, requireAddress(state).ip, compute.targetPoolLink(requireRegion(state), n.targetPool), `${APISERVER_PORT}-${APISERVER_PORT}`),
       );
+      return waitExternalServes(ctx, requireAddress(state).ip, `the load balancer ${n.forwardingRule}`);
     case 'deleteForwardingRule':
       return deleted(compute.deleteForwardingRule(requireRegion(state), n.forwardingRule));
     case 'deleteTargetPool':
@@ -219,6 +222,33 @@ async function setMemberCerts(zone: string, name: string, ctx: ApplyContext): Pr
     for (const v of [...keyMaskValues(pair.key), ...keyMaskValues(serving.key)]) ctx.deps.mask(v);
     await compute.setInstanceMetadata(zone, name, { ...vm.metadata, [MEMBER_CERTS_KEY]: memberCertsMetadata(pair, serving) }, vm.metadataFingerprint);
   });
+}
+
+/** How long the run waits for the static IP to serve after it moved (GCE programs a new rule in seconds to minutes). */
+const EXTERNAL_WAIT_MAX_MS = 5 * 60_000;
+
+/**
+ * After the static IP moved (to the load balancer, or back to the last replica), waits until
+ * https://<ip>/readyz answers, so that the step's outputs (external-ip, kubeconfig) work when the
+ * run ends. Probed from the runner, as users will reach it. A runner that cannot reach the
+ * external IP (a firewall) gets a log line, not a failure: the cluster itself is as asked.
+ */
+async function waitExternalServes(ctx: ApplyContext, ip: string, what: string): Promise<void> {
+  const secrets = ctx.observation.secrets;
+  if (!secrets) return;
+  const started = Date.now();
+  const deadline = started + Math.min(ctx.deps.limits.readyTimeoutMs, EXTERNAL_WAIT_MAX_MS);
+  let last = '';
+  while (Date.now() < deadline) {
+    const r = await probeReadyz(`https://${ip}:${APISERVER_PORT}`, secrets.apiCa.cert, 3000, { serverName: 'kubernetes' });
+    if (r.ready) {
+      ctx.deps.log(`  ${what} serves https://${ip}/readyz (after ${Date.now() - started} ms)`);
+      return;
+    }
+    last = r.error ?? `HTTP ${r.status}`;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  ctx.deps.log(`  warning: ${what} did not answer https://${ip}/readyz from this runner within ${Math.round((Date.now() - started) / 1000)} s (${last}); the cluster is as asked, but check that the runner may reach ${ip}:443`);
 }
 
 async function relabelAddress(ctx: ApplyContext, change: (labels: Record<string, string>) => Record<string, string>): Promise<void> {

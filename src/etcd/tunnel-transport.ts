@@ -40,7 +40,14 @@ export class TunnelTransport implements EtcdTransport {
     if (!entry) {
       entry = new Promise((resolve, reject) => {
         const server = createServer((local) => {
-          const remote = this.dial(host, port);
+          let remote: Duplex;
+          try {
+            remote = this.dial(host, port);
+          } catch {
+            // A tunnel that cannot even start looks like a refused connection to the client.
+            local.destroy();
+            return;
+          }
           const drop = (): void => {
             local.destroy();
             remote.destroy();

@@ -61,7 +61,7 @@ export interface InstanceSpec {
   zone: string;
   name: string;
   machineType: string;
-  /** e.g. `projects/cos-cloud/global/images/family/cos-stable` */
+  /** e.g. `projects/debian-cloud/global/images/family/debian-12` */
   image: string;
   network: string;
   tags: string[];

@@ -3,7 +3,8 @@
 import type { RunReport } from '../model.ts';
 import { replicaViews } from './replica-view.ts';
 
-export function outputsFor(report: RunReport): Record<string, string> {
+/** `kubeconfigPath`: the admin kubeconfig main.ts wrote after the run, if any. */
+export function outputsFor(report: RunReport, kubeconfigPath = ''): Record<string, string> {
   const { state } = report;
   return {
     // With a load balancer the forwarding rule holds the static IP, so both name one address.
@@ -14,5 +15,6 @@ export function outputsFor(report: RunReport): Record<string, string> {
     changed: String(report.changed),
     'replica-name': report.replicaName ?? '',
     'etcd-snapshot': report.snapshot?.path ?? '',
+    kubeconfig: kubeconfigPath,
   };
 }

@@ -1,0 +1,103 @@
+// The engine against real Debian 12 VMs that boot the action's own start-up script (the emulator's
+// Debian runtime): a first master, the 1 -> 2 step that builds the load balancer, kubectl through
+// the external IP before and after the IP moves, a tampered release refused with its reason, the
+// broken replica replaced, and a teardown that leaves nothing on the host. The engine reaches the
+// VMs as a runner inside the VPC would; the test process itself has no route there.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Intent, RunReport } from '../../src/model.ts';
+import { secretsFromInstance } from '../../src/engine/secrets.ts';
+import { writeAdminKubeconfig } from '../../src/kube/kubeconfig.ts';
+import { intent as baseIntent } from '../support/cluster-builder.ts';
+import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
+import type { EngineWorld } from '../support/engine-world.ts';
+import { debianTest, hostLeftovers } from '../support/debian-vms.ts';
+import { hostNamesFor } from '../../emulator/vm/names.ts';
+
+const run = promisify(execFile);
+const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+let world: EngineWorld;
+const emulatorLog: string[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'ha-debian-engine-'));
+
+const intent = (over: Partial<Intent>): Intent =>
+  baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...(world.release ? { release: world.release } : {}), ...over });
+const slow = () => world.withLimits({ readyTimeoutMs: 120_000 });
+
+beforeAll(async () => {
+  if (!(await import('../support/debian-vms.ts')).debianSupport.ok) return;
+  world = await startEngineWorld({ vmRuntime: 'debian', emulatorLog });
+}, 180_000);
+
+afterAll(async () => {
+  if (world) {
+    const stateDir = world.stateDir;
+    await world.stop();
+    expect(hostLeftovers(hostNamesFor(stateDir).prefix, stateDir)).toEqual([]);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+async function kubectlReadyz(report: RunReport): Promise<string> {
+  const vms = await world.compute.listInstances('kubernetes-master');
+  const secrets = vms.map(secretsFromInstance).find((s) => s !== undefined)!;
+  const ip = report.state.address?.ip ?? report.state.forwardingRule?.ip;
+  const file = await writeAdminKubeconfig({ apiCa: secrets.apiCa, master: 'kubernetes-master', externalIp: ip!, ttlMs: 10 * 60_000, dir });
+  const { stdout } = await run('kubectl', ['--kubeconfig', file.path, 'get', '--raw', '/readyz', '--request-timeout=10s']);
+  return stdout.trim();
+}
+
+const serial = (key: string): string => world.debian!.serialOutput(key).toString();
+
+debianTest('up: the first master boots Debian, runs the shipped start-up script and serves kubectl on the static IP', async () => {
+  const report = await slow().run(intent({ zone: B }));
+  expect(report.state.etcd.members.map((m) => [m.name, m.healthy])).toEqual([['etcd-kubernetes-master', true]]);
+  const console = serial(`${B}/kubernetes-master`);
+  expect(console).toContain('startup-script: ha-masters-startup: formatting /dev/disk/by-id/google-kubernetes-master-pd');
+  expect(console).toMatch(/startup-script: ha-masters-startup: downloading kubernetes-server v1\.34\.\d+/);
+  expect(console).toContain('startup-script: ha-masters-startup: ok');
+  expect(await world.compute.getGuestAttribute(B, 'kubernetes-master', 'ha-masters/startup')).toBe('ok');
+  // The units the script wrote, as systemd in the VM sees them.
+  const active = await world.debian!.exec(`${B}/kubernetes-master`, ['systemctl', 'is-active', 'ha-etcd', 'ha-kube-apiserver', 'ha-kube-controller-manager', 'ha-kube-scheduler', 'ha-readyz.socket']);
+  expect(active.trim().split('\n')).toEqual(['active', 'active', 'active', 'active', 'active']);
+  expect(await kubectlReadyz(report)).toBe('ok');
+}, 240_000);
+
+debianTest('1 -> 2: the replica joins as a learner, the load balancer takes the static IP, kubectl still answers there', async () => {
+  const report = await slow().run(intent({ zone: C, replicate: true }));
+  expect(report.state.etcd.members.filter((m) => m.healthy && !m.isLearner)).toHaveLength(2);
+  expect(report.state.forwardingRule?.ip).toBe(report.state.address?.ip);
+  const joined = report.state.replicas.find((r) => r.zone === C)!;
+  const console = serial(`${C}/${joined.name}`);
+  expect(console).toContain('--initial-cluster-state=existing');
+  // One kube-scheduler leads across both replicas: exactly one lease holder.
+  const leases = await world.debian!.exec(`${B}/kubernetes-master`, ['journalctl', '-u', 'ha-kube-scheduler', '--no-pager', '-o', 'cat']);
+  expect(leases).toMatch(/lease|leader/i);
+  expect(await kubectlReadyz(report)).toBe('ok');
+}, 240_000);
+
+debianTest('a tampered kube-server archive leaves the new replica unready, and the run says why', async () => {
+  await world.admin('mirror-tamper', { artifact: 'kubernetes-server', tampered: true });
+  try {
+    await expect(world.withLimits({ readyTimeoutMs: 150_000 }).run(intent({ zone: D, replicate: true }))).rejects.toThrow(/kubernetes-server sha512 mismatch/);
+  } finally {
+    await world.admin('mirror-tamper', { artifact: 'kubernetes-server', tampered: false });
+  }
+  const broken = (await world.compute.listInstances('kubernetes-master')).find((v) => v.zone === D)!;
+  expect(serial(`${D}/${broken.name}`)).toContain('kubernetes-server sha512 mismatch');
+  // Nothing unverified was installed or started.
+  expect(await world.debian!.exec(`${D}/${broken.name}`, ['sh', '-c', 'ls /opt/ha-masters/bin 2>/dev/null | wc -l'])).toBe('0\n');
+}, 240_000);
+
+debianTest('replace swaps the broken replica for a good one, then down tears everything down', async () => {
+  const broken = (await world.compute.listInstances('kubernetes-master')).find((v) => v.zone === D)!;
+  const replaced = await slow().run(intent({ operation: 'replace', replicaName: broken.name }));
+  expect(replaced.state.replicas.map((r) => r.name)).not.toContain(broken.name);
+  expect(replaced.state.etcd.members.filter((m) => m.healthy && !m.isLearner)).toHaveLength(3);
+  expect(await kubectlReadyz(replaced)).toBe('ok');
+  const down = await slow().run(intent({ operation: 'down', deleteNodes: true }));
+  expect(down.state.replicas).toEqual([]);
+}, 400_000);
