@@ -251,6 +251,8 @@ fetch_artifact() {
     rm -f "$out"
     ((attempt < ATTEMPTS)) || fail "$why"
     log "$why (attempt $attempt of $ATTEMPTS), retrying in ${delay} ms"
+    # The action reads this while it waits: the cause is known long before the last attempt.
+    set_status "running: installing binaries ($why, attempt $attempt of $ATTEMPTS)"
     sleep_ms "$delay"
     attempt=$((attempt + 1))
     delay=$((delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2))

@@ -663,7 +663,12 @@ describe('binaries: download, verify, install', () => {
     const r = await bash('install_binaries', { ...vm.env, HA_METADATA_URL: md.url, HA_DOWNLOAD_ATTEMPTS: '3', HA_BACKOFF_MS: '200' });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`${PREFIX}failed: kubernetes-server sha512 mismatch\n`);
-    expect(md.guest.slice(before)).toEqual(['failed: kubernetes-server sha512 mismatch']);
+    // Each retry tells the action the cause at once; the last attempt fails for good.
+    expect(md.guest.slice(before)).toEqual([
+      'running: installing binaries (kubernetes-server sha512 mismatch, attempt 1 of 3)',
+      'running: installing binaries (kubernetes-server sha512 mismatch, attempt 2 of 3)',
+      'failed: kubernetes-server sha512 mismatch',
+    ]);
     const times = art.hits.get(release.kubePath)!;
     expect(times).toHaveLength(3);
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(190);

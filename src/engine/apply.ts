@@ -13,6 +13,8 @@ import { DEFAULT_ETCD_VERSION, DEFAULT_KUBERNETES_VERSION, manifestFor } from '.
 import type { ClusterSecrets } from './secrets.ts';
 import type { Observation } from './observe.ts';
 import { probeReadyz } from '../kube/apiserver.ts';
+import { explainStartup } from './startup-status.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface ApplyContext {
   intent: Intent;
@@ -109,7 +111,15 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     }
     case 'promoteLearner': {
       const admin = ctx.etcd(requireSecrets(observation));
-      await admin.promote(voterEndpoints(state), step.memberId, deps.limits.readyTimeoutMs);
+      try {
+        await admin.promote(voterEndpoints(state), step.memberId, deps.limits.readyTimeoutMs);
+      } catch (e) {
+        // A learner that never started is most often a VM whose start-up failed: say why.
+        const vm = state.replicas.find((r) => r.name === step.replica);
+        const progress = vm ? await explainStartup(compute, vm.zone, step.replica) : '';
+        if (progress) throw new Error(`${errorMessage(e)}; ${progress}`, { cause: e });
+        throw e;
+      }
       await ctx.waitReady(step.replica);
       return;
     }

@@ -1,6 +1,7 @@
 // The loop: observe -> plan -> apply one step -> observe again, until the planner says done or
 // refuses. Level-triggered: nothing carries over between passes but what GCE and etcd show, so a
 // run that dies anywhere is finished by the next run with the same inputs.
+import { startupFailureMessage, startupStatus } from './startup-status.ts';
 import { WAIT_STEPS } from '../model.ts';
 import { join } from 'node:path';
 import type { Intent, RunReport, Step } from '../model.ts';
@@ -117,25 +118,14 @@ async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterS
     last = r ? (unhealthyReason(r) ?? 'its apiserver was not probed') : 'its VM is gone';
     // The VM's own word on its start-up (docs/vm-contract.md): a failure ends the wait with its reason.
     if (r?.vm && Date.now() >= nextStartupRead) {
-      startup = await deps.compute.getGuestAttribute(r.vm.zone, replica, STARTUP_ATTRIBUTE).catch(() => startup);
+      startup = (await startupStatus(deps.compute, r.vm.zone, replica)) ?? startup;
       nextStartupRead = Date.now() + 3000;
-      if (startup?.startsWith('failed')) throw new Error(startupFailure(replica, r.vm.zone, startup));
+      if (startup?.startsWith('failed')) throw new Error(startupFailureMessage(replica, r.vm.zone, startup));
     }
     await new Promise((res) => setTimeout(res, 1000));
   }
   const progress = startup ? ` (its start-up script last reported "${startup}")` : '';
   throw new Error(`replica ${replica} did not become ready within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s: ${last}${progress}. Re-run with the same inputs to keep waiting, or replace it`);
-}
-
-/** Guest attribute the start-up script keeps its progress in: `running: <step>`, `ok`, `failed: <why>`. */
-export const STARTUP_ATTRIBUTE = 'ha-masters/startup';
-
-function startupFailure(replica: string, zone: string, reported: string): string {
-  return (
-    `replica ${replica} cannot become ready: its start-up script reports "${reported}". ` +
-    `Its serial console has every step: gcloud compute instances get-serial-port-output ${replica} --zone ${zone}. ` +
-    `Fix the cause (a release manifest with a wrong digest, an unreachable mirror, a missing data disk), then run operation: replace with replica-name: ${replica}`
-  );
 }
 
 /** The replica a run added (up, replace) or else removed (down): the `replica-name` output. */
