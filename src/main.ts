@@ -20,11 +20,19 @@ import { keyMaskValues, secretValues, secretsFromInstance } from './engine/secre
 import type { RunReport } from './model.ts';
 import { tmpdir } from 'node:os';
 
+/** Registers a secret with the runner once (it masks every later log line that contains it). */
+const masked = new Set<string>();
+function mask(value: string): void {
+  if (!value || masked.has(value)) return;
+  masked.add(value);
+  core.setSecret(value);
+}
+
 export async function run(): Promise<void> {
   let compute: ComputeApiHandle | undefined;
   try {
     const inputs = parseInputs((name) => core.getInput(name), process.env);
-    if (inputs.githubToken) core.setSecret(inputs.githubToken);
+    if (inputs.githubToken) mask(inputs.githubToken);
     for (const w of inputs.warnings) core.warning(w, { title: 'ha-masters input' });
     const { intent } = inputs;
     // Only runs that may create a master need the binaries' manifest (a teardown must not depend on a mirror).
@@ -36,7 +44,7 @@ export async function run(): Promise<void> {
       etcd: (tls) => createEtcdAdmin(tls, transport, { log: (l) => core.debug(l) }),
       probeReadyz: (url, ca, ms, tls) => probeReadyz(url, ca, ms, tls),
       log: (l) => core.info(l),
-      mask: (s) => core.setSecret(s),
+      mask,
       now: () => new Date(),
       limits: { ...DEFAULT_LIMITS, runTimeoutMs: inputs.timeoutMs },
     };
@@ -75,9 +83,9 @@ async function adminKubeconfig(compute: ComputeApiHandle, report: RunReport, ttl
   if (!externalIp || report.state.replicas.length === 0) return undefined;
   const secrets = (await compute.listInstances(report.state.names.master)).map(secretsFromInstance).find((s) => s !== undefined);
   if (!secrets) return undefined;
-  for (const v of secretValues(secrets)) core.setSecret(v);
+  for (const v of secretValues(secrets)) mask(v);
   const file = await writeAdminKubeconfig({ apiCa: secrets.apiCa, master: report.state.names.master, externalIp, ttlMs, dir: process.env.RUNNER_TEMP || tmpdir() });
-  for (const v of keyMaskValues(file.key)) core.setSecret(v);
+  for (const v of keyMaskValues(file.key)) mask(v);
   core.info(`kubeconfig for ${report.state.names.master} at ${file.path} (admin certificate valid until ${file.expiresAt.toISOString()})`);
   return file.path;
 }

@@ -1,7 +1,7 @@
 // The bundled action, run the way the GitHub runner runs it: `node dist/index.js` with INPUT_*
 // variables and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, against the emulator.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../emulator/index.ts';
@@ -26,7 +26,7 @@ async function runDist(inputs: Record<string, string>, extraEnv: NodeJS.ProcessE
   const summary = join(dir, `summary-${Math.random()}`);
   writeFileSync(output, '');
   writeFileSync(summary, '');
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, 'INPUT_COMPUTE-ENDPOINT': emulator.url, ...extraEnv };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: dir, 'INPUT_COMPUTE-ENDPOINT': emulator.url, ...extraEnv };
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
   const res = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
     const child = spawn(process.execPath, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -56,6 +56,20 @@ test('kube-up line from the docs creates the cluster; outputs and summary are wr
   expect(masks.length).toBeGreaterThan(4);
   expect(new Set(masks).size).toBe(masks.length);
   expect(masks.every((l) => !l.includes('%0A'))).toBe(true);
+
+  // The kubeconfig output: under RUNNER_TEMP, 0600, its key masked, and kubectl gets through with it.
+  const kubeconfig = r.outputs.kubeconfig!;
+  expect(kubeconfig.startsWith(dir)).toBe(true);
+  expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
+  const keyData = /client-key-data: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))![1]!;
+  expect(masks).toContain(`::add-mask::${keyData}`);
+  const kubectl = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz', '--request-timeout=10s'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+  expect(kubectl).toEqual({ code: 0, out: 'ok' });
 }, 240_000);
 
 test('a refused request fails the step with what, why and how to fix, and changes nothing', async () => {
