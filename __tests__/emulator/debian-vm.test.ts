@@ -75,8 +75,12 @@ debianTest('a debian-12 instance boots, runs its start-up script and reads the m
   expect(text).toContain('startup-script: without header: 403');
   expect(text).toContain('startup-script: formatting /dev/disk/by-id/google-vm1-pd');
 
-  const [attrs] = await compute.instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'vm1', queryPath: 'test/' });
-  expect(attrs.queryValue?.items).toEqual([expect.objectContaining({ namespace: 'test', key: 'progress', value: 'boot-1' })]);
+  // Written right after the line above: wait for it.
+  const written = await waitUntil('the guest attribute', 15_000, async () => {
+    const [attrs] = await compute.instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'vm1', queryPath: 'test/' });
+    return attrs.queryValue?.items?.length ? attrs.queryValue.items : undefined;
+  });
+  expect(written).toEqual([expect.objectContaining({ namespace: 'test', key: 'progress', value: 'boot-1' })]);
 
   // A long poll on a key returns as soon as setMetadata changes it.
   const [current] = await compute.instances.get({ project: PROJECT, zone: ZONE, instance: 'vm1' });
@@ -106,8 +110,12 @@ debianTest('the data disk keeps its filesystem and data across stop and start', 
   });
   // Not formatted again: the second boot found the first boot's counter.
   expect(text.match(/formatting/g)).toHaveLength(1);
-  const [attrs] = await compute.instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'vm1', variableKey: 'test/progress' });
-  expect(attrs.variableValue).toBe('boot-2');
+  // The script writes the attribute right after the line above: wait for it, then it is the new boot's.
+  const value = await waitUntil('the second boot\'s guest attribute', 15_000, async () => {
+    const [attrs] = await compute.instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'vm1', variableKey: 'test/progress' });
+    return attrs.variableValue === 'boot-2' ? attrs.variableValue : undefined;
+  });
+  expect(value).toBe('boot-2');
 }, 120_000);
 
 debianTest('serial output pages with start and next, as GCE does', async () => {

@@ -225,7 +225,9 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
   async function reconcile(world: RuntimeWorld): Promise<void> {
     const previous = instances;
     instances = new Map(world.instances.map((i) => [i.key, i]));
-    metadata.sync(world.instances.filter((i) => i.status === 'RUNNING').map(toMetadataInstance));
+    // Every instance, running or not: a stopped VM keeps its guest attributes (only running VMs can
+    // reach the server anyway, by their source address).
+    metadata.sync(world.instances.map(toMetadataInstance));
     const desired = new Map(desiredMachines(world).map((i) => [i.key, i]));
     const stopping: Promise<void>[] = [];
     for (const [key, entry] of machines) {
