@@ -28,17 +28,19 @@ export async function listenTcpProxy(
       client.destroy();
       return;
     }
-    const upstream = target.connect ? target.connect() : connect({ host: target.host, port: target.port });
-    const drop = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    client.on('close', drop);
-    upstream.on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    relay(client, target.connect ? target.connect() : connect({ host: target.host, port: target.port }));
   });
   return listenOn(server, ip, port, what, log);
+}
+
+/** Pipes two sockets both ways; either one ending or failing ends both. */
+export function relay(a: Socket, b: Socket): void {
+  const drop = (): void => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on('error', drop).on('close', drop);
+  b.on('error', drop).on('close', drop);
+  a.pipe(b);
+  b.pipe(a);
 }

@@ -12,22 +12,11 @@
 //                             closes the socket (the caller sees a reset, as from a closed port).
 // It exits when its standard input closes, so it never outlives the emulator that started it.
 import { connect, createServer } from 'node:net';
-import type { Socket } from 'node:net';
+import { relay } from '../runtime/tcp-proxy.ts';
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { dial: { type: 'string' }, forward: { type: 'string', multiple: true }, 'forward-any': { type: 'string', multiple: true } } });
-
-function relay(a: Socket, b: Socket): void {
-  const drop = (): void => {
-    a.destroy();
-    b.destroy();
-  };
-  a.on('error', drop).on('close', drop);
-  b.on('error', drop).on('close', drop);
-  a.pipe(b);
-  b.pipe(a);
-}
 
 const listening: Promise<void>[] = [];
 for (const spec of values.forward ?? []) {

@@ -70,8 +70,8 @@ export class HostLedger {
 }
 
 /**
- * Undoes what emulators that are no longer running left behind. `ownDir` (this emulator's run
- * directory, not yet created) is swept too when a crashed run with the same state dir left it.
+ * Undoes what emulators that are no longer running left behind (their owner PID is gone), this
+ * emulator's own directory included when a crashed run with the same state dir left it.
  */
 export async function sweepLeftovers(log: (line: string) => void): Promise<void> {
   if (!existsSync(RUN_ROOT)) return;

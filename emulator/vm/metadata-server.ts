@@ -124,9 +124,8 @@ export class MetadataServer {
         ? JSON.stringify({ access_token: `emulator-token-${randomBytes(12).toString('hex')}`, expires_in: 3599, token_type: 'Bearer' })
         : undefined,
     };
-    if (path in fixed) return fixed[path];
-    if (path.startsWith('project/attributes/')) return undefined;
-    return undefined;
+    // Project attributes are not modelled: every key reads as missing, as in a project with none.
+    return path in fixed ? fixed[path] : undefined;
   }
 
   private async guestAttribute(

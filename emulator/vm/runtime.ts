@@ -14,6 +14,7 @@ import type { RuntimeForwardingRule, RuntimeHealthCheck, RuntimeInstance, Runtim
 import { ExternalNat } from '../runtime/external-nat.ts';
 import { HealthChecker } from '../runtime/health-checker.ts';
 import { LoadBalancer } from '../runtime/load-balancer.ts';
+import { relay } from '../runtime/tcp-proxy.ts';
 import type { VpcDialer } from '../runtime/tcp-proxy.ts';
 import type { VmImage } from './image.ts';
 import { Machine } from './machine.ts';
@@ -73,14 +74,15 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
   let queue: Promise<void> = Promise.resolve();
   let apiServer: HttpServer | undefined;
 
-  const dial: VpcDialer = (target, port) => {
-    const inst = instances.get(target.key);
-    const vpc = inst ? vpcs.get(inst.network) : undefined;
-    if (vpc) return vpc.dial(target.internalIp, port);
+  /** A VPC address with no VPC behind it fails like an unroutable one: the connection, not the caller. */
+  const unreachable = (host: string, port: number, why: string): NetSocket => {
     const socket = new NetSocket();
-    process.nextTick(() => socket.destroy(new Error(`no VPC for ${target.key}`)));
+    process.nextTick(() => socket.destroy(Object.assign(new Error(`connect EHOSTUNREACH ${host}:${port} (${why})`), { code: 'EHOSTUNREACH' })));
     return socket;
   };
+  const dialNetwork = (network: string, host: string, port: number): NetSocket =>
+    vpcs.get(network)?.dial(host, port) ?? unreachable(host, port, `no VM of VPC ${network} runs yet`);
+  const dial: VpcDialer = (target, port) => dialNetwork(instances.get(target.key)?.network ?? '', target.internalIp, port);
   const health = new HealthChecker(dial);
   const nat = new ExternalNat(log, dial);
   const lb = new LoadBalancer({ lbProgrammingDelayMs: 0, log, health, instance: (key) => instances.get(key), dial });
@@ -116,15 +118,7 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
       void readProxyHeader(socket).then((to) => {
         // Only the external IPs (the host's loopback addresses the emulator hands out) are reached.
         if (!to || !to.destinationIp.startsWith('127.')) return void socket.destroy();
-        const upstream = connectTcp({ host: to.destinationIp, port: 443 });
-        const drop = (): void => {
-          socket.destroy();
-          upstream.destroy();
-        };
-        socket.on('error', drop).on('close', drop);
-        upstream.on('error', drop).on('close', drop);
-        socket.pipe(upstream);
-        upstream.pipe(socket);
+        relay(socket, connectTcp({ host: to.destinationIp, port: 443 }));
         socket.resume();
       });
     });
@@ -232,7 +226,7 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
     const stopping: Promise<void>[] = [];
     for (const [key, entry] of machines) {
       const want = desired.get(key);
-      if (want && want.key && entry.fingerprint === fingerprintOf(want)) continue;
+      if (want && entry.fingerprint === fingerprintOf(want)) continue;
       // instances.stop shuts the guest down; a deletion, a zone outage or a changed NIC cuts it.
       const graceful = instances.get(key)?.status === 'STOPPING' || instances.get(key)?.status === 'TERMINATED';
       stopping.push(powerOff(key, graceful));
@@ -303,14 +297,7 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
 
     guestAttributes: (instanceKey) => metadata.guestAttributes(instanceKey),
 
-    dial(network, host, port) {
-      const vpc = vpcs.get(network);
-      if (vpc) return vpc.dial(host, port);
-      // As an unroutable address would: the connection fails, the caller's process does not.
-      const socket = new NetSocket();
-      process.nextTick(() => socket.destroy(Object.assign(new Error(`connect EHOSTUNREACH ${host}:${port} (no VM of VPC ${network} runs yet)`), { code: 'EHOSTUNREACH' })));
-      return socket;
-    },
+    dial: dialNetwork,
 
     exec(instanceKey, argv) {
       const entry = machines.get(instanceKey);
