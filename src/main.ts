@@ -16,7 +16,7 @@ import { renderSummary } from './report/summary.ts';
 import { upsertPrComment } from './github/pr-comment.ts';
 import { resolveRelease } from './release/choice.ts';
 import { writeAdminKubeconfig } from './kube/kubeconfig.ts';
-import { keyMaskValues, secretValues, secretsFromInstance } from './engine/secrets.ts';
+import { keyMaskValues, secretsFromInstance } from './engine/secrets.ts';
 import type { RunReport } from './model.ts';
 import { tmpdir } from 'node:os';
 
@@ -77,13 +77,15 @@ export async function run(): Promise<void> {
   }
 }
 
-/** Writes the `kubeconfig` output when the cluster exists; its key is masked before anything prints. */
+/**
+ * Writes the `kubeconfig` output when the cluster exists; its key is masked before anything prints.
+ * (The cluster's own keys were masked when the run observed them.)
+ */
 async function adminKubeconfig(compute: ComputeApiHandle, report: RunReport, ttlMs: number): Promise<string | undefined> {
   const externalIp = report.state.address?.ip ?? report.state.forwardingRule?.ip;
   if (!externalIp || report.state.replicas.length === 0) return undefined;
   const secrets = (await compute.listInstances(report.state.names.master)).map(secretsFromInstance).find((s) => s !== undefined);
   if (!secrets) return undefined;
-  for (const v of secretValues(secrets)) mask(v);
   const file = await writeAdminKubeconfig({ apiCa: secrets.apiCa, master: report.state.names.master, externalIp, ttlMs, dir: process.env.RUNNER_TEMP || tmpdir() });
   for (const v of keyMaskValues(file.key)) mask(v);
   core.info(`kubeconfig for ${report.state.names.master} at ${file.path} (admin certificate valid until ${file.expiresAt.toISOString()})`);

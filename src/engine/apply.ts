@@ -9,7 +9,7 @@ import { withJournalEntry } from '../plan/journal.ts';
 import type { EngineDeps } from './deps.ts';
 import { MEMBER_CERTS_KEY, memberCertsMetadata, replicaMetadata } from './replica-metadata.ts';
 import { keyMaskValues, memberCertFor, newClusterSecrets, replicaServingCertFor, secretValues } from './secrets.ts';
-import { DEFAULT_ETCD_VERSION, DEFAULT_KUBERNETES_VERSION, manifestFor } from '../release/pinned.ts';
+import { defaultRelease } from '../release/pinned.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import type { Observation } from './observe.ts';
 import { probeReadyz } from '../kube/apiserver.ts';
@@ -53,8 +53,6 @@ function seedEndpoints(state: ClusterState, seeds: string[]): string[] {
   return state.replicas.filter((r) => seeds.includes(r.name) && r.internalIp).map((r) => clientUrl(r.internalIp!));
 }
 
-const pinnedDefaultRelease = () => manifestFor(DEFAULT_KUBERNETES_VERSION, DEFAULT_ETCD_VERSION);
-
 /** Healthy voters' client URLs, minus `exceptId`. */
 function voterEndpoints(state: ClusterState, exceptId?: string): string[] {
   return state.etcd.members
@@ -96,7 +94,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
           tags: [n.tag], labels, dataDiskSizeGb: intent.dataDiskSizeGb,
           metadata: replicaMetadata({
             names: n, vm: step.replica, first: step.first, seeds: step.seeds, seedEndpoints: seedEndpoints(state, step.seeds),
-            staticIp: address.ip, settings, secrets, zone: step.zone, release: intent.release ?? pinnedDefaultRelease(),
+            staticIp: address.ip, settings, secrets, zone: step.zone, release: intent.release ?? defaultRelease(),
           }),
           natIP: step.first ? address.ip : undefined,
         }),

@@ -29,9 +29,8 @@ export class TunnelTransport implements EtcdTransport {
     const url = new URL(remoteUrl);
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
     const local = await this.listenerFor(url.hostname, port);
-    url.hostname = '127.0.0.1';
-    url.port = String(local);
-    return url.toString().replace(/\/$/, remoteUrl.endsWith('/') ? '/' : '');
+    // Only the authority changes; the rest of the URL is kept as it was written.
+    return remoteUrl.replace(/^([a-z]+:\/\/)[^/?#]+/i, `$1127.0.0.1:${local}`);
   }
 
   private async listenerFor(host: string, port: number): Promise<number> {

@@ -47,6 +47,9 @@ export const DEFAULT_KUBERNETES_VERSION = 'v1.35.4';
 /** The newest 3.6 patch release: Kubernetes 1.35 uses the etcd 3.6 line (CHANGELOG-1.35.md, v1.35.0 dependencies). */
 export const DEFAULT_ETCD_VERSION = 'v3.6.14';
 
+/** The manifest of the default versions. */
+export const defaultRelease = (): ReleaseManifest => manifestFor(DEFAULT_KUBERNETES_VERSION, DEFAULT_ETCD_VERSION);
+
 /** A manifest of pinned releases. Throws, naming the pinned versions, when either is not pinned. */
 export function manifestFor(kubernetesVersion: string, etcdVersion: string): ReleaseManifest {
   const kubernetes = PINNED_KUBERNETES[kubernetesVersion];
