@@ -41,14 +41,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
-async function kubectlReadyz(report: RunReport): Promise<string> {
+/** kubectl from the test process (outside the VPC) through the cluster's external IP, as admin. */
+async function kubectl(report: RunReport, ...args: string[]): Promise<string> {
   const vms = await world.compute.listInstances('kubernetes-master');
   const secrets = vms.map(secretsFromInstance).find((s) => s !== undefined)!;
   const ip = report.state.address?.ip ?? report.state.forwardingRule?.ip;
   const file = await writeAdminKubeconfig({ apiCa: secrets.apiCa, master: 'kubernetes-master', externalIp: ip!, ttlMs: 10 * 60_000, dir });
-  const { stdout } = await run('kubectl', ['--kubeconfig', file.path, 'get', '--raw', '/readyz', '--request-timeout=10s']);
+  const { stdout } = await run('kubectl', ['--kubeconfig', file.path, '--request-timeout=10s', ...args]);
   return stdout.trim();
 }
+const kubectlReadyz = (report: RunReport): Promise<string> => kubectl(report, 'get', '--raw', '/readyz');
 
 const serial = (key: string): string => world.debian!.serialOutput(key).toString();
 
@@ -73,9 +75,15 @@ debianTest('1 -> 2: the replica joins as a learner, the load balancer takes the 
   const joined = report.state.replicas.find((r) => r.zone === C)!;
   const console = serial(`${C}/${joined.name}`);
   expect(console).toContain('--initial-cluster-state=existing');
-  // One kube-scheduler leads across both replicas: exactly one lease holder.
-  const leases = await world.debian!.exec(`${B}/kubernetes-master`, ['journalctl', '-u', 'ha-kube-scheduler', '--no-pager', '-o', 'cat']);
-  expect(leases).toMatch(/lease|leader/i);
+  // One kube-scheduler leads across both replicas: the lease names one replica, and only that
+  // replica's scheduler says it acquired it.
+  const holder = await kubectl(report, 'get', 'lease', '-n', 'kube-system', 'kube-scheduler', '-o', 'jsonpath={.spec.holderIdentity}');
+  const leader = report.state.replicas.find((r) => holder.startsWith(`${r.name}_`));
+  expect(leader).toBeDefined();
+  for (const r of report.state.replicas) {
+    const journal = await world.debian!.exec(`${r.zone}/${r.name}`, ['journalctl', '-u', 'ha-kube-scheduler', '--no-pager', '-o', 'cat']);
+    expect([r.name, /successfully acquired lease kube-system\/kube-scheduler/.test(journal)]).toEqual([r.name, r === leader]);
+  }
   expect(await kubectlReadyz(report)).toBe('ok');
 }, 240_000);
 
