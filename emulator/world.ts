@@ -1,8 +1,9 @@
 // The store seen as the VM runtime needs it: which instances exist (and whether they run), their
-// IPs, metadata and data-disk dirs; which forwarding rules send which ports to which pool members.
+// IPs, metadata and data-disk dirs; which forwarding rules send which ports to which pool members;
+// which firewall rules let traffic into which VMs.
 import type { EmulatorContext } from './context.ts';
 import type { Resource } from './store/store.ts';
-import type { RuntimeForwardingRule, RuntimeHealthCheck, RuntimeInstance, RuntimeWorld } from './runtime/types.ts';
+import type { RuntimeFirewall, RuntimeForwardingRule, RuntimeHealthCheck, RuntimeInstance, RuntimeWorld } from './runtime/types.ts';
 import { pathOf } from './http/wire.ts';
 import { zoneInfo } from './catalogue.ts';
 
@@ -62,6 +63,26 @@ function runtimeInstance(ctx: EmulatorContext, path: string, vm: Resource): Runt
       ? { dataDisk: { deviceName: extraDisk.deviceName ?? String(extraResource.name), dir: String(extraResource.__dir), sizeGb: Number(extraResource.sizeGb) } }
       : {}),
     ...(serviceAccount ? { serviceAccountEmail: serviceAccount } : {}),
+    tags: (vm.tags as { items?: string[] } | undefined)?.items ?? [],
+  };
+}
+
+type FirewallEntry = { IPProtocol: string; ports?: string[] };
+
+function runtimeFirewall(fw: Resource): RuntimeFirewall {
+  const denied = (fw.denied as FirewallEntry[] | undefined) ?? [];
+  const entries = denied.length > 0 ? denied : ((fw.allowed as FirewallEntry[] | undefined) ?? []);
+  return {
+    name: String(fw.name),
+    network: lastSegmentOf(String(fw.network ?? 'default')),
+    direction: fw.direction === 'EGRESS' ? 'EGRESS' : 'INGRESS',
+    priority: Number(fw.priority ?? 1000),
+    disabled: fw.disabled === true,
+    action: denied.length > 0 ? 'deny' : 'allow',
+    rules: entries.map((e) => ({ protocol: String(e.IPProtocol).toLowerCase(), ports: e.ports ?? [] })),
+    sourceRanges: (fw.sourceRanges as string[] | undefined) ?? [],
+    sourceTags: (fw.sourceTags as string[] | undefined) ?? [],
+    targetTags: (fw.targetTags as string[] | undefined) ?? [],
   };
 }
 
@@ -87,5 +108,8 @@ export function computeWorld(ctx: EmulatorContext): RuntimeWorld {
       changedAt: changedAt + ctx.faults.lbProgrammingDelayMs,
     });
   }
-  return { instances, forwardingRules };
+  const firewalls = ctx.store
+    .entries((p) => /^projects\/[^/]+\/global\/firewalls\/[^/]+$/.test(p))
+    .map(([, fw]) => runtimeFirewall(fw));
+  return { instances, forwardingRules, firewalls };
 }

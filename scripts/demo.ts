@@ -18,6 +18,7 @@ import { API_IP, MIRROR_IP } from '../emulator/vm/names.ts';
 import { DEFAULT_IMAGE_CACHE } from '../emulator/vm/image.ts';
 import { debianRuntimeSupport } from '../emulator/vm/support.ts';
 import { parseGithubOutput } from './runner-files.ts';
+import { allowSelfHostedRunner, RUNNER_FIREWALL } from './runner-firewall.ts';
 
 const PROJECT = 'ha-masters-demo';
 const root = mkdtempSync(join(tmpdir(), 'ha-masters-demo-'));
@@ -69,6 +70,9 @@ async function main(): Promise<void> {
     // A self-hosted runner inside the VPC: the Compute API and the release mirror are reached there.
     runner = { argv: ['ip', 'netns', 'exec', ns], inputs: { 'compute-endpoint': `http://${API_IP}`, 'release-manifest': `http://${MIRROR_IP}/release/manifest.json` } };
     console.log(`the action runs inside the VPC (network namespace ${ns}); masters are Debian 12 VMs`);
+    // The VPC enforces firewall rules, as GCE does: the runner's owner lets it reach etcd.
+    await allowSelfHostedRunner(emulator.url, PROJECT);
+    console.log(`firewall rule ${RUNNER_FIREWALL}: the runner may reach tcp:2379 on the masters (a self-hosted runner needs such a rule)`);
   }
   const kubectl = async (kubeconfig: string | undefined): Promise<void> => {
     if (!kubeconfig) throw new Error('the step gave no kubeconfig output');

@@ -3,7 +3,7 @@
 #   - npm ci when node_modules is missing or older than package-lock.json
 #   - Node 24 from node_modules/.bin (the `node` dev dependency; the system node may be older)
 #   - Debian's etcd-server / etcd-client when `etcd` / `etcdctl` are not on PATH, then etcd >= 3.4
-#   - as root: debootstrap and the emulator's Debian 12 VM image (cached, built once per recipe)
+#   - as root: debootstrap, nftables and the emulator's Debian 12 VM image (cached, built once per recipe)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -80,9 +80,11 @@ fi
 say "etcd $etcd_version (>= 3.4)"
 
 # The emulator's Debian VM runtime: debootstrap to build the image once (cached outside the
-# repository, rebuilt when its recipe changes). Only as root: the runtime needs namespaces and mounts.
+# repository, rebuilt when its recipe changes), nft for the VPC firewall. Only as root: the runtime
+# needs namespaces and mounts.
 if [ "$(id -u)" -eq 0 ] && [ "$(uname -s)" = Linux ]; then
   command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+  command -v nft >/dev/null 2>&1 || apt_install nftables
   "$node_bin" emulator/vm/build-image.ts || fail "could not build the Debian VM image (see above)"
 else
   say "not root: the emulator's Debian VM runtime is unavailable; tests that need it are skipped with a warning"

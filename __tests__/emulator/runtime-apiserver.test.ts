@@ -43,7 +43,7 @@ beforeAll(async () => {
     ...masterMetadata({ pki, master: MASTER, staticIp: STATIC_IP, state: 'new', initialCluster: [MASTER] }),
     ...memberCertsMetadata(pki.member(MASTER, IP)),
   }, { externalIps: [STATIC_IP] });
-  await runtime.apply({ instances: [vm], forwardingRules: [] });
+  await runtime.apply({ instances: [vm], forwardingRules: [], firewalls: [] });
   await waitFor('apiserver ready', 20_000, async () => ((await readyz()).status === 200 ? true : undefined));
 });
 

@@ -48,13 +48,13 @@ test('three replicas (one new, two joining as existing) form one cluster with qu
   runtime = createVmRuntime(opts);
 
   // The first VM waits for its member certificate before etcd starts.
-  await runtime.apply({ instances: [replica('a', 'new', [], false)], forwardingRules: [] });
+  await runtime.apply({ instances: [replica('a', 'new', [], false)], forwardingRules: [], firewalls: [] });
   await sleep(700);
   expect(runtime.pids()).toEqual([]);
   expect(logLines).toEqual([`${ZONE}/${names.a}: etcd waits for the etcd-member-certs metadata`]);
 
   const a = replica('a', 'new', []);
-  await runtime.apply({ instances: [a], forwardingRules: [] });
+  await runtime.apply({ instances: [a], forwardingRules: [], firewalls: [] });
   const admin = adminClient(pki, [ips.a]);
   clients.push(admin);
   await waitFor('etcd on A', 15_000, async () => (await admin.put('probe').value('1').exec()) && true);
@@ -62,12 +62,12 @@ test('three replicas (one new, two joining as existing) form one cluster with qu
 
   // B is created first (it waits for its member), then the action adds it as a learner.
   const b = replica('b', 'existing', [names.a]);
-  await runtime.apply({ instances: [a, b], forwardingRules: [] });
+  await runtime.apply({ instances: [a, b], forwardingRules: [], firewalls: [] });
   const bId = await addLearner(admin, `https://${ips.b}:2380`);
   await promote(admin, bId);
 
   const c = replica('c', 'existing', [names.a, names.b]);
-  await runtime.apply({ instances: [a, b, c], forwardingRules: [] });
+  await runtime.apply({ instances: [a, b, c], forwardingRules: [], firewalls: [] });
   const cId = await addLearner(admin, `https://${ips.c}:2380`);
   await promote(admin, cId);
 

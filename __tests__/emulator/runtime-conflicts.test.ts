@@ -36,7 +36,7 @@ test('a rule on an instance external IP and a busy NAT address are logged and re
   const a = instance(stateDir, 'europe-west1-b', 'plain-a', `${base}.71`, {}, { externalIps: [shared] });
   const b = instance(stateDir, 'europe-west1-b', 'plain-b', `${base}.72`, {}, { externalIps: [busy] });
   const rule = { key: 'europe-west1/clash', ip: shared, portLow: 443, portHigh: 443, backends: [a.key], changedAt: Date.now() };
-  await runtime.apply({ instances: [a, b], forwardingRules: [rule] });
+  await runtime.apply({ instances: [a, b], forwardingRules: [rule], firewalls: [] });
   expect(runtime.pids()).toEqual([]);
   expect(opts.lines).toContain(`cannot bind external IP of ${b.key} on ${busy}:443: listen EADDRINUSE: address already in use ${busy}:443`);
   await waitFor('the clash logged', 5000, async () =>
@@ -45,7 +45,7 @@ test('a rule on an instance external IP and a busy NAT address are logged and re
   // Once the squatter leaves, the next apply binds the NAT address.
   await new Promise<void>((r) => squatter!.close(() => r()));
   squatter = undefined;
-  await runtime.apply({ instances: [a, b], forwardingRules: [rule] });
+  await runtime.apply({ instances: [a, b], forwardingRules: [rule], firewalls: [] });
   expect(await tcpConnectResult(busy, 443)).toBe('connected');
 
   await runtime.stop();

@@ -28,7 +28,7 @@ test('an abrupt process.exit SIGKILLs the running etcd', async () => {
   });
   const inputPath = join(stateDir, 'input.json');
   writeFileSync(inputPath, JSON.stringify({
-    world: { instances: [vm], forwardingRules: [] },
+    world: { instances: [vm], forwardingRules: [], firewalls: [] },
     options: { stateDir, lbProgrammingDelayMs: 0, leaseRenewIntervalMs: 1000, etcdBinary: '/usr/bin/etcd' },
   }));
   const { stdout } = await run(NODE, ['__tests__/support/runtime-exit-child.ts', inputPath], { timeout: 30_000 });

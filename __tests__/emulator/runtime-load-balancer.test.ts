@@ -78,7 +78,7 @@ afterAll(async () => {
 test('forwarding rules follow the programming delay, backend status and health, and disappear at once', async () => {
   runtime = createVmRuntime(runtimeOptions(stateDir, { lbProgrammingDelayMs: DELAY_MS, leaseRenewIntervalMs: 500 }));
   const changedAt = Date.now();
-  await runtime.apply({ instances: [vm(X), vm(Y)], forwardingRules: rules(changedAt) });
+  await runtime.apply({ instances: [vm(X), vm(Y)], forwardingRules: rules(changedAt), firewalls: [] });
 
   // Not programmed yet; backends start UNHEALTHY until the threshold of good probes.
   expect(await tcpConnectResult(LB_IP, 443)).toBe('ECONNREFUSED');
@@ -93,13 +93,13 @@ test('forwarding rules follow the programming delay, backend status and health, 
   expect(await answerers(LB_IP_NO_CHECK, 6)).toEqual([X, Y].sort());
 
   // A STOPPED backend gets no traffic, health check or not.
-  await runtime.apply({ instances: [vm(X), vm(Y, 'STOPPED')], forwardingRules: rules(changedAt) });
+  await runtime.apply({ instances: [vm(X), vm(Y, 'STOPPED')], forwardingRules: rules(changedAt), firewalls: [] });
   expect(healthOf(Y)).toBe('UNHEALTHY');
   expect(await answerers(LB_IP_NO_CHECK, 6)).toEqual([X]);
   expect(await answerers(LB_IP, 6)).toEqual([X]);
 
   // Back to RUNNING, then failing its health check (etcd down -> /readyz 500): skipped again.
-  await runtime.apply({ instances: [vm(X), vm(Y)], forwardingRules: rules(changedAt) });
+  await runtime.apply({ instances: [vm(X), vm(Y)], forwardingRules: rules(changedAt), firewalls: [] });
   await waitFor('Y healthy again', 20_000, async () => (healthOf(Y) === 'HEALTHY' ? true : undefined));
   await runtime.killEtcd(key(Y), true);
   await waitFor('Y unhealthy', 10_000, async () => (healthOf(Y) === 'UNHEALTHY' ? true : undefined));
@@ -113,7 +113,7 @@ test('forwarding rules follow the programming delay, backend status and health, 
   expect(refused).toBe('ECONNRESET');
 
   // The rule goes: no listener at once.
-  await runtime.apply({ instances: [vm(X), vm(Y)], forwardingRules: [] });
+  await runtime.apply({ instances: [vm(X), vm(Y)], forwardingRules: [], firewalls: [] });
   expect(await tcpConnectResult(LB_IP, 443)).toBe('ECONNREFUSED');
   expect(await tcpConnectResult(LB_IP_NO_CHECK, 443)).toBe('ECONNREFUSED');
 }, 60_000);

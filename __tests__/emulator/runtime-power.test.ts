@@ -45,7 +45,7 @@ afterAll(async () => {
 test('STOPPED kills everything of the VM; RUNNING again restarts on the same data; apply is idempotent', async () => {
   runtime = createVmRuntime(runtimeOptions(stateDir));
   const running = vmAt(IP, 'RUNNING');
-  await runtime.apply({ instances: [running], forwardingRules: [] });
+  await runtime.apply({ instances: [running], forwardingRules: [], firewalls: [] });
   await waitFor('apiserver ready', 20_000, ready(IP));
   const client = adminClient(pki, [IP]);
   clients.push(client);
@@ -54,11 +54,11 @@ test('STOPPED kills everything of the VM; RUNNING again restarts on the same dat
   // Same world again: nothing restarts.
   const pid = runtime.etcdPid(KEY)!;
   const lease = runtime.identityLeaseName(KEY);
-  await runtime.apply({ instances: [running], forwardingRules: [] });
+  await runtime.apply({ instances: [running], forwardingRules: [], firewalls: [] });
   expect(runtime.etcdPid(KEY)).toBe(pid);
   expect(runtime.identityLeaseName(KEY)).toBe(lease);
 
-  await runtime.apply({ instances: [vmAt(IP, 'STOPPED')], forwardingRules: [] });
+  await runtime.apply({ instances: [vmAt(IP, 'STOPPED')], forwardingRules: [], firewalls: [] });
   expect(processAlive(pid)).toBe(false);
   expect(runtime.pids()).toEqual([]);
   expect(await tcpConnectResult(IP, 2379)).toBe('ECONNREFUSED');
@@ -66,7 +66,7 @@ test('STOPPED kills everything of the VM; RUNNING again restarts on the same dat
   expect(await tcpConnectResult(IP, 3990)).toBe('ECONNREFUSED');
   expect(await tcpConnectResult(EXTERNAL_IP, 443)).toBe('ECONNREFUSED');
 
-  await runtime.apply({ instances: [running], forwardingRules: [] });
+  await runtime.apply({ instances: [running], forwardingRules: [], firewalls: [] });
   await waitFor('apiserver ready after the restart', 20_000, ready(IP));
   expect(runtime.etcdPid(KEY)).not.toBe(pid);
   // A new apiserver process: a new identity.
@@ -77,7 +77,7 @@ test('STOPPED kills everything of the VM; RUNNING again restarts on the same dat
   // A replaced member certificate restarts etcd only; the apiserver keeps its identity.
   const beforeCert = runtime.etcdPid(KEY)!;
   const leaseBefore = runtime.identityLeaseName(KEY);
-  await runtime.apply({ instances: [vmAt(IP, 'RUNNING')], forwardingRules: [] });
+  await runtime.apply({ instances: [vmAt(IP, 'RUNNING')], forwardingRules: [], firewalls: [] });
   expect(processAlive(beforeCert)).toBe(false);
   await waitFor('etcd back with the new certificate', 20_000, ready(IP));
   expect(runtime.etcdPid(KEY)).not.toBe(beforeCert);
@@ -86,19 +86,19 @@ test('STOPPED kills everything of the VM; RUNNING again restarts on the same dat
 
   // An instance that disappears from the world is gone too.
   const last = runtime.etcdPid(KEY)!;
-  await runtime.apply({ instances: [], forwardingRules: [] });
+  await runtime.apply({ instances: [], forwardingRules: [], firewalls: [] });
   expect(processAlive(last)).toBe(false);
   expect(await tcpConnectResult(IP, 443)).toBe('ECONNREFUSED');
 }, 60_000);
 
 test('a changed internal IP restarts the VM on the new address', async () => {
   const NEW_IP = `${base}.32`;
-  await runtime.apply({ instances: [vmAt(IP, 'RUNNING')], forwardingRules: [] });
+  await runtime.apply({ instances: [vmAt(IP, 'RUNNING')], forwardingRules: [], firewalls: [] });
   await waitFor('ready on the old IP', 20_000, ready(IP));
   const pid = runtime.etcdPid(KEY)!;
   // A one-member cluster keeps its data, but its peer URL was recorded for the old IP; the
   // client URL (what the apiserver uses) follows the flags, so the VM becomes ready again.
-  await runtime.apply({ instances: [vmAt(NEW_IP, 'RUNNING')], forwardingRules: [] });
+  await runtime.apply({ instances: [vmAt(NEW_IP, 'RUNNING')], forwardingRules: [], firewalls: [] });
   expect(processAlive(pid)).toBe(false);
   expect(await tcpConnectResult(IP, 443)).toBe('ECONNREFUSED');
   await waitFor('ready on the new IP', 20_000, ready(NEW_IP));

@@ -35,7 +35,7 @@ beforeAll(async () => {
     ...masterMetadata({ pki, master: MASTER, staticIp: STATIC_IP, state: 'new', initialCluster: [MASTER] }),
     ...memberCertsMetadata(pki.member(MASTER, IP)),
   }, { externalIps: [STATIC_IP] });
-  await runtime.apply({ instances: [vm], forwardingRules: [] });
+  await runtime.apply({ instances: [vm], forwardingRules: [], firewalls: [] });
   admin = createEtcdAdmin({ ca: pki.etcdCa.cert, cert: pki.etcdClient.cert, key: pki.etcdClient.key }, new DirectTransport(), { callTimeoutMs: 2000 });
 });
 

@@ -20,6 +20,7 @@ import type { EngineDeps } from '../../src/engine/deps.ts';
 import { planEngine, runEngine } from '../../src/engine/run.ts';
 import type { RunOptions } from '../../src/engine/run.ts';
 import type { Intent, RunReport } from '../../src/model.ts';
+import { allowSelfHostedRunner } from '../../scripts/runner-firewall.ts';
 
 export const PROJECT = 'ha-test';
 
@@ -61,7 +62,9 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
   const compute = createComputeApi({ project: PROJECT, endpoint: emulator.url });
   const logs: string[] = [];
   const debian = opts.vmRuntime === 'debian' ? (emulator.runtime as DebianRuntime) : undefined;
-  const tunnel = debian ? new TunnelTransport((host, port) => debian.dial('default', host, port)) : undefined;
+  // The VPC enforces firewall rules: the engine reaches etcd as a self-hosted runner whose owner allowed it.
+  if (debian) await allowSelfHostedRunner(emulator.url, PROJECT);
+  const tunnel = debian ? new TunnelTransport((host, port) => debian.dial('default', host, port, 'runner')) : undefined;
   const transport = tunnel ?? new DirectTransport();
   const release = emulator.releaseManifestUrl ? await loadReleaseManifest(emulator.releaseManifestUrl) : undefined;
   const deps: EngineDeps = {

@@ -33,7 +33,7 @@ export function instance(stateDir: string, zone: string, name: string, internalI
   mkdirSync(dataDiskDir, { recursive: true });
   const base: RuntimeInstance = {
     key: `${zone}/${name}`, name, zone, status: 'RUNNING', internalIp, externalIps: [], metadata, dataDiskDir,
-    project: 'runtime-test', id: '1', network: 'default', region: zone.replace(/-[a-z]$/, ''), bootImage: '', bootDiskDir: '',
+    project: 'runtime-test', id: '1', network: 'default', region: zone.replace(/-[a-z]$/, ''), bootImage: '', bootDiskDir: '', tags: [],
   };
   return { ...base, ...over };
 }

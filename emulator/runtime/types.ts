@@ -30,6 +30,8 @@ export interface RuntimeInstance {
   /** The first non-boot disk, as a VM sees it. */
   dataDisk?: { deviceName: string; dir: string; sizeGb: number };
   serviceAccountEmail?: string;
+  /** Network tags (firewall rules select targets and sources by them). */
+  tags: string[];
 }
 
 export interface RuntimeHealthCheck {
@@ -55,9 +57,28 @@ export interface RuntimeForwardingRule {
   changedAt: number;
 }
 
+/** One VPC firewall rule, as the runtime enforces it (only the Debian runtime has a VPC to enforce it in). */
+export interface RuntimeFirewall {
+  name: string;
+  /** Short name of the VPC network it belongs to. */
+  network: string;
+  direction: 'INGRESS' | 'EGRESS';
+  /** 0..65535; the lowest number wins, and at equal priority a deny wins. */
+  priority: number;
+  disabled: boolean;
+  action: 'allow' | 'deny';
+  /** The allowed or denied protocols, each with its ports ([] = every port). */
+  rules: { protocol: string; ports: string[] }[];
+  sourceRanges: string[];
+  sourceTags: string[];
+  /** [] = every instance of the network. */
+  targetTags: string[];
+}
+
 export interface RuntimeWorld {
   instances: RuntimeInstance[];
   forwardingRules: RuntimeForwardingRule[];
+  firewalls: RuntimeFirewall[];
 }
 
 export interface RuntimeOptions {

@@ -7,7 +7,8 @@
 //                             connection over the same way (with the address it was made to): how
 //                             a process inside the VPC reaches the external IPs, which live on the
 //                             host's loopback (GCE routes external IPs from inside the VPC too).
-//   --dial SOCKET             the emulator connects here and writes `CONNECT <ip>:<port>\n`; the
+//   --dial SOCKET             the emulator connects here and writes `CONNECT <ip>:<port>\n` (or
+//                             `CONNECT <ip>:<port> FROM <source ip>\n`, for the firewall to see); the
 //                             gateway connects to that VPC address and relays. A failed connect
 //                             closes the socket (the caller sees a reset, as from a closed port).
 // It exits when its standard input closes, so it never outlives the emulator that started it.
@@ -53,9 +54,9 @@ if (values.dial) {
         return;
       }
       host.off('data', onData);
-      const m = /^CONNECT ([\d.]+):(\d+)$/.exec(head.subarray(0, nl).toString().trim());
+      const m = /^CONNECT ([\d.]+):(\d+)(?: FROM ([\d.]+))?$/.exec(head.subarray(0, nl).toString().trim());
       if (!m) return void host.destroy();
-      const upstream = connect({ host: m[1], port: Number(m[2]) });
+      const upstream = connect({ host: m[1], port: Number(m[2]), ...(m[3] ? { localAddress: m[3] } : {}) });
       const rest = head.subarray(nl + 1);
       if (rest.length > 0) upstream.write(rest);
       relay(host, upstream);

@@ -53,3 +53,19 @@ export const MIRROR_IP = '169.254.169.250';
  * (a self-hosted runner reaches Google's APIs by Private Google Access; here, link-local).
  */
 export const API_IP = '169.254.169.251';
+
+/**
+ * Where traffic into a VM comes from when the emulator makes it from the VPC's side, so that
+ * firewall rules see what they would on GCE. Each is a /32 on the VPC's bridge only.
+ *  - internet: clients of external IPs and forwarding rules (GCE's network load balancer passes
+ *    the client's address through); TEST-NET-3, matched only by 0.0.0.0/0-like ranges.
+ *  - health-check: GCE's legacy health checkers probe from 35.191.0.0/16 (among others).
+ *  - iap: IAP's TCP forwarding connects from 35.235.240.0/20.
+ *  - runner: a self-hosted runner inside the VPC, at the region's subnet gateway address.
+ */
+export type DialSource = 'internet' | 'health-check' | 'iap' | 'runner';
+export const SOURCE_IPS: Record<Exclude<DialSource, 'runner'>, string> = {
+  internet: '203.0.113.7',
+  'health-check': '35.191.0.1',
+  iap: '35.235.240.1',
+};

@@ -23,6 +23,8 @@ import type { MetadataInstance } from './metadata-server.ts';
 import { Vpc } from './vpc.ts';
 import { readProxyHeader } from './vpc-dial.ts';
 import { hostNamesFor, REGION_SUBNETS, subnetGateway } from './names.ts';
+import type { DialSource } from './names.ts';
+import { firewallRuleset } from './firewall.ts';
 import { HostLedger, sweepLeftovers } from './leftovers.ts';
 import { run } from './sh.ts';
 
@@ -38,8 +40,11 @@ export interface DebianRuntime extends VmRuntime {
   readonly addressing: 'vpc';
   serialOutput(instanceKey: string): Buffer;
   guestAttributes(instanceKey: string): Map<string, string>;
-  /** Reaches an address inside a VPC (tests: "is the runner outside?" is answered by not using this). */
-  dial(network: string, host: string, port: number): Socket;
+  /**
+   * Reaches an address inside a VPC from one of the emulator's sources (names.ts), through the VPC's
+   * firewall. Tests: "is the runner outside?" is answered by not using this.
+   */
+  dial(network: string, host: string, port: number, from: DialSource): Socket;
   /** Runs a command inside a running VM (as `nsenter` into its namespaces) and returns stdout. */
   exec(instanceKey: string, argv: string[]): Promise<string>;
   /** The network namespace of a VPC, for running a process "inside the VPC". */
@@ -80,12 +85,14 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
     process.nextTick(() => socket.destroy(Object.assign(new Error(`connect EHOSTUNREACH ${host}:${port} (${why})`), { code: 'EHOSTUNREACH' })));
     return socket;
   };
-  const dialNetwork = (network: string, host: string, port: number): NetSocket =>
-    vpcs.get(network)?.dial(host, port) ?? unreachable(host, port, `no VM of VPC ${network} runs yet`);
-  const dial: VpcDialer = (target, port) => dialNetwork(instances.get(target.key)?.network ?? '', target.internalIp, port);
-  const health = new HealthChecker(dial);
-  const nat = new ExternalNat(log, dial);
-  const lb = new LoadBalancer({ lbProgrammingDelayMs: 0, log, health, instance: (key) => instances.get(key), dial });
+  const dialNetwork = (network: string, host: string, port: number, from: DialSource): NetSocket =>
+    vpcs.get(network)?.dial(host, port, from) ?? unreachable(host, port, `no VM of VPC ${network} runs yet`);
+  const dialFrom = (from: DialSource): VpcDialer => (target, port) =>
+    dialNetwork(instances.get(target.key)?.network ?? '', target.internalIp, port, from);
+  const health = new HealthChecker(dialFrom('health-check'));
+  // GCE's external IPs and network load balancers pass the client's address through to the VM.
+  const nat = new ExternalNat(log, dialFrom('internet'));
+  const lb = new LoadBalancer({ lbProgrammingDelayMs: 0, log, health, instance: (key) => instances.get(key), dial: dialFrom('internet') });
 
   const metadataHttp = createHttpServer((req, res) => {
     const key = (req.socket as Socket & { vmKey?: string }).vmKey;
@@ -232,6 +239,11 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
       stopping.push(powerOff(key, graceful));
     }
     await Promise.all(stopping);
+    // The firewall is in place before a VM boots into its VPC, and follows every change of rules or tags.
+    for (const network of new Set([...vpcs.keys(), ...[...desired.values()].map((i) => i.network)])) {
+      const vpc = await vpcFor(network);
+      await vpc.setFirewall(firewallRuleset(network, world.instances, world.firewalls));
+    }
     for (const key of previous.keys()) {
       if (instances.has(key)) continue;
       const gone = previous.get(key)!;

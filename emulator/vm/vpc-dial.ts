@@ -4,9 +4,10 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 
-export function dialVpc(dialSocket: string, host: string, port: number): Socket {
+/** `from`: the source address inside the VPC (none: the one the kernel picks, the subnet's gateway). */
+export function dialVpc(dialSocket: string, host: string, port: number, from?: string): Socket {
   const socket = connect(dialSocket);
-  socket.write(`CONNECT ${host}:${port}\n`);
+  socket.write(`CONNECT ${host}:${port}${from ? ` FROM ${from}` : ''}\n`);
   return socket;
 }
 

@@ -1,6 +1,7 @@
 // One emulated VPC network: a namespace holding a bridge that carries each region's subnet gateway
 // (and forwards between regions, as GCE's VPC routes do), the metadata server's and the mirror's
-// link-local addresses, and the gateway process (gateway.ts), the only path between host and VPC.
+// link-local addresses, the source addresses of the emulator's own dials (names.ts), the firewall
+// (firewall.ts), and the gateway process (gateway.ts), the only path between host and VPC.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -8,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { addNamespace, deleteNamespace, ipIn } from './netns.ts';
 import { run } from './sh.ts';
 import { dialVpc } from './vpc-dial.ts';
-import { API_IP, METADATA_IP, MIRROR_IP, REGION_SUBNETS, subnetGateway } from './names.ts';
+import { API_IP, METADATA_IP, MIRROR_IP, REGION_SUBNETS, SOURCE_IPS, subnetGateway } from './names.ts';
+import type { DialSource } from './names.ts';
 
 const gatewayEntry = fileURLToPath(new URL('./gateway.ts', import.meta.url));
 
@@ -29,6 +31,7 @@ export class Vpc {
   readonly options: VpcOptions;
   private gateway: ChildProcess | undefined;
   private readonly regions = new Set<string>();
+  private firewall = '';
 
   constructor(options: VpcOptions) {
     this.options = options;
@@ -43,7 +46,7 @@ export class Vpc {
     await addNamespace(ns);
     await ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
     await ipIn(ns, 'link', 'set', 'br0', 'up');
-    for (const ip of [METADATA_IP, MIRROR_IP, API_IP]) await ipIn(ns, 'addr', 'add', `${ip}/32`, 'dev', 'br0');
+    for (const ip of [METADATA_IP, MIRROR_IP, API_IP, ...Object.values(SOURCE_IPS)]) await ipIn(ns, 'addr', 'add', `${ip}/32`, 'dev', 'br0');
     await run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     await this.startGateway();
   }
@@ -78,8 +81,15 @@ export class Vpc {
     this.regions.add(region);
   }
 
-  dial(host: string, port: number): Socket {
-    return dialVpc(this.options.dialSocket, host, port);
+  dial(host: string, port: number, from: DialSource): Socket {
+    return dialVpc(this.options.dialSocket, host, port, from === 'runner' ? undefined : SOURCE_IPS[from]);
+  }
+
+  /** Enforces a firewall ruleset (firewall.ts); the same text again changes nothing. */
+  async setFirewall(ruleset: string): Promise<void> {
+    if (ruleset === this.firewall) return;
+    await run(['ip', 'netns', 'exec', this.options.namespace, 'nft', '-f', '-'], { input: ruleset });
+    this.firewall = ruleset;
   }
 
   async stop(): Promise<void> {
