@@ -57,7 +57,7 @@ function startProber(ip: string, ca: string) {
 
 async function oneRun(order: 'ha-masters' | 'kube-up'): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-lb-'));
-  const emulator = await startEmulator({ port: 0, stateDir: dir, defaultOperationLatencyMs: OP_MS, lbProgrammingDelayMs: LB_MS, log: () => {} });
+  const emulator = await startEmulator({ port: 0, stateDir: dir, defaultOperationLatencyMs: OP_MS, lbProgrammingDelayMs: LB_MS, vmRuntime: 'process', log: () => {} });
   const compute: ComputeApiHandle = createComputeApi({ project: PROJECT, endpoint: emulator.url, pollIntervalMs: 50 });
   const transport = new DirectTransport();
   const deps: EngineDeps = {

@@ -19,7 +19,7 @@ const { values } = parseArgs({
     'crash-after': { type: 'string' },
     'crash-before': { type: 'string' },
     'no-vms': { type: 'boolean', default: false },
-    'vm-runtime': { type: 'string', default: 'process' },
+    'vm-runtime': { type: 'string', default: 'auto' },
     'image-cache': { type: 'string' },
     debug: { type: 'boolean', default: false },
   },

@@ -48,7 +48,7 @@ export interface EmulatorOptions {
   /** Identity lease renew interval handed to the runtime. */
   leaseRenewIntervalMs?: number;
   etcdBinary?: string;
-  /** Which VM runtime to use when `runtime` is not given (default `process`). */
+  /** Which VM runtime to use when `runtime` is not given (default `auto`: debian where the host allows it). */
   vmRuntime?: VmRuntimeKind;
   /** Where the Debian image is cached (default /var/cache/ha-masters-emulator). */
   imageCache?: string;
@@ -173,13 +173,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
 }
 
 async function chooseRuntime(opts: EmulatorOptions, log: (line: string) => void): Promise<{ runtime: VmRuntime; mirror?: ReleaseMirror }> {
-  const kind = opts.vmRuntime ?? 'process';
+  const kind = opts.vmRuntime ?? 'auto';
   const imageCache = opts.imageCache ?? DEFAULT_IMAGE_CACHE;
   if (kind !== 'process') {
     const support = debianRuntimeSupport(imageCache);
     if (support.ok) {
       const image = await ensureImage(imageCache, log);
-      log(`VM runtime: debian (Debian 12 machines from ${image.dir}, booted with systemd-nspawn)`);
+      const why = kind === 'auto' ? 'this host allows it: root, namespaces, overlayfs, nft' : 'asked for';
+      log(`VM runtime: debian (${why}; Debian 12 machines from ${image.dir}, booted with systemd-nspawn)`);
       const etcd = opts.etcdBinary ?? '/usr/bin/etcd';
       const mirror = await startReleaseMirror({ dir: join(opts.stateDir, 'mirror'), etcdBinary: etcd, etcdctlBinary: join(etcd, '../etcdctl'), log });
       return { runtime: await createDebianRuntime({ stateDir: opts.stateDir, image, log, mirror: mirror.handle }), mirror };
@@ -187,7 +188,7 @@ async function chooseRuntime(opts: EmulatorOptions, log: (line: string) => void)
     if (kind === 'debian') throw new Error(`the debian VM runtime cannot run here: ${support.why}`);
     log(`VM runtime: process (debian is not possible here: ${support.why})`);
   } else {
-    log('VM runtime: process (master VMs are host processes on loopback addresses; --vm-runtime debian boots Debian machines)');
+    log('VM runtime: process (asked for; master VMs are host processes on loopback addresses, --vm-runtime debian boots Debian machines)');
   }
   return { runtime: createVmRuntime({
     stateDir: opts.stateDir,

@@ -93,6 +93,11 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** A GCE VM's hostname is its name, possibly qualified (`<vm>.<zone>.c.<project>.internal`). */
+export function vmOfHostname(hostname: string): string {
+  return hostname.split('.')[0] ?? hostname;
+}
+
 export function etcdMemberName(vm: string): string {
   return `etcd-${vm}`;
 }
@@ -182,6 +187,36 @@ export interface ZoneInfo {
   status: 'UP' | 'DOWN';
 }
 
+/** An APIServerIdentity lease: one per kube-apiserver host, renewed while it runs. */
+export interface IdentityLeaseView {
+  name: string;
+  /** Its `kubernetes.io/hostname` label: the VM's hostname. */
+  hostname: string;
+  holderIdentity?: string;
+  renewTime?: string;
+  /** This run tried to delete it and could not (it is not tried again until the next run). */
+  deleteFailed?: string;
+}
+
+/** Who holds a leader-election lease (kube-controller-manager or kube-scheduler). */
+export interface LeaderLeaseView {
+  holderIdentity: string;
+  /** The hostname part of `<hostname>_<uuid>`. */
+  hostname: string;
+  renewTime?: string;
+  leaseDurationSeconds?: number;
+}
+
+/** The control plane's leases in kube-system, read through the cluster's external IP. */
+export type ApiLeasesView =
+  | {
+      readable: true;
+      identities: IdentityLeaseView[];
+      controllerManager?: LeaderLeaseView;
+      scheduler?: LeaderLeaseView;
+    }
+  | { readable: false; error: string };
+
 export interface ClusterState {
   names: ClusterNames;
   project: string;
@@ -200,6 +235,8 @@ export interface ClusterState {
   /** Node instance groups / templates with the prefix (torn down by `down` with delete-nodes). */
   nodeGroups: { name: string; zone: string }[];
   nodeTemplates: string[];
+  /** Leases in kube-system; undefined when not read (no cluster yet, or a wait that does not need them). */
+  leases?: ApiLeasesView;
   /** Time of observation, ISO string; the planner's only clock. */
   observedAt: string;
 }
@@ -228,6 +265,8 @@ export type Step =
   | { kind: 'moveLeader'; fromId: string; toId: string }
   | { kind: 'removeMember'; memberId: string; memberName: string }
   | { kind: 'deleteReplica'; replica: string; zone: string }
+  /** The APIServerIdentity lease of a replica whose VM is gone (else it lingers for an hour). */
+  | { kind: 'deleteIdentityLease'; name: string; replica: string }
   | { kind: 'deleteFirewall'; name: string }
   | { kind: 'deleteHealthCheck' }
   | { kind: 'deleteAddress' }

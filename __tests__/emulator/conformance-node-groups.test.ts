@@ -272,7 +272,7 @@ describe('managed instance groups', () => {
 
 test('with the real VM runtime, group members run no processes (they are not master replicas)', async () => {
   const realDir = mkdtempSync(join(tmpdir(), 'emu-nodes-real-'));
-  const real = await startEmulator({ port: 0, stateDir: realDir, defaultOperationLatencyMs: 20, log: () => {} });
+  const real = await startEmulator({ port: 0, stateDir: realDir, defaultOperationLatencyMs: 20, vmRuntime: 'process', log: () => {} });
   const options = { apiEndpoint: '127.0.0.1', port: real.port, protocol: 'http', authClient: new googleAuthLibrary.PassThroughClient() };
   const realTemplates = new InstanceTemplatesClient({ ...options });
   const realGroups = new InstanceGroupManagersClient({ ...options });

@@ -3,6 +3,7 @@
 // own traffic into VMs comes from the addresses GCE's would (clients of external IPs and load
 // balancers, health checkers, a runner inside the VPC). The peer port here is etcd's (2380),
 // served by a plain listener so that only the network is under test.
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { computeClients } from './support/compute.ts';
@@ -19,6 +20,10 @@ const PEER_PORT = 2380;
 let emulator: RunningEmulator;
 let compute: Compute;
 const ips: Record<string, string> = {};
+let bridgeMacBefore = '';
+
+/** The MAC of the VPC's bridge: the address VMs resolve their gateway (and so the VPC side) to. */
+const bridgeMac = (namespace: string): string => execFileSync('ip', ['-n', namespace, '-o', 'link', 'show', 'br0']).toString().match(/link\/ether (\S+)/)?.[1] ?? '';
 
 // Each VM answers on the peer port with its name (node is bound into every emulated VM).
 const LISTENER = `#!/bin/bash
@@ -30,6 +35,7 @@ beforeAll(async () => {
   if (!debianSupport.ok) return;
   emulator = await startDebianEmulator();
   compute = computeClients(emulator.port);
+  bridgeMacBefore = bridgeMac(await runtime().ensureVpc('default'));
   for (const [name, tags] of [['peer-a', ['master']], ['peer-b', ['master']], ['outsider', []]] as const) {
     await compute.finish(await compute.instances.insert({
       project: PROJECT, zone: ZONE,
@@ -134,3 +140,10 @@ debianTest('a deny of higher priority wins over an allow, and a disabled rule co
   await emulator.settled();
   expect(await fromSource('internet', 'peer-a')).toBe('peer-a');
 }, 60_000);
+
+debianTest('VMs joining the bridge do not change the VPC side\'s MAC (the VMs\' ARP entries for it stay right)', () => {
+  // A Linux bridge without a MAC of its own takes its lowest port's, so each VM booting could
+  // move it; VMs would then send their replies to the VPC side (runner, gateway) into the void.
+  expect(bridgeMacBefore).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+  expect(bridgeMac(runtime().vpcNamespace('default'))).toBe(bridgeMacBefore);
+});

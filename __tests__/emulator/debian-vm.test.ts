@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeClients } from './support/compute.ts';
 import type { Compute } from './support/compute.ts';
+import { startEmulator } from '../../emulator/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { hostNamesFor } from '../../emulator/vm/names.ts';
 import { debianInstanceBody, debianTest, hostLeftovers, startDebianEmulator, waitUntil } from '../support/debian-vms.ts';
@@ -147,6 +148,19 @@ const haveGcloud = spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).statu
     rmSync(dir, { recursive: true, force: true });
   }
 }, 120_000);
+
+debianTest('without a --vm-runtime the emulator takes debian where the host allows it, and says why', async () => {
+  const lines: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'emu-default-runtime-'));
+  const other = await startEmulator({ port: 0, stateDir: dir, log: (l) => lines.push(l) });
+  try {
+    expect(other.runtime.addressing).toBe('vpc');
+    expect(lines).toContainEqual(expect.stringMatching(/^VM runtime: debian \(this host allows it: root, namespaces, overlayfs, nft; Debian 12 machines from /));
+  } finally {
+    await other.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
 
 debianTest('deleting the instance powers the machine off and frees its namespace, loop device and mount', async () => {
   await compute.finish(await compute.instances.delete({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);

@@ -22,11 +22,13 @@ let pki: TestPki;
 let runtime: VmRuntimeDetails;
 let vm: RuntimeInstance;
 
-function coordination(): CoordinationV1Api {
+/** The official client, anonymous or as the cluster admin. */
+function coordination(as: 'anyone' | 'admin' = 'anyone'): CoordinationV1Api {
   const kc = new KubeConfig();
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
   kc.loadFromOptions({
-    clusters: [{ name: 'emulated', server: `https://${STATIC_IP}`, caData: Buffer.from(pki.apiserverCa.cert).toString('base64'), skipTLSVerify: false }],
-    users: [{ name: 'anyone' }],
+    clusters: [{ name: 'emulated', server: `https://${STATIC_IP}`, caData: b64(pki.apiserverCa.cert), skipTLSVerify: false }],
+    users: [as === 'admin' ? { name: 'anyone', certData: b64(pki.admin.cert), keyData: b64(pki.admin.key) } : { name: 'anyone' }],
     contexts: [{ name: 'emulated', cluster: 'emulated', user: 'anyone' }],
     currentContext: 'emulated',
   });
@@ -101,24 +103,26 @@ test('a killed etcd (not kept down) is restarted by the runtime', async () => {
   await waitFor('ready again', 15_000, async () => ((await readyz()).status === 200 ? true : undefined));
 });
 
-test('identity leases: list with a label selector, read, delete (404 Status after) with @kubernetes/client-node', async () => {
+test('identity leases: list with a label selector, read, delete as admin (404 Status after) with @kubernetes/client-node', async () => {
   const api = coordination();
   const name = runtime.identityLeaseName(KEY)!;
-  expect(name).toMatch(/^kube-apiserver-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  // kube-apiserver's own name for the identity of host kubernetes-master (an independent derivation).
+  expect(name).toBe('apiserver-mpzb65c4laynqu6rnedjohxo3e');
 
   const list = await waitFor('the lease', 10_000, async () => {
-    const l = await api.listNamespacedLease({ namespace: 'kube-system', labelSelector: 'k8s.io/component=kube-apiserver' });
+    const l = await api.listNamespacedLease({ namespace: 'kube-system', labelSelector: 'apiserver.kubernetes.io/identity=kube-apiserver' });
     return l.items.length > 0 ? l : undefined;
   });
   expect(list.items.map((l) => l.metadata?.name)).toEqual([name]);
   expect(Number(list.metadata?.resourceVersion)).toBeGreaterThan(0);
-  const none = await api.listNamespacedLease({ namespace: 'kube-system', labelSelector: 'k8s.io/component!=kube-apiserver' });
+  const none = await api.listNamespacedLease({ namespace: 'kube-system', labelSelector: 'apiserver.kubernetes.io/identity!=kube-apiserver' });
   expect(none.items).toEqual([]);
 
   const lease = await api.readNamespacedLease({ name, namespace: 'kube-system' });
-  expect(lease.spec?.holderIdentity).toBe(name);
+  expect(lease.spec?.holderIdentity).toBe(runtime.identityLeaseHolder(KEY));
+  expect(lease.spec?.holderIdentity).toMatch(new RegExp(`^${name}_[0-9a-f-]{36}$`));
   expect(lease.spec?.leaseDurationSeconds).toBe(3600);
-  expect(lease.metadata?.labels).toEqual({ 'k8s.io/component': 'kube-apiserver', 'kubernetes.io/hostname': MASTER });
+  expect(lease.metadata?.labels).toEqual({ 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': MASTER });
   expect(lease.metadata?.namespace).toBe('kube-system');
 
   // Raw JSON: renewTime is RFC 3339 with microseconds, and it moves on each renewal.
@@ -131,7 +135,7 @@ test('identity leases: list with a label selector, read, delete (404 Status afte
   expect(Number(raw2.metadata.resourceVersion)).toBeGreaterThan(Number(raw1.metadata.resourceVersion));
 
   // A stale lease (as a vanished apiserver leaves behind) is deleted; 404 afterwards.
-  const stale = 'kube-apiserver-00000000-0000-4000-8000-000000000000';
+  const stale = 'apiserver-aaaaaaaaaaaaaaaaaaaaaaaaaa';
   const missing = await api.readNamespacedLease({ name: stale, namespace: 'kube-system' }).catch((e: unknown) => e);
   expect(missing).toBeInstanceOf(ApiException);
   expect((missing as ApiException<unknown>).code).toBe(404);
@@ -139,11 +143,21 @@ test('identity leases: list with a label selector, read, delete (404 Status afte
   expect(typeof body === 'string' ? JSON.parse(body) : body).toMatchObject({
     kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: `leases.coordination.k8s.io "${stale}" not found`,
   });
-  const deleteMissing = await api.deleteNamespacedLease({ name: stale, namespace: 'kube-system' }).catch((e: unknown) => e);
+  const admin = coordination('admin');
+  const deleteMissing = await admin.deleteNamespacedLease({ name: stale, namespace: 'kube-system' }).catch((e: unknown) => e);
   expect((deleteMissing as ApiException<unknown>).code).toBe(404);
 
-  // Deleting the live lease works; the running apiserver puts it back on its next renewal.
-  const status = await api.deleteNamespacedLease({ name, namespace: 'kube-system' });
+  // Writes need a certificate the cluster CA signed: anonymous is 403, as RBAC words it.
+  const anonymous = await api.deleteNamespacedLease({ name, namespace: 'kube-system' }).catch((e: unknown) => e);
+  expect((anonymous as ApiException<unknown>).code).toBe(403);
+  const refusal = (anonymous as ApiException<string>).body;
+  expect(typeof refusal === 'string' ? JSON.parse(refusal) : refusal).toMatchObject({
+    reason: 'Forbidden', message: `leases.coordination.k8s.io "${name}" is forbidden: User "system:anonymous" cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"`,
+  });
+  expect((await api.readNamespacedLease({ name, namespace: 'kube-system' })).metadata?.name).toBe(name);
+
+  // Deleting the live lease as admin works; the running apiserver puts it back on its next renewal.
+  const status = await admin.deleteNamespacedLease({ name, namespace: 'kube-system' });
   expect(status).toMatchObject({ status: 'Success', details: { name, kind: 'leases' } });
   await waitFor('lease renewed again', 5000, async () => (await api.readNamespacedLease({ name, namespace: 'kube-system' })).metadata?.name);
 });

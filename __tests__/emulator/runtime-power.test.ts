@@ -54,9 +54,10 @@ test('STOPPED kills everything of the VM; RUNNING again restarts on the same dat
   // Same world again: nothing restarts.
   const pid = runtime.etcdPid(KEY)!;
   const lease = runtime.identityLeaseName(KEY);
+  const holder = runtime.identityLeaseHolder(KEY);
   await runtime.apply({ instances: [running], forwardingRules: [], firewalls: [] });
   expect(runtime.etcdPid(KEY)).toBe(pid);
-  expect(runtime.identityLeaseName(KEY)).toBe(lease);
+  expect(runtime.identityLeaseHolder(KEY)).toBe(holder);
 
   await runtime.apply({ instances: [vmAt(IP, 'STOPPED')], forwardingRules: [], firewalls: [] });
   expect(processAlive(pid)).toBe(false);
@@ -69,19 +70,20 @@ test('STOPPED kills everything of the VM; RUNNING again restarts on the same dat
   await runtime.apply({ instances: [running], forwardingRules: [], firewalls: [] });
   await waitFor('apiserver ready after the restart', 20_000, ready(IP));
   expect(runtime.etcdPid(KEY)).not.toBe(pid);
-  // A new apiserver process: a new identity.
-  expect(runtime.identityLeaseName(KEY)).not.toBe(lease);
+  // A new apiserver process on the same host: the same identity lease, a new holder.
+  expect(runtime.identityLeaseName(KEY)).toBe(lease);
+  expect(runtime.identityLeaseHolder(KEY)).not.toBe(holder);
   expect(await client.get('survivor').string()).toBe('still here');
   expect((await httpsGet(EXTERNAL_IP, 443, '/readyz', pki.apiserverCa.cert)).status).toBe(200);
 
   // A replaced member certificate restarts etcd only; the apiserver keeps its identity.
   const beforeCert = runtime.etcdPid(KEY)!;
-  const leaseBefore = runtime.identityLeaseName(KEY);
+  const leaseBefore = runtime.identityLeaseHolder(KEY);
   await runtime.apply({ instances: [vmAt(IP, 'RUNNING')], forwardingRules: [], firewalls: [] });
   expect(processAlive(beforeCert)).toBe(false);
   await waitFor('etcd back with the new certificate', 20_000, ready(IP));
   expect(runtime.etcdPid(KEY)).not.toBe(beforeCert);
-  expect(runtime.identityLeaseName(KEY)).toBe(leaseBefore);
+  expect(runtime.identityLeaseHolder(KEY)).toBe(leaseBefore);
   expect(await client.get('survivor').string()).toBe('still here');
 
   // An instance that disappears from the world is gone too.

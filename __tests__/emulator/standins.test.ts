@@ -18,6 +18,10 @@ import { writeStandinBinaries } from '../../emulator/standins/wrappers.ts';
 import type { StandinName } from '../../emulator/standins/flags.ts';
 import { flagSpec, FlagError, parseFlags } from '../../emulator/standins/flags.ts';
 import type { Lease } from '../../emulator/standins/leases.ts';
+import { identityLeaseName } from '../../emulator/runtime/apiserver-identity.ts';
+import { deleteKubeSystemLease, listKubeSystemLeases } from '../../src/kube/lease-api.ts';
+import type { ApiTarget } from '../../src/kube/lease-api.ts';
+import { hostname } from 'node:os';
 
 const run = promisify(execFile);
 const REPO = process.cwd();
@@ -297,10 +301,15 @@ describe('kube-apiserver stand-in', () => {
     const { stdout } = await kubectl('get', 'leases', '-n', 'kube-system');
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+HOLDER\s+AGE$/);
-    expect(lines.some((l) => /^kube-apiserver-[0-9a-f-]{36}\s+kube-apiserver-[0-9a-f-]{36}\s+\d+s$/.test(l))).toBe(true);
-    const identity = JSON.parse((await kubectl('get', 'leases', '-n', 'kube-system', '-l', 'k8s.io/component=kube-apiserver', '-o', 'json')).stdout) as { items: Lease[] };
+    // As kube-apiserver names it: apiserver-<base32 of the hostname's hash>, held by <name>_<uuid>.
+    const name = identityLeaseName(hostname());
+    expect(name).toMatch(/^apiserver-[a-z2-7]{26}$/);
+    expect(lines.some((l) => new RegExp(`^${name}\\s+${name}_[0-9a-f-]{36}\\s+\\d+s$`).test(l))).toBe(true);
+    const identity = JSON.parse((await kubectl('get', 'leases', '-n', 'kube-system', '-l', 'apiserver.kubernetes.io/identity=kube-apiserver', '-o', 'json')).stdout) as { items: Lease[] };
     expect(identity.items).toHaveLength(1);
-    expect(identity.items[0]!.spec).toMatchObject({ holderIdentity: identity.items[0]!.metadata.name, leaseDurationSeconds: 3600 });
+    expect(identity.items[0]!.metadata).toMatchObject({ name, labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': hostname() } });
+    expect(identity.items[0]!.spec).toMatchObject({ leaseDurationSeconds: 3600 });
+    expect(identity.items[0]!.spec.holderIdentity).toMatch(new RegExp(`^${name}_[0-9a-f-]{36}$`));
   });
 
   test('client certificates: the client CA authenticates, system:masters and the components are authorised', async () => {
@@ -350,6 +359,37 @@ describe('kube-apiserver stand-in', () => {
     expect((await https(`${LEASES}/test-lock`, { method: 'DELETE', user: 'admin' })).status).toBe(200);
     expect((await https(`${LEASES}/test-lock`, { user: 'admin' })).status).toBe(404);
     expect((await https(`${LEASES}/missing`, { method: 'PUT', user: 'admin', body: { ...body, metadata: { ...body.metadata, name: 'missing' } } })).status).toBe(404);
+  });
+});
+
+describe("the action's lease calls (src/kube/lease-api.ts)", () => {
+  const target = (user: string): ApiTarget => ({ url: API, caPem: pem('kube-ca.crt'), serverName: 'kubernetes', clientCert: pem(`${user}.crt`), clientKey: pem(`${user}.key`) });
+  const stale = {
+    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+    metadata: { name: 'apiserver-staleidentity', namespace: 'kube-system', labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': 'gone-master' } },
+    spec: { holderIdentity: 'apiserver-staleidentity_1', leaseDurationSeconds: 3600 },
+  };
+
+  test('an admin certificate lists the leases and deletes a stale identity lease; deleting it again is "absent"', async () => {
+    expect((await https(LEASES, { method: 'POST', user: 'admin', body: stale })).status).toBe(201);
+    const names = (await listKubeSystemLeases(target('admin'), 3000)).map((l) => l.metadata?.name);
+    expect(names).toEqual(expect.arrayContaining(['apiserver-staleidentity', identityLeaseName(hostname())]));
+    expect(await deleteKubeSystemLease(target('admin'), 'apiserver-staleidentity', 3000)).toBe('deleted');
+    expect(await getLease('apiserver-staleidentity')).toBeUndefined();
+    expect(await deleteKubeSystemLease(target('admin'), 'apiserver-staleidentity', 3000)).toBe('absent');
+  });
+
+  test('anonymous and unauthorised DELETEs are refused (403), a foreign certificate is 401; the lease stays', async () => {
+    expect((await https(LEASES, { method: 'POST', user: 'admin', body: stale })).status).toBe(201);
+    const anonymous = await https(`${LEASES}/apiserver-staleidentity`, { method: 'DELETE' });
+    expect(anonymous.status).toBe(403);
+    expect(JSON.parse(anonymous.body)).toMatchObject({ reason: 'Forbidden',
+      message: 'leases.coordination.k8s.io "apiserver-staleidentity" is forbidden: User "system:anonymous" cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"' });
+    await expect(deleteKubeSystemLease(target('jane'), 'apiserver-staleidentity', 3000)).rejects.toThrow(
+      `deleting lease kube-system/apiserver-staleidentity at ${API}: HTTP 403 (leases.coordination.k8s.io "apiserver-staleidentity" is forbidden: User "jane" cannot delete`);
+    await expect(deleteKubeSystemLease(target('mallory'), 'apiserver-staleidentity', 3000)).rejects.toThrow('HTTP 401 (Unauthorized)');
+    expect((await getLease('apiserver-staleidentity'))?.metadata.name).toBe('apiserver-staleidentity');
+    expect(await deleteKubeSystemLease(target('admin'), 'apiserver-staleidentity', 3000)).toBe('deleted');
   });
 });
 

@@ -60,7 +60,9 @@ test('listIdentityLeases finds the identity lease the VM keeps', async () => {
     return list.length > 0 ? list : undefined;
   });
   expect(leases).toHaveLength(1);
-  expect(leases[0]).toMatchObject({ name, holderIdentity: name });
+  expect(leases[0]!.name).toBe(name);
+  expect(leases[0]!.holderIdentity).toBe(runtime.identityLeaseHolder(KEY));
+  expect(leases[0]!.holderIdentity).toMatch(new RegExp(`^${name}_[0-9a-f-]{36}$`));
   expect(Date.now() - Date.parse(leases[0]!.renewTime!)).toBeLessThan(10_000);
 });
 

@@ -24,12 +24,12 @@ const LEASES = {
   metadata: { resourceVersion: '7' },
   items: [
     {
-      metadata: { name: 'kube-apiserver-3f1c', namespace: 'kube-system', labels: { 'k8s.io/component': 'kube-apiserver' } },
-      spec: { holderIdentity: 'kube-apiserver-3f1c', leaseDurationSeconds: 3600, renewTime: '2026-11-24T08:00:00.123456Z' },
+      metadata: { name: 'apiserver-mpzb65c4laynqu6rnedjohxo3e', namespace: 'kube-system', labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': 'kubernetes-master' } },
+      spec: { holderIdentity: 'apiserver-mpzb65c4laynqu6rnedjohxo3e_3f1c', leaseDurationSeconds: 3600, renewTime: '2026-11-24T08:00:00.123456Z' },
     },
     {
-      metadata: { name: 'kube-apiserver-9a0b', namespace: 'kube-system', labels: { 'k8s.io/component': 'kube-apiserver' } },
-      spec: { holderIdentity: 'kube-apiserver-9a0b', renewTime: '2026-11-24T08:00:05.000000Z' },
+      metadata: { name: 'apiserver-wj467rbl25eeviqacfhvg2yvnm', namespace: 'kube-system', labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': 'master-1' } },
+      spec: { holderIdentity: 'apiserver-wj467rbl25eeviqacfhvg2yvnm_9a0b', renewTime: '2026-11-24T08:00:05.000000Z' },
     },
   ],
 };
@@ -132,13 +132,13 @@ describe('probeReadyz', () => {
 });
 
 describe('listIdentityLeases', () => {
-  test('lists the kube-apiserver identity leases of kube-system with the component label selector', async () => {
+  test('lists the kube-apiserver identity leases of kube-system with the identity label selector', async () => {
     const leases = await listIdentityLeases(base, ca.cert);
     expect(leases).toEqual([
-      { name: 'kube-apiserver-3f1c', holderIdentity: 'kube-apiserver-3f1c', renewTime: '2026-11-24T08:00:00.123Z' },
-      { name: 'kube-apiserver-9a0b', holderIdentity: 'kube-apiserver-9a0b', renewTime: '2026-11-24T08:00:05.000Z' },
+      { name: 'apiserver-mpzb65c4laynqu6rnedjohxo3e', holderIdentity: 'apiserver-mpzb65c4laynqu6rnedjohxo3e_3f1c', renewTime: '2026-11-24T08:00:00.123Z' },
+      { name: 'apiserver-wj467rbl25eeviqacfhvg2yvnm', holderIdentity: 'apiserver-wj467rbl25eeviqacfhvg2yvnm_9a0b', renewTime: '2026-11-24T08:00:05.000Z' },
     ]);
-    expect(seenQueries.at(-1)).toBe('k8s.io/component=kube-apiserver');
+    expect(seenQueries.at(-1)).toBe('apiserver.kubernetes.io/identity=kube-apiserver');
   });
 
   test('a server certificate from another CA fails with a sentence that names the URL', async () => {

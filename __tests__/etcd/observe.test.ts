@@ -1,13 +1,14 @@
 // EtcdAdmin.observe against a real 3-member etcd cluster with mTLS: healthy, one member dead,
 // quorum lost; and calls to endpoints that are down or never answer return within the deadline.
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { Server, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createEtcdAdmin } from '../../src/etcd/admin.ts';
 import { createCa, issueClientCert } from '../../src/etcd/certs.ts';
 import { DirectTransport } from '../../src/etcd/transport.ts';
+import { TunnelTransport } from '../../src/etcd/tunnel-transport.ts';
 import type { EtcdAdmin } from '../../src/etcd/types.ts';
 import { freeLoopbackAddress, startEtcdCluster } from '../support/etcd-cluster.ts';
 import type { EtcdTestCluster } from '../support/etcd-cluster.ts';
@@ -89,6 +90,36 @@ describe('observe', () => {
     } finally {
       await wrongTrust.close();
       await wrongClient.close();
+    }
+  });
+
+  test('a connection that drops under a status call does not make its member sick: it is asked again once', async () => {
+    // Each member is reached through a tunnel (as over IAP); the test can cut a member's tunnel
+    // at the moment the next call is written into it, so that call fails at once.
+    const cutOnNextWrite = new Set<string>();
+    const tunnel = new TunnelTransport((host, port) => {
+      const key = `${host}:${port}`;
+      const remote = connect(port, host);
+      const write = remote.write.bind(remote) as (...args: unknown[]) => boolean;
+      remote.write = ((...args: unknown[]) => {
+        if (!cutOnNextWrite.delete(key)) return write(...args);
+        remote.destroy();
+        return false;
+      }) as typeof remote.write;
+      return remote;
+    });
+    const tunnelled = createEtcdAdmin(cluster.tls, tunnel, { callTimeoutMs: CALL_TIMEOUT_MS, membershipTimeoutMs: 4000 });
+    try {
+      const [reader, ...others] = cluster.members;
+      const first = await tunnelled.observe([reader!.clientUrl]);
+      expect(first.members.map(m => m.healthy)).toEqual([true, true, true]);
+      for (const m of others) cutOnNextWrite.add(new URL(m.clientUrl).host);
+      const second = await tunnelled.observe([reader!.clientUrl]);
+      expect(cutOnNextWrite.size).toBe(0);
+      expect(second.members.map(m => m.healthy)).toEqual([true, true, true]);
+    } finally {
+      await tunnelled.close();
+      await tunnel.close();
     }
   });
 

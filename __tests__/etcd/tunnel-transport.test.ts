@@ -53,3 +53,17 @@ test('a dial that throws closes the local connection and keeps serving', async (
     await t.close();
   }
 });
+
+test('close ends the tunnels still open (a client left open would otherwise keep close waiting forever)', async () => {
+  const t = new TunnelTransport(() => connect(echoPort, '127.0.0.1'));
+  const port = Number(new URL(await t.dialUrl('https://10.132.0.2:2379')).port);
+  const client = connect(port, '127.0.0.1');
+  await new Promise<void>((r) => client.once('connect', () => r()));
+  client.write('ping');
+  await new Promise<void>((r) => client.once('data', () => r()));
+  const closedByTunnel = new Promise<void>((r) => client.once('close', () => r()));
+  // The client never ends its side: only close() can end the connection.
+  await t.close();
+  await closedByTunnel;
+  expect(client.destroyed).toBe(true);
+});

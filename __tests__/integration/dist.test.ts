@@ -13,7 +13,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ha-dist-'));
-  emulator = await startEmulator({ port: 0, stateDir: join(dir, 'state'), lbProgrammingDelayMs: 200, log: () => {} });
+  emulator = await startEmulator({ port: 0, stateDir: join(dir, 'state'), lbProgrammingDelayMs: 200, vmRuntime: 'process', log: () => {} });
 }, 60_000);
 afterAll(async () => {
   await emulator?.stop();

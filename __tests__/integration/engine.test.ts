@@ -10,6 +10,10 @@ import { secretsFromInstance, etcdClientTls } from '../../src/engine/secrets.ts'
 import { createMemberClient } from '../../src/etcd/client.ts';
 import { probeReadyz } from '../../src/kube/apiserver.ts';
 import { RefusedError } from '../../src/errors.ts';
+import { issueClientCert } from '../../src/etcd/certs.ts';
+import { listKubeSystemLeases } from '../../src/kube/lease-api.ts';
+import { controlPlaneLeases } from '../../src/kube/control-plane-leases.ts';
+import { renderSummary } from '../../src/report/summary.ts';
 import { intent as baseIntent } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import { computeClients } from '../emulator/support/compute.ts';
@@ -38,8 +42,16 @@ async function withEtcd<T>(f: (client: ReturnType<typeof createMemberClient>) =>
   const { secrets, vms } = await clusterSecrets();
   const vm = vms.find((v) => v.status === 'RUNNING' && v.internalIp)!;
   const url = clientUrl(vm.internalIp!);
-  const client = createMemberClient(etcdClientTls(secrets), url, url);
+  const client = createMemberClient(etcdClientTls(secrets), url, await world.dialUrl(url));
   try { return await f(client); } finally { client.close(); }
+}
+
+/** The control plane's leases as an admin sees them through the static IP. */
+async function apiLeases() {
+  const { secrets } = await clusterSecrets();
+  const admin = await issueClientCert(secrets.apiCa, 'test-admin', { organizations: ['system:masters'] });
+  const items = await listKubeSystemLeases({ url: `https://${staticIp}`, caPem: secrets.apiCa.cert, serverName: 'kubernetes', clientCert: admin.cert, clientKey: admin.key }, 3000);
+  return controlPlaneLeases(items);
 }
 
 function replicas(report: RunReport) {
@@ -122,8 +134,11 @@ test('2 -> 3 in a third zone, announced first by a dry run that writes nothing; 
   expect(await withEtcd(async (c) => c.get('/registry/test/before').string())).toBe('kept');
 }, 240_000);
 
-test('down without delete-nodes removes the replica in the zone: snapshot, member, then VM', async () => {
+test('down without delete-nodes removes the replica in the zone: snapshot, member, VM, then its apiserver identity lease at once', async () => {
   const snapshotDir = join(world.stateDir, 'backups');
+  const before = await apiLeases();
+  const hostsBefore = before.identities.map((l) => l.hostname).sort();
+  expect(hostsBefore).toHaveLength(3);
   const report = await world.run(intent({ operation: 'down', deleteNodes: false, zone: D }), { snapshotDir });
   expect(report.snapshot?.path.startsWith(snapshotDir)).toBe(true);
   expect(statSync(report.snapshot!.path).mode & 0o777).toBe(0o600);
@@ -136,7 +151,44 @@ test('down without delete-nodes removes the replica in the zone: snapshot, membe
   const kinds = report.steps.map((s) => s.step.kind);
   expect(kinds.indexOf('removeMember')).toBeLessThan(kinds.indexOf('deleteReplica'));
   expect(report.warnings.join(' ')).toContain('even number');
+
+  // The removed replica's identity lease went right after its VM, not an hour later.
+  const removed = report.replicaName!;
+  expect(kinds[kinds.indexOf('deleteReplica') + 1]).toBe('deleteIdentityLease');
+  expect(report.steps.find((s) => s.step.kind === 'deleteIdentityLease')?.step).toMatchObject({ replica: removed });
+  const after = await apiLeases();
+  expect(after.identities.map((l) => l.hostname).sort()).toEqual(hostsBefore.filter((h) => h !== removed));
+  expect(report.state.leases).toMatchObject({ readable: true });
+
+  // The summary names the replicas that lead kube-controller-manager and kube-scheduler.
+  const leases = report.state.leases as Extract<NonNullable<RunReport['state']['leases']>, { readable: true }>;
+  const summary = renderSummary(report);
+  for (const [lease, leader] of [['kube-controller-manager', leases.controllerManager], ['kube-scheduler', leases.scheduler]] as const) {
+    expect(hostsBefore).toContain(leader?.hostname);
+    const held = leader!.hostname === removed ? `| ${leader!.hostname}, which is no replica of this cluster now` : `| replica \`${leader!.hostname}\` |`;
+    expect(summary).toContain(`| \`kube-system/${lease}\` ${held}`);
+  }
+  // Once a lease the removed replica held has expired, a remaining replica leads.
+  const remaining = replicas(report);
+  const settled = await waitForValue(30_000, async () => {
+    const status = await world.run(intent({ operation: 'status' }));
+    const l = status.state.leases;
+    return l?.readable && remaining.includes(l.controllerManager?.hostname ?? '') && remaining.includes(l.scheduler?.hostname ?? '') ? status : undefined;
+  });
+  const text = renderSummary(settled);
+  expect(text).toMatch(new RegExp(`\\| \`kube-system/kube-controller-manager\` \\| replica \`(${remaining.join('|')})\` \\|`));
+  expect(text).toMatch(new RegExp(`\\| \`kube-system/kube-scheduler\` \\| replica \`(${remaining.join('|')})\` \\|`));
 }, 240_000);
+
+async function waitForValue<T>(ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`not settled within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
 
 test('replicas: 3 brings the third zone back', async () => {
   const report = await world.run(intent({ replicas: 3 }));

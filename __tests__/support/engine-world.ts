@@ -21,13 +21,16 @@ import { planEngine, runEngine } from '../../src/engine/run.ts';
 import type { RunOptions } from '../../src/engine/run.ts';
 import type { Intent, RunReport } from '../../src/model.ts';
 import { allowSelfHostedRunner } from '../../scripts/runner-firewall.ts';
+import { debianSupport } from './debian-vms.ts';
 
 export const PROJECT = 'ha-test';
 
 export interface EngineWorld {
   url: string;
-  /** Debian runtime: the emulator's release manifest (set it as the intent's release). */
+  /** Debian runtime: the emulator's release manifest (runs use it when their intent names none). */
   release?: ReleaseManifest;
+  /** Where the test process dials an etcd client URL: itself, or a tunnel into the VPC. */
+  dialUrl(clientUrl: string): Promise<string>;
   /** Debian runtime: the emulator's runtime, to look inside VMs. */
   debian?: DebianRuntime;
   stateDir: string;
@@ -48,6 +51,18 @@ export interface EngineWorld {
 }
 
 /**
+ * The action's integration tests run on Debian VMs wherever the host allows it (HA_TEST_VM_RUNTIME
+ * =process forces the loopback processes); elsewhere they say loudly that they ran on processes.
+ */
+function defaultVmRuntime(): 'debian' | 'process' {
+  const asked = process.env.HA_TEST_VM_RUNTIME;
+  if (asked === 'debian' || asked === 'process') return asked;
+  if (debianSupport.ok) return 'debian';
+  console.warn(`engine tests run on the process VM runtime: Debian VMs are not possible here (${debianSupport.why})`);
+  return 'process';
+}
+
+/**
  * `vmRuntime: 'debian'` boots real Debian VMs in a VPC the test process cannot route to; the engine
  * then reaches members as a self-hosted runner inside the VPC would, through the VPC's gateway
  * (a TunnelTransport, the same code path a tunnel from outside takes).
@@ -55,13 +70,14 @@ export interface EngineWorld {
 export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lockWaitMs?: number; vmRuntime?: 'debian' | 'process'; emulatorLog?: string[] } = {}): Promise<EngineWorld> {
   const stateDir = mkdtempSync(join(tmpdir(), 'ha-world-'));
   const emulatorLog = opts.emulatorLog;
+  const vmRuntime = opts.vmRuntime ?? defaultVmRuntime();
   const emulator = await startEmulator({
-    port: 0, stateDir, lbProgrammingDelayMs: opts.lbProgrammingDelayMs ?? 300, vmRuntime: opts.vmRuntime ?? 'process',
+    port: 0, stateDir, lbProgrammingDelayMs: opts.lbProgrammingDelayMs ?? 300, vmRuntime,
     log: emulatorLog ? (l) => emulatorLog.push(l) : () => {},
   });
   const compute = createComputeApi({ project: PROJECT, endpoint: emulator.url });
   const logs: string[] = [];
-  const debian = opts.vmRuntime === 'debian' ? (emulator.runtime as DebianRuntime) : undefined;
+  const debian = vmRuntime === 'debian' ? (emulator.runtime as DebianRuntime) : undefined;
   // The VPC enforces firewall rules: the engine reaches etcd as a self-hosted runner whose owner allowed it.
   if (debian) await allowSelfHostedRunner(emulator.url, PROJECT);
   const tunnel = debian ? new TunnelTransport((host, port) => debian.dial('default', host, port, 'runner')) : undefined;
@@ -69,7 +85,7 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
   const release = emulator.releaseManifestUrl ? await loadReleaseManifest(emulator.releaseManifestUrl) : undefined;
   const deps: EngineDeps = {
     compute,
-    etcd: (tls) => createEtcdAdmin(tls, transport),
+    etcd: (tls) => createEtcdAdmin(tls, transport, { log: (l) => logs.push(l) }),
     probeReadyz: tunnel ? async (url, ca, ms, tls) => probeReadyz(await tunnel.localUrl(url), ca, ms, tls) : probeReadyz,
     log: (l) => logs.push(l),
     mask: () => {},
@@ -77,10 +93,12 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
     limits: { ...DEFAULT_LIMITS, readyTimeoutMs: 90_000, runTimeoutMs: 240_000, lockWaitMs: opts.lockWaitMs ?? 120_000 },
   };
   const admin = emulatorAdmin(emulator.url);
+  // Debian VMs download their release from the emulator's mirror (the pinned one is out of reach).
+  const withRelease = (intent: Intent): Intent => (release && !intent.release ? { ...intent, release } : intent);
   const withDeps = (d: EngineDeps): Pick<EngineWorld, 'run' | 'dryRun' | 'runWith' | 'withLimits'> => ({
-    run: (intent, options) => runEngine(intent, d, options),
-    dryRun: (intent) => planEngine(intent, d),
-    runWith: (intent, wrap) => runEngine(intent, wrap(d)),
+    run: (intent, options) => runEngine(withRelease(intent), d, options),
+    dryRun: (intent) => planEngine(withRelease(intent), d),
+    runWith: (intent, wrap) => runEngine(withRelease(intent), wrap(d)),
     withLimits: (limits) => ({ ...world, ...withDeps({ ...d, limits: { ...d.limits, ...limits } }) }),
   });
   const world: EngineWorld = {
@@ -88,6 +106,7 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
     ...(release ? { release } : {}),
     ...(debian ? { debian } : {}),
     ...withDeps(deps),
+    dialUrl: async (url) => transport.dialUrl(url),
     writes: async () => {
       const log = (await admin('requests')) as { requests: { method: string; path: string; status: number }[] };
       return log.requests.filter((r) => r.method !== 'GET' && !/\/operations\/[^/]+\/wait$/.test(r.path) && r.path.includes('/compute/'));

@@ -16,6 +16,8 @@ export interface TestPki {
   apiserverCa: Pem;
   master: Pem;
   etcdClient: Pem;
+  /** A cluster admin (group system:masters), as the action mints one. */
+  admin: Pem;
   member(vm: string, ip: string): Pem;
 }
 
@@ -53,8 +55,9 @@ export function makeTestPki(master: string, staticIp: string): TestPki {
     const masterPem = makeLeaf(dir, 'apiserver-ca', 'master', 'kube-apiserver',
       [`IP:${staticIp}`, 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', `DNS:${master}`], 'serverAuth');
     const etcdClient = makeLeaf(dir, 'etcd-ca', 'client', 'client', [], 'clientAuth');
+    const admin = makeLeaf(dir, 'apiserver-ca', 'admin', 'ha-masters-admin/O=system:masters', [], 'clientAuth');
     return {
-      etcdCa, apiserverCa, master: masterPem, etcdClient,
+      etcdCa, apiserverCa, master: masterPem, etcdClient, admin,
       // Member certificates are made on demand (they need the VM's IP), from the same CA files.
       member: (vm, ip) => {
         const d = mkdtempSync(join(tmpdir(), 'runtime-member-'));

@@ -88,6 +88,16 @@ function haState(): ClusterState {
         member('kubernetes-master-0c1', '333', '127.10.0.3', { isLearner: true, appliedIndex: 850 }),
       ],
     },
+    leases: {
+      readable: true,
+      identities: [
+        { name: 'apiserver-aaaa', hostname: 'kubernetes-master' },
+        { name: 'apiserver-bbbb', hostname: 'kubernetes-master-a1f.europe-west1-b.c.my-project.internal' },
+        { name: 'apiserver-dddd', hostname: 'kubernetes-master-9e9', deleteFailed: 'HTTP 403' },
+      ],
+      controllerManager: { holderIdentity: 'kubernetes-master-a1f_6f1c0f5e-54a4-4b43-9d3c-3b0e1d1f0a11', hostname: 'kubernetes-master-a1f', renewTime: '2026-12-02T10:00:01.000000Z', leaseDurationSeconds: 15 },
+      scheduler: { holderIdentity: 'kubernetes-master-9e9_0b5b1b84-1a43-4a0e-9a59-5d0f6c8f7d22', hostname: 'kubernetes-master-9e9', leaseDurationSeconds: 15 },
+    },
   });
 }
 
@@ -214,6 +224,15 @@ describe('renderSummary', () => {
         '| `etcd-kubernetes-master-a1f` | `222` | `kubernetes-master-a1f` RUNNING, apiserver not ready | `europe-west1-b` | voter |  | yes | 899 |  |',
         '| `etcd-kubernetes-master-0c1` | `333` | `kubernetes-master-0c1` RUNNING | `europe-west1-c` | learner |  | yes | 850 |  |',
         '',
+        '### Control plane leases',
+        '',
+        '| Leader lease | Held by | Renewed |',
+        '| --- | --- | --- |',
+        '| `kube-system/kube-controller-manager` | replica `kubernetes-master-a1f` | `2026-12-02T10:00:01.000000Z` |',
+        '| `kube-system/kube-scheduler` | kubernetes-master-9e9, which is no replica of this cluster now: a running replica takes over within 15 s of its last renewal |  |',
+        '',
+        'kube-apiserver identity leases: `kubernetes-master` (`apiserver-aaaa`), `kubernetes-master-a1f` (`apiserver-bbbb`), `kubernetes-master-9e9` (`apiserver-dddd`) (VM gone; deleting it failed, it expires within an hour).',
+        '',
         '### What this run did',
         '',
         '| # | Step | Why | Time |',
@@ -263,6 +282,20 @@ describe('renderSummary', () => {
     expect(md).toContain('| `etcd-kubernetes-master-bad` | `9` | no VM |  | voter |  | no | 42 | NOSPACE |');
   });
 
+  it('says plainly why the control plane leases could not be read, and when nobody leads', () => {
+    const unreadable = state({
+      address: address('34.9.9.9'),
+      replicas: [replica('kubernetes-master', 'europe-west1-b', '127.10.0.1', { hasStaticIp: true })],
+      leases: { readable: false, error: 'GET https://34.9.9.9/apis/...: no answer within 3000 ms' },
+    });
+    expect(renderSummary(report(unreadable))).toContain('### Control plane leases\n\nCould not be read: GET https://34.9.9.9/apis/...: no answer within 3000 ms.\n');
+    const leaderless = state({ ...unreadable, leases: { readable: true, identities: [] } });
+    const md = renderSummary(report(leaderless));
+    expect(md).toContain('| `kube-system/kube-controller-manager` | nobody: kube-controller-manager has not elected a leader (yet) |  |');
+    expect(md).toContain('| `kube-system/kube-scheduler` | nobody: kube-scheduler has not elected a leader (yet) |  |');
+    expect(md).toContain('kube-apiserver identity leases: none.');
+  });
+
   it('after a teardown says the cluster is gone and lists what was deleted', () => {
     const md = renderSummary(
       report(state({ etcd: { reachable: false, members: [] } }), {
@@ -302,6 +335,7 @@ describe('renderSummary', () => {
       { kind: 'removeMember', memberId: '333', memberName: 'etcd-kubernetes-master-0c1' },
       { kind: 'removeMember', memberId: '444', memberName: '' },
       { kind: 'deleteReplica', replica: 'kubernetes-master-0c1', zone: 'europe-west1-c' },
+      { kind: 'deleteIdentityLease', name: 'apiserver-dddd', replica: 'kubernetes-master-9e9' },
       { kind: 'deleteFirewall', name: 'kubernetes-master-https' },
       { kind: 'deleteHealthCheck' },
       { kind: 'deleteNodeGroup', name: 'kubernetes-minion-group', zone: 'europe-west1-b' },
@@ -332,6 +366,7 @@ describe('renderSummary', () => {
       'remove etcd member etcd-kubernetes-master-0c1 (333)',
       'remove etcd member (never started) (444)',
       'delete VM kubernetes-master-0c1 in europe-west1-c with its disks',
+      'delete kube-apiserver identity lease kube-system/apiserver-dddd of kubernetes-master-9e9',
       'delete firewall kubernetes-master-https',
       'delete HTTP health check kubernetes-master-hc',
       'delete node group kubernetes-minion-group in europe-west1-b',

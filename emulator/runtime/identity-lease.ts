@@ -1,17 +1,16 @@
-// The APIServerIdentity lease a kube-apiserver keeps: kube-system/kube-apiserver-<uuid>, a new
-// identity each time the process starts, renewed on an interval (and recreated if someone
-// deleted it), so that stale identities of vanished apiservers can be found and removed.
+// The APIServerIdentity lease a kube-apiserver keeps (apiserver-identity.ts: named after the
+// hostname, a new holder each time the process starts), renewed on an interval (and recreated if
+// someone deleted it), so that stale identities of vanished apiservers can be found and removed.
 import { randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import { LEASE_NAMESPACE, microTime, putLease, secondTime } from './lease-store.ts';
 import type { LeaseObject } from './lease-store.ts';
+import { IDENTITY_LEASE_SECONDS, identityLabels, identityLeaseName, newIdentityHolder } from './apiserver-identity.ts';
 import { Wakeup } from './wakeup.ts';
 
-export const APISERVER_COMPONENT_LABEL = 'k8s.io/component';
-export const LEASE_DURATION_SECONDS = 3600;
-
 export class IdentityLease {
-  readonly name = `kube-apiserver-${randomUUID()}`;
+  readonly name: string;
+  readonly holder: string;
   private readonly uid = randomUUID();
   private readonly createdAt = secondTime(new Date());
   private readonly etcd: Etcd3;
@@ -25,6 +24,8 @@ export class IdentityLease {
     this.etcd = etcd;
     this.hostname = hostname;
     this.intervalMs = intervalMs;
+    this.name = identityLeaseName(hostname);
+    this.holder = newIdentityHolder(this.name);
   }
 
   start(): void {
@@ -46,9 +47,9 @@ export class IdentityLease {
         namespace: LEASE_NAMESPACE,
         uid: this.uid,
         creationTimestamp: this.createdAt,
-        labels: { [APISERVER_COMPONENT_LABEL]: 'kube-apiserver', 'kubernetes.io/hostname': this.hostname },
+        labels: identityLabels(this.hostname),
       },
-      spec: { holderIdentity: this.name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime(now) },
+      spec: { holderIdentity: this.holder, leaseDurationSeconds: IDENTITY_LEASE_SECONDS, renewTime: microTime(now) },
     };
   }
 

@@ -14,8 +14,10 @@ export type { RuntimeForwardingRule, RuntimeHealthCheck, RuntimeInstance, Runtim
 
 /** Extras beyond the fixed VmRuntime boundary, for tests and diagnostics. */
 export interface VmRuntimeDetails extends VmRuntime {
-  /** Name of the identity lease the VM's apiserver currently keeps, if it runs. */
+  /** Name of the identity lease the VM's apiserver keeps, if it runs (the same across restarts). */
   identityLeaseName(instanceKey: string): string | undefined;
+  /** The holder identity the VM's apiserver process writes into it (new on each start). */
+  identityLeaseHolder(instanceKey: string): string | undefined;
   /** PID of the VM's etcd, if it runs. */
   etcdPid(instanceKey: string): number | undefined;
 }
@@ -113,6 +115,10 @@ export function createVmRuntime(options: RuntimeOptions): VmRuntimeDetails {
 
     identityLeaseName(instanceKey) {
       return vms.get(instanceKey)?.apiserver.lease.name;
+    },
+
+    identityLeaseHolder(instanceKey) {
+      return vms.get(instanceKey)?.apiserver.lease.holder;
     },
 
     etcdPid(instanceKey) {

@@ -20,9 +20,11 @@ export interface LeaseObject {
     labels: Record<string, string>;
   };
   spec: {
-    holderIdentity: string;
-    leaseDurationSeconds: number;
-    renewTime: string;
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
   };
 }
 
@@ -81,4 +83,33 @@ export async function deleteLease(etcd: Etcd3, name: string): Promise<LeaseObjec
   const prevKvs = await etcd.delete().key(PREFIX + name).options(deadlineIn(CALL_TIMEOUT_MS)).getPrevious();
   const prev = prevKvs[0];
   return prev ? decode(prev.value, prev.mod_revision) : undefined;
+}
+
+export type LeaseWrite = { ok: true; lease: LeaseObject } | { ok: false; reason: 'AlreadyExists' | 'NotFound' | 'Conflict' };
+
+/** Writes a new lease only if none of that name exists (etcd transaction on create revision 0). */
+export async function createLease(etcd: Etcd3, lease: LeaseObject): Promise<LeaseWrite> {
+  const key = PREFIX + lease.metadata.name;
+  const stored = { ...lease, metadata: { ...lease.metadata } };
+  delete stored.metadata.resourceVersion;
+  const res = await etcd.if(key, 'Create', '==', 0).then(etcd.put(key).value(JSON.stringify(stored))).options(deadlineIn(CALL_TIMEOUT_MS)).commit();
+  if (!res.succeeded) return { ok: false, reason: 'AlreadyExists' };
+  return { ok: true, lease: { ...stored, metadata: { ...stored.metadata, resourceVersion: res.header.revision } } };
+}
+
+/**
+ * Replaces a lease at the resourceVersion the client read (Conflict otherwise), keeping its uid and
+ * creationTimestamp, as kube-apiserver's optimistic concurrency does.
+ */
+export async function updateLease(etcd: Etcd3, lease: LeaseObject): Promise<LeaseWrite> {
+  const current = await getLease(etcd, lease.metadata.name);
+  if (!current) return { ok: false, reason: 'NotFound' };
+  const wanted = lease.metadata.resourceVersion;
+  if (wanted && wanted !== current.metadata.resourceVersion) return { ok: false, reason: 'Conflict' };
+  const key = PREFIX + lease.metadata.name;
+  const next: LeaseObject = { ...lease, metadata: { ...lease.metadata, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp } };
+  delete next.metadata.resourceVersion;
+  const res = await etcd.if(key, 'Mod', '==', current.metadata.resourceVersion!).then(etcd.put(key).value(JSON.stringify(next))).options(deadlineIn(CALL_TIMEOUT_MS)).commit();
+  if (!res.succeeded) return { ok: false, reason: 'Conflict' };
+  return { ok: true, lease: { ...next, metadata: { ...next.metadata, resourceVersion: res.header.revision } } };
 }

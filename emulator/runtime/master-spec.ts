@@ -16,6 +16,9 @@ export interface MasterSpec {
   masterKey: string;
   etcdClientCert: string;
   etcdClientKey: string;
+  /** Client certificates of kube-controller-manager and kube-scheduler, when the metadata has them: they then run. */
+  controllerManager?: { cert: string; key: string };
+  scheduler?: { cert: string; key: string };
   /** Absent until the action has set `etcd-member-certs`: etcd waits for it. */
   member?: { cert: string; key: string };
   /** Changes with the IP or any cluster certificate: the VM's processes restart then. */
@@ -42,6 +45,14 @@ export function masterSpecOf(instance: RuntimeInstance): MasterSpec | undefined 
   const etcdClientKey = decodeBase64Pem(certs.ETCD_APISERVER_CLIENT_KEY);
   if (!etcdCaCert || !apiserverCaCert || !masterCert || !masterKey || !etcdClientCert || !etcdClientKey) return undefined;
 
+  const pair = (certKey: string, keyKey: string) => {
+    const cert = decodeBase64Pem(certs[certKey]);
+    const key = decodeBase64Pem(certs[keyKey]);
+    return cert && key ? { cert, key } : undefined;
+  };
+  const controllerManager = pair('KUBE_CONTROLLER_MANAGER_CERT', 'KUBE_CONTROLLER_MANAGER_KEY');
+  const scheduler = pair('KUBE_SCHEDULER_CERT', 'KUBE_SCHEDULER_KEY');
+
   const memberText = instance.metadata[MEMBER_CERTS_KEY];
   const memberValues = memberText ? parseFlatYaml(memberText) : {};
   const memberCert = decodeBase64Pem(memberValues.ETCD_MEMBER_CERT);
@@ -50,7 +61,10 @@ export function masterSpecOf(instance: RuntimeInstance): MasterSpec | undefined 
 
   const initialCluster = (env.INITIAL_ETCD_CLUSTER ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   // INITIAL_* only matter for the first boot, so they stay out of the fingerprint.
-  const fingerprint = sha256([instance.internalIp, etcdCaCert, apiserverCaCert, masterCert, masterKey, etcdClientCert, etcdClientKey]);
+  const fingerprint = sha256([
+    instance.internalIp, etcdCaCert, apiserverCaCert, masterCert, masterKey, etcdClientCert, etcdClientKey,
+    controllerManager?.cert ?? '', scheduler?.cert ?? '',
+  ]);
   const memberFingerprint = member ? sha256([member.cert, member.key]) : '';
   return {
     vm: instance.name,
@@ -58,6 +72,8 @@ export function masterSpecOf(instance: RuntimeInstance): MasterSpec | undefined 
     initialState: state,
     initialCluster,
     etcdCaCert, apiserverCaCert, masterCert, masterKey, etcdClientCert, etcdClientKey,
+    ...(controllerManager ? { controllerManager } : {}),
+    ...(scheduler ? { scheduler } : {}),
     member,
     fingerprint,
     memberFingerprint,

@@ -1,10 +1,12 @@
-// One running master replica VM: its etcd, its kube-apiserver stand-in and its health sidecar.
+// One running master replica VM: its etcd, its kube-apiserver stand-in, its health sidecar, and
+// the leader election of its kube-controller-manager and kube-scheduler.
 // Created when the instance is RUNNING, stopped (as if power were cut) when it is not.
 import type { RuntimeInstance } from './types.ts';
 import type { MasterSpec } from './master-spec.ts';
 import { EtcdMember } from './etcd-member.ts';
 import { ApiServerStandIn } from './apiserver.ts';
 import { startHealthSidecar } from './health-sidecar.ts';
+import { ControlPlaneComponents } from './control-plane.ts';
 import type { Listening } from './listen.ts';
 import { vmDirOf } from './vm-files.ts';
 
@@ -22,6 +24,7 @@ export class MasterVm {
   private memberFingerprint: string;
   readonly etcd: EtcdMember;
   readonly apiserver: ApiServerStandIn;
+  readonly components: ControlPlaneComponents;
   private sidecar: Listening | undefined;
   private readonly ctx: MasterVmContext;
   private readonly spec: MasterSpec;
@@ -42,12 +45,14 @@ export class MasterVm {
       resolveVm: ctx.resolveVm,
     });
     this.apiserver = new ApiServerStandIn(spec, { key: instance.key, leaseRenewIntervalMs: ctx.leaseRenewIntervalMs, log: ctx.log });
+    this.components = new ControlPlaneComponents(spec, instance.key, ctx.log);
   }
 
   async start(): Promise<void> {
     this.etcd.start();
     await this.apiserver.start();
     this.sidecar = await startHealthSidecar(this.spec.internalIp, `${this.key} health sidecar`, this.ctx.log);
+    this.components.start();
   }
 
   /** Metadata changed without touching the cluster certificates or the IP. */
@@ -66,6 +71,8 @@ export class MasterVm {
   }
 
   async stop(): Promise<void> {
+    // The components first: they would only log failed renewals against a stopped apiserver.
+    await this.components.stop();
     await Promise.all([this.etcd.stop(), this.apiserver.stop(), this.sidecar?.close()]);
   }
 }

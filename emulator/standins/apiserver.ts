@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import { failureStatus, deletedStatus } from '../runtime/kube-status.ts';
 import type { KubeStatus } from '../runtime/kube-status.ts';
 import { parseLabelSelector } from '../runtime/label-selector.ts';
+import { IDENTITY_LEASE_SECONDS, identityLabels, identityLeaseName, newIdentityHolder } from '../runtime/apiserver-identity.ts';
 import { EtcdHttpClient } from './etcd-http.ts';
 import type { EtcdTls } from './etcd-http.ts';
 import { LeaseStore, microTime, secondTime } from './leases.ts';
@@ -54,8 +55,6 @@ const GROUP = 'coordination.k8s.io';
 const GROUP_VERSION = `${GROUP}/v1`;
 const LEASES_ALL = `/apis/${GROUP_VERSION}/leases`;
 const LEASES_NS = new RegExp(`^/apis/${GROUP_VERSION.replace('.', '\\.')}/namespaces/([^/]+)/leases(?:/([^/]+))?$`);
-const IDENTITY_LEASE_SECONDS = 3600;
-const IDENTITY_LABEL = 'k8s.io/component';
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MAX_BODY = 3 * 1024 * 1024;
@@ -74,7 +73,9 @@ export class ApiServer {
   private readonly cfg: ApiServerConfig;
   private readonly etcd: EtcdHttpClient;
   readonly leases: LeaseStore;
-  readonly identity = `kube-apiserver-${randomUUID()}`;
+  /** The APIServerIdentity lease's name (from the hostname) and this process's holder identity. */
+  readonly identity = identityLeaseName(hostname());
+  readonly identityHolder = newIdentityHolder(this.identity);
   private readonly identityUid = randomUUID();
   private readonly identityCreated = secondTime(new Date());
   private server: Server | undefined;
@@ -129,7 +130,7 @@ export class ApiServer {
     this.etcd.close();
   }
 
-  /** The APIServerIdentity lease (docs/vm-contract.md): kube-system/kube-apiserver-<uuid>. */
+  /** The APIServerIdentity lease (docs/vm-contract.md): kube-system/apiserver-<hash of the hostname>. */
   private async renewIdentity(): Promise<void> {
     let ok = true;
     try {
@@ -141,9 +142,9 @@ export class ApiServer {
           namespace: 'kube-system',
           uid: this.identityUid,
           creationTimestamp: this.identityCreated,
-          labels: { [IDENTITY_LABEL]: 'kube-apiserver', 'kubernetes.io/hostname': hostname() },
+          labels: identityLabels(hostname()),
         },
-        spec: { holderIdentity: this.identity, leaseDurationSeconds: IDENTITY_LEASE_SECONDS, renewTime: microTime(new Date()) },
+        spec: { holderIdentity: this.identityHolder, leaseDurationSeconds: IDENTITY_LEASE_SECONDS, renewTime: microTime(new Date()) },
       });
     } catch (err) {
       ok = false;

@@ -8,6 +8,13 @@ import type { LeaseClient } from './lease-client.ts';
 import type { Lease } from './leases.ts';
 import { microTime } from './leases.ts';
 import { klog } from './klog.ts';
+import { Wakeup } from '../runtime/wakeup.ts';
+
+/** Where the elector's klog-style lines go (stderr in the stand-in binaries). */
+export interface ElectionLog {
+  info(source: string, message: string): void;
+  error(source: string, message: string): void;
+}
 
 export interface LeaderElectionConfig {
   namespace: string;
@@ -16,6 +23,7 @@ export interface LeaderElectionConfig {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  log?: ElectionLog;
 }
 
 interface Record {
@@ -27,7 +35,6 @@ interface Record {
 }
 
 const JITTER = 1.2;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class LeaderElector {
   private readonly cfg: LeaderElectionConfig;
@@ -37,10 +44,18 @@ export class LeaderElector {
   private observedRaw = '';
   private observedTime = 0;
   private stopped = false;
+  private readonly wakeup = new Wakeup();
+  private readonly log: ElectionLog;
 
   constructor(client: LeaseClient, cfg: LeaderElectionConfig) {
     this.client = client;
     this.cfg = cfg;
+    this.log = cfg.log ?? klog;
+  }
+
+  /** The holder identity this candidate writes. */
+  get identity(): string {
+    return this.cfg.identity;
   }
 
   get description(): string {
@@ -51,19 +66,25 @@ export class LeaderElector {
     return this.observed?.holderIdentity === this.cfg.identity;
   }
 
+  /** Ends acquire() and renew() at once (a pending request still completes). */
   stop(): void {
     this.stopped = true;
+    this.wakeup.notify();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return this.stopped ? Promise.resolve() : this.wakeup.sleep(ms);
   }
 
   /** Blocks until this candidate leads (or stop()); true when it acquired the lease. */
   async acquire(): Promise<boolean> {
-    klog.info('leaderelection.go:257', `attempting to acquire leader lease ${this.description}...`);
+    this.log.info('leaderelection.go:257', `attempting to acquire leader lease ${this.description}...`);
     while (!this.stopped) {
       if (await this.tryAcquireOrRenew()) {
-        klog.info('leaderelection.go:271', `successfully acquired lease ${this.description}`);
+        this.log.info('leaderelection.go:271', `successfully acquired lease ${this.description}`);
         return true;
       }
-      await sleep(this.cfg.retryPeriodMs * (1 + Math.random() * JITTER));
+      await this.sleep(this.cfg.retryPeriodMs * (1 + Math.random() * JITTER));
     }
     return false;
   }
@@ -78,14 +99,14 @@ export class LeaderElector {
           renewed = true;
           break;
         }
-        await sleep(Math.min(this.cfg.retryPeriodMs, Math.max(0, deadline - Date.now())));
+        await this.sleep(Math.min(this.cfg.retryPeriodMs, Math.max(0, deadline - Date.now())));
       }
       if (this.stopped) return;
       if (!renewed) {
-        klog.info('leaderelection.go:297', `failed to renew lease ${this.description}: context deadline exceeded`);
+        this.log.info('leaderelection.go:297', `failed to renew lease ${this.description}: context deadline exceeded`);
         return;
       }
-      await sleep(this.cfg.retryPeriodMs);
+      await this.sleep(this.cfg.retryPeriodMs);
     }
   }
 
@@ -138,7 +159,7 @@ export class LeaderElector {
         this.setObserved(record);
         return true;
       } catch (err) {
-        klog.error('leaderelection.go:429', `Failed to update lock optimistically: ${(err as Error).message}, falling back to slow path`);
+        this.log.error('leaderelection.go:429', `Failed to update lock optimistically: ${(err as Error).message}, falling back to slow path`);
       }
     }
     // 2. get or create the lease
@@ -147,13 +168,13 @@ export class LeaderElector {
       current = await this.client.get(this.cfg.namespace, this.cfg.name);
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) {
-        klog.error('leaderelection.go:436', `error retrieving resource lock ${this.description}: ${(err as Error).message}`);
+        this.log.error('leaderelection.go:436', `error retrieving resource lock ${this.description}: ${(err as Error).message}`);
         return false;
       }
       try {
         this.lease = await this.client.create(this.toLease(record));
       } catch (createErr) {
-        klog.error('leaderelection.go:443', `error initially creating leader election record: ${(createErr as Error).message}`);
+        this.log.error('leaderelection.go:443', `error initially creating leader election record: ${(createErr as Error).message}`);
         return false;
       }
       this.setObserved(record);
@@ -175,7 +196,7 @@ export class LeaderElector {
     try {
       this.lease = await this.client.update(this.toLease(record, current));
     } catch (err) {
-      klog.error('leaderelection.go:459', `Failed to update lock: ${(err as Error).message}`);
+      this.log.error('leaderelection.go:459', `Failed to update lock: ${(err as Error).message}`);
       return false;
     }
     this.setObserved(record);

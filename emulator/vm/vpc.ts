@@ -12,6 +12,7 @@ import { dialVpc } from './vpc-dial.ts';
 import { API_IP, METADATA_IP, MIRROR_IP, REGION_SUBNETS, SOURCE_IPS, subnetGateway } from './names.ts';
 import type { DialSource } from './names.ts';
 
+const BRIDGE_MAC = '02:68:6d:00:00:01';
 const gatewayEntry = fileURLToPath(new URL('./gateway.ts', import.meta.url));
 
 export interface VpcOptions {
@@ -44,7 +45,10 @@ export class Vpc {
   async start(): Promise<void> {
     const { namespace: ns } = this.options;
     await addNamespace(ns);
-    await ipIn(ns, 'link', 'add', 'br0', 'type', 'bridge');
+    // A bridge without an address of its own takes the lowest MAC of its ports, so a VM booting
+    // (a new veth) could change the gateway's MAC under the VMs' ARP caches and cut the VPC side's
+    // connections to them for seconds. A fixed, locally administered MAC keeps it still.
+    await ipIn(ns, 'link', 'add', 'br0', 'address', BRIDGE_MAC, 'type', 'bridge');
     await ipIn(ns, 'link', 'set', 'br0', 'up');
     for (const ip of [METADATA_IP, MIRROR_IP, API_IP, ...Object.values(SOURCE_IPS)]) await ipIn(ns, 'addr', 'add', `${ip}/32`, 'dev', 'br0');
     await run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);

@@ -15,6 +15,8 @@ import type { Observation } from './observe.ts';
 import { probeReadyz } from '../kube/apiserver.ts';
 import { explainStartup } from './startup-status.ts';
 import { errorMessage } from '../errors.ts';
+import { apiIpOf } from './api-leases.ts';
+import type { ApiLeaseAccess } from './api-leases.ts';
 
 export interface ApplyContext {
   intent: Intent;
@@ -23,6 +25,8 @@ export interface ApplyContext {
   etcd: (s: ClusterSecrets) => EtcdAdmin;
   /** Waits until the replica is a healthy voter with a ready apiserver, or throws. */
   waitReady: (replica: string) => Promise<void>;
+  /** The cluster's API as an admin, for its Leases. */
+  leases: ApiLeaseAccess;
 }
 
 const EXTERNAL_NAT = 'external-nat';
@@ -173,6 +177,13 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return ctx.etcd(requireSecrets(observation)).removeMember(voterEndpoints(state, step.memberId), step.memberId);
     case 'deleteReplica':
       return deleted(compute.deleteInstance(step.zone, step.replica));
+    case 'deleteIdentityLease': {
+      // Best effort: the lease expires by itself, so an unreachable API is worth a warning only.
+      const r = await ctx.leases.deleteIdentity(apiIpOf(state), observation.secrets, step.name);
+      if (r.ok && r.result === 'absent') deps.log(`  identity lease ${step.name} was already gone`);
+      if (!r.ok) deps.log(`  warning: ${r.error}; the lease expires by itself within an hour`);
+      return;
+    }
     case 'deleteFirewall':
       return deleted(compute.deleteFirewall(step.name));
     case 'deleteHealthCheck':

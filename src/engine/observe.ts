@@ -11,6 +11,8 @@ import { decodeFlatYaml } from './kube-yaml.ts';
 import { MEMBER_CERTS_KEY, settingsFromKubeEnv } from './replica-metadata.ts';
 import { secretsFromInstance, secretValues } from './secrets.ts';
 import type { ClusterSecrets } from './secrets.ts';
+import { apiIpOf } from './api-leases.ts';
+import type { ApiLeaseAccess } from './api-leases.ts';
 
 export interface Observation {
   state: ClusterState;
@@ -24,7 +26,13 @@ export interface ObserveCache {
   zones?: ZoneRecord[];
 }
 
-export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, cache: ObserveCache = {}): Promise<Observation> {
+/**
+ * `leases`: also read the control plane's Leases through the static IP (the planner and the summary
+ * use them; waits for readiness do not).
+ */
+export async function observe(
+  intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, cache: ObserveCache = {}, leases?: ApiLeaseAccess,
+): Promise<Observation> {
   const { compute } = deps;
   const names = clusterNames(intent.instancePrefix);
   const [zones, listed] = await Promise.all([cache.zones ?? compute.listZones(), compute.listInstances(names.master)]);
@@ -58,7 +66,8 @@ export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: Clu
 
   const inPool = (vm: InstanceInfo) => (pool?.instances ?? []).some((link) => link.endsWith(`/zones/${vm.zone}/instances/${vm.name}`));
   const running = instances.filter((vm) => vm.status === 'RUNNING' && vm.internalIp);
-  const [etcd, readiness] = await Promise.all([
+  const apiIp = apiIpOf({ ...(address ? { address: { ip: address.address } } : {}), ...(rule ? { forwardingRule: { ip: rule.IPAddress } } : {}) });
+  const [etcd, readiness, apiLeases] = await Promise.all([
     observeEtcd(secrets, running, etcdFor),
     Promise.all(
       running.map(async (vm) =>
@@ -66,6 +75,7 @@ export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: Clu
         secrets ? (await deps.probeReadyz(`https://${vm.internalIp}:443`, secrets.apiCa.cert, READYZ_PROBE_MS, { serverName: 'kubernetes' })).ready : undefined,
       ),
     ),
+    leases && running.length > 0 ? leases.read(apiIp, secrets) : Promise.resolve(undefined),
   ]);
   const ready = new Map(running.map((vm, i) => [vm.name, readiness[i]]));
 
@@ -99,6 +109,7 @@ export async function observe(intent: Intent, deps: EngineDeps, etcdFor: (s: Clu
     journal: address ? decodeJournal(names, address.labels) : [],
     nodeGroups: nodeGroups.filter((g) => isNodeGroupName(names, g.name)).map((g) => ({ name: g.name, zone: g.zone })),
     nodeTemplates: nodeTemplates.filter((t) => isNodeTemplateName(names, t.name)).map((t) => t.name),
+    ...(apiLeases ? { leases: apiLeases } : {}),
     observedAt: deps.now().toISOString(),
   };
   return { state, secrets };

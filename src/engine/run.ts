@@ -18,6 +18,7 @@ import type { ClusterSecrets } from './secrets.ts';
 import { describeStep } from '../report/steps.ts';
 import { ClusterLock, LockBusyError } from './lock.ts';
 import { RefusedError, errorMessage } from '../errors.ts';
+import { ApiLeaseAccess } from './api-leases.ts';
 
 /** What a failed run did before it failed, so the job summary can still show it. */
 const partialReports = new WeakMap<object, RunReport>();
@@ -44,15 +45,20 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
   let admin: { key: string; client: EtcdAdmin } | undefined;
   const etcdFor = (s: ClusterSecrets): EtcdAdmin => {
     const key = s.etcdClient.cert;
-    if (!admin || admin.key !== key) admin = { key, client: deps.etcd(etcdClientTls(s)) };
+    if (!admin || admin.key !== key) {
+      // Keys changed under the run (another run replaced them): the old client must not linger.
+      void admin?.client.close();
+      admin = { key, client: deps.etcd(etcdClientTls(s)) };
+    }
     return admin.client;
   };
   const changed = () => steps.some((s) => !WAIT_STEPS.has(s.step.kind));
   const lock = new ClusterLock(deps, intent.requestId);
   const cache: ObserveCache = {};
+  const leases = new ApiLeaseAccess(deps.mask);
   try {
     for (let pass = 0; ; pass++) {
-      const observation = await observe(intent, deps, etcdFor, cache);
+      const observation = await observe(intent, deps, etcdFor, cache, leases);
       lastState = observation.state;
       const decision = plan(intent, observation.state);
       if (decision.type === 'done') {
@@ -62,7 +68,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
           changed: changed(),
           replicaName: touchedReplica(steps.map((s) => s.step)),
           steps,
-          warnings: shapeWarnings(observation.state),
+          warnings: [...shapeWarnings(observation.state), ...leases.warnings()],
           state: observation.state,
           snapshot,
         };
@@ -79,7 +85,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       deps.log(`step ${pass + 1}: ${describeStep(decision.step, observation.state)} (${decision.reason})`);
       const t0 = Date.now();
       await applyStep(decision.step, {
-        intent, deps, observation, etcd: etcdFor,
+        intent, deps, observation, etcd: etcdFor, leases,
         waitReady: (replica) => waitReady(intent, deps, etcdFor, cache, replica),
       });
       steps.push({ step: decision.step, reason: decision.reason, ms: Date.now() - t0 });
@@ -96,7 +102,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
             { cause: caught },
           );
     if (lastState) {
-      partialReports.set(err, { operation: intent.operation, changed: changed(), replicaName: touchedReplica(steps.map((s) => s.step)), steps, warnings: [], state: lastState, snapshot });
+      partialReports.set(err, { operation: intent.operation, changed: changed(), replicaName: touchedReplica(steps.map((s) => s.step)), steps, warnings: leases.warnings(), state: lastState, snapshot });
     }
     throw err;
   } finally {
@@ -143,7 +149,7 @@ export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunR
   let admin: EtcdAdmin | undefined;
   const etcdFor = (s: ClusterSecrets): EtcdAdmin => (admin ??= deps.etcd(etcdClientTls(s)));
   try {
-    const { state } = await observe(intent, deps, etcdFor);
+    const { state } = await observe(intent, deps, etcdFor, {}, new ApiLeaseAccess(deps.mask));
     const projected = projectPlan(intent, state);
     for (const [i, s] of projected.steps.entries()) deps.log(`would ${i + 1}: ${describeStep(s.step, state)} (${s.reason})`);
     const end = projected.end;

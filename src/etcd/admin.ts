@@ -30,6 +30,8 @@ export interface EtcdAdminOptions {
 const QUORUM_PROBE_KEY = Buffer.from('ha-masters/quorum-probe');
 // Absolute epoch values (ms) are far above any sensible duration: promote accepts either.
 const EPOCH_THRESHOLD_MS = 1e12;
+/** A failed call shorter than this was a refused or dropped connection, not a member too slow to answer. */
+const FAST_FAILURE_MS = 1000;
 
 type Attempt<T> = { done: T } | { retry: string };
 
@@ -62,6 +64,27 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
 
   async function status(endpoint: string, cap?: number): Promise<IStatusResponse> {
     return (await clientFor(endpoint)).maintenance.status(callOptions(cap));
+  }
+
+  /**
+   * A member's status, or undefined when it does not answer. A call that fails at once is asked
+   * again once: a connection that dropped under it (tunnels and NATs drop idle ones) says nothing
+   * about the member, and a member must not count as sick, which blocks every change, for that.
+   * A call that timed out is not repeated: that member is slow or gone.
+   */
+  async function memberStatus(endpoint: string): Promise<IStatusResponse | undefined> {
+    const started = Date.now();
+    try {
+      return await status(endpoint);
+    } catch (err) {
+      log(`etcd: status of ${endpoint} failed after ${Date.now() - started} ms: ${shortError(err)}`);
+      if (Date.now() - started >= FAST_FAILURE_MS) return undefined;
+    }
+    await sleep(retryIntervalMs);
+    return status(endpoint).catch((err: unknown) => {
+      log(`etcd: status of ${endpoint} failed again: ${shortError(err)}`);
+      return undefined;
+    });
   }
 
   async function quorumRead(endpoint: string, cap?: number): Promise<void> {
@@ -159,13 +182,9 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
       listed.map(async m => {
         const url = m.clientURLs[0];
         if (!url) return undefined;
-        try {
-          const st = await status(url);
-          // Another member now behind that URL (an address reused) does not speak for this one.
-          return st.header.member_id === m.ID ? st : undefined;
-        } catch {
-          return undefined;
-        }
+        const st = await memberStatus(url);
+        // Another member now behind that URL (an address reused) does not speak for this one.
+        return st?.header.member_id === m.ID ? st : undefined;
       }),
     );
     const alarms = new Map<string, string[]>();

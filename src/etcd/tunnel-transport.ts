@@ -14,6 +14,7 @@ export type TunnelDial = (host: string, port: number) => Duplex;
 export class TunnelTransport implements EtcdTransport {
   private readonly dial: TunnelDial;
   private readonly listeners = new Map<string, Promise<{ server: Server; port: number }>>();
+  private readonly open = new Set<Duplex>();
 
   constructor(dial: TunnelDial) {
     this.dial = dial;
@@ -47,9 +48,12 @@ export class TunnelTransport implements EtcdTransport {
             local.destroy();
             return;
           }
+          this.open.add(local).add(remote);
           const drop = (): void => {
             local.destroy();
             remote.destroy();
+            this.open.delete(local);
+            this.open.delete(remote);
           };
           local.on('error', drop).on('close', drop);
           remote.on('error', drop).on('close', drop);
@@ -64,9 +68,12 @@ export class TunnelTransport implements EtcdTransport {
     return (await entry).port;
   }
 
+  /** Stops listening and ends every tunnel still open (a client that was not closed would hold it forever). */
   async close(): Promise<void> {
     const all = [...this.listeners.values()];
     this.listeners.clear();
+    for (const stream of this.open) stream.destroy();
+    this.open.clear();
     await Promise.all(all.map(async (p) => {
       const { server } = await p;
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,4 +1,4 @@
-// Which apiserver identities hold a Lease (kube-system, label k8s.io/component=kube-apiserver), read
+// Which apiserver identities hold a Lease (kube-system, label apiserver.kubernetes.io/identity=kube-apiserver), read
 // with the official Kubernetes client over TLS verified against the cluster CA.
 import { isIP } from 'node:net';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -35,7 +35,7 @@ export async function listIdentityLeases(url: string, caPem: string, tls: Apiser
   const api = kc.makeApiClient(CoordinationV1Api);
   let list;
   try {
-    list = await api.listNamespacedLease({ namespace: 'kube-system', labelSelector: 'k8s.io/component=kube-apiserver' });
+    list = await api.listNamespacedLease({ namespace: 'kube-system', labelSelector: 'apiserver.kubernetes.io/identity=kube-apiserver' });
   } catch (err) {
     throw new Error(`listing apiserver identity leases at ${url} failed: ${describeError(err)}`);
   }

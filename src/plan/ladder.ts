@@ -6,7 +6,8 @@
 //   2. refusals that need the observed state (no cluster, wrong region, unknown replica, ...)
 //   3. base resources of a cluster being created or repaired: address, firewalls, health check
 //   4. finish removals already started (journal `removing`): out of the pool, move the leader,
-//      remove the member, delete the VM, then mark the entry done
+//      remove the member, delete the VM, delete its apiserver identity lease (rung 4a, for any
+//      replica whose VM is gone), then mark the entry done
 //   5. remove etcd members whose VM is gone (one per pass, only if quorum holds)
 //   6. finish replicas that are joining: member certs, learner, promotion, readiness
 //   7. the load balancer: built once two replicas vote, torn down when one is left
@@ -17,6 +18,7 @@ import { journalFor } from './journal.ts';
 import { newReplicaName } from './naming.ts';
 import { canAddLearner, projectRemoval, quorumOf } from './quorum.ts';
 import { planTeardown } from './teardown.ts';
+import { staleIdentityLease } from './identity-leases.ts';
 import { chooseVictim } from './victim.ts';
 import { buildView, healthyVoters, isHealthyReplica, liveReplicas, unhealthyReason, voters } from './view.ts';
 import type { ClusterView, ReplicaView } from './view.ts';
@@ -35,6 +37,7 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
   return (
     refusalFromState(intent, view) ??
     baseResources(intent, view) ??
+    staleIdentityLease(view) ??
     finishRemovals(view) ??
     removeOrphanMembers(view) ??
     finishJoining(view) ??

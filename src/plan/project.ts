@@ -90,6 +90,9 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
       break;
     }
     case 'deleteReplica': s.replicas = s.replicas.filter((r) => r.name !== step.replica); break;
+    case 'deleteIdentityLease':
+      if (s.leases?.readable) s.leases.identities = s.leases.identities.filter((l) => l.name !== step.name);
+      break;
     case 'deleteFirewall': s.firewalls = s.firewalls.filter((f) => f !== step.name); break;
     case 'deleteHealthCheck': s.healthCheck = undefined; break;
     case 'deleteAddress': s.address = undefined; break;

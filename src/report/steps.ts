@@ -51,6 +51,8 @@ export function describeStep(step: Step, state: ClusterState): string {
       return `remove etcd member ${step.memberName || '(never started)'} (${step.memberId})`;
     case 'deleteReplica':
       return `delete VM ${step.replica} in ${step.zone} with its disks`;
+    case 'deleteIdentityLease':
+      return `delete kube-apiserver identity lease kube-system/${step.name} of ${step.replica}`;
     case 'deleteFirewall':
       return `delete firewall ${step.name}`;
     case 'deleteHealthCheck':

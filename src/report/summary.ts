@@ -4,6 +4,7 @@ import { WAIT_STEPS, regionOfZone, type ClusterState, type RunReport } from '../
 import { cell, code, duration, table, text } from './markdown.ts';
 import { isLeader, membersWithoutReplica, memberOfReplica, replicaViews } from './replica-view.ts';
 import { describeStep } from './steps.ts';
+import { leasesSection } from './leases.ts';
 
 export function renderSummary(report: RunReport): string {
   const { state } = report;
@@ -12,7 +13,7 @@ export function renderSummary(report: RunReport): string {
     report.plan ? '**Dry run**: nothing was changed. The cluster as it is now, then the plan.' : verdict(report),
   ];
   if (clusterExists(state)) {
-    sections.push(overview(state), '### Replicas per zone', zonesTable(state), '### etcd members', membersSection(state));
+    sections.push(overview(state), '### Replicas per zone', zonesTable(state), '### etcd members', membersSection(state), '### Control plane leases', leasesSection(state));
   } else {
     sections.push(`No cluster ${code(state.names.master)} exists in project ${code(state.project)}.`);
   }

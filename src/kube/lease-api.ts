@@ -1,0 +1,101 @@
+// The two Lease calls the action makes on the cluster's API (coordination.k8s.io/v1, kube-system):
+// list them all, delete one. Plain HTTPS with one deadline per call (a black-holed IP must not
+// stall the run), the server verified against the cluster CA, the caller a client certificate.
+import { request } from 'node:https';
+import { describeError } from './apiserver.ts';
+
+export interface ApiTarget {
+  /** https://<host>[:port] */
+  url: string;
+  caPem: string;
+  /** Name the serving certificate is checked against instead of the URL's host. */
+  serverName: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+/** The parts of a Lease the action reads. */
+export interface RawLease {
+  metadata?: { name?: string; labels?: Record<string, string> };
+  spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
+}
+
+const LEASES_PATH = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases';
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+function call(target: ApiTarget, method: 'GET' | 'DELETE', path: string, timeoutMs: number): Promise<Answer> {
+  const url = new URL(path, target.url);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err: Error | undefined, answer?: Answer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(answer!);
+    };
+    const req = request(
+      url,
+      {
+        method,
+        ca: target.caPem,
+        servername: target.serverName,
+        cert: target.clientCert,
+        key: target.clientKey,
+        headers: { accept: 'application/json' },
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= MAX_BODY_BYTES) chunks.push(c);
+        });
+        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (err) => finish(new Error(`${method} ${url.href}: ${describeError(err)}`)));
+      },
+    );
+    const timer = setTimeout(() => {
+      finish(new Error(`${method} ${url.href}: no answer within ${timeoutMs} ms`));
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (err) => finish(new Error(`${method} ${url.href}: ${describeError(err)}`)));
+    req.end();
+  });
+}
+
+/** The apiserver's own words for a failed call: its Status message, else the HTTP status. */
+function refusal(what: string, a: Answer): Error {
+  let message = '';
+  try {
+    message = (JSON.parse(a.body) as { message?: string }).message ?? '';
+  } catch {
+    message = '';
+  }
+  return new Error(`${what}: HTTP ${a.status}${message ? ` (${message})` : ''}`);
+}
+
+/** Every Lease in kube-system. Throws with the reason when the API does not answer 200. */
+export async function listKubeSystemLeases(target: ApiTarget, timeoutMs: number): Promise<RawLease[]> {
+  const a = await call(target, 'GET', LEASES_PATH, timeoutMs);
+  if (a.status !== 200) throw refusal(`listing leases in kube-system at ${target.url}`, a);
+  try {
+    return (JSON.parse(a.body) as { items?: RawLease[] }).items ?? [];
+  } catch (err) {
+    throw new Error(`listing leases in kube-system at ${target.url}: the answer is not JSON (${describeError(err)})`, { cause: err });
+  }
+}
+
+/** Deletes kube-system/<name>; 'absent' when it was already gone (404). Throws on any other answer. */
+export async function deleteKubeSystemLease(target: ApiTarget, name: string, timeoutMs: number): Promise<'deleted' | 'absent'> {
+  const a = await call(target, 'DELETE', `${LEASES_PATH}/${encodeURIComponent(name)}`, timeoutMs);
+  if (a.status === 200 || a.status === 202) return 'deleted';
+  if (a.status === 404) return 'absent';
+  throw refusal(`deleting lease kube-system/${name} at ${target.url}`, a);
+}
