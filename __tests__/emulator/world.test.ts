@@ -1,7 +1,7 @@
-// The emulator with its real VM runtime, driven only through the Compute API (official client):
-// three master-replica instances form one healthy etcd cluster, a forwarding rule on the static IP
-// forwards to the pool's healthy members, a zone going down stops its VM's processes, and stop()
-// leaves no process behind.
+// The emulator with its process VM runtime (world-debian.test.ts is the same world on Debian VMs),
+// driven only through the Compute API (official client): three master-replica instances form one
+// healthy etcd cluster, a forwarding rule on the static IP forwards to the pool's healthy members,
+// a zone going down stops its VM's processes, and stop() leaves no process behind.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ const ips: Record<string, string> = {};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'emu-world-'));
-  emu = await startEmulator({ port: 0, stateDir: dir, defaultOperationLatencyMs: 50, lbProgrammingDelayMs: 200, leaseRenewIntervalMs: 1000, etcdBinary: '/usr/bin/etcd', log: () => {} });
+  emu = await startEmulator({ port: 0, stateDir: dir, defaultOperationLatencyMs: 50, lbProgrammingDelayMs: 200, leaseRenewIntervalMs: 1000, etcdBinary: '/usr/bin/etcd', vmRuntime: 'process', log: () => {} });
   gce = computeClients(emu.port);
 });
 

@@ -21,7 +21,8 @@ import { planEngine, runEngine } from '../../src/engine/run.ts';
 import type { RunOptions } from '../../src/engine/run.ts';
 import type { Intent, RunReport } from '../../src/model.ts';
 import { allowSelfHostedRunner } from '../../scripts/runner-firewall.ts';
-import { debianSupport } from './debian-vms.ts';
+import { debianRuntimeSupport } from '../../emulator/vm/support.ts';
+import { DEFAULT_IMAGE_CACHE } from '../../emulator/vm/image.ts';
 
 export const PROJECT = 'ha-test';
 
@@ -57,6 +58,7 @@ export interface EngineWorld {
 function defaultVmRuntime(): 'debian' | 'process' {
   const asked = process.env.HA_TEST_VM_RUNTIME;
   if (asked === 'debian' || asked === 'process') return asked;
+  const debianSupport = debianRuntimeSupport(DEFAULT_IMAGE_CACHE);
   if (debianSupport.ok) return 'debian';
   console.warn(`engine tests run on the process VM runtime: Debian VMs are not possible here (${debianSupport.why})`);
   return 'process';
