@@ -1,11 +1,11 @@
 // The bundled action, run the way the GitHub runner runs it: `node dist/index.js` with INPUT_*
-// variables and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, against the emulator.
-import { spawn } from 'node:child_process';
+// variables and GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, against the emulator's process runtime
+// (inputs, refusals, masking, PR comments); dist-debian.test.ts runs it on Debian VMs.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../emulator/index.ts';
-import { parseGithubOutput } from '../../scripts/runner-files.ts';
+import { kubectlRaw, runDist as runDistAs } from '../support/run-dist.ts';
 import { startGithubApi } from '../support/github-api.ts';
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
@@ -20,23 +20,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-/** Async on purpose: the emulator serves from this process, so a blocking spawn would starve it. */
-async function runDist(inputs: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}) {
-  const output = join(dir, `output-${Math.random()}`);
-  const summary = join(dir, `summary-${Math.random()}`);
-  writeFileSync(output, '');
-  writeFileSync(summary, '');
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: dir, 'INPUT_COMPUTE-ENDPOINT': emulator.url, ...extraEnv };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const res = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
-    const child = spawn(process.execPath, ['dist/index.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.on('exit', (status) => resolve({ status, stdout }));
-  });
-  const outputs = parseGithubOutput(readFileSync(output, 'utf8'));
-  return { code: res.status, stdout: res.stdout, outputs, summary: readFileSync(summary, 'utf8') };
-}
+const runDist = (inputs: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}) =>
+  runDistAs(dir, { 'compute-endpoint': emulator.url, ...inputs }, extraEnv);
 
 test('kube-up line from the docs creates the cluster; outputs and summary are written', async () => {
   const r = await runDist({ project: 'dist-test', 'kube-env': 'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh' });
@@ -63,13 +48,7 @@ test('kube-up line from the docs creates the cluster; outputs and summary are wr
   expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
   const keyData = /client-key-data: (\S+)/.exec(readFileSync(kubeconfig, 'utf8'))![1]!;
   expect(masks).toContain(`::add-mask::${keyData}`);
-  const kubectl = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz', '--request-timeout=10s'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-  expect(kubectl).toEqual({ code: 0, out: 'ok' });
+  expect(await kubectlRaw(kubeconfig, '/readyz')).toEqual({ code: 0, out: 'ok' });
 }, 240_000);
 
 test('a refused request fails the step with what, why and how to fix, and changes nothing', async () => {
