@@ -9,7 +9,7 @@ import { createEtcdAdmin } from '../../src/etcd/admin.ts';
 import { DirectTransport } from '../../src/etcd/transport.ts';
 import type { EtcdAdmin } from '../../src/etcd/types.ts';
 import { probeReadyz } from '../../src/kube/apiserver.ts';
-import { listIdentityLeases } from '../../src/kube/identity-leases.ts';
+import { listIdentityLeases } from '../support/official-lease-client.ts';
 import { clientUrl, peerUrl } from '../../src/model.ts';
 import { makeTestPki, masterMetadata, memberCertsMetadata, randomLoopbackBase } from '../support/runtime-certs.ts';
 import type { TestPki } from '../support/runtime-certs.ts';

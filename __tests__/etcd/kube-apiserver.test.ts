@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createCa, issueServingCert } from '../../src/etcd/certs.ts';
 import type { CertificateAuthority } from '../../src/etcd/certs.ts';
 import { probeReadyz } from '../../src/kube/apiserver.ts';
-import { listIdentityLeases } from '../../src/kube/identity-leases.ts';
+import { listIdentityLeases } from '../support/official-lease-client.ts';
 import { freeLoopbackAddress } from '../support/etcd-cluster.ts';
 
 let ca: CertificateAuthority;

@@ -1,6 +1,6 @@
-// What the action asks a replica's kube-apiserver: is it ready (/readyz)? Always over TLS verified
-// against the cluster CA. (Identity leases are in identity-leases.ts, apart, so that the bundle
-// does not carry the Kubernetes client until something uses it.)
+// What the action asks a replica's kube-apiserver: is it ready (/readyz)? And the one HTTPS call
+// (apiCall) that it and the Lease calls (lease-api.ts) share. Always over TLS verified against the
+// cluster CA.
 //
 // Every replica serves the same certificate, whose SANs are the static IP and the service names
 // (docs/vm-contract.md), not each replica's internal IP: when dialling a replica by its IP, pass
@@ -25,46 +25,66 @@ export interface ApiserverTlsOptions {
 
 const MAX_BODY_CHARS = 4096;
 
-/** GET <url>/readyz (or `url` itself when it has a path). Never throws. */
-export function probeReadyz(url: string, caPem: string, timeoutMs: number, tls: ApiserverTlsOptions = {}): Promise<ReadyzResult> {
-  const target = new URL(url);
-  if (target.pathname === '/' || target.pathname === '') target.pathname = '/readyz';
-  return new Promise(resolve => {
+export interface HttpsAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * One HTTPS call to the cluster's API, verified against the cluster CA, with one deadline for
+ * connect, handshake and body (a half-open replica or a black-holed IP must not stall the run).
+ * Rejects with the transport's own words (`describeError`), or "no answer from <url> within N ms".
+ */
+export function apiCall(url: URL, method: 'GET' | 'DELETE', caPem: string, timeoutMs: number, tls: ApiserverTlsOptions = {}, maxBodyChars = MAX_BODY_CHARS): Promise<HttpsAnswer> {
+  return new Promise((resolve, reject) => {
     let settled = false;
-    const finish = (result: ReadyzResult) => {
+    const finish = (err: Error | undefined, answer?: HttpsAnswer) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(result);
+      if (err) reject(err);
+      else resolve(answer!);
     };
+    const headers: Record<string, string> = { accept: 'application/json', ...(tls.token ? { authorization: `Bearer ${tls.token}` } : {}) };
     const req = request(
-      target,
+      url,
       {
-        method: 'GET',
+        method,
         ca: caPem,
         ...(tls.serverName ? { servername: tls.serverName } : {}),
         ...(tls.clientCert && tls.clientKey ? { cert: tls.clientCert, key: tls.clientKey } : {}),
-        ...(tls.token ? { headers: { authorization: `Bearer ${tls.token}` } } : {}),
+        headers,
         agent: false,
       },
       res => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
-          if (body.length < MAX_BODY_CHARS) body += chunk;
+          if (body.length < maxBodyChars) body += chunk;
         });
-        res.on('end', () => finish({ ready: res.statusCode === 200, status: res.statusCode, body: body.slice(0, MAX_BODY_CHARS) }));
-        res.on('error', err => finish({ ready: false, status: res.statusCode, error: describeError(err) }));
+        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, body: body.slice(0, maxBodyChars) }));
+        res.on('error', err => finish(new Error(describeError(err))));
       },
     );
-    // One deadline for connect, handshake and body: a half-open replica must not stall the run.
     const timer = setTimeout(() => {
-      finish({ ready: false, error: `no answer from ${target.href} within ${timeoutMs} ms` });
+      finish(new Error(`no answer from ${url.href} within ${timeoutMs} ms`));
       req.destroy();
     }, timeoutMs);
-    req.on('error', err => finish({ ready: false, error: describeError(err) }));
+    req.on('error', err => finish(new Error(describeError(err))));
     req.end();
   });
+}
+
+/** GET <url>/readyz (or `url` itself when it has a path). Never throws. */
+export async function probeReadyz(url: string, caPem: string, timeoutMs: number, tls: ApiserverTlsOptions = {}): Promise<ReadyzResult> {
+  const target = new URL(url);
+  if (target.pathname === '/' || target.pathname === '') target.pathname = '/readyz';
+  try {
+    const a = await apiCall(target, 'GET', caPem, timeoutMs, tls);
+    return { ready: a.status === 200, status: a.status, body: a.body };
+  } catch (err) {
+    return { ready: false, error: describeError(err) };
+  }
 }
 
 export function describeError(err: unknown): string {

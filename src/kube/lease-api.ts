@@ -1,8 +1,8 @@
 // The two Lease calls the action makes on the cluster's API (coordination.k8s.io/v1, kube-system):
-// list them all, delete one. Plain HTTPS with one deadline per call (a black-holed IP must not
-// stall the run), the server verified against the cluster CA, the caller a client certificate.
-import { request } from 'node:https';
-import { describeError } from './apiserver.ts';
+// list them all, delete one, through apiCall (one deadline per call, the server verified against
+// the cluster CA), the caller a client certificate.
+import { apiCall, describeError } from './apiserver.ts';
+import type { HttpsAnswer } from './apiserver.ts';
 
 export interface ApiTarget {
   /** https://<host>[:port] */
@@ -21,57 +21,19 @@ export interface RawLease {
 }
 
 const LEASES_PATH = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases';
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_BODY_CHARS = 4 * 1024 * 1024;
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
-function call(target: ApiTarget, method: 'GET' | 'DELETE', path: string, timeoutMs: number): Promise<Answer> {
+async function call(target: ApiTarget, method: 'GET' | 'DELETE', path: string, timeoutMs: number): Promise<HttpsAnswer> {
   const url = new URL(path, target.url);
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (err: Error | undefined, answer?: Answer) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err) reject(err);
-      else resolve(answer!);
-    };
-    const req = request(
-      url,
-      {
-        method,
-        ca: target.caPem,
-        servername: target.serverName,
-        cert: target.clientCert,
-        key: target.clientKey,
-        headers: { accept: 'application/json' },
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size <= MAX_BODY_BYTES) chunks.push(c);
-        });
-        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (err) => finish(new Error(`${method} ${url.href}: ${describeError(err)}`)));
-      },
-    );
-    const timer = setTimeout(() => {
-      finish(new Error(`${method} ${url.href}: no answer within ${timeoutMs} ms`));
-      req.destroy();
-    }, timeoutMs);
-    req.on('error', (err) => finish(new Error(`${method} ${url.href}: ${describeError(err)}`)));
-    req.end();
-  });
+  try {
+    return await apiCall(url, method, target.caPem, timeoutMs, { serverName: target.serverName, clientCert: target.clientCert, clientKey: target.clientKey }, MAX_BODY_CHARS);
+  } catch (err) {
+    throw new Error(`${method} ${url.href}: ${describeError(err)}`, { cause: err });
+  }
 }
 
 /** The apiserver's own words for a failed call: its Status message, else the HTTP status. */
-function refusal(what: string, a: Answer): Error {
+function refusal(what: string, a: HttpsAnswer): Error {
   let message = '';
   try {
     message = (JSON.parse(a.body) as { message?: string }).message ?? '';

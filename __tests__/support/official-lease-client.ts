@@ -1,9 +1,10 @@
-// Which apiserver identities hold a Lease (kube-system, label apiserver.kubernetes.io/identity=kube-apiserver), read
-// with the official Kubernetes client over TLS verified against the cluster CA.
+// Identity leases read with the official Kubernetes client (@kubernetes/client-node), TLS verified
+// against the cluster CA: the tests use it to show the stand-ins serve what real clients expect.
+// (The action itself reads leases with src/kube/lease-api.ts, which has a deadline per call.)
 import { isIP } from 'node:net';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { describeError } from './apiserver.ts';
-import type { ApiserverTlsOptions } from './apiserver.ts';
+import { describeError } from '../../src/kube/apiserver.ts';
+import type { ApiserverTlsOptions } from '../../src/kube/apiserver.ts';
 
 export interface IdentityLease {
   name: string;
