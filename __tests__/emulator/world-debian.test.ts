@@ -20,6 +20,8 @@ import { memberCertsMetadata, replicaMetadata } from '../../src/engine/replica-m
 import { loadReleaseManifest } from '../../src/release/load.ts';
 import type { ReleaseManifest } from '../../src/release/manifest.ts';
 import { createEtcdAdmin } from '../../src/etcd/admin.ts';
+import { createMemberClient } from '../../src/etcd/client.ts';
+import type { Etcd3 } from 'etcd3';
 import { TunnelTransport } from '../../src/etcd/tunnel-transport.ts';
 import type { EtcdAdmin } from '../../src/etcd/types.ts';
 
@@ -107,7 +109,7 @@ async function createReplica(i: number): Promise<string> {
   return ip;
 }
 
-const endpointsOf = (names: string[]): string[] => names.map((n) => clientUrl(ips[n]!));
+const endpointsOf = (vms: string[]): string[] => vms.map((n) => clientUrl(ips[n]!));
 
 async function put(via: string[], key: string, value: string): Promise<void> {
   const client = await etcdClientFor(via);
@@ -119,12 +121,11 @@ async function get(via: string, key: string): Promise<string | null> {
 }
 
 // A plain etcd3 client through the tunnel, for data (the admin only does membership).
-const clients = new Map<string, import('etcd3').Etcd3>();
-async function etcdClientFor(members: string[]): Promise<import('etcd3').Etcd3> {
+const clients = new Map<string, Etcd3>();
+async function etcdClientFor(members: string[]): Promise<Etcd3> {
   const key = members.join(',');
   const existing = clients.get(key);
   if (existing) return existing;
-  const { createMemberClient } = await import('../../src/etcd/client.ts');
   const url = clientUrl(ips[members[0]!]!);
   const client = createMemberClient(etcdClientTls(secrets), url, await tunnel.dialUrl(url));
   clients.set(key, client);
