@@ -149,6 +149,16 @@ const haveGcloud = spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).statu
   }
 }, 120_000);
 
+debianTest('deleting the instance powers the machine off and frees its namespace, loop device and mount', async () => {
+  await compute.finish(await compute.instances.delete({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);
+  await emulator.settled();
+  const prefix = hostNamesFor(emulator.stateDir).prefix;
+  // The VPC's own namespace stays while the emulator runs; the VM's is gone.
+  expect(hostLeftovers(prefix, emulator.stateDir)).toEqual([`netns ${prefix}net-default`]);
+});
+
+// Last: starting and stopping a second emulator leaves the first one's keep-alive connections idle
+// long enough to race its server's keep-alive timeout (an ECONNRESET on the next request).
 debianTest('without a --vm-runtime the emulator takes debian where the host allows it, and says why', async () => {
   const lines: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'emu-default-runtime-'));
@@ -161,11 +171,3 @@ debianTest('without a --vm-runtime the emulator takes debian where the host allo
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
-
-debianTest('deleting the instance powers the machine off and frees its namespace, loop device and mount', async () => {
-  await compute.finish(await compute.instances.delete({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);
-  await emulator.settled();
-  const prefix = hostNamesFor(emulator.stateDir).prefix;
-  // The VPC's own namespace stays while the emulator runs; the VM's is gone.
-  expect(hostLeftovers(prefix, emulator.stateDir)).toEqual([`netns ${prefix}net-default`]);
-});
