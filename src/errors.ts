@@ -33,7 +33,7 @@ export class RefusedError extends Error {
 
   constructor(problem: string, fix: string, nothingChanged: boolean) {
     const changed = nothingChanged ? 'Nothing was changed.' : 'Earlier steps of this run did change the cluster (see the summary).';
-    super(`${problem} ${changed} Fix: ${fix}`);
+    super(`${/[.!?]$/.test(problem) ? problem : `${problem}.`} ${changed} Fix: ${fix}`);
     this.name = 'RefusedError';
     this.problem = problem;
     this.fix = fix;

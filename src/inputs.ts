@@ -13,6 +13,7 @@ import {
   regionOfZone,
   type Intent,
   type OperationName,
+  type TransportKind,
 } from './model.ts';
 
 /** Reads one input by its action.yml name; '' when unset (as core.getInput does). */
@@ -44,6 +45,8 @@ export const INPUT_NAMES = [
   'kubeconfig-ttl',
   'timeout',
   'compute-endpoint',
+  'transport',
+  'iap-endpoint',
   'dry-run',
   'etcd-snapshot-dir',
   'pr-comment',
@@ -70,6 +73,7 @@ export const INPUT_DEFAULTS = {
   'kubeconfig-ttl': '1h',
   'dry-run': 'false',
   'pr-comment': 'false',
+  transport: 'auto',
 } as const satisfies Partial<Record<InputName, string>>;
 
 /** Where the project comes from when the input is empty: the variables google-github-actions/auth exports. */
@@ -80,6 +84,10 @@ export interface ActionInputs {
   intent: Intent;
   /** Base URL of a Compute API (e.g. the emulator); when set, no Google credentials are looked up. */
   computeEndpoint?: string;
+  /** How the runner reaches the replicas' etcd and apiserver, and why that one. */
+  transport: { kind: TransportKind; why: string };
+  /** The IAP relay to use instead of Google's (e.g. the emulator's). */
+  iapEndpoint?: string;
   /** Deadline for the whole run. */
   timeoutMs: number;
   /** Worth showing, not worth failing for (unknown kube-env keys, ignored flags, overrides). */
@@ -164,6 +172,9 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const timeoutMs = parseTimeout(raw.timeout || INPUT_DEFAULTS.timeout, p);
   const kubeconfigTtlMs = parseKubeconfigTtl(raw['kubeconfig-ttl'] || INPUT_DEFAULTS['kubeconfig-ttl'], p);
   const computeEndpoint = raw['compute-endpoint'] ? parseEndpoint(raw['compute-endpoint'], p) : undefined;
+  const transport = parseTransport(raw.transport || INPUT_DEFAULTS.transport, env, p);
+  const iapEndpoint = raw['iap-endpoint'] ? parseIapEndpoint(raw['iap-endpoint'], p) : undefined;
+  if (iapEndpoint && transport?.kind === 'direct') warnings.push(`iap-endpoint is ignored: the transport is direct (${transport.why}).`);
   const release = chooseRelease(
     { kubernetesVersion: raw['kubernetes-version'], etcdVersion: raw['etcd-version'], releaseManifest: raw['release-manifest'] },
     (input, problem, fix) => p.add(input, problem, fix),
@@ -188,7 +199,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     );
   }
 
-  if (problems.length > 0 || !operation || project === undefined || !release) {
+  if (problems.length > 0 || !operation || project === undefined || !release || !transport) {
     throw new InputError(problems);
   }
 
@@ -210,12 +221,13 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     image,
     network,
     dataDiskSizeGb,
+    transport: transport.kind,
   };
   const requestId = raw['request-id'] ? parseRequestId(raw['request-id'], p) : deriveRequestId(intent, env);
   if (problems.length > 0) throw new InputError(problems);
   intent.requestId = requestId;
   const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
-  return { intent, computeEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
+  return { intent, computeEndpoint, transport, iapEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
 }
 
 interface Sourced {
@@ -563,6 +575,34 @@ function parseEndpoint(v: string, p: Problems): string | undefined {
       `${quoted(v)} must be a plain http(s) URL without credentials, query or fragment.`,
       'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.',
     );
+    return undefined;
+  }
+  return v;
+}
+
+/** `auto`: IAP on a GitHub-hosted runner (it is outside every VPC), direct elsewhere. */
+function parseTransport(v: string, env: NodeJS.ProcessEnv, p: Problems): { kind: TransportKind; why: string } | undefined {
+  const value = v.toLowerCase();
+  if (value === 'iap' || value === 'direct') return { kind: value, why: 'transport input' };
+  if (value !== 'auto') {
+    p.add('transport', `${quoted(v)} is not a transport.`, 'write auto (the default), iap (through Google\'s IAP TCP forwarding) or direct (a self-hosted runner inside the VPC).');
+    return undefined;
+  }
+  const hosted = env.RUNNER_ENVIRONMENT === 'github-hosted';
+  return hosted
+    ? { kind: 'iap', why: 'auto: a GitHub-hosted runner is outside the VPC' }
+    : { kind: 'direct', why: `auto: ${env.RUNNER_ENVIRONMENT ? `a ${env.RUNNER_ENVIRONMENT} runner` : 'not a GitHub-hosted runner'} is taken to be inside the VPC` };
+}
+
+function parseIapEndpoint(v: string, p: Problems): string | undefined {
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== 'wss:' || url.username || url.password || url.search || url.hash) {
+    p.add('iap-endpoint', `${quoted(v)} must be a wss:// URL without credentials, query or fragment.`, 'write the relay base URL, such as wss://127.0.0.1:8443 for the local emulator\'s relay (Google\'s is wss://tunnel.cloudproxy.app, the default).');
     return undefined;
   }
   return v;

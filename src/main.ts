@@ -4,10 +4,12 @@ import * as core from '@actions/core';
 import { createComputeApi } from './gce/client.ts';
 import type { ComputeApiHandle } from './gce/client.ts';
 import { createEtcdAdmin } from './etcd/admin.ts';
-import { DirectTransport } from './etcd/transport.ts';
-import { probeReadyz } from './kube/apiserver.ts';
+import { createReach } from './reach.ts';
+import type { Reach } from './reach.ts';
+import { clusterNames } from './model.ts';
 import { parseInputs } from './inputs.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage, RefusedError } from './errors.ts';
+import { IapError } from './iap/errors.ts';
 import { DEFAULT_LIMITS } from './engine/deps.ts';
 import type { EngineDeps } from './engine/deps.ts';
 import { partialReportOf, planEngine, runEngine } from './engine/run.ts';
@@ -30,6 +32,7 @@ function mask(value: string): void {
 
 export async function run(): Promise<void> {
   let compute: ComputeApiHandle | undefined;
+  let reach: Reach | undefined;
   try {
     const inputs = parseInputs((name) => core.getInput(name), process.env);
     if (inputs.githubToken) mask(inputs.githubToken);
@@ -38,11 +41,18 @@ export async function run(): Promise<void> {
     // Only runs that may create a master need the binaries' manifest (a teardown must not depend on a mirror).
     if (intent.operation === 'up' || intent.operation === 'replace') intent.release = await resolveRelease(inputs.release);
     compute = createComputeApi({ project: intent.project, endpoint: inputs.computeEndpoint, log: (l) => core.debug(l) });
-    const transport = new DirectTransport();
+    const transport = inputs.transport;
+    core.info(`ha-masters: replicas are reached ${transport.kind === 'iap' ? `through IAP TCP forwarding${inputs.iapEndpoint ? ` (relay ${inputs.iapEndpoint})` : ''}` : 'directly at their internal IPs'} (${transport.why})`);
+    const replicasReach = createReach({ kind: transport.kind, compute, master: clusterNames(intent.instancePrefix).master, iapEndpoint: inputs.iapEndpoint, mask, log: (l) => core.debug(l) });
+    reach = replicasReach;
+    await replicasReach.preflight().catch((err: unknown) => {
+      throw err instanceof IapError ? new RefusedError(err.problem, err.fix, true) : err;
+    });
     const deps: EngineDeps = {
       compute,
-      etcd: (tls) => createEtcdAdmin(tls, transport, { log: (l) => core.debug(l) }),
-      probeReadyz: (url, ca, ms, tls) => probeReadyz(url, ca, ms, tls),
+      etcd: (tls) => createEtcdAdmin(tls, replicasReach.transport, { log: (l) => core.debug(l) }),
+      probeReadyz: replicasReach.probeReadyz,
+      reachProblem: replicasReach.problem,
       log: (l) => core.info(l),
       mask,
       now: () => new Date(),
@@ -73,6 +83,7 @@ export async function run(): Promise<void> {
     }
     core.setFailed(`ha-masters failed with: ${errorMessage(err)}`);
   } finally {
+    await reach?.close();
     await compute?.close();
   }
 }

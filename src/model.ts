@@ -6,6 +6,9 @@ import type { ReleaseManifest } from './release/manifest.ts';
 
 export type OperationName = 'up' | 'down' | 'replace' | 'status';
 
+/** How the runner reaches replicas: through Google's IAP relay, or straight to their internal IPs. */
+export type TransportKind = 'iap' | 'direct';
+
 /** The user's request, validated. Built by src/inputs.ts. */
 export interface Intent {
   operation: OperationName;
@@ -38,6 +41,8 @@ export interface Intent {
   dataDiskSizeGb: number;
   /** The binaries new masters download; the pinned defaults when unset (runs that create no master). */
   release?: ReleaseManifest;
+  /** How this run reaches the replicas (default direct); `iap` needs the cluster's IAP firewall rule. */
+  transport?: TransportKind;
 }
 
 export const DEFAULT_INSTANCE_PREFIX = 'kubernetes';
@@ -51,6 +56,8 @@ export interface ClusterNames {
   firewallHttps: string;
   firewallEtcd: string;
   firewallHealthChecks: string;
+  /** Lets Google's IAP relay (35.235.240.0/20) reach etcd and the apiserver; made when a run uses IAP. */
+  firewallIap: string;
   healthCheck: string;
   targetPool: string;
   forwardingRule: string;
@@ -66,6 +73,7 @@ export function clusterNames(prefix: string): ClusterNames {
     firewallHttps: `${master}-https`,
     firewallEtcd: `${master}-etcd`,
     firewallHealthChecks: `${master}-health-checks`,
+    firewallIap: `${master}-iap`,
     healthCheck: `${master}-hc`,
     targetPool: master,
     forwardingRule: master,

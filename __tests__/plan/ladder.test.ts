@@ -314,3 +314,31 @@ describe('down, delete-nodes true', () => {
     expect(end.type).toBe('done');
   });
 });
+
+describe('transport: iap', () => {
+  const iap = (over: Partial<Intent> = {}): Intent => intent({ transport: 'iap', ...over });
+  test('a new cluster gets the IAP firewall with the others, before its first master', () => {
+    const empty = cluster({ address: false, firewalls: false, healthCheck: false });
+    const { steps } = converge(iap({ zone: B }), { ...empty, replicas: [], etcd: { reachable: false, members: [] } });
+    expect(steps.map((s) => (s.kind === 'createFirewall' ? `createFirewall ${s.name}` : s.kind))).toEqual([
+      'createAddress', `createFirewall ${names.firewallHttps}`, `createFirewall ${names.firewallEtcd}`, `createFirewall ${names.firewallHealthChecks}`,
+      `createFirewall ${names.firewallIap}`, 'createHealthCheck', 'createReplica', 'setMemberCerts',
+    ]);
+  });
+  test('a cluster made from a self-hosted runner gets it the first time a run goes through IAP, whatever the operation', () => {
+    const s = cluster({}, replica('', B, leader(), staticIp()));
+    expect(plan(intent({ zone: B }), s).type).toBe('done');
+    for (const i of [iap({ zone: B }), iap({ zone: C, replicate: true }), iap({ operation: 'replace', replicaName: M })]) {
+      expect(stepOf(plan(i, s))).toEqual({ kind: 'createFirewall', name: names.firewallIap });
+    }
+  });
+  test('status writes nothing, not even the rule', () => {
+    expect(plan(iap({ operation: 'status' }), cluster({}, replica('', B, leader(), staticIp()))).type).toBe('done');
+  });
+  test('a teardown deletes the IAP firewall with the others', () => {
+    const s = cluster({}, replica('', B, leader()));
+    const withIap = { ...s, firewalls: [...s.firewalls, names.firewallIap] };
+    const { steps } = converge(intent({ operation: 'down', deleteNodes: true, zone: B }), withIap);
+    expect(steps.filter((x) => x.kind === 'deleteFirewall').map((x) => (x as { name: string }).name)).toContain(names.firewallIap);
+  });
+});

@@ -43,6 +43,7 @@ describe('parseIntent defaults', () => {
       image: 'projects/debian-cloud/global/images/family/debian-12',
       network: 'default',
       dataDiskSizeGb: 20,
+      transport: 'direct',
     });
     expect(intent.requestId).toMatch(/^[0-9a-f]{16}$/);
   });
@@ -180,6 +181,9 @@ describe('refusals name the input and the fix', () => {
     ['endpoint not a URL', { ...PROJECT, operation: 'up', 'compute-endpoint': 'localhost:8085' }, ['compute-endpoint'], 'must be a plain http(s) URL'],
     ['endpoint garbage', { ...PROJECT, operation: 'up', 'compute-endpoint': 'not a url' }, ['compute-endpoint'], '"not a url" is not a URL.'],
     ['endpoint with credentials', { ...PROJECT, operation: 'up', 'compute-endpoint': 'http://u:p@127.0.0.1:1' }, ['compute-endpoint'], 'without credentials'],
+    ['unknown transport', { ...PROJECT, operation: 'up', transport: 'ssh' }, ['transport'], '"ssh" is not a transport.'],
+    ['iap-endpoint not wss', { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'https://127.0.0.1:8443' }, ['iap-endpoint'], 'must be a wss:// URL'],
+    ['iap-endpoint with a query', { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'wss://127.0.0.1:8443/?x=1' }, ['iap-endpoint'], 'must be a wss:// URL'],
     ['request-id upper case', { ...PROJECT, operation: 'up', 'request-id': 'PR-42' }, ['request-id'], 'cannot be a GCE label value'],
     ['request-id too long', { ...PROJECT, operation: 'up', 'request-id': 'a'.repeat(64) }, ['request-id'], 'cannot be a GCE label value'],
   ];
@@ -330,5 +334,32 @@ describe('request id', () => {
 
   it('uses an explicit request-id as given', () => {
     expect(parse({ ...base, 'request-id': 'nightly-2024_01' }, github).intent.requestId).toBe('nightly-2024_01');
+  });
+});
+
+describe('transport', () => {
+  const base = { ...PROJECT, operation: 'status' };
+  it('auto takes IAP on a GitHub-hosted runner, which is outside every VPC', () => {
+    const r = parse(base, { RUNNER_ENVIRONMENT: 'github-hosted' });
+    expect(r.transport).toEqual({ kind: 'iap', why: expect.stringContaining('GitHub-hosted') });
+    expect(r.intent.transport).toBe('iap');
+  });
+  it('auto goes direct on a self-hosted runner and outside Actions', () => {
+    expect(parse(base, { RUNNER_ENVIRONMENT: 'self-hosted' }).transport).toEqual({ kind: 'direct', why: expect.stringContaining('self-hosted runner') });
+    expect(parse(base).intent.transport).toBe('direct');
+  });
+  it('an explicit transport wins over the runner kind', () => {
+    expect(parse({ ...base, transport: 'direct' }, { RUNNER_ENVIRONMENT: 'github-hosted' }).intent.transport).toBe('direct');
+    expect(parse({ ...base, transport: 'IAP' }).intent.transport).toBe('iap');
+  });
+  it('takes an iap-endpoint, and warns that a direct run ignores it', () => {
+    const iap = parse({ ...base, transport: 'iap', 'iap-endpoint': 'wss://127.0.0.1:8443' });
+    expect(iap.iapEndpoint).toBe('wss://127.0.0.1:8443');
+    expect(iap.warnings).toEqual([]);
+    const direct = parse({ ...base, transport: 'direct', 'iap-endpoint': 'wss://127.0.0.1:8443' });
+    expect(direct.warnings).toEqual([expect.stringContaining('iap-endpoint is ignored')]);
+  });
+  it('does not change the request id (the same request from either kind of runner resumes)', () => {
+    expect(parse({ ...base, transport: 'iap' }).intent.requestId).toBe(parse({ ...base, transport: 'direct' }).intent.requestId);
   });
 });

@@ -31,6 +31,8 @@ export interface ApplyContext {
 
 const EXTERNAL_NAT = 'external-nat';
 const HEALTH_CHECK_RANGES = ['35.191.0.0/16', '209.85.152.0/22', '209.85.204.0/22'];
+/** Where IAP's TCP forwarding connects from (https://cloud.google.com/iap/docs/using-tcp-forwarding). */
+const IAP_RANGES = ['35.235.240.0/20'];
 
 async function ignore(p: Promise<unknown>, ok: (e: unknown) => boolean): Promise<void> {
   try {
@@ -209,6 +211,9 @@ function firewallSpec(name: string, state: ClusterState, network: string) {
   const base = { name, network, targetTags: [n.tag] };
   if (name === n.firewallHttps) {
     return { ...base, description: `ha-masters: kube-apiserver of ${n.master}`, allowed: [{ IPProtocol: 'tcp', ports: [String(APISERVER_PORT)] }], sourceRanges: ['0.0.0.0/0'] };
+  }
+  if (name === n.firewallIap) {
+    return { ...base, description: `ha-masters: etcd and kube-apiserver of ${n.master} through IAP TCP forwarding`, allowed: [{ IPProtocol: 'tcp', ports: ['2379', String(APISERVER_PORT)] }], sourceRanges: IAP_RANGES };
   }
   if (name === n.firewallEtcd) {
     return { ...base, description: `ha-masters: etcd clients and peers between replicas of ${n.master}`, allowed: [{ IPProtocol: 'tcp', ports: ['2379', '2380'] }], sourceTags: [n.tag] };

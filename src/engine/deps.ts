@@ -10,6 +10,8 @@ export interface EngineDeps {
   etcd: (tls: TlsMaterial) => EtcdAdmin;
   /** GET <url>/readyz verified against `caPem`, expecting a certificate for `serverName`. */
   probeReadyz: (baseUrl: string, caPem: string, timeoutMs: number, tls: { serverName: string }) => Promise<ReadyzResult>;
+  /** A failure of the way the runner reaches replicas that no retry mends (IAP: credentials, permission). */
+  reachProblem?: () => { problem: string; fix: string } | undefined;
   log: (line: string) => void;
   /** Registers a secret so that no log line can show it (core.setSecret). */
   mask: (secret: string) => void;

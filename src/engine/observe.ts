@@ -47,11 +47,12 @@ export async function observe(
   const byRegion = <T>(f: (r: string) => Promise<T | undefined>) => (region ? f(region) : Promise.resolve(undefined));
   // Node groups only matter to a teardown: other runs do not pay for two aggregated lists.
   const teardown = intent.operation === 'down' && intent.deleteNodes;
-  const [address, fwHttps, fwEtcd, fwHc, healthCheck, pool, rule, nodeGroups, nodeTemplates] = await Promise.all([
+  const [address, fwHttps, fwEtcd, fwHc, fwIap, healthCheck, pool, rule, nodeGroups, nodeTemplates] = await Promise.all([
     byRegion((r) => compute.getAddress(r, names.address)),
     compute.getFirewall(names.firewallHttps),
     compute.getFirewall(names.firewallEtcd),
     compute.getFirewall(names.firewallHealthChecks),
+    compute.getFirewall(names.firewallIap),
     compute.getHttpHealthCheck(names.healthCheck),
     byRegion((r) => compute.getTargetPool(r, names.targetPool)),
     byRegion((r) => compute.getForwardingRule(r, names.forwardingRule)),
@@ -99,7 +100,7 @@ export async function observe(
     region: address?.region ?? region,
     zones: zones.map((z) => ({ name: z.name, region: z.region, status: z.status })),
     address: address && { name: address.name, ip: address.address, status: address.status, users: address.users, region: address.region, labels: address.labels },
-    firewalls: [fwHttps, fwEtcd, fwHc].flatMap((f) => (f ? [f.name] : [])),
+    firewalls: [fwHttps, fwEtcd, fwHc, fwIap].flatMap((f) => (f ? [f.name] : [])),
     healthCheck: healthCheck?.name,
     targetPool: pool && { name: pool.name, instances: pool.instances, healthChecks: pool.healthChecks },
     forwardingRule: rule && { name: rule.name, ip: rule.IPAddress, target: rule.target },

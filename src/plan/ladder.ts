@@ -4,7 +4,8 @@
 // The ladder, top rung first; the first rung with something to do wins:
 //   1. teardown (down + delete-nodes) is its own ladder (teardown.ts)
 //   2. refusals that need the observed state (no cluster, wrong region, unknown replica, ...)
-//   3. base resources of a cluster being created or repaired: address, firewalls, health check
+//   3. base resources of a cluster being created or repaired: address, firewalls (and the IAP one
+//      when the run goes through IAP), health check
 //   4. finish removals already started (journal `removing`): out of the pool, move the leader,
 //      remove the member, delete the VM, delete its apiserver identity lease (rung 4a, for any
 //      replica whose VM is gone), then mark the entry done
@@ -96,6 +97,11 @@ function baseResources(intent: Intent, view: ClusterView): Rung {
   }
   for (const fw of [n.firewallHttps, n.firewallEtcd, n.firewallHealthChecks]) {
     if (!state.firewalls.includes(fw)) return step({ kind: 'createFirewall', name: fw }, `firewall ${fw} is missing`);
+  }
+  // A run through IAP reaches etcd and the apiservers only with this rule (a cluster made from a
+  // self-hosted runner gets it the first time a hosted one manages it).
+  if (intent.transport === 'iap' && !state.firewalls.includes(n.firewallIap)) {
+    return step({ kind: 'createFirewall', name: n.firewallIap }, `firewall ${n.firewallIap} is missing: this run reaches the replicas through IAP`);
   }
   if (!state.healthCheck) {
     return step({ kind: 'createHealthCheck' }, `health check ${n.healthCheck} is missing (made early so the load balancer can be built without delay)`);

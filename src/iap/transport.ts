@@ -1,0 +1,73 @@
+// The IAP transport: etcd clients and /readyz probes dial a local listener (TunnelTransport), and
+// each connection becomes an IapTunnel to the VM that owns the dialled internal IP. IAP addresses
+// VMs by project, zone and name, so `locate` maps the IP back to its VM.
+//
+// A tunnel that fails only closes its connection (the etcd client sees an unreachable member,
+// as it would for a VM that is down). Failures no retry can mend (credentials, permission) are
+// also kept, so the engine can stop the run with their message instead of planning around them.
+import type { Duplex } from 'node:stream';
+import type { EtcdTransport } from '../etcd/types.ts';
+import { TunnelTransport } from '../etcd/tunnel-transport.ts';
+import { IapError } from './errors.ts';
+import { IapTunnel } from './tunnel.ts';
+import type { IapTunnelOptions } from './tunnel.ts';
+
+export interface IapTransportOptions extends IapTunnelOptions {
+  project: string;
+  /** The VM whose nic0 has this internal IP, if any. */
+  locate: (internalIp: string) => Promise<{ zone: string; instance: string } | undefined>;
+}
+
+export class IapTransport implements EtcdTransport {
+  private readonly tunnels: TunnelTransport;
+  private readonly opts: IapTransportOptions;
+  private fatal: IapError | undefined;
+  private readonly lastFailure = new Map<string, string>();
+  /** Tunnels opened so far (for the run's log and the tests). */
+  opened = 0;
+
+  constructor(opts: IapTransportOptions) {
+    this.opts = opts;
+    this.tunnels = new TunnelTransport((host, port) => this.dial(host, port));
+  }
+
+  dialUrl(clientUrl: string): Promise<string> {
+    return this.tunnels.dialUrl(clientUrl);
+  }
+
+  /** `https://<internal IP>:443` -> the local end of a tunnel to it. */
+  localUrl(remoteUrl: string): Promise<string> {
+    return this.tunnels.localUrl(remoteUrl);
+  }
+
+  /** The first failure that ends the run (no credentials, no permission), if one happened. */
+  problem(): IapError | undefined {
+    return this.fatal;
+  }
+
+  /** Why the last tunnel to host:port failed, if it did. */
+  failureOf(host: string, port: number): string | undefined {
+    return this.lastFailure.get(`${host}:${port}`);
+  }
+
+  close(): Promise<void> {
+    return this.tunnels.close();
+  }
+
+  private dial(host: string, port: number): Duplex {
+    const { project, locate, ...tunnelOpts } = this.opts;
+    const target = locate(host).then((vm) => {
+      if (!vm) throw new IapError('not-found', `no VM of the cluster has the internal IP ${host}, so IAP cannot reach it`);
+      return { project, zone: vm.zone, instance: vm.instance, port };
+    });
+    const tunnel = new IapTunnel(target, tunnelOpts);
+    this.opened++;
+    const key = `${host}:${port}`;
+    tunnel.on('error', (err: Error) => {
+      this.lastFailure.set(key, err.message);
+      if (err instanceof IapError && err.fatal) this.fatal ??= err;
+      this.opts.log?.(`iap: tunnel to ${host}:${port} failed: ${err.message}`);
+    });
+    return tunnel;
+  }
+}

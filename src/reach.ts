@@ -1,0 +1,78 @@
+// How this run reaches the replicas' etcd (2379) and apiserver (443): straight to their internal
+// IPs (a self-hosted runner inside the VPC), or through Google's IAP relay (a runner outside).
+// Both give the engine the same two things: an EtcdTransport and a /readyz probe.
+import type { ComputeApi } from './gce/types.ts';
+import type { EtcdTransport } from './etcd/types.ts';
+import { DirectTransport } from './etcd/transport.ts';
+import { probeReadyz } from './kube/apiserver.ts';
+import type { EngineDeps } from './engine/deps.ts';
+import { IapTransport } from './iap/transport.ts';
+import { adcTokenSource } from './iap/token.ts';
+import type { TransportKind } from './model.ts';
+
+export interface Reach {
+  transport: EtcdTransport;
+  probeReadyz: EngineDeps['probeReadyz'];
+  /** A failure that ends the run (IAP: no credentials or no permission). */
+  problem: () => { problem: string; fix: string } | undefined;
+  /** Fails early, before anything changes, when the way in cannot work at all (IAP: no token). */
+  preflight(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ReachOptions {
+  kind: TransportKind;
+  compute: ComputeApi;
+  /** The cluster's master name: its VMs are the only ones a tunnel may go to. */
+  master: string;
+  /** The IAP relay, when not Google's. */
+  iapEndpoint?: string;
+  /** Tokens for IAP (default: Application Default Credentials). */
+  token?: () => Promise<string>;
+  /** A CA to trust for the relay instead of the system's (tests against the emulator's relay). */
+  iapCa?: string;
+  mask: (secret: string) => void;
+  log: (line: string) => void;
+}
+
+export function createReach(opts: ReachOptions): Reach {
+  if (opts.kind === 'direct') {
+    return { transport: new DirectTransport(), probeReadyz, problem: () => undefined, preflight: async () => {}, close: async () => {} };
+  }
+  const token = opts.token ?? adcTokenSource(opts.mask);
+  const iap = new IapTransport({
+    project: opts.compute.project,
+    locate: instanceLocator(opts.compute, opts.master),
+    token,
+    ...(opts.iapEndpoint ? { endpoint: opts.iapEndpoint } : {}),
+    ...(opts.iapCa ? { ca: opts.iapCa } : {}),
+    log: opts.log,
+  });
+  return {
+    transport: iap,
+    // The probe keeps verifying the certificate against `serverName`, so the tunnel changes nothing but the path.
+    probeReadyz: async (url, ca, ms, tls) => probeReadyz(await iap.localUrl(url), ca, ms, tls),
+    problem: () => iap.problem(),
+    preflight: async () => { await token(); },
+    close: () => iap.close(),
+  };
+}
+
+/** internal IP -> VM of the cluster, from one list call, listed again when an IP is not known (at most once a second). */
+function instanceLocator(compute: ComputeApi, master: string): (ip: string) => Promise<{ zone: string; instance: string } | undefined> {
+  let known = new Map<string, { zone: string; instance: string }>();
+  let listing: Promise<void> | undefined;
+  let listedAt = 0;
+  const list = async (): Promise<void> => {
+    const vms = await compute.listInstances(master);
+    known = new Map(vms.flatMap((vm) => (vm.internalIp ? [[vm.internalIp, { zone: vm.zone, instance: vm.name }] as const] : [])));
+    listedAt = Date.now();
+  };
+  return async (ip) => {
+    if (!known.has(ip) && Date.now() - listedAt > 1000) {
+      listing ??= list().finally(() => { listing = undefined; });
+      await listing;
+    }
+    return known.get(ip);
+  };
+}
