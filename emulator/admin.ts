@@ -1,6 +1,8 @@
-// The emulator's own control API under /_emulator/ (JSON): state dump, request log, and faults.
+// The emulator's own control API under /_emulator/ (JSON): state dump, request log, faults, and the
+// IAP relay's counters.
 import type { EmulatorContext } from './context.ts';
 import type { CrashRule, HttpFailureRule, OperationErrorRule } from './faults.ts';
+import type { IapFaultRule } from './iap/faults.ts';
 import { instancePath } from './resources/instances.ts';
 import { zoneInfo } from './catalogue.ts';
 
@@ -104,6 +106,16 @@ export async function handleAdmin(deps: AdminDeps, method: string, action: strin
       ctx.mirror.tamper(artifact, body.tampered !== false);
       return {};
     }
+    case 'GET iap':
+      if (!ctx.iap) throw new AdminError(404, 'the IAP relay is not running');
+      return ctx.iap.stats();
+    case 'POST iap-fault':
+      try {
+        ctx.faults.iap.add(body as IapFaultRule);
+      } catch (e) {
+        throw new AdminError(400, (e as Error).message);
+      }
+      return ctx.faults.describe();
     case 'POST clear-faults':
       ctx.faults.clear();
       return ctx.faults.describe();

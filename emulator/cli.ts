@@ -1,7 +1,8 @@
 // `npm run emulator -- --port 0 --state-dir DIR [--host 127.0.0.1] [--latency-ms 100]
 //   [--latency insert=300] [--wait-timeout-ms 2000] [--lb-delay-ms 0] [--fail 'POST:regex:503[:nth]']
 //   [--crash-after 'POST:regex'] [--no-vms] [--vm-runtime process|debian|auto] [--image-cache DIR] [--debug]`
-// Prints `listening on http://127.0.0.1:PORT` once it serves; SIGINT/SIGTERM stop every process it started.
+// Prints `IAP relay at wss://127.0.0.1:PORT (CA: FILE)` and `listening on http://127.0.0.1:PORT` once it
+// serves; SIGINT/SIGTERM stop every process it started.
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index.ts';
 import { createNullRuntime } from './null-runtime.ts';
@@ -87,4 +88,5 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 if (emulator.releaseManifestUrl) process.stdout.write(`release manifest at ${emulator.releaseManifestUrl}\n`);
+process.stdout.write(`IAP relay at ${emulator.iapRelayUrl} (CA: ${emulator.iapCaFile})\n`);
 process.stdout.write(`listening on ${emulator.url}\n`);

@@ -7,6 +7,8 @@ import type { Operations } from './operations.ts';
 import type { Faults } from './faults.ts';
 import type { VmRuntime } from './runtime/types.ts';
 import type { ReleaseMirror } from './vm/mirror.ts';
+import type { RunnerIdentity } from './http/runner-metadata.ts';
+import type { IapRelay } from './iap/relay.ts';
 
 export interface EmulatorContext {
   store: ResourceStore;
@@ -17,6 +19,10 @@ export interface EmulatorContext {
   runtime: VmRuntime;
   /** The release mirror (Debian runtime only). */
   mirror?: ReleaseMirror;
+  /** Who the runner is to Google's libraries (its metadata server), and the tokens it is given. */
+  runner: RunnerIdentity;
+  /** The IAP TCP-forwarding relay, once it listens. */
+  iap?: IapRelay;
   /** Root of per-disk directories (`<stateDir>/disks/<zone>/<disk>`). */
   stateDir: string;
   /** Queue a `runtime.apply` of the current world. */

@@ -1,7 +1,9 @@
 // Faults injected on demand (admin API / CLI flags): fail the Nth matching REST call, end the next
-// operation of a kind with an operation error, crash the process at a chosen point, LB delay.
+// operation of a kind with an operation error, crash the process at a chosen point, LB delay, and
+// the IAP relay's own (emulator/iap/faults.ts).
 import { ApiError, messageForStatus, reasonForStatus } from './http/errors.ts';
 import type { OperationError } from './operations.ts';
+import { IapFaults } from './iap/faults.ts';
 
 export interface HttpFailureRule {
   /** HTTP method to match (any when absent). */
@@ -47,6 +49,7 @@ export class Faults {
   private httpRules: Array<HttpFailureRule & { seen: number; left: number }> = [];
   private opRules: Array<OperationErrorRule & { left: number }> = [];
   crash: CrashRule | undefined;
+  readonly iap = new IapFaults();
   /** Extra ms before a new or changed forwarding rule carries traffic. */
   lbProgrammingDelayMs: number;
 
@@ -100,12 +103,13 @@ export class Faults {
   }
 
   describe(): object {
-    return { httpFailures: this.httpRules, operationErrors: this.opRules, crash: this.crash ?? null, lbProgrammingDelayMs: this.lbProgrammingDelayMs };
+    return { httpFailures: this.httpRules, operationErrors: this.opRules, crash: this.crash ?? null, lbProgrammingDelayMs: this.lbProgrammingDelayMs, iap: this.iap.describe() };
   }
 
   clear(): void {
     this.httpRules = [];
     this.opRules = [];
     this.crash = undefined;
+    this.iap.clear();
   }
 }

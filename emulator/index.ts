@@ -1,6 +1,7 @@
 // startEmulator: the Compute Engine emulator in-process. Serves on loopback, keeps its state in
 // `stateDir`, and hands the world to the VM runtime after every change (and once at start, so a
-// restart on the same state dir runs the RUNNING VMs again).
+// restart on the same state dir runs the RUNNING VMs again). Beside the Compute API it serves the
+// runner's metadata server (credentials) and IAP's TCP-forwarding relay (emulator/iap/).
 import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,9 @@ import { createDebianRuntime } from './vm/runtime.ts';
 import { DEFAULT_IMAGE_CACHE, ensureImage } from './vm/image.ts';
 import { debianRuntimeSupport } from './vm/support.ts';
 import { startReleaseMirror } from './vm/mirror.ts';
+import { AccessTokens } from './iap/tokens.ts';
+import { startIapRelay } from './iap/relay.ts';
+import type { IapRelay } from './iap/relay.ts';
 import type { ReleaseMirror } from './vm/mirror.ts';
 import { join } from 'node:path';
 
@@ -52,6 +56,12 @@ export interface EmulatorOptions {
   vmRuntime?: VmRuntimeKind;
   /** Where the Debian image is cached (default /var/cache/ha-masters-emulator). */
   imageCache?: string;
+  /** The runner's project, as its metadata server tells Google's libraries (default `emulator-project`). */
+  runnerProject?: string;
+  /** How long the IAP relay waits for a VM's port to accept (default 5000 ms; then close 4003). */
+  iapConnectTimeoutMs?: number;
+  /** How long an IAP session without a WebSocket waits for a reconnect (default 60 s). */
+  iapResumeWindowMs?: number;
   /** Log every request and response body. */
   debug?: boolean;
   log?: (line: string) => void;
@@ -68,6 +78,10 @@ export interface RunningEmulator {
   ctx: EmulatorContext;
   /** The release manifest the VMs' binaries come from (Debian runtime): the `release-manifest` input. */
   releaseManifestUrl?: string;
+  /** The IAP relay, `wss://127.0.0.1:PORT` (gcloud's --iap-tunnel-url-override). */
+  iapRelayUrl: string;
+  /** The CA file a client trusts the relay with (`<stateDir>/iap/ca.pem`). */
+  iapCaFile: string;
   /** Resolves once the runtime has been given the latest world. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -89,6 +103,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     waitTimeoutMs: opts.waitTimeoutMs ?? 2000,
   });
   const meta = new MetaStore(opts.stateDir);
+  const runnerProject = opts.runnerProject ?? 'emulator-project';
   const ctx: EmulatorContext = {
     store: new ResourceStore(opts.stateDir),
     meta,
@@ -97,6 +112,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     faults: new Faults(opts.lbProgrammingDelayMs ?? 0),
     runtime,
     ...(mirror ? { mirror } : {}),
+    runner: { project: runnerProject, email: `ha-masters-runner@${runnerProject}.iam.gserviceaccount.com`, tokens: new AccessTokens(opts.stateDir) },
     stateDir: opts.stateDir,
     log,
     worldChanged() {
@@ -116,6 +132,20 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     applying = undefined;
   }
   ops.attach(ctx);
+  let iap: IapRelay;
+  try {
+    iap = await startIapRelay({
+      ctx, tokens: ctx.runner.tokens, faults: ctx.faults.iap, host, stateDir: opts.stateDir,
+      ...(opts.iapConnectTimeoutMs !== undefined ? { connectTimeoutMs: opts.iapConnectTimeoutMs } : {}),
+      ...(opts.iapResumeWindowMs !== undefined ? { resumeWindowMs: opts.iapResumeWindowMs } : {}),
+    });
+  } catch (e) {
+    await runtime.stop();
+    await mirror?.close();
+    throw e;
+  }
+  ctx.iap = iap;
+  log(`IAP relay at ${iap.url} (CA: ${iap.caFile})`);
 
   const requests: RequestLogEntry[] = [];
   let baseUrl = '';
@@ -135,6 +165,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
+  }).catch(async (e: unknown) => {
+    await iap.close();
+    throw e;
   });
   const port = (server.address() as AddressInfo).port;
   // A runner inside an emulated VPC reaches the same API there (Debian runtime).
@@ -153,12 +186,15 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     runtime,
     ctx,
     ...(mirror ? { releaseManifestUrl: mirror.manifestUrl } : {}),
+    iapRelayUrl: iap.url,
+    iapCaFile: iap.caFile,
     async settled() {
       while (applying) await applying;
     },
     stop() {
       stopped ??= (async () => {
         ops.stop();
+        await iap.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

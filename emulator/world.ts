@@ -108,8 +108,12 @@ export function computeWorld(ctx: EmulatorContext): RuntimeWorld {
       changedAt: changedAt + ctx.faults.lbProgrammingDelayMs,
     });
   }
-  const firewalls = ctx.store
-    .entries((p) => /^projects\/[^/]+\/global\/firewalls\/[^/]+$/.test(p))
+  return { instances, forwardingRules, firewalls: firewallsOf(ctx) };
+}
+
+/** The firewall rules of one project (every project's when none is named). */
+export function firewallsOf(ctx: EmulatorContext, project?: string): RuntimeFirewall[] {
+  return ctx.store
+    .entries((p) => /^projects\/[^/]+\/global\/firewalls\/[^/]+$/.test(p) && (!project || p.startsWith(`projects/${project}/`)))
     .map(([, fw]) => runtimeFirewall(fw));
-  return { instances, forwardingRules, firewalls };
 }

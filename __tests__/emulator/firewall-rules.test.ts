@@ -1,6 +1,7 @@
 // The VPC firewall as nftables text: which rules apply to a VM, in which order, and what each
-// matches. (debian-firewall.test.ts checks that the kernel enforces it on real VMs.)
-import { firewallRuleset, rulesFor } from '../../emulator/vm/firewall.ts';
+// matches; and the same decision made in code (decidingRule, what the IAP relay checks before it
+// dials). (debian-firewall.test.ts checks that the kernel enforces it on real VMs.)
+import { decidingRule, firewallRuleset, inRange, rulesFor } from '../../emulator/vm/firewall.ts';
 import type { RuntimeFirewall, RuntimeInstance } from '../../emulator/runtime/types.ts';
 
 const vm = (name: string, ip: string, tags: string[], network = 'default'): RuntimeInstance => ({
@@ -62,4 +63,31 @@ test('VMs of other networks are left out, and a network with no VM still gets an
   expect(text).not.toContain('10.132.0.9');
   expect(text).not.toContain('vmap');
   expect(text.startsWith('table bridge ha_firewall\ndelete table bridge ha_firewall\n')).toBe(true);
+});
+
+test('the deciding rule for one connection: source range or tag, port or port range, priority, deny at a tie', () => {
+  const iap = '35.235.240.1';
+  const fromIap = rule('iap', { sourceTags: [], sourceRanges: ['35.235.240.0/20'], rules: [{ protocol: 'tcp', ports: ['22', '2379-2380'] }] });
+  expect(decidingRule(a, [fromIap], [a, b], iap, 2379)?.name).toBe('iap');
+  expect(decidingRule(a, [fromIap], [a, b], iap, 2380)?.name).toBe('iap');
+  expect(decidingRule(a, [fromIap], [a, b], iap, 443)).toBeUndefined();
+  expect(decidingRule(a, [fromIap], [a, b], '35.235.224.1', 22)).toBeUndefined(); // just outside the /20
+  expect(decidingRule(other, [fromIap], [a, b, other], iap, 22)).toBeUndefined(); // not a target
+  // Source tags stand for the tagged VMs' addresses; 'all' covers every port.
+  expect(decidingRule(a, [rule('etcd')], [a, b, other], b.internalIp, 2380)?.name).toBe('etcd');
+  expect(decidingRule(a, [rule('etcd')], [a, b, other], other.internalIp, 2380)).toBeUndefined();
+  const denyAll = rule('deny-all', { action: 'deny', priority: 1000, sourceTags: [], sourceRanges: ['0.0.0.0/0'], rules: [{ protocol: 'all', ports: [] }] });
+  expect(decidingRule(a, [fromIap, denyAll], [a], iap, 22)?.name).toBe('deny-all');
+  expect(decidingRule(a, [fromIap, { ...denyAll, priority: 1001 }], [a], iap, 22)?.name).toBe('iap');
+  expect(decidingRule(a, [fromIap, { ...denyAll, disabled: true }], [a], iap, 22)?.name).toBe('iap');
+  expect(decidingRule(a, [rule('udp', { sourceTags: [], sourceRanges: ['0.0.0.0/0'], rules: [{ protocol: 'udp', ports: [] }] })], [a], iap, 22)).toBeUndefined();
+});
+
+test('address ranges', () => {
+  expect(inRange('35.235.240.1', '35.235.240.0/20')).toBe(true);
+  expect(inRange('35.235.255.255', '35.235.240.0/20')).toBe(true);
+  expect(inRange('35.236.0.0', '35.235.240.0/20')).toBe(false);
+  expect(inRange('203.0.113.7', '0.0.0.0/0')).toBe(true);
+  expect(inRange('10.132.0.2', '10.132.0.2')).toBe(true);
+  expect(inRange('10.132.0.3', '10.132.0.2/32')).toBe(false);
 });

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
 import { admin, computeClients, type Compute } from './support/compute.ts';
-import { makeTestPki, masterMetadata, memberCertsMetadata, type TestPki } from '../support/runtime-certs.ts';
+import { makeTestPki, type TestPki } from '../support/runtime-certs.ts';
+import { insertMasterReplica } from '../support/master-replica.ts';
 import { addLearner, adminClient, httpsGet, processAlive, promote, waitFor } from '../support/runtime-vms.ts';
 
 const project = 'world';
@@ -44,25 +45,12 @@ afterAll(async () => {
 /** Insert a replica, then set its member certificate once its internal IP is known (as the action does). */
 async function createReplica(i: number): Promise<string> {
   const { name, zone } = replicas[i]!;
-  const seeds = replicas.slice(0, i + 1).map((r) => r.name);
-  await gce.finish(await gce.instances.insert({ project, zone, instanceResource: {
-    name, machineType: `zones/${zone}/machineTypes/e2-standard-2`,
-    disks: [
-      { boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/cos-cloud/global/images/family/cos-stable' } },
-      { autoDelete: true, initializeParams: { diskName: `${name}-pd`, diskSizeGb: '20' } },
-    ],
-    networkInterfaces: [{ network: 'global/networks/default' }],
-    tags: { items: [MASTER] },
-    labels: { 'ha-masters-cluster': MASTER, 'ha-masters-role': 'master' },
-    metadata: { items: Object.entries(masterMetadata({ pki, master: MASTER, staticIp, state: i === 0 ? 'new' : 'existing', initialCluster: seeds })).map(([key, value]) => ({ key, value })) },
-  } }), project);
-  const [vm] = await gce.instances.get({ project, zone, instance: name });
-  const ip = vm.networkInterfaces?.[0]?.networkIP as string;
+  const ip = await insertMasterReplica(gce, {
+    project, zone, name, pki, staticIp, master: MASTER,
+    state: i === 0 ? 'new' : 'existing', initialCluster: replicas.slice(0, i + 1).map((r) => r.name),
+    tags: [MASTER], labels: { 'ha-masters-cluster': MASTER, 'ha-masters-role': 'master' },
+  });
   expect(ip).toMatch(new RegExp(`^127\\.${emu.ctx.meta.value.octet}\\.1\\.\\d+$`));
-  const items = (vm.metadata?.items ?? []).map(({ key, value }) => ({ key, value }));
-  await gce.finish(await gce.instances.setMetadata({ project, zone, instance: name, metadataResource: {
-    fingerprint: vm.metadata?.fingerprint, items: [...items, ...Object.entries(memberCertsMetadata(pki.member(name, ip))).map(([key, value]) => ({ key, value }))],
-  } }), project);
   ips[name] = ip;
   return ip;
 }

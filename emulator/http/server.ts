@@ -1,5 +1,6 @@
 // The HTTP front: Compute REST under /compute/v1/projects/{project}/..., gcloud's batch endpoint,
-// and the admin API under /_emulator/. Every REST call is logged (method, path, status).
+// the admin API under /_emulator/, and the runner's metadata server (its credentials) under
+// /computeMetadata/. Every REST call is logged (method, path, status).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatorContext } from '../context.ts';
 import { ApiError, errorBody } from './errors.ts';
@@ -7,6 +8,7 @@ import { matchRoute } from './routes.ts';
 import { toWire } from './wire.ts';
 import { AdminError, handleAdmin, type RequestLogEntry } from '../admin.ts';
 import { handleBatch } from './batch.ts';
+import { serveRunnerMetadata } from './runner-metadata.ts';
 
 export interface ServerDeps {
   ctx: EmulatorContext;
@@ -83,6 +85,7 @@ export function createHandler(deps: ServerDeps) {
     try {
       const raw = await readBody(req);
       if (deps.debug) deps.ctx.log(`${method} ${req.url} ${raw.length > 2000 ? `${raw.slice(0, 2000)}...` : raw}`);
+      if (url.pathname.startsWith('/computeMetadata/')) return serveRunnerMetadata(req, res, deps.ctx.runner);
       if (url.pathname.startsWith('/_emulator/')) {
         try {
           const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};

@@ -2,6 +2,7 @@
 // its runtime (emulator/runtime/*, which owns processes, sockets and health). The REST layer calls
 // `apply` with the whole desired world after every change; the runtime makes reality match,
 // idempotently (start what is missing, stop what is gone, restart what changed).
+import type { Socket } from 'node:net';
 
 export interface RuntimeInstance {
   /** `<zone>/<name>`: unique key. */
@@ -107,5 +108,12 @@ export interface VmRuntime {
   serialOutput?(instanceKey: string): Buffer;
   /** Guest attributes the VM wrote, `<namespace>/<key>` -> value (instances.getGuestAttributes). */
   guestAttributes?(instanceKey: string): Map<string, string>;
+  /**
+   * Opens a TCP connection to a VM as IAP's TCP forwarding does (from 35.235.240.1, through the
+   * VPC's firewall), resolved once it is up (paused, nothing read from it yet); rejects when refused,
+   * or not up within timeoutMs. A runtime without it has its VMs on host addresses, which the IAP
+   * relay dials directly.
+   */
+  connectForIap?(target: { network: string; internalIp: string }, port: number, timeoutMs: number): Promise<Socket>;
   stop(): Promise<void>;
 }

@@ -19,6 +19,35 @@ export function rulesFor(target: RuntimeInstance, firewalls: RuntimeFirewall[]):
     .sort((a, b) => a.priority - b.priority || (a.action === b.action ? a.name.localeCompare(b.name) : a.action === 'deny' ? -1 : 1));
 }
 
+const ipValue = (ip: string): number => ip.split('.').reduce((v, octet) => v * 256 + Number(octet), 0);
+
+/** Whether an IPv4 address lies in a range (`a.b.c.d/n`, or one address). */
+export function inRange(ip: string, range: string): boolean {
+  const [base = '', bits = '32'] = range.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipValue(ip) / size) === Math.floor(ipValue(base) / size);
+}
+
+const coversPort = (ports: string[], port: number): boolean =>
+  ports.length === 0 || ports.some((p) => {
+    const [low = -1, high = low] = p.split('-').map(Number);
+    return port >= low && port <= high;
+  });
+
+/**
+ * The rule that decides a new TCP connection from `sourceIp` to `target`:`port` (undefined: none
+ * matches, so GCE's implied deny), in the order the nftables ruleset below evaluates it. For
+ * callers that must know before they dial, e.g. the IAP relay on a runtime without a VPC.
+ */
+export function decidingRule(target: RuntimeInstance, firewalls: RuntimeFirewall[], network: RuntimeInstance[], sourceIp: string, port: number): RuntimeFirewall | undefined {
+  return rulesFor(target, firewalls).find((fw) => {
+    const ports = fw.rules.filter((r) => r.protocol === 'tcp' || r.protocol === 'all');
+    if (ports.length === 0 || !ports.some((r) => coversPort(r.ports, port))) return false;
+    const tagged = network.some((i) => i.internalIp === sourceIp && fw.sourceTags.some((t) => i.tags.includes(t)));
+    return tagged || fw.sourceRanges.some((range) => inRange(sourceIp, range));
+  });
+}
+
 /** nft statements of one rule: one per source kind (ranges, tagged VMs), each ending in its verdict. */
 function statementsOf(fw: RuntimeFirewall, network: RuntimeInstance[]): string[] {
   const tcp = fw.rules.filter((r) => r.protocol === 'tcp' || r.protocol === 'all');

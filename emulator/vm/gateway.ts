@@ -11,6 +11,9 @@
 //                             `CONNECT <ip>:<port> FROM <source ip>\n`, for the firewall to see); the
 //                             gateway connects to that VPC address and relays. A failed connect
 //                             closes the socket (the caller sees a reset, as from a closed port).
+//                             With ` CONFIRM` at the end of the line, the gateway first answers
+//                             `CONNECTED\n` once the connection is up, so a caller can tell a
+//                             dropped SYN (no answer) from a slow server (the IAP relay needs to).
 // It exits when its standard input closes, so it never outlives the emulator that started it.
 import { connect, createServer } from 'node:net';
 import { relay } from '../runtime/tcp-proxy.ts';
@@ -54,9 +57,11 @@ if (values.dial) {
         return;
       }
       host.off('data', onData);
-      const m = /^CONNECT ([\d.]+):(\d+)(?: FROM ([\d.]+))?$/.exec(head.subarray(0, nl).toString().trim());
+      const m = /^CONNECT ([\d.]+):(\d+)(?: FROM ([\d.]+))?( CONFIRM)?$/.exec(head.subarray(0, nl).toString().trim());
       if (!m) return void host.destroy();
       const upstream = connect({ host: m[1], port: Number(m[2]), ...(m[3] ? { localAddress: m[3] } : {}) });
+      // Written before relay() pipes anything: nothing arrives from upstream before 'connect'.
+      if (m[4]) upstream.once('connect', () => host.write('CONNECTED\n'));
       const rest = head.subarray(nl + 1);
       if (rest.length > 0) upstream.write(rest);
       relay(host, upstream);

@@ -311,6 +311,12 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
 
     dial: dialNetwork,
 
+    connectForIap(target, port, timeoutMs) {
+      const vpc = vpcs.get(target.network);
+      if (!vpc) return Promise.reject(Object.assign(new Error(`no VM of VPC ${target.network} runs yet`), { code: 'EHOSTUNREACH' }));
+      return vpc.connect(target.internalIp, port, 'iap', timeoutMs);
+    },
+
     exec(instanceKey, argv) {
       const entry = machines.get(instanceKey);
       if (!entry) return Promise.reject(new Error(`${instanceKey} is not running`));

@@ -8,11 +8,13 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { addNamespace, deleteNamespace, ipIn } from './netns.ts';
 import { run } from './sh.ts';
-import { dialVpc } from './vpc-dial.ts';
+import { dialVpc, dialVpcConfirmed } from './vpc-dial.ts';
 import { API_IP, METADATA_IP, MIRROR_IP, REGION_SUBNETS, SOURCE_IPS, subnetGateway } from './names.ts';
 import type { DialSource } from './names.ts';
 
 const BRIDGE_MAC = '02:68:6d:00:00:01';
+/** A runner's dials leave from the address the kernel picks (the subnet's gateway). */
+const sourceIp = (from: DialSource): string | undefined => (from === 'runner' ? undefined : SOURCE_IPS[from]);
 const gatewayEntry = fileURLToPath(new URL('./gateway.ts', import.meta.url));
 
 export interface VpcOptions {
@@ -86,7 +88,12 @@ export class Vpc {
   }
 
   dial(host: string, port: number, from: DialSource): Socket {
-    return dialVpc(this.options.dialSocket, host, port, from === 'runner' ? undefined : SOURCE_IPS[from]);
+    return dialVpc(this.options.dialSocket, host, port, sourceIp(from));
+  }
+
+  /** dial, resolved once connected; rejects when refused or not connected within timeoutMs. */
+  connect(host: string, port: number, from: DialSource, timeoutMs: number): Promise<Socket> {
+    return dialVpcConfirmed(this.options.dialSocket, host, port, sourceIp(from), timeoutMs);
   }
 
   /** Enforces a firewall ruleset (firewall.ts); the same text again changes nothing. */
