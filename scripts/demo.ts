@@ -4,10 +4,13 @@
 // step below, prints outputs and summaries, and stops everything it started.
 //
 // Where the host allows it (root, namespaces), the masters are real Debian 12 VMs that boot the
-// action's start-up script and download their binaries from the emulator's release mirror; the
-// action then runs as a self-hosted runner inside the VPC would (in the VPC's network namespace),
-// and kubectl reaches the cluster from outside, through its external IP. Elsewhere (or with
-// `--vm-runtime process`) masters are host processes on loopback addresses.
+// action's start-up script and download their binaries from the emulator's release mirror. The
+// action then runs as on a GitHub-hosted runner, outside the VPC: it reaches etcd and the
+// apiservers through the emulator's IAP relay (`transport: auto` picks IAP there), with a token
+// from Application Default Credentials (the emulator plays the runner's metadata server), and
+// kubectl reaches the cluster through its external IP. `--inside-vpc` runs the action as a
+// self-hosted runner inside the VPC instead. Elsewhere (or with `--vm-runtime process`) masters are
+// host processes on loopback addresses.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,11 +29,13 @@ const keep = process.argv.includes('--keep');
 const wantProcess = process.argv.includes('--vm-runtime') && process.argv[process.argv.indexOf('--vm-runtime') + 1] === 'process';
 const support = debianRuntimeSupport(DEFAULT_IMAGE_CACHE);
 const debian = !wantProcess && support.ok;
+const insideVpc = process.argv.includes('--inside-vpc');
 
-/** Where the action runs: on the host (process VMs on loopback) or inside the VPC's namespace. */
+/** Where the action runs: on the host (outside the VPC) or inside the VPC's namespace. */
 interface Runner {
   argv: string[];
   inputs: Record<string, string>;
+  env: NodeJS.ProcessEnv;
 }
 
 function banner(text: string): void {
@@ -43,7 +48,7 @@ async function runAction(runner: Runner, inputs: Record<string, string>): Promis
   const summaryFile = join(root, `summary-${Date.now()}`);
   writeFileSync(outFile, '');
   writeFileSync(summaryFile, '');
-  const env: NodeJS.ProcessEnv = { ...process.env, GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: root, INPUT_PROJECT: PROJECT };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...runner.env, GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: root, INPUT_PROJECT: PROJECT };
   for (const [k, v] of Object.entries({ ...runner.inputs, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
   const code = await new Promise<number>((resolve) => {
     const argv = [...runner.argv, process.execPath, 'dist/index.js'];
@@ -62,13 +67,22 @@ async function runAction(runner: Runner, inputs: Record<string, string>): Promis
 async function main(): Promise<void> {
   banner('starting the Compute Engine emulator');
   if (!debian) console.log(wantProcess ? 'VM runtime: process (asked for)' : `VM runtime: process (Debian VMs are not possible here: ${support.ok ? '' : support.why})`);
-  const emulator = await startEmulator({ port: 0, stateDir: join(root, 'state'), lbProgrammingDelayMs: 1000, vmRuntime: debian ? 'debian' : 'process', log: (l) => { if (/VM runtime|release manifest|booted/.test(l)) console.log(`  [emulator] ${l}`); } });
+  const emulator = await startEmulator({ port: 0, stateDir: join(root, 'state'), lbProgrammingDelayMs: 1000, vmRuntime: debian ? 'debian' : 'process', log: (l) => { if (/VM runtime|release manifest|booted|IAP relay at/.test(l)) console.log(`  [emulator] ${l}`); } });
   console.log(`emulator at ${emulator.url} (state in ${root})`);
-  let runner: Runner = { argv: [], inputs: { 'compute-endpoint': emulator.url } };
-  if (debian) {
+  let runner: Runner = { argv: [], inputs: { 'compute-endpoint': emulator.url }, env: {} };
+  if (debian && !insideVpc) {
+    // A GitHub-hosted runner: outside the VPC, so `transport: auto` takes IAP. Its credentials come
+    // from the (emulated) metadata server; the relay's CA is the emulator's own.
+    runner = {
+      argv: [],
+      inputs: { 'compute-endpoint': emulator.url, 'iap-endpoint': emulator.iapRelayUrl, 'release-manifest': emulator.releaseManifestUrl! },
+      env: { RUNNER_ENVIRONMENT: 'github-hosted', GCE_METADATA_HOST: `${emulator.host}:${emulator.port}`, NODE_EXTRA_CA_CERTS: emulator.iapCaFile },
+    };
+    console.log(`the action runs outside the VPC, as on a GitHub-hosted runner: it reaches the masters through the IAP relay at ${emulator.iapRelayUrl}`);
+  } else if (debian) {
     const ns = await (emulator.runtime as DebianRuntime).ensureVpc('default');
     // A self-hosted runner inside the VPC: the Compute API and the release mirror are reached there.
-    runner = { argv: ['ip', 'netns', 'exec', ns], inputs: { 'compute-endpoint': `http://${API_IP}`, 'release-manifest': `http://${MIRROR_IP}/release/manifest.json` } };
+    runner = { argv: ['ip', 'netns', 'exec', ns], inputs: { 'compute-endpoint': `http://${API_IP}`, 'release-manifest': `http://${MIRROR_IP}/release/manifest.json` }, env: {} };
     console.log(`the action runs inside the VPC (network namespace ${ns}); masters are Debian 12 VMs`);
     // The VPC enforces firewall rules, as GCE does: the runner's owner lets it reach etcd.
     await allowSelfHostedRunner(emulator.url, PROJECT);

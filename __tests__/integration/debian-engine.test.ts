@@ -1,8 +1,9 @@
 // The engine against real Debian 12 VMs that boot the action's own start-up script (the emulator's
 // Debian runtime): a first master, the 1 -> 2 step that builds the load balancer, kubectl through
 // the external IP before and after the IP moves, a tampered release refused with its reason, the
-// broken replica replaced, and a teardown that leaves nothing on the host. The engine reaches the
-// VMs as a runner inside the VPC would; the test process itself has no route there.
+// broken replica replaced, and a teardown that leaves nothing on the host. The test process has no
+// route into the VPC: the engine reaches the VMs through the emulator's IAP relay, as on a
+// GitHub-hosted runner (HA_TEST_REACH=inside-vpc runs it as a self-hosted runner in the VPC).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -66,3 +66,15 @@ test('the dead replica itself can be removed; then an empty zone and the last re
   expect(err.problem).toBe(`${names[B]} is the last replica of kubernetes-master`);
   expect(err.fix).toContain('delete-nodes: true');
 }, 240_000);
+
+test('IAP without permission (HTTP 403 on every tunnel): refused with the role to grant', async () => {
+  if (world.reach !== 'iap') return void console.warn('skipped: this world does not reach its VMs through IAP');
+  await world.admin('iap-fault', { refuse: 403, persistent: true });
+  try {
+    const err = await refusedWithoutWrites(intent({ zone: C, replicate: true }));
+    expect(err.problem).toContain('lacks the permission iap.tunnelInstances.accessViaIAP in project ha-test');
+    expect(err.fix).toContain('roles/iap.tunnelResourceAccessor');
+  } finally {
+    await world.admin('clear-faults', {});
+  }
+}, 60_000);

@@ -1,16 +1,20 @@
 // A world for integration tests: the emulator (with real etcd VMs) and the engine's real
 // dependencies pointed at it. Nothing here is a fake: the Compute client, etcd client and
 // apiserver probe are the ones main.ts uses.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../../emulator/index.ts';
+import type { RunningEmulator } from '../../emulator/index.ts';
 import { emulatorAdmin } from './emulator-admin.ts';
 import { createComputeApi } from '../../src/gce/client.ts';
 import type { ComputeApiHandle } from '../../src/gce/client.ts';
 import { createEtcdAdmin } from '../../src/etcd/admin.ts';
 import { DirectTransport } from '../../src/etcd/transport.ts';
 import { TunnelTransport } from '../../src/etcd/tunnel-transport.ts';
+import { createReach } from '../../src/reach.ts';
+import type { Reach } from '../../src/reach.ts';
+import type { EtcdTransport } from '../../src/etcd/types.ts';
 import type { DebianRuntime } from '../../emulator/vm/runtime.ts';
 import { loadReleaseManifest } from '../../src/release/load.ts';
 import type { ReleaseManifest } from '../../src/release/manifest.ts';
@@ -19,7 +23,8 @@ import { DEFAULT_LIMITS } from '../../src/engine/deps.ts';
 import type { EngineDeps } from '../../src/engine/deps.ts';
 import { planEngine, runEngine } from '../../src/engine/run.ts';
 import type { RunOptions } from '../../src/engine/run.ts';
-import type { Intent, RunReport } from '../../src/model.ts';
+import { clusterNames, DEFAULT_INSTANCE_PREFIX } from '../../src/model.ts';
+import type { Intent, RunReport, TransportKind } from '../../src/model.ts';
 import { allowSelfHostedRunner } from '../../scripts/runner-firewall.ts';
 import { debianRuntimeSupport } from '../../emulator/vm/support.ts';
 import { DEFAULT_IMAGE_CACHE } from '../../emulator/vm/image.ts';
@@ -30,6 +35,8 @@ export interface EngineWorld {
   url: string;
   /** Debian runtime: the emulator's release manifest (runs use it when their intent names none). */
   release?: ReleaseManifest;
+  /** How the engine reaches the replicas (see WorldReach). */
+  reach: WorldReach;
   /** Where the test process dials an etcd client URL: itself, or a tunnel into the VPC. */
   dialUrl(clientUrl: string): Promise<string>;
   /** Debian runtime: the emulator's runtime, to look inside VMs. */
@@ -65,11 +72,17 @@ function defaultVmRuntime(): 'debian' | 'process' {
 }
 
 /**
- * `vmRuntime: 'debian'` boots real Debian VMs in a VPC the test process cannot route to; the engine
- * then reaches members as a self-hosted runner inside the VPC would, through the VPC's gateway
- * (a TunnelTransport, the same code path a tunnel from outside takes).
+ * How the engine reaches the replicas:
+ *  - `iap` (default on Debian VMs, whose VPC the test process cannot route to): through the
+ *    emulator's IAP relay, with a token from Application Default Credentials (the emulator plays
+ *    the runner's metadata server), as on a GitHub-hosted runner;
+ *  - `inside-vpc` (Debian VMs): as a self-hosted runner in the VPC, through the VPC's gateway (a
+ *    TunnelTransport) and with the firewall rule such a runner's owner adds;
+ *  - `direct` (process VMs, which listen on this machine's loopback addresses).
  */
-export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lockWaitMs?: number; vmRuntime?: 'debian' | 'process'; emulatorLog?: string[] } = {}): Promise<EngineWorld> {
+export type WorldReach = 'iap' | 'inside-vpc' | 'direct';
+
+export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lockWaitMs?: number; vmRuntime?: 'debian' | 'process'; reach?: WorldReach; emulatorLog?: string[] } = {}): Promise<EngineWorld> {
   const stateDir = mkdtempSync(join(tmpdir(), 'ha-world-'));
   const emulatorLog = opts.emulatorLog;
   const vmRuntime = opts.vmRuntime ?? defaultVmRuntime();
@@ -80,23 +93,29 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
   const compute = createComputeApi({ project: PROJECT, endpoint: emulator.url });
   const logs: string[] = [];
   const debian = vmRuntime === 'debian' ? (emulator.runtime as DebianRuntime) : undefined;
-  // The VPC enforces firewall rules: the engine reaches etcd as a self-hosted runner whose owner allowed it.
-  if (debian) await allowSelfHostedRunner(emulator.url, PROJECT);
-  const tunnel = debian ? new TunnelTransport((host, port) => debian.dial('default', host, port, 'runner')) : undefined;
-  const transport = tunnel ?? new DirectTransport();
+  const reachKind: WorldReach = opts.reach ?? (process.env.HA_TEST_REACH as WorldReach | undefined) ?? (debian ? 'iap' : 'direct');
+  if (reachKind === 'inside-vpc' && !debian) throw new Error('inside-vpc needs the debian VM runtime');
   const release = emulator.releaseManifestUrl ? await loadReleaseManifest(emulator.releaseManifestUrl) : undefined;
+  const reach = await worldReach(reachKind, emulator, compute, logs, debian);
+  const transportKind: TransportKind = reachKind === 'iap' ? 'iap' : 'direct';
   const deps: EngineDeps = {
     compute,
-    etcd: (tls) => createEtcdAdmin(tls, transport, { log: (l) => logs.push(l) }),
-    probeReadyz: tunnel ? async (url, ca, ms, tls) => probeReadyz(await tunnel.localUrl(url), ca, ms, tls) : probeReadyz,
+    etcd: (tls) => createEtcdAdmin(tls, reach.transport, { log: (l) => logs.push(l) }),
+    probeReadyz: reach.probeReadyz,
+    reachProblem: reach.problem,
     log: (l) => logs.push(l),
     mask: () => {},
     now: () => new Date(),
     limits: { ...DEFAULT_LIMITS, readyTimeoutMs: 90_000, runTimeoutMs: 240_000, lockWaitMs: opts.lockWaitMs ?? 120_000 },
   };
   const admin = emulatorAdmin(emulator.url);
-  // Debian VMs download their release from the emulator's mirror (the pinned one is out of reach).
-  const withRelease = (intent: Intent): Intent => (release && !intent.release ? { ...intent, release } : intent);
+  // Debian VMs download their release from the emulator's mirror (the pinned one is out of reach);
+  // a run through IAP says so in its intent (the plan keeps the IAP firewall rule for it).
+  const withRelease = (intent: Intent): Intent => ({
+    ...intent,
+    ...(release && !intent.release ? { release } : {}),
+    ...(intent.transport ? {} : { transport: transportKind }),
+  });
   const withDeps = (d: EngineDeps): Pick<EngineWorld, 'run' | 'dryRun' | 'runWith' | 'withLimits'> => ({
     run: (intent, options) => runEngine(withRelease(intent), d, options),
     dryRun: (intent) => planEngine(withRelease(intent), d),
@@ -108,7 +127,8 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
     ...(release ? { release } : {}),
     ...(debian ? { debian } : {}),
     ...withDeps(deps),
-    dialUrl: async (url) => transport.dialUrl(url),
+    reach: reachKind,
+    dialUrl: async (url) => reach.transport.dialUrl(url),
     writes: async () => {
       const log = (await admin('requests')) as { requests: { method: string; path: string; status: number }[] };
       return log.requests.filter((r) => r.method !== 'GET' && !/\/operations\/[^/]+\/wait$/.test(r.path) && r.path.includes('/compute/'));
@@ -117,10 +137,40 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
     admin,
     stop: async () => {
       await compute.close();
-      await tunnel?.close();
+      await reach.close();
       await emulator.stop();
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
   return world;
+}
+
+/** The engine's way to the replicas for one world (see WorldReach). */
+async function worldReach(kind: WorldReach, emulator: RunningEmulator, compute: ComputeApiHandle, logs: string[], debian: DebianRuntime | undefined): Promise<Reach> {
+  if (kind === 'iap') {
+    // Application Default Credentials find the emulator as the runner's metadata server.
+    process.env.GCE_METADATA_HOST = `${emulator.host}:${emulator.port}`;
+    const reach = createReach({
+      kind: 'iap', compute, master: clusterNames(DEFAULT_INSTANCE_PREFIX).master,
+      iapEndpoint: emulator.iapRelayUrl, iapCa: readFileSync(emulator.iapCaFile, 'utf8'),
+      mask: () => {}, log: (l) => logs.push(l),
+    });
+    await reach.preflight();
+    return reach;
+  }
+  let transport: EtcdTransport = new DirectTransport();
+  let tunnel: TunnelTransport | undefined;
+  if (kind === 'inside-vpc') {
+    // The VPC enforces firewall rules: a self-hosted runner reaches etcd because its owner allowed it.
+    await allowSelfHostedRunner(emulator.url, PROJECT);
+    tunnel = new TunnelTransport((host, port) => debian!.dial('default', host, port, 'runner'));
+    transport = tunnel;
+  }
+  return {
+    transport,
+    probeReadyz: tunnel ? async (url, ca, ms, tls) => probeReadyz(await tunnel.localUrl(url), ca, ms, tls) : probeReadyz,
+    problem: () => undefined,
+    preflight: async () => {},
+    close: async () => { await tunnel?.close(); },
+  };
 }
