@@ -32,7 +32,7 @@ export function connectToVm(ctx: EmulatorContext, inst: RuntimeInstance, port: n
   // Only VMs on the host's loopback are dialled directly: a VPC address is never the host's to reach.
   if (!inst.internalIp.startsWith('127.')) return Promise.reject(new Error(`this runtime has no way to ${inst.internalIp}`));
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: inst.internalIp, port });
+    const socket = connect({ host: inst.internalIp, port, noDelay: true });
     const timer = setTimeout(() => socket.destroy(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
     socket.once('error', (e) => {
       clearTimeout(timer);

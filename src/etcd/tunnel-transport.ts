@@ -39,7 +39,8 @@ export class TunnelTransport implements EtcdTransport {
     let entry = this.listeners.get(key);
     if (!entry) {
       entry = new Promise((resolve, reject) => {
-        const server = createServer((local) => {
+        // No Nagle on either end: etcd's small RPCs would each wait for a delayed ACK.
+        const server = createServer({ noDelay: true }, (local) => {
           let remote: Duplex;
           try {
             remote = this.dial(host, port);

@@ -63,7 +63,8 @@ export class IapTunnel extends Duplex {
   private waiting: Array<() => void> = [];
 
   constructor(target: IapTarget | Promise<IapTarget>, opts: IapTunnelOptions) {
-    super({ allowHalfOpen: false });
+    // A frame is 16 KiB: a larger read buffer keeps one frame from pausing the WebSocket.
+    super({ allowHalfOpen: false, readableHighWaterMark: 1024 * 1024 });
     this.opts = { endpoint: DEFAULT_IAP_ENDPOINT, resumeWindowMs: 60_000, handshakeTimeoutMs: 20_000, ...opts };
     void Promise.resolve(target).then(
       (t) => {
@@ -148,7 +149,7 @@ export class IapTunnel extends Duplex {
             return;
           }
           this.received += frame.bytes.length;
-          if (!this.push(Buffer.from(frame.bytes))) ws.pause();
+          if (!this.push(frame.bytes)) ws.pause();
           if (this.received - this.acked > ACK_AFTER) this.sendAck();
         } catch (err) {
           const why = err instanceof FrameError ? `the IAP relay sent a frame this client cannot read: ${err.message}` : (err as Error).message;
