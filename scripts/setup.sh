@@ -3,6 +3,7 @@
 #   - npm ci when node_modules is missing or older than package-lock.json
 #   - Node 24 from node_modules/.bin (the `node` dev dependency; the system node may be older)
 #   - Debian's etcd-server / etcd-client when `etcd` / `etcdctl` are not on PATH, then etcd >= 3.4
+#   - Debian's shellcheck (the start-up script's tests lint it)
 #   - as root: debootstrap, nftables and the emulator's Debian 12 VM image (cached, built once per recipe)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,9 @@ if command -v etcdctl >/dev/null 2>&1; then
 else
   apt_install etcd-client
 fi
+
+# The start-up script's tests lint it (and the units' helpers) with shellcheck.
+command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
 
 # The Debian package starts a system etcd on 127.0.0.1:2379; the tests start their own.
 if [ "$installed_server" = yes ] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then

@@ -112,3 +112,28 @@ test('outside a runner (no GITHUB_STEP_SUMMARY / GITHUB_OUTPUT files) the summar
   expect(r.stdout).toContain('## ha-masters: status `kubernetes-master`');
   expect(r.stdout).toContain('::set-output name=replica-count::1');
 }, 60_000);
+
+test('on a GitHub-hosted runner the bundle reaches the replicas through IAP (auto), keeps the IAP rule, and stops with the role to grant when IAP refuses', async () => {
+  const hosted = { RUNNER_ENVIRONMENT: 'github-hosted', GCE_METADATA_HOST: `${emulator.host}:${emulator.port}`, NODE_EXTRA_CA_CERTS: emulator.iapCaFile };
+  const iapStats = async () => (await (await fetch(`${emulator.url}/_emulator/iap`)).json()) as { sessions: { opened: number }; tokensIssued: number };
+  const before = await iapStats();
+  const r = await runDist({ project: 'dist-test', operation: 'up', 'gce-zone': 'europe-west1-b', 'iap-endpoint': emulator.iapRelayUrl }, hosted);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('replicas are reached through IAP TCP forwarding');
+  expect(r.stdout).toContain('create firewall kubernetes-master-iap');
+  expect(JSON.parse(r.outputs['replicas-json']!)[0]).toMatchObject({ name: 'kubernetes-master', healthy: true });
+  const after = await iapStats();
+  expect(after.sessions.opened).toBeGreaterThan(before.sessions.opened);
+  expect(after.tokensIssued).toBeGreaterThan(before.tokensIssued);
+  const rule = await fetch(`${emulator.url}/compute/v1/projects/dist-test/global/firewalls/kubernetes-master-iap`);
+  expect(((await rule.json()) as { sourceRanges: string[] }).sourceRanges).toEqual(['35.235.240.0/20']);
+
+  await fetch(`${emulator.url}/_emulator/iap-fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refuse: 403, persistent: true }) });
+  try {
+    const refused = await runDist({ project: 'dist-test', operation: 'up', 'replicate-existing-master': 'true', 'gce-zone': 'europe-west1-c', 'iap-endpoint': emulator.iapRelayUrl }, hosted);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/::error::ha-masters failed with: IAP refused a tunnel to kubernetes-master .*Nothing was changed\. Fix: Grant it roles\/iap\.tunnelResourceAccessor/);
+  } finally {
+    await fetch(`${emulator.url}/_emulator/clear-faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  }
+}, 120_000);

@@ -1,5 +1,5 @@
 // The action's view of etcd membership. Transports (how a runner reaches a member's client port)
-// sit behind EtcdTransport so that direct mTLS can later be joined by a port-forward.
+// sit behind EtcdTransport: direct to the internal IPs, or through IAP (src/reach.ts picks one).
 import type { EtcdView } from '../model.ts';
 import type { SnapshotInfo } from './snapshot.ts';
 
