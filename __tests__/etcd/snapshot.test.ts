@@ -6,8 +6,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
+import { Duplex, PassThrough } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { createEtcdAdmin } from '../../src/etcd/admin.ts';
 import { DirectTransport } from '../../src/etcd/transport.ts';
+import { TunnelTransport } from '../../src/etcd/tunnel-transport.ts';
+import type { TunnelDial } from '../../src/etcd/tunnel-transport.ts';
 import { createMemberClient } from '../../src/etcd/client.ts';
 import type { EtcdAdmin } from '../../src/etcd/types.ts';
 import { ETCD_BINARY, freeLoopbackAddress, startEtcdCluster } from '../support/etcd-cluster.ts';
@@ -74,6 +79,42 @@ test('the snapshot restores into a fresh etcd that serves the data', async () =>
 test('no member able to stream is an error naming each problem, and leaves no partial file', async () => {
   const path = join(dir, 'none.db');
   await expect(admin.snapshot([cluster.endpoints[0]!], path)).rejects.toThrow(/no etcd member could stream a snapshot: /);
+  expect(() => statSync(path)).toThrow();
+  expect(() => statSync(`${path}.partial`)).toThrow();
+}, 60_000);
+
+/** A path to the member that carries `bytes` towards the client and then nothing more (a stalled link). */
+const stallingAfter = (bytes: number): TunnelDial => (host, port) => {
+  const member = connect({ host, port });
+  const toClient = new PassThrough();
+  let carried = 0;
+  member.on('data', (chunk: Buffer) => {
+    if (carried >= bytes) return;
+    carried += chunk.length;
+    toClient.write(chunk);
+  });
+  return Duplex.from({ readable: toClient, writable: member });
+};
+
+test('a stream that stalls ends the snapshot after membershipTimeoutMs without a byte, and leaves no partial file', async () => {
+  // A store of a few MB, so that the snapshot is well past what the stalling link carries.
+  const client = createMemberClient(cluster.tls, cluster.endpoints[1]!, cluster.endpoints[1]!);
+  try {
+    for (let i = 0; i < 4; i++) await client.put(`/registry/big/${i}`).value(randomBytes(1024 * 1024));
+  } finally {
+    client.close();
+  }
+  const tunnel = new TunnelTransport(stallingAfter(400_000));
+  const stalling = createEtcdAdmin(cluster.tls, tunnel, { callTimeoutMs: 3000, membershipTimeoutMs: 2000 });
+  const path = join(dir, 'stalled.db');
+  const started = Date.now();
+  try {
+    await expect(stalling.snapshot([cluster.endpoints[1]!], path)).rejects.toThrow(/the stream stalled: no bytes for 2 s after \d+/);
+  } finally {
+    await stalling.close();
+    await tunnel.close();
+  }
+  expect(Date.now() - started).toBeLessThan(15_000);
   expect(() => statSync(path)).toThrow();
   expect(() => statSync(`${path}.partial`)).toThrow();
 }, 60_000);

@@ -18,7 +18,10 @@ import type { SnapshotInfo } from './snapshot.ts';
 export interface EtcdAdminOptions {
   /** Deadline of each single call (status, member list, one membership change). Default 5000. */
   callTimeoutMs?: number;
-  /** How long addLearner, removeMember and moveLeader keep retrying what is safe to retry. Default 30000. */
+  /**
+   * How long addLearner, removeMember and moveLeader keep retrying what is safe to retry, and how
+   * long a snapshot stream may go without a byte. Default 30000.
+   */
   membershipTimeoutMs?: number;
   /** Pause between retries. Default 200. */
   retryIntervalMs?: number;

@@ -17,7 +17,13 @@ export interface SnapshotInfo {
   from: string;
 }
 
-export async function writeSnapshot(client: Etcd3, from: string, path: string, timeoutMs: number): Promise<SnapshotInfo> {
+/**
+ * The longest a whole snapshot may stream. Its real limit is `stallMs`: a big store through a slow
+ * link (IAP from a hosted runner) may take minutes, but bytes must keep coming.
+ */
+const SNAPSHOT_LIMIT_MS = 60 * 60_000;
+
+export async function writeSnapshot(client: Etcd3, from: string, path: string, stallMs: number): Promise<SnapshotInfo> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const partial = `${path}.partial`;
   const fd = openSync(partial, 'w', 0o600);
@@ -25,11 +31,27 @@ export async function writeSnapshot(client: Etcd3, from: string, path: string, t
   let bytes = 0;
   let revision = '';
   try {
-    const status = await client.maintenance.status({ deadline: Date.now() + timeoutMs });
+    const status = await client.maintenance.status({ deadline: Date.now() + stallMs });
     revision = String(status.header.revision);
-    const stream = await client.maintenance.snapshot({ deadline: Date.now() + timeoutMs });
+    const stream = await client.maintenance.snapshot({ deadline: Date.now() + SNAPSHOT_LIMIT_MS });
     await new Promise<void>((resolve, reject) => {
+      let watchdog: NodeJS.Timeout | undefined;
+      const watch = (): void => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          // The stream is a grpc call underneath: cancelling it frees the member's side too.
+          (stream as unknown as { cancel?: () => void }).cancel?.();
+          reject(new Error(`the stream stalled: no bytes for ${Math.round(stallMs / 1000)} s after ${bytes}`));
+        }, stallMs);
+      };
+      watch();
+      const settle = (err?: Error): void => {
+        clearTimeout(watchdog);
+        if (err) reject(err);
+        else resolve();
+      };
       stream.on('data', (chunk: { header?: { revision?: string }; blob?: Buffer }) => {
+        watch();
         if (chunk.header?.revision && chunk.header.revision !== '0') revision = String(chunk.header.revision);
         if (chunk.blob && chunk.blob.length > 0) {
           writeSync(fd, chunk.blob);
@@ -37,8 +59,8 @@ export async function writeSnapshot(client: Etcd3, from: string, path: string, t
           bytes += chunk.blob.length;
         }
       });
-      stream.on('error', reject);
-      stream.on('end', resolve);
+      stream.on('error', (err) => settle(err));
+      stream.on('end', () => settle());
     });
     fsyncSync(fd);
   } catch (err) {
