@@ -100,7 +100,18 @@ test('a stream that stalls ends the snapshot after membershipTimeoutMs without a
   // A store of a few MB, so that the snapshot is well past what the stalling link carries.
   const client = createMemberClient(cluster.tls, cluster.endpoints[1]!, cluster.endpoints[1]!);
   try {
-    for (let i = 0; i < 4; i++) await client.put(`/registry/big/${i}`).value(randomBytes(1024 * 1024));
+    // An earlier test stopped a member; a put may meet the election that followed: try again.
+    for (let i = 0; i < 4; i++) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.put(`/registry/big/${i}`).value(randomBytes(1024 * 1024));
+          break;
+        } catch (err) {
+          if (attempt >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    }
   } finally {
     client.close();
   }
