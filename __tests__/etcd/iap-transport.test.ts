@@ -17,6 +17,8 @@ import { createComputeApi, type ComputeApiHandle } from '../../src/gce/client.ts
 import { createEtcdAdmin } from '../../src/etcd/admin.ts';
 import { DirectTransport } from '../../src/etcd/transport.ts';
 import { createReach, type Reach } from '../../src/reach.ts';
+import { IapError } from '../../src/iap/errors.ts';
+import { connect, createServer } from 'node:net';
 import type { EtcdAdmin } from '../../src/etcd/types.ts';
 
 const project = 'iap-transport';
@@ -151,12 +153,47 @@ test('a closed port or a missing firewall rule (close 4003) is not a run-ending 
   await withIap(async (_reach, etcd) => expect((await etcd.observe([clientUrl])).reachable).toBe(true));
 });
 
-test('without credentials the preflight fails before anything is dialled, and says how to authenticate', async () => {
-  const reach = createReach({
-    kind: 'iap', compute, master: 'kubernetes-master', iapEndpoint: emu.iapRelayUrl,
-    token: async () => { throw new (await import('../../src/iap/errors.ts')).IapError('credentials', 'no token', 'authenticate'); },
-    mask: () => {}, log: () => {},
-  });
-  await expect(reach.preflight()).rejects.toThrow('no token. authenticate');
-  await reach.close();
+test('without Application Default Credentials the preflight fails before anything is dialled, and says how to authenticate', async () => {
+  const saved = { ...process.env };
+  // No key file, no gcloud ADC file, no metadata server: what a job that skipped the auth step has.
+  delete process.env.GCE_METADATA_HOST;
+  delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+  process.env.CLOUDSDK_CONFIG = join(dir, 'no-gcloud-config');
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const before = (await admin(emu.url, 'iap')).handshakes.connect;
+  const reach = createReach({ kind: 'iap', compute, master: 'kubernetes-master', iapEndpoint: emu.iapRelayUrl, mask: () => {}, log: () => {} });
+  try {
+    const err = await reach.preflight().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(IapError);
+    expect((err as IapError).problem).toContain('no access token for IAP from Application Default Credentials');
+    expect((err as IapError).fix).toContain('google-github-actions/auth');
+  } finally {
+    await reach.close();
+    process.env = saved;
+  }
+  expect((await admin(emu.url, 'iap')).handshakes.connect).toBe(before);
 });
+
+test('a VM that writes and then closes at once: every byte reaches the client, though the client reads late', async () => {
+  const payload = randomBytes(8 * 1024 * 1024);
+  const server = createServer((socket) => socket.end(payload));
+  await new Promise<void>((resolve) => server.listen(7001, ip, () => resolve()));
+  await setIapRule(gce, project, 'bulk-iap', ['7001']);
+  try {
+    await withIap(async (reach) => {
+      const local = new URL(await reach.transport.dialUrl(`http://${ip}:7001`));
+      const client = connect({ host: local.hostname, port: Number(local.port) });
+      client.pause();
+      // Reading starts only after the VM has closed its end (and the relay its WebSocket).
+      await new Promise((r) => setTimeout(r, 1500));
+      const chunks: Buffer[] = [];
+      client.on('data', (c: Buffer) => chunks.push(c));
+      client.resume();
+      await new Promise((resolve) => client.once('close', resolve));
+      expect(Buffer.concat(chunks).equals(payload)).toBe(true);
+    });
+  } finally {
+    await setIapRule(gce, project, 'bulk-iap');
+    server.close();
+  }
+}, 30_000);

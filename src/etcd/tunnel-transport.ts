@@ -50,14 +50,18 @@ export class TunnelTransport implements EtcdTransport {
             return;
           }
           this.open.add(local).add(remote);
-          const drop = (): void => {
+          const cut = (): void => {
             local.destroy();
             remote.destroy();
-            this.open.delete(local);
-            this.open.delete(remote);
           };
-          local.on('error', drop).on('close', drop);
-          remote.on('error', drop).on('close', drop);
+          // A side that ended cleanly has had pipe() end the other, which still delivers what it
+          // holds (the last bytes of a response); a side that was cut cuts the other too.
+          const closed = (side: Duplex, other: Duplex) => (): void => {
+            this.open.delete(side);
+            if (!side.readableEnded) other.destroy();
+          };
+          local.on('error', cut).on('close', closed(local, remote));
+          remote.on('error', cut).on('close', closed(remote, local));
           local.pipe(remote);
           remote.pipe(local);
         });

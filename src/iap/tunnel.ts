@@ -10,7 +10,6 @@ import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { ackFrame, dataFrame, FrameError, MAX_DATA_BYTES, parseFrame, SUBPROTOCOL } from './frames.ts';
 import { closeError, handshakeError, IapError } from './errors.ts';
-import type { IapWhere } from './errors.ts';
 
 export const DEFAULT_IAP_ENDPOINT = 'wss://tunnel.cloudproxy.app';
 
@@ -74,11 +73,6 @@ export class IapTunnel extends Duplex {
     ).catch((err: unknown) => this.destroy(err as Error));
   }
 
-  /** Where this tunnel goes (for messages), once resolved. */
-  get where(): IapWhere | undefined {
-    return this.target;
-  }
-
   /** The relay's URL for a new session or for resuming this one. */
   private url(resume: boolean): string {
     const base = new URL(this.opts.endpoint);
@@ -108,7 +102,6 @@ export class IapTunnel extends Duplex {
         headers: { authorization: `Bearer ${token}` },
         origin: 'bot:iap-tunneler',
         perMessageDeflate: false,
-        handshakeTimeout: this.opts.handshakeTimeoutMs,
         ...(this.opts.ca ? { ca: this.opts.ca } : {}),
       });
       this.ws = ws;
@@ -175,8 +168,8 @@ export class IapTunnel extends Duplex {
     }
     this.phase = 'ended';
     if (code === 1000) {
+      // The VM closed its end: what was received is still to be read; the stream ends after it.
       this.push(null);
-      this.destroy();
     } else {
       this.destroy(closeError(code, reason, this.target!));
     }
@@ -263,9 +256,11 @@ export class IapTunnel extends Duplex {
     const finish = (): void => {
       this.phase = 'ended';
       this.ws?.close(1000);
+      this.push(null);
       done();
     };
-    if (this.phase === 'open') finish();
+    if (this.phase === 'ended') done();
+    else if (this.phase === 'open') finish();
     else this.waiting.push(finish);
   }
 
