@@ -53,6 +53,7 @@ export async function run(): Promise<void> {
       etcd: (tls) => createEtcdAdmin(tls, replicasReach.transport, { log: (l) => core.debug(l) }),
       probeReadyz: replicasReach.probeReadyz,
       reachProblem: replicasReach.problem,
+      sawReplicas: (vms) => replicasReach.learn(vms),
       log: (l) => core.info(l),
       mask,
       now: () => new Date(),

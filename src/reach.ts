@@ -1,7 +1,7 @@
 // How this run reaches the replicas' etcd (2379) and apiserver (443): straight to their internal
 // IPs (a self-hosted runner inside the VPC), or through Google's IAP relay (a runner outside).
 // Both give the engine the same two things: an EtcdTransport and a /readyz probe.
-import type { ComputeApi } from './gce/types.ts';
+import type { ComputeApi, InstanceInfo } from './gce/types.ts';
 import type { EtcdTransport } from './etcd/types.ts';
 import { DirectTransport } from './etcd/transport.ts';
 import { probeReadyz } from './kube/apiserver.ts';
@@ -17,6 +17,8 @@ export interface Reach {
   problem: () => { problem: string; fix: string } | undefined;
   /** Fails early, before anything changes, when the way in cannot work at all (IAP: no token). */
   preflight(): Promise<void>;
+  /** The cluster's VMs as the run just listed them (IAP addresses a VM by name, not by IP). */
+  learn(vms: InstanceInfo[]): void;
   close(): Promise<void>;
 }
 
@@ -37,12 +39,13 @@ export interface ReachOptions {
 
 export function createReach(opts: ReachOptions): Reach {
   if (opts.kind === 'direct') {
-    return { transport: new DirectTransport(), probeReadyz, problem: () => undefined, preflight: async () => {}, close: async () => {} };
+    return { transport: new DirectTransport(), probeReadyz, problem: () => undefined, preflight: async () => {}, learn: () => {}, close: async () => {} };
   }
   const token = opts.token ?? adcTokenSource(opts.mask);
+  const locator = new InstanceLocator(opts.compute, opts.master);
   const iap = new IapTransport({
     project: opts.compute.project,
-    locate: instanceLocator(opts.compute, opts.master),
+    locate: (ip) => locator.find(ip),
     token,
     ...(opts.iapEndpoint ? { endpoint: opts.iapEndpoint } : {}),
     ...(opts.iapCa ? { ca: opts.iapCa } : {}),
@@ -54,25 +57,38 @@ export function createReach(opts: ReachOptions): Reach {
     probeReadyz: async (url, ca, ms, tls) => probeReadyz(await iap.localUrl(url), ca, ms, tls),
     problem: () => iap.problem(),
     preflight: async () => { await token(); },
+    learn: (vms) => locator.learn(vms),
     close: () => iap.close(),
   };
 }
 
-/** internal IP -> VM of the cluster, from one list call, listed again when an IP is not known (at most once a second). */
-function instanceLocator(compute: ComputeApi, master: string): (ip: string) => Promise<{ zone: string; instance: string } | undefined> {
-  let known = new Map<string, { zone: string; instance: string }>();
-  let listing: Promise<void> | undefined;
-  let listedAt = 0;
-  const list = async (): Promise<void> => {
-    const vms = await compute.listInstances(master);
-    known = new Map(vms.flatMap((vm) => (vm.internalIp ? [[vm.internalIp, { zone: vm.zone, instance: vm.name }] as const] : [])));
-    listedAt = Date.now();
-  };
-  return async (ip) => {
-    if (!known.has(ip) && Date.now() - listedAt > 1000) {
-      listing ??= list().finally(() => { listing = undefined; });
-      await listing;
+/**
+ * internal IP -> VM of the cluster. The engine hands over each pass's instance list (learn), so a
+ * run lists nothing extra and an IP that a deleted VM left to a new one points at the new one. A
+ * miss (a caller without the engine, a VM made since the pass) lists the VMs itself, at most once a second.
+ */
+class InstanceLocator {
+  private known = new Map<string, { zone: string; instance: string }>();
+  private listing: Promise<void> | undefined;
+  private listedAt = 0;
+  private readonly compute: ComputeApi;
+  private readonly master: string;
+
+  constructor(compute: ComputeApi, master: string) {
+    this.compute = compute;
+    this.master = master;
+  }
+
+  learn(vms: InstanceInfo[]): void {
+    this.known = new Map(vms.flatMap((vm) => (vm.internalIp ? [[vm.internalIp, { zone: vm.zone, instance: vm.name }] as const] : [])));
+    this.listedAt = Date.now();
+  }
+
+  async find(ip: string): Promise<{ zone: string; instance: string } | undefined> {
+    if (!this.known.has(ip) && Date.now() - this.listedAt > 1000) {
+      this.listing ??= this.compute.listInstances(this.master).then((vms) => this.learn(vms)).finally(() => { this.listing = undefined; });
+      await this.listing;
     }
-    return known.get(ip);
-  };
+    return this.known.get(ip);
+  }
 }

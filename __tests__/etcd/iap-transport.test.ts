@@ -197,3 +197,23 @@ test('a VM that writes and then closes at once: every byte reaches the client, t
     server.close();
   }
 }, 30_000);
+
+test("the run's own instance list tells the transport which VM owns an IP: no list call of its own, and a reused IP follows its new VM", async () => {
+  const [vm] = await compute.listInstances('kubernetes-master');
+  await withIap(async (reach, etcd) => {
+    // As if the IP had since passed to another VM: the tunnel goes there (and finds no such instance).
+    reach.learn([{ ...vm!, name: 'kubernetes-master-abc' }]);
+    await admin(emu.url, 'reset-requests', {});
+    expect((await etcd.observe([clientUrl])).reachable).toBe(false);
+    reach.learn([vm!]);
+    await etcd.close();
+    const again = createEtcdAdmin(tls(), reach.transport);
+    try {
+      expect((await again.observe([clientUrl])).reachable).toBe(true);
+    } finally {
+      await again.close();
+    }
+    const lists = ((await admin(emu.url, 'requests')).requests as { path: string }[]).filter((r) => r.path.includes('/aggregated/instances'));
+    expect(lists).toEqual([]);
+  });
+});

@@ -10,11 +10,9 @@ import { emulatorAdmin } from './emulator-admin.ts';
 import { createComputeApi } from '../../src/gce/client.ts';
 import type { ComputeApiHandle } from '../../src/gce/client.ts';
 import { createEtcdAdmin } from '../../src/etcd/admin.ts';
-import { DirectTransport } from '../../src/etcd/transport.ts';
 import { TunnelTransport } from '../../src/etcd/tunnel-transport.ts';
 import { createReach } from '../../src/reach.ts';
 import type { Reach } from '../../src/reach.ts';
-import type { EtcdTransport } from '../../src/etcd/types.ts';
 import type { DebianRuntime } from '../../emulator/vm/runtime.ts';
 import { loadReleaseManifest } from '../../src/release/load.ts';
 import type { ReleaseManifest } from '../../src/release/manifest.ts';
@@ -103,6 +101,7 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
     etcd: (tls) => createEtcdAdmin(tls, reach.transport, { log: (l) => logs.push(l) }),
     probeReadyz: reach.probeReadyz,
     reachProblem: reach.problem,
+    sawReplicas: (vms) => reach.learn(vms),
     log: (l) => logs.push(l),
     mask: () => {},
     now: () => new Date(),
@@ -158,19 +157,16 @@ async function worldReach(kind: WorldReach, emulator: RunningEmulator, compute: 
     await reach.preflight();
     return reach;
   }
-  let transport: EtcdTransport = new DirectTransport();
-  let tunnel: TunnelTransport | undefined;
-  if (kind === 'inside-vpc') {
-    // The VPC enforces firewall rules: a self-hosted runner reaches etcd because its owner allowed it.
-    await allowSelfHostedRunner(emulator.url, PROJECT);
-    tunnel = new TunnelTransport((host, port) => debian!.dial('default', host, port, 'runner'));
-    transport = tunnel;
-  }
+  if (kind === 'direct') return createReach({ kind: 'direct', compute, master: clusterNames(DEFAULT_INSTANCE_PREFIX).master, mask: () => {}, log: (l) => logs.push(l) });
+  // Inside the VPC: a self-hosted runner reaches etcd because its owner allowed it (the VPC enforces firewall rules).
+  await allowSelfHostedRunner(emulator.url, PROJECT);
+  const tunnel = new TunnelTransport((host, port) => debian!.dial('default', host, port, 'runner'));
   return {
-    transport,
-    probeReadyz: tunnel ? async (url, ca, ms, tls) => probeReadyz(await tunnel.localUrl(url), ca, ms, tls) : probeReadyz,
+    transport: tunnel,
+    probeReadyz: async (url, ca, ms, tls) => probeReadyz(await tunnel.localUrl(url), ca, ms, tls),
     problem: () => undefined,
     preflight: async () => {},
-    close: async () => { await tunnel?.close(); },
+    learn: () => {},
+    close: () => tunnel.close(),
   };
 }

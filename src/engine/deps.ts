@@ -1,6 +1,6 @@
 // What the engine needs from the outside world. main.ts wires the real ones; tests wire the same
 // real ones against the emulator (never fakes of GCE or etcd).
-import type { ComputeApi } from '../gce/types.ts';
+import type { ComputeApi, InstanceInfo } from '../gce/types.ts';
 import type { EtcdAdmin, TlsMaterial } from '../etcd/types.ts';
 import type { ReadyzResult } from '../kube/apiserver.ts';
 
@@ -10,6 +10,8 @@ export interface EngineDeps {
   etcd: (tls: TlsMaterial) => EtcdAdmin;
   /** GET <url>/readyz verified against `caPem`, expecting a certificate for `serverName`. */
   probeReadyz: (baseUrl: string, caPem: string, timeoutMs: number, tls: { serverName: string }) => Promise<ReadyzResult>;
+  /** Told each pass's replica VMs before anything dials them (the IAP transport finds VMs by IP). */
+  sawReplicas?: (vms: InstanceInfo[]) => void;
   /** A failure of the way the runner reaches replicas that no retry mends (IAP: credentials, permission). */
   reachProblem?: () => { problem: string; fix: string } | undefined;
   log: (line: string) => void;

@@ -38,6 +38,7 @@ export async function observe(
   const [zones, listed] = await Promise.all([cache.zones ?? compute.listZones(), compute.listInstances(names.master)]);
   cache.zones = zones;
   const instances = listed.filter((vm) => isReplicaName(names, vm.name)).sort((a, b) => a.name.localeCompare(b.name));
+  deps.sawReplicas?.(instances);
   // The cluster's replicas say where it lives; the requested zone only names the region of a
   // cluster that does not exist yet (a zone elsewhere is then refused by the planner).
   const region =
