@@ -22,9 +22,6 @@ export class IapTransport implements EtcdTransport {
   private readonly tunnels: TunnelTransport;
   private readonly opts: IapTransportOptions;
   private fatal: IapError | undefined;
-  private readonly lastFailure = new Map<string, string>();
-  /** Tunnels opened so far (for the run's log and the tests). */
-  opened = 0;
 
   constructor(opts: IapTransportOptions) {
     this.opts = opts;
@@ -45,11 +42,6 @@ export class IapTransport implements EtcdTransport {
     return this.fatal;
   }
 
-  /** Why the last tunnel to host:port failed, if it did. */
-  failureOf(host: string, port: number): string | undefined {
-    return this.lastFailure.get(`${host}:${port}`);
-  }
-
   close(): Promise<void> {
     return this.tunnels.close();
   }
@@ -61,10 +53,7 @@ export class IapTransport implements EtcdTransport {
       return { project, zone: vm.zone, instance: vm.instance, port };
     });
     const tunnel = new IapTunnel(target, tunnelOpts);
-    this.opened++;
-    const key = `${host}:${port}`;
     tunnel.on('error', (err: Error) => {
-      this.lastFailure.set(key, err.message);
       if (err instanceof IapError && err.fatal) this.fatal ??= err;
       this.opts.log?.(`iap: tunnel to ${host}:${port} failed: ${err.message}`);
     });
