@@ -36,21 +36,26 @@ export async function writeSnapshot(client: Etcd3, from: string, path: string, s
     const stream = await client.maintenance.snapshot({ deadline: Date.now() + SNAPSHOT_LIMIT_MS });
     await new Promise<void>((resolve, reject) => {
       let watchdog: NodeJS.Timeout | undefined;
-      const watch = (): void => {
-        clearTimeout(watchdog);
-        watchdog = setTimeout(() => {
-          // The stream is a grpc call underneath: cancelling it frees the member's side too.
-          (stream as unknown as { cancel?: () => void }).cancel?.();
-          reject(new Error(`the stream stalled: no bytes for ${Math.round(stallMs / 1000)} s after ${bytes}`));
-        }, stallMs);
-      };
-      watch();
+      let settled = false;
       const settle = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(watchdog);
         if (err) reject(err);
         else resolve();
       };
+      const watch = (): void => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          settle(new Error(`the stream stalled: no bytes for ${Math.round(stallMs / 1000)} s after ${bytes}`));
+          // The stream is a grpc call underneath: cancelling it frees the member's side too.
+          (stream as unknown as { cancel?: () => void }).cancel?.();
+        }, stallMs);
+      };
+      watch();
       stream.on('data', (chunk: { header?: { revision?: string }; blob?: Buffer }) => {
+        // A chunk already on its way when the stall ended the wait must not touch the closed file.
+        if (settled) return;
         watch();
         if (chunk.header?.revision && chunk.header.revision !== '0') revision = String(chunk.header.revision);
         if (chunk.blob && chunk.blob.length > 0) {
