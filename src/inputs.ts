@@ -84,8 +84,8 @@ export interface ActionInputs {
   intent: Intent;
   /** Base URL of a Compute API (e.g. the emulator); when set, no Google credentials are looked up. */
   computeEndpoint?: string;
-  /** How the runner reaches the replicas' etcd and apiserver, and why that one. */
-  transport: { kind: TransportKind; why: string };
+  /** Why the run reaches the replicas the way `intent.transport` says (the input, or what `auto` saw). */
+  transportWhy: string;
   /** The IAP relay to use instead of Google's (e.g. the emulator's). */
   iapEndpoint?: string;
   /** Deadline for the whole run. */
@@ -171,9 +171,13 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const dataDiskSizeGb = parseDiskSize(raw['data-disk-size-gb'] || INPUT_DEFAULTS['data-disk-size-gb'], p);
   const timeoutMs = parseTimeout(raw.timeout || INPUT_DEFAULTS.timeout, p);
   const kubeconfigTtlMs = parseKubeconfigTtl(raw['kubeconfig-ttl'] || INPUT_DEFAULTS['kubeconfig-ttl'], p);
-  const computeEndpoint = raw['compute-endpoint'] ? parseEndpoint(raw['compute-endpoint'], p) : undefined;
+  const computeEndpoint = raw['compute-endpoint']
+    ? plainUrl(raw['compute-endpoint'], { input: 'compute-endpoint', schemes: ['http', 'https'], kind: 'http(s)', fix: 'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.' }, p)
+    : undefined;
   const transport = parseTransport(raw.transport || INPUT_DEFAULTS.transport, env, p);
-  const iapEndpoint = raw['iap-endpoint'] ? parseIapEndpoint(raw['iap-endpoint'], p) : undefined;
+  const iapEndpoint = raw['iap-endpoint']
+    ? plainUrl(raw['iap-endpoint'], { input: 'iap-endpoint', schemes: ['wss'], kind: 'wss://', fix: "write the relay's base URL, such as wss://127.0.0.1:8443 for the local emulator's relay (Google's, the default, is wss://tunnel.cloudproxy.app)." }, p)
+    : undefined;
   if (iapEndpoint && transport?.kind === 'direct') warnings.push(`iap-endpoint is ignored: the transport is direct (${transport.why}).`);
   const release = chooseRelease(
     { kubernetesVersion: raw['kubernetes-version'], etcdVersion: raw['etcd-version'], releaseManifest: raw['release-manifest'] },
@@ -227,7 +231,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   if (problems.length > 0) throw new InputError(problems);
   intent.requestId = requestId;
   const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
-  return { intent, computeEndpoint, transport, iapEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
+  return { intent, computeEndpoint, transportWhy: transport.why, iapEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
 }
 
 interface Sourced {
@@ -561,20 +565,17 @@ function parseDiskSize(text: string, p: Problems): number {
 
 // ---- how to reach GCE ----
 
-function parseEndpoint(v: string, p: Problems): string | undefined {
+/** A base URL with one of `schemes` and no credentials, query or fragment (the endpoint inputs). */
+function plainUrl(v: string, want: { input: InputName; schemes: string[]; kind: string; fix: string }, p: Problems): string | undefined {
   let url: URL;
   try {
     url = new URL(v);
   } catch {
-    p.add('compute-endpoint', `${quoted(v)} is not a URL.`, 'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.');
+    p.add(want.input, `${quoted(v)} is not a URL.`, want.fix);
     return undefined;
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash) {
-    p.add(
-      'compute-endpoint',
-      `${quoted(v)} must be a plain http(s) URL without credentials, query or fragment.`,
-      'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.',
-    );
+  if (!want.schemes.includes(url.protocol.slice(0, -1)) || url.username || url.password || url.search || url.hash) {
+    p.add(want.input, `${quoted(v)} must be a plain ${want.kind} URL without credentials, query or fragment.`, want.fix);
     return undefined;
   }
   return v;
@@ -592,20 +593,6 @@ function parseTransport(v: string, env: NodeJS.ProcessEnv, p: Problems): { kind:
   return hosted
     ? { kind: 'iap', why: 'auto: a GitHub-hosted runner is outside the VPC' }
     : { kind: 'direct', why: `auto: ${env.RUNNER_ENVIRONMENT ? `a ${env.RUNNER_ENVIRONMENT} runner` : 'not a GitHub-hosted runner'} is taken to be inside the VPC` };
-}
-
-function parseIapEndpoint(v: string, p: Problems): string | undefined {
-  let url: URL | undefined;
-  try {
-    url = new URL(v);
-  } catch {
-    url = undefined;
-  }
-  if (!url || url.protocol !== 'wss:' || url.username || url.password || url.search || url.hash) {
-    p.add('iap-endpoint', `${quoted(v)} must be a wss:// URL without credentials, query or fragment.`, 'write the relay base URL, such as wss://127.0.0.1:8443 for the local emulator\'s relay (Google\'s is wss://tunnel.cloudproxy.app, the default).');
-    return undefined;
-  }
-  return v;
 }
 
 // ---- request identity ----

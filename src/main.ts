@@ -41,9 +41,9 @@ export async function run(): Promise<void> {
     // Only runs that may create a master need the binaries' manifest (a teardown must not depend on a mirror).
     if (intent.operation === 'up' || intent.operation === 'replace') intent.release = await resolveRelease(inputs.release);
     compute = createComputeApi({ project: intent.project, endpoint: inputs.computeEndpoint, log: (l) => core.debug(l) });
-    const transport = inputs.transport;
-    core.info(`ha-masters: replicas are reached ${transport.kind === 'iap' ? `through IAP TCP forwarding${inputs.iapEndpoint ? ` (relay ${inputs.iapEndpoint})` : ''}` : 'directly at their internal IPs'} (${transport.why})`);
-    const replicasReach = createReach({ kind: transport.kind, compute, master: clusterNames(intent.instancePrefix).master, iapEndpoint: inputs.iapEndpoint, mask, log: (l) => core.debug(l) });
+    const transport = intent.transport ?? 'direct';
+    core.info(`ha-masters: replicas are reached ${transport === 'iap' ? `through IAP TCP forwarding${inputs.iapEndpoint ? ` (relay ${inputs.iapEndpoint})` : ''}` : 'directly at their internal IPs'} (${inputs.transportWhy})`);
+    const replicasReach = createReach({ kind: transport, compute, master: clusterNames(intent.instancePrefix).master, iapEndpoint: inputs.iapEndpoint, mask, log: (l) => core.debug(l) });
     reach = replicasReach;
     await replicasReach.preflight().catch((err: unknown) => {
       throw err instanceof IapError ? new RefusedError(err.problem, err.fix, true) : err;

@@ -182,8 +182,9 @@ describe('refusals name the input and the fix', () => {
     ['endpoint garbage', { ...PROJECT, operation: 'up', 'compute-endpoint': 'not a url' }, ['compute-endpoint'], '"not a url" is not a URL.'],
     ['endpoint with credentials', { ...PROJECT, operation: 'up', 'compute-endpoint': 'http://u:p@127.0.0.1:1' }, ['compute-endpoint'], 'without credentials'],
     ['unknown transport', { ...PROJECT, operation: 'up', transport: 'ssh' }, ['transport'], '"ssh" is not a transport.'],
-    ['iap-endpoint not wss', { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'https://127.0.0.1:8443' }, ['iap-endpoint'], 'must be a wss:// URL'],
-    ['iap-endpoint with a query', { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'wss://127.0.0.1:8443/?x=1' }, ['iap-endpoint'], 'must be a wss:// URL'],
+    ['iap-endpoint not wss', { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'https://127.0.0.1:8443' }, ['iap-endpoint'], 'must be a plain wss:// URL'],
+    ['iap-endpoint with a query', { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'wss://127.0.0.1:8443/?x=1' }, ['iap-endpoint'], 'must be a plain wss:// URL'],
+    ['iap-endpoint garbage', { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'relay' }, ['iap-endpoint'], '"relay" is not a URL.'],
     ['request-id upper case', { ...PROJECT, operation: 'up', 'request-id': 'PR-42' }, ['request-id'], 'cannot be a GCE label value'],
     ['request-id too long', { ...PROJECT, operation: 'up', 'request-id': 'a'.repeat(64) }, ['request-id'], 'cannot be a GCE label value'],
   ];
@@ -341,11 +342,13 @@ describe('transport', () => {
   const base = { ...PROJECT, operation: 'status' };
   it('auto takes IAP on a GitHub-hosted runner, which is outside every VPC', () => {
     const r = parse(base, { RUNNER_ENVIRONMENT: 'github-hosted' });
-    expect(r.transport).toEqual({ kind: 'iap', why: expect.stringContaining('GitHub-hosted') });
+    expect(r.transportWhy).toContain('GitHub-hosted');
     expect(r.intent.transport).toBe('iap');
   });
   it('auto goes direct on a self-hosted runner and outside Actions', () => {
-    expect(parse(base, { RUNNER_ENVIRONMENT: 'self-hosted' }).transport).toEqual({ kind: 'direct', why: expect.stringContaining('self-hosted runner') });
+    const selfHosted = parse(base, { RUNNER_ENVIRONMENT: 'self-hosted' });
+    expect(selfHosted.intent.transport).toBe('direct');
+    expect(selfHosted.transportWhy).toContain('self-hosted runner');
     expect(parse(base).intent.transport).toBe('direct');
   });
   it('an explicit transport wins over the runner kind', () => {
