@@ -21,6 +21,8 @@ import { DEFAULT_IMAGE_CACHE, ensureImage } from './vm/image.ts';
 import { debianRuntimeSupport } from './vm/support.ts';
 import { startReleaseMirror } from './vm/mirror.ts';
 import { AccessTokens } from './iap/tokens.ts';
+import { SecretStore } from './secretmanager/store.ts';
+import { SecretManagerService } from './secretmanager/service.ts';
 import { startIapRelay } from './iap/relay.ts';
 import type { IapRelay } from './iap/relay.ts';
 import type { ReleaseMirror } from './vm/mirror.ts';
@@ -93,7 +95,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   if (!host.startsWith('127.')) throw new Error(`the emulator listens on loopback only, not ${host}`);
   const log = opts.log ?? ((line: string) => process.stderr.write(`[emulator] ${line}\n`));
   mkdirSync(opts.stateDir, { recursive: true });
-  const { runtime, mirror } = opts.runtime ? { runtime: opts.runtime, mirror: undefined } : await chooseRuntime(opts, log);
+  const runnerProject = opts.runnerProject ?? 'emulator-project';
+  const runnerEmail = `ha-masters-runner@${runnerProject}.iam.gserviceaccount.com`;
+  // One issuer for the runner's tokens and the VMs' (their metadata servers), checked by the IAP relay and Secret Manager.
+  const tokens = new AccessTokens(opts.stateDir, runnerEmail);
+  const { runtime, mirror } = opts.runtime ? { runtime: opts.runtime, mirror: undefined } : await chooseRuntime(opts, tokens, log);
 
   let applying: Promise<void> | undefined;
   let dirty = false;
@@ -103,7 +109,6 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     waitTimeoutMs: opts.waitTimeoutMs ?? 2000,
   });
   const meta = new MetaStore(opts.stateDir);
-  const runnerProject = opts.runnerProject ?? 'emulator-project';
   const ctx: EmulatorContext = {
     store: new ResourceStore(opts.stateDir),
     meta,
@@ -112,7 +117,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     faults: new Faults(opts.lbProgrammingDelayMs ?? 0),
     runtime,
     ...(mirror ? { mirror } : {}),
-    runner: { project: runnerProject, email: `ha-masters-runner@${runnerProject}.iam.gserviceaccount.com`, tokens: new AccessTokens(opts.stateDir) },
+    runner: { project: runnerProject, email: runnerEmail, tokens },
     stateDir: opts.stateDir,
     log,
     worldChanged() {
@@ -160,7 +165,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     }
     process.exit(70);
   };
-  const server: Server = createServer(createHandler({ ctx, baseUrl: () => baseUrl, requests, debug: opts.debug ?? false, crash }));
+  const server: Server = createServer(createHandler({ ctx, baseUrl: () => baseUrl, requests, secrets: new SecretManagerService(new SecretStore(opts.stateDir)), debug: opts.debug ?? false, crash }));
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -208,7 +213,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   };
 }
 
-async function chooseRuntime(opts: EmulatorOptions, log: (line: string) => void): Promise<{ runtime: VmRuntime; mirror?: ReleaseMirror }> {
+async function chooseRuntime(opts: EmulatorOptions, tokens: AccessTokens, log: (line: string) => void): Promise<{ runtime: VmRuntime; mirror?: ReleaseMirror }> {
   const kind = opts.vmRuntime ?? 'auto';
   const imageCache = opts.imageCache ?? DEFAULT_IMAGE_CACHE;
   if (kind !== 'process') {
@@ -219,7 +224,7 @@ async function chooseRuntime(opts: EmulatorOptions, log: (line: string) => void)
       log(`VM runtime: debian (${why}; Debian 12 machines from ${image.dir}, booted with systemd-nspawn)`);
       const etcd = opts.etcdBinary ?? '/usr/bin/etcd';
       const mirror = await startReleaseMirror({ dir: join(opts.stateDir, 'mirror'), etcdBinary: etcd, etcdctlBinary: join(etcd, '../etcdctl'), log });
-      return { runtime: await createDebianRuntime({ stateDir: opts.stateDir, image, log, mirror: mirror.handle }), mirror };
+      return { runtime: await createDebianRuntime({ stateDir: opts.stateDir, image, log, tokens, mirror: mirror.handle }), mirror };
     }
     if (kind === 'debian') throw new Error(`the debian VM runtime cannot run here: ${support.why}`);
     log(`VM runtime: process (debian is not possible here: ${support.why})`);

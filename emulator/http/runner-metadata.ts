@@ -6,7 +6,7 @@
 // without `Metadata-Flavor: Google`, or one with X-Forwarded-For, gets 403. The tokens are the
 // ones the IAP relay accepts (emulator/iap/tokens.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
+import { projectNumber } from '../project-number.ts';
 import type { AccessTokens } from '../iap/tokens.ts';
 
 export interface RunnerIdentity {
@@ -19,9 +19,6 @@ export interface RunnerIdentity {
 export const RUNNER_METADATA_PREFIX = '/computeMetadata/v1/';
 const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
 
-/** GCE's numeric project id: here a stable number derived from the project's name. */
-const projectNumber = (project: string): string => String(BigInt(`0x${createHash('sha256').update(project).digest('hex').slice(0, 10)}`) % 10n ** 12n);
-
 /** The answer at one metadata path: text, JSON, or undefined for "no such key". */
 function answer(who: RunnerIdentity, path: string, recursive: boolean): string | object | undefined {
   const account = /^instance\/service-accounts\/([^/]+)\/(.*)$/.exec(path);
@@ -33,7 +30,7 @@ function answer(who: RunnerIdentity, path: string, recursive: boolean): string |
       case 'email': return who.email;
       case 'aliases': return 'default\n';
       case 'scopes': return `${SCOPES.join('\n')}\n`;
-      case 'token': return who.tokens.issue();
+      case 'token': return who.tokens.issueFor(who.email);
       default: return undefined; // identity (ID tokens) is not served
     }
   }

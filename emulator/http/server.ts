@@ -1,6 +1,7 @@
 // The HTTP front: Compute REST under /compute/v1/projects/{project}/..., gcloud's batch endpoint,
-// the admin API under /_emulator/, and the runner's metadata server (its credentials) under
-// /computeMetadata/. Every REST call is logged (method, path, status).
+// Secret Manager v1 under /v1/projects/{project}/secrets, the admin API under /_emulator/, and the
+// runner's metadata server (its credentials) under /computeMetadata/. Every REST call is logged
+// (method, path, status).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EmulatorContext } from '../context.ts';
 import { ApiError, errorBody } from './errors.ts';
@@ -9,11 +10,15 @@ import { toWire } from './wire.ts';
 import { AdminError, handleAdmin, type RequestLogEntry } from '../admin.ts';
 import { handleBatch } from './batch.ts';
 import { serveRunnerMetadata } from './runner-metadata.ts';
+import { SECRET_MANAGER_PATH } from '../secretmanager/routes.ts';
+import { serveSecretManager, type SecretManagerDeps } from '../secretmanager/http.ts';
+import type { SecretManagerService } from '../secretmanager/service.ts';
 
 export interface ServerDeps {
   ctx: EmulatorContext;
   baseUrl: () => string;
   requests: RequestLogEntry[];
+  secrets: SecretManagerService;
   debug: boolean;
   /** Exit at once (a crash fault): kill VM processes, no clean-up. */
   crash: (why: string) => never;
@@ -79,11 +84,22 @@ function send(res: ServerResponse, status: number, body: unknown, contentType = 
 }
 
 export function createHandler(deps: ServerDeps) {
+  const secretManager: SecretManagerDeps = {
+    service: deps.secrets, tokens: deps.ctx.runner.tokens, owner: deps.ctx.runner.email, ownerProject: deps.ctx.runner.project, faults: deps.ctx.faults,
+    requests: deps.requests, log: (line) => deps.ctx.log(line), crash: deps.crash,
+  };
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://emulator.local');
     try {
       const raw = await readBody(req);
+      if (SECRET_MANAGER_PATH.test(url.pathname)) {
+        // Bodies carry secret payloads: never logged, not even with --debug.
+        const out = await serveSecretManager(secretManager, method, url, req.headers.authorization, raw);
+        if (deps.debug) deps.ctx.log(`${method} ${url.pathname} -> ${out.status} (Secret Manager: bodies are not logged)`);
+        send(res, out.status, out.body);
+        return;
+      }
       if (deps.debug) deps.ctx.log(`${method} ${req.url} ${raw.length > 2000 ? `${raw.slice(0, 2000)}...` : raw}`);
       if (url.pathname.startsWith('/computeMetadata/')) return serveRunnerMetadata(req, res, deps.ctx.runner);
       if (url.pathname.startsWith('/_emulator/')) {

@@ -1,7 +1,8 @@
-// The relay's TLS material: a CA of its own (clients trust it through `<stateDir>/iap/ca.pem`, as
-// gcloud does with core/custom_ca_certs_file) and a server certificate it signs for the relay's
-// loopback address and `localhost`. Made with the openssl CLI once per state dir and reused by
-// later starts, so a client configured with the CA file keeps working across restarts.
+// The emulator's TLS material: a CA of its own (clients trust it through `<stateDir>/iap/ca.pem`, as
+// gcloud does with core/custom_ca_certs_file; VMs through their CA bundle) and the server
+// certificates it signs: the IAP relay's (its loopback address and `localhost`) and Google APIs'
+// as VMs reach them (`secretmanager.googleapis.com`). Made with the openssl CLI once per state dir
+// and reused by later starts, so a client configured with the CA file keeps working across restarts.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ const run = promisify(execFile);
 const OPENSSL = existsSync('/usr/bin/openssl') ? '/usr/bin/openssl' : 'openssl';
 const DAY_MS = 86_400_000;
 
-export interface RelayTls {
+export interface ServerTls {
   caFile: string;
   cert: string;
   key: string;
@@ -22,7 +23,7 @@ async function openssl(dir: string, args: string[]): Promise<void> {
   try {
     await run(OPENSSL, args, { cwd: dir });
   } catch (e) {
-    throw new Error(`openssl ${args[0]} for the IAP relay's certificates failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`);
+    throw new Error(`openssl ${args[0]} for the emulator's certificates failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`);
   }
 }
 
@@ -37,41 +38,52 @@ async function makeCa(dir: string): Promise<void> {
     '-days', '3650', '-keyout', 'ca.key', '-out', 'ca.pem']);
 }
 
-async function makeServerCert(dir: string, host: string): Promise<void> {
-  const sans = [...new Set(['IP:127.0.0.1', `IP:${host}`])];
-  writeFileSync(join(dir, 'server.ext'), [
+/** Names a server certificate is for: IP and DNS subject alternative names. */
+interface ServerNames { commonName: string; ips: string[]; dnsNames: string[] }
+
+async function makeServerCert(dir: string, file: string, names: ServerNames): Promise<void> {
+  const sans = [...new Set(names.ips)].map((ip) => `IP:${ip}`).concat(names.dnsNames.map((d) => `DNS:${d}`));
+  writeFileSync(join(dir, `${file}.ext`), [
     'basicConstraints=CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=serverAuth',
-    `subjectAltName=${[...sans, 'DNS:localhost'].join(',')}`,
+    `subjectAltName=${sans.join(',')}`,
     'authorityKeyIdentifier=keyid',
     'subjectKeyIdentifier=hash',
   ].join('\n'));
   await openssl(dir, ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-subj', '/O=ha-masters emulator/CN=tunnel.cloudproxy.app', '-keyout', 'server.key', '-out', 'server.csr']);
-  await openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-    '-days', '825', '-extfile', 'server.ext', '-out', 'server.pem']);
-  rmSync(join(dir, 'server.csr'), { force: true });
+    '-subj', `/O=ha-masters emulator/CN=${names.commonName}`, '-keyout', `${file}.key`, '-out', `${file}.csr`]);
+  await openssl(dir, ['x509', '-req', '-in', `${file}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', `0x${randomBytes(8).toString('hex')}`,
+    '-days', '825', '-extfile', `${file}.ext`, '-out', `${file}.pem`]);
+  rmSync(join(dir, `${file}.csr`), { force: true });
 }
 
-/** The server certificate can be reused: signed by this CA, for `host` and localhost, valid for another day. */
-function serverCertFits(dir: string, host: string): boolean {
-  if (!['server.pem', 'server.key'].every((f) => existsSync(join(dir, f)))) return false;
+/** The server certificate can be reused: signed by this CA, for every one of `names`, valid for another day. */
+function serverCertFits(dir: string, file: string, names: ServerNames): boolean {
+  if (![`${file}.pem`, `${file}.key`].every((f) => existsSync(join(dir, f)))) return false;
   try {
     const ca = new X509Certificate(readFileSync(join(dir, 'ca.pem')));
-    const cert = new X509Certificate(readFileSync(join(dir, 'server.pem')));
-    return cert.verify(ca.publicKey) && cert.checkIP(host) !== undefined && cert.checkIP('127.0.0.1') !== undefined
-      && cert.checkHost('localhost') !== undefined && Date.parse(cert.validTo) > Date.now() + DAY_MS;
+    const cert = new X509Certificate(readFileSync(join(dir, `${file}.pem`)));
+    return cert.verify(ca.publicKey) && names.ips.every((ip) => cert.checkIP(ip) !== undefined)
+      && names.dnsNames.every((d) => cert.checkHost(d) !== undefined) && Date.parse(cert.validTo) > Date.now() + DAY_MS;
   } catch {
     return false;
   }
 }
 
-/** The CA and server certificate under `<stateDir>/iap/`, made when missing or unfit. */
-export async function relayTls(stateDir: string, host: string): Promise<RelayTls> {
+/** The CA under `<stateDir>/iap/` (made when missing) and a server certificate it signs, made when missing or unfit. */
+async function serverTls(stateDir: string, file: string, names: ServerNames): Promise<ServerTls> {
   const dir = join(stateDir, 'iap');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!existsSync(join(dir, 'ca.pem')) || !existsSync(join(dir, 'ca.key'))) await makeCa(dir);
-  if (!serverCertFits(dir, host)) await makeServerCert(dir, host);
-  return { caFile: join(dir, 'ca.pem'), cert: readFileSync(join(dir, 'server.pem'), 'utf8'), key: readFileSync(join(dir, 'server.key'), 'utf8') };
+  if (!serverCertFits(dir, file, names)) await makeServerCert(dir, file, names);
+  return { caFile: join(dir, 'ca.pem'), cert: readFileSync(join(dir, `${file}.pem`), 'utf8'), key: readFileSync(join(dir, `${file}.key`), 'utf8') };
 }
+
+/** The IAP relay's certificate: for its loopback address, 127.0.0.1 and localhost. */
+export const relayTls = (stateDir: string, host: string): Promise<ServerTls> =>
+  serverTls(stateDir, 'server', { commonName: 'tunnel.cloudproxy.app', ips: ['127.0.0.1', host], dnsNames: ['localhost'] });
+
+/** Google's API host names as VMs reach them inside the emulated VPCs (emulator/vm/runtime.ts). */
+export const googleApisTls = (stateDir: string): Promise<ServerTls> =>
+  serverTls(stateDir, 'googleapis', { commonName: 'secretmanager.googleapis.com', ips: [], dnsNames: ['secretmanager.googleapis.com'] });

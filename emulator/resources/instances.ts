@@ -8,6 +8,7 @@ import { registerEffect } from '../operations.ts';
 import { ApiError, alreadyExists, conditionNotMet, inUse, invalid, notFound } from '../http/errors.ts';
 import { fingerprint, lastSegment, link, pathOf, sameFingerprint, timestamp } from '../http/wire.ts';
 import { machineTypeExists } from './machineTypes.ts';
+import { defaultComputeServiceAccount } from '../project-number.ts';
 import { networkExists } from './networks.ts';
 import { attachDisk, detachDisk, diskPath, planDisk, removeDisk, storeDisk, type DiskParams } from './disks.ts';
 import { addressByIp, checkAddressFree, regionOfAddress, releaseAddressIp, useAddress } from './addresses.ts';
@@ -314,7 +315,8 @@ export function insertInstance(c: Call) {
         networkInterfaces: nics,
         disks: attached,
         metadata,
-        serviceAccounts: (body.serviceAccounts ?? []).map((s) => ({ email: s.email ?? 'default', scopes: s.scopes ?? [] })),
+        // GCE stores the account itself: `default` (or no email) becomes the project's Compute Engine default.
+        serviceAccounts: (body.serviceAccounts ?? []).map((s) => ({ email: !s.email || s.email === 'default' ? defaultComputeServiceAccount(c.project) : s.email, scopes: s.scopes ?? [] })),
         scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: true, preemptible: false, provisioningModel: 'STANDARD', ...(body.scheduling ?? {}) },
         cpuPlatform: 'Unknown CPU Platform',
         labels,

@@ -1,11 +1,11 @@
 // projects.get: gcloud reads the project (default service account, common metadata) before some
 // writes. Any project name exists in the emulator.
 import type { Call } from '../context.ts';
-import { createHash } from 'node:crypto';
+import { defaultComputeServiceAccount, projectNumber } from '../project-number.ts';
 import { link } from '../http/wire.ts';
 
 export function getProject(c: Call) {
-  const number = String(BigInt(`0x${createHash('sha256').update(c.project).digest('hex').slice(0, 10)}`) % 1_000_000_000_000n);
+  const number = projectNumber(c.project);
   return {
     kind: 'compute#project',
     id: number,
@@ -13,7 +13,7 @@ export function getProject(c: Call) {
     name: c.project,
     commonInstanceMetadata: { kind: 'compute#metadata', fingerprint: 'y1rBcqzl9GA=' },
     quotas: [{ metric: 'FIREWALLS', limit: 200, usage: 0 }, { metric: 'FORWARDING_RULES', limit: 45, usage: 0 }],
-    defaultServiceAccount: `${number}-compute@developer.gserviceaccount.com`,
+    defaultServiceAccount: defaultComputeServiceAccount(c.project),
     xpnProjectStatus: 'UNSPECIFIED_XPN_PROJECT_STATUS',
     defaultNetworkTier: 'PREMIUM',
     vmDnsSetting: 'ZONAL_ONLY',

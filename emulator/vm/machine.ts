@@ -11,6 +11,7 @@ import type { VmImage } from './image.ts';
 import { addNamespace, addVethPair, deleteNamespace, ipIn, nsPath } from './netns.ts';
 import { attachDisk, detachDisk } from './data-disk.ts';
 import { run, runTolerant } from './sh.ts';
+import { writeHostsEntries } from './guest-files.ts';
 
 export interface MachineSpec {
   key: string;
@@ -27,8 +28,10 @@ export interface MachineSpec {
   /** Where the merged root is mounted while the VM runs. */
   mountDir: string;
   serialLog: string;
-  /** Read-only binds from the host into the VM (the stand-ins' Node and code). */
+  /** Read-only binds from the host into the VM (the stand-ins' Node and code, the CA bundle). */
   binds: Array<{ host: string; guest: string }>;
+  /** Host names the VM resolves through /etc/hosts (Google's APIs at the in-VPC API address). */
+  hostsEntry: { ip: string; names: string[] };
 }
 
 /** How long a clean shutdown may take before the power is cut. */
@@ -88,6 +91,7 @@ export class Machine {
     for (const d of [upper, work, s.mountDir, join(upper, 'etc')]) mkdirSync(d, { recursive: true });
     // GCE's guest environment names the machine after the instance; the image's name is generic.
     writeFileSync(join(upper, 'etc/hostname'), `${s.name}\n`);
+    writeHostsEntries(this.image.rootfs, upper, s.hostsEntry.ip, s.hostsEntry.names);
     await run(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${this.image.rootfs},upperdir=${upper},workdir=${work}`, s.mountDir]);
     this.mounted = true;
     // nspawn makes a missing bind target (file or directory) itself, but not its parents.

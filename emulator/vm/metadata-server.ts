@@ -1,11 +1,15 @@
 // GCE's metadata server as a VM sees it at http://169.254.169.254/computeMetadata/v1/ (one per
 // VPC; the caller is told apart by its source address). What the start-up script and the guest
 // agent use: instance and project attributes with `wait_for_change` / `last_etag` / `timeout_sec`,
-// name, id, zone, hostname, nic0's IP and external IP, the service account and its token, and
-// guest attributes (PUT by the VM, read by the Compute API's getGuestAttributes). Like GCE, it
-// refuses requests without `Metadata-Flavor: Google` or with `X-Forwarded-For` (403).
-import { createHash, randomBytes } from 'node:crypto';
+// name, id, zone, hostname, nic0's IP and external IP, the service account and its token (issued
+// for that account by the emulator's token issuer, so Secret Manager knows who calls; 404 for an
+// instance without a service account, as on GCE), and guest attributes (PUT by the VM, read by the
+// Compute API's getGuestAttributes). Like GCE, it refuses requests without `Metadata-Flavor: Google`
+// or with `X-Forwarded-For` (403).
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccessTokens } from '../iap/tokens.ts';
+import { projectNumber } from '../project-number.ts';
 
 export interface MetadataInstance {
   key: string;
@@ -27,9 +31,14 @@ const DEFAULT_WAIT_SEC = 60;
 export const etagOf = (value: string): string => createHash('sha256').update(value).digest('hex').slice(0, 16);
 
 export class MetadataServer {
+  private readonly tokens: AccessTokens;
   private instances = new Map<string, MetadataInstance>();
   private readonly guest = new Map<string, Map<string, string>>();
   private waiters = new Set<() => void>();
+
+  constructor(tokens: AccessTokens) {
+    this.tokens = tokens;
+  }
 
   /** Replaces the view of the world and wakes every hanging get, which re-checks its value. */
   sync(instances: MetadataInstance[]): void {
@@ -110,6 +119,9 @@ export class MetadataServer {
     }
     if (path.startsWith('instance/attributes/')) return attrs[path.slice('instance/attributes/'.length)];
     const sa = vm.serviceAccountEmail;
+    // The account answers under its e-mail as well as under `default`.
+    if (sa && path.startsWith(`instance/service-accounts/${sa}/`)) path = `instance/service-accounts/default/${path.slice(`instance/service-accounts/${sa}/`.length)}`;
+    if (path === 'instance/service-accounts/default/token') return sa ? JSON.stringify(this.tokens.issueFor(sa)) : undefined;
     const fixed: Record<string, string | undefined> = {
       'instance/name': vm.name,
       'instance/id': vm.id,
@@ -118,11 +130,10 @@ export class MetadataServer {
       'instance/network-interfaces/0/ip': vm.internalIp,
       'instance/network-interfaces/0/access-configs/0/external-ip': vm.externalIps[0],
       'project/project-id': vm.project,
+      'project/numeric-project-id': projectNumber(vm.project),
       'instance/service-accounts/': sa ? 'default/\n' + `${sa}/\n` : undefined,
       'instance/service-accounts/default/email': sa,
-      'instance/service-accounts/default/token': sa
-        ? JSON.stringify({ access_token: `emulator-token-${randomBytes(12).toString('hex')}`, expires_in: 3599, token_type: 'Bearer' })
-        : undefined,
+      'instance/service-accounts/default/aliases': sa ? 'default\n' : undefined,
     };
     // Project attributes are not modelled: every key reads as missing, as in a project with none.
     return path in fixed ? fixed[path] : undefined;

@@ -2,8 +2,11 @@
 // machine (machine.ts) in its network's VPC namespace (vpc.ts), with GCE's metadata server, a
 // serial console and guest attributes. The host reaches VMs only through external IPs and forwarding
 // rules (relayed into the VPC by its gateway), never by their internal IPs, as a GitHub-hosted
-// runner would. Like the process runtime, apply() is level-triggered and serialised.
+// runner would. Google's APIs answer inside every VPC: the emulator's API at API_IP:80, and over TLS
+// at API_IP:443 as `secretmanager.googleapis.com` (each VM resolves that name there and trusts the
+// emulator's CA). Like the process runtime, apply() is level-triggered and serialised.
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { connect as connectTcp, createServer as createNetServer, Socket as NetSocket } from 'node:net';
 import type { Server, Socket } from 'node:net';
@@ -22,16 +25,21 @@ import { MetadataServer } from './metadata-server.ts';
 import type { MetadataInstance } from './metadata-server.ts';
 import { Vpc } from './vpc.ts';
 import { readProxyHeader } from './vpc-dial.ts';
-import { hostNamesFor, REGION_SUBNETS, subnetGateway } from './names.ts';
+import { API_IP, hostNamesFor, REGION_SUBNETS, subnetGateway } from './names.ts';
 import type { DialSource } from './names.ts';
 import { firewallRuleset } from './firewall.ts';
 import { HostLedger, sweepLeftovers } from './leftovers.ts';
 import { run } from './sh.ts';
+import type { AccessTokens } from '../iap/tokens.ts';
+import { googleApisTls } from '../iap/ca.ts';
+import { API_HOST_NAMES, GUEST_CA_BUNDLE, writeCaBundle } from './guest-files.ts';
 
 export interface DebianRuntimeOptions {
   stateDir: string;
   image: VmImage;
   log: (line: string) => void;
+  /** Issues the VMs' tokens (their metadata server) for their service accounts. */
+  tokens: AccessTokens;
   /** Answers the release mirror's requests from inside the VPCs (MIRROR_IP:80). */
   mirror?: (req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -51,7 +59,7 @@ export interface DebianRuntime extends VmRuntime {
   vpcNamespace(network: string): string;
   /** Makes a VPC exist before any VM does (a runner inside it needs the API first); its namespace. */
   ensureVpc(network: string): Promise<string>;
-  /** Serves the emulator's Compute API inside every VPC at API_IP:80. */
+  /** Serves the emulator's API inside every VPC at API_IP:80, and over TLS at API_IP:443 (Google's API host names). */
   exposeApi(server: HttpServer): void;
 }
 
@@ -66,7 +74,11 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
   const names = hostNamesFor(options.stateDir);
   const ledger = new HostLedger(names.id, resolvePath(options.stateDir), names.prefix);
   const runDir = ledger.dir;
-  const metadata = new MetadataServer();
+  const metadata = new MetadataServer(options.tokens);
+  // Google's API host names, served in every VPC with a certificate of the emulator's CA, which VMs trust.
+  const apiTls = await googleApisTls(options.stateDir);
+  const caBundle = join(runDir, 'ca-certificates.crt');
+  writeCaBundle(image.rootfs, apiTls.caFile, caBundle);
   const vpcs = new Map<string, Vpc>();
   const machines = new Map<string, { machine: Machine; fingerprint: string }>();
   const vmNumbers = new Map<string, number>();
@@ -101,6 +113,10 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
       res.destroy();
     });
   });
+  const apiHttps = createHttpsServer({ cert: apiTls.cert, key: apiTls.key }, (req, res) => {
+    if (apiServer) apiServer.emit('request', req, res);
+    else res.writeHead(503).end('the emulator API is not up yet\n');
+  });
   const mirrorHttp = createHttpServer((req, res) => {
     if (options.mirror) options.mirror(req, res);
     else res.writeHead(404).end('no release mirror\n');
@@ -123,6 +139,11 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
     const externalSocket = join(runDir, `net${n}.ext.sock`);
     await listenUnix(externalSocket, (socket) => {
       void readProxyHeader(socket).then((to) => {
+        // tcp:443 of the API address is Google's APIs over TLS.
+        if (to?.destinationIp === API_IP) {
+          apiHttps.emit('connection', socket);
+          return void socket.resume();
+        }
         // Only the external IPs (the host's loopback addresses the emulator hands out) are reached.
         if (!to || !to.destinationIp.startsWith('127.')) return void socket.destroy();
         relay(socket, connectTcp({ host: to.destinationIp, port: 443 }));
@@ -207,7 +228,9 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
       binds: [
         { host: nodeBinary, guest: '/opt/ha-emulator/node' },
         { host: repoRoot, guest: '/opt/ha-emulator/repo' },
+        { host: caBundle, guest: GUEST_CA_BUNDLE },
       ],
+      hostsEntry: { ip: API_IP, names: API_HOST_NAMES },
     }, image, log);
     machines.set(inst.key, { machine, fingerprint: fingerprintOf(inst) });
     try {
@@ -347,6 +370,7 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
         await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
         metadataHttp.closeAllConnections();
         mirrorHttp.closeAllConnections();
+        apiHttps.closeAllConnections();
         process.off('exit', exitHook);
         ledger.close();
       });
