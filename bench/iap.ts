@@ -60,7 +60,7 @@ try {
   await setIapRule(gce, project, 'kubernetes-master-iap', ['2379', '443']);
   const url = `https://${ip}:2379`;
   const tls = { ca: pki.etcdCa.cert, cert: pki.etcdClient.cert, key: pki.etcdClient.key };
-  const reach = createReach({ kind: 'iap', compute, master: 'kubernetes-master', iapEndpoint: emulator.relay, iapCa: readFileSync(emulator.ca, 'utf8'), mask: () => {}, log: () => {} });
+  const reach = createReach({ kind: 'iap', compute, master: 'kubernetes-master', network: 'default', iapFirewall: 'kubernetes-master-iap', iapEndpoint: emulator.relay, iapCa: readFileSync(emulator.ca, 'utf8'), mask: () => {}, log: () => {} });
   const transports: Record<'direct' | 'iap', EtcdTransport> = { direct: new DirectTransport(), iap: reach.transport };
   const admins: Record<'direct' | 'iap', EtcdAdmin> = { direct: createEtcdAdmin(tls, transports.direct), iap: createEtcdAdmin(tls, transports.iap) };
   for (let i = 0; i < 60 && !(await admins.direct.observe([url])).reachable; i++) await new Promise((r) => setTimeout(r, 500));

@@ -43,7 +43,11 @@ export async function run(): Promise<void> {
     compute = createComputeApi({ project: intent.project, endpoint: inputs.computeEndpoint, log: (l) => core.debug(l) });
     const transport = intent.transport ?? 'direct';
     core.info(`ha-masters: replicas are reached ${transport === 'iap' ? `through IAP TCP forwarding${inputs.iapEndpoint ? ` (relay ${inputs.iapEndpoint})` : ''}` : 'directly at their internal IPs'} (${inputs.transportWhy})`);
-    const replicasReach = createReach({ kind: transport, compute, master: clusterNames(intent.instancePrefix).master, iapEndpoint: inputs.iapEndpoint, mask, log: (l) => core.debug(l) });
+    const names = clusterNames(intent.instancePrefix);
+    const replicasReach = createReach({
+      kind: transport, compute, master: names.master, network: intent.network, iapFirewall: names.firewallIap,
+      iapEndpoint: inputs.iapEndpoint, mask, log: (l) => core.debug(l),
+    });
     reach = replicasReach;
     await replicasReach.preflight().catch((err: unknown) => {
       throw err instanceof IapError ? new RefusedError(err.problem, err.fix, true) : err;

@@ -9,12 +9,16 @@ import type { EngineDeps } from './engine/deps.ts';
 import { IapTransport } from './iap/transport.ts';
 import { adcTokenSource } from './iap/token.ts';
 import type { TransportKind } from './model.ts';
+import { iapFirewallProblem } from './plan/firewall-verdict.ts';
 
 export interface Reach {
   transport: EtcdTransport;
   probeReadyz: EngineDeps['probeReadyz'];
-  /** A failure that ends the run (IAP: no credentials or no permission). */
-  problem: () => { problem: string; fix: string } | undefined;
+  /**
+   * A failure that ends the run: IAP without credentials or permission, or a VPC firewall rule
+   * that keeps IAP out of a master's port.
+   */
+  problem: () => Promise<ReachProblem | undefined>;
   /** Fails early, before anything changes, when the way in cannot work at all (IAP: no token). */
   preflight(): Promise<void>;
   /** The cluster's VMs as the run just listed them (IAP addresses a VM by name, not by IP). */
@@ -22,11 +26,19 @@ export interface Reach {
   close(): Promise<void>;
 }
 
+export interface ReachProblem { problem: string; fix: string }
+
+/** The firewall rules are read again at most this often while IAP keeps being refused. */
+const FIREWALL_RECHECK_MS = 30_000;
+
 export interface ReachOptions {
   kind: TransportKind;
   compute: ComputeApi;
   /** The cluster's master name: its VMs are the only ones a tunnel may go to. */
   master: string;
+  /** The cluster's VPC network and its IAP firewall rule (to explain a refused tunnel). */
+  network: string;
+  iapFirewall: string;
   /** The IAP relay, when not Google's. */
   iapEndpoint?: string;
   /** Tokens for IAP (default: Application Default Credentials). */
@@ -39,7 +51,7 @@ export interface ReachOptions {
 
 export function createReach(opts: ReachOptions): Reach {
   if (opts.kind === 'direct') {
-    return { transport: new DirectTransport(), probeReadyz, problem: () => undefined, preflight: async () => {}, learn: () => {}, close: async () => {} };
+    return { transport: new DirectTransport(), probeReadyz, problem: async () => undefined, preflight: async () => {}, learn: () => {}, close: async () => {} };
   }
   const token = opts.token ?? adcTokenSource(opts.mask);
   const locator = new InstanceLocator(opts.compute, opts.master);
@@ -51,11 +63,29 @@ export function createReach(opts: ReachOptions): Reach {
     ...(opts.iapCa ? { ca: opts.iapCa } : {}),
     log: opts.log,
   });
+  let firewallCheck: { at: number; ports: string; result: Promise<ReachProblem | undefined> } | undefined;
+  const firewallProblem = (): Promise<ReachProblem | undefined> => {
+    const refused = iap.refusedPorts();
+    if (refused.length === 0) return Promise.resolve(undefined);
+    // Asked again when other ports are refused, else at most every FIREWALL_RECHECK_MS (a VM that boots
+    // keeps its ports refused for a while, and the engine checks every second).
+    const ports = refused.map((t) => `${t.instance}:${t.port}`).sort().join(',');
+    if (!firewallCheck || firewallCheck.ports !== ports || Date.now() - firewallCheck.at > FIREWALL_RECHECK_MS) {
+      const blocked = refused.map((t) => ({ instance: t.instance, port: t.port, tags: locator.tagsOf(t.instance) }));
+      const result = opts.compute.listFirewalls(opts.network).then(
+        (rules) => iapFirewallProblem(rules, opts.network, opts.iapFirewall, blocked),
+        // Without the list the run goes on as before: the tunnel's own message names the firewall.
+        (e: unknown) => { opts.log(`iap: could not list firewall rules to explain a refused tunnel: ${(e as Error).message}`); return undefined; },
+      );
+      firewallCheck = { at: Date.now(), ports, result };
+    }
+    return firewallCheck.result;
+  };
   return {
     transport: iap,
     // The probe keeps verifying the certificate against `serverName`, so the tunnel changes nothing but the path.
     probeReadyz: async (url, ca, ms, tls) => probeReadyz(await iap.localUrl(url), ca, ms, tls),
-    problem: () => iap.problem(),
+    problem: async () => iap.problem() ?? (await firewallProblem()),
     preflight: async () => { await token(); },
     learn: (vms) => locator.learn(vms),
     close: () => iap.close(),
@@ -69,6 +99,7 @@ export function createReach(opts: ReachOptions): Reach {
  */
 class InstanceLocator {
   private known = new Map<string, { zone: string; instance: string }>();
+  private tags = new Map<string, string[]>();
   private listing: Promise<void> | undefined;
   private listedAt = 0;
   private readonly compute: ComputeApi;
@@ -81,7 +112,13 @@ class InstanceLocator {
 
   learn(vms: InstanceInfo[]): void {
     this.known = new Map(vms.flatMap((vm) => (vm.internalIp ? [[vm.internalIp, { zone: vm.zone, instance: vm.name }] as const] : [])));
+    this.tags = new Map(vms.map((vm) => [vm.name, vm.tags]));
     this.listedAt = Date.now();
+  }
+
+  /** The network tags of a VM as last listed. */
+  tagsOf(instance: string): string[] {
+    return this.tags.get(instance) ?? [];
   }
 
   async find(ip: string): Promise<{ zone: string; instance: string } | undefined> {

@@ -39,8 +39,8 @@ const sha256 = (file: string) => createHash('sha256').update(readFileSync(file))
 
 function iapReach(): Reach {
   return createReach({
-    kind: 'iap', compute, master: 'kubernetes-master', iapEndpoint: emu.iapRelayUrl, iapCa: readFileSync(emu.iapCaFile, 'utf8'),
-    mask: () => {}, log: (l) => logs.push(l),
+    kind: 'iap', compute, master: 'kubernetes-master', network: 'default', iapFirewall: RULE,
+    iapEndpoint: emu.iapRelayUrl, iapCa: readFileSync(emu.iapCaFile, 'utf8'), mask: () => {}, log: (l) => logs.push(l),
   });
 }
 
@@ -92,7 +92,7 @@ test('the etcd admin observes the member through IAP, with a token from Applicat
     const view = await etcd.observe([clientUrl]);
     expect(view.reachable).toBe(true);
     expect(view.members.map((m) => [m.name, m.healthy])).toEqual([['etcd-kubernetes-master', true]]);
-    expect(reach.problem()).toBeUndefined();
+    expect(await reach.problem()).toBeUndefined();
   });
   expect((await admin(emu.url, 'iap')).sessions.opened).toBeGreaterThan(before);
 });
@@ -129,11 +129,13 @@ test('a snapshot through IAP is byte-identical to a direct one, though the relay
   expect(logs.filter((l) => /resumed/.test(l)).length).toBeGreaterThanOrEqual(3);
 }, 60_000);
 
-test('no permission (HTTP 403): the member is unreachable and the transport names the fix', async () => {
-  await admin(emu.url, 'iap-fault', { refuse: 403, persistent: true });
+// IAP says "no permission" in its handshake (HTTP 403) or, once it has checked IAM, by closing (4033).
+test.each([[403, 'HTTP 403'], [4033, 'close 4033']])('no permission (%s): the member is unreachable and the transport names the fix', async (refuse, said) => {
+  await admin(emu.url, 'iap-fault', { refuse, persistent: true });
   await withIap(async (reach, etcd) => {
     expect((await etcd.observe([clientUrl])).reachable).toBe(false);
-    const problem = reach.problem();
+    const problem = await reach.problem();
+    expect(problem?.problem).toContain(said);
     expect(problem?.problem).toContain('iap.tunnelInstances.accessViaIAP');
     expect(problem?.fix).toContain('roles/iap.tunnelResourceAccessor');
   });
@@ -144,13 +146,35 @@ test('a closed port or a missing firewall rule (close 4003) is not a run-ending 
   try {
     await withIap(async (reach, etcd) => {
       expect((await etcd.observe([clientUrl])).reachable).toBe(false);
-      expect(reach.problem()).toBeUndefined();
+      expect(await reach.problem()).toBeUndefined();
     });
     expect(logs.some((l) => l.includes('close 4003') && l.includes('35.235.240.0/20'))).toBe(true);
   } finally {
     await setIapRule(gce, project, RULE, ['2379', '443']);
   }
   await withIap(async (_reach, etcd) => expect((await etcd.observe([clientUrl])).reachable).toBe(true));
+});
+
+test('a deny rule that outranks the IAP rule: run-ending, and the message names the rule and the fix; gone once the rule is', async () => {
+  const DENY = 'deny-iap-to-etcd';
+  await gce.finish(await gce.firewalls.insert({
+    project,
+    firewallResource: { name: DENY, network: 'global/networks/default', priority: 900, sourceRanges: ['35.235.240.0/20'], denied: [{ IPProtocol: 'tcp', ports: ['2379'] }] },
+  }), project);
+  try {
+    await withIap(async (reach, etcd) => {
+      expect((await etcd.observe([clientUrl])).reachable).toBe(false);
+      const problem = await reach.problem();
+      expect(problem?.problem).toContain(`IAP cannot reach kubernetes-master on tcp 2379: the firewall rule ${DENY} (priority 900) denies IAP's range 35.235.240.0/20 and outranks ${RULE} (priority 1000)`);
+      expect(problem?.fix).toContain(`give ${RULE} a smaller priority number than 900`);
+    });
+  } finally {
+    await setIapRule(gce, project, DENY);
+  }
+  await withIap(async (reach, etcd) => {
+    expect((await etcd.observe([clientUrl])).reachable).toBe(true);
+    expect(await reach.problem()).toBeUndefined();
+  });
 });
 
 test('without Application Default Credentials the preflight fails before anything is dialled, and says how to authenticate', async () => {
@@ -161,7 +185,7 @@ test('without Application Default Credentials the preflight fails before anythin
   process.env.CLOUDSDK_CONFIG = join(dir, 'no-gcloud-config');
   process.env.METADATA_SERVER_DETECTION = 'none';
   const before = (await admin(emu.url, 'iap')).handshakes.connect;
-  const reach = createReach({ kind: 'iap', compute, master: 'kubernetes-master', iapEndpoint: emu.iapRelayUrl, mask: () => {}, log: () => {} });
+  const reach = createReach({ kind: 'iap', compute, master: 'kubernetes-master', network: 'default', iapFirewall: RULE, iapEndpoint: emu.iapRelayUrl, mask: () => {}, log: () => {} });
   try {
     const err = await reach.preflight().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(IapError);

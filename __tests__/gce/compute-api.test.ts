@@ -270,6 +270,13 @@ describe('static address, access configs and the load balancer', () => {
     await api.deleteFirewall(`${prefix}-health-checks`);
     await expect(api.getFirewall(`${prefix}-health-checks`)).resolves.toBeUndefined();
     expect((await failure(api.deleteFirewall(`${prefix}-health-checks`))).kind).toBe('notFound');
+    // Read back as the IAP diagnosis needs them: GCE's defaults filled in, this network's rules only.
+    const mine = (await api.listFirewalls('default')).filter((r) => r.name.startsWith(prefix));
+    expect(mine).toEqual([{
+      name: `${prefix}-etcd`, network: 'default', direction: 'INGRESS', priority: 1000, disabled: false, action: 'allow',
+      rules: [{ protocol: 'tcp', ports: ['2379', '2380'] }], sourceRanges: [], sourceTags: [prefix], targetTags: [prefix], byServiceAccount: false,
+    }]);
+    expect((await api.listFirewalls('projects/p/global/networks/another')).filter((r) => r.name.startsWith(prefix))).toEqual([]);
   });
 
   it('builds health check, target pool and forwarding rule, and tears them down in order', async () => {

@@ -77,4 +77,23 @@ test('IAP without permission (HTTP 403 on every tunnel): refused with the role t
   } finally {
     await world.admin('clear-faults', {});
   }
+  // Once the permission is there, the same transport gets through: the refusal was not remembered.
+  const report = await world.run(intent({ operation: 'status' }));
+  expect(report.state.etcd.reachable).toBe(true);
 }, 60_000);
+
+test('IAP kept out by a deny rule that outranks the cluster\'s IAP rule: refused with the rule named', async () => {
+  if (world.reach !== 'iap') return void console.warn('skipped: this world does not reach its VMs through IAP');
+  const rules = `${world.url}/compute/v1/projects/${PROJECT}/global/firewalls`;
+  const deny = { name: 'deny-iap-to-masters', network: 'global/networks/default', priority: 900, sourceRanges: ['35.235.240.0/20'], denied: [{ IPProtocol: 'tcp', ports: ['2379', '443'] }] };
+  expect((await fetch(rules, { method: 'POST', body: JSON.stringify(deny) })).status).toBe(200);
+  try {
+    for (let i = 0; i < 100 && (await fetch(`${rules}/${deny.name}`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    const err = await refusedWithoutWrites(intent({ zone: C, replicate: true }));
+    expect(err.problem).toMatch(/^IAP cannot reach kubernetes-master\S* on tcp (2379|443): the firewall rule deny-iap-to-masters \(priority 900\) denies IAP's range 35\.235\.240\.0\/20 and outranks kubernetes-master-iap \(priority 1000\)/);
+    expect(err.fix).toContain('give kubernetes-master-iap a smaller priority number than 900');
+  } finally {
+    await fetch(`${rules}/${deny.name}`, { method: 'DELETE' });
+    for (let i = 0; i < 100 && (await fetch(`${rules}/${deny.name}`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 100));
+  }
+}, 90_000);

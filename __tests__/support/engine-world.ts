@@ -150,21 +150,21 @@ async function worldReach(kind: WorldReach, emulator: RunningEmulator, compute: 
     // Application Default Credentials find the emulator as the runner's metadata server.
     process.env.GCE_METADATA_HOST = `${emulator.host}:${emulator.port}`;
     const reach = createReach({
-      kind: 'iap', compute, master: clusterNames(DEFAULT_INSTANCE_PREFIX).master,
+      kind: 'iap', compute, master: clusterNames(DEFAULT_INSTANCE_PREFIX).master, network: 'default', iapFirewall: clusterNames(DEFAULT_INSTANCE_PREFIX).firewallIap,
       iapEndpoint: emulator.iapRelayUrl, iapCa: readFileSync(emulator.iapCaFile, 'utf8'),
       mask: () => {}, log: (l) => logs.push(l),
     });
     await reach.preflight();
     return reach;
   }
-  if (kind === 'direct') return createReach({ kind: 'direct', compute, master: clusterNames(DEFAULT_INSTANCE_PREFIX).master, mask: () => {}, log: (l) => logs.push(l) });
+  if (kind === 'direct') return createReach({ kind: 'direct', compute, master: clusterNames(DEFAULT_INSTANCE_PREFIX).master, network: 'default', iapFirewall: clusterNames(DEFAULT_INSTANCE_PREFIX).firewallIap, mask: () => {}, log: (l) => logs.push(l) });
   // Inside the VPC: a self-hosted runner reaches etcd because its owner allowed it (the VPC enforces firewall rules).
   await allowSelfHostedRunner(emulator.url, PROJECT);
   const tunnel = new TunnelTransport((host, port) => debian!.dial('default', host, port, 'runner'));
   return {
     transport: tunnel,
     probeReadyz: async (url, ca, ms, tls) => probeReadyz(await tunnel.localUrl(url), ca, ms, tls),
-    problem: () => undefined,
+    problem: async () => undefined,
     preflight: async () => {},
     learn: () => {},
     close: () => tunnel.close(),

@@ -12,8 +12,8 @@ export interface EngineDeps {
   probeReadyz: (baseUrl: string, caPem: string, timeoutMs: number, tls: { serverName: string }) => Promise<ReadyzResult>;
   /** Told each pass's replica VMs before anything dials them (the IAP transport finds VMs by IP). */
   sawReplicas?: (vms: InstanceInfo[]) => void;
-  /** A failure of the way the runner reaches replicas that no retry mends (IAP: credentials, permission). */
-  reachProblem?: () => { problem: string; fix: string } | undefined;
+  /** A failure of the way the runner reaches replicas that no retry mends (IAP: credentials, permission, a firewall that keeps IAP out). */
+  reachProblem?: () => Promise<{ problem: string; fix: string } | undefined>;
   log: (line: string) => void;
   /** Registers a secret so that no log line can show it (core.setSecret). */
   mask: (secret: string) => void;

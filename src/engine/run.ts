@@ -61,7 +61,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       const observation = await observe(intent, deps, etcdFor, cache, leases);
       lastState = observation.state;
       // A teardown deletes VMs whether or not their etcd can be reached.
-      if (!(intent.operation === 'down' && intent.deleteNodes)) stopIfUnreachable(deps, !changed());
+      if (!(intent.operation === 'down' && intent.deleteNodes)) await stopIfUnreachable(deps, !changed());
       const decision = plan(intent, observation.state);
       if (decision.type === 'done') {
         deps.log(`done: ${decision.reason}`);
@@ -121,7 +121,7 @@ async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterS
   let nextStartupRead = 0;
   while (Date.now() < deadline) {
     const o: Observation = await observe(intent, deps, etcdFor, cache);
-    stopIfUnreachable(deps, false);
+    await stopIfUnreachable(deps, false);
     const r = buildView(o.state).replicas.find((x) => x.name === replica);
     if (r && isHealthyReplica(r) && r.vm?.apiserverReady === true) return;
     last = r ? (unhealthyReason(r) ?? 'its apiserver was not probed') : 'its VM is gone';
@@ -137,9 +137,9 @@ async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterS
   throw new Error(`replica ${replica} did not become ready within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s: ${last}${progress}. Re-run with the same inputs to keep waiting, or replace it`);
 }
 
-/** A way to the replicas that cannot work (IAP without permission) ends the run before it plans around unreachable members. */
-function stopIfUnreachable(deps: EngineDeps, nothingChanged: boolean): void {
-  const problem = deps.reachProblem?.();
+/** A way to the replicas that cannot work (IAP without permission, or kept out by a firewall) ends the run before it plans around unreachable members. */
+async function stopIfUnreachable(deps: EngineDeps, nothingChanged: boolean): Promise<void> {
+  const problem = await deps.reachProblem?.();
   if (problem) throw new RefusedError(problem.problem, problem.fix, nothingChanged);
 }
 
@@ -159,7 +159,7 @@ export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunR
   const etcdFor = (s: ClusterSecrets): EtcdAdmin => (admin ??= deps.etcd(etcdClientTls(s)));
   try {
     const { state } = await observe(intent, deps, etcdFor, {}, new ApiLeaseAccess(deps.mask));
-    stopIfUnreachable(deps, true);
+    await stopIfUnreachable(deps, true);
     const projected = projectPlan(intent, state);
     for (const [i, s] of projected.steps.entries()) deps.log(`would ${i + 1}: ${describeStep(s.step, state)} (${s.reason})`);
     const end = projected.end;

@@ -157,6 +157,7 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
     getFirewall: (name) => firewalls.getFirewall(ctx, name),
     insertFirewall: (spec) => firewalls.insertFirewall(ctx, spec),
     deleteFirewall: (name) => firewalls.deleteFirewall(ctx, name),
+    listFirewalls: (network) => firewalls.listFirewalls(ctx, network),
 
     getHttpHealthCheck: (name) => healthChecks.getHttpHealthCheck(ctx, name),
     insertHttpHealthCheck: (spec) => healthChecks.insertHttpHealthCheck(ctx, spec),

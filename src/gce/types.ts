@@ -82,6 +82,24 @@ export interface FirewallSpec {
   sourceRanges?: string[];
 }
 
+/** A VPC firewall rule as the action reads it back (to explain a blocked IAP tunnel). */
+export interface FirewallRule {
+  name: string;
+  /** The network's name (the last part of its URL). */
+  network: string;
+  direction: 'INGRESS' | 'EGRESS';
+  priority: number;
+  disabled: boolean;
+  action: 'allow' | 'deny';
+  /** IP protocol and ports ("2379", "2000-3000"; empty: every port). */
+  rules: { protocol: string; ports: string[] }[];
+  sourceRanges: string[];
+  sourceTags: string[];
+  targetTags: string[];
+  /** Rules that name service accounts instead of tags. */
+  byServiceAccount: boolean;
+}
+
 export interface HttpHealthCheckSpec {
   name: string;
   port: number;
@@ -117,6 +135,8 @@ export interface ComputeApi {
   getFirewall(name: string): Promise<{ name: string } | undefined>;
   insertFirewall(spec: FirewallSpec): Promise<void>;
   deleteFirewall(name: string): Promise<void>;
+  /** Every firewall rule of the network (all pages). */
+  listFirewalls(network: string): Promise<FirewallRule[]>;
 
   getHttpHealthCheck(name: string): Promise<{ name: string; selfLink: string } | undefined>;
   insertHttpHealthCheck(spec: HttpHealthCheckSpec): Promise<void>;

@@ -129,6 +129,7 @@ export class IapTunnel extends Duplex {
             if (frame.type === 'connected') this.sid = frame.sid;
             else this.dropConfirmed(frame.ack);
             if (this.destroyed) return;
+            if (frame.type === 'connected') this.emit('carried', where);
             carried = true;
             this.phase = 'open';
             this.resend();
