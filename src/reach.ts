@@ -7,7 +7,9 @@ import { DirectTransport } from './etcd/transport.ts';
 import { probeReadyz } from './kube/apiserver.ts';
 import type { EngineDeps } from './engine/deps.ts';
 import { IapTransport } from './iap/transport.ts';
-import { adcTokenSource } from './iap/token.ts';
+import { adcTokenSource } from './auth/adc.ts';
+import type { TokenSource } from './auth/adc.ts';
+import { iapTokenSource } from './iap/token.ts';
 import type { TransportKind } from './model.ts';
 import { iapFirewallProblem } from './plan/firewall-verdict.ts';
 
@@ -42,7 +44,7 @@ export interface ReachOptions {
   /** The IAP relay, when not Google's. */
   iapEndpoint?: string;
   /** Tokens for IAP (default: Application Default Credentials). */
-  token?: () => Promise<string>;
+  token?: TokenSource;
   /** A CA to trust for the relay instead of the system's (tests against the emulator's relay). */
   iapCa?: string;
   mask: (secret: string) => void;
@@ -53,7 +55,7 @@ export function createReach(opts: ReachOptions): Reach {
   if (opts.kind === 'direct') {
     return { transport: new DirectTransport(), probeReadyz, problem: async () => undefined, preflight: async () => {}, learn: () => {}, close: async () => {} };
   }
-  const token = opts.token ?? adcTokenSource(opts.mask);
+  const token = iapTokenSource(opts.token ?? adcTokenSource(opts.mask));
   const locator = new InstanceLocator(opts.compute, opts.master);
   const iap = new IapTransport({
     project: opts.compute.project,

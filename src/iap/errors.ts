@@ -1,5 +1,7 @@
 // What can go wrong reaching a VM through IAP, in words that name the fix. `kind` lets the transport
 // tell a run-ending problem (credentials, permission) from a port that is not up yet.
+import { AUTHENTICATE_FIX } from '../auth/adc.ts';
+
 export type IapProblem = 'credentials' | 'permission' | 'not-found' | 'unreachable' | 'relay';
 
 export class IapError extends Error {
@@ -31,7 +33,6 @@ export interface IapWhere {
 
 const at = (w: IapWhere): string => `${w.instance} (zone ${w.zone}) port ${w.port}`;
 
-export const AUTHENTICATE_FIX = 'Authenticate the job to Google Cloud before this step (google-github-actions/auth), so that Application Default Credentials are found';
 
 const PERMISSION_FIX = 'Grant it roles/iap.tunnelResourceAccessor (IAP-secured Tunnel User), or set transport: direct on a self-hosted runner inside the VPC';
 
