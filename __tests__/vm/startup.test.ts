@@ -14,6 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { b64, decodeFlatYaml, encodeFlatYaml } from '../../src/engine/kube-yaml.ts';
+import { crc32c } from '../../emulator/secretmanager/crc32c.ts';
+import { makeTestPki } from '../support/runtime-certs.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 const SCRIPT = join(repo, 'vm/startup.sh');
@@ -66,6 +68,21 @@ const readBody = (req: IncomingMessage): Promise<string> =>
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => ok(body));
   });
+
+/** A test server on a free loopback port: `url` once started. */
+abstract class LocalServer {
+  url = '';
+  protected abstract readonly server: Server;
+
+  async start(): Promise<this> {
+    this.url = await listen(this.server);
+    return this;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((ok) => this.server.close(() => ok()));
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // GCE metadata server stand-in: /computeMetadata/v1/..., Metadata-Flavor check, wait_for_change,
@@ -139,13 +156,37 @@ class FakeMetadata {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Secret Manager stand-in: `GET /v1/<version>:access` with the metadata server's token. Answers the
+// statuses queued in `fail` first, then the payload (or 403 for a version nobody stored).
+
+class FakeSecretManager extends LocalServer {
+  readonly payloads = new Map<string, string>();
+  readonly fail: number[] = [];
+  readonly requests: string[] = [];
+  /** Set to send a wrong dataCrc32c. */
+  badChecksum = false;
+  token = 'ya29.test-token-never-logged';
+  protected readonly server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://sm').pathname;
+    this.requests.push(`${req.method} ${path} ${req.headers.authorization ?? ''}`);
+    const name = /^\/v1\/(.+):access$/.exec(path)?.[1];
+    const payload = name ? this.payloads.get(name) : undefined;
+    const status = this.fail.shift() ?? (req.headers.authorization !== `Bearer ${this.token}` ? 401 : payload === undefined ? 403 : 200);
+    if (status !== 200) return void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: status } }));
+    const data = Buffer.from(payload!);
+    const sum = crc32c(data) + (this.badChecksum ? 1 : 0);
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ name, payload: { data: data.toString('base64'), dataCrc32c: String(sum) } }, null, 2));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // artifact server (counts requests, can fail the first N) and tarballs in upstream layout
 
-class FakeArtifacts {
+class FakeArtifacts extends LocalServer {
   readonly files = new Map<string, Buffer>();
   readonly hits = new Map<string, number[]>();
   readonly failFirst = new Map<string, number>();
-  private server = createServer((req, res) => {
+  protected readonly server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://a').pathname;
     const times = this.hits.get(path) ?? [];
     times.push(Date.now());
@@ -155,16 +196,6 @@ class FakeArtifacts {
     else if (!file) res.writeHead(404).end();
     else res.writeHead(200, { 'Content-Length': file.length }).end(file);
   });
-  url = '';
-
-  async start(): Promise<this> {
-    this.url = await listen(this.server);
-    return this;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((ok) => this.server.close(() => ok()));
-  }
 
   count(path: string): number {
     return this.hits.get(path)?.length ?? 0;
@@ -744,6 +775,157 @@ describe('certificates and kubeconfigs', () => {
   });
 });
 
+describe('private keys in Secret Manager (contract v2: read_keys)', () => {
+  const CLUSTER = 'projects/p/secrets/kubernetes-master-cluster-keys/versions/1';
+  const REPLICA = 'projects/p/secrets/kubernetes-master-replica-keys/versions/2';
+  const EMAIL = '123-compute@developer.gserviceaccount.com';
+  const TOKEN_PATH = 'instance/service-accounts/default/token';
+  // Real keys and certificates: the boot-disk fallback compares public keys with openssl.
+  const pki = makeTestPki('kubernetes-master', '34.1.2.3');
+  const member = pki.member('kubernetes-master', '10.128.0.2');
+  const other = pki.member('kubernetes-master', '10.128.0.9');
+  const clusterCerts = {
+    CA_CERT: b64(pki.apiserverCa.cert), MASTER_CERT: b64(pki.master.cert), ETCD_APISERVER_CLIENT_CERT: b64(pki.etcdClient.cert),
+    KUBE_CONTROLLER_MANAGER_CERT: b64(pki.admin.cert), KUBE_SCHEDULER_CERT: b64(pki.admin.cert),
+  };
+  const clusterKeys = {
+    CA_KEY: b64(pki.apiserverCa.key), MASTER_KEY: b64(pki.master.key), ETCD_APISERVER_CLIENT_KEY: b64(pki.etcdClient.key),
+    SERVICE_ACCOUNT_KEY: b64(pki.admin.key), KUBE_CONTROLLER_MANAGER_KEY: b64(pki.admin.key), KUBE_SCHEDULER_KEY: b64(pki.admin.key),
+  };
+  let sm: FakeSecretManager;
+  beforeAll(async () => {
+    sm = await new FakeSecretManager().start();
+  });
+  afterAll(() => sm.stop());
+
+  function keysVm(opts: { memberCert?: string } = {}) {
+    sm.payloads.set(CLUSTER, encodeFlatYaml(clusterKeys));
+    sm.payloads.set(REPLICA, encodeFlatYaml({ ETCD_MEMBER_KEY: b64(member.key) }));
+    md.set(TOKEN_PATH, JSON.stringify({ access_token: sm.token, expires_in: 3599, token_type: 'Bearer' }));
+    md.set('instance/service-accounts/default/email', EMAIL);
+    const vm = vmDirs({
+      'kube-env': kubeEnv({ ETCD_CA_CERT: b64(pki.etcdCa.cert) }),
+      'kube-master-certs': encodeFlatYaml({ ...clusterCerts, KEYS_SECRET: CLUSTER }),
+      'etcd-member-certs': encodeFlatYaml({ ETCD_MEMBER_CERT: b64(opts.memberCert ?? member.cert), KEYS_SECRET: REPLICA }),
+    });
+    return { vm, env: { ...vm.env, HA_METADATA_URL: md.url, HA_SECRETMANAGER_URL: sm.url, HA_BACKOFF_MS: '20', HA_SECRET_ATTEMPTS: '3' } };
+  }
+  const pkiFile = (vm: { root: string }, name: string): string => readFileSync(join(vm.root, 'etc/ha-masters/pki', name), 'utf8');
+  const noSecretIn = (r: BashResult): void => {
+    for (const secret of [sm.token, pki.apiserverCa.key, member.key, clusterKeys.CA_KEY, clusterKeys.MASTER_KEY]) {
+      expect(r.stdout + r.stderr).not.toContain(secret.split('\n')[1] ?? secret);
+    }
+  };
+
+  it('reads both versions with the token of the VM\'s service account and writes their keys (0600); no key or token in the output', async () => {
+    const { vm, env } = keysVm();
+    const before = sm.requests.length;
+    const r = await bash('read_keys && write_certs', env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(sm.requests.slice(before)).toEqual([CLUSTER, REPLICA].map((n) => `GET /v1/${n}:access Bearer ${sm.token}`));
+    expect(lines(r.stdout)).toEqual([`${PREFIX}read the keys of kube-master-certs from ${CLUSTER}`, `${PREFIX}read the keys of etcd-member-certs from ${REPLICA}`]);
+    expect(pkiFile(vm, 'ca.key')).toBe(pki.apiserverCa.key);
+    expect(pkiFile(vm, 'apiserver.key')).toBe(pki.master.key);
+    expect(pkiFile(vm, 'etcd-member.key')).toBe(member.key);
+    expect(statSync(join(vm.root, 'etc/ha-masters/pki/service-account.key')).mode & 0o777).toBe(0o600);
+    noSecretIn(r);
+    // Token, request headers and payloads are gone from the scratch dir.
+    expect(readdirSync(vm.work).sort()).toEqual(['etcd-member-certs', 'kube-env', 'kube-master-certs']);
+  });
+
+  it('403: fails naming the version, the status and the account that needs the role', async () => {
+    const { env } = keysVm();
+    sm.payloads.delete(CLUSTER);
+    const r = await bash('read_keys', env);
+    expect(r.code).toBe(1);
+    expect(md.status).toBe(`failed: cannot read ${CLUSTER}: HTTP 403 (the VM's service account ${EMAIL} needs roles/secretmanager.secretAccessor on it)`);
+    noSecretIn(r);
+  });
+
+  it('a VM without a service account (no token): fails saying so', async () => {
+    const { env } = keysVm();
+    md.values.delete(TOKEN_PATH);
+    const r = await bash('read_keys', env);
+    expect(r.code).toBe(1);
+    expect(md.status).toBe(`failed: cannot read ${CLUSTER}: the VM has no service account (the metadata server has no token for it); create the VM with one that has roles/secretmanager.secretAccessor on the secret`);
+  });
+
+  it('retries 503 and 429 with back-off, then reads; gives up after HA_SECRET_ATTEMPTS naming the last status', async () => {
+    const { env } = keysVm();
+    sm.fail.push(503, 429);
+    const ok = await bash('read_keys', env);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`${PREFIX}cannot read ${CLUSTER}: HTTP 503 (attempt 1 of 3), retrying in 20 ms\n`);
+    expect(ok.stdout).toContain(`${PREFIX}cannot read ${CLUSTER}: HTTP 429 (attempt 2 of 3), retrying in 40 ms\n`);
+    sm.fail.push(503, 503, 503);
+    const r = await bash('read_keys', env);
+    expect(r.code).toBe(1);
+    expect(md.status).toBe(`failed: cannot read ${CLUSTER}: HTTP 503 after 3 tries`);
+  });
+
+  it('refuses a payload whose dataCrc32c does not match', async () => {
+    const { env } = keysVm();
+    sm.badChecksum = true;
+    try {
+      const r = await bash('read_keys', env);
+      expect(r.code).toBe(1);
+      expect(md.status).toBe(`failed: cannot read ${CLUSTER}: the payload fails its dataCrc32c check`);
+    } finally {
+      sm.badChecksum = false;
+    }
+  });
+
+  it('unreadable but the keys on the boot disk match the certificates in metadata (a reboot): uses them and says so', async () => {
+    const { vm, env } = keysVm();
+    expect((await bash('read_keys && write_certs', env)).code).toBe(0);
+    sm.payloads.clear();
+    // The next boot: fresh metadata copies, the keys only on the disk.
+    const again = { ...env, HA_WORK: vmDirs({
+      'kube-env': readFileSync(join(vm.work, 'kube-env'), 'utf8'),
+      'kube-master-certs': encodeFlatYaml({ ...clusterCerts, KEYS_SECRET: CLUSTER }),
+      'etcd-member-certs': encodeFlatYaml({ ETCD_MEMBER_CERT: b64(member.cert), KEYS_SECRET: REPLICA }),
+    }).work };
+    const r = await bash('CHANGED=(); read_keys && write_certs && echo "changed: ${CHANGED[*]}"', again);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${PREFIX}cannot read ${CLUSTER}: HTTP 403 (the VM's service account ${EMAIL} needs roles/secretmanager.secretAccessor on it); the keys on the boot disk match the certificates in metadata: using them\n`);
+    expect(r.stdout).toContain(`${PREFIX}cannot read ${REPLICA}: HTTP 403`);
+    // Nothing rewritten: no unit restarts.
+    expect(r.stdout).toContain('changed: \n');
+    expect(pkiFile(vm, 'etcd-member.key')).toBe(member.key);
+    noSecretIn(r);
+
+    // A member certificate the disk's key does not belong to: the fallback is refused.
+    const mismatch = { ...env, HA_WORK: vmDirs({
+      'kube-env': readFileSync(join(vm.work, 'kube-env'), 'utf8'),
+      'kube-master-certs': encodeFlatYaml({ ...clusterCerts, KEYS_SECRET: CLUSTER }),
+      'etcd-member-certs': encodeFlatYaml({ ETCD_MEMBER_CERT: b64(other.cert), KEYS_SECRET: REPLICA }),
+    }).work };
+    const refused = await bash('read_keys', mismatch);
+    expect(refused.code).toBe(1);
+    expect(md.status).toBe(`failed: cannot read ${REPLICA}: HTTP 403 (the VM's service account ${EMAIL} needs roles/secretmanager.secretAccessor on it)`);
+  });
+
+  it('without KEYS_SECRET the keys are inline (a cluster made before contract v2): nothing is asked', async () => {
+    const { vm, env } = keysVm();
+    writeFileSync(join(vm.work, 'kube-master-certs'), encodeFlatYaml({ ...clusterCerts, ...clusterKeys }));
+    writeFileSync(join(vm.work, 'etcd-member-certs'), encodeFlatYaml({ ETCD_MEMBER_CERT: b64(member.cert), ETCD_MEMBER_KEY: b64(member.key) }));
+    const before = sm.requests.length;
+    const r = await bash('read_keys && write_certs', env);
+    expect(r.code).toBe(0);
+    expect(sm.requests.length).toBe(before);
+    expect(pkiFile(vm, 'ca.key')).toBe(pki.apiserverCa.key);
+  });
+
+  it('a payload without a key write_certs needs: the failure names the secret too', async () => {
+    const { env } = keysVm();
+    sm.payloads.set(CLUSTER, encodeFlatYaml({ ...clusterKeys, SERVICE_ACCOUNT_KEY: '' }));
+    const r = await bash('read_keys && write_certs', env);
+    expect(r.code).toBe(1);
+    expect(md.status).toBe(`failed: kube-master-certs has no SERVICE_ACCOUNT_KEY (nor has ${CLUSTER})`);
+  });
+});
+
 describe('systemd units and the :3990 sidecar', () => {
   it('writes the contract\'s units: etcd with the persisted initial flags, guarded by the data-disk mount', async () => {
     const vm = vmDirs({ 'kube-env': kubeEnv() });
@@ -862,7 +1044,7 @@ describe('main, end to end (fake systemctl and mount; real metadata, artifact an
       expect(r.stdout).toContain(`${PREFIX}etcd initial flags: --initial-cluster=etcd-${VM}=https://${IP}:2380 --initial-cluster-state=new\n`);
       expect(meta.guest).toEqual([
         'running: reading metadata', 'running: preparing the data disk', 'running: installing binaries',
-        'running: waiting for etcd-member-certs', 'running: writing certificates and kubeconfigs',
+        'running: waiting for etcd-member-certs', 'running: reading the private keys', 'running: writing certificates and kubeconfigs',
         "running: choosing etcd's initial cluster", 'running: writing and starting systemd units', 'ok',
       ]);
       expect(meta.rejected).toBe(0);
@@ -888,7 +1070,7 @@ describe('main, end to end (fake systemctl and mount; real metadata, artifact an
       expect(reboot.stdout).toContain(`${PREFIX}etcd initial flags: ${envBefore.slice('ETCD_INITIAL_FLAGS="'.length, -2)}\n`);
       expect(art.count(release.kubePath)).toBe(1);
       expect(meta.guest.at(-1)).toBe('ok');
-      expect(meta.guest.length - meta2).toBe(8);
+      expect(meta.guest.length - meta2).toBe(9);
       expect(readFileSync(join(vm.root, 'etc/ha-masters/etcd.env'), 'utf8')).toBe(envBefore);
       expect(lines(readFileSync(join(vm.state, 'systemctl.log'), 'utf8'))).toEqual(['daemon-reload', `enable ${all}`, `start --no-block ${all}`]);
 
