@@ -14,7 +14,7 @@ import { IpAllocator } from './ips.ts';
 import { Operations } from './operations.ts';
 import { Faults } from './faults.ts';
 import { computeWorld } from './world.ts';
-import { createHandler } from './http/server.ts';
+import { createHandler, secretManagerDeps, type ServerDeps } from './http/server.ts';
 import { createVmRuntime } from './runtime/index.ts';
 import { createDebianRuntime } from './vm/runtime.ts';
 import { DEFAULT_IMAGE_CACHE, ensureImage } from './vm/image.ts';
@@ -23,6 +23,8 @@ import { startReleaseMirror } from './vm/mirror.ts';
 import { AccessTokens } from './iap/tokens.ts';
 import { SecretStore } from './secretmanager/store.ts';
 import { SecretManagerService } from './secretmanager/service.ts';
+import { vmSecretReader } from './secretmanager/vm-access.ts';
+import type { VmSecretRead } from './runtime/types.ts';
 import { startIapRelay } from './iap/relay.ts';
 import type { IapRelay } from './iap/relay.ts';
 import type { ReleaseMirror } from './vm/mirror.ts';
@@ -99,7 +101,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const runnerEmail = `ha-masters-runner@${runnerProject}.iam.gserviceaccount.com`;
   // One issuer for the runner's tokens and the VMs' (their metadata servers), checked by the IAP relay and Secret Manager.
   const tokens = new AccessTokens(opts.stateDir, runnerEmail);
-  const { runtime, mirror } = opts.runtime ? { runtime: opts.runtime, mirror: undefined } : await chooseRuntime(opts, tokens, log);
+  // Process-runtime VMs read secrets in-process through the API, bound once it is built (below).
+  let vmRead: VmSecretRead | undefined;
+  const readSecret: VmSecretRead = (version, account) => (vmRead ? vmRead(version, account) : Promise.resolve({ status: 503 }));
+  const { runtime, mirror } = opts.runtime ? { runtime: opts.runtime, mirror: undefined } : await chooseRuntime(opts, tokens, readSecret, log);
 
   let applying: Promise<void> | undefined;
   let dirty = false;
@@ -165,7 +170,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     }
     process.exit(70);
   };
-  const server: Server = createServer(createHandler({ ctx, baseUrl: () => baseUrl, requests, secrets: new SecretManagerService(new SecretStore(opts.stateDir)), debug: opts.debug ?? false, crash }));
+  const serverDeps: ServerDeps = { ctx, baseUrl: () => baseUrl, requests, secrets: new SecretManagerService(new SecretStore(opts.stateDir)), debug: opts.debug ?? false, crash };
+  vmRead = vmSecretReader(secretManagerDeps(serverDeps), tokens);
+  const server: Server = createServer(createHandler(serverDeps));
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -213,7 +220,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   };
 }
 
-async function chooseRuntime(opts: EmulatorOptions, tokens: AccessTokens, log: (line: string) => void): Promise<{ runtime: VmRuntime; mirror?: ReleaseMirror }> {
+async function chooseRuntime(opts: EmulatorOptions, tokens: AccessTokens, readSecret: VmSecretRead, log: (line: string) => void): Promise<{ runtime: VmRuntime; mirror?: ReleaseMirror }> {
   const kind = opts.vmRuntime ?? 'auto';
   const imageCache = opts.imageCache ?? DEFAULT_IMAGE_CACHE;
   if (kind !== 'process') {
@@ -237,6 +244,7 @@ async function chooseRuntime(opts: EmulatorOptions, tokens: AccessTokens, log: (
     lbProgrammingDelayMs: 0,
     leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
     etcdBinary: opts.etcdBinary ?? 'etcd',
+    readSecret,
     log,
   }) };
 }

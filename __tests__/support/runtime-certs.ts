@@ -18,6 +18,9 @@ export interface TestPki {
   etcdClient: Pem;
   /** A cluster admin (group system:masters), as the action mints one. */
   admin: Pem;
+  /** kube-controller-manager's and kube-scheduler's client certificates (CN system:<name>). */
+  controllerManager: Pem;
+  scheduler: Pem;
   member(vm: string, ip: string): Pem;
 }
 
@@ -56,8 +59,10 @@ export function makeTestPki(master: string, staticIp: string): TestPki {
       [`IP:${staticIp}`, 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', `DNS:${master}`], 'serverAuth');
     const etcdClient = makeLeaf(dir, 'etcd-ca', 'client', 'client', [], 'clientAuth');
     const admin = makeLeaf(dir, 'apiserver-ca', 'admin', 'ha-masters-admin/O=system:masters', [], 'clientAuth');
+    const controllerManager = makeLeaf(dir, 'apiserver-ca', 'kcm', 'system:kube-controller-manager', [], 'clientAuth');
+    const scheduler = makeLeaf(dir, 'apiserver-ca', 'scheduler', 'system:kube-scheduler', [], 'clientAuth');
     return {
-      etcdCa, apiserverCa, master: masterPem, etcdClient, admin,
+      etcdCa, apiserverCa, master: masterPem, etcdClient, admin, controllerManager, scheduler,
       // Member certificates are made on demand (they need the VM's IP), from the same CA files.
       member: (vm, ip) => {
         const d = mkdtempSync(join(tmpdir(), 'runtime-member-'));
@@ -77,7 +82,7 @@ export function makeTestPki(master: string, staticIp: string): TestPki {
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
-function flatYaml(values: Record<string, string>): string {
+export function flatYaml(values: Record<string, string>): string {
   return Object.entries(values).map(([k, v]) => `${k}: '${v.replace(/'/g, "''")}'`).join('\n') + '\n';
 }
 
@@ -88,12 +93,36 @@ export interface MasterMetadataInput {
   state: 'new' | 'existing';
   /** VM names, the new VM included. */
   initialCluster: string[];
+  /** For vm/startup.sh (Debian runtime): the `ha-masters-release` text and the seeds' client URLs. */
+  startup?: { release: string; seedEndpoints?: string[] };
+}
+
+/** What vm/startup.sh needs beyond the process runtime: its own text, the release, the components' material. */
+function startupMetadata(input: MasterMetadataInput & { startup: NonNullable<MasterMetadataInput['startup']> }) {
+  const { pki } = input;
+  return {
+    env: { ETCD_SEED_ENDPOINTS: (input.startup.seedEndpoints ?? []).join(','), SERVICE_CLUSTER_IP_RANGE: '10.0.0.0/16' },
+    certs: {
+      CA_KEY: b64(pki.apiserverCa.key),
+      // Any private key signs service-account tokens; the admin's is at hand.
+      SERVICE_ACCOUNT_KEY: b64(pki.admin.key),
+      KUBE_CONTROLLER_MANAGER_CERT: b64(pki.controllerManager.cert), KUBE_CONTROLLER_MANAGER_KEY: b64(pki.controllerManager.key),
+      KUBE_SCHEDULER_CERT: b64(pki.scheduler.cert), KUBE_SCHEDULER_KEY: b64(pki.scheduler.key),
+    },
+    items: {
+      'startup-script': readFileSync(join(import.meta.dirname, '../../vm/startup.sh'), 'utf8'),
+      'enable-guest-attributes': 'TRUE',
+      'ha-masters-release': input.startup.release,
+    },
+  };
 }
 
 /** kube-env + kube-master-certs, without the per-replica etcd-member-certs. */
 export function masterMetadata(input: MasterMetadataInput): Record<string, string> {
   const { pki } = input;
+  const startup = input.startup ? startupMetadata({ ...input, startup: input.startup }) : undefined;
   return {
+    ...startup?.items,
     'kube-env': flatYaml({
       INSTANCE_PREFIX: input.master.replace(/-master$/, ''),
       MASTER_NAME: input.master,
@@ -104,6 +133,7 @@ export function masterMetadata(input: MasterMetadataInput): Record<string, strin
       INITIAL_ETCD_CLUSTER_STATE: input.state,
       ETCD_CA_CERT: b64(pki.etcdCa.cert),
       ETCD_CA_KEY: b64(pki.etcdCa.key),
+      ...startup?.env,
     }),
     'kube-master-certs': flatYaml({
       CA_CERT: b64(pki.apiserverCa.cert),
@@ -111,6 +141,7 @@ export function masterMetadata(input: MasterMetadataInput): Record<string, strin
       MASTER_KEY: b64(pki.master.key),
       ETCD_APISERVER_CLIENT_CERT: b64(pki.etcdClient.cert),
       ETCD_APISERVER_CLIENT_KEY: b64(pki.etcdClient.key),
+      ...startup?.certs,
     }),
   };
 }

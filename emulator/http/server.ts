@@ -83,11 +83,16 @@ function send(res: ServerResponse, status: number, body: unknown, contentType = 
   res.end(text);
 }
 
-export function createHandler(deps: ServerDeps) {
-  const secretManager: SecretManagerDeps = {
+/** What Secret Manager's calls need, from the server's: shared by HTTP callers and in-process VMs. */
+export function secretManagerDeps(deps: ServerDeps): SecretManagerDeps {
+  return {
     service: deps.secrets, tokens: deps.ctx.runner.tokens, owner: deps.ctx.runner.email, ownerProject: deps.ctx.runner.project, faults: deps.ctx.faults,
     requests: deps.requests, log: (line) => deps.ctx.log(line), crash: deps.crash,
   };
+}
+
+export function createHandler(deps: ServerDeps) {
+  const secretManager = secretManagerDeps(deps);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://emulator.local');

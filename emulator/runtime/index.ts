@@ -6,6 +6,7 @@
 import type { RuntimeForwardingRule, RuntimeHealthCheck, RuntimeInstance, RuntimeOptions, RuntimeWorld, VmRuntime } from './types.ts';
 import { masterSpecOf } from './master-spec.ts';
 import { MasterVm } from './master-vm.ts';
+import { MasterKeys } from './master-keys.ts';
 import { ExternalNat } from './external-nat.ts';
 import { HealthChecker } from './health-checker.ts';
 import { LoadBalancer } from './load-balancer.ts';
@@ -26,6 +27,9 @@ export function createVmRuntime(options: RuntimeOptions): VmRuntimeDetails {
   const log = options.log;
   let instances = new Map<string, RuntimeInstance>();
   const vms = new Map<string, MasterVm>();
+  const keys = new MasterKeys(options.readSecret, log);
+  /** Per instance, `ha-masters/startup` as vm/startup.sh reports it (when guest attributes are enabled). */
+  const startup = new Map<string, string>();
   const health = new HealthChecker();
   const nat = new ExternalNat(log);
   const lb = new LoadBalancer({ lbProgrammingDelayMs: options.lbProgrammingDelayMs, log, health, instance: (key) => instances.get(key) });
@@ -46,10 +50,23 @@ export function createVmRuntime(options: RuntimeOptions): VmRuntimeDetails {
 
   async function reconcileVms(world: RuntimeWorld): Promise<void> {
     const desired = new Map<string, { instance: RuntimeInstance; spec: NonNullable<ReturnType<typeof masterSpecOf>> }>();
+    const running = new Set(world.instances.filter((i) => i.status === 'RUNNING').map((i) => i.key));
+    keys.poweredOff(running);
+    for (const key of startup.keys()) if (!running.has(key)) startup.delete(key);
     for (const instance of world.instances) {
       if (instance.status !== 'RUNNING') continue;
-      const spec = masterSpecOf(instance);
-      if (spec) desired.set(instance.key, { instance, spec });
+      const report = (status: string) => {
+        if (instance.metadata['enable-guest-attributes']?.toUpperCase() === 'TRUE') startup.set(instance.key, status);
+      };
+      const withKeys = await keys.resolve(instance);
+      if (!withKeys.ok) {
+        report(`failed: ${withKeys.reason}`);
+        continue;
+      }
+      const spec = masterSpecOf({ ...instance, metadata: withKeys.metadata });
+      if (!spec) continue;
+      desired.set(instance.key, { instance, spec });
+      report(spec.member ? 'ok' : 'running: waiting for etcd-member-certs');
     }
     const stopping: Promise<void>[] = [];
     for (const [key, vm] of vms) {
@@ -111,6 +128,11 @@ export function createVmRuntime(options: RuntimeOptions): VmRuntimeDetails {
 
     pids() {
       return [...vms.values()].flatMap((vm) => vm.pids());
+    },
+
+    guestAttributes(instanceKey) {
+      const status = startup.get(instanceKey);
+      return new Map(status === undefined ? [] : [['ha-masters/startup', status]]);
     },
 
     identityLeaseName(instanceKey) {

@@ -82,6 +82,12 @@ export interface RuntimeWorld {
   firewalls: RuntimeFirewall[];
 }
 
+/**
+ * A VM's read of a Secret Manager version (`projects/P/secrets/S/versions/V`) as its service account
+ * (docs/vm-contract.md, "Private keys"): the payload's text, or the HTTP status it met.
+ */
+export type VmSecretRead = (version: string, serviceAccount: string) => Promise<{ status: 200; data: string } | { status: number; data?: undefined }>;
+
 export interface RuntimeOptions {
   /** Root for per-VM files (certs, logs). */
   stateDir: string;
@@ -91,6 +97,8 @@ export interface RuntimeOptions {
   leaseRenewIntervalMs: number;
   /** Path of the etcd binary (default `etcd` on PATH). */
   etcdBinary: string;
+  /** How master VMs read the secrets their metadata names (KEYS_SECRET); without it every read is 503. */
+  readSecret?: VmSecretRead;
   log: (line: string) => void;
 }
 
