@@ -21,7 +21,10 @@ import { probeReadyz } from '../src/kube/apiserver.ts';
 import { DEFAULT_LIMITS } from '../src/engine/deps.ts';
 import type { EngineDeps } from '../src/engine/deps.ts';
 import { runEngine } from '../src/engine/run.ts';
-import { secretsFromInstance } from '../src/engine/secrets.ts';
+import { storedKeysOf } from '../src/engine/secrets.ts';
+import { KeyStore } from '../src/engine/key-store.ts';
+import { createSecretManager } from '../src/secrets/client.ts';
+import { adcTokenSource } from '../src/auth/adc.ts';
 import type { Intent } from '../src/model.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'op-latency-ms': { type: 'string', default: '300' }, 'lb-delay-ms': { type: 'string', default: '1500' } } });
@@ -60,15 +63,17 @@ async function oneRun(order: 'ha-masters' | 'kube-up'): Promise<number> {
   const emulator = await startEmulator({ port: 0, stateDir: dir, defaultOperationLatencyMs: OP_MS, lbProgrammingDelayMs: LB_MS, vmRuntime: 'process', log: () => {} });
   const compute: ComputeApiHandle = createComputeApi({ project: PROJECT, endpoint: emulator.url, pollIntervalMs: 50 });
   const transport = new DirectTransport();
+  process.env.GCE_METADATA_HOST = `127.0.0.1:${emulator.port}`;
+  const keys = new KeyStore(createSecretManager({ project: PROJECT, endpoint: emulator.url, token: adcTokenSource(() => {}) }), () => {});
   const deps: EngineDeps = {
-    compute, etcd: (tls) => createEtcdAdmin(tls, transport), probeReadyz, log: () => {}, mask: () => {}, now: () => new Date(),
+    compute, keys, etcd: (tls) => createEtcdAdmin(tls, transport), probeReadyz, log: () => {}, mask: () => {}, now: () => new Date(),
     limits: { ...DEFAULT_LIMITS, readyTimeoutMs: 120_000 },
   };
   try {
     const first = await runEngine(intent({ zone: B }), deps);
     const ip = first.state.address!.ip;
     const vm = (await compute.getInstance(B, 'kubernetes-master'))!;
-    const ca = secretsFromInstance(vm)!.apiCa.cert;
+    const ca = (await keys.load(storedKeysOf(vm)!)).apiCa.cert;
     const region = 'europe-west1';
     const stopProber = startProber(ip, ca);
     await new Promise((r) => setTimeout(r, 300));

@@ -2,19 +2,15 @@
 # ha-masters start-up script for a Debian 12 master VM (docs/vm-contract.md, "Start-up keys" and
 # "Files and units on a Debian 12 master"). GCE's guest agent runs it as root on every boot, so every
 # step is idempotent: a reboot with data on the disk only starts the services again.
-# Needs bash, curl, coreutils, tar, gzip, e2fsprogs, util-linux, systemd (no jq, no python).
+# Needs bash, curl, coreutils, tar, gzip, e2fsprogs, util-linux, systemd, openssl (no jq, no python).
 #
-# Test hooks (environment): HA_METADATA_URL, HA_ROOT (prefix of every path written), HA_DISK_DEV,
-# HA_DISK_WAIT_SECONDS, HA_DOWNLOAD_ATTEMPTS, HA_BACKOFF_MS, HA_BACKOFF_MAX_MS, HA_POLL_SECONDS,
-# HA_WORK (scratch dir for the metadata values; default a fresh one under /run, removed at exit).
+# Test hooks (environment): HA_METADATA_URL, HA_SECRETMANAGER_URL, HA_ROOT (prefix of every path
+# written), HA_DISK_DEV, HA_DISK_WAIT_SECONDS, HA_DOWNLOAD_ATTEMPTS, HA_SECRET_ATTEMPTS, HA_BACKOFF_MS,
+# HA_BACKOFF_MAX_MS, HA_POLL_SECONDS, HA_WORK (scratch dir for the metadata values; default a fresh
+# one under /run, removed at exit).
 #
-# kube-env keys with no flag (checked against kubernetes/kubernetes):
-# - ENABLE_ETCD_QUORUM_READ: `--etcd-quorum-read` defaulted to true in 1.9 (#53717, deprecated by
-#   #53795) and was removed in 1.13 (#69527, CHANGELOG-1.13 "Urgent Upgrade Notes": "Quorum reads are
-#   now always enabled"). kube-apiserver 1.34 always reads with quorum; the key is only recorded.
-# - MULTIZONE: kube-up's configure-helper.sh wrote it as `multizone = true` into /etc/gce.conf, the
-#   GCE cloud provider's --cloud-config. The in-tree provider was removed in 1.31 and these masters run
-#   no cloud-controller-manager, so nothing consumes it; the key is only recorded.
+# kube-env keys ENABLE_ETCD_QUORUM_READ and MULTIZONE are only recorded: no flag of v1.34 takes
+# them (docs/vm-contract.md, "Old flags in current Kubernetes", has the history and references).
 
 set -Eeuo pipefail
 PATH=$PATH:/usr/sbin:/sbin # mkfs.ext4, blkid
@@ -24,6 +20,7 @@ shopt -s lastpipe
 shopt -s inherit_errexit
 
 MD=${HA_METADATA_URL:-http://metadata.google.internal/computeMetadata/v1}
+SM=${HA_SECRETMANAGER_URL:-https://secretmanager.googleapis.com}
 R=${HA_ROOT:-}
 ETC=$R/etc/ha-masters
 PKI=$ETC/pki
@@ -35,6 +32,7 @@ ETCD_DATA=$MNT/var/etcd/data
 ETCD_ENV=$ETC/etcd.env
 DISK_WAIT=${HA_DISK_WAIT_SECONDS:-60}
 ATTEMPTS=${HA_DOWNLOAD_ATTEMPTS:-8}
+SECRET_ATTEMPTS=${HA_SECRET_ATTEMPTS:-5}
 BACKOFF_MS=${HA_BACKOFF_MS:-2000}
 BACKOFF_MAX_MS=${HA_BACKOFF_MAX_MS:-60000}
 POLL=${HA_POLL_SECONDS:-5}
@@ -81,6 +79,16 @@ on_err() {
 }
 
 sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+
+# retry_pause STEP WHY MAX: reports a failed attempt and sleeps, advancing the caller's `attempt`
+# and `delay` (bash's dynamic scope). The action reads the status while it waits.
+retry_pause() {
+  log "$2 (attempt $attempt of $3), retrying in ${delay} ms"
+  set_status "running: $1 ($2, attempt $attempt of $3)"
+  sleep_ms "$delay"
+  attempt=$((attempt + 1))
+  delay=$((delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2))
+}
 
 # --- flat YAML (kube-up's `KEY: 'value'` lines; '' is a quote inside single quotes) -------------
 
@@ -250,12 +258,7 @@ fetch_artifact() {
     fi
     rm -f "$out"
     ((attempt < ATTEMPTS)) || fail "$why"
-    log "$why (attempt $attempt of $ATTEMPTS), retrying in ${delay} ms"
-    # The action reads this while it waits: the cause is known long before the last attempt.
-    set_status "running: installing binaries ($why, attempt $attempt of $ATTEMPTS)"
-    sleep_ms "$delay"
-    attempt=$((attempt + 1))
-    delay=$((delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2))
+    retry_pause "installing binaries" "$why" "$ATTEMPTS"
   done
 }
 
@@ -298,6 +301,132 @@ install_binaries() {
   for l in "${lines[@]}"; do install_artifact "$l"; done
 }
 
+# --- private keys in Secret Manager (docs/vm-contract.md, "Private keys") ----------------------
+
+# secret_keys SOURCE: the keys of that metadata value's secret, `KEY FILE CERT` (the file under
+# $PKI, the certificate beside it in metadata, - for none).
+secret_keys() {
+  local k=(CA_KEY:ca:CA_CERT MASTER_KEY:apiserver:MASTER_CERT ETCD_APISERVER_CLIENT_KEY:etcd-client:ETCD_APISERVER_CLIENT_CERT
+    SERVICE_ACCOUNT_KEY:service-account:- KUBE_CONTROLLER_MANAGER_KEY:kube-controller-manager:KUBE_CONTROLLER_MANAGER_CERT
+    KUBE_SCHEDULER_KEY:kube-scheduler:KUBE_SCHEDULER_CERT)
+  [[ $1 == kube-master-certs ]] || k=(ETCD_MEMBER_KEY:etcd-member:ETCD_MEMBER_CERT APISERVER_KEY:apiserver:APISERVER_CERT)
+  printf '%s\n' "${k[@]//:/ }"
+}
+
+# same_public_key CERT_B64 KEY_FILE: whether the key belongs to the certificate.
+same_public_key() {
+  local a b
+  a=$(base64 -d <<<"$1" | openssl x509 -noout -pubkey 2>/dev/null) || return 1
+  b=$(openssl pkey -pubout -in "$2" 2>/dev/null) || return 1
+  [[ -n $a && $a == "$b" ]]
+}
+
+# disk_keys SOURCE: the secret's lines from the keys a previous boot wrote, if each belongs to its
+# certificate in metadata (else status 1); the service-account key has none: it must only exist.
+disk_keys() {
+  local key file cert c
+  while read -r key file cert; do
+    c=
+    if [[ $cert != - ]]; then
+      c=$(kv "$WORK/$1" "$cert")
+      [[ -n $c ]] || continue # APISERVER_KEY without APISERVER_CERT
+    fi
+    # With APISERVER_CERT, apiserver.key is the replica's key: MASTER_KEY is not used.
+    [[ $key == MASTER_KEY && -n $(kv "$WORK/etcd-member-certs" APISERVER_CERT) ]] && continue
+    [[ -s $PKI/$file.key ]] || return 1
+    [[ -z $c ]] || same_public_key "$c" "$PKI/$file.key" || return 1
+    printf "%s: '%s'\n" "$key" "$(base64 -w0 "$PKI/$file.key")"
+  done < <(secret_keys "$1")
+}
+
+# crc32c FILE: CRC-32C (Castagnoli) in decimal, as Secret Manager's dataCrc32c.
+crc32c() {
+  local t=() i j c crc=0xffffffff b bytes=()
+  for ((i = 0; i < 256; i++)); do
+    c=$i
+    for ((j = 0; j < 8; j++)); do c=$((c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1)); done
+    t[i]=$c
+  done
+  read -r -d '' -a bytes < <(od -An -v -tu1 "$1") || true # status 1 at the end of input
+  for b in "${bytes[@]}"; do crc=$((t[(crc ^ b) & 255] ^ (crc >> 8))); done
+  printf '%d' $((crc ^ 0xffffffff))
+}
+
+# secret_read NAME OUT: the version's payload (flat lines) into OUT, read with the VM's token,
+# transient failures retried with back-off; else prints why, status 1. Token and payload stay in
+# $WORK (tmpfs, owner-only), never in the log.
+secret_read() {
+  local name=$1 out=$2 code why attempt=1 delay=$BACKOFF_MS body sum
+  while :; do
+    code=$(md_fetch instance/service-accounts/default/token "$WORK/token")
+    if [[ $code == 404 ]]; then
+      printf 'the VM has no service account (the metadata server has no token for it); create the VM with one that has roles/secretmanager.secretAccessor on the secret'
+      return 1
+    fi
+    why="no token from the metadata server (HTTP $code)"
+    if [[ $code == 200 && $(<"$WORK/token") =~ \"access_token\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]]; then
+      printf 'Authorization: Bearer %s\n' "${BASH_REMATCH[1]}" >"$WORK/auth"
+      code=$(curl -sS -o "$WORK/secret" -w '%{http_code}' --connect-timeout 10 --max-time 30 -H @"$WORK/auth" \
+        "$SM/v1/$name:access" 2>/dev/null) || true
+      rm -f "$WORK/auth"
+      why="HTTP $code"
+      [[ $code == 000 ]] && why="no answer from $SM"
+    fi
+    rm -f "$WORK/token"
+    case $code in
+      200)
+        body=$(<"$WORK/secret")
+        rm -f "$WORK/secret"
+        if ! [[ $body =~ \"data\"[[:space:]]*:[[:space:]]*\"([A-Za-z0-9+/=]*)\" ]] || ! base64 -d <<<"${BASH_REMATCH[1]}" >"$out" 2>/dev/null; then
+          printf 'no base64 payload.data in the answer'
+          return 1
+        fi
+        if [[ $body =~ \"dataCrc32c\"[[:space:]]*:[[:space:]]*\"?([0-9]+) ]]; then
+          sum=$(crc32c "$out")
+          [[ $sum == "${BASH_REMATCH[1]}" ]] || { printf 'the payload fails its dataCrc32c check'; return 1; }
+        fi
+        return 0
+        ;;
+      403 | 404)
+        md_fetch instance/service-accounts/default/email "$WORK/email" >/dev/null
+        printf "HTTP %s (the VM's service account %s needs roles/secretmanager.secretAccessor on it)" "$code" "$(<"$WORK/email")"
+        return 1
+        ;;
+      000 | 429 | 5??) ;;
+      *) printf '%s' "$why"; return 1 ;;
+    esac
+    rm -f "$WORK/secret"
+    if ((attempt >= SECRET_ATTEMPTS)); then
+      printf '%s after %d tries' "$why" "$attempt"
+      return 1
+    fi
+    retry_pause "reading the private keys" "cannot read $name: $why" "$SECRET_ATTEMPTS"
+  done
+}
+
+# Contract v2: KEYS_SECRET in a metadata value names the version holding its keys; their lines are
+# appended to it (the last wins). Without it the keys are inline (an older cluster).
+read_keys() {
+  local src name why lines
+  for src in kube-master-certs etcd-member-certs; do
+    name=$(kv "$WORK/$src" KEYS_SECRET)
+    [[ -n $name ]] || continue
+    [[ $name =~ ^projects/[^/]+/secrets/[^/]+/versions/[^/]+$ ]] ||
+      fail "$src: KEYS_SECRET '$name' is not projects/P/secrets/S/versions/V"
+    if why=$(secret_read "$name" "$WORK/$src.keys"); then
+      log "read the keys of $src from $name"
+    elif lines=$(disk_keys "$src"); then
+      # A reboot of a VM whose account can no longer read them: its keys are still right.
+      log "cannot read $name: $why; the keys on the boot disk match the certificates in metadata: using them"
+      printf '%s\n' "$lines" >"$WORK/$src.keys"
+    else
+      fail "cannot read $name: $why"
+    fi
+    { printf '\n'; cat "$WORK/$src.keys"; } >>"$WORK/$src"
+    rm -f "$WORK/$src.keys"
+  done
+}
+
 # --- files --------------------------------------------------------------------------------------
 
 # put FILE MODE < content: rewrites only when the content differs and records the change.
@@ -319,7 +448,7 @@ put() {
 pem() {
   local v
   v=$(kv "$1" "$2")
-  [[ -n $v ]] || fail "${1##*/} has no $2"
+  [[ -n $v ]] || fail "${1##*/} has no $2$(ks=$(kv "$1" KEYS_SECRET) && [[ -n $ks ]] && printf ' (nor has %s)' "$ks")"
   base64 -d <<<"$v" >/dev/null 2>&1 || fail "${1##*/} $2 is not base64"
   base64 -d <<<"$v" | put "$3" "$4"
 }
@@ -641,6 +770,8 @@ main() {
   # Downloads first: the action sets this key while the VM boots.
   STEP='member-certs'; step "waiting for etcd-member-certs"
   wait_member_certs
+  STEP='keys'; step "reading the private keys"
+  read_keys
   STEP='certificates'; step "writing certificates and kubeconfigs"
   write_certs
   STEP='etcd'; step "choosing etcd's initial cluster"

@@ -38,6 +38,7 @@ export const INPUT_NAMES = [
   'machine-type',
   'image',
   'network',
+  'service-account',
   'data-disk-size-gb',
   'kubernetes-version',
   'etcd-version',
@@ -45,6 +46,7 @@ export const INPUT_NAMES = [
   'kubeconfig-ttl',
   'timeout',
   'compute-endpoint',
+  'secret-manager-endpoint',
   'transport',
   'iap-endpoint',
   'dry-run',
@@ -84,6 +86,8 @@ export interface ActionInputs {
   intent: Intent;
   /** Base URL of a Compute API (e.g. the emulator); when set, no Google credentials are looked up. */
   computeEndpoint?: string;
+  /** Base URL of a Secret Manager API (e.g. the emulator's, on its Compute port). */
+  secretManagerEndpoint?: string;
   /** Why the run reaches the replicas the way `intent.transport` says (the input, or what `auto` saw). */
   transportWhy: string;
   /** The IAP relay to use instead of Google's (e.g. the emulator's). */
@@ -168,11 +172,15 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const machineType = parseMachineType(raw['machine-type'] || INPUT_DEFAULTS['machine-type'], p);
   const image = parseImage(raw.image || INPUT_DEFAULTS.image, p);
   const network = parseNetwork(raw.network || INPUT_DEFAULTS.network, p);
+  const serviceAccount = raw['service-account'] ? parseServiceAccount(raw['service-account'], p) : undefined;
   const dataDiskSizeGb = parseDiskSize(raw['data-disk-size-gb'] || INPUT_DEFAULTS['data-disk-size-gb'], p);
   const timeoutMs = parseTimeout(raw.timeout || INPUT_DEFAULTS.timeout, p);
   const kubeconfigTtlMs = parseKubeconfigTtl(raw['kubeconfig-ttl'] || INPUT_DEFAULTS['kubeconfig-ttl'], p);
   const computeEndpoint = raw['compute-endpoint']
     ? plainUrl(raw['compute-endpoint'], { input: 'compute-endpoint', schemes: ['http', 'https'], kind: 'http(s)', fix: 'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.' }, p)
+    : undefined;
+  const secretManagerEndpoint = raw['secret-manager-endpoint']
+    ? plainUrl(raw['secret-manager-endpoint'], { input: 'secret-manager-endpoint', schemes: ['http', 'https'], kind: 'http(s)', fix: "write the Secret Manager base URL, such as http://127.0.0.1:8085 for the local emulator (Google's, the default, is https://secretmanager.googleapis.com)." }, p)
     : undefined;
   const transport = parseTransport(raw.transport || INPUT_DEFAULTS.transport, env, p);
   const iapEndpoint = raw['iap-endpoint']
@@ -224,6 +232,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     machineType,
     image,
     network,
+    ...(serviceAccount ? { serviceAccount } : {}),
     dataDiskSizeGb,
     transport: transport.kind,
   };
@@ -231,7 +240,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   if (problems.length > 0) throw new InputError(problems);
   intent.requestId = requestId;
   const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
-  return { intent, computeEndpoint, transportWhy: transport.why, iapEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
+  return { intent, computeEndpoint, secretManagerEndpoint, transportWhy: transport.why, iapEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
 }
 
 interface Sourced {
@@ -550,6 +559,17 @@ const NETWORK = /^(?:(?:https:\/\/[^/\s]+\/compute\/(?:v1|beta)\/)?projects\/[a-
 function parseNetwork(v: string, p: Problems): string {
   if (!NETWORK.test(v) || v.length > 300) {
     p.add('network', `${quoted(v)} is not a network.`, 'write a network name such as default, or projects/<project>/global/networks/<name>.');
+  }
+  return v;
+}
+
+/** A service account's e-mail: user-made (`name@project.iam.gserviceaccount.com`) or Google-made (`...@developer.gserviceaccount.com`). */
+const SERVICE_ACCOUNT = /^[a-z0-9][a-z0-9-]{0,62}@[a-z0-9][a-z0-9.-]{0,126}\.gserviceaccount\.com$/;
+
+function parseServiceAccount(v: string, p: Problems): string | undefined {
+  if (!SERVICE_ACCOUNT.test(v)) {
+    p.add('service-account', `${quoted(v)} is not a service account e-mail.`, "write one such as masters@my-project.iam.gserviceaccount.com, or leave it empty for the project's default Compute Engine account.");
+    return undefined;
   }
   return v;
 }

@@ -18,7 +18,10 @@ import { renderSummary } from './report/summary.ts';
 import { upsertPrComment } from './github/pr-comment.ts';
 import { resolveRelease } from './release/choice.ts';
 import { writeAdminKubeconfig } from './kube/kubeconfig.ts';
-import { keyMaskValues, secretsFromInstance } from './engine/secrets.ts';
+import { keyMaskValues, storedKeysOf } from './engine/secrets.ts';
+import { KeyStore } from './engine/key-store.ts';
+import { createSecretManager } from './secrets/client.ts';
+import { adcTokenSource } from './auth/adc.ts';
 import type { RunReport } from './model.ts';
 import { tmpdir } from 'node:os';
 
@@ -52,8 +55,10 @@ export async function run(): Promise<void> {
     await replicasReach.preflight().catch((err: unknown) => {
       throw err instanceof IapError ? new RefusedError(err.problem, err.fix, true) : err;
     });
+    const keys = new KeyStore(createSecretManager({ project: intent.project, endpoint: inputs.secretManagerEndpoint, token: adcTokenSource(mask), log: (l) => core.debug(l) }), mask);
     const deps: EngineDeps = {
       compute,
+      keys,
       etcd: (tls) => createEtcdAdmin(tls, replicasReach.transport, { log: (l) => core.debug(l) }),
       probeReadyz: replicasReach.probeReadyz,
       reachProblem: replicasReach.problem,
@@ -65,7 +70,7 @@ export async function run(): Promise<void> {
     };
     core.info(`ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`);
     const report = inputs.dryRun ? await planEngine(intent, deps) : await runEngine(intent, deps, { snapshotDir: inputs.snapshotDir });
-    const kubeconfig = inputs.dryRun ? undefined : await adminKubeconfig(compute, report, inputs.kubeconfigTtlMs);
+    const kubeconfig = inputs.dryRun ? undefined : await adminKubeconfig(compute, keys, report, inputs.kubeconfigTtlMs);
     for (const [name, value] of Object.entries(outputsFor(report, kubeconfig))) core.setOutput(name, value);
     for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
     const summary = renderSummary(report);
@@ -97,11 +102,13 @@ export async function run(): Promise<void> {
  * Writes the `kubeconfig` output when the cluster exists; its key is masked before anything prints.
  * (The cluster's own keys were masked when the run observed them.)
  */
-async function adminKubeconfig(compute: ComputeApiHandle, report: RunReport, ttlMs: number): Promise<string | undefined> {
+async function adminKubeconfig(compute: ComputeApiHandle, keys: KeyStore, report: RunReport, ttlMs: number): Promise<string | undefined> {
   const externalIp = report.state.address?.ip ?? report.state.forwardingRule?.ip;
   if (!externalIp || report.state.replicas.length === 0) return undefined;
-  const secrets = (await compute.listInstances(report.state.names.master)).map(secretsFromInstance).find((s) => s !== undefined);
-  if (!secrets) return undefined;
+  const stored = (await compute.listInstances(report.state.names.master)).map(storedKeysOf).find((s) => s !== undefined);
+  if (!stored) return undefined;
+  // The run read this version already: the store answers from its cache.
+  const secrets = await keys.load(stored);
   const file = await writeAdminKubeconfig({ apiCa: secrets.apiCa, master: report.state.names.master, externalIp, ttlMs, dir: process.env.RUNNER_TEMP || tmpdir() });
   for (const v of keyMaskValues(file.key)) mask(v);
   core.info(`kubeconfig for ${report.state.names.master} at ${file.path} (admin certificate valid until ${file.expiresAt.toISOString()})`);

@@ -38,6 +38,8 @@ export interface Intent {
   machineType: string;
   image: string;
   network: string;
+  /** The masters' service account; undefined: the project's default Compute Engine account. */
+  serviceAccount?: string;
   dataDiskSizeGb: number;
   /** The binaries new masters download; the pinned defaults when unset (runs that create no master). */
   release?: ReleaseManifest;
@@ -61,6 +63,9 @@ export interface ClusterNames {
   healthCheck: string;
   targetPool: string;
   forwardingRule: string;
+  /** Secret Manager secrets of the cluster's private keys (docs/vm-contract.md, contract v2). */
+  secretClusterKeys: string;
+  secretEtcdCaKey: string;
 }
 
 export function clusterNames(prefix: string): ClusterNames {
@@ -77,8 +82,13 @@ export function clusterNames(prefix: string): ClusterNames {
     healthCheck: `${master}-hc`,
     targetPool: master,
     forwardingRule: master,
+    secretClusterKeys: `${master}-cluster-keys`,
+    secretEtcdCaKey: `${master}-etcd-ca-key`,
   };
 }
+
+/** The Secret Manager secret of one replica's own keys (its etcd member key, its serving key). */
+export const replicaKeysSecret = (vm: string): string => `${vm}-replica-keys`;
 
 /** Full match, unlike kube-up's `^<master>(-...)?` which also matched other clusters' VMs. */
 export function isReplicaName(names: ClusterNames, vm: string): boolean {
@@ -243,6 +253,8 @@ export interface ClusterState {
   /** Node instance groups / templates with the prefix (torn down by `down` with delete-nodes). */
   nodeGroups: { name: string; zone: string }[];
   nodeTemplates: string[];
+  /** Secret Manager secrets labelled with the cluster (read by a teardown only, which deletes them). */
+  secrets: string[];
   /** Leases in kube-system; undefined when not read (no cluster yet, or a wait that does not need them). */
   leases?: ApiLeasesView;
   /** Time of observation, ISO string; the planner's only clock. */
@@ -280,6 +292,8 @@ export type Step =
   | { kind: 'deleteAddress' }
   | { kind: 'deleteNodeGroup'; name: string; zone: string }
   | { kind: 'deleteNodeTemplate'; name: string }
+  /** One of the cluster's key secrets, with every version. */
+  | { kind: 'deleteSecret'; name: string }
   | { kind: 'writeJournal'; entry: JournalEntry };
 
 /** Steps that only wait or read: they do not count as changes. */

@@ -15,7 +15,10 @@ import { httpsGet, processAlive, waitFor } from '../support/runtime-vms.ts';
 import { allowSelfHostedRunner } from '../../scripts/runner-firewall.ts';
 import { clusterNames, clientUrl, peerUrl } from '../../src/model.ts';
 import { etcdClientTls, memberCertFor, newClusterSecrets, replicaServingCertFor } from '../../src/engine/secrets.ts';
-import type { ClusterSecrets } from '../../src/engine/secrets.ts';
+import type { ClusterSecrets, KeyPair, KeyRefs } from '../../src/engine/secrets.ts';
+import { KeyStore } from '../../src/engine/key-store.ts';
+import { createSecretManager } from '../../src/secrets/client.ts';
+import { adcTokenSource } from '../../src/auth/adc.ts';
 import { memberCertsMetadata, replicaMetadata } from '../../src/engine/replica-metadata.ts';
 import { loadReleaseManifest } from '../../src/release/load.ts';
 import type { ReleaseManifest } from '../../src/release/manifest.ts';
@@ -39,7 +42,11 @@ let emu: RunningEmulator;
 let gce: Compute;
 let tunnel: TunnelTransport;
 let etcd: EtcdAdmin;
-let secrets: ClusterSecrets;
+let secrets: ClusterSecrets & { etcdCa: KeyPair };
+let keys: KeyStore;
+let refs: KeyRefs;
+/** The VMs run as the project's default Compute Engine account, as the action's default. */
+let account = '';
 let release: ReleaseManifest;
 let staticIp = '';
 const ips: Record<string, string> = {};
@@ -52,6 +59,10 @@ beforeAll(async () => {
   const runtime = emu.runtime as DebianRuntime;
   tunnel = new TunnelTransport((host, port) => runtime.dial('default', host, port, 'runner'));
   await allowSelfHostedRunner(emu.url, project);
+  // The action's own key store: the keys go to the emulator's Secret Manager, the VMs read them there.
+  process.env.GCE_METADATA_HOST = `${emu.host}:${emu.port}`;
+  keys = new KeyStore(createSecretManager({ project, endpoint: emu.url, token: adcTokenSource(() => {}) }), () => {});
+  account = ((await (await fetch(`${emu.url}/compute/v1/projects/${project}`)).json()) as { defaultServiceAccount: string }).defaultServiceAccount;
 }, 180_000);
 
 afterAll(async () => {
@@ -84,7 +95,7 @@ async function createReplica(i: number): Promise<string> {
   const seeds = replicas.slice(0, i).map((r) => r.name);
   const metadata = replicaMetadata({
     names, vm: name, first: i === 0, seeds, seedEndpoints: seeds.map((s) => clientUrl(ips[s]!)), release, staticIp,
-    settings: { multizone: true, quorumRead: true }, secrets, zone,
+    settings: { multizone: true, quorumRead: true }, secrets, refs, zone,
   });
   await gce.finish(await gce.instances.insert({ project, zone, instanceResource: {
     name, machineType: `zones/${zone}/machineTypes/e2-standard-2`,
@@ -95,12 +106,15 @@ async function createReplica(i: number): Promise<string> {
     networkInterfaces: [{ network: 'global/networks/default', ...(i === 0 ? { accessConfigs: [{ type: 'ONE_TO_ONE_NAT', name: 'external-nat', natIP: staticIp }] } : {}) }],
     tags: { items: [names.tag] },
     labels: { 'ha-masters-cluster': MASTER, 'ha-masters-role': 'master' },
+    serviceAccounts: [{ email: 'default', scopes: ['https://www.googleapis.com/auth/cloud-platform'] }],
     metadata: { items: Object.entries(metadata).map(([key, value]) => ({ key, value })) },
   } }), project);
   const [vm] = await gce.instances.get({ project, zone, instance: name });
   const ip = vm.networkInterfaces?.[0]?.networkIP as string;
   expect(ip).toMatch(/^10\.132\.0\.\d+$/);
-  const certs = memberCertsMetadata(await memberCertFor(secrets, name, ip), await replicaServingCertFor(secrets, MASTER, staticIp, ip));
+  const member = await memberCertFor(secrets.etcdCa, name, ip);
+  const serving = await replicaServingCertFor(secrets, MASTER, staticIp, ip);
+  const certs = memberCertsMetadata(member, serving, await keys.saveReplica(names, name, member, serving, `serviceAccount:${account}`));
   const items = (vm.metadata?.items ?? []).map(({ key, value }) => ({ key, value }));
   await gce.finish(await gce.instances.setMetadata({ project, zone, instance: name, metadataResource: {
     fingerprint: vm.metadata?.fingerprint, items: [...items, { key: 'etcd-member-certs', value: certs }],
@@ -137,6 +151,7 @@ debianTest('three Debian master replicas form one etcd cluster; the forwarding r
   await gce.finish(await gce.addresses.insert({ project, region, addressResource: { name: names.address } }), project);
   staticIp = (await gce.addresses.get({ project, region, address: names.address }))[0].address as string;
   secrets = await newClusterSecrets(MASTER, staticIp);
+  refs = await keys.saveCluster(names, secrets, `serviceAccount:${account}`);
   etcd = createEtcdAdmin(etcdClientTls(secrets), tunnel);
   await createClusterFirewalls();
 

@@ -63,6 +63,7 @@ function replica(zone: string, name: string, extra: Partial<InstanceSpec> = {}):
     name,
     machineType: 'e2-small',
     image: 'projects/debian-cloud/global/images/family/debian-12',
+    serviceAccount: 'masters@p.iam.gserviceaccount.com',
     network: 'default',
     tags: [prefix],
     labels: { 'ha-masters-cluster': prefix, 'ha-masters-role': 'master' },
@@ -129,11 +130,16 @@ describe('instances', () => {
       metadata: { 'kube-env': "MASTER_NAME: 'kubernetes-master'" },
       metadataFingerprint: expect.any(String),
       tags: [prefix],
+      serviceAccount: 'masters@p.iam.gserviceaccount.com',
       creationTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       selfLink: api.instanceLink(zoneA, prefix),
     });
     expect(vm!.labelFingerprint).not.toBe('');
     expect(vm!.metadataFingerprint).not.toBe('');
+  });
+
+  it('reads the project\'s default Compute Engine service account', async () => {
+    expect(await api.getDefaultServiceAccount()).toMatch(/^\d+-compute@developer\.gserviceaccount\.com$/);
   });
 
   it('creates the data disk inline and deletes it with the VM', async () => {

@@ -34,7 +34,7 @@ async function failure(p: Promise<unknown>): Promise<GceError> {
 
 const spec = {
   zone: 'z1-a', name: 'vm', machineType: 'n1-standard-1', image: 'projects/i/global/images/x', network: 'default',
-  tags: [], labels: {}, metadata: {}, dataDiskSizeGb: 10,
+  tags: [], labels: {}, metadata: {}, dataDiskSizeGb: 10, serviceAccount: 'masters@p.iam.gserviceaccount.com',
 };
 
 describe('errors from the client library (GoogleError)', () => {

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Intent, RunReport } from '../../src/model.ts';
-import { secretsFromInstance } from '../../src/engine/secrets.ts';
 import { writeAdminKubeconfig } from '../../src/kube/kubeconfig.ts';
 import { intent as baseIntent } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
@@ -44,8 +43,7 @@ afterAll(async () => {
 
 /** kubectl from the test process (outside the VPC) through the cluster's external IP, as admin. */
 async function kubectl(report: RunReport, ...args: string[]): Promise<string> {
-  const vms = await world.compute.listInstances('kubernetes-master');
-  const secrets = vms.map(secretsFromInstance).find((s) => s !== undefined)!;
+  const { secrets } = await world.secrets();
   const ip = report.state.address?.ip ?? report.state.forwardingRule?.ip;
   const file = await writeAdminKubeconfig({ apiCa: secrets.apiCa, master: 'kubernetes-master', externalIp: ip!, ttlMs: 10 * 60_000, dir });
   const { stdout } = await run('kubectl', ['--kubeconfig', file.path, '--request-timeout=10s', ...args]);

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientUrl } from '../../src/model.ts';
 import type { Intent, RunReport } from '../../src/model.ts';
-import { secretsFromInstance, etcdClientTls } from '../../src/engine/secrets.ts';
+import { etcdClientTls } from '../../src/engine/secrets.ts';
 import { createMemberClient } from '../../src/etcd/client.ts';
 import { probeReadyz } from '../../src/kube/apiserver.ts';
 import { RefusedError } from '../../src/errors.ts';
@@ -31,12 +31,7 @@ let staticIp = '';
 beforeAll(async () => { world = await startEngineWorld(); }, 60_000);
 afterAll(async () => { await world?.stop(); }, 60_000);
 
-async function clusterSecrets() {
-  const vms = await world.compute.listInstances('kubernetes-master');
-  const s = vms.map(secretsFromInstance).find((x) => x !== undefined);
-  if (!s) throw new Error('no secrets on any replica');
-  return { secrets: s, vms };
-}
+const clusterSecrets = () => world.secrets();
 
 async function withEtcd<T>(f: (client: ReturnType<typeof createMemberClient>) => Promise<T>): Promise<T> {
   const { secrets, vms } = await clusterSecrets();

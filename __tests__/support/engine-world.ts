@@ -9,6 +9,7 @@ import type { RunningEmulator } from '../../emulator/index.ts';
 import { emulatorAdmin } from './emulator-admin.ts';
 import { createComputeApi } from '../../src/gce/client.ts';
 import type { ComputeApiHandle } from '../../src/gce/client.ts';
+import type { InstanceInfo } from '../../src/gce/types.ts';
 import { createEtcdAdmin } from '../../src/etcd/admin.ts';
 import { TunnelTransport } from '../../src/etcd/tunnel-transport.ts';
 import { createReach } from '../../src/reach.ts';
@@ -18,6 +19,11 @@ import { loadReleaseManifest } from '../../src/release/load.ts';
 import type { ReleaseManifest } from '../../src/release/manifest.ts';
 import { probeReadyz } from '../../src/kube/apiserver.ts';
 import { DEFAULT_LIMITS } from '../../src/engine/deps.ts';
+import { KeyStore } from '../../src/engine/key-store.ts';
+import { storedKeysOf } from '../../src/engine/secrets.ts';
+import type { ClusterSecrets } from '../../src/engine/secrets.ts';
+import { createSecretManager } from '../../src/secrets/client.ts';
+import { adcTokenSource } from '../../src/auth/adc.ts';
 import type { EngineDeps } from '../../src/engine/deps.ts';
 import { planEngine, runEngine } from '../../src/engine/run.ts';
 import type { RunOptions } from '../../src/engine/run.ts';
@@ -53,6 +59,8 @@ export interface EngineWorld {
   writes(): Promise<{ method: string; path: string; status: number }[]>;
   resetRequests(): Promise<void>;
   admin(path: string, body?: unknown): Promise<unknown>;
+  /** The cluster's keys as the engine reads them (certificates from metadata, keys from Secret Manager). */
+  secrets(): Promise<{ secrets: ClusterSecrets; vms: InstanceInfo[] }>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +96,20 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
     port: 0, stateDir, lbProgrammingDelayMs: opts.lbProgrammingDelayMs ?? 300, vmRuntime,
     log: emulatorLog ? (l) => emulatorLog.push(l) : () => {},
   });
+  try {
+    return await worldOn(emulator, stateDir, vmRuntime, opts);
+  } catch (e) {
+    // A world that could not be set up must not leave its VMs running (jest would wait on them).
+    await emulator.stop().catch(() => undefined);
+    rmSync(stateDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function worldOn(emulator: RunningEmulator, stateDir: string, vmRuntime: 'debian' | 'process', opts: Parameters<typeof startEngineWorld>[0] & {}): Promise<EngineWorld> {
+  // Application Default Credentials find the emulator as the runner's metadata server (Secret
+  // Manager and the IAP relay take its tokens).
+  process.env.GCE_METADATA_HOST = `${emulator.host}:${emulator.port}`;
   const compute = createComputeApi({ project: PROJECT, endpoint: emulator.url });
   const logs: string[] = [];
   const debian = vmRuntime === 'debian' ? (emulator.runtime as DebianRuntime) : undefined;
@@ -96,8 +118,10 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
   const release = emulator.releaseManifestUrl ? await loadReleaseManifest(emulator.releaseManifestUrl) : undefined;
   const reach = await worldReach(reachKind, emulator, compute, logs, debian);
   const transportKind: TransportKind = reachKind === 'iap' ? 'iap' : 'direct';
+  const keys = new KeyStore(createSecretManager({ project: PROJECT, endpoint: emulator.url, token: adcTokenSource(() => {}), log: (l) => logs.push(l) }), () => {});
   const deps: EngineDeps = {
     compute,
+    keys,
     etcd: (tls) => createEtcdAdmin(tls, reach.transport, { log: (l) => logs.push(l) }),
     probeReadyz: reach.probeReadyz,
     reachProblem: reach.problem,
@@ -130,10 +154,16 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
     dialUrl: async (url) => reach.transport.dialUrl(url),
     writes: async () => {
       const log = (await admin('requests')) as { requests: { method: string; path: string; status: number }[] };
-      return log.requests.filter((r) => r.method !== 'GET' && !/\/operations\/[^/]+\/wait$/.test(r.path) && r.path.includes('/compute/'));
+      return log.requests.filter((r) => r.method !== 'GET' && !/\/operations\/[^/]+\/wait$/.test(r.path) && !r.path.endsWith(':getIamPolicy') && /^\/(compute\/)?v1\//.test(r.path));
     },
     resetRequests: async () => { await admin('reset-requests', {}); },
     admin,
+    secrets: async () => {
+      const vms = await compute.listInstances(clusterNames(DEFAULT_INSTANCE_PREFIX).master);
+      const stored = vms.map(storedKeysOf).find((x) => x !== undefined);
+      if (!stored) throw new Error('no replica carries the cluster certificates');
+      return { secrets: await keys.load(stored), vms };
+    },
     stop: async () => {
       await compute.close();
       await reach.close();
@@ -147,8 +177,6 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
 /** The engine's way to the replicas for one world (see WorldReach). */
 async function worldReach(kind: WorldReach, emulator: RunningEmulator, compute: ComputeApiHandle, logs: string[], debian: DebianRuntime | undefined): Promise<Reach> {
   if (kind === 'iap') {
-    // Application Default Credentials find the emulator as the runner's metadata server.
-    process.env.GCE_METADATA_HOST = `${emulator.host}:${emulator.port}`;
     const reach = createReach({
       kind: 'iap', compute, master: clusterNames(DEFAULT_INSTANCE_PREFIX).master, network: 'default', iapFirewall: clusterNames(DEFAULT_INSTANCE_PREFIX).firewallIap,
       iapEndpoint: emulator.iapRelayUrl, iapCa: readFileSync(emulator.iapCaFile, 'utf8'),

@@ -85,6 +85,7 @@ describe('action.yml', () => {
       state: {
         names: clusterNames('kubernetes'),
         project: 'p',
+        secrets: [],
         zones: [],
         firewalls: [],
         replicas: [],

@@ -40,6 +40,7 @@ function state(extra: Partial<ClusterState> = {}): ClusterState {
   return {
     names,
     project: 'my-project',
+    secrets: [],
     region: 'europe-west1',
     zones: [
       { name: 'europe-west1-b', region: 'europe-west1', status: 'UP' },

@@ -1,7 +1,7 @@
 // apply(step): one idempotent write (or a wait). Each write first checks whether its effect is
 // already there (a run that died after the write but before observing it must not fail or
 // repeat it), and "already exists" / "already gone" count as success.
-import { APISERVER_PORT, HEALTH_PORT, clientUrl } from '../model.ts';
+import { APISERVER_PORT, HEALTH_PORT, clientUrl, replicaKeysSecret } from '../model.ts';
 import type { ClusterState, Intent, Step } from '../model.ts';
 import { isAlreadyExists, isNotFound, GceError } from '../gce/errors.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
@@ -27,6 +27,8 @@ export interface ApplyContext {
   waitReady: (replica: string) => Promise<void>;
   /** The cluster's API as an admin, for its Leases. */
   leases: ApiLeaseAccess;
+  /** The masters' service account (the input, else the project's default one; read once). */
+  serviceAccount: () => Promise<string>;
 }
 
 const EXTERNAL_NAT = 'external-nat';
@@ -85,11 +87,19 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       );
     case 'createReplica': {
       const address = requireAddress(state);
+      const account = await ctx.serviceAccount();
       let secrets = observation.secrets;
+      let refs = observation.stored?.where === 'secret-manager' ? observation.stored.refs : undefined;
       if (!secrets) {
         if (!step.first) throw new Error(`no replica of ${n.master} carries the cluster certificates: cannot make ${step.replica} join`);
-        secrets = await newClusterSecrets(n.master, address.ip);
-        for (const v of secretValues(secrets)) deps.mask(v);
+        const fresh = await newClusterSecrets(n.master, address.ip);
+        for (const v of secretValues(fresh)) deps.mask(v);
+        refs = await deps.keys.saveCluster(n, fresh, `serviceAccount:${account}`);
+        secrets = fresh;
+      } else {
+        if (!refs) throw new Error(`the keys of ${n.master} are still in its metadata: they move to Secret Manager before ${step.replica} is made (re-run to let the move go first)`);
+        // Idempotent: the account the new VM runs as may read the keys it starts from.
+        await deps.keys.shareCluster(n, `serviceAccount:${account}`);
       }
       const settings = state.settings ?? { multizone: intent.multizone, quorumRead: intent.quorumRead };
       const labels: Record<string, string> = { 'ha-masters-cluster': n.master, 'ha-masters-role': 'master' };
@@ -97,10 +107,10 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return created(
         compute.insertInstance({
           zone: step.zone, name: step.replica, machineType: intent.machineType, image: intent.image, network: intent.network,
-          tags: [n.tag], labels, dataDiskSizeGb: intent.dataDiskSizeGb,
+          tags: [n.tag], labels, dataDiskSizeGb: intent.dataDiskSizeGb, serviceAccount: account,
           metadata: replicaMetadata({
             names: n, vm: step.replica, first: step.first, seeds: step.seeds, seedEndpoints: seedEndpoints(state, step.seeds),
-            staticIp: address.ip, settings, secrets, zone: step.zone, release: intent.release ?? defaultRelease(),
+            staticIp: address.ip, settings, secrets, refs, zone: step.zone, release: intent.release ?? defaultRelease(),
           }),
           natIP: step.first ? address.ip : undefined,
         }),
@@ -178,7 +188,10 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     case 'removeMember':
       return ctx.etcd(requireSecrets(observation)).removeMember(voterEndpoints(state, step.memberId), step.memberId);
     case 'deleteReplica':
-      return deleted(compute.deleteInstance(step.zone, step.replica));
+      await deleted(compute.deleteInstance(step.zone, step.replica));
+      // Its own keys go with it (a run that dies in between leaves the secret to the teardown).
+      await deps.keys.deleteSecret(replicaKeysSecret(step.replica));
+      return;
     case 'deleteIdentityLease': {
       // Best effort: the lease expires by itself, so an unreachable API is worth a warning only.
       const r = await ctx.leases.deleteIdentity(apiIpOf(state), observation.secrets, step.name);
@@ -196,6 +209,9 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return deleted(compute.deleteInstanceGroupManager(step.zone, step.name));
     case 'deleteNodeTemplate':
       return deleted(compute.deleteInstanceTemplate(step.name));
+    case 'deleteSecret':
+      await deps.keys.deleteSecret(step.name);
+      return;
     case 'writeJournal':
       return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
   }
@@ -234,17 +250,21 @@ async function withFreshFingerprint(attempt: () => Promise<void>): Promise<void>
 }
 
 async function setMemberCerts(zone: string, name: string, ctx: ApplyContext): Promise<void> {
-  const { compute } = ctx.deps;
+  const { compute, keys } = ctx.deps;
   const secrets = requireSecrets(ctx.observation);
+  const stored = ctx.observation.stored!;
+  const { state } = ctx.observation;
   await withFreshFingerprint(async () => {
     const vm = await compute.getInstance(zone, name);
     if (!vm) throw new Error(`replica ${name} vanished before its certificate could be set`);
     if (vm.metadata[MEMBER_CERTS_KEY]) return;
     if (!vm.internalIp) throw new Error(`replica ${name} has no internal IP yet`);
-    const pair = await memberCertFor(secrets, name, vm.internalIp);
-    const serving = await replicaServingCertFor(secrets, ctx.observation.state.names.master, requireAddress(ctx.observation.state).ip, vm.internalIp);
+    const pair = await memberCertFor(await keys.withEtcdCaKey(stored, secrets), name, vm.internalIp);
+    const serving = await replicaServingCertFor(secrets, state.names.master, requireAddress(state).ip, vm.internalIp);
     for (const v of [...keyMaskValues(pair.key), ...keyMaskValues(serving.key)]) ctx.deps.mask(v);
-    await compute.setInstanceMetadata(zone, name, { ...vm.metadata, [MEMBER_CERTS_KEY]: memberCertsMetadata(pair, serving) }, vm.metadataFingerprint);
+    // The key first, the certificate that names its version second: a VM never sees one without the other.
+    const version = await keys.saveReplica(state.names, name, pair, serving, vm.serviceAccount && `serviceAccount:${vm.serviceAccount}`);
+    await compute.setInstanceMetadata(zone, name, { ...vm.metadata, [MEMBER_CERTS_KEY]: memberCertsMetadata(pair, serving, version) }, vm.metadataFingerprint);
   });
 }
 

@@ -3,9 +3,12 @@
 import type { ComputeApi, InstanceInfo } from '../gce/types.ts';
 import type { EtcdAdmin, TlsMaterial } from '../etcd/types.ts';
 import type { ReadyzResult } from '../kube/apiserver.ts';
+import type { KeyStore } from './key-store.ts';
 
 export interface EngineDeps {
   compute: ComputeApi;
+  /** The cluster's private keys in Secret Manager. */
+  keys: KeyStore;
   /** An etcd admin client for the cluster's client certificate. */
   etcd: (tls: TlsMaterial) => EtcdAdmin;
   /** GET <url>/readyz verified against `caPem`, expecting a certificate for `serverName`. */

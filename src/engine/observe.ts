@@ -9,14 +9,16 @@ import { decodeJournal } from '../plan/journal.ts';
 import type { EngineDeps } from './deps.ts';
 import { decodeFlatYaml } from './kube-yaml.ts';
 import { MEMBER_CERTS_KEY, settingsFromKubeEnv } from './replica-metadata.ts';
-import { secretsFromInstance, secretValues } from './secrets.ts';
-import type { ClusterSecrets } from './secrets.ts';
+import { storedKeysOf } from './secrets.ts';
+import type { ClusterSecrets, StoredKeys } from './secrets.ts';
 import { apiIpOf } from './api-leases.ts';
 import type { ApiLeaseAccess } from './api-leases.ts';
 
 export interface Observation {
   state: ClusterState;
   secrets?: ClusterSecrets;
+  /** Where the keys are (which versions, or inline in an older cluster's metadata). */
+  stored?: StoredKeys;
 }
 
 export const READYZ_PROBE_MS = 2000;
@@ -48,7 +50,7 @@ export async function observe(
   const byRegion = <T>(f: (r: string) => Promise<T | undefined>) => (region ? f(region) : Promise.resolve(undefined));
   // Node groups only matter to a teardown: other runs do not pay for two aggregated lists.
   const teardown = intent.operation === 'down' && intent.deleteNodes;
-  const [address, fwHttps, fwEtcd, fwHc, fwIap, healthCheck, pool, rule, nodeGroups, nodeTemplates] = await Promise.all([
+  const [address, fwHttps, fwEtcd, fwHc, fwIap, healthCheck, pool, rule, nodeGroups, nodeTemplates, secretIds] = await Promise.all([
     byRegion((r) => compute.getAddress(r, names.address)),
     compute.getFirewall(names.firewallHttps),
     compute.getFirewall(names.firewallEtcd),
@@ -59,10 +61,11 @@ export async function observe(
     byRegion((r) => compute.getForwardingRule(r, names.forwardingRule)),
     teardown ? compute.listInstanceGroupManagers(`${names.prefix}-`) : Promise.resolve([]),
     teardown ? compute.listInstanceTemplates(`${names.prefix}-`) : Promise.resolve([]),
+    teardown ? deps.keys.listCluster(names) : Promise.resolve([]),
   ]);
 
-  const secrets = instances.map(secretsFromInstance).find((s) => s !== undefined);
-  if (secrets) for (const v of secretValues(secrets)) deps.mask(v);
+  const stored = instances.map(storedKeysOf).find((s) => s !== undefined);
+  const secrets = stored ? await deps.keys.load(stored) : undefined;
   const settingsSource = instances.find((vm) => vm.name === names.master) ?? instances[0];
   const settings = settingsSource ? settingsFromKubeEnv(decodeFlatYaml(settingsSource.metadata['kube-env'] ?? '')) : undefined;
 
@@ -111,10 +114,11 @@ export async function observe(
     journal: address ? decodeJournal(names, address.labels) : [],
     nodeGroups: nodeGroups.filter((g) => isNodeGroupName(names, g.name)).map((g) => ({ name: g.name, zone: g.zone })),
     nodeTemplates: nodeTemplates.filter((t) => isNodeTemplateName(names, t.name)).map((t) => t.name),
+    secrets: secretIds,
     ...(apiLeases ? { leases: apiLeases } : {}),
     observedAt: deps.now().toISOString(),
   };
-  return { state, secrets };
+  return { state, ...(secrets ? { secrets } : {}), ...(stored ? { stored } : {}) };
 }
 
 async function observeEtcd(

@@ -2,8 +2,8 @@
 // not here: it needs the VM's internal IP, which GCE assigns at insert (see setMemberCerts).
 import type { ClusterNames, ClusterSettings } from '../model.ts';
 import { b64, encodeFlatYaml } from './kube-yaml.ts';
-import { secretsToMetadata } from './secrets.ts';
-import type { ClusterSecrets, KeyPair } from './secrets.ts';
+import { certsToMetadata, KEYS_SECRET } from './secrets.ts';
+import type { ClusterSecrets, KeyPair, KeyRefs } from './secrets.ts';
 import { METADATA_KEY as RELEASE_KEY, toMetadata } from '../release/manifest.ts';
 import type { ReleaseManifest } from '../release/manifest.ts';
 import { startupScript } from '../vm/startup-script.ts';
@@ -24,12 +24,14 @@ export interface ReplicaMetadataInput {
   staticIp: string;
   settings: ClusterSettings;
   secrets: ClusterSecrets;
+  /** The Secret Manager versions of the cluster's keys. */
+  refs: KeyRefs;
   zone: string;
 }
 
 export function replicaMetadata(input: ReplicaMetadataInput): Record<string, string> {
   const { names, vm, first, seeds, staticIp, settings, secrets } = input;
-  const stored = secretsToMetadata(secrets);
+  const stored = certsToMetadata(secrets, input.refs);
   const kubeEnv = {
     INSTANCE_PREFIX: names.prefix,
     MASTER_NAME: names.master,
@@ -56,13 +58,9 @@ export function replicaMetadata(input: ReplicaMetadataInput): Record<string, str
   };
 }
 
-/** The replica's own certificates: its etcd member cert and its apiserver serving cert. */
-export function memberCertsMetadata(pair: KeyPair, serving?: KeyPair): string {
-  return encodeFlatYaml({
-    ETCD_MEMBER_CERT: b64(pair.cert),
-    ETCD_MEMBER_KEY: b64(pair.key),
-    ...(serving ? { APISERVER_CERT: b64(serving.cert), APISERVER_KEY: b64(serving.key) } : {}),
-  });
+/** The replica's own certificates (its etcd member cert, its apiserver serving cert) and the version of their keys. */
+export function memberCertsMetadata(pair: KeyPair, serving: KeyPair, keysVersion: string): string {
+  return encodeFlatYaml({ ETCD_MEMBER_CERT: b64(pair.cert), APISERVER_CERT: b64(serving.cert), [KEYS_SECRET]: keysVersion });
 }
 
 export function settingsFromKubeEnv(env: Record<string, string>): ClusterSettings | undefined {

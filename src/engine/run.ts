@@ -56,6 +56,8 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
   const lock = new ClusterLock(deps, intent.requestId);
   const cache: ObserveCache = {};
   const leases = new ApiLeaseAccess(deps.mask);
+  let account: Promise<string> | undefined;
+  const serviceAccount = (): Promise<string> => (account ??= intent.serviceAccount ? Promise.resolve(intent.serviceAccount) : deps.compute.getDefaultServiceAccount());
   try {
     for (let pass = 0; ; pass++) {
       const observation = await observe(intent, deps, etcdFor, cache, leases);
@@ -87,7 +89,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       deps.log(`step ${pass + 1}: ${describeStep(decision.step, observation.state)} (${decision.reason})`);
       const t0 = Date.now();
       await applyStep(decision.step, {
-        intent, deps, observation, etcd: etcdFor, leases,
+        intent, deps, observation, etcd: etcdFor, leases, serviceAccount,
         waitReady: (replica) => waitReady(intent, deps, etcdFor, cache, replica),
       });
       steps.push({ step: decision.step, reason: decision.reason, ms: Date.now() - t0 });

@@ -139,6 +139,7 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
   return {
     project,
     listZones: () => zones.listZones(ctx),
+    getDefaultServiceAccount: () => zones.getDefaultServiceAccount(ctx),
     listInstances: (prefix) => instances.listInstances(ctx, prefix),
     getInstance: (zone, name) => instances.getInstance(ctx, zone, name),
     getGuestAttribute: (zone, name, key) => instances.getGuestAttribute(ctx, zone, name, key),

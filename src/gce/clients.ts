@@ -10,6 +10,7 @@ import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/globa
 import { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client.js';
 import { InstanceTemplatesClient } from '@google-cloud/compute/build/src/v1/instance_templates_client.js';
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
+import { ProjectsClient } from '@google-cloud/compute/build/src/v1/projects_client.js';
 import { RegionOperationsClient } from '@google-cloud/compute/build/src/v1/region_operations_client.js';
 import { TargetPoolsClient } from '@google-cloud/compute/build/src/v1/target_pools_client.js';
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
@@ -32,6 +33,7 @@ export interface ComputeClients {
   instanceGroupManagers(): Promise<InstanceGroupManagersClient>;
   instanceTemplates(): Promise<InstanceTemplatesClient>;
   zones(): Promise<ZonesClient>;
+  projects(): Promise<ProjectsClient>;
   zoneOperations(): Promise<ZoneOperationsClient>;
   regionOperations(): Promise<RegionOperationsClient>;
   globalOperations(): Promise<GlobalOperationsClient>;
@@ -61,6 +63,7 @@ export function createClients(options: ClientOptions): ComputeClients {
     instanceGroupManagers: () => ready('instanceGroupManagers', (o) => new InstanceGroupManagersClient(o)),
     instanceTemplates: () => ready('instanceTemplates', (o) => new InstanceTemplatesClient(o)),
     zones: () => ready('zones', (o) => new ZonesClient(o)),
+    projects: () => ready('projects', (o) => new ProjectsClient(o)),
     zoneOperations: () => ready('zoneOperations', (o) => new ZoneOperationsClient(o)),
     regionOperations: () => ready('regionOperations', (o) => new RegionOperationsClient(o)),
     globalOperations: () => ready('globalOperations', (o) => new GlobalOperationsClient(o)),

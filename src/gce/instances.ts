@@ -10,6 +10,8 @@ import type { InstanceInfo, InstanceSpec } from './types.ts';
 type Instance = google.cloud.compute.v1.IInstance;
 
 const NIC0 = 'nic0';
+/** Google's recommended scope: the service account's IAM roles alone limit what the VM may do. */
+const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 function toInstanceInfo(ctx: GceContext, vm: Instance): InstanceInfo {
   const nic0 = vm.networkInterfaces?.[0];
@@ -28,6 +30,7 @@ function toInstanceInfo(ctx: GceContext, vm: Instance): InstanceInfo {
     metadata,
     metadataFingerprint: vm.metadata?.fingerprint ?? '',
     tags: [...(vm.tags?.items ?? [])],
+    ...(vm.serviceAccounts?.[0]?.email ? { serviceAccount: vm.serviceAccounts[0].email } : {}),
     creationTimestamp: vm.creationTimestamp ?? '',
     selfLink: canonicalLink(ctx.linkBase, vm.selfLink ?? ''),
   };
@@ -116,6 +119,7 @@ export function instanceResource(project: string, spec: InstanceSpec): Instance 
         accessConfigs: [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', ...(spec.natIP ? { natIP: spec.natIP } : {}) }],
       },
     ],
+    serviceAccounts: [{ email: spec.serviceAccount, scopes: [CLOUD_PLATFORM_SCOPE] }],
     scheduling: { automaticRestart: true, onHostMaintenance: 'MIGRATE' },
   };
 }

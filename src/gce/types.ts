@@ -18,6 +18,8 @@ export interface InstanceInfo {
   metadata: Record<string, string>;
   metadataFingerprint: string;
   tags: string[];
+  /** The VM's service account, if it has one. */
+  serviceAccount?: string;
   creationTimestamp: string;
   selfLink: string;
 }
@@ -70,6 +72,8 @@ export interface InstanceSpec {
   /** Static external IP to put on nic0's access config; ephemeral when absent. */
   natIP?: string;
   dataDiskSizeGb: number;
+  /** The VM's service account (scope cloud-platform: IAM alone decides what it may do). */
+  serviceAccount: string;
 }
 
 export interface FirewallSpec {
@@ -114,6 +118,7 @@ export interface ComputeApi {
   readonly project: string;
 
   listZones(): Promise<ZoneRecord[]>;
+  getDefaultServiceAccount(): Promise<string>;
   /** Zone/instance names for `name` filter `<prefix>.*` across all zones (aggregatedList). */
   listInstances(namePrefix: string): Promise<InstanceInfo[]>;
   getInstance(zone: string, name: string): Promise<InstanceInfo | undefined>;

@@ -1,4 +1,4 @@
-// Zones of the project, for zone choice and region lookups.
+// Zones of the project, for zone choice and region lookups; the project's default service account.
 
 import { read } from './calls.ts';
 import { callOptions, type GceContext } from './context.ts';
@@ -15,4 +15,14 @@ export async function listZones(ctx: GceContext): Promise<ZoneRecord[]> {
   return zones
     .map((z): ZoneRecord => ({ name: z.name ?? '', region: lastSegment(z.region), status: z.status === 'UP' ? 'UP' : 'DOWN' }))
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The account GCE gives a VM made with `email: default`: `<project number>-compute@developer.gserviceaccount.com`. */
+export async function getDefaultServiceAccount(ctx: GceContext): Promise<string> {
+  const call = { verb: 'get', what: 'project', resource: `projects/${ctx.project}` };
+  const [project] = await read(ctx, call, async () => (await ctx.clients.projects()).get({ project: ctx.project }, callOptions(ctx)));
+  if (!project.defaultServiceAccount) {
+    throw new Error(`project ${ctx.project} has no default Compute Engine service account (it was deleted or never made): set the input service-account to the account the masters should run as`);
+  }
+  return project.defaultServiceAccount;
 }

@@ -1,6 +1,6 @@
 // down + delete-nodes: delete everything the cluster owns. Nodes first, as kube-down did (groups
 // before the templates they use); then the load balancer (so no traffic goes to masters being
-// deleted), the masters, and the address last (it holds the journal). Each resource that is
+// deleted), the masters, their key secrets, and the address last (it holds the journal). Each resource that is
 // already gone is skipped, so a re-run finds nothing and changes nothing.
 import type { ClusterState, PlanResult, Step } from '../model.ts';
 
@@ -14,6 +14,7 @@ export function planTeardown(state: ClusterState): PlanResult {
   if (vm) return mk({ kind: 'deleteReplica', replica: vm.name, zone: vm.zone }, `delete replica ${vm.name} in ${vm.zone} with its disks`);
   if (state.healthCheck) return mk({ kind: 'deleteHealthCheck' }, `delete health check ${n.healthCheck}`);
   for (const fw of state.firewalls) return mk({ kind: 'deleteFirewall', name: fw }, `delete firewall ${fw}`);
+  for (const secret of state.secrets) return mk({ kind: 'deleteSecret', name: secret }, `delete secret ${secret}: no replica needs its keys any more`);
   if (state.address) return mk({ kind: 'deleteAddress' }, `release the static IP ${n.address}`);
   return { type: 'done', reason: `nothing of ${n.master} is left` };
 }

@@ -63,6 +63,8 @@ export function describeStep(step: Step, state: ClusterState): string {
       return `delete node group ${step.name} in ${step.zone}`;
     case 'deleteNodeTemplate':
       return `delete node template ${step.name}`;
+    case 'deleteSecret':
+      return `delete secret ${step.name} and its versions`;
     case 'writeJournal':
       return `record request ${step.entry.request}: ${step.entry.phase} ${step.entry.replica}`;
     default:
