@@ -69,20 +69,25 @@ async function main(): Promise<void> {
   if (!debian) console.log(wantProcess ? 'VM runtime: process (asked for)' : `VM runtime: process (Debian VMs are not possible here: ${support.ok ? '' : support.why})`);
   const emulator = await startEmulator({ port: 0, stateDir: join(root, 'state'), lbProgrammingDelayMs: 1000, vmRuntime: debian ? 'debian' : 'process', log: (l) => { if (/VM runtime|release manifest|booted|IAP relay at/.test(l)) console.log(`  [emulator] ${l}`); } });
   console.log(`emulator at ${emulator.url} (state in ${root})`);
-  let runner: Runner = { argv: [], inputs: { 'compute-endpoint': emulator.url }, env: {} };
+  // The runner's Google credentials come from the emulator (its metadata server); Secret Manager is on the API's port.
+  let runner: Runner = { argv: [], inputs: { 'compute-endpoint': emulator.url, 'secret-manager-endpoint': emulator.url }, env: { GCE_METADATA_HOST: `${emulator.host}:${emulator.port}` } };
   if (debian && !insideVpc) {
     // A GitHub-hosted runner: outside the VPC, so `transport: auto` takes IAP. Its credentials come
     // from the (emulated) metadata server; the relay's CA is the emulator's own.
     runner = {
       argv: [],
-      inputs: { 'compute-endpoint': emulator.url, 'iap-endpoint': emulator.iapRelayUrl, 'release-manifest': emulator.releaseManifestUrl! },
+      inputs: { 'compute-endpoint': emulator.url, 'secret-manager-endpoint': emulator.url, 'iap-endpoint': emulator.iapRelayUrl, 'release-manifest': emulator.releaseManifestUrl! },
       env: { RUNNER_ENVIRONMENT: 'github-hosted', GCE_METADATA_HOST: `${emulator.host}:${emulator.port}`, NODE_EXTRA_CA_CERTS: emulator.iapCaFile },
     };
     console.log(`the action runs outside the VPC, as on a GitHub-hosted runner: it reaches the masters through the IAP relay at ${emulator.iapRelayUrl}`);
   } else if (debian) {
     const ns = await (emulator.runtime as DebianRuntime).ensureVpc('default');
     // A self-hosted runner inside the VPC: the Compute API and the release mirror are reached there.
-    runner = { argv: ['ip', 'netns', 'exec', ns], inputs: { 'compute-endpoint': `http://${API_IP}`, 'release-manifest': `http://${MIRROR_IP}/release/manifest.json` }, env: {} };
+    runner = {
+      argv: ['ip', 'netns', 'exec', ns],
+      inputs: { 'compute-endpoint': `http://${API_IP}`, 'secret-manager-endpoint': `http://${API_IP}`, 'release-manifest': `http://${MIRROR_IP}/release/manifest.json` },
+      env: { GCE_METADATA_HOST: `${API_IP}:80` },
+    };
     console.log(`the action runs inside the VPC (network namespace ${ns}); masters are Debian 12 VMs`);
     // The VPC enforces firewall rules, as GCE does: the runner's owner lets it reach etcd.
     await allowSelfHostedRunner(emulator.url, PROJECT);

@@ -21,7 +21,7 @@ afterAll(async () => {
 }, 60_000);
 
 const runDist = (inputs: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}) =>
-  runDistAs(dir, { 'compute-endpoint': emulator.url, ...inputs }, extraEnv);
+  runDistAs(dir, { 'compute-endpoint': emulator.url, 'secret-manager-endpoint': emulator.url, ...inputs }, { GCE_METADATA_HOST: `${emulator.host}:${emulator.port}`, ...extraEnv });
 
 test('kube-up line from the docs creates the cluster; outputs and summary are written', async () => {
   const r = await runDist({ project: 'dist-test', 'kube-env': 'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh' });
