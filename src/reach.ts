@@ -67,13 +67,16 @@ export function createReach(opts: ReachOptions): Reach {
   });
   let firewallCheck: { at: number; ports: string; result: Promise<ReachProblem | undefined> } | undefined;
   const firewallProblem = (): Promise<ReachProblem | undefined> => {
-    const refused = iap.refusedPorts();
-    if (refused.length === 0) return Promise.resolve(undefined);
+    // Only VMs of the latest list count: a replica deleted since says nothing about the firewall.
+    const blocked = iap.refusedPorts().flatMap((t) => {
+      const tags = locator.tagsOf(t.instance);
+      return tags ? [{ instance: t.instance, port: t.port, tags }] : [];
+    });
+    if (blocked.length === 0) return Promise.resolve(undefined);
     // Asked again when other ports are refused, else at most every FIREWALL_RECHECK_MS (a VM that boots
     // keeps its ports refused for a while, and the engine checks every second).
-    const ports = refused.map((t) => `${t.instance}:${t.port}`).sort().join(',');
+    const ports = blocked.map((t) => `${t.instance}:${t.port}:${t.tags.join('+')}`).sort().join(',');
     if (!firewallCheck || firewallCheck.ports !== ports || Date.now() - firewallCheck.at > FIREWALL_RECHECK_MS) {
-      const blocked = refused.map((t) => ({ instance: t.instance, port: t.port, tags: locator.tagsOf(t.instance) }));
       const result = opts.compute.listFirewalls(opts.network).then(
         (rules) => iapFirewallProblem(rules, opts.network, opts.iapFirewall, blocked),
         // Without the list the run goes on as before: the tunnel's own message names the firewall.
@@ -118,9 +121,9 @@ class InstanceLocator {
     this.listedAt = Date.now();
   }
 
-  /** The network tags of a VM as last listed. */
-  tagsOf(instance: string): string[] {
-    return this.tags.get(instance) ?? [];
+  /** The network tags of a VM as last listed; undefined when the list did not have it. */
+  tagsOf(instance: string): string[] | undefined {
+    return this.tags.get(instance);
   }
 
   async find(ip: string): Promise<{ zone: string; instance: string } | undefined> {
