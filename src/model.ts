@@ -255,6 +255,10 @@ export interface ClusterState {
   nodeTemplates: string[];
   /** Secret Manager secrets labelled with the cluster (read by a teardown only, which deletes them). */
   secrets: string[];
+  /** Replicas whose metadata still holds private keys (made by a version before Secret Manager). */
+  inlineKeys: string[];
+  /** The certificate that runs out first (ISO time), of all the masters' metadata holds. */
+  certExpiry?: { what: string; notAfter: string };
   /** Leases in kube-system; undefined when not read (no cluster yet, or a wait that does not need them). */
   leases?: ApiLeasesView;
   /** Time of observation, ISO string; the planner's only clock. */
@@ -294,6 +298,8 @@ export type Step =
   | { kind: 'deleteNodeTemplate'; name: string }
   /** One of the cluster's key secrets, with every version. */
   | { kind: 'deleteSecret'; name: string }
+  /** Moves a replica's private keys from its metadata to Secret Manager (the cluster's too, the first time). */
+  | { kind: 'moveKeys'; replica: string; zone: string }
   | { kind: 'writeJournal'; entry: JournalEntry };
 
 /** Steps that only wait or read: they do not count as changes. */

@@ -1,4 +1,4 @@
-import { plan } from '../../src/plan/ladder.ts';
+import { plan, shapeWarnings } from '../../src/plan/ladder.ts';
 import { clusterNames, isNodeGroupName, isNodeTemplateName } from '../../src/model.ts';
 import type { ClusterState, Intent, PlanResult, Step } from '../../src/model.ts';
 import { quorumOf } from '../../src/plan/quorum.ts';
@@ -340,5 +340,39 @@ describe('transport: iap', () => {
     const withIap = { ...s, firewalls: [...s.firewalls, names.firewallIap] };
     const { steps } = converge(intent({ operation: 'down', deleteNodes: true, zone: B }), withIap);
     expect(steps.filter((x) => x.kind === 'deleteFirewall').map((x) => (x as { name: string }).name)).toContain(names.firewallIap);
+  });
+});
+
+describe('keys in Secret Manager', () => {
+  const withSecrets = (s: ClusterState): ClusterState => ({ ...s, secrets: [names.secretClusterKeys, names.secretEtcdCaKey, `${M}-replica-keys`] });
+  test('a teardown deletes the cluster\'s secrets after its VMs and firewalls, before the address (it holds the journal)', () => {
+    const { steps, end } = converge(intent({ operation: 'down', deleteNodes: true, zone: B }), withSecrets(cluster({}, replica('', B, leader()))));
+    const kinds = steps.map((x) => x.kind);
+    expect(kinds.slice(-4)).toEqual(['deleteSecret', 'deleteSecret', 'deleteSecret', 'deleteAddress']);
+    expect(kinds.indexOf('deleteSecret')).toBeGreaterThan(kinds.lastIndexOf('deleteReplica'));
+    expect(end.type).toBe('done');
+  });
+  test('an old cluster\'s keys move, one replica per step, before anything else changes; status moves nothing', () => {
+    const s = { ...cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C)), inlineKeys: [M, `${M}-aaa`] };
+    const { steps } = converge(intent({ zone: D, replicate: true }), s);
+    expect(steps.slice(0, 3).map((x) => (x.kind === 'moveKeys' ? `moveKeys ${x.replica}` : x.kind))).toEqual([`moveKeys ${M}`, `moveKeys ${M}-aaa`, 'createReplica']);
+    expect(plan(intent({ operation: 'status' }), s).type).toBe('done');
+    expect(shapeWarnings(s)).toContainEqual(expect.stringContaining(`the metadata of ${M}, ${M}-aaa holds the cluster's private keys`));
+    // Nothing else to do: the move alone is the run.
+    const same = converge(intent({ zone: B }), s);
+    expect(same.steps.map((x) => x.kind)).toEqual(['moveKeys', 'moveKeys']);
+    expect(same.end.type).toBe('done');
+  });
+});
+
+describe('certificate expiry', () => {
+  const at = (what: string, days: number): ClusterState => {
+    const s = cluster({}, replica('', B, leader(), staticIp()));
+    return { ...s, certExpiry: { what, notAfter: new Date(Date.parse(s.observedAt) + days * 86_400_000).toISOString() } };
+  };
+  test('warns 30 days ahead, naming the replica to replace, or saying a shared certificate cannot be rotated yet', () => {
+    expect(shapeWarnings(at(`${M}-aaa ETCD_MEMBER_CERT`, 40)).join('\n')).not.toContain('expires');
+    expect(shapeWarnings(at(`${M}-aaa ETCD_MEMBER_CERT`, 20))).toContainEqual(expect.stringContaining(`replace ${M}-aaa before then (operation: replace, replica-name: ${M}-aaa)`));
+    expect(shapeWarnings(at('CA_CERT', 20))).toContainEqual(expect.stringContaining('cannot rotate the shared certificates yet'));
   });
 });

@@ -61,6 +61,8 @@ export interface EngineWorld {
   admin(path: string, body?: unknown): Promise<unknown>;
   /** The cluster's keys as the engine reads them (certificates from metadata, keys from Secret Manager). */
   secrets(): Promise<{ secrets: ClusterSecrets; vms: InstanceInfo[] }>;
+  /** The engine's own key store (Secret Manager on the emulator, the runner's identity). */
+  keys: KeyStore;
   stop(): Promise<void>;
 }
 
@@ -158,6 +160,7 @@ async function worldOn(emulator: RunningEmulator, stateDir: string, vmRuntime: '
     },
     resetRequests: async () => { await admin('reset-requests', {}); },
     admin,
+    keys,
     secrets: async () => {
       const vms = await compute.listInstances(clusterNames(DEFAULT_INSTANCE_PREFIX).master);
       const stored = vms.map(storedKeysOf).find((x) => x !== undefined);

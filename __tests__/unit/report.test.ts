@@ -41,6 +41,7 @@ function state(extra: Partial<ClusterState> = {}): ClusterState {
     names,
     project: 'my-project',
     secrets: [],
+    inlineKeys: [],
     region: 'europe-west1',
     zones: [
       { name: 'europe-west1-b', region: 'europe-west1', status: 'UP' },
@@ -108,7 +109,8 @@ function report(s: ClusterState, extra: Partial<RunReport> = {}): RunReport {
 
 describe('outputsFor', () => {
   it('gives exact strings for an HA cluster behind a load balancer', () => {
-    const out = outputsFor(report(haState(), { changed: true, replicaName: 'kubernetes-master-0c1' }));
+    const expiring = { ...haState(), certExpiry: { what: 'kubernetes-master-a1f ETCD_MEMBER_CERT', notAfter: '2031-12-01T10:00:00.000Z' } };
+    const out = outputsFor(report(expiring, { changed: true, replicaName: 'kubernetes-master-0c1' }));
     expect(out).toEqual({
       'external-ip': '34.1.2.3',
       'replica-count': '3',
@@ -121,7 +123,9 @@ describe('outputsFor', () => {
       'replica-name': 'kubernetes-master-0c1',
       'etcd-snapshot': '',
       kubeconfig: '',
+      'cert-expiry': '2031-12-01T10:00:00.000Z',
     });
+    expect(renderSummary(report(expiring))).toContain('| First certificate to expire | `kubernetes-master-a1f ETCD_MEMBER_CERT` on 2031-12-01 |');
   });
 
   it('reports a single master holding the static IP, with no load balancer', () => {
@@ -176,6 +180,7 @@ describe('outputsFor', () => {
       'replica-name': '',
       'etcd-snapshot': '',
       kubeconfig: '',
+      'cert-expiry': '',
     });
   });
 });

@@ -7,8 +7,9 @@ import { isAlreadyExists, isNotFound, GceError } from '../gce/errors.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
 import { withJournalEntry } from '../plan/journal.ts';
 import type { EngineDeps } from './deps.ts';
-import { MEMBER_CERTS_KEY, memberCertsMetadata, replicaMetadata } from './replica-metadata.ts';
-import { keyMaskValues, memberCertFor, newClusterSecrets, replicaServingCertFor, secretValues } from './secrets.ts';
+import { MEMBER_CERTS_KEY, memberCertsMetadata, replicaMetadata, withoutInlineKeys } from './replica-metadata.ts';
+import { holdsInlineKeys, keyMaskValues, memberCertFor, newClusterSecrets, replicaServingCertFor, secretValues } from './secrets.ts';
+import { decodeFlatYaml, unb64 } from './kube-yaml.ts';
 import { defaultRelease } from '../release/pinned.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import type { Observation } from './observe.ts';
@@ -118,6 +119,8 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     }
     case 'setMemberCerts':
       return setMemberCerts(step.zone, step.replica, ctx);
+    case 'moveKeys':
+      return moveKeys(step.zone, step.replica, ctx);
     case 'addLearner': {
       const admin = ctx.etcd(requireSecrets(observation));
       await admin.addLearner(voterEndpoints(state), step.peerUrl);
@@ -265,6 +268,40 @@ async function setMemberCerts(zone: string, name: string, ctx: ApplyContext): Pr
     // The key first, the certificate that names its version second: a VM never sees one without the other.
     const version = await keys.saveReplica(state.names, name, pair, serving, vm.serviceAccount && `serviceAccount:${vm.serviceAccount}`);
     await compute.setInstanceMetadata(zone, name, { ...vm.metadata, [MEMBER_CERTS_KEY]: memberCertsMetadata(pair, serving, version) }, vm.metadataFingerprint);
+  });
+}
+
+/**
+ * One replica of a cluster made before Secret Manager: its keys go to Secret Manager (the cluster's
+ * with the first replica moved), its metadata keeps the certificates and names the versions, and
+ * its start-up script becomes this version's (a reboot reads the secrets, or the keys on its boot
+ * disk when its service account cannot). Only metadata changes, so etcd and the apiserver keep running.
+ */
+async function moveKeys(zone: string, name: string, ctx: ApplyContext): Promise<void> {
+  const { compute, keys } = ctx.deps;
+  const { observation } = ctx;
+  const n = observation.state.names;
+  const secrets = requireSecrets(observation);
+  const stored = observation.stored!;
+  await withFreshFingerprint(async () => {
+    const vm = await compute.getInstance(zone, name);
+    if (!vm) throw new Error(`replica ${name} vanished before its keys could be moved`);
+    if (!holdsInlineKeys(vm)) return;
+    const refs = stored.where === 'secret-manager'
+      ? stored.refs
+      : await keys.saveCluster(n, { ...secrets, etcdCa: await keys.withEtcdCaKey(stored, secrets) }, `serviceAccount:${await ctx.serviceAccount()}`);
+    // A VM made without a service account cannot be given one while it runs: it keeps its disk keys.
+    if (vm.serviceAccount) await keys.shareCluster(n, `serviceAccount:${vm.serviceAccount}`);
+    const own = decodeFlatYaml(vm.metadata[MEMBER_CERTS_KEY] ?? '');
+    const metadata = withoutInlineKeys(vm.metadata, refs);
+    if (own.ETCD_MEMBER_KEY && own.ETCD_MEMBER_CERT) {
+      const member = { cert: unb64(own.ETCD_MEMBER_CERT), key: unb64(own.ETCD_MEMBER_KEY) };
+      const serving = own.APISERVER_CERT && own.APISERVER_KEY ? { cert: unb64(own.APISERVER_CERT), key: unb64(own.APISERVER_KEY) } : undefined;
+      for (const v of [member.key, ...(serving ? [serving.key] : [])].flatMap(keyMaskValues)) ctx.deps.mask(v);
+      const version = await keys.saveReplica(n, name, member, serving, vm.serviceAccount && `serviceAccount:${vm.serviceAccount}`);
+      metadata[MEMBER_CERTS_KEY] = memberCertsMetadata(member, serving, version);
+    }
+    await compute.setInstanceMetadata(zone, name, metadata, vm.metadataFingerprint);
   });
 }
 

@@ -77,7 +77,7 @@ export class KeyStore {
   }
 
   /** One replica's keys into `<vm>-replica-keys`, shared with its service account; the version name. */
-  async saveReplica(names: ClusterNames, vm: string, member: KeyPair, serving: KeyPair, reader: string | undefined): Promise<string> {
+  async saveReplica(names: ClusterNames, vm: string, member: KeyPair, serving: KeyPair | undefined, reader: string | undefined): Promise<string> {
     const id = replicaKeysSecret(vm);
     await this.sm.createSecret(id, { [CLUSTER_LABEL]: names.master, [REPLICA_LABEL]: vm });
     const version = await this.sm.addVersion(id, replicaKeysPayload(member, serving));

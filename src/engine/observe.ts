@@ -9,7 +9,8 @@ import { decodeJournal } from '../plan/journal.ts';
 import type { EngineDeps } from './deps.ts';
 import { decodeFlatYaml } from './kube-yaml.ts';
 import { MEMBER_CERTS_KEY, settingsFromKubeEnv } from './replica-metadata.ts';
-import { storedKeysOf } from './secrets.ts';
+import { holdsInlineKeys, storedKeysOf } from './secrets.ts';
+import { earliestCertExpiry } from './cert-expiry.ts';
 import type { ClusterSecrets, StoredKeys } from './secrets.ts';
 import { apiIpOf } from './api-leases.ts';
 import type { ApiLeaseAccess } from './api-leases.ts';
@@ -64,7 +65,9 @@ export async function observe(
     teardown ? deps.keys.listCluster(names) : Promise.resolve([]),
   ]);
 
-  const stored = instances.map(storedKeysOf).find((s) => s !== undefined);
+  // A replica that already names the versions wins: a move that stopped half-way goes on with them.
+  const allStored = instances.map(storedKeysOf);
+  const stored = allStored.find((s) => s?.where === 'secret-manager') ?? allStored.find((s) => s !== undefined);
   const secrets = stored ? await deps.keys.load(stored) : undefined;
   const settingsSource = instances.find((vm) => vm.name === names.master) ?? instances[0];
   const settings = settingsSource ? settingsFromKubeEnv(decodeFlatYaml(settingsSource.metadata['kube-env'] ?? '')) : undefined;
@@ -115,10 +118,17 @@ export async function observe(
     nodeGroups: nodeGroups.filter((g) => isNodeGroupName(names, g.name)).map((g) => ({ name: g.name, zone: g.zone })),
     nodeTemplates: nodeTemplates.filter((t) => isNodeTemplateName(names, t.name)).map((t) => t.name),
     secrets: secretIds,
+    inlineKeys: instances.filter(holdsInlineKeys).map((vm) => vm.name),
+    ...certExpiryOf(instances),
     ...(apiLeases ? { leases: apiLeases } : {}),
     observedAt: deps.now().toISOString(),
   };
   return { state, ...(secrets ? { secrets } : {}), ...(stored ? { stored } : {}) };
+}
+
+function certExpiryOf(instances: InstanceInfo[]): Pick<ClusterState, 'certExpiry'> {
+  const e = earliestCertExpiry(instances);
+  return e ? { certExpiry: { what: e.what, notAfter: e.notAfter.toISOString() } } : {};
 }
 
 async function observeEtcd(

@@ -1,8 +1,8 @@
 // Metadata of a new master VM, per docs/vm-contract.md. The replica's own etcd certificate is
 // not here: it needs the VM's internal IP, which GCE assigns at insert (see setMemberCerts).
 import type { ClusterNames, ClusterSettings } from '../model.ts';
-import { b64, encodeFlatYaml } from './kube-yaml.ts';
-import { certsToMetadata, KEYS_SECRET } from './secrets.ts';
+import { b64, decodeFlatYaml, encodeFlatYaml } from './kube-yaml.ts';
+import { certsToMetadata, ETCD_CA_KEY_SECRET, KEYS_SECRET } from './secrets.ts';
 import type { ClusterSecrets, KeyPair, KeyRefs } from './secrets.ts';
 import { METADATA_KEY as RELEASE_KEY, toMetadata } from '../release/manifest.ts';
 import type { ReleaseManifest } from '../release/manifest.ts';
@@ -59,8 +59,23 @@ export function replicaMetadata(input: ReplicaMetadataInput): Record<string, str
 }
 
 /** The replica's own certificates (its etcd member cert, its apiserver serving cert) and the version of their keys. */
-export function memberCertsMetadata(pair: KeyPair, serving: KeyPair, keysVersion: string): string {
-  return encodeFlatYaml({ ETCD_MEMBER_CERT: b64(pair.cert), APISERVER_CERT: b64(serving.cert), [KEYS_SECRET]: keysVersion });
+export function memberCertsMetadata(pair: KeyPair, serving: KeyPair | undefined, keysVersion: string): string {
+  return encodeFlatYaml({ ETCD_MEMBER_CERT: b64(pair.cert), ...(serving ? { APISERVER_CERT: b64(serving.cert) } : {}), [KEYS_SECRET]: keysVersion });
+}
+
+/**
+ * An earlier version's metadata with its keys moved out: `kube-env` and `kube-master-certs` keep
+ * everything but the keys and name the cluster's versions; the start-up script becomes this
+ * version's. (`etcd-member-certs` is the caller's: its keys need a secret of their own.)
+ */
+export function withoutInlineKeys(metadata: Record<string, string>, refs: KeyRefs): Record<string, string> {
+  const strip = (value: string): Record<string, string> => Object.fromEntries(Object.entries(decodeFlatYaml(value)).filter(([k]) => !k.endsWith('_KEY')));
+  return {
+    ...metadata,
+    'kube-env': encodeFlatYaml(strip(metadata['kube-env'] ?? '')),
+    'kube-master-certs': encodeFlatYaml({ ...strip(metadata['kube-master-certs'] ?? ''), [KEYS_SECRET]: refs.clusterKeys, [ETCD_CA_KEY_SECRET]: refs.etcdCaKey }),
+    'startup-script': startupScript(),
+  };
 }
 
 export function settingsFromKubeEnv(env: Record<string, string>): ClusterSettings | undefined {

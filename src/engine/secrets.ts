@@ -120,8 +120,11 @@ export type StoredKeys =
 
 const CERT_KEYS = ['CA_CERT', 'MASTER_CERT', 'ETCD_APISERVER_CLIENT_CERT', 'KUBE_CONTROLLER_MANAGER_CERT', 'KUBE_SCHEDULER_CERT'] as const;
 const CLUSTER_KEY_KEYS = ['CA_KEY', 'MASTER_KEY', 'ETCD_APISERVER_CLIENT_KEY', 'SERVICE_ACCOUNT_KEY', 'KUBE_CONTROLLER_MANAGER_KEY', 'KUBE_SCHEDULER_KEY'] as const;
-/** The private keys an earlier version kept in `kube-env` / `kube-master-certs`. */
-export const INLINE_KEY_KEYS = { kubeEnv: ['ETCD_CA_KEY'], masterCerts: CLUSTER_KEY_KEYS } as const;
+/** Whether a VM's metadata holds a private key in any of the three values (an earlier version's way). */
+export function holdsInlineKeys(vm: InstanceInfo): boolean {
+  return ['kube-env', 'kube-master-certs', 'etcd-member-certs'].some((item) =>
+    Object.entries(decodeFlatYaml(vm.metadata[item] ?? '')).some(([k, v]) => k.endsWith('_KEY') && v !== ''));
+}
 
 export function storedKeysOf(vm: InstanceInfo): StoredKeys | undefined {
   const env = decodeFlatYaml(vm.metadata['kube-env'] ?? '');

@@ -6,6 +6,7 @@
 //   2. refusals that need the observed state (no cluster, wrong region, unknown replica, ...)
 //   3. base resources of a cluster being created or repaired: address, firewalls (and the IAP one
 //      when the run goes through IAP), health check
+//   3a. a cluster made before Secret Manager: each replica's private keys leave its metadata
 //   4. finish removals already started (journal `removing`): out of the pool, move the leader,
 //      remove the member, delete the VM, delete its apiserver identity lease (rung 4a, for any
 //      replica whose VM is gone), then mark the entry done
@@ -38,6 +39,7 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
   return (
     refusalFromState(intent, view) ??
     baseResources(intent, view) ??
+    moveKeys(view) ??
     staleIdentityLease(view) ??
     finishRemovals(view) ??
     removeOrphanMembers(view) ??
@@ -105,6 +107,21 @@ function baseResources(intent: Intent, view: ClusterView): Rung {
   }
   if (!state.healthCheck) {
     return step({ kind: 'createHealthCheck' }, `health check ${n.healthCheck} is missing (made early so the load balancer can be built without delay)`);
+  }
+  return undefined;
+}
+
+/**
+ * Keys in metadata are readable by anyone with compute.instances.get: they move before anything
+ * else changes (a new replica is made only from keys in Secret Manager). One replica per step;
+ * its processes keep running, since only the metadata changes.
+ */
+function moveKeys(view: ClusterView): Rung {
+  const { state } = view;
+  for (const name of state.inlineKeys) {
+    const r = state.replicas.find((x) => x.name === name);
+    if (!r) continue;
+    return step({ kind: 'moveKeys', replica: name, zone: r.zone }, `the metadata of ${name} holds private keys that anyone who may read the instance can see`);
   }
   return undefined;
 }
@@ -469,10 +486,26 @@ function preflightForRemoval(view: ClusterView): PlanResult | undefined {
 }
 
 /** Warnings about the shape of the cluster after a run (even sizes, crowded zones). */
+/** A certificate that runs out within this time is worth a warning on every run. */
+const CERT_WARNING_MS = 30 * 86_400_000;
+
 export function shapeWarnings(state: ClusterState): string[] {
   const view = buildView(state);
   const live = liveReplicas(view);
   const warnings: string[] = [];
+  const expiry = state.certExpiry;
+  if (expiry && Date.parse(expiry.notAfter) - Date.parse(state.observedAt) < CERT_WARNING_MS) {
+    const replica = expiry.what.includes(' ') ? expiry.what.split(' ')[0] : undefined;
+    const fix = replica
+      ? `replace ${replica} before then (operation: replace, replica-name: ${replica}): a new replica gets certificates of its own`
+      : 'it is shared by every replica, and ha-masters cannot rotate the shared certificates yet: plan a new cluster before then';
+    warnings.push(`certificate ${expiry.what} of ${state.names.master} expires on ${expiry.notAfter.slice(0, 10)}; ${fix}.`);
+  }
+  if (state.inlineKeys.length > 0) {
+    warnings.push(
+      `the metadata of ${state.inlineKeys.join(', ')} holds the cluster's private keys (made by an earlier version): anyone who may read the instances can read them. Run operation: up to move them to Secret Manager.`,
+    );
+  }
   if (live.length > 0 && live.length % 2 === 0) {
     warnings.push(
       `${state.names.master} has ${live.length} replicas, an even number: etcd needs ${quorumOf(live.length)} of them up to write, so it tolerates no more failures than ${live.length - 1} replicas would. Add or remove one.`,

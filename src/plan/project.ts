@@ -99,6 +99,7 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
     case 'deleteNodeGroup': s.nodeGroups = s.nodeGroups.filter((g) => g.name !== step.name); break;
     case 'deleteNodeTemplate': s.nodeTemplates = s.nodeTemplates.filter((t) => t !== step.name); break;
     case 'deleteSecret': s.secrets = s.secrets.filter((x) => x !== step.name); break;
+    case 'moveKeys': s.inlineKeys = s.inlineKeys.filter((x) => x !== step.replica); break;
     case 'writeJournal':
       if (s.address) s.address.labels = withJournalEntry(n, s.address.labels, step.entry);
       break;

@@ -16,5 +16,6 @@ export function outputsFor(report: RunReport, kubeconfigPath = ''): Record<strin
     'replica-name': report.replicaName ?? '',
     'etcd-snapshot': report.snapshot?.path ?? '',
     kubeconfig: kubeconfigPath,
+    'cert-expiry': state.certExpiry?.notAfter ?? '',
   };
 }

@@ -63,6 +63,8 @@ export function describeStep(step: Step, state: ClusterState): string {
       return `delete node group ${step.name} in ${step.zone}`;
     case 'deleteNodeTemplate':
       return `delete node template ${step.name}`;
+    case 'moveKeys':
+      return `move the private keys in the metadata of ${step.replica} to Secret Manager`;
     case 'deleteSecret':
       return `delete secret ${step.name} and its versions`;
     case 'writeJournal':

@@ -51,6 +51,7 @@ function overview(state: ClusterState): string {
     ['Replicas', `${views.length} (${healthy} healthy)`],
     ['etcd', etcdLine(state)],
   ];
+  if (state.certExpiry) rows.push(['First certificate to expire', `${code(state.certExpiry.what)} on ${state.certExpiry.notAfter.slice(0, 10)}`]);
   if (state.settings) {
     rows.push(['Recorded settings', `MULTIZONE=${state.settings.multizone}, ENABLE_ETCD_QUORUM_READ=${state.settings.quorumRead}`]);
   }
