@@ -74,7 +74,7 @@ export function cluster(opts: ClusterOptions, ...built: BuiltReplica[]): Cluster
   const withJournal = address ? decodeLabels(address.labels) : [];
   const reachable = opts.reachable ?? members.some((m) => m.healthy && !m.isLearner);
   return {
-    names, project: 'p', region: 'europe-west1', zones: ZONES, secrets: [],
+    names, project: 'p', region: 'europe-west1', zones: ZONES, secrets: [], inlineKeys: [],
     address,
     firewalls: opts.firewalls === false ? [] : [names.firewallHttps, names.firewallEtcd, names.firewallHealthChecks],
     healthCheck: opts.healthCheck === false ? undefined : names.healthCheck,

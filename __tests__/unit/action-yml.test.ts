@@ -86,6 +86,7 @@ describe('action.yml', () => {
         names: clusterNames('kubernetes'),
         project: 'p',
         secrets: [],
+        inlineKeys: [],
         zones: [],
         firewalls: [],
         replicas: [],
