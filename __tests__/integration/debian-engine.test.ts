@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Intent, RunReport } from '../../src/model.ts';
+import { clusterNames, replicaKeysSecret } from '../../src/model.ts';
+import { privateKeysGcloudSees } from '../support/metadata-scan.ts';
 import { writeAdminKubeconfig } from '../../src/kube/kubeconfig.ts';
 import { intent as baseIntent } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
@@ -105,6 +107,13 @@ debianTest('replace swaps the broken replica for a good one, then down tears eve
   expect(replaced.state.replicas.map((r) => r.name)).not.toContain(broken.name);
   expect(replaced.state.etcd.members.filter((m) => m.healthy && !m.isLearner)).toHaveLength(3);
   expect(await kubectlReadyz(replaced)).toBe('ok');
+  // The removed replica's own keys went with it; every live replica has its own secret.
+  const names = clusterNames('kubernetes');
+  expect(await world.keys.listCluster(names)).toEqual(
+    [names.secretClusterKeys, names.secretEtcdCaKey, ...replaced.state.replicas.map((r) => replicaKeysSecret(r.name))].sort(),
+  );
+  expect(await privateKeysGcloudSees(world.url, PROJECT)).toEqual([]);
   const down = await slow().run(intent({ operation: 'down', deleteNodes: true }));
   expect(down.state.replicas).toEqual([]);
+  expect(await world.keys.listCluster(names)).toEqual([]);
 }, 400_000);
