@@ -238,21 +238,24 @@ artifact_members() {
   esac
 }
 
-verify_digest() { # ALG DIGEST FILE
-  local sum
-  sum=$("$1sum" <"$3") || return 1
-  [[ ${sum%% *} == "$2" ]]
+verify_digest() { # ALG DIGEST FILE; sets `got`
+  got=$("$1sum" <"$3") || return 1
+  got=${got%% *}
+  [[ $got == "$2" ]]
 }
 
 # fetch_artifact NAME ALG DIGEST URL OUT: download with bounded exponential back-off; a file whose
-# digest is wrong is deleted at once and never reaches tar.
+# digest is wrong is deleted at once and never reaches tar. The same wrong file twice is what the
+# mirror serves, not a damaged download: no retry mends that.
 fetch_artifact() {
-  local name=$1 alg=$2 digest=$3 url=$4 out=$5 attempt=1 delay=$BACKOFF_MS why
+  local name=$1 alg=$2 digest=$3 url=$4 out=$5 attempt=1 delay=$BACKOFF_MS why got seen=
   while :; do
     rm -f "$out"
     if curl -fsSL --connect-timeout 10 --max-time 900 -o "$out" "$url"; then
       verify_digest "$alg" "$digest" "$out" && return 0
       why="$name $alg mismatch"
+      [[ $got == "$seen" ]] && rm -f "$out" && fail "$why (the mirror serves ${got:0:16}... every time)"
+      seen=$got
     else
       why="$name download failed"
     fi

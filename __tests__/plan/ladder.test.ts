@@ -196,6 +196,17 @@ describe('replace', () => {
     expect(state.replicas.filter((r) => r.zone === C)).toHaveLength(1);
     expect(state.replicas.map((r) => r.name)).not.toContain(`${M}-aaa`);
   });
+  test('a learner that never caught up (its start-up failed) is replaced, not promoted first', () => {
+    const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', D, learner()));
+    const first = stepOf(plan(intent({ operation: 'replace', replicaName: `${M}-bbb` }), s));
+    expect(first.kind).not.toBe('promoteLearner');
+    const { steps, state, end } = converge(intent({ operation: 'replace', replicaName: `${M}-bbb` }), s);
+    expect(steps.filter((x) => x.kind === 'promoteLearner' && x.replica === `${M}-bbb`)).toEqual([]);
+    expect(end.type).toBe('done');
+    expect(state.replicas.map((r) => r.name)).not.toContain(`${M}-bbb`);
+    // Any other request still finishes the learner first.
+    expect(stepOf(plan(intent({ zone: B }), s))).toMatchObject({ kind: 'promoteLearner', replica: `${M}-bbb` });
+  });
   test('a broken replica leaves first (etcd refuses to add while a voter is down)', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C, stopped()), replica('bbb', D));
     const { steps, state, end } = converge(intent({ operation: 'replace', zone: C }), s);

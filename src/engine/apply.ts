@@ -1,6 +1,7 @@
 // apply(step): one idempotent write (or a wait). Each write first checks whether its effect is
 // already there (a run that died after the write but before observing it must not fail or
 // repeat it), and "already exists" / "already gone" count as success.
+import { setTimeout as delay } from 'node:timers/promises';
 import { APISERVER_PORT, HEALTH_PORT, clientUrl, replicaKeysSecret } from '../model.ts';
 import type { ClusterState, Intent, Step } from '../model.ts';
 import { isAlreadyExists, isNotFound, GceError } from '../gce/errors.ts';
@@ -14,7 +15,7 @@ import { defaultRelease } from '../release/pinned.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import type { Observation } from './observe.ts';
 import { probeReadyz } from '../kube/apiserver.ts';
-import { explainStartup } from './startup-status.ts';
+import { explainStartup, startupFailureMessage, startupStatus } from './startup-status.ts';
 import { errorMessage } from '../errors.ts';
 import { apiIpOf } from './api-leases.ts';
 import type { ApiLeaseAccess } from './api-leases.ts';
@@ -128,14 +129,27 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     }
     case 'promoteLearner': {
       const admin = ctx.etcd(requireSecrets(observation));
+      const vm = state.replicas.find((r) => r.name === step.replica);
+      // A learner whose VM reported a failed start-up never catches up: stop waiting at once, with its reason.
+      const watch = new AbortController();
+      const failedStartup = vm
+        ? watchStartupFailure(compute, vm.zone, step.replica, watch.signal).then((why) => {
+          if (!why) return;
+          deps.log(`  ${step.replica} reported a failed start-up: no longer waiting for its learner to catch up`);
+          watch.abort(why);
+        })
+        : undefined;
       try {
-        await admin.promote(voterEndpoints(state), step.memberId, deps.limits.readyTimeoutMs);
+        await admin.promote(voterEndpoints(state), step.memberId, deps.limits.readyTimeoutMs, watch.signal);
       } catch (e) {
+        if (watch.signal.aborted && watch.signal.reason instanceof Error) throw watch.signal.reason;
         // A learner that never started is most often a VM whose start-up failed: say why.
-        const vm = state.replicas.find((r) => r.name === step.replica);
         const progress = vm ? await explainStartup(compute, vm.zone, step.replica) : '';
         if (progress) throw new Error(`${errorMessage(e)}; ${progress}`, { cause: e });
         throw e;
+      } finally {
+        watch.abort();
+        await failedStartup;
       }
       await ctx.waitReady(step.replica);
       return;
@@ -304,6 +318,19 @@ async function moveKeys(zone: string, name: string, ctx: ApplyContext): Promise<
     await compute.setInstanceMetadata(zone, name, metadata, vm.metadataFingerprint);
   });
 }
+
+/** Polls the VM's start-up report until `stop`; the failure (as the error to end the run with) if it reports one. */
+async function watchStartupFailure(compute: ApplyContext['deps']['compute'], zone: string, replica: string, stop: AbortSignal): Promise<Error | undefined> {
+  while (!stop.aborted) {
+    await delay(STARTUP_POLL_MS, undefined, { signal: stop }).catch(() => undefined);
+    if (stop.aborted) return undefined;
+    const reported = await startupStatus(compute, zone, replica);
+    if (reported?.startsWith('failed')) return new Error(startupFailureMessage(replica, zone, reported));
+  }
+  return undefined;
+}
+
+const STARTUP_POLL_MS = 3000;
 
 /** How long the run waits for the static IP to serve after it moved (GCE programs a new rule in seconds to minutes). */
 const EXTERNAL_WAIT_MAX_MS = 5 * 60_000;

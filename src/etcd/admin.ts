@@ -105,11 +105,13 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     deadline: number,
     attempt: (endpoint: string, members: IMember[]) => Promise<Attempt<T>>,
     avoid?: (members: IMember[]) => string[],
+    stop?: AbortSignal,
   ): Promise<T> {
     if (endpoints.length === 0) throw new Error(`${what}: no etcd endpoints given`);
     let problem = '';
     let retries = 0;
     for (;;) {
+      stop?.throwIfAborted();
       let tried = false;
       for (const endpoint of endpoints) {
         let members: IMember[];
@@ -259,7 +261,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     });
   }
 
-  async function promote(endpoints: string[], memberId: string, deadlineMs: number): Promise<void> {
+  async function promote(endpoints: string[], memberId: string, deadlineMs: number, stop?: AbortSignal): Promise<void> {
     const deadline = deadlineMs >= EPOCH_THRESHOLD_MS ? deadlineMs : Date.now() + deadlineMs;
     const what = `promote member ${memberId}`;
     await reconfigure(what, endpoints, deadline, async (endpoint, members) => {
@@ -276,7 +278,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
         if (kind === 'notALearner') return { retry: 'already promoted; reading the member list again' };
         throw err;
       }
-    });
+    }, undefined, stop);
   }
 
   async function moveLeader(leaderEndpoint: string, toId: string): Promise<void> {

@@ -27,7 +27,8 @@ export interface EtcdAdmin {
   /** Adds `peerUrl` as a learner; if a member with that peer URL exists already, returns it. */
   addLearner(endpoints: string[], peerUrl: string): Promise<{ id: string }>;
   /** Promotes the learner, retrying "not in sync with leader" until `deadlineMs` passes. */
-  promote(endpoints: string[], memberId: string, deadlineMs: number): Promise<void>;
+  /** `stop`: ends the wait early with its reason (e.g. the learner's VM reported a failed start-up). */
+  promote(endpoints: string[], memberId: string, deadlineMs: number, stop?: AbortSignal): Promise<void>;
   /** Moves leadership to `toId`; sent to the current leader's endpoint. No-op if `toId` leads. */
   moveLeader(leaderEndpoint: string, toId: string): Promise<void>;
   /** Removes a member; a member already gone is success. `endpoints` must not include it. */

@@ -43,7 +43,7 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
     staleIdentityLease(view) ??
     finishRemovals(view) ??
     removeOrphanMembers(view) ??
-    finishJoining(view) ??
+    finishJoining(intent, view) ??
     loadBalancer(view) ??
     theRequest(intent, view)
   );
@@ -190,10 +190,13 @@ function removeOrphanMembers(view: ClusterView): Rung {
   return undefined;
 }
 
-function finishJoining(view: ClusterView): Rung {
+function finishJoining(intent: Intent, view: ClusterView): Rung {
   const { state } = view;
   const live = liveReplicas(view);
+  // The replica a request takes away is not finished first (a broken learner would be waited on).
+  const leaving = intent.operation === 'replace' || intent.operation === 'down' ? intent.replicaName : undefined;
   for (const r of live) {
+    if (r.name === leaving) continue;
     const vm = r.vm!;
     if (vm.status !== 'RUNNING' || !vm.internalIp) continue;
     if (!vm.hasMemberCerts) {
