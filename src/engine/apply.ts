@@ -231,7 +231,14 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return;
     case 'writeJournal':
       return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
+    default:
+      return noSuchStep(step);
   }
+}
+
+/** A step kind without a case here would do nothing at all: the compiler says so, and so does the run. */
+function noSuchStep(step: never): never {
+  throw new Error(`ha-masters cannot apply a step of kind ${(step as { kind: string }).kind}: this is a bug, please report it`);
 }
 
 function requireSecrets(o: Observation): ClusterSecrets {
