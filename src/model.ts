@@ -261,6 +261,8 @@ export interface ClusterState {
   certExpiry?: { what: string; notAfter: string };
   /** Leases in kube-system; undefined when not read (no cluster yet, or a wait that does not need them). */
   leases?: ApiLeasesView;
+  /** The lease a run holds on the cluster (the address's `ha-masters-lock` label), when one is set. */
+  lock?: { request: string; expiresAt: string };
   /** Time of observation, ISO string; the planner's only clock. */
   observedAt: string;
 }
@@ -300,10 +302,12 @@ export type Step =
   | { kind: 'deleteSecret'; name: string }
   /** Moves a replica's private keys from its metadata to Secret Manager (the cluster's too, the first time). */
   | { kind: 'moveKeys'; replica: string; zone: string }
-  | { kind: 'writeJournal'; entry: JournalEntry };
+  | { kind: 'writeJournal'; entry: JournalEntry }
+  /** Another run holds the cluster's lock: the engine's wait for the lock before each step is the whole step. */
+  | { kind: 'waitForLock'; holder: string };
 
 /** Steps that only wait or read: they do not count as changes. */
-export const WAIT_STEPS: ReadonlySet<StepKind> = new Set<StepKind>(['waitReady']);
+export const WAIT_STEPS: ReadonlySet<StepKind> = new Set<StepKind>(['waitReady', 'waitForLock']);
 
 export type StepKind = Step['kind'];
 

@@ -229,6 +229,8 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     case 'deleteSecret':
       await deps.keys.deleteSecret(step.name);
       return;
+    case 'waitForLock':
+      return; // the engine waited for the lock before this step; the next pass decides afresh
     case 'writeJournal':
       return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
     default:

@@ -13,6 +13,7 @@ import { holdsInlineKeys, storedKeysOf } from './secrets.ts';
 import { earliestCertExpiry } from './cert-expiry.ts';
 import type { ClusterSecrets, StoredKeys } from './secrets.ts';
 import { apiIpOf } from './api-leases.ts';
+import { LOCK_LABEL, decodeLock } from './lock.ts';
 import type { ApiLeaseAccess } from './api-leases.ts';
 
 export interface Observation {
@@ -121,9 +122,15 @@ export async function observe(
     inlineKeys: instances.filter(holdsInlineKeys).map((vm) => vm.name),
     ...certExpiryOf(instances),
     ...(apiLeases ? { leases: apiLeases } : {}),
+    ...lockOf(address?.labels),
     observedAt: deps.now().toISOString(),
   };
   return { state, ...(secrets ? { secrets } : {}), ...(stored ? { stored } : {}) };
+}
+
+function lockOf(labels: Record<string, string> | undefined): Pick<ClusterState, 'lock'> {
+  const holder = decodeLock(labels?.[LOCK_LABEL]);
+  return holder ? { lock: { request: holder.request, expiresAt: new Date(holder.expiresAt).toISOString() } } : {};
 }
 
 function certExpiryOf(instances: InstanceInfo[]): Pick<ClusterState, 'certExpiry'> {

@@ -14,6 +14,8 @@
 //   6. finish replicas that are joining: member certs, learner, promotion, readiness
 //   7. the load balancer: built once two replicas vote, torn down when one is left
 //   8. the request itself: create the first master, add a replica, start a removal, scale
+// A refusal from rungs 3-8 while another request holds the cluster's lock becomes a wait for that
+// lock (other-run.ts): what looks broken may be that run's change in flight.
 import { peerUrl } from '../model.ts';
 import type { ClusterState, Intent, JournalEntry, PlanResult, Step } from '../model.ts';
 import { journalFor } from './journal.ts';
@@ -25,6 +27,7 @@ import { chooseVictim } from './victim.ts';
 import { buildView, healthyVoters, isHealthyReplica, liveReplicas, unhealthyReason, voters } from './view.ts';
 import type { ClusterView, ReplicaView } from './view.ts';
 import { pickFewest } from './zones.ts';
+import { waitInsteadOfRefusing } from './other-run.ts';
 
 type Rung = PlanResult | undefined;
 
@@ -36,8 +39,7 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
   if (intent.operation === 'status') return done('status only reads the cluster');
   if (intent.operation === 'down' && intent.deleteNodes) return planTeardown(state);
   const view = buildView(state);
-  return (
-    refusalFromState(intent, view) ??
+  const fromState = (): PlanResult =>
     baseResources(intent, view) ??
     moveKeys(view) ??
     staleIdentityLease(view) ??
@@ -45,8 +47,8 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
     removeOrphanMembers(view) ??
     finishJoining(intent, view) ??
     loadBalancer(view) ??
-    theRequest(intent, view)
-  );
+    theRequest(intent, view);
+  return refusalFromState(intent, view) ?? waitInsteadOfRefusing(intent, state, fromState());
 }
 
 /** Zones the cluster can use: the cluster's region, UP. */
@@ -329,6 +331,15 @@ function preflightForChange(view: ClusterView): PlanResult | undefined {
     return refuse(`etcd of ${state.names.master} cannot be read with quorum: ${state.etcd.error ?? 'no member answers'}`, `repair the cluster first; check the replicas' VMs in the summary`);
   }
   const sick = liveReplicas(view).filter((r) => !isHealthyReplica(r));
+  // A VM still being created is some run's replica in flight (with no lock held, that run stopped).
+  const creating = sick.filter((r) => r.vm?.status === 'PROVISIONING' || r.vm?.status === 'STAGING');
+  if (creating.length) {
+    const list = creating.map((r) => `${r.name} (its VM is ${r.vm!.status}${r.vm!.request ? `, made by request ${r.vm!.request}` : ''})`).join(', ');
+    return refuse(
+      `a replica is still being created: ${list}, and no run holds the lock on ${state.names.master} any more`,
+      `re-run once it is RUNNING (this run or the request that made it finishes its join); if it stays so, remove it (operation: down, delete-nodes: false, replica-name: ${creating[0]!.name})`,
+    );
+  }
   if (sick.length) {
     const list = sick.map((r) => `${r.name} (${unhealthyReason(r)})`).join(', ');
     return refuse(`not every replica is healthy: ${list}`, `replace the unhealthy replica first (operation: replace, replica-name: ${sick[0]!.name}), then re-run`);
