@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { InputError, type InputProblem } from './errors.ts';
+import { redactUrl } from './url-credentials.ts';
 import { chooseRelease, type ReleaseChoice } from './release/choice.ts';
 import { parseKubeEnv, type KubeEnvInput, type KubeEnvResult } from './kube-env.ts';
 import {
@@ -587,15 +588,21 @@ function parseDiskSize(text: string, p: Problems): number {
 
 /** A base URL with one of `schemes` and no credentials, query or fragment (the endpoint inputs). */
 function plainUrl(v: string, want: { input: InputName; schemes: string[]; kind: string; fix: string }, p: Problems): string | undefined {
+  // The value may carry a password or token: messages show it with those parts hidden.
+  const shown = quoted(redactUrl(v));
   let url: URL;
   try {
     url = new URL(v);
   } catch {
-    p.add(want.input, `${quoted(v)} is not a URL.`, want.fix);
+    p.add(want.input, `${shown} is not a URL.`, want.fix);
     return undefined;
   }
-  if (!want.schemes.includes(url.protocol.slice(0, -1)) || url.username || url.password || url.search || url.hash) {
-    p.add(want.input, `${quoted(v)} must be a plain ${want.kind} URL without credentials, query or fragment.`, want.fix);
+  if (url.username || url.password || url.search || url.hash) {
+    p.add(want.input, `${shown} must be a plain ${want.kind} URL without credentials, query or fragment (hidden here as ***).`, `remove them from the URL; the endpoint needs no credentials of its own. ${want.fix}`);
+    return undefined;
+  }
+  if (!want.schemes.includes(url.protocol.slice(0, -1))) {
+    p.add(want.input, `${shown} must be a plain ${want.kind} URL without credentials, query or fragment.`, want.fix);
     return undefined;
   }
   return v;

@@ -7,7 +7,8 @@ import { createEtcdAdmin } from './etcd/admin.ts';
 import { createReach } from './reach.ts';
 import type { Reach } from './reach.ts';
 import { clusterNames } from './model.ts';
-import { parseInputs } from './inputs.ts';
+import { parseInputs, type InputName } from './inputs.ts';
+import { urlSecrets } from './url-credentials.ts';
 import { errorMessage, RefusedError } from './errors.ts';
 import { IapError } from './iap/errors.ts';
 import { DEFAULT_LIMITS } from './engine/deps.ts';
@@ -27,6 +28,8 @@ import { tmpdir } from 'node:os';
 
 /** Registers a secret with the runner once (it masks every later log line that contains it). */
 const masked = new Set<string>();
+/** Inputs that hold a URL, which may carry a password or token. */
+const URL_INPUTS: readonly InputName[] = ['compute-endpoint', 'secret-manager-endpoint', 'iap-endpoint', 'release-manifest'];
 function mask(value: string): void {
   if (!value || masked.has(value)) return;
   masked.add(value);
@@ -37,6 +40,8 @@ export async function run(): Promise<void> {
   let compute: ComputeApiHandle | undefined;
   let reach: Reach | undefined;
   try {
+    // Masked before anything can print them: a refusal, a library's error, a debug line.
+    for (const name of URL_INPUTS) for (const secret of urlSecrets(core.getInput(name))) mask(secret);
     const inputs = parseInputs((name) => core.getInput(name), process.env);
     if (inputs.githubToken) mask(inputs.githubToken);
     for (const w of inputs.warnings) core.warning(w, { title: 'ha-masters input' });

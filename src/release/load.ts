@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { errorMessage } from '../errors.ts';
+import { redactUrl } from '../url-credentials.ts';
 import { parseReleaseManifest, type ReleaseManifest } from './manifest.ts';
 
 export type ReadTextFile = (path: string) => Promise<string>;
@@ -25,12 +26,13 @@ export async function loadReleaseManifest(ref: string, read: ReadTextFile = read
   const trimmed = ref.trim();
   if (!trimmed) throw new Error('release-manifest is empty. Fix: give a local path or an http(s) URL of the manifest JSON.');
 
-  if (/^https?:\/\//i.test(trimmed)) return parseReleaseManifest(await get(trimmed, fetchUrl), trimmed);
+  // A signed URL carries its token in the query: messages name the URL without it.
+  if (/^https?:\/\//i.test(trimmed)) return parseReleaseManifest(await get(trimmed, fetchUrl), redactUrl(trimmed));
 
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1];
   if (scheme) {
     throw new Error(
-      `release-manifest ${trimmed}: ${scheme}:// is not supported, only local paths and http(s) URLs. ` +
+      `release-manifest ${redactUrl(trimmed)}: ${scheme}:// is not supported, only local paths and http(s) URLs. ` +
         'Fix: give its https URL (a Cloud Storage object is https://storage.googleapis.com/<bucket>/<object>), or copy it into the workspace and give its path.',
     );
   }
@@ -49,14 +51,15 @@ export async function loadReleaseManifest(ref: string, read: ReadTextFile = read
 }
 
 async function get(url: string, fetchUrl: FetchText): Promise<string> {
+  const shown = redactUrl(url);
   let answer: { status: number; body: string };
   try {
     answer = await fetchUrl(url);
   } catch (err) {
-    throw new Error(`release-manifest: GET ${url} got no answer (${withCause(err)}). Fix: check the host name and that the runner can reach it.`);
+    throw new Error(`release-manifest: GET ${shown} got no answer (${withCause(err).split(url).join(shown)}). Fix: check the host name and that the runner can reach it.`);
   }
   if (answer.status < 200 || answer.status > 299) {
-    throw new Error(`release-manifest: GET ${url} answered HTTP ${answer.status}. Fix: check the URL; \`curl -fsSL '${url}'\` should print the manifest JSON.`);
+    throw new Error(`release-manifest: GET ${shown} answered HTTP ${answer.status}. Fix: check the URL; \`curl -fsSL '<the URL>'\` should print the manifest JSON.`);
   }
   return answer.body;
 }

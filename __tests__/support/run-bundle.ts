@@ -1,0 +1,70 @@
+// The bundled action against an emulator, as the runner starts it, with stdout and stderr both
+// kept (run-dist.ts lets stderr through): for tests that scan everything a run prints.
+// HA_MASTERS_BUNDLE names another bundle (`bash scripts/bundle.sh <dir>`) to test instead of dist/.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { startEmulator } from '../../emulator/index.ts';
+import { emulatorAdmin } from './emulator-admin.ts';
+import { parseGithubOutput } from '../../scripts/runner-files.ts';
+
+const BUNDLE = process.env.HA_MASTERS_BUNDLE ?? 'dist/index.js';
+
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+
+export interface BundleRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+}
+
+/** Runs of one test file; `stopAll` kills, by PID, any that never ended. */
+export function bundleRunner(emulator: () => Emulator, dir: () => string, project: string) {
+  const children = new Set<ChildProcess>();
+
+  async function run(inputs: Record<string, string>): Promise<BundleRun> {
+    const output = join(dir(), `output-${Math.random()}`);
+    const summary = join(dir(), `summary-${Math.random()}`);
+    writeFileSync(output, '');
+    writeFileSync(summary, '');
+    const e = emulator();
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: dir(),
+      GCE_METADATA_HOST: `${e.host}:${e.port}`,
+    };
+    const all = { project, 'compute-endpoint': e.url, 'secret-manager-endpoint': e.url, ...inputs };
+    for (const [k, v] of Object.entries(all)) env[`INPUT_${k.toUpperCase()}`] = v;
+    const child = spawn(process.execPath, [BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    children.delete(child);
+    return { code, stdout, stderr, outputs: parseGithubOutput(readFileSync(output, 'utf8')) };
+  }
+
+  function stopAll(): void {
+    for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+  }
+
+  /** How many requests the emulator has logged: a mark for writesSince. */
+  async function requestCount(): Promise<number> {
+    return ((await emulatorAdmin(emulator().url)('requests')) as { requests: unknown[] }).requests.length;
+  }
+
+  /** Calls since `mark` that could have changed something: anything but a read, admin calls aside. */
+  async function writesSince(mark: number): Promise<string[]> {
+    const { requests } = (await emulatorAdmin(emulator().url)('requests')) as { requests: { method: string; path: string }[] };
+    return requests.slice(mark).filter((r) => r.method !== 'GET' && !r.path.startsWith('/_emulator')).map((r) => `${r.method} ${r.path}`);
+  }
+
+  return { run, stopAll, requestCount, writesSince };
+}
+
+/** What users see: the runner swallows `::add-mask::` lines (and masks their values everywhere else). */
+export function visibleOutput(r: BundleRun): string {
+  return [...r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')), r.stderr].join('\n');
+}
