@@ -35,6 +35,7 @@ export const INPUT_NAMES = [
   'replicas',
   'zones',
   'allow-even-replicas',
+  'allow-many-replicas',
   'request-id',
   'machine-type',
   'image',
@@ -68,6 +69,7 @@ export const INPUT_DEFAULTS = {
   'replicate-existing-master': 'false',
   'delete-nodes': 'true',
   'allow-even-replicas': 'false',
+  'allow-many-replicas': 'false',
   'machine-type': 'e2-standard-2',
   image: 'projects/debian-cloud/global/images/family/debian-12',
   network: 'default',
@@ -167,7 +169,8 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const replicaName = replicaSource?.value;
   if (replicaSource && instancePrefix !== undefined) checkReplicaName(replicaSource, instancePrefix, p);
 
-  const replicas = raw.replicas ? parseReplicas(raw.replicas, allowEvenReplicas, p, warnings) : undefined;
+  const allowManyReplicas = boolOf(plain(raw, 'allow-many-replicas'), false, p);
+  const replicas = raw.replicas ? parseReplicas(raw.replicas, { allowEven: allowEvenReplicas, allowMany: allowManyReplicas }, p, warnings) : undefined;
   const zones = parseZones(raw.zones, zone, p);
 
   const machineType = parseMachineType(raw['machine-type'] || INPUT_DEFAULTS['machine-type'], p);
@@ -435,20 +438,30 @@ function checkCombinations(c: Combination, p: Problems, warnings: string[]): voi
   }
 }
 
-function parseReplicas(text: string, allowEven: boolean, p: Problems, warnings: string[]): number | undefined {
+/**
+ * etcd's FAQ: "an etcd cluster probably should have no more than seven nodes"
+ * (https://etcd.io/docs/v3.5/faq/#what-is-maximum-cluster-size): every write waits for a majority.
+ */
+export const MAX_RECOMMENDED_REPLICAS = 7;
+
+function parseReplicas(text: string, allow: { allowEven: boolean; allowMany: boolean }, p: Problems, warnings: string[]): number | undefined {
   const n = wholeNumber(text);
   if (n === undefined || n < 1) {
     p.add('replicas', `${quoted(text)} is not a positive whole number.`, 'set replicas to the number of master replicas wanted, such as 3 or 5.');
     return undefined;
   }
-  if (n % 2 === 0 && !allowEven) {
+  if (n % 2 === 0 && !allow.allowEven) {
     p.add(
       'replicas',
       `${n} is even: etcd with ${n} members survives no more failures than with ${n - 1}, and needs more members to agree.`,
       `use ${n - 1} or ${n + 1}, or set allow-even-replicas: true (e.g. as a step on the way to ${n + 1}).`,
     );
   }
-  if (n > 7) warnings.push(`replicas: ${n}; etcd recommends at most 7 members (each write waits for a majority).`);
+  if (n > MAX_RECOMMENDED_REPLICAS) {
+    const why = `etcd recommends at most ${MAX_RECOMMENDED_REPLICAS} members (each write waits for a majority, so more members make every write slower and add no useful tolerance).`;
+    if (allow.allowMany) warnings.push(`replicas: ${n}; ${why}`);
+    else p.add('replicas', `${n} is above ${MAX_RECOMMENDED_REPLICAS}: ${why}`, `use ${MAX_RECOMMENDED_REPLICAS} or fewer (3 or 5 suit most clusters), or set allow-many-replicas: true if you really mean ${n}.`);
+  }
   return n;
 }
 

@@ -250,10 +250,14 @@ describe('accepted combinations', () => {
     expect(parse({ ...PROJECT, operation: 'up', replicas: '2', 'allow-even-replicas': 'true' }).intent.replicas).toBe(2);
   });
 
-  it('warns above 7 replicas instead of refusing', () => {
-    const r = parse({ ...PROJECT, operation: 'up', replicas: '9' });
+  it('refuses more than 7 replicas with the reason, and only warns when allow-many-replicas is true', () => {
+    expect(parse({ ...PROJECT, operation: 'up', replicas: '7' }).warnings).toEqual([]);
+    expect(problemsOf({ ...PROJECT, operation: 'up', replicas: '9' })).toEqual([
+      expect.objectContaining({ input: 'replicas', problem: expect.stringContaining('9 is above 7: etcd recommends at most 7 members'), fix: expect.stringContaining('allow-many-replicas: true') }),
+    ]);
+    const r = parse({ ...PROJECT, operation: 'up', replicas: '9', 'allow-many-replicas': 'true' });
     expect(r.intent.replicas).toBe(9);
-    expect(r.warnings).toEqual(['replicas: 9; etcd recommends at most 7 members (each write waits for a majority).']);
+    expect(r.warnings).toEqual([expect.stringMatching(/^replicas: 9; etcd recommends at most 7 members/)]);
   });
 
   it('warns about allow-even-replicas only when it is true and nothing scales', () => {
