@@ -9,7 +9,8 @@ import type { Reach } from './reach.ts';
 import { clusterNames } from './model.ts';
 import { parseInputs, type InputName } from './inputs.ts';
 import { urlSecrets } from './url-credentials.ts';
-import { errorMessage, RefusedError } from './errors.ts';
+import { errorMessage, InputError, RefusedError } from './errors.ts';
+import { snapshotDirProblem } from './engine/snapshot-dir.ts';
 import { IapError } from './iap/errors.ts';
 import { DEFAULT_LIMITS } from './engine/deps.ts';
 import type { EngineDeps } from './engine/deps.ts';
@@ -44,6 +45,8 @@ export async function run(): Promise<void> {
     for (const name of URL_INPUTS) for (const secret of urlSecrets(core.getInput(name))) mask(secret);
     const inputs = parseInputs((name) => core.getInput(name), process.env);
     if (inputs.githubToken) mask(inputs.githubToken);
+    const snapshotProblem = inputs.snapshotDir ? snapshotDirProblem(inputs.snapshotDir) : undefined;
+    if (snapshotProblem) throw new InputError([snapshotProblem]);
     for (const w of inputs.warnings) core.warning(w, { title: 'ha-masters input' });
     const { intent } = inputs;
     // Only runs that may create a master need the binaries' manifest (a teardown must not depend on a mirror).

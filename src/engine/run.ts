@@ -84,7 +84,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       if (Date.now() - started > deps.limits.runTimeoutMs) throw new Error(`run timed out after ${Math.round((Date.now() - started) / 1000)} s; re-run with the same inputs to continue`);
       if (await lock.ensure(observation.state, deps.limits.lockWaitMs)) continue;
       if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets) {
-        snapshot = await takeSnapshot(options.snapshotDir, observation, etcdFor(observation.secrets), deps);
+        snapshot = await takeSnapshot(options.snapshotDir, observation, etcdFor(observation.secrets), deps, started + deps.limits.runTimeoutMs);
       }
       deps.log(`step ${pass + 1}: ${describeStep(decision.step, observation.state)} (${decision.reason})`);
       const t0 = Date.now();
@@ -177,12 +177,12 @@ export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunR
 }
 
 /** A restorable backup before etcd membership changes; without one the change does not start. */
-async function takeSnapshot(dir: string, o: Observation, admin: EtcdAdmin, deps: EngineDeps): Promise<NonNullable<RunReport['snapshot']>> {
+async function takeSnapshot(dir: string, o: Observation, admin: EtcdAdmin, deps: EngineDeps, deadline: number): Promise<NonNullable<RunReport['snapshot']>> {
   const stamp = o.state.observedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const path = join(dir, `${o.state.names.master}-${stamp}.db`);
   const endpoints = o.state.etcd.members.filter((m) => !m.isLearner && m.healthy && m.clientUrls[0]).map((m) => m.clientUrls[0]!);
   try {
-    const info = await admin.snapshot(endpoints, path);
+    const info = await admin.snapshot(endpoints, path, deadline);
     deps.log(`etcd snapshot: ${info.path} (${info.bytes} bytes, revision ${info.revision}, sha256 ${info.sha256.slice(0, 16)}..., from ${info.from})`);
     return info;
   } catch (err) {

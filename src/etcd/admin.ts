@@ -330,11 +330,16 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
   }
 
   /** A snapshot is only as good as its source: try each endpoint until one streams a whole one. */
-  async function snapshot(endpoints: string[], path: string): Promise<SnapshotInfo> {
+  async function snapshot(endpoints: string[], path: string, deadline = Infinity): Promise<SnapshotInfo> {
     const problems: string[] = [];
     for (const endpoint of endpoints) {
+      // Past the run's deadline no other member is tried: the run must end within its timeout.
+      if (Date.now() >= deadline) {
+        problems.push(`the run's timeout passed before ${endpoint} was tried`);
+        break;
+      }
       try {
-        return await writeSnapshot(await clientFor(endpoint), endpoint, path, membershipTimeoutMs);
+        return await writeSnapshot(await clientFor(endpoint), endpoint, path, membershipTimeoutMs, deadline);
       } catch (err) {
         problems.push(shortError(err));
       }

@@ -3,9 +3,10 @@
 // backs up before every change; Cluster API does not. The file holds every secret of the cluster:
 // it is created 0600, and only renamed into place once complete.
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
+import { openSync, closeSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Etcd3 } from 'etcd3';
+import { makeDirs } from '../make-dirs.ts';
 
 export interface SnapshotInfo {
   path: string;
@@ -23,17 +24,19 @@ export interface SnapshotInfo {
  */
 const SNAPSHOT_LIMIT_MS = 60 * 60_000;
 
-export async function writeSnapshot(client: Etcd3, from: string, path: string, stallMs: number): Promise<SnapshotInfo> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+/** `deadline` (epoch ms): the run's own end; the stream is cut there whatever its pace. */
+export async function writeSnapshot(client: Etcd3, from: string, path: string, stallMs: number, deadline = Infinity): Promise<SnapshotInfo> {
+  if (Date.now() >= deadline) throw new Error(`etcd snapshot from ${from} not started: the run's timeout has passed`);
+  makeDirs(dirname(path), 0o700);
   const partial = `${path}.partial`;
   const fd = openSync(partial, 'w', 0o600);
   const hash = createHash('sha256');
   let bytes = 0;
   let revision = '';
   try {
-    const status = await client.maintenance.status({ deadline: Date.now() + stallMs });
+    const status = await client.maintenance.status({ deadline: Math.min(Date.now() + stallMs, deadline) });
     revision = String(status.header.revision);
-    const stream = await client.maintenance.snapshot({ deadline: Date.now() + SNAPSHOT_LIMIT_MS });
+    const stream = await client.maintenance.snapshot({ deadline: Math.min(Date.now() + SNAPSHOT_LIMIT_MS, deadline) });
     await new Promise<void>((resolve, reject) => {
       let watchdog: NodeJS.Timeout | undefined;
       let settled = false;

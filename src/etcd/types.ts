@@ -33,7 +33,10 @@ export interface EtcdAdmin {
   moveLeader(leaderEndpoint: string, toId: string): Promise<void>;
   /** Removes a member; a member already gone is success. `endpoints` must not include it. */
   removeMember(endpoints: string[], memberId: string): Promise<void>;
-  /** Streams a full snapshot from the first of `endpoints` that serves one into `path` (0600). */
-  snapshot(endpoints: string[], path: string): Promise<SnapshotInfo>;
+  /**
+   * Streams a full snapshot from the first of `endpoints` that serves one into `path` (0600),
+   * giving up at `deadline` (epoch ms; default: no deadline but each stream's own limits).
+   */
+  snapshot(endpoints: string[], path: string, deadline?: number): Promise<SnapshotInfo>;
   close(): Promise<void>;
 }
