@@ -1,26 +1,11 @@
 // etcd-snapshot-dir is checked by the bundled action before it writes anything: one that cannot be
 // created (under /proc, where Node's recursive mkdir used to spin forever) is refused at once.
 import { readdirSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator } from '../../emulator/index.ts';
-import { bundleRunner } from '../support/run-bundle.ts';
+import { bundleAgainstEmulator } from '../support/run-bundle.ts';
 
 const ZONE = 'europe-west1-b';
-let emulator: Awaited<ReturnType<typeof startEmulator>>;
-let dir: string;
-const action = bundleRunner(() => emulator, () => dir, 'snapshot-dir');
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ha-snapshot-dir-'));
-  emulator = await startEmulator({ port: 0, stateDir: join(dir, 'state'), lbProgrammingDelayMs: 200, vmRuntime: 'process', log: () => {} });
-}, 60_000);
-afterAll(async () => {
-  action.stopAll();
-  await emulator?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+const action = bundleAgainstEmulator('snapshot-dir');
 
 test('a directory that cannot be created is refused with why and how to fix it, before any write', async () => {
   const mark = await action.requestCount();
@@ -32,7 +17,7 @@ test('a directory that cannot be created is refused with why and how to fix it, 
 }, 120_000);
 
 test('a directory that can be written is created up front, and no probe file is left in it', async () => {
-  const backups = join(dir, 'new', 'backups');
+  const backups = join(action.dir(), 'new', 'backups');
   const r = await action.run({ operation: 'status', 'gce-zone': ZONE, 'etcd-snapshot-dir': backups });
   expect(r.code).toBe(0);
   expect(readdirSync(backups)).toEqual([]);

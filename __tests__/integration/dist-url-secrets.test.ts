@@ -1,30 +1,14 @@
 // No part of a URL input that may be a credential (user:password@, a query, a fragment) reaches
 // anything the bundled action prints: the whole stdout and stderr are scanned.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startEmulator } from '../../emulator/index.ts';
-import { bundleRunner, visibleOutput } from '../support/run-bundle.ts';
+import { bundleAgainstEmulator, visibleOutput } from '../support/run-bundle.ts';
 
 const ZONE = 'europe-west1-b';
-let emulator: Awaited<ReturnType<typeof startEmulator>>;
-let dir: string;
-const action = bundleRunner(() => emulator, () => dir, 'url-secrets');
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ha-url-secrets-'));
-  emulator = await startEmulator({ port: 0, stateDir: join(dir, 'state'), lbProgrammingDelayMs: 200, vmRuntime: 'process', log: () => {} });
-}, 60_000);
-afterAll(async () => {
-  action.stopAll();
-  await emulator?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+const action = bundleAgainstEmulator('url-secrets');
 
 const secrets = ['Pa55w0rd-compute', 'ya29.secretManagerToken', 'Relay-Secret-9', 'frag-secret-token', 'X-Goog-Sig-0123456789abcdef'];
 
 test('endpoints with user:password@, a token in the query or a fragment are refused, and no secret part is ever printed', async () => {
-  const host = `${emulator.host}:${emulator.port}`;
+  const host = `${action.emulator().host}:${action.emulator().port}`;
   const mark = await action.requestCount();
   const r = await action.run({
     operation: 'status',
@@ -47,7 +31,7 @@ test('a signed release-manifest URL that fails is named without its token, and t
   const r = await action.run({
     operation: 'up',
     'gce-zone': ZONE,
-    'release-manifest': `${emulator.url}/no-such-manifest.json?X-Goog-Signature=${secrets[4]}`,
+    'release-manifest': `${action.emulator().url}/no-such-manifest.json?X-Goog-Signature=${secrets[4]}`,
   });
   expect(r.code).toBe(1);
   const seen = visibleOutput(r);

@@ -1,10 +1,12 @@
 // The bundled action against an emulator, as the runner starts it, with stdout and stderr both
 // kept (run-dist.ts lets stderr through): for tests that scan everything a run prints.
 // HA_MASTERS_BUNDLE names another bundle (`bash scripts/bundle.sh <dir>`) to test instead of dist/.
+import { afterAll, beforeAll } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { startEmulator } from '../../emulator/index.ts';
+import { startEmulator } from '../../emulator/index.ts';
 import { emulatorAdmin } from './emulator-admin.ts';
 import { parseGithubOutput } from '../../scripts/runner-files.ts';
 
@@ -19,9 +21,26 @@ export interface BundleRun {
   outputs: Record<string, string>;
 }
 
-/** Runs of one test file; `stopAll` kills, by PID, any that never ended. */
-export function bundleRunner(emulator: () => Emulator, dir: () => string, project: string) {
+/**
+ * For one test file: an emulator (process runtime) and a temp directory for its runs, started
+ * before its tests; after them, runs that never ended are killed by PID and everything is removed.
+ */
+export function bundleAgainstEmulator(project: string) {
+  let started: Emulator | undefined;
+  let tmp: string | undefined;
+  const emulator = (): Emulator => started!;
+  const dir = (): string => tmp!;
   const children = new Set<ChildProcess>();
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), `ha-${project}-`));
+    started = await startEmulator({ port: 0, stateDir: join(tmp, 'state'), lbProgrammingDelayMs: 200, vmRuntime: 'process', log: () => {} });
+  }, 60_000);
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+    await started?.stop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }, 60_000);
 
   async function run(inputs: Record<string, string>): Promise<BundleRun> {
     const output = join(dir(), `output-${Math.random()}`);
@@ -46,10 +65,6 @@ export function bundleRunner(emulator: () => Emulator, dir: () => string, projec
     return { code, stdout, stderr, outputs: parseGithubOutput(readFileSync(output, 'utf8')) };
   }
 
-  function stopAll(): void {
-    for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-  }
-
   /** How many requests the emulator has logged: a mark for writesSince. */
   async function requestCount(): Promise<number> {
     return ((await emulatorAdmin(emulator().url)('requests')) as { requests: unknown[] }).requests.length;
@@ -61,7 +76,7 @@ export function bundleRunner(emulator: () => Emulator, dir: () => string, projec
     return requests.slice(mark).filter((r) => r.method !== 'GET' && !r.path.startsWith('/_emulator')).map((r) => `${r.method} ${r.path}`);
   }
 
-  return { run, stopAll, requestCount, writesSince };
+  return { emulator, dir, run, requestCount, writesSince };
 }
 
 /** What users see: the runner swallows `::add-mask::` lines (and masks their values everywhere else). */
