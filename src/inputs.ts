@@ -243,6 +243,9 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const requestId = raw['request-id'] ? parseRequestId(raw['request-id'], p) : deriveRequestId(intent, env);
   if (problems.length > 0) throw new InputError(problems);
   intent.requestId = requestId;
+  // Orders requests for the journal's floor (plan/journal.ts): re-runs keep their workflow run id.
+  const runId = env.GITHUB_RUN_ID?.trim();
+  if (runId && /^\d{1,15}$/.test(runId)) intent.requestSeq = Number(runId);
   const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
   return { intent, computeEndpoint, secretManagerEndpoint, transportWhy: transport.why, iapEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
 }

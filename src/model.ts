@@ -34,6 +34,11 @@ export interface Intent {
   allowEvenReplicas: boolean;
   /** Identifies this request so that a re-run resumes it instead of repeating it. */
   requestId: string;
+  /**
+   * Orders requests: the workflow run id (GITHUB_RUN_ID, kept by re-runs), undefined outside a
+   * workflow. A request at or below the journal's floor that the journal no longer holds is refused.
+   */
+  requestSeq?: number;
   /** VM shape for new replicas. */
   machineType: string;
   image: string;
@@ -190,8 +195,12 @@ export interface JournalEntry {
   /** The replica the request adds or removes. */
   replica: string;
   phase: 'removing' | 'done';
-  /** Zone of the replica, when known (a replace adds the successor there). */
+  /** Zone of the replica, when known (a replace adds the successor there, when it can). */
   zone?: string;
+  /** The request's sequence (its GitHub run id): dropped entries raise the journal's floor with it. */
+  seq?: number;
+  /** A replace removed this replica before its successor was made: the successor is still owed. */
+  successorOwed?: boolean;
 }
 
 export interface ClusterSettings {
@@ -261,6 +270,11 @@ export interface ClusterState {
   certExpiry?: { what: string; notAfter: string };
   /** Leases in kube-system; undefined when not read (no cluster yet, or a wait that does not need them). */
   leases?: ApiLeasesView;
+  /**
+   * Zones where a VM insert of this run failed for want of capacity (ZONE_RESOURCE_POOL_EXHAUSTED),
+   * with GCE's words: only a failed insert tells. Kept for the rest of the run; a new run tries again.
+   */
+  noCapacity?: Record<string, string>;
   /** The lease a run holds on the cluster (the address's `ha-masters-lock` label), when one is set. */
   lock?: { request: string; expiresAt: string };
   /** Time of observation, ISO string; the planner's only clock. */

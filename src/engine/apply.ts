@@ -106,7 +106,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       const settings = state.settings ?? { multizone: intent.multizone, quorumRead: intent.quorumRead };
       const labels: Record<string, string> = { 'ha-masters-cluster': n.master, 'ha-masters-role': 'master' };
       if (step.request) labels['ha-masters-request'] = step.request;
-      return created(
+      return noCapacityAs(step.zone, created(
         compute.insertInstance({
           zone: step.zone, name: step.replica, machineType: intent.machineType, image: intent.image, network: intent.network,
           tags: [n.tag], labels, dataDiskSizeGb: intent.dataDiskSizeGb, serviceAccount: account,
@@ -116,7 +116,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
           }),
           natIP: step.first ? address.ip : undefined,
         }),
-      );
+      ));
     }
     case 'setMemberCerts':
       return setMemberCerts(step.zone, step.replica, ctx);
@@ -241,6 +241,31 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
 /** A step kind without a case here would do nothing at all: the compiler says so, and so does the run. */
 function noSuchStep(step: never): never {
   throw new Error(`ha-masters cannot apply a step of kind ${(step as { kind: string }).kind}: this is a bug, please report it`);
+}
+
+/**
+ * A VM insert the zone could not serve (ZONE_RESOURCE_POOL_EXHAUSTED: no capacity, or the zone is
+ * down). Nothing was made; the engine notes the zone for the rest of the run (ClusterState.noCapacity)
+ * and plans again, so the replica goes to another zone.
+ */
+export class ZoneCapacityError extends Error {
+  readonly zone: string;
+  readonly detail: string;
+  constructor(zone: string, cause: GceError) {
+    super(`zone ${zone} has no capacity for a new VM now (${cause.reason}: ${cause.detail})`, { cause });
+    this.name = 'ZoneCapacityError';
+    this.zone = zone;
+    this.detail = `${cause.reason}`;
+  }
+}
+
+async function noCapacityAs(zone: string, insert: Promise<void>): Promise<void> {
+  try {
+    await insert;
+  } catch (e) {
+    if (e instanceof GceError && /^zone_resource_pool_exhausted/i.test(e.reason ?? '')) throw new ZoneCapacityError(zone, e);
+    throw e;
+  }
 }
 
 function requireSecrets(o: Observation): ClusterSecrets {

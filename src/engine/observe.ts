@@ -28,6 +28,8 @@ export const READYZ_PROBE_MS = 2000;
 /** What one run reads once and reuses on every pass: the zone catalogue. */
 export interface ObserveCache {
   zones?: ZoneRecord[];
+  /** Zones where a VM insert of this run failed for want of capacity, with the error's reason. */
+  noCapacity?: Map<string, string>;
 }
 
 /**
@@ -123,6 +125,7 @@ export async function observe(
     ...certExpiryOf(instances),
     ...(apiLeases ? { leases: apiLeases } : {}),
     ...lockOf(address?.labels),
+    ...(cache.noCapacity?.size ? { noCapacity: Object.fromEntries(cache.noCapacity) } : {}),
     observedAt: deps.now().toISOString(),
   };
   return { state, ...(secrets ? { secrets } : {}), ...(stored ? { stored } : {}) };

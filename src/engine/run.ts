@@ -9,7 +9,7 @@ import { plan, shapeWarnings } from '../plan/ladder.ts';
 import { projectPlan } from '../plan/project.ts';
 import { buildView, isHealthyReplica, unhealthyReason } from '../plan/view.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
-import { applyStep } from './apply.ts';
+import { ZoneCapacityError, applyStep } from './apply.ts';
 import type { EngineDeps } from './deps.ts';
 import { observe } from './observe.ts';
 import type { Observation, ObserveCache } from './observe.ts';
@@ -88,10 +88,18 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       }
       deps.log(`step ${pass + 1}: ${describeStep(decision.step, observation.state)} (${decision.reason})`);
       const t0 = Date.now();
-      await applyStep(decision.step, {
-        intent, deps, observation, etcd: etcdFor, leases, serviceAccount,
-        waitReady: (replica) => waitReady(intent, deps, etcdFor, cache, replica),
-      });
+      try {
+        await applyStep(decision.step, {
+          intent, deps, observation, etcd: etcdFor, leases, serviceAccount,
+          waitReady: (replica) => waitReady(intent, deps, etcdFor, cache, replica),
+        });
+      } catch (e) {
+        // Only a failed insert tells that a zone is full: a fact for the rest of this run, not a failure.
+        if (!(e instanceof ZoneCapacityError)) throw e;
+        (cache.noCapacity ??= new Map()).set(e.zone, e.detail);
+        deps.log(`  ${e.message}; nothing was made: planning again without ${e.zone}`);
+        continue;
+      }
       steps.push({ step: decision.step, reason: decision.reason, ms: Date.now() - t0 });
     }
   } catch (caught) {

@@ -14,6 +14,7 @@
 //   6. finish replicas that are joining: member certs, learner, promotion, readiness
 //   7. the load balancer: built once two replicas vote, torn down when one is left
 //   8. the request itself: create the first master, add a replica, start a removal, scale
+// Before all: a request older than what the journal can vouch for is refused (forgotten.ts).
 // A refusal from rungs 3-8 while another request holds the cluster's lock becomes a wait for that
 // lock (other-run.ts): what looks broken may be that run's change in flight.
 import { peerUrl } from '../model.ts';
@@ -26,8 +27,9 @@ import { staleIdentityLease } from './identity-leases.ts';
 import { chooseVictim } from './victim.ts';
 import { buildView, healthyVoters, isHealthyReplica, liveReplicas, unhealthyReason, voters } from './view.ts';
 import type { ClusterView, ReplicaView } from './view.ts';
-import { pickFewest } from './zones.ts';
+import { placeReplica, zoneProblem } from './placement.ts';
 import { waitInsteadOfRefusing } from './other-run.ts';
+import { forgottenRequest } from './forgotten.ts';
 
 type Rung = PlanResult | undefined;
 
@@ -37,6 +39,8 @@ const refuse = (problem: string, fix: string, nothingChanged = true): PlanResult
 
 export function plan(intent: Intent, state: ClusterState): PlanResult {
   if (intent.operation === 'status') return done('status only reads the cluster');
+  const forgotten = forgottenRequest(intent, state);
+  if (forgotten) return forgotten;
   if (intent.operation === 'down' && intent.deleteNodes) return planTeardown(state);
   const view = buildView(state);
   const fromState = (): PlanResult =>
@@ -295,8 +299,11 @@ function ensureFirstMaster(intent: Intent, view: ClusterView): PlanResult {
   return done(`cluster ${state.names.master} exists with ${state.replicas.length} replica(s)`);
 }
 
-/** Add one replica for `request`, in `zone` (or the zone with fewest replicas). */
-function addReplica(intent: Intent, view: ClusterView, request: string, zone: string | undefined): PlanResult {
+/**
+ * Add one replica for `request`: in `zone` when the user named it, else where placement.ts puts it
+ * (`preferred` first: the zone of the replica it succeeds).
+ */
+function addReplica(intent: Intent, view: ClusterView, request: string, zone: string | undefined, preferred?: string): PlanResult {
   const { state } = view;
   const entry = journalFor(state.journal, request);
   if (entry?.phase === 'done') return done(`request ${request} already added ${entry.replica}`);
@@ -306,16 +313,16 @@ function addReplica(intent: Intent, view: ClusterView, request: string, zone: st
       return refuse(`the replica ${own.name} this request created is ${own.vm?.status ?? 'gone'}`, `remove it (operation: down, delete-nodes: false, replica-name: ${own.name}) or start it, then re-run`, false);
     }
     if (!isHealthyReplica(own)) return step({ kind: 'waitReady', replica: own.name, zone: own.vm.zone }, `wait for ${own.name}: ${unhealthyReason(own)}`);
-    return step({ kind: 'writeJournal', entry: { request, replica: own.name, phase: 'done', zone: own.vm.zone } }, `${own.name} serves: record request ${request} as done`);
+    return step({ kind: 'writeJournal', entry: stamped(intent, { request, replica: own.name, phase: 'done', zone: own.vm.zone }) }, `${own.name} serves: record request ${request} as done`);
   }
   const preflight = preflightForChange(view);
   if (preflight) return preflight;
-  const zones = intent.zones.length ? intent.zones : zonesOfRegion(state);
   const live = liveReplicas(view);
-  const target = zone ?? pickFewest(zones, live.map((r) => r.zone!));
-  if (!target) return refuse(`no UP zone in region ${state.region} to place a replica`, `set gce-zone or zones`);
-  const zoneInfo = state.zones.find((z) => z.name === target);
-  if (zoneInfo?.status !== 'UP') return refuse(`zone ${target} is ${zoneInfo?.status ?? 'unknown'}`, `pick another zone of ${state.region}`);
+  const named = zone ? zoneProblem(state, zone) : undefined;
+  if (named) return refuse(`gce-zone ${zone} cannot take a new replica: ${named}`, `set gce-zone to another zone of ${state.region} (${zonesOfRegion(state).join(', ')}), or leave it empty to let the zone with fewest replicas take it`);
+  const placed = zone ? { zone } : placeReplica(intent, state, live.map((r) => r.zone!), preferred);
+  if (placed.zone === undefined) return refuse(placed.why, noPlaceFix(intent), true);
+  const target = placed.zone;
   const taken = [...state.replicas.map((r) => r.name), ...state.etcd.members.map((m) => m.name.replace(/^etcd-/, ''))];
   const name = newReplicaName(state.names, taken, request);
   return step(
@@ -354,10 +361,20 @@ function removeReplica(intent: Intent, view: ClusterView, request: string): Plan
   if (entry) return done(`removal of ${entry.replica} is in progress`); // finishRemovals owns it
   const victim = pickNamedOrZoneVictim(intent, view, false);
   if ('type' in victim) return victim;
-  return startRemoval(view, request, victim);
+  return startRemoval(intent, view, request, victim);
 }
 
-function startRemoval(view: ClusterView, request: string, victim: ReplicaView): PlanResult {
+/** `entry` with this request's sequence, so that dropping it later raises the journal's floor. */
+function stamped(intent: Intent, entry: JournalEntry): JournalEntry {
+  return intent.requestSeq === undefined ? entry : { ...entry, seq: intent.requestSeq };
+}
+
+function noPlaceFix(intent: Intent): string {
+  return `re-run with the same inputs once a zone is UP again or has capacity (a new run tries every zone again)${intent.zones.length ? ', or list more zones of the region in zones' : ''}`;
+}
+
+/** `successorOwed`: a replace removes it before its successor exists (the journal keeps the debt). */
+function startRemoval(intent: Intent, view: ClusterView, request: string, victim: ReplicaView, successorOwed = false): PlanResult {
   const { state } = view;
   const others = liveReplicas(view).filter((r) => r.name !== victim.name);
   if (others.length === 0) {
@@ -370,8 +387,9 @@ function startRemoval(view: ClusterView, request: string, victim: ReplicaView): 
       return refuse(`removing ${victim.name} would break etcd quorum: ${p.explanation}`, `repair or replace the unhealthy replicas first`);
     }
   }
-  const entry: JournalEntry = { request, replica: victim.name, phase: 'removing' };
+  const entry: JournalEntry = stamped(intent, { request, replica: victim.name, phase: 'removing' });
   if (victim.zone) entry.zone = victim.zone;
+  if (successorOwed) entry.successorOwed = true;
   return step({ kind: 'writeJournal', entry }, `record that request ${request} removes ${victim.name}, so that a re-run finishes this removal and no other`);
 }
 
@@ -412,9 +430,13 @@ function findNamedReplica(view: ClusterView, name: string): ReplicaView | undefi
 
 /**
  * replace: the named replica, or every unhealthy one (in gce-zone, when given). Round i keeps two
- * journal entries, `<request>-r<i>` (removal) and `<request>-a<i>` (addition). Broken replicas all
- * leave before successors come (etcd refuses to add a member while any voter is down); a healthy
- * named replica gives way only after its successor serves, so quorum never shrinks.
+ * journal entries, `<request>-r<i>` (removal) and `<request>-a<i>` (addition). No replica leaves
+ * before placement.ts knows a zone for its successor (its own zone when that can take one, else the
+ * zone with fewest replicas). A healthy named replica gives way only after its successor serves, so
+ * quorum never shrinks; broken replicas all leave before successors come (etcd refuses to add a
+ * member while any voter is down). With no zone for the successor a replica stays, unless it is
+ * dead and its leaving lowers the quorum etcd needs. A removal whose successor is still owed says so
+ * in the journal (`successorOwed`): a re-run, or any later replace, makes that successor.
  */
 function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
   const { state } = view;
@@ -439,7 +461,7 @@ function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
   for (const r of rounds) {
     if (r.added?.phase === 'done' && !r.removed && intent.replicaName) {
       const victim = findNamedReplica(view, intent.replicaName);
-      if (victim) return startRemoval(view, r.rmReq, victim);
+      if (victim) return startRemoval(intent, view, r.rmReq, victim);
     }
   }
   // 3. Start the next round while there is something left to replace.
@@ -447,31 +469,89 @@ function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
     if (rounds.length === 0) {
       const victim = findNamedReplica(view, intent.replicaName);
       if (!victim) {
+        const owed = owedSuccessor(intent, view);
+        if (owed) return owed;
         if (!intent.zone) return pickNamedOrZoneVictim(intent, view, true) as PlanResult;
-        // Already gone entirely (no VM, no member): only the add in its zone remains.
-        return addReplica(intent, view, `${intent.requestId}-a`, intent.zone);
+        // Already gone entirely (no VM, no member): only the add remains, in its zone when it can.
+        return addReplica(intent, view, `${intent.requestId}-a`, undefined, intent.zone);
       }
       if (intent.zone && victim.zone && victim.zone !== intent.zone) {
         return refuse(`replica ${victim.name} is in zone ${victim.zone}, not in gce-zone ${intent.zone}`, `set gce-zone: ${victim.zone}, or leave it empty`);
       }
-      if (isHealthyReplica(victim)) return addReplica(intent, view, `${intent.requestId}-a`, victim.zone);
-      return startRemoval(view, `${intent.requestId}-r`, victim);
+      return replaceOne(intent, view, victim, `${intent.requestId}-a`, `${intent.requestId}-r`);
     }
   } else {
     const candidates = unhealthyCandidates(intent, view);
-    if (candidates.length > 0) return startRemoval(view, `${intent.requestId}-r${nextTag}`, chooseVictim(candidates, liveReplicas(view))!);
+    if (candidates.length > 0) {
+      return replaceOne(intent, view, chooseVictim(candidates, liveReplicas(view))!, `${intent.requestId}-a${nextTag}`, `${intent.requestId}-r${nextTag}`);
+    }
   }
   // 4. Successors for the replicas that left.
   for (const r of rounds) {
-    if (r.removed?.phase === 'done' && r.added?.phase !== 'done') {
-      const zone = r.removed.zone ?? intent.zone;
-      if (!zone) return refuse(`the zone of ${r.removed.replica} is unknown`, `set gce-zone to the zone the new replica should use`);
-      return addReplica(intent, view, r.addReq, zone);
-    }
+    if (r.removed?.phase === 'done' && r.added?.phase !== 'done') return makeSuccessor(intent, view, r.removed, r.addReq);
   }
+  // 5. Successors an earlier replace still owes (its replica left, no zone could take the next one).
+  const owed = owedSuccessor(intent, view);
+  if (owed) return owed;
   const pairs = rounds.filter((r) => r.added && r.removed).map((r) => `${r.removed!.replica} -> ${r.added!.replica}`);
   if (pairs.length) return done(`replaced ${pairs.join(', ')}`);
   return done(`every replica${intent.zone ? ` in zone ${intent.zone}` : ''} is healthy: nothing to replace`);
+}
+
+/** The first step of one round: the successor first (healthy victim), or the victim's removal once a zone can take its successor. */
+function replaceOne(intent: Intent, view: ClusterView, victim: ReplicaView, addReq: string, rmReq: string): PlanResult {
+  const { state } = view;
+  const others = liveReplicas(view).filter((r) => r.name !== victim.name);
+  const placed = placeReplica(intent, state, others.map((r) => r.zone!), victim.zone);
+  if (isHealthyReplica(victim)) {
+    if (placed.zone === undefined) return refuse(`${placed.why}; ${victim.name} serves and stays until its successor has a place`, noPlaceFix(intent));
+    return addReplica(intent, view, addReq, undefined, victim.zone);
+  }
+  if (placed.zone !== undefined) return startRemoval(intent, view, rmReq, victim, true);
+  if (isDead(victim) && leavingLowersQuorum(state, victim)) return startRemoval(intent, view, rmReq, victim, true);
+  return refuse(
+    `${placed.why}; ${victim.name} (${unhealthyReason(victim) ?? 'unhealthy'}) stays until its successor has a place${isDead(victim) ? ': removing it first would not let etcd tolerate one more failure' : ''}`,
+    noPlaceFix(intent),
+  );
+}
+
+/** Its VM does not run, or its etcd member does not answer. */
+function isDead(r: ReplicaView): boolean {
+  return r.vm?.status !== 'RUNNING' || !r.member || !r.member.healthy;
+}
+
+/** Without `victim`'s vote etcd needs fewer members for quorum (or it has no vote to lose). */
+function leavingLowersQuorum(state: ClusterState, victim: ReplicaView): boolean {
+  if (!victim.member || victim.member.isLearner) return true;
+  const n = voters(state).length;
+  return quorumOf(n - 1) < quorumOf(n);
+}
+
+/** The successor of `removed` (request `addReq`), in its zone when that can take one. */
+function makeSuccessor(intent: Intent, view: ClusterView, removed: JournalEntry, addReq: string): PlanResult {
+  const live = liveReplicas(view);
+  const placed = placeReplica(intent, view.state, live.map((r) => r.zone!), removed.zone ?? intent.zone);
+  if (placed.zone === undefined) {
+    return refuse(
+      `${removed.replica} has left (request ${removed.request}), but its successor cannot be made yet: ${placed.why}`,
+      `${noPlaceFix(intent)}: the journal keeps the successor owed, and a re-run or any later replace makes it`,
+    );
+  }
+  return addReplica(intent, view, addReq, undefined, removed.zone ?? intent.zone);
+}
+
+/** A successor another replace request still owes: `<id>-r<k>` done with `successorOwed`, `<id>-a<k>` not done. */
+function owedSuccessor(intent: Intent, view: ClusterView): PlanResult | undefined {
+  for (const e of view.state.journal) {
+    const m = /^(.+)-r(\d*)$/.exec(e.request);
+    if (!m || !e.successorOwed || e.phase !== 'done') continue;
+    const addReq = `${m[1]}-a${m[2]}`;
+    if (journalFor(view.state.journal, addReq)?.phase === 'done') continue;
+    const building = view.replicas.find((x) => x.vm?.request === addReq);
+    if (building) return addReplica(intent, view, addReq, building.vm!.zone);
+    return makeSuccessor(intent, view, e, addReq);
+  }
+  return undefined;
 }
 
 function unhealthyCandidates(intent: Intent, view: ClusterView): ReplicaView[] {
@@ -488,7 +568,7 @@ function scaleTo(intent: Intent, view: ClusterView, wanted: number): PlanResult 
     const preflight = preflightForRemoval(view);
     if (preflight) return preflight;
     const victim = chooseVictim(live, live)!;
-    return startRemoval(view, `${intent.requestId}-d${live.length}`, victim);
+    return startRemoval(intent, view, `${intent.requestId}-d${live.length}`, victim);
   }
   const zones = new Set(live.map((r) => r.zone));
   return done(`${live.length} replica(s) in ${zones.size} zone(s), as asked`);

@@ -36,7 +36,11 @@ function clusterExists(state: ClusterState): boolean {
 function verdict(report: RunReport): string {
   const writes = report.steps.filter((s) => !WAIT_STEPS.has(s.step.kind)).length;
   if (!report.changed) return '**No changes**: the cluster already matched the request.';
-  const what = report.operation === 'down' ? 'removed' : report.operation === 'up' ? 'added' : 'replaced';
+  const made = report.steps.flatMap((s) => (s.step.kind === 'createReplica' ? [s.step.replica] : []));
+  const deleted = report.steps.flatMap((s) => (s.step.kind === 'deleteReplica' ? [s.step.replica] : []));
+  // "Replaced" only when this run both removed a replica and made one: a half-done replace says which half.
+  const what = report.operation === 'down' ? 'removed' : report.operation === 'up' ? 'added'
+    : made.length && deleted.length ? 'replaced' : deleted.length ? 'removed (its successor is not made yet)' : 'added (the one it replaces has not left yet)';
   const added = report.replicaName ? ` Replica ${what}: ${code(report.replicaName)}.` : '';
   return `**Changed** the cluster in ${writes} ${writes === 1 ? 'write' : 'writes'}.${added}`;
 }
