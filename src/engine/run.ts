@@ -91,7 +91,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       try {
         await applyStep(decision.step, {
           intent, deps, observation, etcd: etcdFor, leases, serviceAccount,
-          waitReady: (replica) => waitReady(intent, deps, etcdFor, cache, replica),
+          waitReady: (replica) => waitReady(intent, deps, etcdFor, cache, replica, started + deps.limits.runTimeoutMs),
         });
       } catch (e) {
         // Only a failed insert tells that a zone is full: a fact for the rest of this run, not a failure.
@@ -123,9 +123,10 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
   }
 }
 
-/** Polls until `replica` is a healthy voting member with a ready apiserver. */
-async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, cache: ObserveCache, replica: string): Promise<void> {
-  const deadline = Date.now() + deps.limits.readyTimeoutMs;
+/** Polls until `replica` is a healthy voting member with a ready apiserver, never past the run's own deadline. */
+async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, cache: ObserveCache, replica: string, runDeadline: number): Promise<void> {
+  const readyDeadline = Date.now() + deps.limits.readyTimeoutMs;
+  const deadline = Math.min(readyDeadline, runDeadline);
   let last = 'not observed yet';
   let startup: string | undefined;
   let nextStartupRead = 0;
@@ -144,7 +145,8 @@ async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterS
     await new Promise((res) => setTimeout(res, 1000));
   }
   const progress = startup ? ` (its start-up script last reported "${startup}")` : '';
-  throw new Error(`replica ${replica} did not become ready within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s: ${last}${progress}. Re-run with the same inputs to keep waiting, or replace it`);
+  const limit = runDeadline < readyDeadline ? `before the run's timeout (${Math.round(deps.limits.runTimeoutMs / 1000)} s)` : `within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s`;
+  throw new Error(`replica ${replica} did not become ready ${limit}: ${last}${progress}. Re-run with the same inputs to keep waiting, or replace it`);
 }
 
 /** A way to the replicas that cannot work (IAP without permission, or kept out by a firewall) ends the run before it plans around unreachable members. */
