@@ -293,6 +293,8 @@ export type Step =
   | { kind: 'promoteLearner'; replica: string; memberId: string }
   /** Wait until the replica's etcd member is a healthy voter and its apiserver is ready. */
   | { kind: 'waitReady'; replica: string; zone: string }
+  /** Wait until a VM still being created (PROVISIONING, STAGING) runs: GCE finishes an insert whose caller died. */
+  | { kind: 'waitRunning'; replica: string; zone: string }
   | { kind: 'createTargetPool'; instances: { name: string; zone: string }[] }
   | { kind: 'addToTargetPool'; replica: string; zone: string }
   | { kind: 'removeFromTargetPool'; replica: string; zone: string }
@@ -321,7 +323,7 @@ export type Step =
   | { kind: 'waitForLock'; holder: string };
 
 /** Steps that only wait or read: they do not count as changes. */
-export const WAIT_STEPS: ReadonlySet<StepKind> = new Set<StepKind>(['waitReady', 'waitForLock']);
+export const WAIT_STEPS: ReadonlySet<StepKind> = new Set<StepKind>(['waitReady', 'waitRunning', 'waitForLock']);
 
 export type StepKind = Step['kind'];
 

@@ -3,7 +3,7 @@
 import { plan } from '../../src/plan/ladder.ts';
 import { projectPlan } from '../../src/plan/project.ts';
 import type { ClusterState } from '../../src/model.ts';
-import { cluster, intent, leader, noCerts, replica, request } from '../support/cluster-builder.ts';
+import { M, cluster, intent, leader, noCerts, replica, request } from '../support/cluster-builder.ts';
 
 const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
 
@@ -43,13 +43,19 @@ describe('a replica another run is creating', () => {
     expect(r.type === 'step' && r.step.kind).not.toBe('waitForLock');
   });
 
-  test('an expired lock is nobody\'s: no wait; the refusal names the VM being created, not a replacement', () => {
+  test('an expired lock is nobody\'s: GCE still finishes the insert, so the run waits for the VM to run, never advising a replacement', () => {
     const r = plan(intent({ replicate: true, requestId: 'mine' }), lockedBy(thirdBeingCreated(), 'other', '2026-11-23T23:00:00Z'));
-    expect(r.type).toBe('refuse');
-    if (r.type !== 'refuse') return;
-    expect(r.problem).toContain('still being created');
-    expect(r.problem).toContain('STAGING');
-    expect(`${r.problem} ${r.fix}`).not.toMatch(/operation: replace/);
+    expect(r).toMatchObject({ type: 'step', step: { kind: 'waitRunning', replica: `${M}-ccc`, zone: D } });
+    expect(r.type === 'step' && r.reason).toContain('STAGING');
+    expect(r.type === 'step' && r.reason).not.toMatch(/replace/);
+  });
+
+  test('a re-run of the request whose VM is still being created waits for it to run, then lets it join', () => {
+    const s = thirdBeingCreated();
+    s.replicas[2]!.request = 'mine';
+    const p = projectPlan(intent({ replicate: true, requestId: 'mine' }), s);
+    expect(p.steps.map((x) => x.step.kind).slice(0, 2)).toEqual(['waitRunning', 'setMemberCerts']);
+    expect(p.end.type).toBe('done');
   });
 
   test('input refusals are not turned into waits', () => {

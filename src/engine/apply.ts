@@ -229,6 +229,8 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     case 'deleteSecret':
       await deps.keys.deleteSecret(step.name);
       return;
+    case 'waitRunning':
+      return waitRunning(step.zone, step.replica, ctx);
     case 'waitForLock':
       return; // the engine waited for the lock before this step; the next pass decides afresh
     case 'writeJournal':
@@ -257,6 +259,19 @@ export class ZoneCapacityError extends Error {
     this.zone = zone;
     this.detail = `${cause.reason}`;
   }
+}
+
+/** Polls a VM still being created until it runs (or ends otherwise: the next pass plans with what it is). */
+async function waitRunning(zone: string, name: string, ctx: ApplyContext): Promise<void> {
+  const deadline = Date.now() + ctx.deps.limits.readyTimeoutMs;
+  let status = 'not read yet';
+  while (Date.now() < deadline) {
+    const vm = await ctx.deps.compute.getInstance(zone, name);
+    status = vm?.status ?? 'gone';
+    if (status !== 'PROVISIONING' && status !== 'STAGING') return;
+    await delay(1000);
+  }
+  throw new Error(`VM ${name} in ${zone} was still ${status} after ${Math.round(ctx.deps.limits.readyTimeoutMs / 1000)} s; re-run to keep waiting, or remove it (operation: down, delete-nodes: false, replica-name: ${name})`);
 }
 
 async function noCapacityAs(zone: string, insert: Promise<void>): Promise<void> {

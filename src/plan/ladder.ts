@@ -309,6 +309,7 @@ function addReplica(intent: Intent, view: ClusterView, request: string, zone: st
   if (entry?.phase === 'done') return done(`request ${request} already added ${entry.replica}`);
   const own = view.replicas.find((r) => r.vm?.request === request);
   if (own) {
+    if (isBeingCreated(own)) return step({ kind: 'waitRunning', replica: own.name, zone: own.vm!.zone }, `${own.name}, made by this request, is still being created (${own.vm!.status}): wait until it runs`);
     if (!own.vm || own.vm.status !== 'RUNNING') {
       return refuse(`the replica ${own.name} this request created is ${own.vm?.status ?? 'gone'}`, `remove it (operation: down, delete-nodes: false, replica-name: ${own.name}) or start it, then re-run`, false);
     }
@@ -331,6 +332,10 @@ function addReplica(intent: Intent, view: ClusterView, request: string, zone: st
   );
 }
 
+function isBeingCreated(r: ReplicaView): boolean {
+  return r.vm?.status === 'PROVISIONING' || r.vm?.status === 'STAGING';
+}
+
 /** No new change starts while etcd is unreadable, a learner waits, or a voter is sick. */
 function preflightForChange(view: ClusterView): PlanResult | undefined {
   const { state } = view;
@@ -338,14 +343,11 @@ function preflightForChange(view: ClusterView): PlanResult | undefined {
     return refuse(`etcd of ${state.names.master} cannot be read with quorum: ${state.etcd.error ?? 'no member answers'}`, `repair the cluster first; check the replicas' VMs in the summary`);
   }
   const sick = liveReplicas(view).filter((r) => !isHealthyReplica(r));
-  // A VM still being created is some run's replica in flight (with no lock held, that run stopped).
-  const creating = sick.filter((r) => r.vm?.status === 'PROVISIONING' || r.vm?.status === 'STAGING');
-  if (creating.length) {
-    const list = creating.map((r) => `${r.name} (its VM is ${r.vm!.status}${r.vm!.request ? `, made by request ${r.vm!.request}` : ''})`).join(', ');
-    return refuse(
-      `a replica is still being created: ${list}, and no run holds the lock on ${state.names.master} any more`,
-      `re-run once it is RUNNING (this run or the request that made it finishes its join); if it stays so, remove it (operation: down, delete-nodes: false, replica-name: ${creating[0]!.name})`,
-    );
+  // A VM still being created is a replica in flight: GCE finishes the insert even when the run that
+  // asked for it stopped, so wait until it runs; the joining rungs then finish it.
+  const creating = sick.find((r) => isBeingCreated(r));
+  if (creating) {
+    return step({ kind: 'waitRunning', replica: creating.name, zone: creating.vm!.zone }, `${creating.name} is still being created (its VM is ${creating.vm!.status}${creating.vm!.request ? `, made by request ${creating.vm!.request}` : ''}): wait until it runs, then let it join`);
   }
   if (sick.length) {
     const list = sick.map((r) => `${r.name} (${unhealthyReason(r)})`).join(', ');

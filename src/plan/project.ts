@@ -100,6 +100,7 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
     case 'deleteNodeTemplate': s.nodeTemplates = s.nodeTemplates.filter((t) => t !== step.name); break;
     case 'deleteSecret': s.secrets = s.secrets.filter((x) => x !== step.name); break;
     case 'moveKeys': s.inlineKeys = s.inlineKeys.filter((x) => x !== step.replica); break;
+    case 'waitRunning': { const r = vm(step.replica); if (r) { r.status = 'RUNNING'; r.internalIp ??= placeholderIp(r.name); } break; }
     case 'waitForLock': s.lock = undefined; break; // assumed: the other run finishes and lets go
     case 'writeJournal':
       if (s.address) s.address.labels = withJournalEntry(n, s.address.labels, step.entry);

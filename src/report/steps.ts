@@ -67,6 +67,8 @@ export function describeStep(step: Step, state: ClusterState): string {
       return `move the private keys in the metadata of ${step.replica} to Secret Manager`;
     case 'deleteSecret':
       return `delete secret ${step.name} and its versions`;
+    case 'waitRunning':
+      return `wait until VM ${step.replica} in ${step.zone}, still being created, runs`;
     case 'waitForLock':
       return `wait for run ${step.holder} to finish and let go of the lock on ${n.master}`;
     case 'writeJournal':
