@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { InputError, type InputProblem } from './errors.ts';
 import { redactUrl } from './url-credentials.ts';
 import { chooseRelease, type ReleaseChoice } from './release/choice.ts';
+import { REQUEST_ID_RULE, requestIdProblem } from './request-id.ts';
 import { parseKubeEnv, type KubeEnvInput, type KubeEnvResult } from './kube-env.ts';
 import {
   DEFAULT_INSTANCE_PREFIX,
@@ -640,14 +641,13 @@ function parseTransport(v: string, env: NodeJS.ProcessEnv, p: Problems): { kind:
 
 // ---- request identity ----
 
-const LABEL_VALUE = /^[a-z0-9_-]{1,63}$/;
-
+/** The id is stored in GCE labels (the lock, the journal): refused here what they cannot hold. */
 function parseRequestId(v: string, p: Problems): string {
-  if (!LABEL_VALUE.test(v)) {
+  if (requestIdProblem(v)) {
     p.add(
       'request-id',
-      `${quoted(v)} cannot be a GCE label value (it is stored as one).`,
-      'use 1-63 lowercase letters, digits, dashes or underscores, e.g. pr-42-scale, or leave it empty to derive one.',
+      `${quoted(v)} cannot be a GCE label value with the lock's expiry after it (it is stored in the cluster's lock and request journal).`,
+      `use ${REQUEST_ID_RULE}, e.g. pr-42-scale, or leave it empty to derive one.`,
     );
   }
   return v;

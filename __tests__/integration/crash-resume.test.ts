@@ -8,9 +8,8 @@
 // the write has returned.
 import type { Intent } from '../../src/model.ts';
 import type { EngineDeps } from '../../src/engine/deps.ts';
-import type { ComputeApi } from '../../src/gce/types.ts';
-import type { EtcdAdmin } from '../../src/etcd/types.ts';
 import { intent as baseIntent } from '../support/cluster-builder.ts';
+import { LOCK_LABEL, decodeLock } from '../../src/engine/lock.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 
@@ -21,6 +20,17 @@ class SimulatedCrash extends Error {}
 
 const WRITE = /^(insert|delete|set|add|remove)/;
 const ETCD_WRITES = new Set(['addLearner', 'promote', 'moveLeader', 'removeMember']);
+
+/** `target` whose every method call goes through `around` (which may call `invoke`). */
+function intercepted<T extends object>(target: T, around: (name: string, args: unknown[], invoke: () => unknown) => unknown): T {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      const value = Reflect.get(t, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => around(String(prop), args, () => (value as (...a: unknown[]) => unknown).apply(t, args));
+    },
+  });
+}
 
 /** Deps whose k-th write (GCE or etcd membership) succeeds and then the "process dies". */
 function crashAfterWrite(k: number, seen: string[]) {
@@ -34,27 +44,29 @@ function crashAfterWrite(k: number, seen: string[]) {
     });
   return (deps: EngineDeps): EngineDeps => ({
     ...deps,
-    compute: new Proxy(deps.compute, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        const name = String(prop);
-        if (!WRITE.test(name)) return (value as (...a: unknown[]) => unknown).bind(target);
-        return (...args: unknown[]) => after(name, (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
-      },
-    }) as ComputeApi,
-    etcd: (tls) => {
-      const admin = deps.etcd(tls);
-      return new Proxy(admin, {
-        get(target, prop, receiver) {
-          const value = Reflect.get(target, prop, receiver) as unknown;
-          if (typeof value !== 'function') return value;
-          const name = String(prop);
-          if (!ETCD_WRITES.has(name)) return (value as (...a: unknown[]) => unknown).bind(target);
-          return (...args: unknown[]) => after(`etcd.${name}`, (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
-        },
-      }) as EtcdAdmin;
-    },
+    compute: intercepted(deps.compute, (name, _args, invoke) => (WRITE.test(name) ? after(name, invoke() as Promise<unknown>) : invoke())),
+    etcd: (tls) => intercepted(deps.etcd(tls), (name, _args, invoke) => (ETCD_WRITES.has(name) ? after(`etcd.${name}`, invoke() as Promise<unknown>) : invoke())),
+  });
+}
+
+/**
+ * Deps of a process that is killed right after its journal records `request` as done (its last
+ * step): from then on every call fails, so nothing after it, the lock's release included, happens.
+ */
+function killedAfterDoneMark(request: string) {
+  let dead = false;
+  const die = () => Promise.reject(new SimulatedCrash(`simulated kill after request ${request} was marked done`));
+  return (deps: EngineDeps): EngineDeps => ({
+    ...deps,
+    compute: intercepted(deps.compute, (name, args, invoke) => {
+      if (name.endsWith('Link')) return invoke(); // computes a URL, calls nothing
+      if (dead) return die();
+      return (invoke() as Promise<unknown>).then((result) => {
+        const labels = name === 'setAddressLabels' ? (args[2] as Record<string, string>) : undefined;
+        if (labels?.[`hm-${request}`]?.startsWith('done_')) dead = true;
+        return dead ? die() : result;
+      });
+    }),
   });
 }
 
@@ -95,6 +107,27 @@ test('1 -> 2 survives a crash after every single write', async () => {
     await world.run(intent({ operation: 'down', deleteNodes: false, zone: C }));
   }
 }, 900_000);
+
+test('a kill after the last step, before the lock is released: a re-run frees the lock, and another request takes it over at once', async () => {
+  const lockHolder = async () => decodeLock((await world.compute.getAddress('europe-west1', 'kubernetes-master-ip'))!.labels[LOCK_LABEL])?.request;
+  const impatient = world.withLimits({ lockWaitMs: 1000 });
+  const add = intent({ zone: C, replicate: true });
+  expect(await world.runWith(add, killedAfterDoneMark(add.requestId)).then(() => 'finished', (e: unknown) => (e as Error).cause)).toBeInstanceOf(SimulatedCrash);
+  expect(await lockHolder()).toBe(add.requestId);
+  // The re-run of the same request has nothing left to do, and frees the lock.
+  const rerun = await impatient.run(add);
+  expect(rerun.changed).toBe(false);
+  expect(await lockHolder()).toBeUndefined();
+  // A removal killed the same way: the next request does not wait for the lock it left.
+  const remove = intent({ operation: 'down', deleteNodes: false, zone: C });
+  expect(await world.runWith(remove, killedAfterDoneMark(remove.requestId)).then(() => 'finished', (e: unknown) => (e as Error).cause)).toBeInstanceOf(SimulatedCrash);
+  expect(await lockHolder()).toBe(remove.requestId);
+  const next = await impatient.run(intent({ zone: C, replicate: true }));
+  expect(next.state.replicas).toHaveLength(2);
+  expect(world.logs).toContainEqual(expect.stringContaining(`from request ${remove.requestId}: the journal records that request as done`));
+  expect(await lockHolder()).toBeUndefined();
+  await world.run(intent({ operation: 'down', deleteNodes: false, zone: C }));
+}, 600_000);
 
 test('removing the etcd leader (3 -> 2) survives a crash after every single write', async () => {
   await world.run(intent({ replicas: 3 }));

@@ -1,8 +1,14 @@
 // One change to a cluster at a time, against the emulator: a run that would write waits for, or
-// gives up on, another run's lease; an expired lease or one of the same request is taken over;
-// two runs started together both finish, one after the other.
+// gives up on, another run's lease (within its own timeout); an expired lease, one of the same
+// request or one whose request the journal records as done is taken over; every run of the
+// holding request frees it; request ids with `_` or of the longest allowed length work, longer
+// ones are refused before any write; two runs started together both finish, one after the other.
 import type { Intent } from '../../src/model.ts';
+import { clusterNames } from '../../src/model.ts';
 import { LOCK_LABEL, LockBusyError, decodeLock, encodeLock } from '../../src/engine/lock.ts';
+import { journalLabel } from '../../src/plan/journal.ts';
+import { RefusedError } from '../../src/errors.ts';
+import { REQUEST_ID_MAX_LENGTH } from '../../src/request-id.ts';
 import { intent as baseIntent } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
@@ -54,6 +60,72 @@ test("a re-run of the request that holds the lease (its run died) goes on at onc
   expect(report.state.replicas).toHaveLength(1);
   expect(await lockLabel()).toBeUndefined();
 }, 120_000);
+
+test("waiting for a lease ends with the run's timeout, and says whose lease it is and until when", async () => {
+  const until = Math.floor((Date.now() + 600_000) / 1000) * 1000;
+  await setLock(encodeLock({ request: 'long-run', expiresAt: until }));
+  await world.resetRequests();
+  // lock-wait alone would wait 10 minutes (the test's own timeout fails that).
+  const impatient = world.withLimits({ lockWaitMs: 600_000, runTimeoutMs: 10_000 });
+  const err = await impatient.run(intent({ zone: C, replicate: true })).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LockBusyError);
+  const until8601 = new Date(until).toISOString();
+  expect((err as Error).message).toContain(`another run (request long-run) is changing kubernetes-master and holds its lock until ${until8601}`);
+  expect((err as Error).message).toContain("as long as this run's timeout (10 s) allows");
+  expect(world.logs).toContainEqual(expect.stringContaining(`waiting for run long-run, which holds the lock on kubernetes-master until ${until8601}`));
+  expect(await world.writes()).toEqual([]);
+  await setLock(undefined);
+}, 60_000);
+
+test('a live lease of a request with `_` in its id is waited for, not overwritten', async () => {
+  await setLock(encodeLock({ request: 'other_run_1', expiresAt: Date.now() + 600_000 }));
+  await world.resetRequests();
+  const err = await world.run(intent({ zone: C, replicate: true })).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LockBusyError);
+  expect((err as Error).message).toContain('another run (request other_run_1)');
+  expect(await world.writes()).toEqual([]);
+  await setLock(undefined);
+}, 60_000);
+
+test('a lease whose request the journal records as done is taken over at once, says so, and an id with `_` frees its own lease', async () => {
+  // The run of finished-run died after its journal's done mark, before it dropped its lease.
+  const names = clusterNames('kubernetes');
+  const [doneKey, doneValue] = journalLabel(names, { request: 'finished-run', replica: names.master, phase: 'done', zone: B });
+  const a = (await world.compute.getAddress(REGION, names.address))!;
+  await world.compute.setAddressLabels(REGION, a.name, { ...a.labels, [doneKey]: doneValue, [LOCK_LABEL]: encodeLock({ request: 'finished-run', expiresAt: Date.now() + 600_000 }) }, a.labelFingerprint);
+  const report = await world.run(intent({ requestId: 'taker_with_underscores', zone: C, replicate: true }));
+  expect(report.state.replicas).toHaveLength(2);
+  expect(world.logs).toContainEqual(expect.stringContaining('taking over the lock on kubernetes-master from request finished-run: the journal records that request as done'));
+  expect(await lockLabel()).toBeUndefined();
+  await world.run(intent({ operation: 'down', deleteNodes: false, zone: C }));
+}, 180_000);
+
+test('a re-run of a finished request that has nothing to do, or that fails, frees the lease its dead run left', async () => {
+  // finished-run is done in the journal (previous test); its dead run's lease is back.
+  await setLock(encodeLock({ request: 'finished-run', expiresAt: Date.now() + 600_000 }));
+  const rerun = await world.run(intent({ requestId: 'finished-run', zone: B, replicate: true }));
+  expect(rerun.changed).toBe(false);
+  expect(await lockLabel()).toBeUndefined();
+  // A run that is refused frees the lease of its request as well.
+  await setLock(encodeLock({ request: 'refused-run', expiresAt: Date.now() + 600_000 }));
+  const refused = await world.run(intent({ requestId: 'refused-run', operation: 'down', deleteNodes: false, replicaName: 'kubernetes-master-zzz' })).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(RefusedError);
+  expect(await lockLabel()).toBeUndefined();
+}, 60_000);
+
+test('a request id of the longest allowed length works end to end; one longer is refused before any write', async () => {
+  await world.resetRequests();
+  const tooLong = await world.run(intent({ requestId: 'x'.repeat(REQUEST_ID_MAX_LENGTH + 1), zone: C, replicate: true })).catch((e: unknown) => e);
+  expect(tooLong).toBeInstanceOf(RefusedError);
+  expect((tooLong as Error).message).toMatch(new RegExp(`Nothing was changed\\. Fix: use 1-${REQUEST_ID_MAX_LENGTH} lowercase letters, digits, dashes or underscores as request-id`));
+  expect(await world.writes()).toEqual([]);
+  const longest = intent({ requestId: `long_${'y'.repeat(REQUEST_ID_MAX_LENGTH - 5)}`, zone: C, replicate: true });
+  const added = await world.run(longest);
+  expect(added.state.replicas).toHaveLength(2);
+  expect(await lockLabel()).toBeUndefined();
+  expect((await world.run(longest)).changed).toBe(false);
+  await world.run(intent({ operation: 'down', deleteNodes: false, zone: C }));
+}, 180_000);
 
 test('two runs started together both finish, one after the other', async () => {
   const slow = await startEngineWorldLike();

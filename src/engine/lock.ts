@@ -1,10 +1,13 @@
 // One change to a cluster at a time. A run that is about to write takes a lease on the cluster: a
 // label on its static address, `ha-masters-lock: <request>_<expires, epoch seconds>`, set with the
 // address's label fingerprint so that two runs cannot both take it. The lease is renewed before
-// each step and dropped at the end; a run that died leaves it to expire, and a re-run of the same
-// request (same request id) takes it over at once. Runs that only read never touch it.
+// each step and dropped at the end of every run of that request, whether it wrote, failed or found
+// nothing to do. A run that died leaves it to expire, but it is taken over at once by a re-run of
+// the same request (same request id) and by any run once the journal records the holder's request
+// as done (it died after its last step). Runs that only read never touch it.
 import { GceError, isNotFound } from '../gce/errors.ts';
 import type { ClusterState } from '../model.ts';
+import { decodeJournal, journalFor } from '../plan/journal.ts';
 import type { EngineDeps } from './deps.ts';
 
 export const LOCK_LABEL = 'ha-masters-lock';
@@ -18,8 +21,9 @@ export interface LockHolder {
   expiresAt: number;
 }
 
+/** The request may itself hold `_`: the expiry is what follows the last one. */
 export function decodeLock(value: string | undefined): LockHolder | undefined {
-  const m = /^([a-z0-9-]+)_(\d+)$/.exec(value ?? '');
+  const m = /^([a-z0-9_-]+)_(\d+)$/.exec(value ?? '');
   return m ? { request: m[1]!, expiresAt: Number(m[2]) * 1000 } : undefined;
 }
 
@@ -27,12 +31,19 @@ export function encodeLock(holder: LockHolder): string {
   return `${holder.request}_${Math.floor(holder.expiresAt / 1000)}`;
 }
 
+/** How long a run may wait for another run's lock, and what ends the wait (for messages). */
+export interface LockWait {
+  /** Epoch ms. */
+  until: number;
+  limit: string;
+}
+
 export class LockBusyError extends Error {
   readonly holder: LockHolder;
-  constructor(master: string, holder: LockHolder, waitedMs: number) {
+  constructor(master: string, holder: LockHolder, waitedMs: number, limit: string) {
     super(
-      `another run (request ${holder.request}) is changing ${master} and holds its lock until ${new Date(holder.expiresAt).toISOString()}; waited ${Math.round(waitedMs / 1000)} s. ` +
-        `To fix: re-run when it is finished (serialise runs with the workflow's concurrency: key), or, if that run died, wait for the lock to expire or re-run it with its request-id. Nothing was changed by this run.`,
+      `another run (request ${holder.request}) is changing ${master} and holds its lock until ${new Date(holder.expiresAt).toISOString()}; waited ${Math.round(waitedMs / 1000)} s, as long as ${limit} allows. ` +
+        `To fix: re-run when it is finished (serialise runs with the workflow's concurrency: key), or, if that run died, re-run it with its request-id (that frees the lock) or wait until the lock expires. Nothing was changed by this run.`,
     );
     this.name = 'LockBusyError';
     this.holder = holder;
@@ -53,7 +64,7 @@ export class ClusterLock {
    * observe again, since another run may have changed the cluster before. No address yet: nothing
    * to lock (the cluster is being made, and its first write is idempotent).
    */
-  async ensure(state: ClusterState, waitMs: number): Promise<boolean> {
+  async ensure(state: ClusterState, wait: LockWait): Promise<boolean> {
     if (!state.address || !state.region) return false;
     const { compute } = this.deps;
     const region = state.region;
@@ -64,11 +75,16 @@ export class ClusterLock {
       const now = this.deps.now().getTime();
       const current = decodeLock(address.labels[LOCK_LABEL]);
       const ours = current?.request === this.request;
-      if (current && !ours && current.expiresAt > now) {
-        if (Date.now() - started >= waitMs) throw new LockBusyError(state.names.master, current, Date.now() - started);
-        this.deps.log(`waiting for run ${current.request}, which holds the lock on ${state.names.master} until ${new Date(current.expiresAt).toISOString()}`);
-        await new Promise((r) => setTimeout(r, Math.min(5000, Math.max(100, waitMs / 10))));
+      const finished = current && !ours && journalFor(decodeJournal(state.names, address.labels), current.request)?.phase === 'done';
+      if (current && !ours && current.expiresAt > now && !finished) {
+        const left = wait.until - Date.now();
+        if (left <= 0) throw new LockBusyError(state.names.master, current, Date.now() - started, wait.limit);
+        this.deps.log(`waiting for run ${current.request}, which holds the lock on ${state.names.master} until ${new Date(current.expiresAt).toISOString()} (this run waits at most ${Math.ceil(left / 1000)} s more, ${wait.limit})`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, left)));
         continue;
+      }
+      if (finished && current.expiresAt > now) {
+        this.deps.log(`taking over the lock on ${state.names.master} from request ${current.request}: the journal records that request as done, so its run ended without releasing the lock`);
       }
       if (ours && this.held && current!.expiresAt - now > LOCK_TTL_MS - RENEW_AFTER_MS) return false;
       const labels = { ...address.labels, [LOCK_LABEL]: encodeLock({ request: this.request, expiresAt: now + LOCK_TTL_MS }) };
@@ -84,9 +100,13 @@ export class ClusterLock {
     }
   }
 
-  /** Drops the lease if this run holds it; never throws (the lease expires anyway). */
+  /**
+   * Drops the lease if it names this run's request, whether this run took it or a run of the same
+   * request that died left it (a re-run with nothing left to do must free it too). Never throws
+   * (the lease expires anyway).
+   */
   async release(state: ClusterState | undefined): Promise<void> {
-    if (!this.held || !state?.region) return;
+    if (!state?.region || (!this.held && !state.address)) return;
     const { compute } = this.deps;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {

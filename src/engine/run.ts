@@ -17,6 +17,8 @@ import { etcdClientTls } from './secrets.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import { describeStep } from '../report/steps.ts';
 import { ClusterLock, LockBusyError } from './lock.ts';
+import type { LockWait } from './lock.ts';
+import { REQUEST_ID_RULE, requestIdProblem } from '../request-id.ts';
 import { RefusedError, errorMessage } from '../errors.ts';
 import { ApiLeaseAccess } from './api-leases.ts';
 
@@ -53,6 +55,9 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
     return admin.client;
   };
   const changed = () => steps.some((s) => !WAIT_STEPS.has(s.step.kind));
+  // Every write is labelled with the request id: one that no label can hold stops the run before any.
+  const badRequestId = requestIdProblem(intent.requestId);
+  if (badRequestId) throw new RefusedError(badRequestId, `use ${REQUEST_ID_RULE} as request-id, or leave it empty to derive one`, true);
   const lock = new ClusterLock(deps, intent.requestId);
   const cache: ObserveCache = {};
   const leases = new ApiLeaseAccess(deps.mask);
@@ -82,7 +87,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       }
       if (pass >= deps.limits.maxSteps) throw new Error(`gave up after ${pass} steps without reaching the goal; last planned: ${describeStep(decision.step, observation.state)}`);
       if (Date.now() - started > deps.limits.runTimeoutMs) throw new Error(`run timed out after ${Math.round((Date.now() - started) / 1000)} s; re-run with the same inputs to continue`);
-      if (await lock.ensure(observation.state, deps.limits.lockWaitMs)) continue;
+      if (await lock.ensure(observation.state, lockWait(deps, started))) continue;
       if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets) {
         snapshot = await takeSnapshot(options.snapshotDir, observation, etcdFor(observation.secrets), deps, started + deps.limits.runTimeoutMs);
       }
@@ -147,6 +152,15 @@ async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterS
   const progress = startup ? ` (its start-up script last reported "${startup}")` : '';
   const limit = runDeadline < readyDeadline ? `before the run's timeout (${Math.round(deps.limits.runTimeoutMs / 1000)} s)` : `within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s`;
   throw new Error(`replica ${replica} did not become ready ${limit}: ${last}${progress}. Re-run with the same inputs to keep waiting, or replace it`);
+}
+
+/** A wait for another run's lock ends at lock-wait's end or the run's own timeout, whichever comes first. */
+function lockWait(deps: EngineDeps, runStarted: number): LockWait {
+  const waitEnd = Date.now() + deps.limits.lockWaitMs;
+  const runEnd = runStarted + deps.limits.runTimeoutMs;
+  return runEnd <= waitEnd
+    ? { until: runEnd, limit: `this run's timeout (${Math.round(deps.limits.runTimeoutMs / 1000)} s)` }
+    : { until: waitEnd, limit: `the lock wait limit (${Math.round(deps.limits.lockWaitMs / 1000)} s)` };
 }
 
 /** A way to the replicas that cannot work (IAP without permission, or kept out by a firewall) ends the run before it plans around unreachable members. */
