@@ -81,3 +81,14 @@ describe('a request older than what the journal can vouch for', () => {
     expect(r).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { request: 'dn', seq: 321 } } });
   });
 });
+
+describe('which entries go first', () => {
+  test('the oldest runs\' entries are dropped first, so the newest run\'s later requests stay above the floor', () => {
+    let labels: Record<string, string> = {};
+    // 20 entries of run 500 written first, then 10 of the older run 400 (a late re-run of it).
+    for (let i = 1; i <= 20; i++) labels = withJournalEntry(names, labels, { request: `new${i}`, replica: `${M}-abc`, phase: 'done', seq: 500 });
+    for (let i = 1; i <= 10; i++) labels = withJournalEntry(names, labels, { request: `old${i}`, replica: `${M}-abc`, phase: 'done', seq: 400 });
+    expect(journalFloor(labels)).toBe(400);
+    expect(Object.keys(labels).filter((k) => k.startsWith('hm-new'))).toHaveLength(20);
+  });
+});

@@ -6,10 +6,12 @@
 // [a-z0-9_-], at most 63 characters, which this format respects for any prefix. Values written
 // before seq and `o` existed read as before.
 //
-// Storage stays bounded: only the last MAX_DONE_ENTRIES finished requests are kept. What is dropped
-// is not forgotten blindly: the highest sequence among dropped entries is kept as the journal's floor
-// (label FLOOR_LABEL). A request whose sequence is at or below the floor and of which nothing is
-// left (no entry, no VM it made) may have been carried out already: it is refused, never run twice.
+// Storage stays bounded: only MAX_DONE_ENTRIES finished requests are kept (the oldest runs' go
+// first). What is dropped is not forgotten blindly: the highest sequence among dropped entries is
+// kept as the journal's floor (label FLOOR_LABEL). A request whose sequence is at or below the floor
+// and of which nothing is left (no entry, no VM it made) may have been carried out already: it is
+// refused, never run twice. (So one workflow run with more than MAX_DONE_ENTRIES finished requests
+// sees its later new requests refused too: safe, and said so.)
 import type { ClusterNames, JournalEntry } from '../model.ts';
 
 const KEY_PREFIX = 'hm-';
@@ -54,12 +56,17 @@ export function journalFloor(labels: Record<string, string>): number | undefined
 export function withJournalEntry(names: ClusterNames, labels: Record<string, string>, entry: JournalEntry): Record<string, string> {
   const [key, value] = journalLabel(names, entry);
   const next = { ...labels, [key]: value };
-  const done = Object.keys(next).filter((k) => k.startsWith(KEY_PREFIX) && next[k]?.startsWith('done_') && k !== key);
+  // Oldest run first (entries without a run id before any), then in the order they were written:
+  // the newest run's entries go last, so its own later requests stay above the floor.
+  const seqOf = (k: string) => decodeJournal(names, { [k]: next[k]! })[0]?.seq ?? -1;
+  const done = Object.keys(next)
+    .filter((k) => k.startsWith(KEY_PREFIX) && next[k]?.startsWith('done_') && k !== key)
+    .map((k, order) => ({ k, order, seq: seqOf(k) }))
+    .sort((a, b) => a.seq - b.seq || a.order - b.order);
   const dropped = done.slice(0, Math.max(0, done.length - MAX_DONE_ENTRIES));
   let floor = journalFloor(next);
-  for (const k of dropped) {
-    const seq = decodeJournal(names, { [k]: next[k]! })[0]?.seq;
-    if (seq !== undefined) floor = Math.max(floor ?? 0, seq);
+  for (const { k, seq } of dropped) {
+    if (seq >= 0) floor = Math.max(floor ?? 0, seq);
     delete next[k];
   }
   if (floor !== undefined) next[FLOOR_LABEL] = String(floor);
