@@ -114,3 +114,25 @@ describe('the summary says what happened', () => {
     expect(text).toContain('its successor is not made yet');
   });
 });
+
+describe('a named replica whose etcd member still answers (its apiserver is down)', () => {
+  function apiserverDown(): ClusterState {
+    const s = cluster({ lb: 'full' }, replica('aaa', B, leader()), replica('bbb', C), replica('ccc', D));
+    s.replicas[0]!.apiserverReady = false;
+    return s;
+  }
+
+  test('its successor is made first, so a zone out of capacity costs nothing', () => {
+    const p = projectPlan(replace({ replicaName: `${M}-aaa` }), { ...apiserverDown(), noCapacity: { [B]: 'x' } });
+    expect(p.end.type).toBe('done');
+    const kinds = p.steps.map((x) => x.step.kind);
+    expect(kinds.indexOf('createReplica')).toBeLessThan(kinds.indexOf('deleteReplica'));
+    expect(created(p.steps)[0]!.zone).not.toBe(B);
+  });
+
+  test('with no zone at all it is not removed', () => {
+    const r = plan(replace({ replicaName: `${M}-aaa` }), { ...apiserverDown(), noCapacity: { [B]: 'x', [C]: 'x', [D]: 'x' } });
+    expect(r).toMatchObject({ type: 'refuse', nothingChanged: true });
+    expect(r.type === 'refuse' && r.problem).toContain(`${M}-aaa stays`);
+  });
+});

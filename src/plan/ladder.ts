@@ -303,7 +303,7 @@ function ensureFirstMaster(intent: Intent, view: ClusterView): PlanResult {
  * Add one replica for `request`: in `zone` when the user named it, else where placement.ts puts it
  * (`preferred` first: the zone of the replica it succeeds).
  */
-function addReplica(intent: Intent, view: ClusterView, request: string, zone: string | undefined, preferred?: string): PlanResult {
+function addReplica(intent: Intent, view: ClusterView, request: string, zone: string | undefined, preferred?: string, leaving?: string): PlanResult {
   const { state } = view;
   const entry = journalFor(state.journal, request);
   if (entry?.phase === 'done') return done(`request ${request} already added ${entry.replica}`);
@@ -316,7 +316,7 @@ function addReplica(intent: Intent, view: ClusterView, request: string, zone: st
     if (!isHealthyReplica(own)) return step({ kind: 'waitReady', replica: own.name, zone: own.vm.zone }, `wait for ${own.name}: ${unhealthyReason(own)}`);
     return step({ kind: 'writeJournal', entry: stamped(intent, { request, replica: own.name, phase: 'done', zone: own.vm.zone }) }, `${own.name} serves: record request ${request} as done`);
   }
-  const preflight = preflightForChange(view);
+  const preflight = preflightForChange(view, leaving);
   if (preflight) return preflight;
   const live = liveReplicas(view);
   const named = zone ? zoneProblem(state, zone) : undefined;
@@ -336,13 +336,13 @@ function isBeingCreated(r: ReplicaView): boolean {
   return r.vm?.status === 'PROVISIONING' || r.vm?.status === 'STAGING';
 }
 
-/** No new change starts while etcd is unreadable, a learner waits, or a voter is sick. */
-function preflightForChange(view: ClusterView): PlanResult | undefined {
+/** No new change starts while etcd is unreadable, a learner waits, or a voter is sick (`leaving`, the replica a replace swaps out, excepted). */
+function preflightForChange(view: ClusterView, leaving?: string): PlanResult | undefined {
   const { state } = view;
   if (!state.etcd.reachable) {
     return refuse(`etcd of ${state.names.master} cannot be read with quorum: ${state.etcd.error ?? 'no member answers'}`, `repair the cluster first; check the replicas' VMs in the summary`);
   }
-  const sick = liveReplicas(view).filter((r) => !isHealthyReplica(r));
+  const sick = liveReplicas(view).filter((r) => r.name !== leaving && !isHealthyReplica(r));
   // A VM still being created is a replica in flight: GCE finishes the insert even when the run that
   // asked for it stopped, so wait until it runs; the joining rungs then finish it.
   const creating = sick.find((r) => isBeingCreated(r));
@@ -480,12 +480,12 @@ function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
       if (intent.zone && victim.zone && victim.zone !== intent.zone) {
         return refuse(`replica ${victim.name} is in zone ${victim.zone}, not in gce-zone ${intent.zone}`, `set gce-zone: ${victim.zone}, or leave it empty`);
       }
-      return replaceOne(intent, view, victim, `${intent.requestId}-a`, `${intent.requestId}-r`);
+      return replaceOne(intent, view, victim, `${intent.requestId}-a`, `${intent.requestId}-r`, true);
     }
   } else {
     const candidates = unhealthyCandidates(intent, view);
     if (candidates.length > 0) {
-      return replaceOne(intent, view, chooseVictim(candidates, liveReplicas(view))!, `${intent.requestId}-a${nextTag}`, `${intent.requestId}-r${nextTag}`);
+      return replaceOne(intent, view, chooseVictim(candidates, liveReplicas(view))!, `${intent.requestId}-a${nextTag}`, `${intent.requestId}-r${nextTag}`, false);
     }
   }
   // 4. Successors for the replicas that left.
@@ -500,14 +500,20 @@ function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
   return done(`every replica${intent.zone ? ` in zone ${intent.zone}` : ''} is healthy: nothing to replace`);
 }
 
-/** The first step of one round: the successor first (healthy victim), or the victim's removal once a zone can take its successor. */
-function replaceOne(intent: Intent, view: ClusterView, victim: ReplicaView, addReq: string, rmReq: string): PlanResult {
+/**
+ * The first step of one round. The successor comes first when etcd can take it while the victim
+ * still votes: a healthy victim, or a named one whose member answers (its apiserver may be down);
+ * then no zone means nothing happens. Otherwise the victim leaves first, once a zone can take its
+ * successor (for an unnamed victim the round could not tell it from the next one after the add).
+ */
+function replaceOne(intent: Intent, view: ClusterView, victim: ReplicaView, addReq: string, rmReq: string, named: boolean): PlanResult {
   const { state } = view;
   const others = liveReplicas(view).filter((r) => r.name !== victim.name);
   const placed = placeReplica(intent, state, others.map((r) => r.zone!), victim.zone);
-  if (isHealthyReplica(victim)) {
-    if (placed.zone === undefined) return refuse(`${placed.why}; ${victim.name} serves and stays until its successor has a place`, noPlaceFix(intent));
-    return addReplica(intent, view, addReq, undefined, victim.zone);
+  const votesAndAnswers = !isDead(victim) && !victim.member!.isLearner;
+  if (isHealthyReplica(victim) || (named && votesAndAnswers && canAddLearner(state.etcd.members).ok)) {
+    if (placed.zone === undefined) return refuse(`${placed.why}; ${victim.name} stays until its successor has a place`, noPlaceFix(intent));
+    return addReplica(intent, view, addReq, undefined, victim.zone, victim.name);
   }
   if (placed.zone !== undefined) return startRemoval(intent, view, rmReq, victim, true);
   if (isDead(victim) && leavingLowersQuorum(state, victim)) return startRemoval(intent, view, rmReq, victim, true);
