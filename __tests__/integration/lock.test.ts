@@ -127,6 +127,28 @@ test('a request id of the longest allowed length works end to end; one longer is
   await world.run(intent({ operation: 'down', deleteNodes: false, zone: C }));
 }, 180_000);
 
+test('two runs whose request ids hold `_`, started together while VM inserts take 3 s, take turns and leave no lease', async () => {
+  const tag = Math.random().toString(16).slice(2, 8);
+  const [first, second] = [`race_one_${tag}`, `race_two_${tag}`];
+  const logsBefore = world.logs.length;
+  await world.admin('latency', { operationType: 'insert', ms: 3000 });
+  try {
+    const patient = world.withLimits({ lockWaitMs: 240_000 });
+    const [a, b] = await Promise.all([
+      patient.run(intent({ requestId: first, zone: C, replicate: true })),
+      patient.run(intent({ requestId: second, zone: D, replicate: true })),
+    ]);
+    expect([a.changed, b.changed]).toEqual([true, true]);
+  } finally {
+    await world.admin('latency', { operationType: 'insert', ms: 100 });
+  }
+  const waits = world.logs.slice(logsBefore).filter((l) => l.startsWith(`waiting for run ${first},`) || l.startsWith(`waiting for run ${second},`));
+  expect(waits.length).toBeGreaterThan(0);
+  expect(await lockLabel()).toBeUndefined();
+  await world.run(intent({ operation: 'down', deleteNodes: false, zone: C }));
+  await world.run(intent({ operation: 'down', deleteNodes: false, zone: D }));
+}, 300_000);
+
 test('two runs started together both finish, one after the other', async () => {
   const slow = await startEngineWorldLike();
   const [a, b] = await Promise.all([slow.run(intent({ zone: C, replicate: true })), slow.run(intent({ zone: D, replicate: true }))]);
