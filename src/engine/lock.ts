@@ -84,7 +84,7 @@ export class ClusterLock {
         continue;
       }
       if (finished && current.expiresAt > now) {
-        this.deps.log(`taking over the lock on ${state.names.master} from request ${current.request}: the journal records that request as done, so its run ended without releasing the lock`);
+        this.deps.log(`taking over the lock on ${state.names.master} from request ${current.request}: the journal records that request as done, so its run has no step left (it died before releasing the lock, or is releasing it now)`);
       }
       if (ours && this.held && current!.expiresAt - now > LOCK_TTL_MS - RENEW_AFTER_MS) return false;
       const labels = { ...address.labels, [LOCK_LABEL]: encodeLock({ request: this.request, expiresAt: now + LOCK_TTL_MS }) };
