@@ -9,6 +9,13 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 keep=""
 if [ "${1:-}" = "--keep" ]; then keep=${2:?--keep needs a directory}; fi
 
+# The bundle is built from what the lock pins: npm ci (never npm install, which would rewrite the
+# lock) when node_modules is missing or older than package-lock.json, as scripts/setup.sh does.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "check-dist: node_modules missing or older than package-lock.json: npm ci"
+  npm ci --no-audit --no-fund
+fi
+
 [ -d dist ] || { echo "check-dist: dist/ is missing: run npm run bundle and commit dist/" >&2; exit 1; }
 
 out=$(mktemp -d)

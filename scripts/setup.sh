@@ -14,13 +14,9 @@ fail() { echo "setup: error: $*" >&2; exit 1; }
 # npm writes node_modules/.package-lock.json on every install: older than the lock means stale.
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "node_modules missing or older than package-lock.json: running npm ci"
-  if ! npm ci --no-audit --no-fund; then
-    # A registry mirror that serves only this platform's optional packages leaves the lock without
-    # the others, and npm ci refuses such a lock; npm install resolves from the same lock.
-    say "npm ci failed: falling back to npm install (same lock file)"
-    npm install --no-audit --no-fund
-    git diff --quiet -- package-lock.json 2>/dev/null || say "warning: npm install changed package-lock.json"
-  fi
+  # No `npm install` fallback: it would rewrite the lock. A lock npm ci refuses is fixed by
+  # scripts/fix-lock.sh (docs/development.md, "The lock file").
+  npm ci --no-audit --no-fund || fail "npm ci failed; if it says the lock is out of sync or misses packages, run bash scripts/fix-lock.sh and commit package-lock.json"
 else
   say "node_modules up to date"
 fi
