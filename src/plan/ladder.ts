@@ -567,7 +567,6 @@ function unhealthyCandidates(intent: Intent, view: ClusterView): ReplicaView[] {
 }
 
 function scaleTo(intent: Intent, view: ClusterView, wanted: number): PlanResult {
-  const { state } = view;
   const live = liveReplicas(view);
   if (live.length < wanted) {
     return addReplica(intent, view, `${intent.requestId}-n${live.length + 1}`, undefined);
