@@ -14,7 +14,7 @@ import { snapshotDirProblem } from './engine/snapshot-dir.ts';
 import { IapError } from './iap/errors.ts';
 import { DEFAULT_LIMITS } from './engine/deps.ts';
 import type { EngineDeps } from './engine/deps.ts';
-import { partialReportOf, planEngine, runEngine } from './engine/run.ts';
+import { RunAbandonedError, partialReportOf, planEngine, runEngine } from './engine/run.ts';
 import { outputsFor } from './report/outputs.ts';
 import { renderSummary } from './report/summary.ts';
 import { upsertPrComment } from './github/pr-comment.ts';
@@ -37,7 +37,10 @@ function mask(value: string): void {
   core.setSecret(value);
 }
 
-export async function run(): Promise<void> {
+/** `abandoned`: the run was stopped at its timeout with work still under way; the process must exit rather than wait for it. */
+export type RunEnd = 'finished' | 'abandoned';
+
+export async function run(): Promise<RunEnd> {
   let compute: ComputeApiHandle | undefined;
   let reach: Reach | undefined;
   try {
@@ -92,6 +95,7 @@ export async function run(): Promise<void> {
         core.warning(`could not write the PR comment: ${errorMessage(err)}`, { title: 'ha-masters' });
       }
     }
+    return 'finished';
   } catch (err) {
     const partial = partialReportOf(err);
     if (partial) {
@@ -100,10 +104,12 @@ export async function run(): Promise<void> {
       await publishSummary(renderSummary(partial)).catch(() => undefined);
     }
     core.setFailed(`ha-masters failed with: ${errorMessage(err)}`);
+    if (err instanceof RunAbandonedError) return 'abandoned';
   } finally {
     await reach?.close();
     await compute?.close();
   }
+  return 'finished';
 }
 
 /**

@@ -31,6 +31,16 @@ export interface ApplyContext {
   leases: ApiLeaseAccess;
   /** The masters' service account (the input, else the project's default one; read once). */
   serviceAccount: () => Promise<string>;
+  /** Epoch ms at which the run's `timeout` ends: no wait of a step goes past it. */
+  runDeadline: number;
+}
+
+/** A wait of `limitMs` that starts now, cut at the run's deadline; `why` names what ended it, for messages. */
+function waitEnd(ctx: ApplyContext, limitMs: number): { at: number; why: string } {
+  const own = Date.now() + limitMs;
+  return ctx.runDeadline < own
+    ? { at: ctx.runDeadline, why: `before the run's timeout (${Math.round(ctx.deps.limits.runTimeoutMs / 1000)} s)` }
+    : { at: own, why: `within ${Math.round(limitMs / 1000)} s` };
 }
 
 const EXTERNAL_NAT = 'external-nat';
@@ -140,7 +150,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
         })
         : undefined;
       try {
-        await admin.promote(voterEndpoints(state), step.memberId, deps.limits.readyTimeoutMs, watch.signal);
+        await admin.promote(voterEndpoints(state), step.memberId, waitEnd(ctx, deps.limits.readyTimeoutMs).at, watch.signal);
       } catch (e) {
         if (watch.signal.aborted && watch.signal.reason instanceof Error) throw watch.signal.reason;
         // A learner that never started is most often a VM whose start-up failed: say why.
@@ -263,15 +273,15 @@ export class ZoneCapacityError extends Error {
 
 /** Polls a VM still being created until it runs (or ends otherwise: the next pass plans with what it is). */
 async function waitRunning(zone: string, name: string, ctx: ApplyContext): Promise<void> {
-  const deadline = Date.now() + ctx.deps.limits.readyTimeoutMs;
+  const end = waitEnd(ctx, ctx.deps.limits.readyTimeoutMs);
   let status = 'not read yet';
-  while (Date.now() < deadline) {
+  while (Date.now() < end.at) {
     const vm = await ctx.deps.compute.getInstance(zone, name);
     status = vm?.status ?? 'gone';
     if (status !== 'PROVISIONING' && status !== 'STAGING') return;
-    await delay(1000);
+    await delay(Math.max(0, Math.min(1000, end.at - Date.now())));
   }
-  throw new Error(`VM ${name} in ${zone} was still ${status} after ${Math.round(ctx.deps.limits.readyTimeoutMs / 1000)} s; re-run to keep waiting, or remove it (operation: down, delete-nodes: false, replica-name: ${name})`);
+  throw new Error(`VM ${name} in ${zone} did not leave ${status} ${end.why}; re-run to keep waiting, or remove it (operation: down, delete-nodes: false, replica-name: ${name})`);
 }
 
 async function noCapacityAs(zone: string, insert: Promise<void>): Promise<void> {
@@ -394,7 +404,7 @@ async function waitExternalServes(ctx: ApplyContext, ip: string, what: string): 
   const secrets = ctx.observation.secrets;
   if (!secrets) return;
   const started = Date.now();
-  const deadline = started + Math.min(ctx.deps.limits.readyTimeoutMs, EXTERNAL_WAIT_MAX_MS);
+  const deadline = waitEnd(ctx, Math.min(ctx.deps.limits.readyTimeoutMs, EXTERNAL_WAIT_MAX_MS)).at;
   let last = '';
   while (Date.now() < deadline) {
     const r = await probeReadyz(`https://${ip}:${APISERVER_PORT}`, secrets.apiCa.cert, 3000, { serverName: 'kubernetes' });
@@ -403,7 +413,7 @@ async function waitExternalServes(ctx: ApplyContext, ip: string, what: string): 
       return;
     }
     last = r.error ?? `HTTP ${r.status}`;
-    await new Promise((res) => setTimeout(res, 500));
+    await delay(Math.max(0, Math.min(500, deadline - Date.now())));
   }
   ctx.deps.log(`  warning: ${what} did not answer https://${ip}/readyz from this runner within ${Math.round((Date.now() - started) / 1000)} s (${last}); the cluster is as asked, but check that the runner may reach ${ip}:443`);
 }

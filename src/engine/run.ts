@@ -4,6 +4,7 @@
 import { startupFailureMessage, startupStatus } from './startup-status.ts';
 import { WAIT_STEPS } from '../model.ts';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Intent, RunReport, Step } from '../model.ts';
 import { plan, shapeWarnings } from '../plan/ladder.ts';
 import { projectPlan } from '../plan/project.ts';
@@ -63,8 +64,14 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
   const leases = new ApiLeaseAccess(deps.mask);
   let account: Promise<string> | undefined;
   const serviceAccount = (): Promise<string> => (account ??= intent.serviceAccount ? Promise.resolve(intent.serviceAccount) : deps.compute.getDefaultServiceAccount());
-  try {
+  const runDeadline = started + deps.limits.runTimeoutMs;
+  // Set while a pass is under way, for the message of a run stopped at its deadline.
+  let doing = 'observing the cluster';
+  let abandoned = false;
+  let repeat = { key: '', times: 0 };
+  const drive = async (): Promise<RunReport> => {
     for (let pass = 0; ; pass++) {
+      doing = 'observing the cluster';
       const observation = await observe(intent, deps, etcdFor, cache, leases);
       lastState = observation.state;
       // A teardown deletes VMs whether or not their etcd can be reached.
@@ -86,17 +93,31 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
         throw new RefusedError(decision.problem, decision.fix, decision.nothingChanged && !changed());
       }
       if (pass >= deps.limits.maxSteps) throw new Error(`gave up after ${pass} steps without reaching the goal; last planned: ${describeStep(decision.step, observation.state)}`);
-      if (Date.now() - started > deps.limits.runTimeoutMs) throw new Error(`run timed out after ${Math.round((Date.now() - started) / 1000)} s; re-run with the same inputs to continue`);
+      if (Date.now() > runDeadline) {
+        const stuck = repeat.times > 0 && repeat.key === stepKey(decision.step) ? `; ${describeStep(decision.step, observation.state)} was applied ${repeat.times + 1} times and its effect never showed (a GCE operation started earlier may still be under way)` : '';
+        throw new Error(`run timed out after ${Math.round((Date.now() - started) / 1000)} s${stuck}; re-run with the same inputs to continue`);
+      }
       if (await lock.ensure(observation.state, lockWait(deps, started))) continue;
       if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets) {
-        snapshot = await takeSnapshot(options.snapshotDir, observation, etcdFor(observation.secrets), deps, started + deps.limits.runTimeoutMs);
+        snapshot = await takeSnapshot(options.snapshotDir, observation, etcdFor(observation.secrets), deps, runDeadline);
       }
-      deps.log(`step ${pass + 1}: ${describeStep(decision.step, observation.state)} (${decision.reason})`);
+      // The step just applied is wanted again: its effect does not show yet (e.g. "already exists" from
+      // an insert that an earlier run started and GCE has not finished). Applying it is safe; pace it.
+      const key = stepKey(decision.step);
+      repeat = key === repeat.key ? { key, times: repeat.times + 1 } : { key, times: 0 };
+      if (repeat.times > 0) {
+        const pause = Math.max(0, Math.min(1000 * 2 ** (repeat.times - 1), MAX_REPEAT_PAUSE_MS, runDeadline - Date.now()));
+        if (repeat.times === 1) deps.log(`  the effect of that step does not show yet (an operation started earlier may still be under way): applying it again, at most every ${MAX_REPEAT_PAUSE_MS / 1000} s`);
+        await delay(pause);
+      }
+      const number = steps.length + 1;
+      deps.log(`step ${number}: ${describeStep(decision.step, observation.state)} (${decision.reason})`);
+      doing = `step ${number} (${describeStep(decision.step, observation.state)})`;
       const t0 = Date.now();
       try {
         await applyStep(decision.step, {
-          intent, deps, observation, etcd: etcdFor, leases, serviceAccount,
-          waitReady: (replica) => waitReady(intent, deps, etcdFor, cache, replica, started + deps.limits.runTimeoutMs),
+          intent, deps, observation, etcd: etcdFor, leases, serviceAccount, runDeadline,
+          waitReady: (replica) => waitReady(intent, deps, etcdFor, cache, replica, runDeadline),
         });
       } catch (e) {
         // Only a failed insert tells that a zone is full: a fact for the rest of this run, not a failure.
@@ -107,11 +128,19 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       }
       steps.push({ step: decision.step, reason: decision.reason, ms: Date.now() - t0 });
     }
+  };
+  try {
+    // Every wait of a step ends at the deadline by itself; this bounds what cannot be cut short (a
+    // GCE operation, a membership call, a hung connection), so the run ends within its timeout.
+    return await untilAbandoned(drive(), runDeadline + ABANDON_GRACE_MS, () => {
+      abandoned = true;
+      return new RunAbandonedError(doing, Math.round((Date.now() - started) / 1000), deps.limits.runTimeoutMs);
+    });
   } catch (caught) {
     // Refusals say themselves what changed; any other failure is told what this run had done and
     // that a re-run continues from there.
     const err =
-      caught instanceof RefusedError || caught instanceof LockBusyError
+      caught instanceof RefusedError || caught instanceof LockBusyError || caught instanceof RunAbandonedError
         ? caught
         : new Error(
             `${errorMessage(caught)}. ${changed() ? 'Earlier steps of this run changed the cluster (see the job summary).' : 'No earlier step of this run changed the cluster.'} ` +
@@ -123,8 +152,49 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
     }
     throw err;
   } finally {
-    await lock.release(lastState);
+    // A step still under way may yet write: its lease stays, and a re-run of this request takes it over.
+    if (!abandoned) await lock.release(lastState);
     await admin?.client.close();
+  }
+}
+
+/** Longest pause before a step is applied again because its effect did not show. */
+const MAX_REPEAT_PAUSE_MS = 10_000;
+
+function stepKey(step: Step): string {
+  return JSON.stringify(step);
+}
+
+/** How long past its timeout a run may go on before it is stopped where it is. */
+export const ABANDON_GRACE_MS = 10_000;
+
+/**
+ * The run reached its timeout in the middle of something that could not be cut short. The process
+ * must end now (the abandoned work may still hold connections open); the cluster is as a crash there
+ * would leave it, which the next run of the same request finishes.
+ */
+export class RunAbandonedError extends Error {
+  constructor(doing: string, seconds: number, timeoutMs: number) {
+    super(
+      `run stopped at its timeout (${Math.round(timeoutMs / 1000)} s) after ${seconds} s, while ${doing} was still under way; it may finish in GCE by itself. ` +
+        'Re-run with the same inputs and request-id to continue: every step is safe to repeat, and that re-run takes over this run\'s lock at once (other requests wait for it to expire). ' +
+        'If this keeps happening, raise timeout.',
+    );
+    this.name = 'RunAbandonedError';
+  }
+}
+
+async function untilAbandoned<T>(work: Promise<T>, at: number, abandon: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(abandon()), Math.max(0, at - Date.now()));
+  });
+  try {
+    return await Promise.race([work, stop]);
+  } finally {
+    clearTimeout(timer);
+    // The abandoned work's own failure, later, is nobody's to report.
+    work.catch(() => undefined);
   }
 }
 
