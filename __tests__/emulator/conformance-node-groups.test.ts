@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client.js';
 import { InstanceTemplatesClient } from '@google-cloud/compute/build/src/v1/instance_templates_client.js';
-import { googleAuthLibrary } from 'google-gax';
+import { PassThroughClient } from 'google-auth-library';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
 import { createNullRuntime, type NullRuntime } from '../../emulator/null-runtime.ts';
 import { clientError, computeClients, raw, type Compute } from './support/compute.ts';
@@ -53,7 +53,7 @@ beforeAll(async () => {
   runtime = createNullRuntime();
   emu = await startEmulator({ port: 0, stateDir: dir, runtime, defaultOperationLatencyMs: 40, log: () => {} });
   gce = computeClients(emu.port);
-  const options = () => ({ apiEndpoint: '127.0.0.1', port: emu.port, protocol: 'http', authClient: new googleAuthLibrary.PassThroughClient() });
+  const options = () => ({ apiEndpoint: '127.0.0.1', port: emu.port, protocol: 'http', authClient: new PassThroughClient() });
   templates = new InstanceTemplatesClient(options());
   groups = new InstanceGroupManagersClient(options());
 });
@@ -273,7 +273,7 @@ describe('managed instance groups', () => {
 test('with the real VM runtime, group members run no processes (they are not master replicas)', async () => {
   const realDir = mkdtempSync(join(tmpdir(), 'emu-nodes-real-'));
   const real = await startEmulator({ port: 0, stateDir: realDir, defaultOperationLatencyMs: 20, vmRuntime: 'process', log: () => {} });
-  const options = { apiEndpoint: '127.0.0.1', port: real.port, protocol: 'http', authClient: new googleAuthLibrary.PassThroughClient() };
+  const options = { apiEndpoint: '127.0.0.1', port: real.port, protocol: 'http', authClient: new PassThroughClient() };
   const realTemplates = new InstanceTemplatesClient({ ...options });
   const realGroups = new InstanceGroupManagersClient({ ...options });
   const realGce = computeClients(real.port);

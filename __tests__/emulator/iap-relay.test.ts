@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
-import { googleAuthLibrary } from 'google-gax';
+import { GoogleAuth } from 'google-auth-library';
 import { createNullRuntime, startEmulator, type RunningEmulator } from '../../emulator/index.ts';
 import { admin, computeClients, type Compute } from './support/compute.ts';
 import { TestTunnel, TunnelRefused, type Refusal, type TunnelTarget } from '../support/iap-test-client.ts';
@@ -86,7 +86,7 @@ test('runner metadata: 403 without Metadata-Flavor; Google\'s ADC library finds 
     for (const k of ['GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'GCE_METADATA_IP']) delete process.env[k];
     process.env.GCE_METADATA_HOST = `127.0.0.1:${emu.port}`;
     process.env.CLOUDSDK_CONFIG = emptyConfig;
-    const auth = new googleAuthLibrary.GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
+    const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
     const adcToken = await auth.getAccessToken();
     expect(emu.ctx.runner.tokens.check(adcToken ?? undefined)).toBe('valid');
     expect(await auth.getProjectId()).toBe('emulator-project');

@@ -1,6 +1,6 @@
-// A throwaway HTTP server that answers every request with the next canned status and body, so that
-// the real client library produces real GoogleError / GaxiosError objects. Used for error shapes only;
-// behaviour is tested against the emulator.
+// A throwaway HTTP server that answers every request with the next canned status and body: for what
+// the emulator cannot produce (GCE's error bodies in every shape, silence) and to see the requests
+// exactly as they went on the wire. Behaviour is tested against the emulator.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,8 @@ export interface CannedServer {
   seen: string[];
   /** Request headers, in the same order. */
   headers: http.IncomingHttpHeaders[];
+  /** Request bodies as sent ('' for none), in the same order. */
+  bodies: string[];
   reply(...answers: Canned[]): void;
   stop(): Promise<void>;
 }
@@ -25,11 +27,14 @@ export async function startCannedServer(): Promise<CannedServer> {
   const queue: Canned[] = [];
   const seen: string[] = [];
   const headers: http.IncomingHttpHeaders[] = [];
+  const bodies: string[] = [];
   const server = http.createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       seen.push(`${req.method} ${req.url}`);
       headers.push(req.headers);
+      bodies.push(Buffer.concat(chunks).toString('utf8'));
       const next = queue.shift() ?? { status: 500, body: 'no canned answer left' };
       if (next.status === 0) return;
       const text = typeof next.body === 'string' ? next.body : JSON.stringify(next.body);
@@ -43,6 +48,7 @@ export async function startCannedServer(): Promise<CannedServer> {
     url: `http://127.0.0.1:${port}`,
     seen,
     headers,
+    bodies,
     reply: (...answers) => queue.push(...answers),
     stop: () =>
       new Promise<void>((resolve) => {

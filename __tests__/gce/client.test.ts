@@ -1,27 +1,32 @@
-// createComputeApi's wiring: endpoint parsing, links, and that emulator mode never sends credentials.
+// createComputeApi's wiring: endpoint parsing, links, the requests as they go on the wire, and that
+// emulator mode never sends credentials.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createComputeApi, parseEndpoint } from '../../src/gce/client.ts';
+import { createComputeApi, endpointBase } from '../../src/gce/client.ts';
 import { canonicalLink, lastSegment } from '../../src/gce/links.ts';
 import { startCannedServer, type CannedServer } from './canned-server.ts';
 
-describe('parseEndpoint', () => {
-  it('splits host, port and protocol for the client library', () => {
-    expect(parseEndpoint('http://127.0.0.1:8085')).toEqual({ apiEndpoint: '127.0.0.1', port: 8085, protocol: 'http', base: 'http://127.0.0.1:8085/compute/v1/' });
-    expect(parseEndpoint('http://127.3.4.5:9/compute/v1/')).toEqual({ apiEndpoint: '127.3.4.5', port: 9, protocol: 'http', base: 'http://127.3.4.5:9/compute/v1/' });
-    expect(parseEndpoint('https://compute.example.test')).toEqual({ apiEndpoint: 'compute.example.test', port: 443, protocol: 'https', base: 'https://compute.example.test/compute/v1/' });
-    expect(parseEndpoint('http://[::1]:80')).toEqual({ apiEndpoint: '::1', port: 80, protocol: 'http', base: 'http://[::1]/compute/v1/' });
+describe('endpointBase', () => {
+  it('puts /compute/v1/ on the endpoint, and drops a user and password', () => {
+    expect(endpointBase('http://127.0.0.1:8085')).toBe('http://127.0.0.1:8085/compute/v1/');
+    expect(endpointBase('http://127.3.4.5:9/compute/v1/')).toBe('http://127.3.4.5:9/compute/v1/');
+    expect(endpointBase('https://compute.example.test')).toBe('https://compute.example.test/compute/v1/');
+    expect(endpointBase('http://[::1]:80')).toBe('http://[::1]/compute/v1/');
+    expect(endpointBase('http://user:secret@127.0.0.1:8085')).toBe('http://127.0.0.1:8085/compute/v1/');
   });
 
   it.each([
     ['127.0.0.1:8085', 'compute endpoint "127.0.0.1:8085" must start with http:// or https://'],
     ['localhost:8085', 'compute endpoint "localhost:8085" must start with http:// or https://'],
     ['http://', 'compute endpoint "http://" is not a URL: give it as http://HOST:PORT'],
-    ['http://127.0.0.1:8085/v1', 'compute endpoint "http://127.0.0.1:8085/v1" must be just http://HOST:PORT (the client adds /compute/v1/ itself)'],
+    [
+      'http://127.0.0.1:8085/v1',
+      'compute endpoint "http://127.0.0.1:8085/v1" must be just http://HOST:PORT (the client adds /compute/v1/ itself)',
+    ],
   ])('refuses %s', (endpoint, message) => {
-    expect(() => parseEndpoint(endpoint)).toThrow(message);
+    expect(() => endpointBase(endpoint)).toThrow(message);
   });
 });
 
@@ -30,7 +35,9 @@ describe('links', () => {
     expect(canonicalLink('http://h:1/compute/v1/', 'https://www.googleapis.com/compute/v1/projects/p/zones/z/instances/x')).toBe(
       'http://h:1/compute/v1/projects/p/zones/z/instances/x',
     );
-    expect(canonicalLink('http://h:1/compute/v1/', 'projects/p/global/httpHealthChecks/hc')).toBe('http://h:1/compute/v1/projects/p/global/httpHealthChecks/hc');
+    expect(canonicalLink('http://h:1/compute/v1/', 'projects/p/global/httpHealthChecks/hc')).toBe(
+      'http://h:1/compute/v1/projects/p/global/httpHealthChecks/hc',
+    );
     expect(lastSegment('https://x/compute/v1/projects/p/regions/us-central1')).toBe('us-central1');
     expect(lastSegment(undefined)).toBe('');
   });
@@ -62,7 +69,7 @@ describe('emulator mode sends no credentials', () => {
     await server.stop();
   });
 
-  it('neither the library clients nor raw REST carry an authorization header', async () => {
+  it('no request carries an authorization header', async () => {
     const api = createComputeApi({ project: 'p', endpoint: server.url });
     server.reply(
       { status: 200, body: { items: [{ name: 'z1-a', region: `${server.url}/compute/v1/projects/p/regions/z1`, status: 'UP' }] } },
@@ -77,8 +84,86 @@ describe('emulator mode sends no credentials', () => {
     } finally {
       await api.close();
     }
-    expect(server.seen).toEqual(['GET /compute/v1/projects/p/zones?', 'GET /compute/v1/projects/p/global/httpHealthChecks/hc']);
+    expect(server.seen).toEqual(['GET /compute/v1/projects/p/zones', 'GET /compute/v1/projects/p/global/httpHealthChecks/hc']);
     expect(server.headers.map((h) => h.authorization)).toEqual([undefined, undefined]);
+  });
+});
+
+describe('requests on the wire', () => {
+  let server: CannedServer;
+  beforeAll(async () => {
+    server = await startCannedServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  const api = () => createComputeApi({ project: 'p', endpoint: server.url, pageSize: 2, pollIntervalMs: 1, newRequestId: () => 'req-1' });
+  const spec = {
+    zone: 'z1-a',
+    name: 'vm',
+    machineType: 'e2-small',
+    image: 'projects/i/global/images/x',
+    network: 'default',
+    tags: [],
+    labels: {},
+    metadata: {},
+    dataDiskSizeGb: 10,
+    serviceAccount: 'masters@p.iam.gserviceaccount.com',
+  };
+
+  it('a write sends JSON with its requestId, int64 fields as strings; the wait is a POST without a body', async () => {
+    server.seen.length = server.bodies.length = server.headers.length = 0;
+    const zone = `${server.url}/compute/v1/projects/p/zones/z1-a`;
+    server.reply(
+      { status: 200, body: { name: 'op-1', zone, status: 'RUNNING' } },
+      { status: 200, body: { name: 'op-1', zone, status: 'DONE' } },
+    );
+    await api().insertInstance(spec);
+    expect(server.seen).toEqual([
+      'POST /compute/v1/projects/p/zones/z1-a/instances?requestId=req-1',
+      'POST /compute/v1/projects/p/zones/z1-a/operations/op-1/wait',
+    ]);
+    expect(server.headers.map((h) => [h['content-type'], h['content-length']])).toEqual([
+      ['application/json', String(server.bodies[0]!.length)],
+      [undefined, '0'],
+    ]);
+    const sent = JSON.parse(server.bodies[0]!) as { disks: { initializeParams: { diskSizeGb?: unknown } }[] };
+    expect(sent.disks.map((d) => d.initializeParams.diskSizeGb)).toEqual([undefined, '10']);
+    expect(server.bodies[1]).toBe('');
+  });
+
+  it('a query goes with every attempt; aggregatedList follows nextPageToken across scopes', async () => {
+    server.seen.length = 0;
+    const vm = (name: string, zone: string) => ({ name, zone: `${server.url}/compute/v1/projects/p/zones/${zone}`, status: 'RUNNING' });
+    server.reply(
+      {
+        status: 200,
+        body: {
+          items: { 'zones/z1-a': { instances: [vm('m-1', 'z1-a')] }, 'zones/z1-b': { warning: { code: 'NO_RESULTS_ON_PAGE' } } },
+          nextPageToken: 't2',
+        },
+      },
+      { status: 200, body: { items: { 'zones/z1-b': { instances: [vm('m-2', 'z1-b'), vm('not-m', 'z1-b')] } } } },
+    );
+    const found = await api().listInstances('m-');
+    expect(found.map((i) => [i.zone, i.name])).toEqual([
+      ['z1-a', 'm-1'],
+      ['z1-b', 'm-2'],
+    ]);
+    expect(server.seen).toEqual([
+      'GET /compute/v1/projects/p/aggregated/instances?filter=name%20eq%20%27m-.*%27&maxResults=2',
+      'GET /compute/v1/projects/p/aggregated/instances?filter=name%20eq%20%27m-.*%27&maxResults=2&pageToken=t2',
+    ]);
+  });
+
+  it('query parameters of an instance method: accessConfig and networkInterface', async () => {
+    server.seen.length = 0;
+    server.reply({ status: 200, body: { name: 'op-2', zone: 'zones/z1-a', status: 'DONE' } });
+    await api().deleteAccessConfig('z1-a', 'vm', 'external-nat');
+    expect(server.seen).toEqual([
+      'POST /compute/v1/projects/p/zones/z1-a/instances/vm/deleteAccessConfig?accessConfig=external-nat&networkInterface=nic0&requestId=req-1',
+    ]);
   });
 });
 
@@ -88,11 +173,14 @@ describe('Application Default Credentials mode', () => {
     // A credentials file that does not exist: google-auth-library fails before any network call.
     const env = { ...process.env, GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/ha-masters-test-credentials.json' };
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [script], { env, timeout: 60_000 }, (_e, out, err) => resolve({ code: child.exitCode, stdout: out, stderr: err }));
+      const child = execFile(process.execPath, [script], { env, timeout: 60_000 }, (_e, out, err) =>
+        resolve({ code: child.exitCode, stdout: out, stderr: err }),
+      );
     });
     expect({ code, stderr: stderr.includes('Error') ? stderr : '' }).toEqual({ code: 0, stderr: '' });
     const results = JSON.parse(stdout) as { name: string; kind: string; message: string }[];
-    const hint = '(authenticate to Google Cloud before this step, e.g. with google-github-actions/auth, or set compute-endpoint to use an emulator)';
+    const hint =
+      '(authenticate to Google Cloud before this step, e.g. with google-github-actions/auth, or set compute-endpoint to use an emulator)';
     expect(results.map((r) => [r.name, r.kind, r.message.split(':')[0], r.message.endsWith(hint)])).toEqual([
       ['GceError', 'other', 'failed to get instance projects/p/zones/z/instances/x', true],
       ['GceError', 'other', 'failed to list zones projects/p/zones', true],

@@ -1,6 +1,6 @@
-// Every ComputeApi method end to end: the adapter and the real @google-cloud/compute client against
-// the real emulator (its REST layer; a runtime that starts no VM processes, since only the API is
-// under test here). Faults come from the emulator's admin API; a lost response from a proxy.
+// Every ComputeApi method end to end: the adapter against the real emulator (its REST layer; a
+// runtime that starts no VM processes, since only the API is under test here). Faults come from the
+// emulator's admin API; a lost response from a proxy.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -75,7 +75,14 @@ function replica(zone: string, name: string, extra: Partial<InstanceSpec> = {}):
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gce-adapter-'));
-  emu = await startEmulator({ port: 0, stateDir: dir, runtime: createNullRuntime(), defaultOperationLatencyMs: 40, waitTimeoutMs: 500, log: () => {} });
+  emu = await startEmulator({
+    port: 0,
+    stateDir: dir,
+    runtime: createNullRuntime(),
+    defaultOperationLatencyMs: 40,
+    waitTimeoutMs: 500,
+    log: () => {},
+  });
   api = newApi();
 });
 
@@ -91,8 +98,16 @@ describe('zones', () => {
     try {
       const zones = await api.listZones();
       expect(zones.map((z) => z.name)).toEqual([
-        'europe-west1-b', 'europe-west1-c', 'europe-west1-d', 'us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f',
-        'us-east1-b', 'us-east1-c', 'us-east1-d',
+        'europe-west1-b',
+        'europe-west1-c',
+        'europe-west1-d',
+        'us-central1-a',
+        'us-central1-b',
+        'us-central1-c',
+        'us-central1-f',
+        'us-east1-b',
+        'us-east1-c',
+        'us-east1-d',
       ]);
       expect(zones.find((z) => z.name === 'us-east1-c')).toEqual({ name: 'us-east1-c', region: 'us-east1', status: 'DOWN' });
       expect(zones.find((z) => z.name === zoneA)).toEqual({ name: zoneA, region, status: 'UP' });
@@ -138,14 +153,17 @@ describe('instances', () => {
     expect(vm!.metadataFingerprint).not.toBe('');
   });
 
-  it('reads the project\'s default Compute Engine service account', async () => {
+  it("reads the project's default Compute Engine service account", async () => {
     expect(await api.getDefaultServiceAccount()).toMatch(/^\d+-compute@developer\.gserviceaccount\.com$/);
   });
 
   it('creates the data disk inline and deletes it with the VM', async () => {
     const { resources } = await admin('state');
     const disks = Object.keys(resources).filter((p) => p.includes(`/zones/${zoneA}/disks/${prefix}`));
-    expect(disks.sort()).toEqual([`projects/${project}/zones/${zoneA}/disks/${prefix}`, `projects/${project}/zones/${zoneA}/disks/${prefix}-pd`]);
+    expect(disks.sort()).toEqual([
+      `projects/${project}/zones/${zoneA}/disks/${prefix}`,
+      `projects/${project}/zones/${zoneA}/disks/${prefix}-pd`,
+    ]);
   });
 
   it('getInstance of a missing VM is undefined', async () => {
@@ -166,13 +184,23 @@ describe('instances', () => {
 
   it('an insert of an existing name is alreadyExists', async () => {
     const e = await failure(api.insertInstance(replica(zoneA, prefix)));
-    expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual(['alreadyExists', 409, 'alreadyExists', `projects/${project}/zones/${zoneA}/instances/${prefix}`]);
+    expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual([
+      'alreadyExists',
+      409,
+      'alreadyExists',
+      `projects/${project}/zones/${zoneA}/instances/${prefix}`,
+    ]);
     expect(e.message).toMatch(new RegExp(`^failed to insert instance projects/${project}/zones/${zoneA}/instances/${prefix}: `));
   });
 
   it('sets metadata with the current fingerprint and refuses a stale one', async () => {
     const before = (await api.getInstance(zoneA, prefix))!;
-    await api.setInstanceMetadata(zoneA, prefix, { ...before.metadata, 'etcd-member-certs': "ETCD_MEMBER_CERT: 'x'" }, before.metadataFingerprint);
+    await api.setInstanceMetadata(
+      zoneA,
+      prefix,
+      { ...before.metadata, 'etcd-member-certs': "ETCD_MEMBER_CERT: 'x'" },
+      before.metadataFingerprint,
+    );
     const after = (await api.getInstance(zoneA, prefix))!;
     expect(after.metadata).toEqual({ 'kube-env': "MASTER_NAME: 'kubernetes-master'", 'etcd-member-certs': "ETCD_MEMBER_CERT: 'x'" });
     expect(after.metadataFingerprint).not.toBe(before.metadataFingerprint);
@@ -196,7 +224,12 @@ describe('instances', () => {
     await api.deleteInstance(zoneB, `${prefix}-0ff`);
     await expect(api.getInstance(zoneB, `${prefix}-0ff`)).resolves.toBeUndefined();
     const e = await failure(api.deleteInstance(zoneB, `${prefix}-0ff`));
-    expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual(['notFound', 404, 'notFound', `projects/${project}/zones/${zoneB}/instances/${prefix}-0ff`]);
+    expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual([
+      'notFound',
+      404,
+      'notFound',
+      `projects/${project}/zones/${zoneB}/instances/${prefix}-0ff`,
+    ]);
   });
 });
 
@@ -217,7 +250,11 @@ describe('static address, access configs and the load balancer', () => {
       labelFingerprint: expect.any(String),
     });
     const e = await failure(api.insertAddress(region, addressName, {}));
-    expect([e.kind, e.httpStatus, e.resource]).toEqual(['alreadyExists', 409, `projects/${project}/regions/${region}/addresses/${addressName}`]);
+    expect([e.kind, e.httpStatus, e.resource]).toEqual([
+      'alreadyExists',
+      409,
+      `projects/${project}/regions/${region}/addresses/${addressName}`,
+    ]);
     await expect(api.getAddress(region, 'no-such-ip')).resolves.toBeUndefined();
   });
 
@@ -263,32 +300,81 @@ describe('static address, access configs and the load balancer', () => {
 
   it('creates firewalls; a second insert is alreadyExists; delete then notFound', async () => {
     await api.insertFirewall({
-      name: `${prefix}-etcd`, network: 'default', description: 'etcd between masters',
-      allowed: [{ IPProtocol: 'tcp', ports: ['2379', '2380'] }], targetTags: [prefix], sourceTags: [prefix],
+      name: `${prefix}-etcd`,
+      network: 'default',
+      description: 'etcd between masters',
+      allowed: [{ IPProtocol: 'tcp', ports: ['2379', '2380'] }],
+      targetTags: [prefix],
+      sourceTags: [prefix],
     });
     await api.insertFirewall({
-      name: `${prefix}-health-checks`, network: 'default', description: 'health checks',
-      allowed: [{ IPProtocol: 'tcp', ports: ['3990'] }], targetTags: [prefix], sourceRanges: ['35.191.0.0/16', '209.85.152.0/22', '209.85.204.0/22'],
+      name: `${prefix}-health-checks`,
+      network: 'default',
+      description: 'health checks',
+      allowed: [{ IPProtocol: 'tcp', ports: ['3990'] }],
+      targetTags: [prefix],
+      sourceRanges: ['35.191.0.0/16', '209.85.152.0/22', '209.85.204.0/22'],
     });
     await expect(api.getFirewall(`${prefix}-etcd`)).resolves.toEqual({ name: `${prefix}-etcd` });
-    const e = await failure(api.insertFirewall({ name: `${prefix}-etcd`, network: 'default', description: '', allowed: [{ IPProtocol: 'tcp', ports: ['1'] }], targetTags: [] }));
+    const e = await failure(
+      api.insertFirewall({
+        name: `${prefix}-etcd`,
+        network: 'default',
+        description: '',
+        allowed: [{ IPProtocol: 'tcp', ports: ['1'] }],
+        targetTags: [],
+      }),
+    );
     expect([e.kind, e.httpStatus, e.reason]).toEqual(['alreadyExists', 409, 'alreadyExists']);
     await api.deleteFirewall(`${prefix}-health-checks`);
     await expect(api.getFirewall(`${prefix}-health-checks`)).resolves.toBeUndefined();
     expect((await failure(api.deleteFirewall(`${prefix}-health-checks`))).kind).toBe('notFound');
     // Read back as the IAP diagnosis needs them: GCE's defaults filled in, this network's rules only.
     const mine = (await api.listFirewalls('default')).filter((r) => r.name.startsWith(prefix));
-    expect(mine).toEqual([{
-      name: `${prefix}-etcd`, network: 'default', direction: 'INGRESS', priority: 1000, disabled: false, action: 'allow',
-      rules: [{ protocol: 'tcp', ports: ['2379', '2380'] }], sourceRanges: [], sourceTags: [prefix], targetTags: [prefix], byServiceAccount: false,
-    }]);
+    expect(mine).toEqual([
+      {
+        name: `${prefix}-etcd`,
+        network: 'default',
+        direction: 'INGRESS',
+        priority: 1000,
+        disabled: false,
+        action: 'allow',
+        rules: [{ protocol: 'tcp', ports: ['2379', '2380'] }],
+        sourceRanges: [],
+        sourceTags: [prefix],
+        targetTags: [prefix],
+        byServiceAccount: false,
+      },
+    ]);
     expect((await api.listFirewalls('projects/p/global/networks/another')).filter((r) => r.name.startsWith(prefix))).toEqual([]);
   });
 
   it('builds health check, target pool and forwarding rule, and tears them down in order', async () => {
-    await api.insertHttpHealthCheck({ name: hc, port: 3990, requestPath: '/readyz', checkIntervalSec: 2, timeoutSec: 1, healthyThreshold: 1, unhealthyThreshold: 3 });
+    await api.insertHttpHealthCheck({
+      name: hc,
+      port: 3990,
+      requestPath: '/readyz',
+      checkIntervalSec: 2,
+      timeoutSec: 1,
+      healthyThreshold: 1,
+      unhealthyThreshold: 3,
+    });
     await expect(api.getHttpHealthCheck(hc)).resolves.toEqual({ name: hc, selfLink: api.httpHealthCheckLink(hc) });
-    expect((await failure(api.insertHttpHealthCheck({ name: hc, port: 3990, requestPath: '/readyz', checkIntervalSec: 2, timeoutSec: 1, healthyThreshold: 1, unhealthyThreshold: 3 }))).kind).toBe('alreadyExists');
+    expect(
+      (
+        await failure(
+          api.insertHttpHealthCheck({
+            name: hc,
+            port: 3990,
+            requestPath: '/readyz',
+            checkIntervalSec: 2,
+            timeoutSec: 1,
+            healthyThreshold: 1,
+            unhealthyThreshold: 3,
+          }),
+        )
+      ).kind,
+    ).toBe('alreadyExists');
 
     await api.insertTargetPool(region, prefix, [api.instanceLink(zoneA, prefix)], [api.httpHealthCheckLink(hc)]);
     expect(await api.getTargetPool(region, prefix)).toEqual({
@@ -305,9 +391,15 @@ describe('static address, access configs and the load balancer', () => {
     const ip = (await api.getAddress(region, addressName))!.address;
     await api.insertForwardingRule(region, prefix, ip, api.targetPoolLink(region, prefix), '443-443');
     expect(await api.getForwardingRule(region, prefix)).toEqual({
-      name: prefix, region, IPAddress: ip, target: api.targetPoolLink(region, prefix), portRange: '443-443',
+      name: prefix,
+      region,
+      IPAddress: ip,
+      target: api.targetPoolLink(region, prefix),
+      portRange: '443-443',
     });
-    expect((await api.getAddress(region, addressName))!.users).toEqual([`${emu.url}/compute/v1/projects/${project}/regions/${region}/forwardingRules/${prefix}`]);
+    expect((await api.getAddress(region, addressName))!.users).toEqual([
+      `${emu.url}/compute/v1/projects/${project}/regions/${region}/forwardingRules/${prefix}`,
+    ]);
 
     // Things in use refuse to go.
     const hcInUse = await failure(api.deleteHttpHealthCheck(hc));
@@ -343,22 +435,38 @@ describe('retries, de-duplication and operation errors', () => {
       `GET zones/${zoneA}/instances/${prefix} 200`,
     ]);
     expect(logs).toEqual([
-      expect.stringMatching(new RegExp(`^get instance projects/${project}/zones/${zoneA}/instances/${prefix}: rateLimited \\(429\\), retry 1/3 in \\d+ ms$`)),
+      expect.stringMatching(
+        new RegExp(`^get instance projects/${project}/zones/${zoneA}/instances/${prefix}: rateLimited \\(429\\), retry 1/3 in \\d+ ms$`),
+      ),
       expect.stringMatching(/: rateLimited \(429\), retry 2\/3 in \d+ ms$/),
     ]);
   });
 
   it('a write refused with 503 is retried with the same requestId and done once', async () => {
     const ids: string[] = [];
-    const w = newApi({ newRequestId: () => { const id = crypto.randomUUID(); ids.push(id); return id; } });
+    const w = newApi({
+      newRequestId: () => {
+        const id = crypto.randomUUID();
+        ids.push(id);
+        return id;
+      },
+    });
     await requestsSinceLast();
     await admin('fail', { method: 'POST', path: '/global/firewalls$', status: 503, times: 1 });
-    await w.insertFirewall({ name: `${prefix}-https`, network: 'default', description: 'api', allowed: [{ IPProtocol: 'tcp', ports: ['443'] }], targetTags: [prefix] });
+    await w.insertFirewall({
+      name: `${prefix}-https`,
+      network: 'default',
+      description: 'api',
+      allowed: [{ IPProtocol: 'tcp', ports: ['443'] }],
+      targetTags: [prefix],
+    });
     expect(ids).toHaveLength(1);
     const calls = (await requestsSinceLast()).filter((r) => !r.includes('/operations/'));
     expect(calls).toEqual(['POST global/firewalls 503', 'POST global/firewalls 200']);
     const { resources } = await admin('state');
-    const ops = Object.entries(resources as Record<string, any>).filter(([p, op]) => p.includes('/global/operations/') && op.targetLink?.endsWith(`/firewalls/${prefix}-https`));
+    const ops = Object.entries(resources as Record<string, any>).filter(
+      ([p, op]) => p.includes('/global/operations/') && op.targetLink?.endsWith(`/firewalls/${prefix}-https`),
+    );
     expect(ops.map(([, op]) => [op.operationType, op.__requestId])).toEqual([['insert', ids[0]]]);
   });
 
@@ -375,7 +483,9 @@ describe('retries, de-duplication and operation errors', () => {
       const all = await api.listInstances(`${prefix}-d0e`);
       expect(all.map((vm) => vm.name)).toEqual([`${prefix}-d0e`]);
       const { resources } = await admin('state');
-      const ops = Object.entries(resources as Record<string, any>).filter(([p, op]) => p.includes('/operations/') && op.targetLink?.endsWith(`/instances/${prefix}-d0e`));
+      const ops = Object.entries(resources as Record<string, any>).filter(
+        ([p, op]) => p.includes('/operations/') && op.targetLink?.endsWith(`/instances/${prefix}-d0e`),
+      );
       expect(ops).toHaveLength(1);
     } finally {
       await proxy.stop();
@@ -385,9 +495,19 @@ describe('retries, de-duplication and operation errors', () => {
   it('a wait for an operation that meets 503 is retried', async () => {
     await requestsSinceLast();
     await admin('fail', { method: 'POST', path: '/global/operations/[^/]+/wait$', status: 503, times: 1 });
-    await api.insertFirewall({ name: `${prefix}-w503`, network: 'default', description: '', allowed: [{ IPProtocol: 'tcp', ports: ['1'] }], targetTags: [prefix] });
+    await api.insertFirewall({
+      name: `${prefix}-w503`,
+      network: 'default',
+      description: '',
+      allowed: [{ IPProtocol: 'tcp', ports: ['1'] }],
+      targetTags: [prefix],
+    });
     const seen = (await requestsSinceLast()).map((r) => r.replace(/operations\/[^/]+\//, 'operations/OP/'));
-    expect(seen.slice(0, 3)).toEqual(['POST global/firewalls 200', 'POST global/operations/OP/wait 503', 'POST global/operations/OP/wait 200']);
+    expect(seen.slice(0, 3)).toEqual([
+      'POST global/firewalls 200',
+      'POST global/operations/OP/wait 503',
+      'POST global/operations/OP/wait 200',
+    ]);
     await expect(api.getFirewall(`${prefix}-w503`)).resolves.toEqual({ name: `${prefix}-w503` });
   });
 
@@ -414,8 +534,15 @@ describe('retries, de-duplication and operation errors', () => {
   it('an insert whose operation ends in QUOTA_EXCEEDED is a quota GceError and leaves nothing', async () => {
     await admin('operation-error', { operationType: 'insert', target: `/instances/${prefix}-ccc$`, code: 'QUOTA_EXCEEDED' });
     const e = await failure(api.insertInstance(replica(zoneA, `${prefix}-ccc`)));
-    expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual(['quota', 403, 'QUOTA_EXCEEDED', `projects/${project}/zones/${zoneA}/instances/${prefix}-ccc`]);
-    expect(e.message).toMatch(new RegExp(`^failed to insert instance projects/${project}/zones/${zoneA}/instances/${prefix}-ccc: Quota 'CPUS' exceeded\\.`));
+    expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual([
+      'quota',
+      403,
+      'QUOTA_EXCEEDED',
+      `projects/${project}/zones/${zoneA}/instances/${prefix}-ccc`,
+    ]);
+    expect(e.message).toMatch(
+      new RegExp(`^failed to insert instance projects/${project}/zones/${zoneA}/instances/${prefix}-ccc: Quota 'CPUS' exceeded\\.`),
+    );
     await expect(api.getInstance(zoneA, `${prefix}-ccc`)).resolves.toBeUndefined();
   });
 
@@ -423,7 +550,13 @@ describe('retries, de-duplication and operation errors', () => {
     await admin('latency', { operationType: 'insert', ms: 600, waitTimeoutMs: 100 });
     try {
       await requestsSinceLast();
-      await api.insertFirewall({ name: `${prefix}-slow`, network: 'default', description: '', allowed: [{ IPProtocol: 'tcp', ports: ['1'] }], targetTags: [prefix] });
+      await api.insertFirewall({
+        name: `${prefix}-slow`,
+        network: 'default',
+        description: '',
+        allowed: [{ IPProtocol: 'tcp', ports: ['1'] }],
+        targetTags: [prefix],
+      });
       const waits = (await requestsSinceLast()).filter((r) => /^POST global\/operations\/[^/]+\/wait 200$/.test(r));
       expect(waits.length).toBeGreaterThanOrEqual(3);
       await expect(api.getFirewall(`${prefix}-slow`)).resolves.toEqual({ name: `${prefix}-slow` });
@@ -437,9 +570,15 @@ describe('retries, de-duplication and operation errors', () => {
     try {
       const impatient = newApi({ operationTimeoutMs: 300 });
       const e = await failure(impatient.deleteFirewall(`${prefix}-slow`));
-      expect([e.kind, e.reason, e.resource]).toEqual(['other', 'OPERATION_DEADLINE_EXCEEDED', `projects/${project}/global/firewalls/${prefix}-slow`]);
+      expect([e.kind, e.reason, e.resource]).toEqual([
+        'other',
+        'OPERATION_DEADLINE_EXCEEDED',
+        `projects/${project}/global/firewalls/${prefix}-slow`,
+      ]);
       expect(e.message).toMatch(
-        new RegExp(`^failed to delete firewall projects/${project}/global/firewalls/${prefix}-slow: operation operation-\\S+ still (PENDING|RUNNING) after 0\\.3 s; it may yet finish`),
+        new RegExp(
+          `^failed to delete firewall projects/${project}/global/firewalls/${prefix}-slow: operation operation-\\S+ still (PENDING|RUNNING) after 0\\.3 s; it may yet finish`,
+        ),
       );
     } finally {
       await admin('latency', { operationType: 'delete', ms: 40, waitTimeoutMs: 500 });

@@ -1,5 +1,6 @@
-// Error normalisation of real errors: the real @google-cloud/compute client (GoogleError) and the raw
-// REST path (GaxiosError) talking to a canned HTTP server, plus DONE operations carrying errors.
+// Error normalisation of real failures: the adapter talking to a canned HTTP server that answers with
+// GCE's JSON error bodies (HTTP status, legacy `errors[].reason`, ErrorInfo details), with bodies that
+// are not JSON, or not at all; plus DONE operations carrying errors.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createComputeApi, type ComputeApiHandle } from '../../src/gce/client.ts';
@@ -33,11 +34,19 @@ async function failure(p: Promise<unknown>): Promise<GceError> {
 }
 
 const spec = {
-  zone: 'z1-a', name: 'vm', machineType: 'n1-standard-1', image: 'projects/i/global/images/x', network: 'default',
-  tags: [], labels: {}, metadata: {}, dataDiskSizeGb: 10, serviceAccount: 'masters@p.iam.gserviceaccount.com',
+  zone: 'z1-a',
+  name: 'vm',
+  machineType: 'n1-standard-1',
+  image: 'projects/i/global/images/x',
+  network: 'default',
+  tags: [],
+  labels: {},
+  metadata: {},
+  dataDiskSizeGb: 10,
+  serviceAccount: 'masters@p.iam.gserviceaccount.com',
 };
 
-describe('errors from the client library (GoogleError)', () => {
+describe("HTTP errors with GCE's JSON error body", () => {
   it('409 alreadyExists on insert names the call and the resource', async () => {
     server.reply(googleError(409, "The resource 'projects/p/zones/z1-a/instances/vm' already exists", 'alreadyExists'));
     const e = await failure(api.insertInstance(spec));
@@ -72,7 +81,13 @@ describe('errors from the client library (GoogleError)', () => {
   });
 
   it('400 resourceInUseByAnotherResource is resourceInUse, not invalid', async () => {
-    server.reply(googleError(400, "The address resource 'projects/p/regions/r1/addresses/a' is already being used by 'x'", 'resourceInUseByAnotherResource'));
+    server.reply(
+      googleError(
+        400,
+        "The address resource 'projects/p/regions/r1/addresses/a' is already being used by 'x'",
+        'resourceInUseByAnotherResource',
+      ),
+    );
     const e = await failure(api.deleteAddress('r1', 'a'));
     expect([e.kind, e.httpStatus, e.reason]).toEqual(['resourceInUse', 400, 'resourceInUseByAnotherResource']);
   });
@@ -86,7 +101,12 @@ describe('errors from the client library (GoogleError)', () => {
   it('403 with an ErrorInfo names the missing IAM permission', async () => {
     server.reply(
       googleError(403, "Required 'compute.instances.create' permission for 'projects/p/zones/z1-a/instances/vm'", 'forbidden', [
-        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain: 'compute.googleapis.com', metadata: { permission: 'compute.instances.create' } },
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: 'IAM_PERMISSION_DENIED',
+          domain: 'compute.googleapis.com',
+          metadata: { permission: 'compute.instances.create' },
+        },
       ]),
     );
     const e = await failure(api.insertInstance(spec));
@@ -107,6 +127,21 @@ describe('errors from the client library (GoogleError)', () => {
     server.reply(googleError(403, 'Rate Limit Exceeded', 'rateLimitExceeded'));
     const e = await failure(api.getFirewall('f'));
     expect([e.kind, e.httpStatus, e.reason, e.permission]).toEqual(['rateLimited', 403, 'rateLimitExceeded', undefined]);
+  });
+
+  it('a reason given only as ErrorInfo (no legacy errors[]) decides the kind', async () => {
+    server.reply(
+      googleError(403, 'Quota exceeded for quota metric Queries', undefined, [
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: 'RATE_LIMIT_EXCEEDED',
+          domain: 'googleapis.com',
+          metadata: { service: 'compute.googleapis.com' },
+        },
+      ]),
+    );
+    const e = await failure(api.getInstance('z1-a', 'vm'));
+    expect([e.kind, e.httpStatus, e.reason, e.permission]).toEqual(['rateLimited', 403, 'RATE_LIMIT_EXCEEDED', undefined]);
   });
 
   it('403 quotaExceeded is quota', async () => {
@@ -133,7 +168,7 @@ describe('errors from the client library (GoogleError)', () => {
   });
 });
 
-describe('errors from raw REST calls (GaxiosError, legacy HTTP health checks)', () => {
+describe('HTTP errors of the legacy HTTP health checks', () => {
   it('404 on get is undefined', async () => {
     server.reply(googleError(404, "The resource 'projects/p/global/httpHealthChecks/hc' was not found", 'notFound'));
     await expect(api.getHttpHealthCheck('hc')).resolves.toBeUndefined();
@@ -143,9 +178,22 @@ describe('errors from raw REST calls (GaxiosError, legacy HTTP health checks)', 
   it('409 on insert is alreadyExists with reason and resource', async () => {
     server.reply(googleError(409, "The resource 'projects/p/global/httpHealthChecks/hc' already exists", 'alreadyExists'));
     const e = await failure(
-      api.insertHttpHealthCheck({ name: 'hc', port: 3990, requestPath: '/readyz', checkIntervalSec: 2, timeoutSec: 1, healthyThreshold: 1, unhealthyThreshold: 3 }),
+      api.insertHttpHealthCheck({
+        name: 'hc',
+        port: 3990,
+        requestPath: '/readyz',
+        checkIntervalSec: 2,
+        timeoutSec: 1,
+        healthyThreshold: 1,
+        unhealthyThreshold: 3,
+      }),
     );
-    expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual(['alreadyExists', 409, 'alreadyExists', 'projects/p/global/httpHealthChecks/hc']);
+    expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual([
+      'alreadyExists',
+      409,
+      'alreadyExists',
+      'projects/p/global/httpHealthChecks/hc',
+    ]);
     expect(e.message).toBe(
       "failed to insert http health check projects/p/global/httpHealthChecks/hc: The resource 'projects/p/global/httpHealthChecks/hc' already exists",
     );
@@ -164,8 +212,13 @@ describe('operations that finish with an error', () => {
     server.reply({
       status: 200,
       body: {
-        kind: 'compute#operation', name: 'operation-1', zone: `${server.url}/compute/v1/projects/p/zones/z1-a`, operationType: 'insert',
-        status: 'DONE', httpErrorStatusCode: 403, httpErrorMessage: 'FORBIDDEN',
+        kind: 'compute#operation',
+        name: 'operation-1',
+        zone: `${server.url}/compute/v1/projects/p/zones/z1-a`,
+        operationType: 'insert',
+        status: 'DONE',
+        httpErrorStatusCode: 403,
+        httpErrorMessage: 'FORBIDDEN',
         error: { errors: [{ code: 'QUOTA_EXCEEDED', message: "Quota 'CPUS' exceeded.  Limit: 24.0 in region z1." }] },
       },
     });
@@ -176,6 +229,28 @@ describe('operations that finish with an error', () => {
     );
   });
 
+  it('a DONE insert operation carrying ZONE_RESOURCE_POOL_EXHAUSTED is unavailable (the zone has no capacity now)', async () => {
+    server.reply({
+      status: 200,
+      body: {
+        name: 'operation-3',
+        zone: `${server.url}/compute/v1/projects/p/zones/z1-a`,
+        status: 'DONE',
+        httpErrorStatusCode: 503,
+        error: {
+          errors: [
+            {
+              code: 'ZONE_RESOURCE_POOL_EXHAUSTED',
+              message: "The zone 'projects/p/zones/z1-a' does not have enough resources available to fulfill the request.",
+            },
+          ],
+        },
+      },
+    });
+    const e = await failure(api.insertInstance(spec));
+    expect([e.kind, e.httpStatus, e.reason]).toEqual(['unavailable', 503, 'ZONE_RESOURCE_POOL_EXHAUSTED']);
+  });
+
   it('a RUNNING operation is waited on with the scope it names, then its error is read', async () => {
     server.reply(
       { status: 200, body: { name: 'op-2', region: `${server.url}/compute/v1/projects/p/regions/r1`, status: 'RUNNING' } },
@@ -183,7 +258,10 @@ describe('operations that finish with an error', () => {
       {
         status: 200,
         body: {
-          name: 'op-2', region: `${server.url}/compute/v1/projects/p/regions/r1`, status: 'DONE', httpErrorStatusCode: 400,
+          name: 'op-2',
+          region: `${server.url}/compute/v1/projects/p/regions/r1`,
+          status: 'DONE',
+          httpErrorStatusCode: 400,
           error: { errors: [{ code: 'RESOURCE_IN_USE_BY_ANOTHER_RESOURCE', message: "The address 'a' is in use" }] },
         },
       },
@@ -192,8 +270,8 @@ describe('operations that finish with an error', () => {
     expect([e.kind, e.httpStatus, e.reason]).toEqual(['resourceInUse', 400, 'RESOURCE_IN_USE_BY_ANOTHER_RESOURCE']);
     expect(server.seen.map((s) => s.replace(/requestId=[0-9a-f-]+/, 'requestId=ID'))).toEqual([
       'DELETE /compute/v1/projects/p/regions/r1/addresses/a?requestId=ID',
-      'POST /compute/v1/projects/p/regions/r1/operations/op-2/wait?',
-      'POST /compute/v1/projects/p/regions/r1/operations/op-2/wait?',
+      'POST /compute/v1/projects/p/regions/r1/operations/op-2/wait',
+      'POST /compute/v1/projects/p/regions/r1/operations/op-2/wait',
     ]);
   });
 
@@ -201,7 +279,16 @@ describe('operations that finish with an error', () => {
     const call = { verb: 'insert', what: 'instance', resource: 'projects/p/zones/z/instances/x' };
     expect(operationError({ status: 'DONE' } as never, call)).toBeUndefined();
     const e = operationError(
-      { name: 'op', httpErrorStatusCode: 503, error: { errors: [{ code: 'SOMETHING_NEW', message: 'one' }, { code: 'OTHER', message: 'two' }] } },
+      {
+        name: 'op',
+        httpErrorStatusCode: 503,
+        error: {
+          errors: [
+            { code: 'SOMETHING_NEW', message: 'one' },
+            { code: 'OTHER', message: 'two' },
+          ],
+        },
+      },
       call,
     )!;
     expect([e.kind, e.httpStatus, e.reason, e.detail]).toEqual(['unavailable', 503, 'SOMETHING_NEW', 'one; two']);
@@ -209,7 +296,7 @@ describe('operations that finish with an error', () => {
 });
 
 describe('errors with no HTTP answer', () => {
-  it('a refused connection is unavailable (retryable) for both transports', async () => {
+  it('a refused connection is unavailable (retryable)', async () => {
     const closed = await startCannedServer();
     await closed.stop();
     const dead = createComputeApi({ project: 'p', endpoint: closed.url, retry: { attempts: 1 } });
@@ -225,15 +312,14 @@ describe('errors with no HTTP answer', () => {
     }
   });
 
-  it('a call with no answer in time is unavailable (retryable) for both transports', async () => {
+  it('a call with no answer in time is unavailable (retryable)', async () => {
     const slow = createComputeApi({ project: 'p', endpoint: server.url, retry: { attempts: 1 }, callTimeoutMs: 200 });
     try {
       server.reply({ status: 0, body: '' }, { status: 0, body: '' });
       const a = await failure(slow.listInstances('kubernetes-master'));
       expect([a.kind, a.httpStatus]).toEqual(['unavailable', undefined]);
       expect(a.message).toBe(
-        "failed to list instances projects/p/aggregated/instances (name eq 'kubernetes-master.*'): " +
-          'Deadline exceeded: aggregatedList did not respond within 200 milliseconds.',
+        "failed to list instances projects/p/aggregated/instances (name eq 'kubernetes-master.*'): no answer within 200 ms",
       );
       const b = await failure(slow.getHttpHealthCheck('hc'));
       expect([b.kind, b.reason]).toEqual(['unavailable', 'TimeoutError']);

@@ -27,14 +27,28 @@ export async function startLossyProxy(target: string): Promise<LossyProxy> {
       const rule = rules.find((r) => r.left > 0 && r.method === req.method && r.path.test(path));
       if (rule) rule.left--;
       const out = http.request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: upstream.host },
+        },
         (answer) => {
           const body: Buffer[] = [];
           answer.on('data', (c: Buffer) => body.push(c));
           answer.on('end', () => {
             if (rule) {
               res.writeHead(503, { 'content-type': 'application/json' });
-              res.end(JSON.stringify({ error: { code: 503, message: 'Backend Error', errors: [{ reason: 'backendError', domain: 'global', message: 'Backend Error' }] } }));
+              res.end(
+                JSON.stringify({
+                  error: {
+                    code: 503,
+                    message: 'Backend Error',
+                    errors: [{ reason: 'backendError', domain: 'global', message: 'Backend Error' }],
+                  },
+                }),
+              );
               return;
             }
             res.writeHead(answer.statusCode ?? 502, answer.headers);

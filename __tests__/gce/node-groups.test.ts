@@ -1,7 +1,7 @@
 // The ComputeApi methods `down` with delete-nodes uses on kube-up's node groups and templates, end to
-// end: the adapter and the real @google-cloud/compute client against the real emulator (REST layer,
-// a runtime that starts no processes). The groups and templates are made with the official client,
-// since the action never creates them.
+// end: the adapter against the real emulator (REST layer, a runtime that starts no processes). The
+// groups and templates are made with the official @google-cloud/compute client, since the action
+// never creates them.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client.js';
 import { InstanceTemplatesClient } from '@google-cloud/compute/build/src/v1/instance_templates_client.js';
-import { googleAuthLibrary } from 'google-gax';
+import { PassThroughClient } from 'google-auth-library';
 import { createNullRuntime, startEmulator, type RunningEmulator } from '../../emulator/index.ts';
 import { createComputeApi, type ComputeApiHandle, type ComputeApiOptions } from '../../src/gce/client.ts';
 import { GceError } from '../../src/gce/errors.ts';
@@ -30,7 +30,13 @@ let groups: InstanceGroupManagersClient;
 const opened: ComputeApiHandle[] = [];
 
 function newApi(extra: Partial<ComputeApiOptions> = {}): ComputeApiHandle {
-  const handle = createComputeApi({ project, endpoint: emu.url, retry: { initialDelayMs: 5, maxDelayMs: 20, attempts: 4 }, pollIntervalMs: 20, ...extra });
+  const handle = createComputeApi({
+    project,
+    endpoint: emu.url,
+    retry: { initialDelayMs: 5, maxDelayMs: 20, attempts: 4 },
+    pollIntervalMs: 20,
+    ...extra,
+  });
   opened.push(handle);
   return handle;
 }
@@ -57,20 +63,38 @@ async function failure(p: Promise<unknown>): Promise<GceError> {
 }
 
 async function makeTemplate(name: string): Promise<void> {
-  await gce.finish(await templates.insert({ project, instanceTemplateResource: {
-    name,
-    properties: {
-      machineType: 'e2-small',
-      disks: [{ boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } }],
-      networkInterfaces: [{ network: 'global/networks/default', accessConfigs: [{ name: 'external-nat' }] }],
-    },
-  } }), project);
+  await gce.finish(
+    await templates.insert({
+      project,
+      instanceTemplateResource: {
+        name,
+        properties: {
+          machineType: 'e2-small',
+          disks: [
+            { boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } },
+          ],
+          networkInterfaces: [{ network: 'global/networks/default', accessConfigs: [{ name: 'external-nat' }] }],
+        },
+      },
+    }),
+    project,
+  );
 }
 
 async function makeGroup(zone: string, name: string, template: string, targetSize: number): Promise<void> {
-  await gce.finish(await groups.insert({ project, zone, instanceGroupManagerResource: {
-    name, baseInstanceName: name, instanceTemplate: `global/instanceTemplates/${template}`, targetSize,
-  } }), project);
+  await gce.finish(
+    await groups.insert({
+      project,
+      zone,
+      instanceGroupManagerResource: {
+        name,
+        baseInstanceName: name,
+        instanceTemplate: `global/instanceTemplates/${template}`,
+        targetSize,
+      },
+    }),
+    project,
+  );
 }
 
 async function vmNames(zone: string): Promise<string[]> {
@@ -80,10 +104,17 @@ async function vmNames(zone: string): Promise<string[]> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gce-node-groups-'));
-  emu = await startEmulator({ port: 0, stateDir: dir, runtime: createNullRuntime(), defaultOperationLatencyMs: 40, waitTimeoutMs: 500, log: () => {} });
+  emu = await startEmulator({
+    port: 0,
+    stateDir: dir,
+    runtime: createNullRuntime(),
+    defaultOperationLatencyMs: 40,
+    waitTimeoutMs: 500,
+    log: () => {},
+  });
   api = newApi();
   gce = computeClients(emu.port);
-  const options = () => ({ apiEndpoint: '127.0.0.1', port: emu.port, protocol: 'http', authClient: new googleAuthLibrary.PassThroughClient() });
+  const options = () => ({ apiEndpoint: '127.0.0.1', port: emu.port, protocol: 'http', authClient: new PassThroughClient() });
   templates = new InstanceTemplatesClient(options());
   groups = new InstanceGroupManagersClient(options());
 
@@ -123,15 +154,27 @@ describe('listing', () => {
   it('follows every page of the aggregated list', async () => {
     await requestsSinceLast();
     const all = await newApi({ pageSize: 1 }).listInstanceGroupManagers('kubernetes');
-    expect(all.map((g) => g.name)).toEqual(['kubernetes-minion-group', 'kubernetes-windows-node-group', 'kubernetes2-minion-group', 'kubernetes-minion-group-b']);
+    expect(all.map((g) => g.name)).toEqual([
+      'kubernetes-minion-group',
+      'kubernetes-windows-node-group',
+      'kubernetes2-minion-group',
+      'kubernetes-minion-group-b',
+    ]);
     expect((await requestsSinceLast()).length).toBe(4);
   });
 
   it('lists the instance templates with the prefix, across pages, and only those', async () => {
-    expect(await api.listInstanceTemplates('kubernetes-')).toEqual([{ name: 'kubernetes-minion-template' }, { name: 'kubernetes-windows-node-template' }]);
+    expect(await api.listInstanceTemplates('kubernetes-')).toEqual([
+      { name: 'kubernetes-minion-template' },
+      { name: 'kubernetes-windows-node-template' },
+    ]);
     await requestsSinceLast();
     const paged = await newApi({ pageSize: 1 }).listInstanceTemplates('kubernetes');
-    expect(paged.map((t) => t.name)).toEqual(['kubernetes-minion-template', 'kubernetes-windows-node-template', 'kubernetes2-minion-template']);
+    expect(paged.map((t) => t.name)).toEqual([
+      'kubernetes-minion-template',
+      'kubernetes-windows-node-template',
+      'kubernetes2-minion-template',
+    ]);
     expect((await requestsSinceLast()).length).toBe(3);
   });
 
@@ -147,7 +190,10 @@ describe('teardown', () => {
   it('a template still used by a group is a resourceInUse GceError and stays', async () => {
     const e = await failure(api.deleteInstanceTemplate('kubernetes-minion-template'));
     expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual([
-      'resourceInUse', 400, 'resourceInUseByAnotherResource', `projects/${project}/global/instanceTemplates/kubernetes-minion-template`,
+      'resourceInUse',
+      400,
+      'resourceInUseByAnotherResource',
+      `projects/${project}/global/instanceTemplates/kubernetes-minion-template`,
     ]);
     expect(e.message).toBe(
       `failed to delete instance template projects/${project}/global/instanceTemplates/kubernetes-minion-template: ` +
@@ -172,8 +218,14 @@ describe('teardown', () => {
 
   it('a group that is gone is a notFound GceError (the engine treats it as done)', async () => {
     const e = await failure(api.deleteInstanceGroupManager(zoneA, 'kubernetes-minion-group'));
-    expect([e.kind, e.httpStatus, e.resource]).toEqual(['notFound', 404, `projects/${project}/zones/${zoneA}/instanceGroupManagers/kubernetes-minion-group`]);
-    expect(e.message).toMatch(/^failed to delete managed instance group projects\/gce-node-groups\/zones\/us-central1-a\/instanceGroupManagers\/kubernetes-minion-group: /);
+    expect([e.kind, e.httpStatus, e.resource]).toEqual([
+      'notFound',
+      404,
+      `projects/${project}/zones/${zoneA}/instanceGroupManagers/kubernetes-minion-group`,
+    ]);
+    expect(e.message).toMatch(
+      /^failed to delete managed instance group projects\/gce-node-groups\/zones\/us-central1-a\/instanceGroupManagers\/kubernetes-minion-group: /,
+    );
   });
 
   it('a delete whose answer was lost is retried with the same requestId; GCE does it once', async () => {
@@ -182,13 +234,19 @@ describe('teardown', () => {
       const viaProxy = newApi({ endpoint: proxy.url });
       proxy.loseResponses('DELETE', /\/instanceGroupManagers\/kubernetes-minion-group-b$/);
       await viaProxy.deleteInstanceGroupManager(zoneB, 'kubernetes-minion-group-b');
-      const deletes = proxy.seen.filter((line) => line.startsWith(`DELETE /compute/v1/projects/${project}/zones/${zoneB}/instanceGroupManagers/kubernetes-minion-group-b?`));
+      const deletes = proxy.seen.filter((line) =>
+        line.startsWith(`DELETE /compute/v1/projects/${project}/zones/${zoneB}/instanceGroupManagers/kubernetes-minion-group-b?`),
+      );
       expect(deletes).toHaveLength(2);
       expect(deletes[0]).toMatch(/\?requestId=[0-9a-f-]{36}$/);
       expect(deletes[1]).toBe(deletes[0]);
       const { resources } = await admin('state');
-      const ops = Object.entries(resources as Record<string, any>)
-        .filter(([p, op]) => p.includes('/operations/') && op.operationType === 'delete' && op.targetLink?.endsWith('/instanceGroupManagers/kubernetes-minion-group-b'));
+      const ops = Object.entries(resources as Record<string, any>).filter(
+        ([p, op]) =>
+          p.includes('/operations/') &&
+          op.operationType === 'delete' &&
+          op.targetLink?.endsWith('/instanceGroupManagers/kubernetes-minion-group-b'),
+      );
       expect(ops).toHaveLength(1);
       expect((await vmNames(zoneB)).filter((n) => n.startsWith('kubernetes-minion-group-b-'))).toEqual([]);
     } finally {
@@ -200,7 +258,11 @@ describe('teardown', () => {
     await api.deleteInstanceTemplate('kubernetes-minion-template');
     expect(await api.listInstanceTemplates('kubernetes-minion')).toEqual([]);
     const e = await failure(api.deleteInstanceTemplate('kubernetes-minion-template'));
-    expect([e.kind, e.httpStatus, e.resource]).toEqual(['notFound', 404, `projects/${project}/global/instanceTemplates/kubernetes-minion-template`]);
+    expect([e.kind, e.httpStatus, e.resource]).toEqual([
+      'notFound',
+      404,
+      `projects/${project}/global/instanceTemplates/kubernetes-minion-template`,
+    ]);
     // Other clusters' groups and templates are untouched.
     expect(await api.listInstanceTemplates('other-')).toEqual([{ name: 'other-minion-template' }]);
     expect(await api.listInstanceGroupManagers('other-')).toEqual([{ name: 'other-minion-group', zone: zoneB }]);

@@ -13,7 +13,11 @@ function gceError(kind: GceErrorKind, httpStatus?: number): GceError {
 function recorder() {
   const sleeps: number[] = [];
   const logs: string[] = [];
-  return { sleeps, logs, hooks: { sleep: async (ms: number) => void sleeps.push(ms), random: () => 1 - Number.EPSILON, log: (l: string) => void logs.push(l) } };
+  return {
+    sleeps,
+    logs,
+    hooks: { sleep: async (ms: number) => void sleeps.push(ms), random: () => 1 - Number.EPSILON, log: (l: string) => void logs.push(l) },
+  };
 }
 
 describe('backoffDelay', () => {

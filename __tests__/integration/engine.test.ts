@@ -19,7 +19,7 @@ import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import { computeClients } from '../emulator/support/compute.ts';
 import { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client.js';
 import { InstanceTemplatesClient } from '@google-cloud/compute/build/src/v1/instance_templates_client.js';
-import { googleAuthLibrary } from 'google-gax';
+import { PassThroughClient } from 'google-auth-library';
 import type { EngineWorld } from '../support/engine-world.ts';
 
 const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
@@ -208,7 +208,7 @@ test("down with delete-nodes tears everything down, its node groups included (an
   // kube-up's node groups: this cluster's, and one of a cluster whose prefix extends this one.
   const port = Number(new URL(world.url).port);
   const gce = computeClients(port);
-  const opts = { apiEndpoint: '127.0.0.1', port, protocol: 'http', authClient: new googleAuthLibrary.PassThroughClient() };
+  const opts = { apiEndpoint: '127.0.0.1', port, protocol: 'http', authClient: new PassThroughClient() };
   const templates = new InstanceTemplatesClient(opts);
   const groups = new InstanceGroupManagersClient(opts);
   for (const prefix of ['kubernetes', 'kubernetes-foo']) {

@@ -2,11 +2,12 @@
 // (IAP's relay, Secret Manager): what google-github-actions/auth leaves on a hosted runner, or the
 // metadata server of a runner that is itself a GCE VM (GCE_METADATA_HOST points the library at
 // another one, such as the emulator's).
-import { googleAuthLibrary } from 'google-gax';
+import { GoogleAuth } from 'google-auth-library';
 
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 
-export const AUTHENTICATE_FIX = 'Authenticate the job to Google Cloud before this step (google-github-actions/auth), so that Application Default Credentials are found';
+export const AUTHENTICATE_FIX =
+  'Authenticate the job to Google Cloud before this step (google-github-actions/auth), so that Application Default Credentials are found';
 
 /** No token could be had: the job is not authenticated. */
 export class CredentialsError extends Error {
@@ -25,7 +26,7 @@ export type TokenSource = () => Promise<string>;
 /** A token source; each token is handed to `mask` before anything could print it. */
 export function adcTokenSource(mask: (secret: string) => void): TokenSource {
   // One GoogleAuth per run: it caches the token and refreshes it before it expires.
-  const auth = new googleAuthLibrary.GoogleAuth({ scopes: [CLOUD_PLATFORM] });
+  const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM] });
   return async () => {
     let token: string | null | undefined;
     try {

@@ -1,13 +1,11 @@
 // Regional static external addresses: the cluster's `<master>-ip`, which also carries the request
 // journal in its labels (fingerprint-checked).
 
-import type { google } from '@google-cloud/compute/build/protos/protos.js';
-import { readOptional, write } from './calls.ts';
-import { callOptions, type GceContext } from './context.ts';
+import { getOptional, write } from './calls.ts';
+import type { GceContext } from './context.ts';
 import { canonicalLink, lastSegment, regionalPath } from './links.ts';
+import type { Address, SetLabelsRequest } from './resources.ts';
 import type { AddressInfo } from './types.ts';
-
-type Address = google.cloud.compute.v1.IAddress;
 
 const STATUSES = new Set<AddressInfo['status']>(['RESERVED', 'IN_USE', 'RESERVING']);
 
@@ -25,25 +23,26 @@ function toAddressInfo(ctx: GceContext, a: Address): AddressInfo {
   };
 }
 
+function addressPath(ctx: GceContext, region: string, name: string): string {
+  return regionalPath(ctx.project, region, 'addresses', name);
+}
+
 function addressCall(ctx: GceContext, verb: string, region: string, name: string) {
-  return { verb, what: 'address', resource: regionalPath(ctx.project, region, 'addresses', name) };
+  return { verb, what: 'address', resource: addressPath(ctx, region, name) };
 }
 
 export async function getAddress(ctx: GceContext, region: string, name: string): Promise<AddressInfo | undefined> {
-  const a = await readOptional(ctx, addressCall(ctx, 'get', region, name), async () => {
-    const [found] = await (await ctx.clients.addresses()).get({ project: ctx.project, region, address: name }, callOptions(ctx));
-    return found;
-  });
+  const a = await getOptional<Address>(ctx, addressCall(ctx, 'get', region, name), addressPath(ctx, region, name));
   return a && toAddressInfo(ctx, a);
 }
 
 export async function insertAddress(ctx: GceContext, region: string, name: string, labels: Record<string, string>): Promise<void> {
-  await write(ctx, addressCall(ctx, 'insert', region, name), async (requestId) =>
-    (await ctx.clients.addresses()).insert(
-      { project: ctx.project, region, requestId, addressResource: { name, addressType: 'EXTERNAL', labels } },
-      callOptions(ctx),
-    ),
-  );
+  const body: Address = { name, addressType: 'EXTERNAL', labels };
+  await write(ctx, addressCall(ctx, 'insert', region, name), {
+    method: 'POST',
+    path: `projects/${ctx.project}/regions/${region}/addresses`,
+    body,
+  });
 }
 
 export async function setAddressLabels(
@@ -53,16 +52,14 @@ export async function setAddressLabels(
   labels: Record<string, string>,
   fingerprint: string,
 ): Promise<void> {
-  await write(ctx, addressCall(ctx, 'set labels of', region, name), async (requestId) =>
-    (await ctx.clients.addresses()).setLabels(
-      { project: ctx.project, region, resource: name, requestId, regionSetLabelsRequestResource: { labels, labelFingerprint: fingerprint } },
-      callOptions(ctx),
-    ),
-  );
+  const body: SetLabelsRequest = { labels, labelFingerprint: fingerprint };
+  await write(ctx, addressCall(ctx, 'set labels of', region, name), {
+    method: 'POST',
+    path: `${addressPath(ctx, region, name)}/setLabels`,
+    body,
+  });
 }
 
 export async function deleteAddress(ctx: GceContext, region: string, name: string): Promise<void> {
-  await write(ctx, addressCall(ctx, 'delete', region, name), async (requestId) =>
-    (await ctx.clients.addresses()).delete({ project: ctx.project, region, address: name, requestId }, callOptions(ctx)),
-  );
+  await write(ctx, addressCall(ctx, 'delete', region, name), { method: 'DELETE', path: addressPath(ctx, region, name) });
 }

@@ -4,8 +4,10 @@
 
 import { isNotFound, toGceError, type GceCall } from './errors.ts';
 import type { GceContext } from './context.ts';
-import { operationOf, waitForOperation, type Operation } from './operations.ts';
+import { waitForOperation } from './operations.ts';
+import type { Operation } from './resources.ts';
 import { withRetry } from './retry.ts';
+import type { RestRequest } from './transport.ts';
 
 function describe(call: GceCall): string {
   return `${call.verb} ${call.what} ${call.resource}`;
@@ -30,13 +32,25 @@ export async function readOptional<T>(ctx: GceContext, call: GceCall, fn: () => 
   }
 }
 
-/** `fn` gets the requestId to send; it resolves to what the client's write method resolved to. */
-export async function write(ctx: GceContext, call: GceCall, fn: (requestId: string) => Promise<unknown>): Promise<void> {
+/** GET of one resource under `compute/v1/`; undefined when it does not exist. */
+export function getOptional<T>(ctx: GceContext, call: GceCall, path: string, query?: RestRequest['query']): Promise<T | undefined> {
+  return readOptional(ctx, call, () => ctx.rest<T>({ method: 'GET', path, query, timeoutMs: ctx.callTimeoutMs }));
+}
+
+/** A write: `req` without requestId and timeout, which are added here (the same id on every attempt). */
+export interface WriteRequest {
+  method: 'POST' | 'DELETE';
+  path: string;
+  query?: RestRequest['query'];
+  body?: unknown;
+}
+
+export async function write(ctx: GceContext, call: GceCall, req: WriteRequest): Promise<void> {
   const requestId = ctx.newRequestId();
   ctx.log?.(`${describe(call)} (requestId ${requestId})`);
-  const op: Operation = await withRetry(describe(call), ctx.policy, ctx.hooks, async () => {
+  const op = await withRetry(describe(call), ctx.policy, ctx.hooks, async () => {
     try {
-      return operationOf(await fn(requestId));
+      return await ctx.rest<Operation>({ ...req, query: { ...req.query, requestId }, timeoutMs: ctx.callTimeoutMs });
     } catch (e) {
       throw toGceError(e, call);
     }

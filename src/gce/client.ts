@@ -2,12 +2,10 @@
 // `http://127.0.0.1:PORT`) no Google credentials are looked up or sent; without it, Application
 // Default Credentials are used (google-github-actions/auth leaves GOOGLE_APPLICATION_CREDENTIALS).
 
-import './esm-dirname.ts';
 import { randomUUID } from 'node:crypto';
-import { googleAuthLibrary, type ClientOptions } from 'google-gax';
+import { GoogleAuth } from 'google-auth-library';
 import * as addresses from './addresses.ts';
-import { createClients } from './clients.ts';
-import type { GceContext, RestRequest } from './context.ts';
+import type { GceContext } from './context.ts';
 import * as firewalls from './firewalls.ts';
 import * as forwardingRules from './forwarding-rules.ts';
 import * as healthChecks from './health-checks.ts';
@@ -17,8 +15,13 @@ import * as instances from './instances.ts';
 import { GOOGLE_LINK_BASE, globalPath, regionalPath, zonalPath } from './links.ts';
 import { DEFAULT_RETRY, realSleep, type RetryPolicy } from './retry.ts';
 import * as targetPools from './target-pools.ts';
+import { createRest, type AuthHeaders } from './transport.ts';
 import type { ComputeApi } from './types.ts';
 import * as zones from './zones.ts';
+
+/** Where the real API is called (selfLinks it answers with still say www.googleapis.com). */
+const GOOGLE_API_BASE = 'https://compute.googleapis.com/compute/v1/';
+const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 
 export interface ComputeApiOptions {
   project: string;
@@ -42,20 +45,12 @@ export interface ComputeApiOptions {
 }
 
 export interface ComputeApiHandle extends ComputeApi {
-  /** Releases the clients' connections. */
+  /** Nothing to release today (fetch pools its own connections); kept so callers need not change. */
   close(): Promise<void>;
 }
 
-export interface EndpointParts {
-  apiEndpoint: string;
-  port: number;
-  protocol: 'http' | 'https';
-  /** `http://host:port/compute/v1/` */
-  base: string;
-}
-
-/** Splits `http://127.0.0.1:8085` (optionally ending in `/compute/v1/`, as gcloud's override does). */
-export function parseEndpoint(endpoint: string): EndpointParts {
+/** `http://host:port/compute/v1/` from `http://127.0.0.1:8085` (optionally ending in `/compute/v1/`, as gcloud's override does). */
+export function endpointBase(endpoint: string): string {
   if (!/^https?:\/\//i.test(endpoint)) {
     throw new Error(`compute endpoint "${endpoint}" must start with http:// or https://`);
   }
@@ -68,50 +63,30 @@ export function parseEndpoint(endpoint: string): EndpointParts {
   if (!['', '/', '/compute/v1', '/compute/v1/'].includes(url.pathname) || url.search !== '') {
     throw new Error(`compute endpoint "${endpoint}" must be just http://HOST:PORT (the client adds /compute/v1/ itself)`);
   }
-  const protocol = url.protocol === 'http:' ? 'http' : 'https';
-  const port = url.port ? Number(url.port) : protocol === 'http' ? 80 : 443;
-  // URL keeps IPv6 hosts in brackets; the client wants the bare host.
-  const apiEndpoint = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return { apiEndpoint, port, protocol, base: `${protocol}://${url.host}/compute/v1/` };
+  // `host` leaves out a user and password, and the port when it is the protocol's default.
+  return `${url.protocol}//${url.host}/compute/v1/`;
 }
 
-interface RestAuth {
-  request<T>(opts: {
-    url: string;
-    method: string;
-    params?: Record<string, string>;
-    data?: unknown;
-    timeout?: number;
-    responseType?: 'json';
-    retry?: boolean;
-  }): Promise<{ data: T }>;
+/** Authorization for the real API: Application Default Credentials, one token shared by every call. */
+function adcHeaders(): AuthHeaders {
+  const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM] });
+  return (url) => auth.getRequestHeaders(url);
 }
+
+/** An emulator gets no Authorization header: no Google credentials are looked up, none can leak to it. */
+const noCredentials: AuthHeaders = async () => ({});
 
 export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
   const { project } = options;
-  let clientOptions: ClientOptions;
-  let restAuth: RestAuth;
-  let linkBase: string;
-  if (options.endpoint !== undefined) {
-    const parts = parseEndpoint(options.endpoint);
-    // Always an auth client: with none the library would look for (and send) real Google credentials.
-    const authClient = new googleAuthLibrary.PassThroughClient();
-    clientOptions = { apiEndpoint: parts.apiEndpoint, port: parts.port, protocol: parts.protocol, authClient };
-    restAuth = authClient;
-    linkBase = parts.base;
-  } else {
-    // One GoogleAuth for every client, so that they share one token.
-    const auth = new googleAuthLibrary.GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
-    clientOptions = { auth };
-    restAuth = auth;
-    linkBase = GOOGLE_LINK_BASE;
-  }
-  const restBase = options.endpoint !== undefined ? linkBase : 'https://compute.googleapis.com/compute/v1/';
-  const clients = createClients(clientOptions);
+  const emulated = options.endpoint !== undefined;
+  const base = emulated ? endpointBase(options.endpoint!) : GOOGLE_API_BASE;
+  // Links are compared on one base: the emulator's own, or the one GCE writes in selfLinks.
+  const linkBase = emulated ? base : GOOGLE_LINK_BASE;
+  const rest = createRest(base, emulated ? noCredentials : adcHeaders());
 
   const ctx: GceContext = {
     project,
-    clients,
+    rest,
     linkBase,
     policy: { ...DEFAULT_RETRY, ...options.retry },
     hooks: { sleep: options.sleep ?? realSleep, random: options.random ?? Math.random, log: options.log },
@@ -122,18 +97,6 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
     newRequestId: options.newRequestId ?? randomUUID,
     now: options.now ?? Date.now,
     log: options.log,
-    rest: async (req: RestRequest) => {
-      const res = await restAuth.request<unknown>({
-        url: restBase + req.path,
-        method: req.method,
-        params: req.params,
-        data: req.body,
-        timeout: req.timeoutMs,
-        responseType: 'json',
-        retry: false,
-      });
-      return res.data;
-    },
   };
 
   return {
@@ -183,6 +146,6 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
     httpHealthCheckLink: (name) => linkBase + globalPath(project, 'httpHealthChecks', name),
     targetPoolLink: (region, name) => linkBase + regionalPath(project, region, 'targetPools', name),
 
-    close: () => clients.close(),
+    close: async () => {},
   };
 }

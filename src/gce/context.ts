@@ -1,21 +1,13 @@
-// What every per-kind adapter file needs: the project, the clients, the retry and wait settings, and
-// an authenticated raw-REST function for the one API the client library does not cover.
+// What every per-kind adapter file needs: the project, the REST transport, the retry and wait
+// settings.
 
-import type { ComputeClients } from './clients.ts';
 import type { RetryHooks, RetryPolicy } from './retry.ts';
-
-export interface RestRequest {
-  /** Path under `compute/v1/`, e.g. `projects/p/global/httpHealthChecks`. */
-  path: string;
-  method: 'GET' | 'POST' | 'DELETE';
-  params?: Record<string, string>;
-  body?: unknown;
-  timeoutMs: number;
-}
+import type { Rest } from './transport.ts';
 
 export interface GceContext {
   project: string;
-  clients: ComputeClients;
+  /** Authenticated JSON calls under `compute/v1/`. */
+  rest: Rest;
   /** Base every link is rewritten onto (see links.ts). */
   linkBase: string;
   policy: RetryPolicy;
@@ -30,11 +22,5 @@ export interface GceContext {
   pageSize?: number;
   newRequestId: () => string;
   now: () => number;
-  rest: (req: RestRequest) => Promise<unknown>;
   log?: (line: string) => void;
-}
-
-/** Per-call options for the client library: no retries of its own (ours see every failure), our timeout. */
-export function callOptions(ctx: GceContext, timeoutMs = ctx.callTimeoutMs): { retry: null; timeout: number } {
-  return { retry: null, timeout: timeoutMs };
 }

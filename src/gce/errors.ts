@@ -1,6 +1,9 @@
-// The one place where Compute Engine failures are sorted. Everything the client library (GoogleError
-// from google-gax 6, GaxiosError from raw REST calls, network errors) or a DONE operation's
-// `error.errors[]` can produce becomes a GceError whose `kind` the rest of the action branches on.
+// The one place where Compute Engine failures are sorted. Everything a call can produce (an HTTP
+// status with GCE's JSON error body, no answer at all, no credentials) or a DONE operation's
+// `error.errors[]` becomes a GceError whose `kind` the rest of the action branches on.
+
+import type { Operation } from './resources.ts';
+import { HttpError, TransportError } from './transport.ts';
 
 export type GceErrorKind =
   | 'notFound'
@@ -99,20 +102,8 @@ const REASON_KINDS: Record<string, GceErrorKind> = {
   invalid_usage: 'invalid',
 };
 
-// gRPC status codes google-gax puts in `.code` when it has no HTTP status.
-const GRPC_KINDS: Record<number, GceErrorKind> = {
-  3: 'invalid', // INVALID_ARGUMENT
-  4: 'unavailable', // DEADLINE_EXCEEDED: our per-call timeout; a retry with the same requestId is safe
-  5: 'notFound',
-  6: 'alreadyExists',
-  7: 'permissionDenied',
-  8: 'rateLimited', // RESOURCE_EXHAUSTED
-  9: 'conditionNotMet', // FAILED_PRECONDITION
-  14: 'unavailable',
-};
-
 // Transport failures: the request may not have arrived; repeating it with its requestId is safe.
-// `TimeoutError` is gaxios's code for its own client-side timeout.
+// `TimeoutError` is our own per-call timeout (transport.ts).
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'TimeoutError']);
 
 function kindOfHttpStatus(status: number): GceErrorKind {
@@ -130,6 +121,7 @@ function kindOfReason(reason: string | undefined): GceErrorKind | undefined {
   return reason === undefined ? undefined : REASON_KINDS[reason.toLowerCase()];
 }
 
+/** The `error` of GCE's JSON error body: `{error: {code, message, errors: [{reason}], details: [ErrorInfo]}}`. */
 interface ErrorBody {
   code?: number;
   message?: string;
@@ -137,40 +129,9 @@ interface ErrorBody {
   details?: { '@type'?: string; reason?: string; metadata?: Record<string, string> }[];
 }
 
-function parseErrorBody(raw: unknown): ErrorBody | undefined {
-  let value = raw;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-  }
-  if (value === null || typeof value !== 'object') return undefined;
-  const error = (value as { error?: unknown }).error;
+function errorBodyOf(body: unknown): ErrorBody | undefined {
+  const error = body !== null && typeof body === 'object' ? (body as { error?: unknown }).error : undefined;
   return error !== null && typeof error === 'object' ? (error as ErrorBody) : undefined;
-}
-
-// google-gax keeps the undecoded response body under this registered symbol; gaxios keeps it in
-// `response.data` (when it parsed JSON) or in the message (401/403 wrapped as `.cause`).
-const RAW_PAYLOAD = Symbol.for('google-gax.rawHttpResponsePayload');
-
-function findErrorBody(e: unknown): ErrorBody | undefined {
-  for (let cur: unknown = e, depth = 0; cur !== null && typeof cur === 'object' && depth < 4; depth++) {
-    const o = cur as Record<string | symbol, unknown>;
-    const found =
-      parseErrorBody(o[RAW_PAYLOAD]) ??
-      parseErrorBody((o.response as { data?: unknown } | undefined)?.data) ??
-      parseErrorBody(o.message);
-    if (found) return found;
-    cur = o.cause;
-  }
-  return undefined;
-}
-
-function numberProp(o: Record<string, unknown>, key: string): number | undefined {
-  const v = o[key];
-  return typeof v === 'number' ? v : undefined;
 }
 
 // google-auth-library's messages when Application Default Credentials are missing or unreadable.
@@ -180,35 +141,38 @@ const CREDENTIALS_HINT =
 
 const PERMISSION_IN_MESSAGE = /Required '([a-zA-Z0-9_.]+)' permission/;
 
-/** Sorts any thrown value from a Compute call into a GceError that names the call. */
+/** Sorts any thrown value from a Compute call (see transport.ts) into a GceError that names the call. */
 export function toGceError(e: unknown, call: GceCall): GceError {
   if (e instanceof GceError) return e;
-  const o: Record<string, unknown> = e !== null && typeof e === 'object' ? (e as Record<string, unknown>) : {};
-  const body = findErrorBody(e);
-  const httpStatus =
-    numberProp(o, 'httpStatusCode') ?? numberProp(o, 'status') ?? (typeof body?.code === 'number' ? body.code : undefined);
+  if (e instanceof HttpError) return fromHttpError(e, call);
+  if (e instanceof TransportError) {
+    const kind = NETWORK_CODES.has(e.code) ? 'unavailable' : 'other';
+    return new GceError(message(call, e.message, undefined), {
+      kind,
+      reason: e.code,
+      resource: call.resource,
+      detail: e.message,
+      cause: e,
+    });
+  }
+  // Anything else failed before a request went out: most often, no credentials.
+  const detail = e instanceof Error && e.message !== '' ? e.message : String(e);
+  const hint = CREDENTIALS_PROBLEM.test(detail) ? CREDENTIALS_HINT : '';
+  return new GceError(message(call, detail, undefined) + hint, { kind: 'other', resource: call.resource, detail, cause: e });
+}
+
+function fromHttpError(e: HttpError, call: GceCall): GceError {
+  const body = errorBodyOf(e.body);
   const errorInfo = body?.details?.find((d) => d['@type']?.endsWith('google.rpc.ErrorInfo'));
   const legacyReason = body?.errors?.find((x) => typeof x.reason === 'string')?.reason;
-  const infoReason = typeof o.reason === 'string' ? o.reason : errorInfo?.reason;
-  const reason = legacyReason ?? infoReason;
-  const code = o.code;
-
-  let kind = kindOfReason(legacyReason) ?? kindOfReason(infoReason);
-  if (kind === undefined && httpStatus !== undefined) kind = kindOfHttpStatus(httpStatus);
-  if (kind === undefined && typeof code === 'number') kind = GRPC_KINDS[code];
-  if (kind === undefined && typeof code === 'string' && NETWORK_CODES.has(code)) kind = 'unavailable';
-  if (kind === undefined && o.name === 'AbortError') kind = 'unavailable';
-  kind ??= 'other';
-
-  const detail = body?.message ?? (typeof o.message === 'string' && o.message !== '' ? o.message : String(e));
-  const metadata = (o.errorInfoMetadata as Record<string, string> | undefined) ?? errorInfo?.metadata;
-  const permission =
-    kind === 'permissionDenied' ? (metadata?.permission ?? PERMISSION_IN_MESSAGE.exec(detail)?.[1]) : undefined;
-  const hint = httpStatus === undefined && CREDENTIALS_PROBLEM.test(detail) ? CREDENTIALS_HINT : '';
-  return new GceError(message(call, detail, permission) + hint, {
+  const reason = legacyReason ?? errorInfo?.reason;
+  const kind = kindOfReason(legacyReason) ?? kindOfReason(errorInfo?.reason) ?? kindOfHttpStatus(e.status);
+  const detail = e.message;
+  const permission = kind === 'permissionDenied' ? (errorInfo?.metadata?.permission ?? PERMISSION_IN_MESSAGE.exec(detail)?.[1]) : undefined;
+  return new GceError(message(call, detail, permission), {
     kind,
-    httpStatus,
-    reason: reason ?? (typeof code === 'string' ? code : undefined),
+    httpStatus: e.status,
+    reason,
     resource: call.resource,
     permission,
     detail,
@@ -216,16 +180,8 @@ export function toGceError(e: unknown, call: GceCall): GceError {
   });
 }
 
-/** The `error` of a DONE Operation, as the REST API returns it. */
-export interface OperationFailure {
-  errors?: { code?: string | null; message?: string | null }[] | null;
-}
-
 /** A DONE operation that carries `error.errors[]` becomes a GceError; the first error decides. */
-export function operationError(
-  op: { error?: OperationFailure | null; httpErrorStatusCode?: number | null; name?: string | null },
-  call: GceCall,
-): GceError | undefined {
+export function operationError(op: Pick<Operation, 'error' | 'httpErrorStatusCode' | 'name'>, call: GceCall): GceError | undefined {
   const errors = op.error?.errors ?? [];
   if (errors.length === 0) return undefined;
   const first = errors[0]!;

@@ -1,60 +1,49 @@
 // Global firewall rules of the cluster (API, etcd, health checks).
 
-import type { google } from '@google-cloud/compute/build/protos/protos.js';
-import { read, readOptional, write } from './calls.ts';
-import { callOptions, type GceContext } from './context.ts';
-import { globalPath } from './links.ts';
+import { getOptional, read, write } from './calls.ts';
+import type { GceContext } from './context.ts';
+import { globalPath, lastSegment } from './links.ts';
+import { listAll } from './paging.ts';
+import type { Firewall } from './resources.ts';
 import type { FirewallRule, FirewallSpec } from './types.ts';
 
+function firewallPath(ctx: GceContext, name: string): string {
+  return globalPath(ctx.project, 'firewalls', name);
+}
+
 function firewallCall(ctx: GceContext, verb: string, name: string) {
-  return { verb, what: 'firewall', resource: globalPath(ctx.project, 'firewalls', name) };
+  return { verb, what: 'firewall', resource: firewallPath(ctx, name) };
 }
 
 export async function getFirewall(ctx: GceContext, name: string): Promise<{ name: string } | undefined> {
-  const fw = await readOptional(ctx, firewallCall(ctx, 'get', name), async () => {
-    const [found] = await (await ctx.clients.firewalls()).get({ project: ctx.project, firewall: name }, callOptions(ctx));
-    return found;
-  });
+  const fw = await getOptional<Firewall>(ctx, firewallCall(ctx, 'get', name), firewallPath(ctx, name));
   return fw && { name: fw.name ?? name };
 }
 
 export async function insertFirewall(ctx: GceContext, spec: FirewallSpec): Promise<void> {
-  const network = spec.network.includes('/') ? spec.network : `projects/${ctx.project}/global/networks/${spec.network}`;
-  await write(ctx, firewallCall(ctx, 'insert', spec.name), async (requestId) =>
-    (await ctx.clients.firewalls()).insert(
-      {
-        project: ctx.project,
-        requestId,
-        firewallResource: {
-          name: spec.name,
-          network,
-          description: spec.description,
-          direction: 'INGRESS',
-          allowed: spec.allowed.map((a) => ({ IPProtocol: a.IPProtocol, ports: [...a.ports] })),
-          targetTags: spec.targetTags,
-          ...(spec.sourceTags ? { sourceTags: spec.sourceTags } : {}),
-          ...(spec.sourceRanges ? { sourceRanges: spec.sourceRanges } : {}),
-        },
-      },
-      callOptions(ctx),
-    ),
-  );
+  const body: Firewall = {
+    name: spec.name,
+    network: spec.network.includes('/') ? spec.network : `projects/${ctx.project}/global/networks/${spec.network}`,
+    description: spec.description,
+    direction: 'INGRESS',
+    allowed: spec.allowed.map((a) => ({ IPProtocol: a.IPProtocol, ports: [...a.ports] })),
+    targetTags: spec.targetTags,
+    ...(spec.sourceTags ? { sourceTags: spec.sourceTags } : {}),
+    ...(spec.sourceRanges ? { sourceRanges: spec.sourceRanges } : {}),
+  };
+  await write(ctx, firewallCall(ctx, 'insert', spec.name), { method: 'POST', path: `projects/${ctx.project}/global/firewalls`, body });
 }
 
 export async function deleteFirewall(ctx: GceContext, name: string): Promise<void> {
-  await write(ctx, firewallCall(ctx, 'delete', name), async (requestId) =>
-    (await ctx.clients.firewalls()).delete({ project: ctx.project, firewall: name, requestId }, callOptions(ctx)),
-  );
+  await write(ctx, firewallCall(ctx, 'delete', name), { method: 'DELETE', path: firewallPath(ctx, name) });
 }
 
-const lastPart = (url: string | null | undefined): string => (url ?? '').split('/').pop() ?? '';
-
-function toRule(fw: google.cloud.compute.v1.IFirewall): FirewallRule {
+function toRule(fw: Firewall): FirewallRule {
   const allow = (fw.allowed ?? []).length > 0;
   const entries = (allow ? fw.allowed : fw.denied) ?? [];
   return {
     name: fw.name ?? '',
-    network: lastPart(fw.network),
+    network: lastSegment(fw.network),
     direction: fw.direction === 'EGRESS' ? 'EGRESS' : 'INGRESS',
     // GCE's default priority when none is given.
     priority: fw.priority ?? 1000,
@@ -69,13 +58,8 @@ function toRule(fw: google.cloud.compute.v1.IFirewall): FirewallRule {
 }
 
 export async function listFirewalls(ctx: GceContext, network: string): Promise<FirewallRule[]> {
-  const call = { verb: 'list', what: 'firewall rules', resource: `projects/${ctx.project}/global/firewalls` };
-  const all = await read(ctx, call, async () => {
-    const found: google.cloud.compute.v1.IFirewall[] = [];
-    const pages = (await ctx.clients.firewalls()).listAsync({ project: ctx.project, maxResults: ctx.pageSize }, { ...callOptions(ctx), autoPaginate: false });
-    for await (const fw of pages) found.push(fw);
-    return found;
-  });
-  const want = lastPart(network);
+  const path = `projects/${ctx.project}/global/firewalls`;
+  const all = await read(ctx, { verb: 'list', what: 'firewall rules', resource: path }, () => listAll<Firewall>(ctx, path));
+  const want = lastSegment(network);
   return all.map(toRule).filter((r) => r.network === want);
 }

@@ -1,19 +1,21 @@
 // Regional forwarding rules: TCP 443 on the cluster's static IP to its target pool.
 
-import { readOptional, write } from './calls.ts';
-import { callOptions, type GceContext } from './context.ts';
+import { getOptional, write } from './calls.ts';
+import type { GceContext } from './context.ts';
 import { canonicalLink, lastSegment, regionalPath } from './links.ts';
+import type { ForwardingRule } from './resources.ts';
 import type { ForwardingRuleInfo } from './types.ts';
 
+function rulePath(ctx: GceContext, region: string, name: string): string {
+  return regionalPath(ctx.project, region, 'forwardingRules', name);
+}
+
 function ruleCall(ctx: GceContext, verb: string, region: string, name: string) {
-  return { verb, what: 'forwarding rule', resource: regionalPath(ctx.project, region, 'forwardingRules', name) };
+  return { verb, what: 'forwarding rule', resource: rulePath(ctx, region, name) };
 }
 
 export async function getForwardingRule(ctx: GceContext, region: string, name: string): Promise<ForwardingRuleInfo | undefined> {
-  const rule = await readOptional(ctx, ruleCall(ctx, 'get', region, name), async () => {
-    const [found] = await (await ctx.clients.forwardingRules()).get({ project: ctx.project, region, forwardingRule: name }, callOptions(ctx));
-    return found;
-  });
+  const rule = await getOptional<ForwardingRule>(ctx, ruleCall(ctx, 'get', region, name), rulePath(ctx, region, name));
   return (
     rule && {
       name: rule.name ?? '',
@@ -33,21 +35,14 @@ export async function insertForwardingRule(
   targetLink: string,
   portRange: string,
 ): Promise<void> {
-  await write(ctx, ruleCall(ctx, 'insert', region, name), async (requestId) =>
-    (await ctx.clients.forwardingRules()).insert(
-      {
-        project: ctx.project,
-        region,
-        requestId,
-        forwardingRuleResource: { name, IPAddress: ip, IPProtocol: 'TCP', portRange, target: targetLink, loadBalancingScheme: 'EXTERNAL' },
-      },
-      callOptions(ctx),
-    ),
-  );
+  const body: ForwardingRule = { name, IPAddress: ip, IPProtocol: 'TCP', portRange, target: targetLink, loadBalancingScheme: 'EXTERNAL' };
+  await write(ctx, ruleCall(ctx, 'insert', region, name), {
+    method: 'POST',
+    path: `projects/${ctx.project}/regions/${region}/forwardingRules`,
+    body,
+  });
 }
 
 export async function deleteForwardingRule(ctx: GceContext, region: string, name: string): Promise<void> {
-  await write(ctx, ruleCall(ctx, 'delete', region, name), async (requestId) =>
-    (await ctx.clients.forwardingRules()).delete({ project: ctx.project, region, forwardingRule: name, requestId }, callOptions(ctx)),
-  );
+  await write(ctx, ruleCall(ctx, 'delete', region, name), { method: 'DELETE', path: rulePath(ctx, region, name) });
 }

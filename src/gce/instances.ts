@@ -1,13 +1,12 @@
 // Zonal instances: the master replicas' VMs. Boot and data disks are created inline with the VM and
 // deleted with it (docs/vm-contract.md); only nic0 is used.
 
-import type { google } from '@google-cloud/compute/build/protos/protos.js';
-import { read, readOptional, write } from './calls.ts';
-import { callOptions, type GceContext } from './context.ts';
+import { getOptional, read, write } from './calls.ts';
+import type { GceContext } from './context.ts';
 import { canonicalLink, lastSegment, zonalPath } from './links.ts';
+import { aggregatedListAll } from './paging.ts';
+import type { AccessConfig, GuestAttributes, Instance, Metadata, MetadataItem, SetLabelsRequest } from './resources.ts';
 import type { InstanceInfo, InstanceSpec } from './types.ts';
-
-type Instance = google.cloud.compute.v1.IInstance;
 
 const NIC0 = 'nic0';
 /** Google's recommended scope: the service account's IAM roles alone limit what the VM may do. */
@@ -36,11 +35,10 @@ function toInstanceInfo(ctx: GceContext, vm: Instance): InstanceInfo {
   };
 }
 
-function metadataItems(items: Record<string, string>): { key: string; value: string }[] {
+function metadataItems(items: Record<string, string>): MetadataItem[] {
   return Object.entries(items).map(([key, value]) => ({ key, value }));
 }
 
-/** A regular expression matching names that start with `prefix` (GCE filters use RE2, full match). */
 /** A server-side name filter for names starting with `prefix` (GCE's `eq` takes a full-match regex). */
 export function namePrefixFilter(prefix: string): string {
   const escaped = prefix.replace(/[.*+?^${}()|[\]\\']/g, '\\$&');
@@ -52,22 +50,20 @@ function networkPath(project: string, network: string): string {
   return network.includes('/') ? network : `projects/${project}/global/networks/${network}`;
 }
 
+function instancePath(ctx: GceContext, zone: string, name: string): string {
+  return zonalPath(ctx.project, zone, 'instances', name);
+}
+
 export function instanceCall(ctx: GceContext, verb: string, zone: string, name: string) {
-  return { verb, what: 'instance', resource: zonalPath(ctx.project, zone, 'instances', name) };
+  return { verb, what: 'instance', resource: instancePath(ctx, zone, name) };
 }
 
 export async function listInstances(ctx: GceContext, namePrefix: string): Promise<InstanceInfo[]> {
-  const call = { verb: 'list', what: 'instances', resource: `projects/${ctx.project}/aggregated/instances (${namePrefixFilter(namePrefix)})` };
-  // A failed page restarts the whole listing: a partial result would look like missing replicas.
-  const all = await read(ctx, call, async () => {
-    const found: Instance[] = [];
-    const pages = (await ctx.clients.instances()).aggregatedListAsync(
-      { project: ctx.project, filter: namePrefixFilter(namePrefix), maxResults: ctx.pageSize },
-      { ...callOptions(ctx), autoPaginate: false },
-    );
-    for await (const [, scoped] of pages) found.push(...(scoped.instances ?? []));
-    return found;
-  });
+  const filter = namePrefixFilter(namePrefix);
+  const path = `projects/${ctx.project}/aggregated/instances`;
+  const all = await read(ctx, { verb: 'list', what: 'instances', resource: `${path} (${filter})` }, () =>
+    aggregatedListAll<'instances', Instance>(ctx, path, 'instances', { filter }),
+  );
   // The filter is also applied here, so that a server ignoring it cannot widen the result.
   return all
     .filter((vm) => (vm.name ?? '').startsWith(namePrefix))
@@ -76,19 +72,18 @@ export async function listInstances(ctx: GceContext, namePrefix: string): Promis
 }
 
 export async function getInstance(ctx: GceContext, zone: string, name: string): Promise<InstanceInfo | undefined> {
-  const vm = await readOptional(ctx, instanceCall(ctx, 'get', zone, name), async () => {
-    const [found] = await (await ctx.clients.instances()).get({ project: ctx.project, zone, instance: name }, callOptions(ctx));
-    return found;
-  });
+  const vm = await getOptional<Instance>(ctx, instanceCall(ctx, 'get', zone, name), instancePath(ctx, zone, name));
   return vm && toInstanceInfo(ctx, vm);
 }
 
 /** One guest attribute (`<namespace>/<key>`) the VM wrote; undefined when it has not. */
 export async function getGuestAttribute(ctx: GceContext, zone: string, name: string, variableKey: string): Promise<string | undefined> {
-  const found = await readOptional(ctx, instanceCall(ctx, 'getGuestAttributes', zone, name), async () => {
-    const [attrs] = await (await ctx.clients.instances()).getGuestAttributes({ project: ctx.project, zone, instance: name, variableKey }, callOptions(ctx));
-    return attrs;
-  });
+  const found = await getOptional<GuestAttributes>(
+    ctx,
+    instanceCall(ctx, 'getGuestAttributes', zone, name),
+    `${instancePath(ctx, zone, name)}/getGuestAttributes`,
+    { variableKey },
+  );
   return found?.variableValue ?? undefined;
 }
 
@@ -110,7 +105,12 @@ export function instanceResource(project: string, spec: InstanceSpec): Instance 
         boot: false,
         autoDelete: true,
         deviceName: `${spec.name}-pd`,
-        initializeParams: { diskName: `${spec.name}-pd`, diskSizeGb: spec.dataDiskSizeGb, diskType: `zones/${spec.zone}/diskTypes/pd-ssd` },
+        // int64 on the wire: a decimal string.
+        initializeParams: {
+          diskName: `${spec.name}-pd`,
+          diskSizeGb: String(spec.dataDiskSizeGb),
+          diskType: `zones/${spec.zone}/diskTypes/pd-ssd`,
+        },
       },
     ],
     networkInterfaces: [
@@ -125,18 +125,15 @@ export function instanceResource(project: string, spec: InstanceSpec): Instance 
 }
 
 export async function insertInstance(ctx: GceContext, spec: InstanceSpec): Promise<void> {
-  await write(ctx, instanceCall(ctx, 'insert', spec.zone, spec.name), async (requestId) =>
-    (await ctx.clients.instances()).insert(
-      { project: ctx.project, zone: spec.zone, requestId, instanceResource: instanceResource(ctx.project, spec) },
-      callOptions(ctx),
-    ),
-  );
+  await write(ctx, instanceCall(ctx, 'insert', spec.zone, spec.name), {
+    method: 'POST',
+    path: `projects/${ctx.project}/zones/${spec.zone}/instances`,
+    body: instanceResource(ctx.project, spec),
+  });
 }
 
 export async function deleteInstance(ctx: GceContext, zone: string, name: string): Promise<void> {
-  await write(ctx, instanceCall(ctx, 'delete', zone, name), async (requestId) =>
-    (await ctx.clients.instances()).delete({ project: ctx.project, zone, instance: name, requestId }, callOptions(ctx)),
-  );
+  await write(ctx, instanceCall(ctx, 'delete', zone, name), { method: 'DELETE', path: instancePath(ctx, zone, name) });
 }
 
 export async function setInstanceMetadata(
@@ -146,12 +143,12 @@ export async function setInstanceMetadata(
   items: Record<string, string>,
   fingerprint: string,
 ): Promise<void> {
-  await write(ctx, instanceCall(ctx, 'set metadata of', zone, name), async (requestId) =>
-    (await ctx.clients.instances()).setMetadata(
-      { project: ctx.project, zone, instance: name, requestId, metadataResource: { fingerprint, items: metadataItems(items) } },
-      callOptions(ctx),
-    ),
-  );
+  const body: Metadata = { fingerprint, items: metadataItems(items) };
+  await write(ctx, instanceCall(ctx, 'set metadata of', zone, name), {
+    method: 'POST',
+    path: `${instancePath(ctx, zone, name)}/setMetadata`,
+    body,
+  });
 }
 
 export async function setInstanceLabels(
@@ -161,21 +158,20 @@ export async function setInstanceLabels(
   labels: Record<string, string>,
   fingerprint: string,
 ): Promise<void> {
-  await write(ctx, instanceCall(ctx, 'set labels of', zone, name), async (requestId) =>
-    (await ctx.clients.instances()).setLabels(
-      { project: ctx.project, zone, instance: name, requestId, instancesSetLabelsRequestResource: { labels, labelFingerprint: fingerprint } },
-      callOptions(ctx),
-    ),
-  );
+  const body: SetLabelsRequest = { labels, labelFingerprint: fingerprint };
+  await write(ctx, instanceCall(ctx, 'set labels of', zone, name), {
+    method: 'POST',
+    path: `${instancePath(ctx, zone, name)}/setLabels`,
+    body,
+  });
 }
 
 export async function deleteAccessConfig(ctx: GceContext, zone: string, instance: string, accessConfig: string): Promise<void> {
-  await write(ctx, instanceCall(ctx, `delete access config ${accessConfig} of`, zone, instance), async (requestId) =>
-    (await ctx.clients.instances()).deleteAccessConfig(
-      { project: ctx.project, zone, instance, accessConfig, networkInterface: NIC0, requestId },
-      callOptions(ctx),
-    ),
-  );
+  await write(ctx, instanceCall(ctx, `delete access config ${accessConfig} of`, zone, instance), {
+    method: 'POST',
+    path: `${instancePath(ctx, zone, instance)}/deleteAccessConfig`,
+    query: { accessConfig, networkInterface: NIC0 },
+  });
 }
 
 export async function addAccessConfig(
@@ -185,17 +181,11 @@ export async function addAccessConfig(
   accessConfig: string,
   natIP?: string,
 ): Promise<void> {
-  await write(ctx, instanceCall(ctx, `add access config ${accessConfig} to`, zone, instance), async (requestId) =>
-    (await ctx.clients.instances()).addAccessConfig(
-      {
-        project: ctx.project,
-        zone,
-        instance,
-        networkInterface: NIC0,
-        requestId,
-        accessConfigResource: { name: accessConfig, type: 'ONE_TO_ONE_NAT', ...(natIP ? { natIP } : {}) },
-      },
-      callOptions(ctx),
-    ),
-  );
+  const body: AccessConfig = { name: accessConfig, type: 'ONE_TO_ONE_NAT', ...(natIP ? { natIP } : {}) };
+  await write(ctx, instanceCall(ctx, `add access config ${accessConfig} to`, zone, instance), {
+    method: 'POST',
+    path: `${instancePath(ctx, zone, instance)}/addAccessConfig`,
+    query: { networkInterface: NIC0 },
+    body,
+  });
 }

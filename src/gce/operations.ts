@@ -1,43 +1,28 @@
 // Waits for a zonal, regional or global Operation to reach DONE, then turns its `error` into a
 // GceError. GCE's `wait` long-polls (up to ~2 min) and may return RUNNING: calling it again is the
-// documented pattern. The client library has no `.promise()` for Compute operations.
+// documented pattern.
 
-import type { google } from '@google-cloud/compute/build/protos/protos.js';
 import { GceError, isRetryable, operationError, toGceError, type GceCall } from './errors.ts';
-import { callOptions, type GceContext } from './context.ts';
+import type { GceContext } from './context.ts';
 import { lastSegment } from './links.ts';
+import type { Operation } from './resources.ts';
 import { backoffDelay } from './retry.ts';
-
-export type Operation = google.cloud.compute.v1.IOperation;
 
 // Real GCE returns each wait within ~2 min; a little more covers a slow answer.
 const MAX_WAIT_CALL_MS = 130_000;
 
 export function isDone(op: Operation): boolean {
-  // The client decodes the enum to its name; a number would be the proto value of DONE.
-  return op.status === 'DONE' || (op.status as unknown) === 2104194;
+  return op.status === 'DONE';
 }
 
-/** The Operation an `insert()`-style call resolved to: `[LROperation]` whose latestResponse is it. */
-export function operationOf(result: unknown): Operation {
-  const first = Array.isArray(result) ? result[0] : result;
-  const latest = (first as { latestResponse?: Operation } | undefined)?.latestResponse;
-  return latest ?? (first as Operation);
+/** `projects/p/{zones/z|regions/r|global}/operations/<name>`: the scope the operation names. */
+function operationPath(ctx: GceContext, op: Operation): string {
+  const scope = op.zone ? `zones/${lastSegment(op.zone)}` : op.region ? `regions/${lastSegment(op.region)}` : 'global';
+  return `projects/${ctx.project}/${scope}/operations/${encodeURIComponent(op.name ?? '')}`;
 }
 
 async function waitOnce(ctx: GceContext, op: Operation, timeoutMs: number): Promise<Operation> {
-  const operation = op.name ?? '';
-  const options = callOptions(ctx, timeoutMs);
-  if (op.zone) {
-    const [next] = await (await ctx.clients.zoneOperations()).wait({ project: ctx.project, zone: lastSegment(op.zone), operation }, options);
-    return next;
-  }
-  if (op.region) {
-    const [next] = await (await ctx.clients.regionOperations()).wait({ project: ctx.project, region: lastSegment(op.region), operation }, options);
-    return next;
-  }
-  const [next] = await (await ctx.clients.globalOperations()).wait({ project: ctx.project, operation }, options);
-  return next;
+  return ctx.rest<Operation>({ method: 'POST', path: `${operationPath(ctx, op)}/wait`, timeoutMs });
 }
 
 function deadlineError(ctx: GceContext, op: Operation, call: GceCall): GceError {
@@ -70,7 +55,9 @@ export async function waitForOperation(ctx: GceContext, op: Operation, call: Gce
       if (ctx.now() >= deadline) throw deadlineError(ctx, current, call);
       if (++failures >= ctx.policy.attempts) throw err;
       const delay = backoffDelay(ctx.policy, failures, ctx.hooks.random);
-      ctx.hooks.log?.(`wait for operation ${current.name ?? '?'}: ${err.kind} (${err.httpStatus ?? err.reason ?? 'no status'}), retry in ${delay} ms`);
+      ctx.hooks.log?.(
+        `wait for operation ${current.name ?? '?'}: ${err.kind} (${err.httpStatus ?? err.reason ?? 'no status'}), retry in ${delay} ms`,
+      );
       await ctx.hooks.sleep(delay);
       continue;
     }

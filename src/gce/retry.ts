@@ -33,12 +33,7 @@ export function backoffDelay(policy: RetryPolicy, retry: number, random: () => n
  * Runs `attempt` until it succeeds, fails with a non-retryable error, or runs out of attempts.
  * `attempt` must already throw GceErrors (see toGceError).
  */
-export async function withRetry<T>(
-  what: string,
-  policy: RetryPolicy,
-  hooks: RetryHooks,
-  attempt: (n: number) => Promise<T>,
-): Promise<T> {
+export async function withRetry<T>(what: string, policy: RetryPolicy, hooks: RetryHooks, attempt: (n: number) => Promise<T>): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);
@@ -46,7 +41,9 @@ export async function withRetry<T>(
       if (!isRetryable(e) || n >= policy.attempts) throw e;
       const delay = backoffDelay(policy, n, hooks.random);
       const err = e as GceError;
-      hooks.log?.(`${what}: ${err.kind} (${err.httpStatus ?? err.reason ?? 'no status'}), retry ${n}/${policy.attempts - 1} in ${delay} ms`);
+      hooks.log?.(
+        `${what}: ${err.kind} (${err.httpStatus ?? err.reason ?? 'no status'}), retry ${n}/${policy.attempts - 1} in ${delay} ms`,
+      );
       await hooks.sleep(delay);
     }
   }

@@ -1,13 +1,11 @@
 // Regional target pools: the load balancer's set of master replicas, health-checked by the legacy
 // HTTP health check.
 
-import type { google } from '@google-cloud/compute/build/protos/protos.js';
-import { readOptional, write } from './calls.ts';
-import { callOptions, type GceContext } from './context.ts';
+import { getOptional, write } from './calls.ts';
+import type { GceContext } from './context.ts';
 import { canonicalLink, lastSegment, regionalPath } from './links.ts';
+import type { TargetPool, TargetPoolInstances } from './resources.ts';
 import type { TargetPoolInfo } from './types.ts';
-
-type TargetPool = google.cloud.compute.v1.ITargetPool;
 
 function toTargetPoolInfo(ctx: GceContext, pool: TargetPool): TargetPoolInfo {
   return {
@@ -19,15 +17,16 @@ function toTargetPoolInfo(ctx: GceContext, pool: TargetPool): TargetPoolInfo {
   };
 }
 
+function poolPath(ctx: GceContext, region: string, name: string): string {
+  return regionalPath(ctx.project, region, 'targetPools', name);
+}
+
 function poolCall(ctx: GceContext, verb: string, region: string, name: string) {
-  return { verb, what: 'target pool', resource: regionalPath(ctx.project, region, 'targetPools', name) };
+  return { verb, what: 'target pool', resource: poolPath(ctx, region, name) };
 }
 
 export async function getTargetPool(ctx: GceContext, region: string, name: string): Promise<TargetPoolInfo | undefined> {
-  const pool = await readOptional(ctx, poolCall(ctx, 'get', region, name), async () => {
-    const [found] = await (await ctx.clients.targetPools()).get({ project: ctx.project, region, targetPool: name }, callOptions(ctx));
-    return found;
-  });
+  const pool = await getOptional<TargetPool>(ctx, poolCall(ctx, 'get', region, name), poolPath(ctx, region, name));
   return pool && toTargetPoolInfo(ctx, pool);
 }
 
@@ -38,46 +37,32 @@ export async function insertTargetPool(
   instanceLinks: string[],
   healthCheckLinks: string[],
 ): Promise<void> {
-  await write(ctx, poolCall(ctx, 'insert', region, name), async (requestId) =>
-    (await ctx.clients.targetPools()).insert(
-      { project: ctx.project, region, requestId, targetPoolResource: { name, instances: instanceLinks, healthChecks: healthCheckLinks } },
-      callOptions(ctx),
-    ),
-  );
+  const body: TargetPool = { name, instances: instanceLinks, healthChecks: healthCheckLinks };
+  await write(ctx, poolCall(ctx, 'insert', region, name), {
+    method: 'POST',
+    path: `projects/${ctx.project}/regions/${region}/targetPools`,
+    body,
+  });
 }
 
 export async function addTargetPoolInstance(ctx: GceContext, region: string, name: string, instanceLink: string): Promise<void> {
-  await write(ctx, poolCall(ctx, `add ${lastSegment(instanceLink)} to`, region, name), async (requestId) =>
-    (await ctx.clients.targetPools()).addInstance(
-      {
-        project: ctx.project,
-        region,
-        targetPool: name,
-        requestId,
-        targetPoolsAddInstanceRequestResource: { instances: [{ instance: instanceLink }] },
-      },
-      callOptions(ctx),
-    ),
-  );
+  const body: TargetPoolInstances = { instances: [{ instance: instanceLink }] };
+  await write(ctx, poolCall(ctx, `add ${lastSegment(instanceLink)} to`, region, name), {
+    method: 'POST',
+    path: `${poolPath(ctx, region, name)}/addInstance`,
+    body,
+  });
 }
 
 export async function removeTargetPoolInstance(ctx: GceContext, region: string, name: string, instanceLink: string): Promise<void> {
-  await write(ctx, poolCall(ctx, `remove ${lastSegment(instanceLink)} from`, region, name), async (requestId) =>
-    (await ctx.clients.targetPools()).removeInstance(
-      {
-        project: ctx.project,
-        region,
-        targetPool: name,
-        requestId,
-        targetPoolsRemoveInstanceRequestResource: { instances: [{ instance: instanceLink }] },
-      },
-      callOptions(ctx),
-    ),
-  );
+  const body: TargetPoolInstances = { instances: [{ instance: instanceLink }] };
+  await write(ctx, poolCall(ctx, `remove ${lastSegment(instanceLink)} from`, region, name), {
+    method: 'POST',
+    path: `${poolPath(ctx, region, name)}/removeInstance`,
+    body,
+  });
 }
 
 export async function deleteTargetPool(ctx: GceContext, region: string, name: string): Promise<void> {
-  await write(ctx, poolCall(ctx, 'delete', region, name), async (requestId) =>
-    (await ctx.clients.targetPools()).delete({ project: ctx.project, region, targetPool: name, requestId }, callOptions(ctx)),
-  );
+  await write(ctx, poolCall(ctx, 'delete', region, name), { method: 'DELETE', path: poolPath(ctx, region, name) });
 }

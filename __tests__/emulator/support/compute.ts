@@ -18,7 +18,7 @@ import { RegionsClient } from '@google-cloud/compute/build/src/v1/regions_client
 import { TargetPoolsClient } from '@google-cloud/compute/build/src/v1/target_pools_client.js';
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
 import { ZonesClient } from '@google-cloud/compute/build/src/v1/zones_client.js';
-import { googleAuthLibrary } from 'google-gax';
+import { PassThroughClient } from 'google-auth-library';
 
 export type Op = {
   name?: string | null; status?: string | number | null; zone?: string | null; region?: string | null;
@@ -28,7 +28,7 @@ export type Op = {
 };
 
 export function computeClients(port: number) {
-  const options = () => ({ apiEndpoint: '127.0.0.1', port, protocol: 'http', authClient: new googleAuthLibrary.PassThroughClient() });
+  const options = () => ({ apiEndpoint: '127.0.0.1', port, protocol: 'http', authClient: new PassThroughClient() });
   const c = {
     instances: new InstancesClient(options()),
     disks: new DisksClient(options()),
