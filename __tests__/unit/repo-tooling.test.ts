@@ -73,3 +73,15 @@ describe('scripts/release-notes.ts', () => {
     expect(() => releaseNotes('## [3.0.0] - 2027-03-01\n\n## [2.0.0]\n', 'v3.0.0')).toThrow(/empty/);
   });
 });
+
+describe('docs/troubleshooting.md', () => {
+  it('names every error class the action can throw', () => {
+    const classes = spawnSync('grep', ['-rhoE', 'class [A-Za-z]+Error extends', join(root, 'src')], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ')[1]!);
+    expect(classes.length).toBeGreaterThan(5);
+    const doc = readFileSync(join(root, 'docs/troubleshooting.md'), 'utf8');
+    expect(classes.filter((c) => !doc.includes(`\`${c}\``))).toEqual([]);
+  });
+});
