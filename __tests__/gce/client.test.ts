@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createComputeApi, endpointBase } from '../../src/gce/client.ts';
 import { canonicalLink, lastSegment } from '../../src/gce/links.ts';
 import { startCannedServer, type CannedServer } from './canned-server.ts';
+import { INSTANCE } from './fixtures/specs.ts';
 
 describe('endpointBase', () => {
   it('puts /compute/v1/ on the endpoint, and drops a user and password', () => {
@@ -99,18 +100,6 @@ describe('requests on the wire', () => {
   });
 
   const api = () => createComputeApi({ project: 'p', endpoint: server.url, pageSize: 2, pollIntervalMs: 1, newRequestId: () => 'req-1' });
-  const spec = {
-    zone: 'z1-a',
-    name: 'vm',
-    machineType: 'e2-small',
-    image: 'projects/i/global/images/x',
-    network: 'default',
-    tags: [],
-    labels: {},
-    metadata: {},
-    dataDiskSizeGb: 10,
-    serviceAccount: 'masters@p.iam.gserviceaccount.com',
-  };
 
   it('a write sends JSON with its requestId, int64 fields as strings; the wait is a POST without a body', async () => {
     server.seen.length = server.bodies.length = server.headers.length = 0;
@@ -119,7 +108,7 @@ describe('requests on the wire', () => {
       { status: 200, body: { name: 'op-1', zone, status: 'RUNNING' } },
       { status: 200, body: { name: 'op-1', zone, status: 'DONE' } },
     );
-    await api().insertInstance(spec);
+    await api().insertInstance(INSTANCE);
     expect(server.seen).toEqual([
       'POST /compute/v1/projects/p/zones/z1-a/instances?requestId=req-1',
       'POST /compute/v1/projects/p/zones/z1-a/operations/op-1/wait',

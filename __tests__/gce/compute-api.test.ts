@@ -10,6 +10,7 @@ import { createNullRuntime, startEmulator, type RunningEmulator } from '../../em
 import { createComputeApi, type ComputeApiHandle, type ComputeApiOptions } from '../../src/gce/client.ts';
 import { GceError } from '../../src/gce/errors.ts';
 import type { InstanceSpec } from '../../src/gce/types.ts';
+import { healthCheck } from './fixtures/specs.ts';
 import { startLossyProxy, type LossyProxy } from './lossy-proxy.ts';
 import { emulatorAdmin } from '../support/emulator-admin.ts';
 
@@ -350,31 +351,9 @@ describe('static address, access configs and the load balancer', () => {
   });
 
   it('builds health check, target pool and forwarding rule, and tears them down in order', async () => {
-    await api.insertHttpHealthCheck({
-      name: hc,
-      port: 3990,
-      requestPath: '/readyz',
-      checkIntervalSec: 2,
-      timeoutSec: 1,
-      healthyThreshold: 1,
-      unhealthyThreshold: 3,
-    });
+    await api.insertHttpHealthCheck(healthCheck(hc));
     await expect(api.getHttpHealthCheck(hc)).resolves.toEqual({ name: hc, selfLink: api.httpHealthCheckLink(hc) });
-    expect(
-      (
-        await failure(
-          api.insertHttpHealthCheck({
-            name: hc,
-            port: 3990,
-            requestPath: '/readyz',
-            checkIntervalSec: 2,
-            timeoutSec: 1,
-            healthyThreshold: 1,
-            unhealthyThreshold: 3,
-          }),
-        )
-      ).kind,
-    ).toBe('alreadyExists');
+    expect((await failure(api.insertHttpHealthCheck(healthCheck(hc)))).kind).toBe('alreadyExists');
 
     await api.insertTargetPool(region, prefix, [api.instanceLink(zoneA, prefix)], [api.httpHealthCheckLink(hc)]);
     expect(await api.getTargetPool(region, prefix)).toEqual({

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { createComputeApi, type ComputeApiHandle } from '../../src/gce/client.ts';
 import { GceError, isAlreadyExists, isNotFound, operationError, toGceError } from '../../src/gce/errors.ts';
 import { googleError, startCannedServer, type CannedServer } from './canned-server.ts';
+import { healthCheck, INSTANCE } from './fixtures/specs.ts';
 
 let server: CannedServer;
 let api: ComputeApiHandle;
@@ -33,23 +34,10 @@ async function failure(p: Promise<unknown>): Promise<GceError> {
   throw new Error('expected a failure');
 }
 
-const spec = {
-  zone: 'z1-a',
-  name: 'vm',
-  machineType: 'n1-standard-1',
-  image: 'projects/i/global/images/x',
-  network: 'default',
-  tags: [],
-  labels: {},
-  metadata: {},
-  dataDiskSizeGb: 10,
-  serviceAccount: 'masters@p.iam.gserviceaccount.com',
-};
-
 describe("HTTP errors with GCE's JSON error body", () => {
   it('409 alreadyExists on insert names the call and the resource', async () => {
     server.reply(googleError(409, "The resource 'projects/p/zones/z1-a/instances/vm' already exists", 'alreadyExists'));
-    const e = await failure(api.insertInstance(spec));
+    const e = await failure(api.insertInstance(INSTANCE));
     expect(e.kind).toBe('alreadyExists');
     expect(e.httpStatus).toBe(409);
     expect(e.reason).toBe('alreadyExists');
@@ -109,7 +97,7 @@ describe("HTTP errors with GCE's JSON error body", () => {
         },
       ]),
     );
-    const e = await failure(api.insertInstance(spec));
+    const e = await failure(api.insertInstance(INSTANCE));
     expect([e.kind, e.httpStatus, e.reason, e.permission]).toEqual(['permissionDenied', 403, 'forbidden', 'compute.instances.create']);
     expect(e.message).toBe(
       "failed to insert instance projects/p/zones/z1-a/instances/vm: Required 'compute.instances.create' permission for " +
@@ -177,17 +165,7 @@ describe('HTTP errors of the legacy HTTP health checks', () => {
 
   it('409 on insert is alreadyExists with reason and resource', async () => {
     server.reply(googleError(409, "The resource 'projects/p/global/httpHealthChecks/hc' already exists", 'alreadyExists'));
-    const e = await failure(
-      api.insertHttpHealthCheck({
-        name: 'hc',
-        port: 3990,
-        requestPath: '/readyz',
-        checkIntervalSec: 2,
-        timeoutSec: 1,
-        healthyThreshold: 1,
-        unhealthyThreshold: 3,
-      }),
-    );
+    const e = await failure(api.insertHttpHealthCheck(healthCheck('hc')));
     expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual([
       'alreadyExists',
       409,
@@ -222,7 +200,7 @@ describe('operations that finish with an error', () => {
         error: { errors: [{ code: 'QUOTA_EXCEEDED', message: "Quota 'CPUS' exceeded.  Limit: 24.0 in region z1." }] },
       },
     });
-    const e = await failure(api.insertInstance(spec));
+    const e = await failure(api.insertInstance(INSTANCE));
     expect([e.kind, e.httpStatus, e.reason, e.resource]).toEqual(['quota', 403, 'QUOTA_EXCEEDED', 'projects/p/zones/z1-a/instances/vm']);
     expect(e.message).toBe(
       "failed to insert instance projects/p/zones/z1-a/instances/vm: Quota 'CPUS' exceeded.  Limit: 24.0 in region z1. (operation operation-1)",
@@ -247,7 +225,7 @@ describe('operations that finish with an error', () => {
         },
       },
     });
-    const e = await failure(api.insertInstance(spec));
+    const e = await failure(api.insertInstance(INSTANCE));
     expect([e.kind, e.httpStatus, e.reason]).toEqual(['unavailable', 503, 'ZONE_RESOURCE_POOL_EXHAUSTED']);
   });
 
