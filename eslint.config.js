@@ -18,6 +18,9 @@ export default defineConfig(
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
+      // A `let` bound late on purpose, after a closure that reads it was made (emulator/index.ts),
+      // cannot be a `const`.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // A leading `_` marks a name that is unused on purpose (an interface's parameter, a skipped
       // element of a destructured tuple), as tsc's noUnusedParameters already accepts.
       '@typescript-eslint/no-unused-vars': [

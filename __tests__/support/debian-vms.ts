@@ -16,7 +16,6 @@ export const debianTest: jest.It = debianSupport.ok
   ? test
   : (((name: string) => {
       test.skip(`${name} [skipped: ${debianSupport.ok ? '' : debianSupport.why}]`, () => undefined);
-      // eslint-disable-next-line no-console
       console.warn(`SKIPPED on this host (Debian VM runtime unavailable: ${debianSupport.ok ? '' : debianSupport.why}): ${name}`);
     }) as unknown as jest.It);
 

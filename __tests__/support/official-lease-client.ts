@@ -38,7 +38,7 @@ export async function listIdentityLeases(url: string, caPem: string, tls: Apiser
   try {
     list = await api.listNamespacedLease({ namespace: 'kube-system', labelSelector: 'apiserver.kubernetes.io/identity=kube-apiserver' });
   } catch (err) {
-    throw new Error(`listing apiserver identity leases at ${url} failed: ${describeError(err)}`);
+    throw new Error(`listing apiserver identity leases at ${url} failed: ${describeError(err)}`, { cause: err });
   }
   return list.items.map(lease => {
     const out: IdentityLease = { name: lease.metadata?.name ?? '' };

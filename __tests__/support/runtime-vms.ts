@@ -53,7 +53,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** Polls until `probe` returns a value other than undefined; fails with the last error after timeoutMs. */
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 200): Promise<T> {
   const until = Date.now() + timeoutMs;
-  let last = '';
+  let last: string;
   for (;;) {
     try {
       const v = await probe();

@@ -55,11 +55,12 @@ export async function serveRest(deps: ServerDeps, method: string, url: URL, rawB
     status = result === undefined ? 204 : 200;
     return { status, body: result === undefined ? undefined : toWire(result, deps.baseUrl()) };
   } catch (e) {
-    if (!(e instanceof ApiError)) {
+    let err: ApiError;
+    if (e instanceof ApiError) err = e;
+    else {
       deps.ctx.log(`internal error on ${method} ${path}: ${(e as Error).stack ?? e}`);
-      e = new ApiError(500, 'backendError', 'Internal error. Please try again or contact Google Support.');
+      err = new ApiError(500, 'backendError', 'Internal error. Please try again or contact Google Support.');
     }
-    const err = e as ApiError;
     status = err.status;
     return { status, body: errorBody(err) };
   } finally {

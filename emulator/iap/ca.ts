@@ -23,7 +23,7 @@ async function openssl(dir: string, args: string[]): Promise<void> {
   try {
     await run(OPENSSL, args, { cwd: dir });
   } catch (e) {
-    throw new Error(`openssl ${args[0]} for the emulator's certificates failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`);
+    throw new Error(`openssl ${args[0]} for the emulator's certificates failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, { cause: e });
   }
 }
 

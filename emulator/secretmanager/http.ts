@@ -99,11 +99,12 @@ export async function serveSecretManager(
     status = 200;
     return { status, body: out };
   } catch (e) {
-    if (!(e instanceof RpcError)) {
+    let err: RpcError;
+    if (e instanceof RpcError) err = e;
+    else {
       deps.log(`internal error on ${method} ${path}: ${(e as Error).stack ?? e}`);
-      e = new RpcError('INTERNAL', 'Internal error encountered.');
+      err = new RpcError('INTERNAL', 'Internal error encountered.');
     }
-    const err = e as RpcError;
     status = err.httpStatus;
     return { status, body: err.body() };
   } finally {

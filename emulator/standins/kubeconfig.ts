@@ -32,7 +32,7 @@ export function loadKubeconfig(path: string, masterOverride?: string): RestConfi
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new Error(e.code === 'ENOENT' ? `stat ${path}: no such file or directory` : `open ${path}: ${e.message}`);
+    throw new Error(e.code === 'ENOENT' ? `stat ${path}: no such file or directory` : `open ${path}: ${e.message}`, { cause: err });
   }
   const doc = (parse(text) ?? {}) as Dict;
   const base = dirname(resolve(path));

@@ -85,7 +85,7 @@ export async function sweepLeftovers(log: (line: string) => void): Promise<void>
     }
     if (owner && alive({ pid: owner.pid, start: owner.pidStart })) continue;
     log(`cleaning up after an emulator that did not stop cleanly (${dir})`);
-    let tracked: Tracked[] = [];
+    let tracked: Tracked[];
     try {
       tracked = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as Tracked[];
     } catch {

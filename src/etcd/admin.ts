@@ -134,7 +134,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
         } catch (err) {
           const kind = classifyEtcdError(err);
           if (kind !== 'unhealthyCluster' && kind !== 'deadline' && kind !== 'unreachable' && kind !== 'notLeader' && kind !== 'noLeader') {
-            throw new Error(`${what} through ${endpoint} failed: ${shortError(err)}`);
+            throw new Error(`${what} through ${endpoint} failed: ${shortError(err)}`, { cause: err });
           }
           // A timeout leaves the outcome unknown: the next pass starts with a fresh member list.
           problem = `${endpoint}: ${shortError(err)}`;
@@ -254,6 +254,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
           throw new Error(
             `${what}: etcd allows one learner at a time and member ${learner?.ID ?? '?'} (${learner?.peerURLs.join(',') ?? '?'}) ` +
               'is still a learner: promote it or remove it first',
+            { cause: err },
           );
         }
         throw err;

@@ -32,7 +32,7 @@ export async function writeSnapshot(client: Etcd3, from: string, path: string, s
   const fd = openSync(partial, 'w', 0o600);
   const hash = createHash('sha256');
   let bytes = 0;
-  let revision = '';
+  let revision: string;
   try {
     const status = await client.maintenance.status({ deadline: Math.min(Date.now() + stallMs, deadline) });
     revision = String(status.header.revision);
@@ -74,7 +74,7 @@ export async function writeSnapshot(client: Etcd3, from: string, path: string, s
   } catch (err) {
     closeSync(fd);
     rmSync(partial, { force: true });
-    throw new Error(`etcd snapshot from ${from} failed: ${(err as Error).message}`);
+    throw new Error(`etcd snapshot from ${from} failed: ${(err as Error).message}`, { cause: err });
   }
   closeSync(fd);
   if (bytes === 0) {

@@ -34,7 +34,7 @@ async function call(target: ApiTarget, method: 'GET' | 'DELETE', path: string, t
 
 /** The apiserver's own words for a failed call: its Status message, else the HTTP status. */
 function refusal(what: string, a: HttpsAnswer): Error {
-  let message = '';
+  let message: string;
   try {
     message = (JSON.parse(a.body) as { message?: string }).message ?? '';
   } catch {

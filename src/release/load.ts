@@ -45,6 +45,7 @@ export async function loadReleaseManifest(ref: string, read: ReadTextFile = read
     throw new Error(
       `release-manifest: tried the local file ${path}${path === trimmed ? '' : ` (${trimmed})`} and could not read it (${messageOf(err)}). ` +
         `Fix: check the path (relative paths start at ${process.cwd()}; check out the repository first), or give an http(s) URL.`,
+      { cause: err },
     );
   }
   return parseReleaseManifest(text, path);
@@ -56,6 +57,7 @@ async function get(url: string, fetchUrl: FetchText): Promise<string> {
   try {
     answer = await fetchUrl(url);
   } catch (err) {
+    // eslint-disable-next-line preserve-caught-error -- the cause names the URL with its query (a signed URL's token); this message shows it redacted
     throw new Error(`release-manifest: GET ${shown} got no answer (${withCause(err).split(url).join(shown)}). Fix: check the host name and that the runner can reach it.`);
   }
   if (answer.status < 200 || answer.status > 299) {
