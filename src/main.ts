@@ -18,6 +18,7 @@ import { RunAbandonedError, partialReportOf, planEngine, runEngine } from './eng
 import { outputsFor } from './report/outputs.ts';
 import { renderSummary } from './report/summary.ts';
 import { upsertPrComment } from './github/pr-comment.ts';
+import { currentRunRef, workflowRunEndedCheck } from './github/workflow-run.ts';
 import { resolveRelease } from './release/choice.ts';
 import { writeAdminKubeconfig } from './kube/kubeconfig.ts';
 import { keyMaskValues, storedKeysOf } from './engine/secrets.ts';
@@ -74,6 +75,10 @@ export async function run(): Promise<RunEnd> {
       probeReadyz: replicasReach.probeReadyz,
       reachProblem: replicasReach.problem,
       sawReplicas: (vms) => replicasReach.learn(vms),
+      workflowRun: {
+        mine: currentRunRef(process.env),
+        ...(inputs.githubToken ? { ended: workflowRunEndedCheck(inputs.githubToken, process.env, (l) => core.info(l)) } : {}),
+      },
       log: (l) => core.info(l),
       mask,
       now: () => new Date(),

@@ -1,5 +1,6 @@
-// A stand-in for the three GitHub REST calls the PR comment makes (list, create, update issue
-// comments), on loopback, recording each request. GitHub itself cannot be reached from here.
+// A stand-in for the GitHub REST calls the action makes: the PR comment's three (list, create,
+// update issue comments) and the lock's look at a workflow run (`runs`: id -> status), on
+// loopback, recording each request. GitHub itself cannot be reached from here.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -12,6 +13,7 @@ export interface RecordedRequest {
 
 export async function startGithubApi(owner: string, repo: string, issue: number) {
   const comments: { id: number; body: string; html_url: string }[] = [];
+  const runs = new Map<number, { status: string; conclusion: string | null }>();
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     let raw = '';
@@ -31,6 +33,12 @@ export async function startGithubApi(owner: string, repo: string, issue: number)
         comments.push(c);
         return send(201, c);
       }
+      const run = new RegExp(`^/repos/${owner}/${repo}/actions/runs/(\\d+)$`).exec(path);
+      if (req.method === 'GET' && run) {
+        const known = runs.get(Number(run[1]));
+        if (!known) return send(404, { message: 'Not Found' });
+        return send(200, { id: Number(run[1]), ...known, html_url: `https://github.example/${owner}/${repo}/actions/runs/${run[1]}` });
+      }
       const m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path);
       if (req.method === 'PATCH' && m) {
         const c = comments.find((x) => x.id === Number(m[1]));
@@ -44,7 +52,7 @@ export async function startGithubApi(owner: string, repo: string, issue: number)
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url, comments, requests,
+    url, comments, requests, runs,
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -42,7 +42,8 @@ export function bundleAgainstEmulator(project: string) {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 
-  async function run(inputs: Record<string, string>): Promise<BundleRun> {
+  /** Runs the bundle to its end; `env` adds to (or overrides) the runner's variables. `started` gets the child at once. */
+  async function run(inputs: Record<string, string>, extra: { env?: NodeJS.ProcessEnv; started?: (child: ChildProcess) => void } = {}): Promise<BundleRun> {
     const output = join(dir(), `output-${Math.random()}`);
     const summary = join(dir(), `summary-${Math.random()}`);
     writeFileSync(output, '');
@@ -51,11 +52,13 @@ export function bundleAgainstEmulator(project: string) {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: dir(),
       GCE_METADATA_HOST: `${e.host}:${e.port}`,
+      ...extra.env,
     };
     const all = { project, 'compute-endpoint': e.url, 'secret-manager-endpoint': e.url, ...inputs };
     for (const [k, v] of Object.entries(all)) env[`INPUT_${k.toUpperCase()}`] = v;
     const child = spawn(process.execPath, [BUNDLE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
+    extra.started?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));

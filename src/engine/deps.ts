@@ -4,6 +4,7 @@ import type { ComputeApi, InstanceInfo } from '../gce/types.ts';
 import type { EtcdAdmin, TlsMaterial } from '../etcd/types.ts';
 import type { ReadyzResult } from '../kube/apiserver.ts';
 import type { KeyStore } from './key-store.ts';
+import type { RunEndedCheck, WorkflowRunRef } from '../github/workflow-run.ts';
 
 export interface EngineDeps {
   compute: ComputeApi;
@@ -17,6 +18,8 @@ export interface EngineDeps {
   sawReplicas?: (vms: InstanceInfo[]) => void;
   /** A failure of the way the runner reaches replicas that no retry mends (IAP: credentials, permission, a firewall that keeps IAP out). */
   reachProblem?: () => Promise<{ problem: string; fix: string } | undefined>;
+  /** This job's GitHub workflow run (written beside the lock), and how to ask whether another run has ended. */
+  workflowRun?: { mine?: WorkflowRunRef; ended?: RunEndedCheck };
   log: (line: string) => void;
   /** Registers a secret so that no log line can show it (core.setSecret). */
   mask: (secret: string) => void;

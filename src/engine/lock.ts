@@ -3,14 +3,21 @@
 // address's label fingerprint so that two runs cannot both take it. The lease is renewed before
 // each step and dropped at the end of every run of that request, whether it wrote, failed or found
 // nothing to do. A run that died leaves it to expire, but it is taken over at once by a re-run of
-// the same request (same request id) and by any run once the journal records the holder's request
-// as done (it died after its last step). Runs that only read never touch it.
+// the same request (same request id), by any run once the journal records the holder's request as
+// done (it died after its last step), and by any run of the same repository once GitHub reports the
+// holder's workflow run completed (label `ha-masters-lock-run: <repository id>-<run id>`, written
+// with the lease). Runs that only read never touch it.
 import { GceError, isNotFound } from '../gce/errors.ts';
 import type { ClusterState } from '../model.ts';
 import { decodeJournal, journalFor } from '../plan/journal.ts';
 import type { EngineDeps } from './deps.ts';
+import { decodeRunRef, encodeRunRef } from '../github/workflow-run.ts';
 
 export const LOCK_LABEL = 'ha-masters-lock';
+/** The lock holder's workflow run, when it runs in GitHub Actions. */
+export const LOCK_RUN_LABEL = 'ha-masters-lock-run';
+/** How often a waiting run asks GitHub again whether the holder's run has ended. */
+const RUN_CHECK_EVERY_MS = 15_000;
 /** How long a lease lasts without renewal: longer than the longest wait for a replica (10 min). */
 export const LOCK_TTL_MS = 20 * 60_000;
 /** A held lease is renewed before a step once it is older than this. */
@@ -52,6 +59,7 @@ export class LockBusyError extends Error {
 
 export class ClusterLock {
   private held = false;
+  private lastRunCheck: { ref: string; at: number; ended: string | undefined } | undefined;
   private readonly deps: EngineDeps;
   private readonly request: string;
   constructor(deps: EngineDeps, request: string) {
@@ -76,7 +84,9 @@ export class ClusterLock {
       const current = decodeLock(address.labels[LOCK_LABEL]);
       const ours = current?.request === this.request;
       const finished = current && !ours && journalFor(decodeJournal(state.names, address.labels), current.request)?.phase === 'done';
-      if (current && !ours && current.expiresAt > now && !finished) {
+      const live = current && !ours && current.expiresAt > now && !finished;
+      const holderRunEnded = live ? await this.holderRunEnded(address.labels[LOCK_RUN_LABEL]) : undefined;
+      if (live && !holderRunEnded) {
         const left = wait.until - Date.now();
         if (left <= 0) throw new LockBusyError(state.names.master, current, Date.now() - started, wait.limit);
         this.deps.log(`waiting for run ${current.request}, which holds the lock on ${state.names.master} until ${new Date(current.expiresAt).toISOString()} (this run waits at most ${Math.ceil(left / 1000)} s more, ${wait.limit})`);
@@ -86,8 +96,15 @@ export class ClusterLock {
       if (finished && current.expiresAt > now) {
         this.deps.log(`taking over the lock on ${state.names.master} from request ${current.request}: the journal records that request as done, so its run has no step left (it died before releasing the lock, or is releasing it now)`);
       }
+      if (holderRunEnded) {
+        this.deps.log(`taking over the lock on ${state.names.master} from request ${current!.request}: ${holderRunEnded}, so it can write no more`);
+      }
       if (ours && this.held && current!.expiresAt - now > LOCK_TTL_MS - RENEW_AFTER_MS) return false;
-      const labels = { ...address.labels, [LOCK_LABEL]: encodeLock({ request: this.request, expiresAt: now + LOCK_TTL_MS }) };
+      const labels: Record<string, string> = { ...address.labels, [LOCK_LABEL]: encodeLock({ request: this.request, expiresAt: now + LOCK_TTL_MS }) };
+      // The former holder's run label goes with its lease.
+      delete labels[LOCK_RUN_LABEL];
+      const mine = this.deps.workflowRun?.mine;
+      if (mine) labels[LOCK_RUN_LABEL] = encodeRunRef(mine);
       try {
         await compute.setAddressLabels(region, address.name, labels, address.labelFingerprint);
         const taken = !this.held;
@@ -98,6 +115,18 @@ export class ClusterLock {
         throw e;
       }
     }
+  }
+
+  /** How the holder's workflow run ended, when GitHub says it has (asked at most every 15 s). */
+  private async holderRunEnded(label: string | undefined): Promise<string | undefined> {
+    const ref = decodeRunRef(label);
+    const ended = this.deps.workflowRun?.ended;
+    if (!ref || !ended) return undefined;
+    const last = this.lastRunCheck;
+    if (last && last.ref === label && Date.now() - last.at < RUN_CHECK_EVERY_MS) return last.ended;
+    const result = await ended(ref);
+    this.lastRunCheck = { ref: label!, at: Date.now(), ended: result };
+    return result;
   }
 
   /**
@@ -114,6 +143,7 @@ export class ClusterLock {
         if (!address || decodeLock(address.labels[LOCK_LABEL])?.request !== this.request) break;
         const labels = { ...address.labels };
         delete labels[LOCK_LABEL];
+        delete labels[LOCK_RUN_LABEL];
         await compute.setAddressLabels(state.region, address.name, labels, address.labelFingerprint);
         break;
       } catch (e) {
