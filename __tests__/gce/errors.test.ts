@@ -306,6 +306,19 @@ describe('errors with no HTTP answer', () => {
     }
   });
 
+  it('a 2xx answer that is not a JSON object is an error, never an empty list or a missing resource', async () => {
+    server.reply({ status: 200, body: '<html>sign in</html>' }, { status: 200, body: '' });
+    const a = await failure(api.listZones());
+    expect([a.kind, a.httpStatus, a.reason]).toEqual(['other', undefined, 'NOT_JSON']);
+    expect(a.message).toBe(
+      'failed to list zones projects/p/zones: HTTP 200 with "<html>sign in</html>" instead of a JSON object: is compute-endpoint a Compute API?',
+    );
+    const b = await failure(api.getInstance('z1-a', 'vm'));
+    expect(b.message).toBe(
+      'failed to get instance projects/p/zones/z1-a/instances/vm: HTTP 200 with an empty body instead of a JSON object: is compute-endpoint a Compute API?',
+    );
+  });
+
   it('toGceError keeps an existing GceError and sorts plain errors as other', () => {
     const call = { verb: 'get', what: 'instance', resource: 'r' };
     const original = new GceError('x', { kind: 'quota', resource: 'r', detail: 'x' });

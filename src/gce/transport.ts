@@ -102,6 +102,16 @@ export function createRest(base: string, authHeaders: AuthHeaders): Rest {
     }
     const body = parseBody(text);
     if (status < 200 || status > 299) throw new HttpError(status, body);
+    // Every Compute method answers with a resource or an Operation. Anything else (a proxy's page,
+    // nothing) must not be read as an empty list or a missing resource.
+    if (body === null || typeof body !== 'object') {
+      const shown = text === '' ? 'an empty body' : `${JSON.stringify(text.slice(0, 120))}${text.length > 120 ? '...' : ''}`;
+      throw new TransportError(
+        `HTTP ${status} with ${shown} instead of a JSON object: is compute-endpoint a Compute API?`,
+        'NOT_JSON',
+        undefined,
+      );
+    }
     return body as T;
   };
 }
