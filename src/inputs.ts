@@ -53,6 +53,7 @@ export const INPUT_NAMES = [
   'transport',
   'iap-endpoint',
   'dry-run',
+  'fail-on-unhealthy',
   'etcd-snapshot-dir',
   'pr-comment',
   'github-token',
@@ -78,6 +79,7 @@ export const INPUT_DEFAULTS = {
   timeout: '30m',
   'kubeconfig-ttl': '1h',
   'dry-run': 'false',
+  'fail-on-unhealthy': 'false',
   'pr-comment': 'false',
   transport: 'auto',
 } as const satisfies Partial<Record<InputName, string>>;
@@ -102,6 +104,8 @@ export interface ActionInputs {
   warnings: string[];
   /** Observe and show the plan, write nothing. */
   dryRun: boolean;
+  /** Fail the step when the cluster is not healthy at the end of the run (a status of no cluster included). */
+  failOnUnhealthy: boolean;
   /** Where to write an etcd snapshot before the run's first membership change (none when unset). */
   snapshotDir?: string;
   /** Keep one comment with the summary on the pull request that triggered the run. */
@@ -160,6 +164,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const deleteNodes = boolOf(deleteNodesSource, true, p);
   const allowEvenReplicas = boolOf(plain(raw, 'allow-even-replicas'), false, p);
   const dryRun = boolOf(plain(raw, 'dry-run'), false, p);
+  const failOnUnhealthy = boolOf(plain(raw, 'fail-on-unhealthy'), false, p);
   const prComment = boolOf(plain(raw, 'pr-comment'), false, p);
   const githubToken = raw['github-token'] || undefined;
   if (prComment && !githubToken) {
@@ -248,7 +253,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const runId = env.GITHUB_RUN_ID?.trim();
   if (runId && /^\d{1,15}$/.test(runId)) intent.requestSeq = Number(runId);
   const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
-  return { intent, computeEndpoint, secretManagerEndpoint, transportWhy: transport.why, iapEndpoint, timeoutMs, warnings, dryRun, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
+  return { intent, computeEndpoint, secretManagerEndpoint, transportWhy: transport.why, iapEndpoint, timeoutMs, warnings, dryRun, failOnUnhealthy, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
 }
 
 interface Sourced {

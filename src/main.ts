@@ -16,7 +16,9 @@ import { DEFAULT_LIMITS } from './engine/deps.ts';
 import type { EngineDeps } from './engine/deps.ts';
 import { RunAbandonedError, partialReportOf, planEngine, runEngine } from './engine/run.ts';
 import { outputsFor } from './report/outputs.ts';
-import { renderSummary } from './report/summary.ts';
+import { renderFailureSummary, renderSummary } from './report/summary.ts';
+import { failureOf } from './report/failure.ts';
+import { clusterHealth } from './report/health.ts';
 import { upsertPrComment } from './github/pr-comment.ts';
 import { currentRunRef, workflowRunEndedCheck } from './github/workflow-run.ts';
 import { resolveRelease } from './release/choice.ts';
@@ -91,6 +93,7 @@ export async function run(): Promise<RunEnd> {
     for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
     const summary = renderSummary(report);
     await publishSummary(summary);
+    const unhealthy = inputs.failOnUnhealthy && !inputs.dryRun ? unhealthyProblem(report) : undefined;
     if (inputs.prComment && inputs.githubToken) {
       // The cluster is already as asked: a comment that cannot be written is worth a warning only.
       try {
@@ -100,13 +103,19 @@ export async function run(): Promise<RunEnd> {
         core.warning(`could not write the PR comment: ${errorMessage(err)}`, { title: 'ha-masters' });
       }
     }
+    if (unhealthy) core.setFailed(`ha-masters: ${unhealthy}`);
     return 'finished';
   } catch (err) {
+    // The failure is the report's first line: what it was, what the run changed, what a re-run does.
+    const failure = failureOf(err);
     const partial = partialReportOf(err);
     if (partial) {
       // Outputs and summary of what this run saw and did before it stopped.
-      for (const [name, value] of Object.entries(outputsFor(partial))) core.setOutput(name, value);
-      await publishSummary(renderSummary(partial)).catch(() => undefined);
+      const report = { ...partial, failure };
+      for (const [name, value] of Object.entries(outputsFor(report))) core.setOutput(name, value);
+      await publishSummary(renderSummary(report)).catch(() => undefined);
+    } else {
+      await publishSummary(renderFailureSummary(core.getInput('operation') || 'up', failure)).catch(() => undefined);
     }
     core.setFailed(`ha-masters failed with: ${errorMessage(err)}`);
     if (err instanceof RunAbandonedError) return 'abandoned';
@@ -115,6 +124,17 @@ export async function run(): Promise<RunEnd> {
     await compute?.close();
   }
   return 'finished';
+}
+
+/** Why `fail-on-unhealthy` fails the step, or undefined when the cluster is healthy (or was torn down, as asked). */
+function unhealthyProblem(report: RunReport): string | undefined {
+  const health = clusterHealth(report.state);
+  const master = report.state.names.master;
+  if (health.healthy === true) return undefined;
+  if (health.healthy === undefined) {
+    return report.operation === 'down' ? undefined : `no replica of ${master} exists, and fail-on-unhealthy is true. Fix: create it (operation: up), or check instance-prefix and project`;
+  }
+  return `${master} is unhealthy, and fail-on-unhealthy is true: ${health.problems.join('; ')}. Fix: replace each unhealthy replica (operation: replace, replica-name: <its name>); the job summary shows the etcd members and VMs`;
 }
 
 /**

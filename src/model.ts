@@ -333,6 +333,12 @@ export type PlanResult =
   | { type: 'refuse'; problem: string; fix: string; nothingChanged: boolean };
 
 /** What a finished run reports (outputs, job summary). */
+/** How a run ended that did not reach its goal: refused (before or while changing), stopped by another run's lock, out of time, or failed. */
+export interface RunFailure {
+  kind: 'refused' | 'lockBusy' | 'timedOut' | 'failed';
+  message: string;
+}
+
 export interface RunReport {
   operation: OperationName;
   changed: boolean;
@@ -344,4 +350,14 @@ export interface RunReport {
   snapshot?: { path: string; bytes: number; sha256: string; revision: string; from: string };
   /** A dry run: the steps a real run would take from `state`, and how it would end. */
   plan?: { steps: { step: Step; reason: string }[]; outcome: string; refused: boolean };
+  /** Set when the run failed: the report is then of what it saw and did before it stopped. */
+  failure?: RunFailure;
+}
+
+/**
+ * An etcd member ID as etcdctl and etcd's logs print it (hex). The client library hands IDs over as
+ * decimal strings, which is how they are kept and compared; only what people read is hex.
+ */
+export function memberIdHex(id: string): string {
+  return /^\d+$/.test(id) ? BigInt(id).toString(16) : id;
 }

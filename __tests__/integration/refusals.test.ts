@@ -48,7 +48,7 @@ test('a replica name outside gce-zone', async () => {
 test('with one replica down, removing a healthy one is refused with the numbers; adding is refused too', async () => {
   await world.admin('kill-etcd', { zone: D, instance: names[D], keepDown: true });
   const err = await refusedWithoutWrites(intent({ operation: 'down', deleteNodes: false, replicaName: names[C] }));
-  expect(err.problem).toContain('leaves 2 voting member(s) with 1 healthy; quorum needs 2');
+  expect(err.problem).toContain('leaves 2 voting members with 1 healthy; quorum needs 2');
   const add = await refusedWithoutWrites(intent({ zone: C, replicate: true }));
   expect(add.problem).toContain(`${names[D]} (its etcd member does not answer)`);
   expect(add.fix).toContain(`operation: replace, replica-name: ${names[D]}`);

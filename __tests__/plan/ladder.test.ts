@@ -144,7 +144,7 @@ describe('down, delete-nodes false', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', D, deadEtcd()));
     const r = plan(intent({ operation: 'down', deleteNodes: false, replicaName: `${M}-aaa` }), s);
     expect(r).toMatchObject({ type: 'refuse', nothingChanged: true });
-    if (r.type === 'refuse') expect(r.problem).toContain('leaves 2 voting member(s) with 1 healthy; quorum needs 2');
+    if (r.type === 'refuse') expect(r.problem).toContain('leaves 2 voting members with 1 healthy; quorum needs 2');
   });
   test('refuses the last replica', () => {
     const r = plan(intent({ operation: 'down', deleteNodes: false, zone: B }), cluster({}, replica('', B, leader(), staticIp())));

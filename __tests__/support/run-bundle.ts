@@ -19,6 +19,8 @@ export interface BundleRun {
   stdout: string;
   stderr: string;
   outputs: Record<string, string>;
+  /** What the run wrote to the job summary. */
+  summary: string;
 }
 
 /**
@@ -65,7 +67,7 @@ export function bundleAgainstEmulator(project: string) {
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     children.delete(child);
-    return { code, stdout, stderr, outputs: parseGithubOutput(readFileSync(output, 'utf8')) };
+    return { code, stdout, stderr, outputs: parseGithubOutput(readFileSync(output, 'utf8')), summary: readFileSync(summary, 'utf8') };
   }
 
   /** How many requests the emulator has logged: a mark for writesSince. */

@@ -115,15 +115,17 @@ describe('outputsFor', () => {
       'external-ip': '34.1.2.3',
       'replica-count': '3',
       'replicas-json':
-        '[{"name":"kubernetes-master","zone":"europe-west1-b","internalIp":"127.10.0.1","status":"RUNNING","memberId":"111","role":"voter","healthy":true},' +
-        '{"name":"kubernetes-master-a1f","zone":"europe-west1-b","internalIp":"127.10.0.2","status":"RUNNING","memberId":"222","role":"voter","healthy":false},' +
-        '{"name":"kubernetes-master-0c1","zone":"europe-west1-c","internalIp":"127.10.0.3","status":"RUNNING","memberId":"333","role":"learner","healthy":false}]',
+        '[{"name":"kubernetes-master","zone":"europe-west1-b","internalIp":"127.10.0.1","status":"RUNNING","memberId":"6f","role":"voter","healthy":true},' +
+        '{"name":"kubernetes-master-a1f","zone":"europe-west1-b","internalIp":"127.10.0.2","status":"RUNNING","memberId":"de","role":"voter","healthy":false},' +
+        '{"name":"kubernetes-master-0c1","zone":"europe-west1-c","internalIp":"127.10.0.3","status":"RUNNING","memberId":"14d","role":"learner","healthy":false}]',
       'load-balancer': 'true',
       changed: 'true',
       'replica-name': 'kubernetes-master-0c1',
       'etcd-snapshot': '',
       kubeconfig: '',
       'cert-expiry': '2031-12-01T10:00:00.000Z',
+      healthy: 'false',
+      'plan-json': '',
     });
     expect(renderSummary(report(expiring))).toContain('| First certificate to expire | `kubernetes-master-a1f ETCD_MEMBER_CERT` on 2031-12-01 |');
   });
@@ -181,6 +183,8 @@ describe('outputsFor', () => {
       'etcd-snapshot': '',
       kubeconfig: '',
       'cert-expiry': '',
+      healthy: '',
+      'plan-json': '',
     });
   });
 });
@@ -202,9 +206,14 @@ describe('renderSummary', () => {
     );
     expect(md).toBe(
       [
-        '## ha-masters: up `kubernetes-master` in project `my-project`',
+        '## ha-masters: up `kubernetes-master` in project `my-project`: done, changed the cluster (2 writes), but the cluster is UNHEALTHY: kubernetes-master-0c1: its etcd member is still a learner; kubernetes-master-a1f: its kube-apiserver is not ready',
         '',
         '**Changed** the cluster in 2 writes. Replica added: `kubernetes-master-0c1`.',
+        '',
+        '### Unhealthy',
+        '',
+        '- kubernetes-master-0c1: its etcd member is still a learner',
+        '- kubernetes-master-a1f: its kube-apiserver is not ready',
         '',
         '|  |  |',
         '| --- | --- |',
@@ -226,9 +235,9 @@ describe('renderSummary', () => {
         '',
         '| Member | ID | VM | Zone | Role | Leader | Healthy | Applied index | Alarms |',
         '| --- | --- | --- | --- | --- | --- | --- | ---: | --- |',
-        '| `etcd-kubernetes-master` | `111` | `kubernetes-master` RUNNING | `europe-west1-b` | voter | leader | yes | 900 |  |',
-        '| `etcd-kubernetes-master-a1f` | `222` | `kubernetes-master-a1f` RUNNING, apiserver not ready | `europe-west1-b` | voter |  | yes | 899 |  |',
-        '| `etcd-kubernetes-master-0c1` | `333` | `kubernetes-master-0c1` RUNNING | `europe-west1-c` | learner |  | yes | 850 |  |',
+        '| `etcd-kubernetes-master` | `6f` | `kubernetes-master` RUNNING | `europe-west1-b` | voter | leader | yes | 900 |  |',
+        '| `etcd-kubernetes-master-a1f` | `de` | `kubernetes-master-a1f` RUNNING, apiserver not ready | `europe-west1-b` | voter |  | yes | 899 |  |',
+        '| `etcd-kubernetes-master-0c1` | `14d` | `kubernetes-master-0c1` RUNNING | `europe-west1-c` | learner |  | yes | 850 |  |',
         '',
         '### Control plane leases',
         '',
@@ -264,7 +273,8 @@ describe('renderSummary', () => {
       etcd: { reachable: true, members: [member('kubernetes-master', '7', '127.10.0.1', { isLeader: true })] },
     });
     const md = renderSummary(report(s, { operation: 'status' }));
-    expect(md).toContain('**No changes**: the cluster already matched the request.');
+    expect(md.split('\n')[0]).toBe('## ha-masters: status `kubernetes-master` in project `my-project`: healthy (1 replica)');
+    expect(md).toContain('A status only reads the cluster: nothing was changed.');
     expect(md).toContain('| Load balancer | no: the static IP is on `kubernetes-master` |');
     expect(md).toContain('| etcd | 1 voter (quorum 1), 0 learners, leader `etcd-kubernetes-master` |');
     expect(md).toContain('### What this run did\n\nNothing: no step was needed.');
@@ -359,7 +369,7 @@ describe('renderSummary', () => {
       'create HTTP health check kubernetes-master-hc',
       'create VM kubernetes-master in europe-west1-b (first master: a new one-member etcd cluster)',
       'give kubernetes-master its etcd member certificate',
-      'promote kubernetes-master-0c1 (member 333) to voter',
+      'promote kubernetes-master-0c1 (member 14d) to voter',
       'create target pool kubernetes-master with kubernetes-master',
       'add kubernetes-master-0c1 to target pool kubernetes-master',
       'remove kubernetes-master-0c1 from target pool kubernetes-master',
@@ -368,9 +378,9 @@ describe('renderSummary', () => {
       'give kubernetes-master an ephemeral external IP',
       'create forwarding rule kubernetes-master: kubernetes-master-ip tcp:443 to target pool kubernetes-master',
       'delete target pool kubernetes-master',
-      'move etcd leadership from etcd-kubernetes-master (111) to etcd-kubernetes-master-a1f (222)',
-      'remove etcd member etcd-kubernetes-master-0c1 (333)',
-      'remove etcd member (never started) (444)',
+      'move etcd leadership from etcd-kubernetes-master (6f) to etcd-kubernetes-master-a1f (de)',
+      'remove etcd member etcd-kubernetes-master-0c1 (14d)',
+      'remove etcd member (never started) (1bc)',
       'delete VM kubernetes-master-0c1 in europe-west1-c with its disks',
       'delete kube-apiserver identity lease kube-system/apiserver-dddd of kubernetes-master-9e9',
       'delete firewall kubernetes-master-https',

@@ -5,6 +5,7 @@ import { startupFailureMessage, startupStatus } from './startup-status.ts';
 import { WAIT_STEPS } from '../model.ts';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { count } from '../words.ts';
 import type { Intent, RunReport, Step } from '../model.ts';
 import { plan, shapeWarnings } from '../plan/ladder.ts';
 import { projectPlan } from '../plan/project.ts';
@@ -95,7 +96,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       if (pass >= deps.limits.maxSteps) throw new Error(`gave up after ${pass} steps without reaching the goal; last planned: ${describeStep(decision.step, observation.state)}`);
       if (Date.now() > runDeadline) {
         const stuck = repeat.times > 0 && repeat.key === stepKey(decision.step) ? `; ${describeStep(decision.step, observation.state)} was applied ${repeat.times + 1} times and its effect never showed (a GCE operation started earlier may still be under way)` : '';
-        throw new Error(`run timed out after ${Math.round((Date.now() - started) / 1000)} s${stuck}; re-run with the same inputs to continue`);
+        throw new RunTimedOutError(`run timed out after ${Math.round((Date.now() - started) / 1000)} s${stuck}; re-run with the same inputs to continue`);
       }
       if (await lock.ensure(observation.state, lockWait(deps, started))) continue;
       if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets) {
@@ -173,7 +174,15 @@ export const ABANDON_GRACE_MS = 10_000;
  * must end now (the abandoned work may still hold connections open); the cluster is as a crash there
  * would leave it, which the next run of the same request finishes.
  */
-export class RunAbandonedError extends Error {
+/** The run reached its `timeout` between steps. */
+export class RunTimedOutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunTimedOutError';
+  }
+}
+
+export class RunAbandonedError extends RunTimedOutError {
   constructor(doing: string, seconds: number, timeoutMs: number) {
     super(
       `run stopped at its timeout (${Math.round(timeoutMs / 1000)} s) after ${seconds} s, while ${doing} was still under way; it may finish in GCE by itself. ` +
@@ -260,7 +269,7 @@ export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunR
     for (const [i, s] of projected.steps.entries()) deps.log(`would ${i + 1}: ${describeStep(s.step, state)} (${s.reason})`);
     const end = projected.end;
     const outcome = end.type === 'done' ? end.reason : end.type === 'refuse' ? `${end.problem}. To fix: ${end.fix}` : `the plan was cut: ${end.reason}`;
-    deps.log(`dry run: ${projected.steps.length} step(s), then: ${outcome}`);
+    deps.log(`dry run: ${count(projected.steps.length, 'step')}, then: ${outcome}`);
     return {
       operation: intent.operation, changed: false, steps: [], warnings: shapeWarnings(state), state,
       plan: { steps: projected.steps, outcome, refused: end.type !== 'done' },

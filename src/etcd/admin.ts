@@ -8,8 +8,7 @@
 //   and never to the member being removed;
 // - one client per endpoint, without etcd3's retries and circuit breaker (client.ts).
 import type { Etcd3, IMember, IStatusResponse } from 'etcd3';
-import type { EtcdMember, EtcdView } from '../model.ts';
-import { createMemberClient } from './client.ts';
+import { memberIdHex, type EtcdMember, type EtcdView } from '../model.ts';
 import { classifyEtcdError, shortError } from './errors.ts';
 import type { EtcdAdmin, EtcdTransport, TlsMaterial } from './types.ts';
 import { writeSnapshot } from './snapshot.ts';
@@ -50,6 +49,9 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     const key = `${endpoint} ${dialUrl}`;
     let client = clients.get(key);
     if (!client) {
+      // Loaded on first use: etcd3 parses its .proto files as it loads (~30 ms of every start).
+      // `eager` keeps it in dist/index.js rather than a chunk of its own (see scripts/bundle.sh).
+      const { createMemberClient } = await import(/* webpackMode: "eager" */ './client.ts');
       client = createMemberClient(tls, endpoint, dialUrl);
       clients.set(key, client);
     }
@@ -243,7 +245,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
       const client = await clientFor(endpoint);
       try {
         const res = await client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: true }, callOptions());
-        log(`etcd: added learner ${res.member.ID} with peer URL ${peerUrl}`);
+        log(`etcd: added learner ${memberIdHex(res.member.ID)} with peer URL ${peerUrl}`);
         return { done: { id: res.member.ID } };
       } catch (err) {
         const kind = classifyEtcdError(err);
@@ -252,7 +254,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
         if (kind === 'tooManyLearners') {
           const learner = members.find(m => m.isLearner);
           throw new Error(
-            `${what}: etcd allows one learner at a time and member ${learner?.ID ?? '?'} (${learner?.peerURLs.join(',') ?? '?'}) ` +
+            `${what}: etcd allows one learner at a time and member ${learner ? memberIdHex(learner.ID) : '?'} (${learner?.peerURLs.join(',') ?? '?'}) ` +
               'is still a learner: promote it or remove it first',
             { cause: err },
           );
@@ -264,14 +266,14 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
 
   async function promote(endpoints: string[], memberId: string, deadlineMs: number, stop?: AbortSignal): Promise<void> {
     const deadline = deadlineMs >= EPOCH_THRESHOLD_MS ? deadlineMs : Date.now() + deadlineMs;
-    const what = `promote member ${memberId}`;
+    const what = `promote member ${memberIdHex(memberId)}`;
     await reconfigure(what, endpoints, deadline, async (endpoint, members) => {
       const member = members.find(m => m.ID === memberId);
-      if (!member) throw new Error(`${what}: no such member (members: ${members.map(m => m.ID).join(', ')})`);
+      if (!member) throw new Error(`${what}: no such member (members: ${members.map(m => memberIdHex(m.ID)).join(', ')})`);
       if (!member.isLearner) return { done: undefined };
       try {
         await (await clientFor(endpoint)).cluster.memberPromote({ ID: memberId }, callOptions(deadline));
-        log(`etcd: promoted member ${memberId}`);
+        log(`etcd: promoted member ${memberIdHex(memberId)}`);
         return { done: undefined };
       } catch (err) {
         const kind = classifyEtcdError(err);
@@ -284,7 +286,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
 
   async function moveLeader(leaderEndpoint: string, toId: string): Promise<void> {
     const deadline = Date.now() + membershipTimeoutMs;
-    const what = `move etcd leadership to ${toId}`;
+    const what = `move etcd leadership to ${memberIdHex(toId)}`;
     await reconfigure(what, [leaderEndpoint], deadline, async (endpoint, members) => {
       const target = members.find(m => m.ID === toId);
       if (!target) throw new Error(`${what}: no such member`);
@@ -303,13 +305,13 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
       }
       const from = st.leader;
       await (await clientFor(via)).maintenance.moveLeader({ targetID: toId }, callOptions(deadline));
-      log(`etcd: moved leadership from ${from} to ${toId}`);
+      log(`etcd: moved leadership from ${memberIdHex(from)} to ${memberIdHex(toId)}`);
       return { done: undefined };
     });
   }
 
   async function removeMember(endpoints: string[], memberId: string): Promise<void> {
-    const what = `remove member ${memberId}`;
+    const what = `remove member ${memberIdHex(memberId)}`;
     const victimUrls = (members: IMember[]) => members.find(m => m.ID === memberId)?.clientURLs ?? [];
     await reconfigure(
       what,
@@ -319,7 +321,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
         if (!members.some(m => m.ID === memberId)) return { done: undefined };
         try {
           await (await clientFor(endpoint)).cluster.memberRemove({ ID: memberId }, callOptions());
-          log(`etcd: removed member ${memberId}`);
+          log(`etcd: removed member ${memberIdHex(memberId)}`);
           return { done: undefined };
         } catch (err) {
           if (classifyEtcdError(err) === 'memberNotFound') return { done: undefined };

@@ -17,7 +17,8 @@
 // Before all: a request older than what the journal can vouch for is refused (forgotten.ts).
 // A refusal from rungs 3-8 while another request holds the cluster's lock becomes a wait for that
 // lock (other-run.ts): what looks broken may be that run's change in flight.
-import { peerUrl } from '../model.ts';
+import { memberIdHex, peerUrl } from '../model.ts';
+import { count } from '../words.ts';
 import type { ClusterState, Intent, JournalEntry, PlanResult, Step } from '../model.ts';
 import { journalFor } from './journal.ts';
 import { newReplicaName } from './naming.ts';
@@ -185,13 +186,13 @@ function removeOrphanMembers(view: ClusterView): Rung {
   const removingIds = new Set(view.replicas.filter((r) => r.removing).flatMap((r) => (r.member ? [r.member.id] : [])));
   for (const m of view.orphanMembers) {
     if (removingIds.has(m.id)) continue;
-    const label = m.name || `unstarted member ${m.id} (${m.peerUrls.join(',')})`;
+    const label = m.name || `unstarted member ${memberIdHex(m.id)} (${m.peerUrls.join(',')})`;
     if (!m.isLearner) {
       const p = projectRemoval(state.etcd.members, m.id);
       if (!p.ok) continue; // kept: removing it would cost quorum; reported as unhealthy
       if (m.isLeader) continue; // a leader without a VM cannot be: skip rather than guess
     }
-    return step({ kind: 'removeMember', memberId: m.id, memberName: m.name || m.id }, `etcd member ${label} has no VM: remove it so it stops counting towards quorum`);
+    return step({ kind: 'removeMember', memberId: m.id, memberName: m.name || memberIdHex(m.id) }, `etcd member ${label} has no VM: remove it so it stops counting towards quorum`);
   }
   return undefined;
 }
@@ -296,7 +297,7 @@ function ensureFirstMaster(intent: Intent, view: ClusterView): PlanResult {
   if (only?.vm && only.vm.status === 'RUNNING' && (!isHealthyReplica(only) || only.vm.apiserverReady !== true)) {
     return step({ kind: 'waitReady', replica: only.name, zone: only.vm.zone }, `wait until ${only.name} serves: ${unhealthyReason(only) ?? 'its apiserver is not ready yet'}`);
   }
-  return done(`cluster ${state.names.master} exists with ${state.replicas.length} replica(s)`);
+  return done(`cluster ${state.names.master} exists with ${count(state.replicas.length, 'replica')}`);
 }
 
 /**
@@ -578,7 +579,7 @@ function scaleTo(intent: Intent, view: ClusterView, wanted: number): PlanResult 
     return startRemoval(intent, view, `${intent.requestId}-d${live.length}`, victim);
   }
   const zones = new Set(live.map((r) => r.zone));
-  return done(`${live.length} replica(s) in ${zones.size} zone(s), as asked`);
+  return done(`${count(live.length, 'replica')} in ${count(zones.size, 'zone')}, as asked`);
 }
 
 function preflightForRemoval(view: ClusterView): PlanResult | undefined {

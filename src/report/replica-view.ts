@@ -1,6 +1,6 @@
 // Each replica VM joined with its etcd member: the one view the outputs and the summary share.
 
-import type { ClusterState, EtcdMember, VmStatus } from '../model.ts';
+import { memberIdHex, type ClusterState, type EtcdMember, type VmStatus } from '../model.ts';
 import { buildView, isHealthyReplica } from '../plan/view.ts';
 
 export type MemberRole = 'voter' | 'learner' | 'none';
@@ -33,7 +33,8 @@ export function replicaViews(state: ClusterState): ReplicaView[] {
         zone: vm.zone,
         internalIp: vm.internalIp ?? null,
         status: vm.status,
-        memberId: r.member?.id ?? null,
+        // Hex, as etcdctl prints it.
+        memberId: r.member ? memberIdHex(r.member.id) : null,
         role: r.member ? (r.member.isLearner ? 'learner' : 'voter') : 'none',
         healthy: isHealthyReplica(r),
       };

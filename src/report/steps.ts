@@ -1,12 +1,12 @@
 // One sentence per step for the job summary, naming every resource the step touches.
 
-import type { ClusterState, Step } from '../model.ts';
+import { memberIdHex, type ClusterState, type Step } from '../model.ts';
 
 export function describeStep(step: Step, state: ClusterState): string {
   const n = state.names;
   const member = (id: string): string => {
     const m = state.etcd.members.find((x) => x.id === id);
-    return m?.name ? `${m.name} (${id})` : id;
+    return m?.name ? `${m.name} (${memberIdHex(id)})` : memberIdHex(id);
   };
   switch (step.kind) {
     case 'createAddress':
@@ -24,7 +24,7 @@ export function describeStep(step: Step, state: ClusterState): string {
     case 'addLearner':
       return `add ${step.replica} to etcd as a learner (${step.peerUrl})`;
     case 'promoteLearner':
-      return `promote ${step.replica} (member ${step.memberId}) to voter`;
+      return `promote ${step.replica} (member ${memberIdHex(step.memberId)}) to voter`;
     case 'waitReady':
       return `wait until ${step.replica} is a healthy etcd voter with a ready apiserver`;
     case 'createTargetPool':
@@ -48,7 +48,7 @@ export function describeStep(step: Step, state: ClusterState): string {
     case 'moveLeader':
       return `move etcd leadership from ${member(step.fromId)} to ${member(step.toId)}`;
     case 'removeMember':
-      return `remove etcd member ${step.memberName || '(never started)'} (${step.memberId})`;
+      return `remove etcd member ${step.memberName || '(never started)'} (${memberIdHex(step.memberId)})`;
     case 'deleteReplica':
       return `delete VM ${step.replica} in ${step.zone} with its disks`;
     case 'deleteIdentityLease':

@@ -1,6 +1,8 @@
 // The job summary: what the cluster looks like after the run, and what the run did to get there.
 
-import { WAIT_STEPS, regionOfZone, type ClusterState, type RunReport } from '../model.ts';
+import { WAIT_STEPS, memberIdHex, regionOfZone, type ClusterState, type RunFailure, type RunReport } from '../model.ts';
+import { count } from '../words.ts';
+import { clusterHealth, type ClusterHealth } from './health.ts';
 import { cell, code, duration, table, text } from './markdown.ts';
 import { isLeader, membersWithoutReplica, memberOfReplica, replicaViews } from './replica-view.ts';
 import { describeStep } from './steps.ts';
@@ -8,10 +10,12 @@ import { leasesSection } from './leases.ts';
 
 export function renderSummary(report: RunReport): string {
   const { state } = report;
+  const health = clusterHealth(state);
   const sections = [
-    `## ha-masters: ${report.plan ? 'dry run of ' : ''}${report.operation} ${code(state.names.master)} in project ${code(state.project)}`,
+    `## ha-masters: ${report.plan ? 'dry run of ' : ''}${report.operation} ${code(state.names.master)} in project ${code(state.project)}: ${text(headline(report, health))}`,
     report.plan ? '**Dry run**: nothing was changed. The cluster as it is now, then the plan.' : verdict(report),
   ];
+  if (health.healthy === false) sections.push('### Unhealthy', health.problems.map((p) => `- ${text(p)}`).join('\n'));
   if (clusterExists(state)) {
     sections.push(overview(state), '### Replicas per zone', zonesTable(state), '### etcd members', membersSection(state), '### Control plane leases', leasesSection(state));
   } else {
@@ -29,21 +33,64 @@ export function renderSummary(report: RunReport): string {
   return `${sections.join('\n\n')}\n`;
 }
 
+function failureHeadline(failure: RunFailure, report: Pick<RunReport, 'changed' | 'steps'>): string {
+  const writes = report.steps.filter((s) => !WAIT_STEPS.has(s.step.kind)).length;
+  const changes = report.changed ? `after changing the cluster (${count(writes, 'write')})` : 'nothing was changed';
+  switch (failure.kind) {
+    case 'refused':
+      return `REFUSED, ${changes}; a re-run refuses again until the cause below is fixed`;
+    case 'lockBusy':
+      return `NOT STARTED: another run holds the cluster's lock; ${changes}; re-run once that run is done`;
+    case 'timedOut':
+      return `TIMED OUT, ${changes}; a re-run with the same inputs continues from there`;
+    case 'failed':
+      return `FAILED, ${changes}; a re-run with the same inputs continues from there`;
+  }
+}
+
+/**
+ * The first line's verdict: how the run ended, what it changed, and what a re-run would do; for a
+ * status, whether the cluster is healthy.
+ */
+function headline(report: RunReport, health: ClusterHealth): string {
+  if (report.failure) return failureHeadline(report.failure, report);
+  const writes = report.steps.filter((s) => !WAIT_STEPS.has(s.step.kind)).length;
+  if (report.plan) {
+    const planned = count(report.plan.steps.length, 'step');
+    return report.plan.refused ? `dry run, nothing was changed; a run would take ${planned}, then stop` : `dry run, nothing was changed; a run would take ${planned}`;
+  }
+  const replicas = replicaViews(report.state);
+  const judged = health.healthy === true ? `healthy (${count(replicas.length, 'replica')})`
+    : health.healthy === false ? `UNHEALTHY: ${health.problems.join('; ')}`
+    : 'no cluster exists';
+  if (report.operation === 'status') return judged;
+  const done = report.changed ? `done, changed the cluster (${count(writes, 'write')})` : 'done, no change was needed';
+  return health.healthy === false ? `${done}, but the cluster is ${judged}` : done;
+}
+
+/** The summary of a run that stopped before it could observe the cluster: nothing was changed. */
+export function renderFailureSummary(operation: string, failure: RunFailure): string {
+  return `## ha-masters: ${text(operation)}: ${text(failureHeadline(failure, { changed: false, steps: [] }))}\n\n**${FAILURE_WORDS[failure.kind]}**: ${text(failure.message)}\n`;
+}
+
 function clusterExists(state: ClusterState): boolean {
   return state.replicas.length > 0 || state.address !== undefined || state.forwardingRule !== undefined || state.etcd.members.length > 0;
 }
 
 function verdict(report: RunReport): string {
   const writes = report.steps.filter((s) => !WAIT_STEPS.has(s.step.kind)).length;
-  if (!report.changed) return '**No changes**: the cluster already matched the request.';
+  if (report.failure) return `**${FAILURE_WORDS[report.failure.kind]}**: ${text(report.failure.message)}`;
+  if (!report.changed) return report.operation === 'status' ? 'A status only reads the cluster: nothing was changed.' : '**No changes**: the cluster already matched the request.';
   const made = report.steps.flatMap((s) => (s.step.kind === 'createReplica' ? [s.step.replica] : []));
   const deleted = report.steps.flatMap((s) => (s.step.kind === 'deleteReplica' ? [s.step.replica] : []));
   // "Replaced" only when this run both removed a replica and made one: a half-done replace says which half.
   const what = report.operation === 'down' ? 'removed' : report.operation === 'up' ? 'added'
     : made.length && deleted.length ? 'replaced' : deleted.length ? 'removed (its successor is not made yet)' : 'added (the one it replaces has not left yet)';
   const added = report.replicaName ? ` Replica ${what}: ${code(report.replicaName)}.` : '';
-  return `**Changed** the cluster in ${writes} ${writes === 1 ? 'write' : 'writes'}.${added}`;
+  return `**Changed** the cluster in ${count(writes, 'write')}.${added}`;
 }
+
+const FAILURE_WORDS: Record<RunFailure['kind'], string> = { refused: 'Refused', lockBusy: 'Not started', timedOut: 'Timed out', failed: 'Failed' };
 
 function overview(state: ClusterState): string {
   const views = replicaViews(state);
@@ -66,7 +113,7 @@ function loadBalancer(state: ClusterState): string {
   const rule = state.forwardingRule;
   if (rule) {
     const pool = state.targetPool;
-    const members = pool ? `${pool.instances.length} ${pool.instances.length === 1 ? 'instance' : 'instances'}` : 'missing';
+    const members = pool ? count(pool.instances.length, 'instance') : 'missing';
     const check = state.healthCheck ? `, health check ${code(state.healthCheck)}` : '';
     return `yes: forwarding rule ${code(rule.name)} tcp:443 to target pool ${code(state.names.targetPool)} (${members}${check})`;
   }
@@ -83,9 +130,9 @@ function etcdLine(state: ClusterState): string {
   const leader = etcd.members.find((m) => isLeader(state, m));
   const quorum = Math.floor(voters.length / 2) + 1;
   return [
-    `${voters.length} ${voters.length === 1 ? 'voter' : 'voters'} (quorum ${quorum})`,
-    `${learners} ${learners === 1 ? 'learner' : 'learners'}`,
-    leader ? `leader ${code(leader.name || leader.id)}` : 'no leader',
+    `${count(voters.length, 'voter')} (quorum ${quorum})`,
+    count(learners, 'learner'),
+    leader ? `leader ${code(leader.name || memberIdHex(leader.id))}` : 'no leader',
   ].join(', ');
 }
 
@@ -122,7 +169,7 @@ function membersSection(state: ClusterState): string {
 function memberRow(state: ClusterState, m: ClusterState['etcd']['members'][number], vm: string, zone: string): string[] {
   return [
     m.name ? code(m.name) : '(not started)',
-    code(m.id),
+    code(memberIdHex(m.id)),
     vm,
     zone,
     m.isLearner ? 'learner' : 'voter',
@@ -142,7 +189,7 @@ function planSection(report: RunReport): string {
 }
 
 function stepsSection(report: RunReport): string {
-  if (report.steps.length === 0) return 'Nothing: no step was needed.';
+  if (report.steps.length === 0) return report.failure ? 'Nothing: it stopped before its first step.' : 'Nothing: no step was needed.';
   const rows = report.steps.map((s, i) => [String(i + 1), cell(describeStep(s.step, report.state)), cell(s.reason), duration(s.ms)]);
   const total = report.steps.reduce((sum, s) => sum + s.ms, 0);
   return `${table(['#', 'Step', 'Why', 'Time'], ['r', 'l', 'l', 'r'], rows)}\n\nTotal: ${duration(total)}.`;
