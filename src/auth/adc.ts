@@ -2,7 +2,7 @@
 // (IAP's relay, Secret Manager): what google-github-actions/auth leaves on a hosted runner, or the
 // metadata server of a runner that is itself a GCE VM (GCE_METADATA_HOST points the library at
 // another one, such as the emulator's).
-import { GoogleAuth } from 'google-auth-library';
+import type { GoogleAuth } from 'google-auth-library';
 
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -25,12 +25,15 @@ export type TokenSource = () => Promise<string>;
 
 /** A token source; each token is handed to `mask` before anything could print it. */
 export function adcTokenSource(mask: (secret: string) => void): TokenSource {
-  // One GoogleAuth per run: it caches the token and refreshes it before it expires.
-  const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM] });
+  // One GoogleAuth per run: it caches the token and refreshes it before it expires. The library is
+  // loaded on first use, so that a run's start (its first Compute calls) does not wait for it;
+  // `eager` keeps it in dist/index.js rather than a chunk of its own (see scripts/bundle.sh).
+  let auth: Promise<GoogleAuth> | undefined;
   return async () => {
     let token: string | null | undefined;
     try {
-      token = await auth.getAccessToken();
+      auth ??= import(/* webpackMode: "eager" */ 'google-auth-library').then((lib) => new lib.GoogleAuth({ scopes: [CLOUD_PLATFORM] }));
+      token = await (await auth).getAccessToken();
     } catch (err) {
       throw new CredentialsError(`no access token from Application Default Credentials: ${(err as Error).message}`);
     }

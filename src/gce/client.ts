@@ -3,7 +3,7 @@
 // Default Credentials are used (google-github-actions/auth leaves GOOGLE_APPLICATION_CREDENTIALS).
 
 import { randomUUID } from 'node:crypto';
-import { GoogleAuth } from 'google-auth-library';
+import type { GoogleAuth } from 'google-auth-library';
 import * as addresses from './addresses.ts';
 import type { GceContext } from './context.ts';
 import * as firewalls from './firewalls.ts';
@@ -69,8 +69,12 @@ export function endpointBase(endpoint: string): string {
 
 /** Authorization for the real API: Application Default Credentials, one token shared by every call. */
 function adcHeaders(): AuthHeaders {
-  const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM] });
-  return (url) => auth.getRequestHeaders(url);
+  let auth: Promise<GoogleAuth> | undefined;
+  return async (url) => {
+    // Loaded on first use, so that a run against an emulator never loads it (see src/auth/adc.ts).
+    auth ??= import(/* webpackMode: "eager" */ 'google-auth-library').then((lib) => new lib.GoogleAuth({ scopes: [CLOUD_PLATFORM] }));
+    return (await auth).getRequestHeaders(url);
+  };
 }
 
 /** An emulator gets no Authorization header: no Google credentials are looked up, none can leak to it. */
