@@ -289,6 +289,6 @@ async function takeSnapshot(dir: string, o: Observation, admin: EtcdAdmin, deps:
     deps.log(`etcd snapshot: ${info.path} (${info.bytes} bytes, revision ${info.revision}, sha256 ${info.sha256.slice(0, 16)}..., from ${info.from})`);
     return info;
   } catch (err) {
-    throw new Error(`${(err as Error).message}. No etcd membership change was made; fix the cause or leave etcd-snapshot-dir empty to go on without a backup`);
+    throw new Error(`${errorMessage(err)}. No etcd membership change was made; fix the cause or leave etcd-snapshot-dir empty to go on without a backup`, { cause: err });
   }
 }
