@@ -16,6 +16,7 @@ import {
   type Intent,
   type OperationName,
   type TransportKind,
+  type RepairPolicy,
 } from './model.ts';
 
 /** Reads one input by its action.yml name; '' when unset (as core.getInput does). */
@@ -54,6 +55,11 @@ export const INPUT_NAMES = [
   'iap-endpoint',
   'dry-run',
   'fail-on-unhealthy',
+  'repair-max-retries',
+  'repair-retry-period',
+  'repair-min-healthy-period',
+  'repair-zone-policy',
+  'repair-learner-grace',
   'etcd-snapshot-dir',
   'pr-comment',
   'github-token',
@@ -61,7 +67,7 @@ export const INPUT_NAMES = [
 
 export type InputName = (typeof INPUT_NAMES)[number];
 
-export const OPERATIONS: readonly OperationName[] = ['up', 'down', 'replace', 'status'];
+export const OPERATIONS: readonly OperationName[] = ['up', 'down', 'replace', 'status', 'repair'];
 
 /** Defaults of the inputs that have one. action.yml repeats the ones kube-env cannot set. */
 export const INPUT_DEFAULTS = {
@@ -80,6 +86,11 @@ export const INPUT_DEFAULTS = {
   'kubeconfig-ttl': '1h',
   'dry-run': 'false',
   'fail-on-unhealthy': 'false',
+  'repair-max-retries': '3',
+  'repair-retry-period': '0s',
+  'repair-min-healthy-period': '1h',
+  'repair-zone-policy': 'same',
+  'repair-learner-grace': '10m',
   'pr-comment': 'false',
   transport: 'auto',
 } as const satisfies Partial<Record<InputName, string>>;
@@ -185,6 +196,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const serviceAccount = raw['service-account'] ? parseServiceAccount(raw['service-account'], p) : undefined;
   const dataDiskSizeGb = parseDiskSize(raw['data-disk-size-gb'] || INPUT_DEFAULTS['data-disk-size-gb'], p);
   const timeoutMs = parseTimeout(raw.timeout || INPUT_DEFAULTS.timeout, p);
+  const repair = operation === 'repair' ? parseRepairPolicy(raw, p) : undefined;
   const kubeconfigTtlMs = parseKubeconfigTtl(raw['kubeconfig-ttl'] || INPUT_DEFAULTS['kubeconfig-ttl'], p);
   const computeEndpoint = raw['compute-endpoint']
     ? plainUrl(raw['compute-endpoint'], { input: 'compute-endpoint', schemes: ['http', 'https'], kind: 'http(s)', fix: 'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.' }, p)
@@ -245,6 +257,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     ...(serviceAccount ? { serviceAccount } : {}),
     dataDiskSizeGb,
     transport: transport.kind,
+    ...(repair ? { repair } : {}),
   };
   const requestId = raw['request-id'] ? parseRequestId(raw['request-id'], p) : deriveRequestId(intent, env);
   if (problems.length > 0) throw new InputError(problems);
@@ -360,6 +373,28 @@ function parseOperation(value: string, kubeEnv: KubeEnvResult, p: Problems, warn
   return op;
 }
 
+/** repair's guards (model.ts RepairPolicy); each input falls back to its default. */
+function parseRepairPolicy(raw: Record<InputName, string>, p: Problems): RepairPolicy {
+  const text = (name: keyof typeof INPUT_DEFAULTS): string => raw[name]?.trim() || INPUT_DEFAULTS[name];
+  const retries = wholeNumber(text('repair-max-retries'));
+  if (retries === undefined) p.add('repair-max-retries', `${quoted(text('repair-max-retries'))} is not a whole number.`, 'set how many repairs in a row a failing replacement may get, such as 3 (0: a replacement that fails is not repaired again).');
+  const period = (name: 'repair-retry-period' | 'repair-min-healthy-period' | 'repair-learner-grace', what: string): number => {
+    const v = text(name);
+    const ms = /^0+[hms]?$/.test(v) ? 0 : parseDuration(v);
+    if (ms === undefined) p.add(name, `${quoted(v)} is not a duration.`, `write ${what} with units, such as 0s, 10m or 1h.`);
+    return ms ?? parseDuration(INPUT_DEFAULTS[name]) ?? 0;
+  };
+  const policy = text('repair-zone-policy').toLowerCase();
+  if (policy !== 'same' && policy !== 'spread') p.add('repair-zone-policy', `${quoted(policy)} is not a zone policy.`, 'set same (a replacement stays in its zone) or spread (another zone of the region when its own cannot take it).');
+  return {
+    maxRetries: retries ?? 3,
+    retryPeriodMs: period('repair-retry-period', 'how long a replica a repair made is left alone'),
+    minHealthyPeriodMs: period('repair-min-healthy-period', 'how long a replacement must stay healthy before its failure no longer counts as a retry'),
+    learnerGraceMs: period('repair-learner-grace', 'how long a new replica may take to join etcd'),
+    zonePolicy: policy === 'spread' ? 'spread' : 'same',
+  };
+}
+
 interface Combination {
   operation: OperationName;
   zone?: string;
@@ -413,6 +448,8 @@ function checkCombinations(c: Combination, p: Problems, warnings: string[]): voi
       );
     } else if (op === 'status') {
       p.add('replica-name', 'status reports every replica and touches none.', 'drop replica-name, or use operation replace or down.');
+    } else if (op === 'repair') {
+      p.add('replica-name', 'repair finds the unhealthy replicas itself.', `drop replica-name, or use operation replace to swap ${c.replicaName} for a new replica.`);
     } else if (op === 'down' && deleteNodes) {
       p.add(
         'replica-name',

@@ -4,7 +4,25 @@
 
 import type { ReleaseManifest } from './release/manifest.ts';
 
-export type OperationName = 'up' | 'down' | 'replace' | 'status';
+export type OperationName = 'up' | 'down' | 'replace' | 'status' | 'repair';
+
+/** The label a replica made by `repair` carries: how many repairs in a row made it (1: the first). */
+export const REPAIRS_LABEL = 'ha-masters-repairs';
+
+/**
+ * `repair`'s guards, after Cluster API's control-plane remediation: a replica made by a repair that
+ * fails again within `minHealthyPeriodMs` of its creation counts as a retry; more than `maxRetries`
+ * in a row and repair stops trying; a replica a repair made is not repaired again before
+ * `retryPeriodMs`. A learner is given `learnerGraceMs` from its VM's creation to catch up.
+ */
+export interface RepairPolicy {
+  maxRetries: number;
+  retryPeriodMs: number;
+  minHealthyPeriodMs: number;
+  /** `same`: a replacement goes only to its replica's zone; `spread`: to the region's zone with fewest replicas when that zone cannot take it. */
+  zonePolicy: 'same' | 'spread';
+  learnerGraceMs: number;
+}
 
 /** How the runner reaches replicas: through Google's IAP relay, or straight to their internal IPs. */
 export type TransportKind = 'iap' | 'direct';
@@ -50,6 +68,8 @@ export interface Intent {
   release?: ReleaseManifest;
   /** How this run reaches the replicas (default direct); `iap` needs the cluster's IAP firewall rule. */
   transport?: TransportKind;
+  /** Set for `repair`. */
+  repair?: RepairPolicy;
 }
 
 export const DEFAULT_INSTANCE_PREFIX = 'kubernetes';
@@ -159,6 +179,8 @@ export interface Replica {
   inTargetPool: boolean;
   /** `ha-masters-request` label: the request that created it. */
   request?: string;
+  /** `ha-masters-repairs` label: made by the n-th repair in a row of its slot (undefined: not by a repair). */
+  repairs?: number;
   /** `/readyz` of its apiserver answered 200 (undefined: not probed). */
   apiserverReady?: boolean;
   creationTimestamp: string;
@@ -201,6 +223,8 @@ export interface JournalEntry {
   seq?: number;
   /** A replace removed this replica before its successor was made: the successor is still owed. */
   successorOwed?: boolean;
+  /** A repair removes this replica: its successor is the n-th repair in a row (its `ha-masters-repairs` label). */
+  repairs?: number;
 }
 
 export interface ClusterSettings {
@@ -287,7 +311,7 @@ export type Step =
   | { kind: 'createFirewall'; name: string }
   | { kind: 'createHealthCheck' }
   /** `seeds`: the replicas whose etcd the new VM asks for the member list (INITIAL_ETCD_CLUSTER). */
-  | { kind: 'createReplica'; replica: string; zone: string; first: boolean; seeds: string[]; request?: string }
+  | { kind: 'createReplica'; replica: string; zone: string; first: boolean; seeds: string[]; request?: string; repairs?: number }
   | { kind: 'setMemberCerts'; replica: string; zone: string }
   | { kind: 'addLearner'; replica: string; zone: string; peerUrl: string }
   | { kind: 'promoteLearner'; replica: string; memberId: string }

@@ -126,6 +126,7 @@ describe('outputsFor', () => {
       'cert-expiry': '2031-12-01T10:00:00.000Z',
       healthy: 'false',
       'plan-json': '',
+      repaired: '',
     });
     expect(renderSummary(report(expiring))).toContain('| First certificate to expire | `kubernetes-master-a1f ETCD_MEMBER_CERT` on 2031-12-01 |');
   });
@@ -185,6 +186,7 @@ describe('outputsFor', () => {
       'cert-expiry': '',
       healthy: '',
       'plan-json': '',
+      repaired: '',
     });
   });
 });

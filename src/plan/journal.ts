@@ -1,8 +1,9 @@
 // The request journal lives in the labels of the cluster's static address (the first resource
 // made and the last deleted). A label per request: key `hm-<request>`, value
-// `<phase>_<suffix>[_<zone>[_s<seq>][_o]]`, where suffix is the replica's 3 hex (or `m` for `<master>`
-// itself), seq the request's sequence (its GitHub run id) and `o` marks a removal whose successor is
-// still owed (a replace whose replica left before its successor could be made). Labels only allow
+// `<phase>_<suffix>[_<zone>[_s<seq>][_o][_p<n>]]`, where suffix is the replica's 3 hex (or `m` for
+// `<master>` itself), seq the request's sequence (its GitHub run id), `o` marks a removal whose
+// successor is still owed (a replace whose replica left before its successor could be made) and `p`
+// the number of repairs in a row the successor of a repaired replica counts. Labels only allow
 // [a-z0-9_-], at most 63 characters, which this format respects for any prefix. Values written
 // before seq and `o` existed read as before.
 //
@@ -33,6 +34,7 @@ export function decodeJournal(names: ClusterNames, labels: Record<string, string
     for (const extra of extras) {
       if (/^s\d+$/.test(extra)) entry.seq = Number(extra.slice(1));
       if (extra === 'o') entry.successorOwed = true;
+      if (/^p\d+$/.test(extra)) entry.repairs = Number(extra.slice(1));
     }
     entries.push(entry);
   }
@@ -41,7 +43,7 @@ export function decodeJournal(names: ClusterNames, labels: Record<string, string
 
 export function journalLabel(names: ClusterNames, entry: JournalEntry): [string, string] {
   const suffix = entry.replica === names.master ? 'm' : entry.replica.slice(names.master.length + 1);
-  const extras = [...(entry.seq !== undefined ? [`s${entry.seq}`] : []), ...(entry.successorOwed ? ['o'] : [])];
+  const extras = [...(entry.seq !== undefined ? [`s${entry.seq}`] : []), ...(entry.successorOwed ? ['o'] : []), ...(entry.repairs !== undefined ? [`p${entry.repairs}`] : [])];
   const tail = extras.length ? `_${entry.zone ?? ''}_${extras.join('_')}` : entry.zone ? `_${entry.zone}` : '';
   return [`${KEY_PREFIX}${entry.request}`, `${entry.phase}_${suffix}${tail}`];
 }

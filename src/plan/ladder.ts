@@ -31,6 +31,8 @@ import type { ClusterView, ReplicaView } from './view.ts';
 import { placeReplica, zoneProblem } from './placement.ts';
 import { waitInsteadOfRefusing } from './other-run.ts';
 import { forgottenRequest } from './forgotten.ts';
+import { isJoiningInGrace, judgeRepairs, quorumLoss } from './repair.ts';
+import type { RepairCandidate } from './repair.ts';
 
 type Rung = PlanResult | undefined;
 
@@ -204,6 +206,8 @@ function finishJoining(intent: Intent, view: ClusterView): Rung {
   const leaving = intent.operation === 'replace' || intent.operation === 'down' ? intent.replicaName : undefined;
   for (const r of live) {
     if (r.name === leaving) continue;
+    // A repair replaces a joiner past its grace period instead of waiting on it again.
+    if (intent.repair && !isJoiningInGrace(intent.repair, state, r)) continue;
     const vm = r.vm!;
     if (vm.status !== 'RUNNING' || !vm.internalIp) continue;
     if (!vm.hasMemberCerts) {
@@ -280,6 +284,8 @@ function theRequest(intent: Intent, view: ClusterView): PlanResult {
       return removeReplica(intent, view, intent.requestId);
     case 'replace':
       return replaceReplica(intent, view);
+    case 'repair':
+      return repairReplicas(intent, view);
     case 'status':
       return done('status only reads the cluster');
   }
@@ -304,7 +310,7 @@ function ensureFirstMaster(intent: Intent, view: ClusterView): PlanResult {
  * Add one replica for `request`: in `zone` when the user named it, else where placement.ts puts it
  * (`preferred` first: the zone of the replica it succeeds).
  */
-function addReplica(intent: Intent, view: ClusterView, request: string, zone: string | undefined, preferred?: string, leaving?: string): PlanResult {
+function addReplica(intent: Intent, view: ClusterView, request: string, zone: string | undefined, preferred?: string, leaving?: string, repairs?: number): PlanResult {
   const { state } = view;
   const entry = journalFor(state.journal, request);
   if (entry?.phase === 'done') return done(`request ${request} already added ${entry.replica}`);
@@ -328,7 +334,7 @@ function addReplica(intent: Intent, view: ClusterView, request: string, zone: st
   const taken = [...state.replicas.map((r) => r.name), ...state.etcd.members.map((m) => m.name.replace(/^etcd-/, ''))];
   const name = newReplicaName(state.names, taken, request);
   return step(
-    { kind: 'createReplica', replica: name, zone: target, first: false, seeds: live.map((r) => r.name), request },
+    { kind: 'createReplica', replica: name, zone: target, first: false, seeds: live.map((r) => r.name), request, ...(repairs !== undefined ? { repairs } : {}) },
     `add replica ${name} in ${target}; it joins etcd as a learner once its VM runs`,
   );
 }
@@ -373,11 +379,34 @@ function stamped(intent: Intent, entry: JournalEntry): JournalEntry {
 }
 
 function noPlaceFix(intent: Intent): string {
+  if (intent.repair?.zonePolicy === 'same') {
+    return 're-run once the zone is UP again or has capacity, or set repair-zone-policy: spread to let the region\'s zone with fewest replicas take the replacement';
+  }
   return `re-run with the same inputs once a zone is UP again or has capacity (a new run tries every zone again)${intent.zones.length ? ', or list more zones of the region in zones' : ''}`;
 }
 
+/**
+ * `repair`: replace each unhealthy replica that the guards allow (repair.ts), one at a time while
+ * quorum holds, through the replace ladder; nothing when all is well. Lost quorum and a replica
+ * past its retry limit are refused with what to do.
+ */
+function repairReplicas(intent: Intent, view: ClusterView): PlanResult {
+  const lost = quorumLoss(view.state);
+  if (lost) return refuse(lost.problem, lost.fix);
+  const verdict = judgeRepairs(intent, view);
+  if (verdict.exhausted && verdict.candidates.length === 0) {
+    return refuse(`repair gives up on ${verdict.exhausted.why}`, `find out why its replacements fail (its serial console, the start-up script's guest attribute), fix that, then replace it by hand (operation: replace, replica-name: ${verdict.exhausted.name}); raise repair-max-retries only if the cause is gone`);
+  }
+  const result = replaceReplica(intent, view, verdict.candidates);
+  if (result.type !== 'done') return result;
+  if (verdict.exhausted) return refuse(`repair gives up on ${verdict.exhausted.why}`, `find out why its replacements fail, fix that, then replace it by hand (operation: replace, replica-name: ${verdict.exhausted.name})`, false);
+  const held = verdict.held.map((h) => `${h.name}: ${h.why}`);
+  if (held.length) return done(`${result.reason}; left alone this run: ${held.join('; ')}`);
+  return result.reason.startsWith('every replica') ? done('every replica is healthy: nothing to repair') : result;
+}
+
 /** `successorOwed`: a replace removes it before its successor exists (the journal keeps the debt). */
-function startRemoval(intent: Intent, view: ClusterView, request: string, victim: ReplicaView, successorOwed = false): PlanResult {
+function startRemoval(intent: Intent, view: ClusterView, request: string, victim: ReplicaView, successorOwed = false, repairs?: number): PlanResult {
   const { state } = view;
   const others = liveReplicas(view).filter((r) => r.name !== victim.name);
   if (others.length === 0) {
@@ -393,6 +422,7 @@ function startRemoval(intent: Intent, view: ClusterView, request: string, victim
   const entry: JournalEntry = stamped(intent, { request, replica: victim.name, phase: 'removing' });
   if (victim.zone) entry.zone = victim.zone;
   if (successorOwed) entry.successorOwed = true;
+  if (repairs !== undefined) entry.repairs = repairs;
   return step({ kind: 'writeJournal', entry }, `record that request ${request} removes ${victim.name}, so that a re-run finishes this removal and no other`);
 }
 
@@ -441,7 +471,7 @@ function findNamedReplica(view: ClusterView, name: string): ReplicaView | undefi
  * dead and its leaving lowers the quorum etcd needs. A removal whose successor is still owed says so
  * in the journal (`successorOwed`): a re-run, or any later replace, makes that successor.
  */
-function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
+function replaceReplica(intent: Intent, view: ClusterView, repairCandidates?: RepairCandidate[]): PlanResult {
   const { state } = view;
   interface Round { addReq: string; rmReq: string; added?: JournalEntry; removed?: JournalEntry; addingVm?: ReplicaView }
   const rounds: Round[] = [];
@@ -484,9 +514,11 @@ function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
       return replaceOne(intent, view, victim, `${intent.requestId}-a`, `${intent.requestId}-r`, true);
     }
   } else {
-    const candidates = unhealthyCandidates(intent, view);
+    const candidates = repairCandidates?.map((c) => c.replica) ?? unhealthyCandidates(intent, view);
     if (candidates.length > 0) {
-      return replaceOne(intent, view, chooseVictim(candidates, liveReplicas(view))!, `${intent.requestId}-a${nextTag}`, `${intent.requestId}-r${nextTag}`, false);
+      const victim = chooseVictim(candidates, liveReplicas(view))!;
+      const repairs = repairCandidates?.find((c) => c.replica.name === victim.name)?.repairs;
+      return replaceOne(intent, view, victim, `${intent.requestId}-a${nextTag}`, `${intent.requestId}-r${nextTag}`, false, repairs);
     }
   }
   // 4. Successors for the replicas that left.
@@ -497,7 +529,7 @@ function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
   const owed = owedSuccessor(intent, view);
   if (owed) return owed;
   const pairs = rounds.filter((r) => r.added && r.removed).map((r) => `${r.removed!.replica} -> ${r.added!.replica}`);
-  if (pairs.length) return done(`replaced ${pairs.join(', ')}`);
+  if (pairs.length) return done(`${intent.operation === 'repair' ? 'repaired' : 'replaced'} ${pairs.join(', ')}`);
   return done(`every replica${intent.zone ? ` in zone ${intent.zone}` : ''} is healthy: nothing to replace`);
 }
 
@@ -507,17 +539,17 @@ function replaceReplica(intent: Intent, view: ClusterView): PlanResult {
  * then no zone means nothing happens. Otherwise the victim leaves first, once a zone can take its
  * successor (for an unnamed victim the round could not tell it from the next one after the add).
  */
-function replaceOne(intent: Intent, view: ClusterView, victim: ReplicaView, addReq: string, rmReq: string, named: boolean): PlanResult {
+function replaceOne(intent: Intent, view: ClusterView, victim: ReplicaView, addReq: string, rmReq: string, named: boolean, repairs?: number): PlanResult {
   const { state } = view;
   const others = liveReplicas(view).filter((r) => r.name !== victim.name);
   const placed = placeReplica(intent, state, others.map((r) => r.zone!), victim.zone);
   const votesAndAnswers = !isDead(victim) && !victim.member!.isLearner;
   if (isHealthyReplica(victim) || (named && votesAndAnswers && canAddLearner(state.etcd.members).ok)) {
     if (placed.zone === undefined) return refuse(`${placed.why}; ${victim.name} stays until its successor has a place`, noPlaceFix(intent));
-    return addReplica(intent, view, addReq, undefined, victim.zone, victim.name);
+    return addReplica(intent, view, addReq, undefined, victim.zone, victim.name, repairs);
   }
-  if (placed.zone !== undefined) return startRemoval(intent, view, rmReq, victim, true);
-  if (isDead(victim) && leavingLowersQuorum(state, victim)) return startRemoval(intent, view, rmReq, victim, true);
+  if (placed.zone !== undefined) return startRemoval(intent, view, rmReq, victim, true, repairs);
+  if (isDead(victim) && leavingLowersQuorum(state, victim)) return startRemoval(intent, view, rmReq, victim, true, repairs);
   return refuse(
     `${placed.why}; ${victim.name} (${unhealthyReason(victim) ?? 'unhealthy'}) stays until its successor has a place${isDead(victim) ? ': removing it first would not let etcd tolerate one more failure' : ''}`,
     noPlaceFix(intent),
@@ -546,7 +578,7 @@ function makeSuccessor(intent: Intent, view: ClusterView, removed: JournalEntry,
       `${noPlaceFix(intent)}: the journal keeps the successor owed, and a re-run or any later replace makes it`,
     );
   }
-  return addReplica(intent, view, addReq, undefined, removed.zone ?? intent.zone);
+  return addReplica(intent, view, addReq, undefined, removed.zone ?? intent.zone, undefined, removed.repairs);
 }
 
 /** A successor another replace request still owes: `<id>-r<k>` done with `successorOwed`, `<id>-a<k>` not done. */

@@ -25,6 +25,11 @@ export function zoneProblem(state: ClusterState, zone: string): string | undefin
 }
 
 export function placeReplica(intent: Intent, state: ClusterState, replicaZones: string[], preferred?: string): Placement {
+  // A repair keeps a replacement in its replica's zone unless told to spread.
+  if (preferred && intent.repair?.zonePolicy === 'same') {
+    const problem = zoneProblem(state, preferred);
+    return problem ? { why: `the replacement stays in ${preferred} (repair-zone-policy: same), and ${problem}` } : { zone: preferred };
+  }
   const allowed = allowedZones(intent, state);
   if (preferred && (intent.zones.length === 0 || allowed.includes(preferred)) && !zoneProblem(state, preferred)) return { zone: preferred };
   const usable = allowed.filter((z) => !zoneProblem(state, z));

@@ -23,7 +23,13 @@ export function outputsFor(report: RunReport, kubeconfigPath = ''): Record<strin
     // Empty when no replica exists: there is nothing to judge.
     healthy: healthy === undefined ? '' : String(healthy),
     'plan-json': report.plan ? planJson(report) : '',
+    repaired: report.operation === 'repair' ? repairedReplicas(report).join(',') : '',
   };
+}
+
+/** The replicas a repair run replaced: those it deleted. */
+export function repairedReplicas(report: RunReport): string[] {
+  return report.steps.flatMap((s) => (s.step.kind === 'deleteReplica' ? [s.step.replica] : []));
 }
 
 /** A dry run's plan for later steps of a workflow: each step as the planner made it, in words, and why. */

@@ -84,6 +84,10 @@ function verdict(report: RunReport): string {
   const made = report.steps.flatMap((s) => (s.step.kind === 'createReplica' ? [s.step.replica] : []));
   const deleted = report.steps.flatMap((s) => (s.step.kind === 'deleteReplica' ? [s.step.replica] : []));
   // "Replaced" only when this run both removed a replica and made one: a half-done replace says which half.
+  if (report.operation === 'repair') {
+    const repaired = deleted.map(code).join(', ');
+    return `**Changed** the cluster in ${count(writes, 'write')}.${repaired ? ` Repaired: ${repaired}${made.length ? `; replacements ${made.map(code).join(', ')}` : ''}.` : ''}`;
+  }
   const what = report.operation === 'down' ? 'removed' : report.operation === 'up' ? 'added'
     : made.length && deleted.length ? 'replaced' : deleted.length ? 'removed (its successor is not made yet)' : 'added (the one it replaces has not left yet)';
   const added = report.replicaName ? ` Replica ${what}: ${code(report.replicaName)}.` : '';

@@ -1,0 +1,140 @@
+// `operation: repair` through the bundled action, against the emulator with real etcd: it writes
+// nothing when all is well; it replaces a stopped VM and a dead etcd member in their own zones; its
+// retry guard stops a replacement that keeps failing, with a clear failure; a zone DOWN keeps the
+// replica where it is under repair-zone-policy: same (and fails the step) and moves its replacement
+// under spread; five replicas with two dead get both replaced in one run; with quorum lost it
+// changes nothing and gives the recovery plan, starting from the most advanced survivor.
+import { emulatorAdmin } from '../support/emulator-admin.ts';
+import { bundleAgainstEmulator, type BundleRun } from '../support/run-bundle.ts';
+
+const PROJECT = 'repair-world';
+const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const action = bundleAgainstEmulator(PROJECT);
+
+interface View { name: string; zone: string; healthy: boolean; role: string }
+const replicasOf = (r: BundleRun): View[] => JSON.parse(r.outputs['replicas-json'] ?? '[]') as View[];
+const firstLine = (md: string) => md.split('\n')[0];
+const admin = () => emulatorAdmin(action.emulator().url);
+
+async function stopVm(zone: string, name: string): Promise<void> {
+  const res = await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${zone}/instances/${name}/stop`, { method: 'POST' });
+  expect(res.ok).toBe(true);
+  // The stop is an operation: wait until GCE shows the VM TERMINATED.
+  for (let i = 0; i < 100; i++) {
+    const vm = (await (await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${zone}/instances/${name}`)).json()) as { status: string };
+    if (vm.status === 'TERMINATED') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not stop`);
+}
+
+async function repair(inputs: Record<string, string> = {}): Promise<BundleRun> {
+  return action.run({ operation: 'repair', 'gce-zone': B, ...inputs });
+}
+
+test('a healthy cluster: repair writes nothing', async () => {
+  const up = await action.run({ operation: 'up', 'gce-zone': B, multizone: 'true', replicas: '3', zones: `${B},${C},${D}` });
+  expect(up.code).toBe(0);
+  const mark = await action.requestCount();
+  const r = await repair();
+  expect(r.code).toBe(0);
+  expect(await action.writesSince(mark)).toEqual([]);
+  expect(r.outputs.healthy).toBe('true');
+  expect(r.outputs.repaired).toBe('');
+  expect(firstLine(r.summary)).toMatch(/: done, no change was needed$/);
+}, 240_000);
+
+test('a stopped VM, then a dead etcd member, are replaced, each in its own zone', async () => {
+  const before = replicasOf(await action.run({ operation: 'status', 'gce-zone': B }));
+  const stopped = before.find((v) => v.zone === C)!;
+  await stopVm(C, stopped.name);
+  const first = await repair();
+  expect(first.stdout).not.toMatch(/::error::/);
+  expect(first.code).toBe(0);
+  expect(first.outputs.repaired).toBe(stopped.name);
+  expect(first.summary).toMatch(/Repaired: `kubernetes-master-[0-9a-f]{3}`; replacements `kubernetes-master-[0-9a-f]{3}`/);
+
+  const dead = before.find((v) => v.zone === D)!;
+  await admin()('kill-etcd', { zone: D, instance: dead.name, keepDown: true });
+  const second = await repair();
+  expect(second.stdout).not.toMatch(/::error::/);
+  expect(second.code).toBe(0);
+  expect(second.outputs.repaired).toBe(dead.name);
+  expect(second.outputs.healthy).toBe('true');
+  const after = replicasOf(second);
+  expect(after.map((v) => v.zone).sort()).toEqual([B, C, D]);
+  expect(after.every((v) => v.healthy && v.role === 'voter')).toBe(true);
+  expect(after.map((v) => v.name)).not.toContain(stopped.name);
+  expect(after.map((v) => v.name)).not.toContain(dead.name);
+}, 300_000);
+
+test('a replacement that fails again within repair-min-healthy-period counts as a retry; past repair-max-retries repair stops and fails', async () => {
+  const before = replicasOf(await action.run({ operation: 'status', 'gce-zone': B }));
+  // The replacement made in D by the previous test: made by a repair minutes ago.
+  const again = before.find((v) => v.zone === D)!;
+  await admin()('kill-etcd', { zone: D, instance: again.name, keepDown: true });
+
+  const mark = await action.requestCount();
+  const refused = await repair({ 'repair-max-retries': '0' });
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toMatch(new RegExp(`::error::.*repair gives up on ${again.name} \\(its etcd member does not answer\\) was made by the 1st repair in a row and failed within repair-min-healthy-period \\(60 min\\) of its creation; 0 retries allowed \\(repair-max-retries\\)`));
+  expect(firstLine(refused.summary)).toMatch(/: REFUSED, nothing was changed/);
+  expect(await action.writesSince(mark)).toEqual([]);
+
+  // One retry allowed: the replacement is made, as the second repair in a row.
+  const retried = await repair({ 'repair-max-retries': '1' });
+  expect(retried.code).toBe(0);
+  expect(retried.outputs.repaired).toBe(again.name);
+  const made = replicasOf(retried).find((v) => v.zone === D)!;
+  const vm = (await (await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${D}/instances/${made.name}`)).json()) as { labels: Record<string, string> };
+  expect(vm.labels['ha-masters-repairs']).toBe('2');
+}, 300_000);
+
+test('a zone DOWN: same keeps the replica and fails the step; spread replaces it in another zone', async () => {
+  await admin()('zone-down', { zone: D });
+  try {
+    const mark = await action.requestCount();
+    const kept = await repair();
+    expect(kept.code).toBe(1);
+    expect(kept.stdout).toMatch(/::error::.*stays in europe-west1-d \(repair-zone-policy: same\), and europe-west1-d is DOWN/);
+    expect(kept.stdout).toMatch(/set repair-zone-policy: spread/);
+    expect(await action.writesSince(mark)).toEqual([]);
+
+    const spread = await repair({ 'repair-zone-policy': 'spread' });
+    expect(spread.stdout).not.toMatch(/::error::/);
+    expect(spread.code).toBe(0);
+    expect(spread.outputs.healthy).toBe('true');
+    expect(replicasOf(spread).map((v) => v.zone).filter((z) => z === D)).toEqual([]);
+    expect(replicasOf(spread)).toHaveLength(3);
+  } finally {
+    await admin()('zone-up', { zone: D });
+  }
+}, 300_000);
+
+test('five replicas with two dead: both replaced in one run', async () => {
+  const scaled = await action.run({ operation: 'up', 'gce-zone': B, replicas: '5', zones: `${B},${C},${D}` });
+  expect(scaled.code).toBe(0);
+  const five = replicasOf(scaled);
+  expect(five).toHaveLength(5);
+  const victims = five.filter((v) => v.name !== 'kubernetes-master').slice(0, 2);
+  for (const v of victims) await admin()('kill-etcd', { zone: v.zone, instance: v.name, keepDown: true });
+
+  const r = await repair();
+  expect(r.stdout).not.toMatch(/::error::/);
+  expect(r.code).toBe(0);
+  expect(r.outputs.repaired!.split(',').sort()).toEqual(victims.map((v) => v.name).sort());
+  expect(replicasOf(r)).toHaveLength(5);
+  expect(r.outputs.healthy).toBe('true');
+}, 420_000);
+
+test('quorum lost: repair changes nothing, fails, and names the survivor to recover from', async () => {
+  const five = replicasOf(await action.run({ operation: 'status', 'gce-zone': B }));
+  const victims = five.filter((v) => v.name !== 'kubernetes-master').slice(0, 3);
+  for (const v of victims) await admin()('kill-etcd', { zone: v.zone, instance: v.name, keepDown: true });
+  const mark = await action.requestCount();
+  const r = await repair();
+  expect(r.code).toBe(1);
+  expect(r.stdout).toMatch(/::error::.*etcd of kubernetes-master has no quorum: 2 of 5 voters answer .*repair changes nothing without a quorum.*Fix: recover by hand .*the survivor with the highest raft index is etcd-kubernetes-master(-[0-9a-f]{3})? \(applied index \d+\)/);
+  expect(firstLine(r.summary)).toMatch(/: REFUSED, nothing was changed/);
+  expect(await action.writesSince(mark)).toEqual([]);
+}, 240_000);

@@ -1,0 +1,49 @@
+// repair's guards as the planner applies them (src/plan/repair.ts, ladder rung 8): a learner within
+// its grace period is finished, not replaced; past it, replaced; a replica a repair made is left
+// alone for repair-retry-period; its repairs count goes up only when it failed within
+// repair-min-healthy-period; the count is carried by the removal's journal entry to the successor.
+import { describe, expect, it } from '@jest/globals';
+import type { Replica, RepairPolicy } from '../../src/model.ts';
+import { plan } from '../../src/plan/ladder.ts';
+import { cluster, deadEtcd, intent, leader, learner, replica, unstartedMember } from '../support/cluster-builder.ts';
+
+const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const POLICY: RepairPolicy = { maxRetries: 3, retryPeriodMs: 0, minHealthyPeriodMs: 3_600_000, zonePolicy: 'same', learnerGraceMs: 600_000 };
+const repairIntent = (policy: Partial<RepairPolicy> = {}) => intent({ operation: 'repair', repair: { ...POLICY, ...policy } });
+/** observedAt of cluster-builder is 2026-11-24T00:00:00Z: a VM made `minutes` before it. */
+const madeAgo = (minutes: number, repairs?: number) => (r: { replica?: Replica }) => {
+  r.replica!.creationTimestamp = new Date(Date.parse('2026-11-24T00:00:00Z') - minutes * 60_000).toISOString();
+  if (repairs !== undefined) r.replica!.repairs = repairs;
+};
+
+describe('repair', () => {
+  it('finishes a learner within its grace period, and replaces one past it', () => {
+    const young = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, learner(), unstartedMember(), madeAgo(5)));
+    expect(plan(repairIntent(), young)).toMatchObject({ type: 'step', step: { kind: 'promoteLearner', replica: 'kubernetes-master-0c1' } });
+
+    const old = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, learner(), unstartedMember(), madeAgo(30)));
+    expect(plan(repairIntent(), old)).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { phase: 'removing', replica: 'kubernetes-master-0c1', zone: D, successorOwed: true, repairs: 1 } } });
+  });
+
+  it('leaves a replica a repair made alone during repair-retry-period, and says so', () => {
+    const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, deadEtcd(), madeAgo(5, 1)));
+    const r = plan(repairIntent({ retryPeriodMs: 15 * 60_000 }), s);
+    expect(r.type).toBe('done');
+    expect(r.type === 'done' && r.reason).toMatch(/left alone this run: kubernetes-master-0c1: its etcd member does not answer; a repair made it 5 min ago, and repair-retry-period lets the next repair start at 2026-11-24T00:10:00.000Z/);
+  });
+
+  it('counts a retry only when the replacement failed within repair-min-healthy-period', () => {
+    const recent = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, deadEtcd(), madeAgo(30, 2)));
+    expect(plan(repairIntent(), recent)).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { repairs: 3 } } });
+    const longAgo = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, deadEtcd(), madeAgo(120, 2)));
+    expect(plan(repairIntent(), longAgo)).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { repairs: 1 } } });
+  });
+
+  it('gives the successor the repairs count its removal recorded', () => {
+    const s = cluster(
+      { lb: 'full', journal: { 'hm-r1-r': 'done_0c1_europe-west1-d_o_p2' } },
+      replica('', B, leader()), replica('a1f', C),
+    );
+    expect(plan(repairIntent(), s)).toMatchObject({ type: 'step', step: { kind: 'createReplica', zone: D, request: 'r1-a', repairs: 2 } });
+  });
+});
