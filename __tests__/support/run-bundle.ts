@@ -23,6 +23,13 @@ export interface BundleRun {
   summary: string;
 }
 
+export interface BundleVm {
+  name: string;
+  status: string;
+  zone: string;
+  labels?: Record<string, string>;
+}
+
 /**
  * For one test file: an emulator (process runtime) and a temp directory for its runs, started
  * before its tests; after them, runs that never ended are killed by PID and everything is removed.
@@ -75,13 +82,34 @@ export function bundleAgainstEmulator(project: string) {
     return ((await emulatorAdmin(emulator().url)('requests')) as { requests: unknown[] }).requests.length;
   }
 
-  /** Calls since `mark` that could have changed something: anything but a read, admin calls aside. */
+  /** Calls since `mark` that could have changed something: anything but a read (waiting for an operation is one), admin calls aside. */
   async function writesSince(mark: number): Promise<string[]> {
     const { requests } = (await emulatorAdmin(emulator().url)('requests')) as { requests: { method: string; path: string }[] };
-    return requests.slice(mark).filter((r) => r.method !== 'GET' && !r.path.startsWith('/_emulator')).map((r) => `${r.method} ${r.path}`);
+    return requests
+      .slice(mark)
+      .filter((r) => r.method !== 'GET' && !r.path.startsWith('/_emulator') && !/\/operations\/[^/]+\/wait$/.test(r.path))
+      .map((r) => `${r.method} ${r.path}`);
   }
 
-  return { emulator, dir, run, requestCount, writesSince };
+  /** The emulator's admin API (emulator-admin.ts). */
+  const admin = (action: string, body?: unknown) => emulatorAdmin(emulator().url)(action, body);
+
+  /** The labels of the cluster's static address (the lock and the journal), as any client reads them. */
+  async function addressLabels(name = 'kubernetes-master-ip', region = 'europe-west1'): Promise<Record<string, string>> {
+    const res = await fetch(`${emulator().url}/compute/v1/projects/${project}/regions/${region}/addresses/${name}`);
+    return ((await res.json()) as { labels?: Record<string, string> }).labels ?? {};
+  }
+
+  /** Every VM of the project, with its zone's short name. */
+  async function instances(): Promise<BundleVm[]> {
+    const res = await fetch(`${emulator().url}/compute/v1/projects/${project}/aggregated/instances`);
+    const items = ((await res.json()) as { items?: Record<string, { instances?: BundleVm[] }> }).items ?? {};
+    return Object.values(items)
+      .flatMap((z) => z.instances ?? [])
+      .map((v) => ({ ...v, zone: v.zone.split('/').pop()! }));
+  }
+
+  return { emulator, dir, run, requestCount, writesSince, admin, addressLabels, instances };
 }
 
 /** What users see: the runner swallows `::add-mask::` lines (and masks their values everywhere else). */
