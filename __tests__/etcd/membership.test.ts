@@ -9,6 +9,7 @@ import type { EtcdAdmin } from '../../src/etcd/types.ts';
 import type { EtcdView } from '../../src/model.ts';
 import { startEtcdCluster } from '../support/etcd-cluster.ts';
 import type { EtcdMemberSlot, EtcdTestCluster } from '../support/etcd-cluster.ts';
+import { memberIdHex } from '../../src/model.ts';
 
 let cluster: EtcdTestCluster;
 let admin: EtcdAdmin;
@@ -46,7 +47,7 @@ test('addLearner twice gives one learner; promote before it caught up retries, t
   const initialCluster = view.members.map(m => `${m.name || slot.name}=${m.peerUrls[0]}`).join(',');
   cluster.startMember(slot, { state: 'existing', initialCluster });
   await promoting;
-  expect(logs.some(l => l === `etcd: promote member ${id}: will retry until the deadline: the learner has not caught up with the leader yet`)).toBe(true);
+  expect(logs.some(l => l === `etcd: promote member ${memberIdHex(id)}: will retry until the deadline: the learner has not caught up with the leader yet`)).toBe(true);
 
   await cluster.waitHealthy([slot]);
   view = await admin.observe([...cluster.endpoints, slot.clientUrl]);
@@ -57,7 +58,7 @@ test('addLearner twice gives one learner; promote before it caught up retries, t
 
   // Promoting a voter again is a no-op; an unknown member is an error that says so.
   await admin.promote(cluster.endpoints, id, 5000);
-  await expect(admin.promote(cluster.endpoints, '42', 5000)).rejects.toThrow(/^promote member 42 through .* failed: promote member 42: no such member/);
+  await expect(admin.promote(cluster.endpoints, '42', 5000)).rejects.toThrow(/^promote member 2a through .* failed: promote member 2a: no such member/);
 });
 
 test('moveLeader goes to the leader even when given a follower, then the old leader is removed with no long leaderless gap', async () => {
@@ -114,7 +115,7 @@ test('a second learner is refused with a message that names the pending one', as
   const b = await cluster.reserveMember();
   const { id } = await admin.addLearner(runningEndpoints(), a.peerUrl);
   await expect(admin.addLearner(runningEndpoints(), b.peerUrl)).rejects.toThrow(
-    `add learner ${b.peerUrl}: etcd allows one learner at a time and member ${id} (${a.peerUrl}) is still a learner: promote it or remove it first`,
+    `add learner ${b.peerUrl}: etcd allows one learner at a time and member ${memberIdHex(id)} (${a.peerUrl}) is still a learner: promote it or remove it first`,
   );
   // A never-started learner is removed like any member.
   await admin.removeMember(runningEndpoints(), id);
