@@ -2,7 +2,6 @@
 // killed after its last step, a `timeout` that bounds the wait for another run's lock, and the
 // journal's floor. One cluster; the tests run in order.
 import type { ChildProcess } from 'node:child_process';
-import { emulatorAdmin } from '../support/emulator-admin.ts';
 import { bundleAgainstEmulator } from '../support/run-bundle.ts';
 
 const PROJECT = 'lock-journal';
@@ -21,7 +20,6 @@ const addIn = (zone: string, id: string, extra: Record<string, string> = {}) => 
   ...extra,
 });
 const removeIn = (zone: string, id: string) => ({ operation: 'down', 'delete-nodes': 'false', 'gce-zone': zone, 'request-id': id });
-const admin = () => emulatorAdmin(action.emulator().url);
 
 async function address(): Promise<{ labels: Record<string, string>; labelFingerprint: string }> {
   const res = await fetch(`${action.emulator().url}/compute/v1/${ADDRESS}`);
@@ -43,14 +41,9 @@ async function setAddressLabels(labels: Record<string, string>): Promise<void> {
   expect((await address()).labels).toEqual(labels);
 }
 
-/** Writes since `mark` (waiting for an operation, a POST, is not one). */
-async function writesSince(mark: number): Promise<string[]> {
-  return (await action.writesSince(mark)).filter((w) => !/\/operations\/[^/]+\/wait$/.test(w));
-}
-
 /** Calls that changed the address's labels since `mark` (the lock, the journal). */
 async function labelWritesSince(mark: number): Promise<number> {
-  return (await writesSince(mark)).filter((w) => new RegExp(SET_LABELS).test(w)).length;
+  return (await action.writesSince(mark)).filter((w) => new RegExp(SET_LABELS).test(w)).length;
 }
 
 /**
@@ -59,7 +52,7 @@ async function labelWritesSince(mark: number): Promise<number> {
  * before the release.
  */
 async function killedBeforeRelease(inputs: Record<string, string>, nth: number) {
-  await admin()('fail', { method: 'POST', path: SET_LABELS, nth, times: 100, status: 503 });
+  await action.admin('fail', { method: 'POST', path: SET_LABELS, nth, times: 100, status: 503 });
   let child: ChildProcess | undefined;
   let seen = '';
   let labelsAtKill: Record<string, string> | undefined;
@@ -78,7 +71,7 @@ async function killedBeforeRelease(inputs: Record<string, string>, nth: number) 
     },
   });
   const result = await run;
-  await admin()('clear-faults', {});
+  await action.admin('clear-faults', {});
   return { result, labelsAtKill };
 }
 
@@ -109,7 +102,7 @@ test('finding 1: a run killed after its last step, before releasing the lock: it
   expect(rerun.outputs['changed']).toBe('false');
   expect(rerun.outputs['replica-count']).toBe('3');
   expect((await address()).labels['ha-masters-lock']).toBeUndefined();
-  expect(await writesSince(mark)).toEqual([`POST /compute/v1/${ADDRESS}/setLabels`]);
+  expect(await action.writesSince(mark)).toEqual([`POST /compute/v1/${ADDRESS}/setLabels`]);
 
   // Killed the same way, a removal leaves its lock; the next request (another one) takes it over
   // at once, since the journal records the holder's request as done.
@@ -139,7 +132,7 @@ test('finding 1: a run killed after its last step, before releasing the lock: it
 test("finding 2: a run with timeout: 30s that meets another run's lock ends within about 30 s, naming the holder and until when", async () => {
   // Before the fix, the wait for the lock did not count against `timeout`: a run with timeout 30s
   // waited 302 s (the fixed lock wait) and then failed.
-  await admin()('latency', { operationType: 'insert', ms: 40_000 });
+  await action.admin('latency', { operationType: 'insert', ms: 40_000 });
   let holder: ChildProcess | undefined;
   const holderInputs = addIn(D, 'slow-holder');
   const holding = action.run(holderInputs, { started: (c) => (holder = c) });
@@ -166,7 +159,7 @@ test("finding 2: a run with timeout: 30s that meets another run's lock ends with
   // The holder is still at work; killed, its re-run finishes the add and frees the lock.
   process.kill(holder!.pid!, 'SIGKILL');
   await holding;
-  await admin()('latency', { operationType: 'insert', ms: 100 });
+  await action.admin('latency', { operationType: 'insert', ms: 100 });
   const rerun = await action.run(holderInputs);
   expect(rerun.stdout).not.toMatch(/::error::/);
   expect(rerun.code).toBe(0);
@@ -201,7 +194,7 @@ test('finding 8: a request older than what the journal still vouches for is refu
     /::error::.*request old-add-101 comes from workflow run 101, and the journal of kubernetes-master no longer holds requests of runs up to 101/,
   );
   expect(old.stdout).toMatch(/start a new workflow run/);
-  expect(await writesSince(mark)).toEqual([]);
+  expect(await action.writesSince(mark)).toEqual([]);
   // A request of a run above the floor still runs.
   const newer = await action.run(addIn(D, 'old-add-102'), { env: github('102') });
   expect(newer.code).toBe(0);
