@@ -197,6 +197,9 @@ export interface EtcdMember {
   /** Answered a status call with no alarms. */
   healthy: boolean;
   isLeader: boolean;
+  /** Size of its database file in bytes, and how much of it holds live data (etcd 3.4+), when it answered. */
+  dbSize?: number;
+  dbSizeInUse?: number;
   /** Raft applied index from its own status, when it answered. */
   appliedIndex?: number;
   alarms: string[];
@@ -312,6 +315,8 @@ export type Step =
   | { kind: 'createHealthCheck' }
   /** `seeds`: the replicas whose etcd the new VM asks for the member list (INITIAL_ETCD_CLUSTER). */
   | { kind: 'createReplica'; replica: string; zone: string; first: boolean; seeds: string[]; request?: string; repairs?: number }
+  /** etcd's NOSPACE alarm: compact, defragment the members in `defragOrder` (member IDs, leader last), then disarm the alarms of `disarm`. */
+  | { kind: 'reclaimEtcdSpace'; defragOrder: string[]; disarm: string[] }
   | { kind: 'setMemberCerts'; replica: string; zone: string }
   | { kind: 'addLearner'; replica: string; zone: string; peerUrl: string }
   | { kind: 'promoteLearner'; replica: string; memberId: string }

@@ -85,8 +85,8 @@ function haState(): ClusterState {
       reachable: true,
       leaderId: '111',
       members: [
-        member('kubernetes-master', '111', '127.10.0.1', { isLeader: true, appliedIndex: 900 }),
-        member('kubernetes-master-a1f', '222', '127.10.0.2', { appliedIndex: 899 }),
+        member('kubernetes-master', '111', '127.10.0.1', { isLeader: true, appliedIndex: 900, dbSize: 4 * 1024 * 1024, dbSizeInUse: 1024 * 1024 }),
+        member('kubernetes-master-a1f', '222', '127.10.0.2', { appliedIndex: 899, dbSize: 512 * 1024 }),
         member('kubernetes-master-0c1', '333', '127.10.0.3', { isLearner: true, appliedIndex: 850 }),
       ],
     },
@@ -235,11 +235,11 @@ describe('renderSummary', () => {
         '',
         '### etcd members',
         '',
-        '| Member | ID | VM | Zone | Role | Leader | Healthy | Applied index | Alarms |',
-        '| --- | --- | --- | --- | --- | --- | --- | ---: | --- |',
-        '| `etcd-kubernetes-master` | `6f` | `kubernetes-master` RUNNING | `europe-west1-b` | voter | leader | yes | 900 |  |',
-        '| `etcd-kubernetes-master-a1f` | `de` | `kubernetes-master-a1f` RUNNING, apiserver not ready | `europe-west1-b` | voter |  | yes | 899 |  |',
-        '| `etcd-kubernetes-master-0c1` | `14d` | `kubernetes-master-0c1` RUNNING | `europe-west1-c` | learner |  | yes | 850 |  |',
+        '| Member | ID | VM | Zone | Role | Leader | Healthy | Applied index | DB size (free) | Alarms |',
+        '| --- | --- | --- | --- | --- | --- | --- | ---: | ---: | --- |',
+        '| `etcd-kubernetes-master` | `6f` | `kubernetes-master` RUNNING | `europe-west1-b` | voter | leader | yes | 900 | 4.0 MiB (3.0 MiB, 75%) |  |',
+        '| `etcd-kubernetes-master-a1f` | `de` | `kubernetes-master-a1f` RUNNING, apiserver not ready | `europe-west1-b` | voter |  | yes | 899 | 512 KiB |  |',
+        '| `etcd-kubernetes-master-0c1` | `14d` | `kubernetes-master-0c1` RUNNING | `europe-west1-c` | learner |  | yes | 850 |  |  |',
         '',
         '### Control plane leases',
         '',
@@ -297,7 +297,7 @@ describe('renderSummary', () => {
     expect(md).toContain('| etcd | unreachable: context deadline exceeded |');
     expect(md).toContain('etcd could not be read: context deadline exceeded.');
     expect(md).toContain('| none |  | `kubernetes-master` TERMINATED | `europe-west1-b` | none |  | no |  |  |');
-    expect(md).toContain('| `etcd-kubernetes-master-bad` | `9` | no VM |  | voter |  | no | 42 | NOSPACE |');
+    expect(md).toContain('| `etcd-kubernetes-master-bad` | `9` | no VM |  | voter |  | no | 42 |  | NOSPACE |');
   });
 
   it('says plainly why the control plane leases could not be read, and when nobody leads', () => {

@@ -18,6 +18,7 @@ import { probeReadyz } from '../kube/apiserver.ts';
 import { explainStartup, startupFailureMessage, startupStatus } from './startup-status.ts';
 import { errorMessage } from '../errors.ts';
 import { apiIpOf } from './api-leases.ts';
+import { reclaimEtcdSpace } from './etcd-maintenance.ts';
 import type { ApiLeaseAccess } from './api-leases.ts';
 
 export interface ApplyContext {
@@ -246,6 +247,8 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return; // the engine waited for the lock before this step; the next pass decides afresh
     case 'writeJournal':
       return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
+    case 'reclaimEtcdSpace':
+      return reclaimEtcdSpace(step, state, ctx.etcd(requireSecrets(observation)));
     default:
       return noSuchStep(step);
   }

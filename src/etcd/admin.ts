@@ -203,13 +203,14 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     for (const st of statuses) {
       for (const text of st?.errors ?? []) {
         const match = /memberID:(\d+) alarm:(\w+)/.exec(text);
-        if (match) addAlarm(match[1]!, match[2]!);
+        if (match) addAlarm(match[1]!, match[2]!.toUpperCase());
       }
     }
     if (withQuorum) {
       try {
         const res = await (await clientFor(withQuorum.endpoint)).maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' }, callOptions());
-        for (const a of res.alarms) addAlarm(a.memberID, String(a.alarm));
+        // The client names them `Nospace`, a member's status `NOSPACE`: one spelling, etcdctl's.
+        for (const a of res.alarms) addAlarm(a.memberID, String(a.alarm).toUpperCase());
       } catch (err) {
         log(`etcd: alarm list through ${withQuorum.endpoint} failed: ${shortError(err)}`);
       }
@@ -228,7 +229,12 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
         isLeader: leaderId !== undefined && m.ID === leaderId,
         alarms: memberAlarms,
       };
-      if (st) member.appliedIndex = Number(st.raftAppliedIndex);
+      if (st) {
+        member.appliedIndex = Number(st.raftAppliedIndex);
+        member.dbSize = Number(st.dbSize);
+        // etcd 3.4+; what compaction and defragmentation would leave.
+        if (st.dbSizeInUse !== undefined && st.dbSizeInUse !== '') member.dbSizeInUse = Number(st.dbSizeInUse);
+      }
       return member;
     });
     const view: EtcdView = { reachable: withQuorum !== undefined, members };
@@ -350,12 +356,34 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     throw new Error(`no etcd member could stream a snapshot: ${problems.join('; ') || 'no endpoints given'}`);
   }
 
+  /** Compacts the keyspace at the revision `endpoint` reports now (every member applies it), waiting until it is physically done. */
+  async function compact(endpoint: string): Promise<string> {
+    const client = await clientFor(endpoint);
+    const revision = (await status(endpoint)).header.revision;
+    await client.kv.compact({ revision, physical: true }, callOptions());
+    log(`etcd: compacted at revision ${revision} through ${endpoint}`);
+    return revision;
+  }
+
+  /** Defragments the one member at `endpoint` (it stalls that member while it runs: one at a time). */
+  async function defragment(endpoint: string): Promise<void> {
+    await (await clientFor(endpoint)).maintenance.defragment({ deadline: Date.now() + membershipTimeoutMs });
+    log(`etcd: defragmented ${endpoint}`);
+  }
+
+  /** Clears `alarm` (etcdctl's name, e.g. NOSPACE) of `memberId`, through `endpoint`. */
+  async function disarm(endpoint: string, memberId: string, alarm: string): Promise<void> {
+    const name = (alarm.charAt(0) + alarm.slice(1).toLowerCase()) as 'Nospace' | 'Corrupt';
+    await (await clientFor(endpoint)).maintenance.alarm({ action: 'Deactivate', memberID: memberId, alarm: name }, callOptions());
+    log(`etcd: disarmed ${alarm} of member ${memberIdHex(memberId)}`);
+  }
+
   async function close(): Promise<void> {
     for (const client of clients.values()) client.close();
     clients.clear();
   }
 
-  return { observe, addLearner, promote, moveLeader, removeMember, snapshot, close };
+  return { observe, addLearner, promote, moveLeader, removeMember, snapshot, compact, defragment, disarm, close };
 }
 
 function mostCommonLeader(statuses: (IStatusResponse | undefined)[]): string | undefined {

@@ -38,5 +38,11 @@ export interface EtcdAdmin {
    * giving up at `deadline` (epoch ms; default: no deadline but each stream's own limits).
    */
   snapshot(endpoints: string[], path: string, deadline?: number): Promise<SnapshotInfo>;
+  /** Compacts the keyspace at the current revision (returned), through `endpoint`. */
+  compact(endpoint: string): Promise<string>;
+  /** Defragments the member at `endpoint` only. */
+  defragment(endpoint: string): Promise<void>;
+  /** Clears `alarm` (e.g. NOSPACE) of one member. */
+  disarm(endpoint: string, memberId: string, alarm: string): Promise<void>;
   close(): Promise<void>;
 }

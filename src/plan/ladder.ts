@@ -32,6 +32,7 @@ import { placeReplica, zoneProblem } from './placement.ts';
 import { waitInsteadOfRefusing } from './other-run.ts';
 import { forgottenRequest } from './forgotten.ts';
 import { isJoiningInGrace, judgeRepairs, quorumLoss } from './repair.ts';
+import { reclaimSpace } from './etcd-space.ts';
 import type { RepairCandidate } from './repair.ts';
 
 type Rung = PlanResult | undefined;
@@ -393,6 +394,8 @@ function noPlaceFix(intent: Intent): string {
 function repairReplicas(intent: Intent, view: ClusterView): PlanResult {
   const lost = quorumLoss(view.state);
   if (lost) return refuse(lost.problem, lost.fix);
+  const space = reclaimSpace(view.state);
+  if (space) return space;
   const verdict = judgeRepairs(intent, view);
   if (verdict.exhausted && verdict.candidates.length === 0) {
     return refuse(`repair gives up on ${verdict.exhausted.why}`, `find out why its replacements fail (its serial console, the start-up script's guest attribute), fix that, then replace it by hand (operation: replace, replica-name: ${verdict.exhausted.name}); raise repair-max-retries only if the cause is gone`);

@@ -8,6 +8,7 @@ import { memberIdHex } from '../model.ts';
 import type { ClusterState, Intent, RepairPolicy } from '../model.ts';
 import { count } from '../words.ts';
 import { isHealthyReplica, liveReplicas, unhealthyReason, voters } from './view.ts';
+import { onlyOutOfSpace } from './etcd-space.ts';
 import type { ClusterView, ReplicaView } from './view.ts';
 
 export interface RepairCandidate {
@@ -39,6 +40,11 @@ export function judgeRepairs(intent: Intent, view: ClusterView): RepairVerdict {
   const verdict: RepairVerdict = { candidates: [], held: [] };
   for (const r of liveReplicas(view)) {
     if (isHealthyReplica(r)) continue;
+    // Out of space is the whole cluster's, and maintenance (etcd-space.ts) is its repair.
+    if (r.member && r.vm!.status === 'RUNNING' && onlyOutOfSpace(r.member.alarms) && r.vm!.apiserverReady !== false) {
+      verdict.held.push({ name: r.name, why: 'etcd NOSPACE alarm again after space was reclaimed: its live data fills the quota; delete data or raise the quota' });
+      continue;
+    }
     // In flight (PROVISIONING/STAGING) or joining within its grace: not broken yet.
     if (r.vm!.status === 'PROVISIONING' || r.vm!.status === 'STAGING' || isJoiningInGrace(policy, state, r)) continue;
     const age = ageMs(state, r);

@@ -160,13 +160,13 @@ function membersSection(state: ClusterState): string {
     const m = memberOfReplica(state, v.name);
     const vm = `${code(v.name)} ${v.status}${replica.apiserverReady === false ? ', apiserver not ready' : ''}`;
     if (!m) {
-      rows.push(['none', '', vm, code(v.zone), 'none', '', 'no', '', '']);
+      rows.push(['none', '', vm, code(v.zone), 'none', '', 'no', '', '', '']);
       continue;
     }
     rows.push(memberRow(state, m, vm, code(v.zone)));
   }
   for (const m of membersWithoutReplica(state)) rows.push(memberRow(state, m, 'no VM', ''));
-  const body = table(['Member', 'ID', 'VM', 'Zone', 'Role', 'Leader', 'Healthy', 'Applied index', 'Alarms'], ['l', 'l', 'l', 'l', 'l', 'l', 'l', 'r', 'l'], rows);
+  const body = table(['Member', 'ID', 'VM', 'Zone', 'Role', 'Leader', 'Healthy', 'Applied index', 'DB size (free)', 'Alarms'], ['l', 'l', 'l', 'l', 'l', 'l', 'l', 'r', 'r', 'l'], rows);
   return state.etcd.reachable ? body : `etcd could not be read${state.etcd.error ? `: ${text(state.etcd.error)}` : ''}.\n\n${body}`;
 }
 
@@ -180,8 +180,22 @@ function memberRow(state: ClusterState, m: ClusterState['etcd']['members'][numbe
     isLeader(state, m) ? 'leader' : '',
     m.healthy ? 'yes' : 'no',
     m.appliedIndex === undefined ? '' : String(m.appliedIndex),
+    dbSize(m),
     cell(m.alarms.join(', ')),
   ];
+}
+
+/** The database file's size, and how much of it compaction and defragmentation would give back. */
+function dbSize(m: ClusterState['etcd']['members'][number]): string {
+  if (m.dbSize === undefined) return '';
+  if (m.dbSizeInUse === undefined) return bytes(m.dbSize);
+  const free = Math.max(0, m.dbSize - m.dbSizeInUse);
+  return `${bytes(m.dbSize)} (${bytes(free)}, ${Math.round((100 * free) / Math.max(1, m.dbSize))}%)`;
+}
+
+function bytes(n: number): string {
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 function planSection(report: RunReport): string {
