@@ -8,6 +8,8 @@ import { redactUrl } from './url-credentials.ts';
 import { chooseRelease, type ReleaseChoice } from './release/choice.ts';
 import { REQUEST_ID_RULE, requestIdProblem } from './request-id.ts';
 import { parseKubeEnv, type KubeEnvInput, type KubeEnvResult } from './kube-env.ts';
+import { pullRequestOfRun } from './github/pull-request-event.ts';
+import { DEFAULT_KEEP_LABEL, isLabelKey } from './labels.ts';
 import {
   DEFAULT_INSTANCE_PREFIX,
   clusterNames,
@@ -29,6 +31,7 @@ export const INPUT_NAMES = [
   'project',
   'gce-zone',
   'instance-prefix',
+  'ttl',
   'multizone',
   'enable-etcd-quorum-read',
   'replicate-existing-master',
@@ -61,6 +64,7 @@ export const INPUT_NAMES = [
   'repair-zone-policy',
   'repair-learner-grace',
   'etcd-snapshot-dir',
+  'keep-label',
   'pr-comment',
   'github-token',
 ] as const;
@@ -68,6 +72,8 @@ export const INPUT_NAMES = [
 export type InputName = (typeof INPUT_NAMES)[number];
 
 export const OPERATIONS: readonly OperationName[] = ['up', 'down', 'replace', 'status', 'repair'];
+/** Not a change to one cluster: it tears down every expired cluster of the project (src/janitor.ts). */
+export const JANITOR = 'janitor';
 
 /** Defaults of the inputs that have one. action.yml repeats the ones kube-env cannot set. */
 export const INPUT_DEFAULTS = {
@@ -92,6 +98,7 @@ export const INPUT_DEFAULTS = {
   'repair-zone-policy': 'same',
   'repair-learner-grace': '10m',
   'pr-comment': 'false',
+  'keep-label': DEFAULT_KEEP_LABEL,
   transport: 'auto',
 } as const satisfies Partial<Record<InputName, string>>;
 
@@ -126,6 +133,11 @@ export interface ActionInputs {
   release: ReleaseChoice;
   /** How long the admin certificate of the `kubeconfig` output is valid. */
   kubeconfigTtlMs: number;
+  /**
+   * Set for `operation: janitor`: the label that keeps a cluster. `intent` is then the teardown
+   * (down, delete-nodes) the janitor runs on each cluster it deletes, its prefix filled in there.
+   */
+  janitor?: { keepLabel: string };
 }
 
 /** The validated request. Throws InputError listing every problem. */
@@ -156,14 +168,21 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     return undefined;
   };
 
-  const operation = parseOperation(raw.operation, kubeEnv, p, warnings);
+  const janitor = raw.operation.toLowerCase() === JANITOR;
+  if (janitor) checkJanitorInputs(raw, p);
+  const operation = janitor ? 'down' : parseOperation(raw.operation, kubeEnv, p, warnings);
+  const keepLabel = raw['keep-label'] || INPUT_DEFAULTS['keep-label'];
+  if (!isLabelKey(keepLabel)) p.add('keep-label', `${quoted(keepLabel)} is not a GCE label key.`, 'use a lowercase letter then up to 62 lowercase letters, digits, _ or -, such as ha-masters-keep.');
+  const ttlMs = raw.ttl ? parseTtl(raw.ttl, p) : undefined;
+  // A pull request's run: its number and repository go on the cluster's labels, and name it by default.
+  const owner = pullRequestOfRun(env);
   const project = parseProject(raw.project, env, p);
 
   const zoneSource = sourced('gce-zone');
   const zone = zoneSource ? parseZone(zoneSource, p) : undefined;
 
   const prefixSource = sourced('instance-prefix');
-  const instancePrefix = prefixSource ? parsePrefix(prefixSource, p) : DEFAULT_INSTANCE_PREFIX;
+  const instancePrefix = prefixSource ? parsePrefix(prefixSource, p) : owner ? `pr-${owner.pr}` : DEFAULT_INSTANCE_PREFIX;
 
   const multizoneSource = sourced('multizone');
   const quorumSource = sourced('enable-etcd-quorum-read');
@@ -214,7 +233,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     (input, problem, fix) => p.add(input, problem, fix),
   );
 
-  if (operation) {
+  if (operation && !janitor) {
     checkCombinations(
       {
         operation,
@@ -258,6 +277,8 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     dataDiskSizeGb,
     transport: transport.kind,
     ...(repair ? { repair } : {}),
+    ...(owner ? { owner } : {}),
+    ...(ttlMs !== undefined ? { ttlMs } : {}),
   };
   const requestId = raw['request-id'] ? parseRequestId(raw['request-id'], p) : deriveRequestId(intent, env);
   if (problems.length > 0) throw new InputError(problems);
@@ -266,7 +287,10 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const runId = env.GITHUB_RUN_ID?.trim();
   if (runId && /^\d{1,15}$/.test(runId)) intent.requestSeq = Number(runId);
   const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
-  return { intent, computeEndpoint, secretManagerEndpoint, transportWhy: transport.why, iapEndpoint, timeoutMs, warnings, dryRun, failOnUnhealthy, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs };
+  return {
+    intent, computeEndpoint, secretManagerEndpoint, transportWhy: transport.why, iapEndpoint, timeoutMs, warnings, dryRun, failOnUnhealthy, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs,
+    ...(janitor ? { janitor: { keepLabel } } : {}),
+  };
 }
 
 interface Sourced {
@@ -334,6 +358,20 @@ function parseTimeout(text: string, p: Problems): number {
     return parseDuration(INPUT_DEFAULTS.timeout)!;
   }
   return ms;
+}
+
+/** `ttl`: how long after the last up, replace or repair the janitor may tear the cluster down. */
+function parseTtl(text: string, p: Problems): number | undefined {
+  const ms = parseDuration(text);
+  if (ms === undefined) p.add('ttl', `${quoted(text)} is not a duration.`, 'write how long the cluster may live after its last run, such as 24h, 90m or 1h30m; leave it empty for no expiry.');
+  return ms;
+}
+
+/** The janitor finds its clusters itself: inputs that name or shape one cluster mean nothing to it. */
+function checkJanitorInputs(raw: Record<InputName, string>, p: Problems): void {
+  for (const name of ['instance-prefix', 'replica-name', 'replicas', 'replicate-existing-master', 'delete-nodes', 'zones', 'kube-env'] as const) {
+    if (raw[name]) p.add(name, 'operation janitor finds every ha-masters cluster of the project by its labels and tears down the expired ones; it takes no cluster of its own.', `drop ${name}, or run one cluster's operation (up, down, ...) in a step of its own.`);
+  }
 }
 
 /** An admin credential handed to a workflow: at least 5 minutes (a useful step), at most 7 days. */

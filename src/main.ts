@@ -54,6 +54,8 @@ export async function run(): Promise<RunEnd> {
     const snapshotProblem = inputs.snapshotDir ? snapshotDirProblem(inputs.snapshotDir) : undefined;
     if (snapshotProblem) throw new InputError([snapshotProblem]);
     for (const w of inputs.warnings) core.warning(w, { title: 'ha-masters input' });
+    // Its intent is a teardown template: it must never run as one cluster's operation.
+    if (inputs.janitor) throw new RefusedError('operation janitor is not available in this build', 'use an ha-masters release that documents it', true);
     const { intent } = inputs;
     // Only runs that may create a master need the binaries' manifest (a teardown must not depend on a mirror).
     if (intent.operation === 'up' || intent.operation === 'replace') intent.release = await resolveRelease(inputs.release);

@@ -3,6 +3,7 @@
 // over every state in milliseconds. Names follow docs/vm-contract.md.
 
 import type { ReleaseManifest } from './release/manifest.ts';
+import type { ClusterOwner } from './labels.ts';
 
 export type OperationName = 'up' | 'down' | 'replace' | 'status' | 'repair';
 
@@ -70,6 +71,10 @@ export interface Intent {
   transport?: TransportKind;
   /** Set for `repair`. */
   repair?: RepairPolicy;
+  /** The pull request whose run this is: its number and repository go on the cluster's labels. */
+  owner?: ClusterOwner;
+  /** `ttl`: the cluster expires this long after the last up, replace or repair on it (labels.ts). */
+  ttlMs?: number;
 }
 
 export const DEFAULT_INSTANCE_PREFIX = 'kubernetes';
@@ -348,6 +353,8 @@ export type Step =
   /** Moves a replica's private keys from its metadata to Secret Manager (the cluster's too, the first time). */
   | { kind: 'moveKeys'; replica: string; zone: string }
   | { kind: 'writeJournal'; entry: JournalEntry }
+  /** The ownership labels (pull request, repository, expiry) onto every replica VM, then the address. */
+  | { kind: 'labelCluster'; labels: Record<string, string> }
   /** Another run holds the cluster's lock: the engine's wait for the lock before each step is the whole step. */
   | { kind: 'waitForLock'; holder: string };
 

@@ -79,14 +79,14 @@ test('on a pull request, keeps one comment with the summary: created once, then 
   const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event, GITHUB_REPOSITORY: 'acme/infra', GITHUB_API_URL: api.url };
   const token = 'ghs_exampletoken0123456789';
   try {
-    const first = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b', 'pr-comment': 'true', 'github-token': token }, env);
+    const first = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b', 'instance-prefix': 'kubernetes', 'pr-comment': 'true', 'github-token': token }, env);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`::add-mask::${token}`);
     expect(first.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain(token);
     expect(api.comments).toHaveLength(1);
     expect(api.comments[0]!.body.startsWith('<!-- ha-masters:kubernetes-master -->\n## ha-masters: status')).toBe(true);
     expect(api.comments[0]!.body).toContain(first.outputs['external-ip']!);
-    const second = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b', 'pr-comment': 'true', 'github-token': token }, env);
+    const second = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b', 'instance-prefix': 'kubernetes', 'pr-comment': 'true', 'github-token': token }, env);
     expect(second.code).toBe(0);
     expect(api.comments).toHaveLength(1);
     expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([

@@ -20,6 +20,7 @@ import { errorMessage } from '../errors.ts';
 import { apiIpOf } from './api-leases.ts';
 import { reclaimEtcdSpace } from './etcd-maintenance.ts';
 import type { ApiLeaseAccess } from './api-leases.ts';
+import { CLUSTER_LABEL, ownerLabels } from '../labels.ts';
 
 export interface ApplyContext {
   intent: Intent;
@@ -88,7 +89,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
   const n = state.names;
   switch (step.kind) {
     case 'createAddress':
-      return created(compute.insertAddress(requireRegion(state), n.address, { 'ha-masters-cluster': n.master }));
+      return created(compute.insertAddress(requireRegion(state), n.address, clusterLabels(ctx)));
     case 'createFirewall':
       return created(compute.insertFirewall(firewallSpec(step.name, state, intent.network)));
     case 'createHealthCheck':
@@ -107,7 +108,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
         if (!step.first) throw new Error(`no replica of ${n.master} carries the cluster certificates: cannot make ${step.replica} join`);
         const fresh = await newClusterSecrets(n.master, address.ip);
         for (const v of secretValues(fresh)) deps.mask(v);
-        refs = await deps.keys.saveCluster(n, fresh, `serviceAccount:${account}`);
+        refs = await deps.keys.saveCluster(n, fresh, `serviceAccount:${account}`, clusterLabels(ctx));
         secrets = fresh;
       } else {
         if (!refs) throw new Error(`the keys of ${n.master} are still in its metadata: they move to Secret Manager before ${step.replica} is made (re-run to let the move go first)`);
@@ -115,7 +116,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
         await deps.keys.shareCluster(n, `serviceAccount:${account}`);
       }
       const settings = state.settings ?? { multizone: intent.multizone, quorumRead: intent.quorumRead };
-      const labels: Record<string, string> = { 'ha-masters-cluster': n.master, 'ha-masters-role': 'master' };
+      const labels: Record<string, string> = { ...clusterLabels(ctx), 'ha-masters-role': 'master' };
       if (step.request) labels['ha-masters-request'] = step.request;
       if (step.repairs !== undefined) labels[REPAIRS_LABEL] = String(step.repairs);
       return noCapacityAs(step.zone, created(
@@ -202,7 +203,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     }
     case 'createForwardingRule':
       await created(
-        compute.insertForwardingRule(requireRegion(state), n.forwardingRule, requireAddress(state).ip, compute.targetPoolLink(requireRegion(state), n.targetPool), `${APISERVER_PORT}-${APISERVER_PORT}`),
+        compute.insertForwardingRule(requireRegion(state), n.forwardingRule, requireAddress(state).ip, compute.targetPoolLink(requireRegion(state), n.targetPool), `${APISERVER_PORT}-${APISERVER_PORT}`, clusterLabels(ctx)),
       );
       return waitExternalServes(ctx, requireAddress(state).ip, `the load balancer ${n.forwardingRule}`);
     case 'deleteForwardingRule':
@@ -247,11 +248,38 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return; // the engine waited for the lock before this step; the next pass decides afresh
     case 'writeJournal':
       return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
+    case 'labelCluster':
+      return labelCluster(ctx, step.labels);
     case 'reclaimEtcdSpace':
       return reclaimEtcdSpace(step, state, ctx.etcd(requireSecrets(observation)));
     default:
       return noSuchStep(step);
   }
+}
+
+/**
+ * What every resource of the cluster carries at creation: its name, and the run's ownership labels
+ * (pull request, repository, expiry `ttl` from now). Firewalls, target pools and legacy health
+ * checks take no labels in GCE; the address and the VMs are where the janitor looks.
+ */
+function clusterLabels(ctx: ApplyContext): Record<string, string> {
+  const { intent, deps } = ctx;
+  const expiresAt = intent.ttlMs !== undefined ? deps.now().getTime() + intent.ttlMs : undefined;
+  return { [CLUSTER_LABEL]: ctx.observation.state.names.master, ...ownerLabels(intent.owner, expiresAt) };
+}
+
+/** The ownership labels onto each replica VM that lacks them, then the address: the planner looks at the address, so it goes last. */
+async function labelCluster(ctx: ApplyContext, wanted: Record<string, string>): Promise<void> {
+  const { compute } = ctx.deps;
+  const { state } = ctx.observation;
+  for (const r of state.replicas) {
+    await withFreshFingerprint(async () => {
+      const vm = await compute.getInstance(r.zone, r.name);
+      if (!vm || Object.entries(wanted).every(([k, v]) => vm.labels[k] === v)) return;
+      await compute.setInstanceLabels(r.zone, r.name, { ...vm.labels, ...wanted }, vm.labelFingerprint);
+    });
+  }
+  await relabelAddress(ctx, (labels) => ({ ...labels, ...wanted }));
 }
 
 /** A step kind without a case here would do nothing at all: the compiler says so, and so does the run. */

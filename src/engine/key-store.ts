@@ -9,8 +9,8 @@ import {
 } from './secrets.ts';
 import type { ClusterSecrets, KeyPair, KeyRefs, StoredKeys } from './secrets.ts';
 
-/** Labels of every secret the action makes: a teardown finds them by the first. */
-export const CLUSTER_LABEL = 'ha-masters-cluster';
+// Every secret the action makes carries CLUSTER_LABEL: a teardown finds them by it.
+import { CLUSTER_LABEL } from '../labels.ts';
 const REPLICA_LABEL = 'ha-masters-replica';
 
 /** One read per version (versions never change); a failed read is tried again next time. */
@@ -39,8 +39,9 @@ export class KeyStore {
    * A new cluster's keys into its two secrets, the cluster keys shared with the replicas' service
    * account. A run that died after this and before the first VM makes new keys and new versions.
    */
-  async saveCluster(names: ClusterNames, secrets: ClusterSecrets & { etcdCa: KeyPair }, member: string): Promise<KeyRefs> {
-    const labels = { [CLUSTER_LABEL]: names.master };
+  async saveCluster(names: ClusterNames, secrets: ClusterSecrets & { etcdCa: KeyPair }, member: string, owner: Record<string, string> = {}): Promise<KeyRefs> {
+    // `owner`: the ownership labels of the run that makes the cluster (labels.ts).
+    const labels = { ...owner, [CLUSTER_LABEL]: names.master };
     await Promise.all([this.sm.createSecret(names.secretClusterKeys, labels), this.sm.createSecret(names.secretEtcdCaKey, labels)]);
     const [clusterKeys, etcdCaKey] = await Promise.all([
       this.sm.addVersion(names.secretClusterKeys, clusterKeysPayload(secrets)),

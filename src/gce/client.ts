@@ -138,7 +138,7 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
     deleteTargetPool: (region, name) => targetPools.deleteTargetPool(ctx, region, name),
 
     getForwardingRule: (region, name) => forwardingRules.getForwardingRule(ctx, region, name),
-    insertForwardingRule: (region, name, ip, target, ports) => forwardingRules.insertForwardingRule(ctx, region, name, ip, target, ports),
+    insertForwardingRule: (region, name, ip, target, ports, labels) => forwardingRules.insertForwardingRule(ctx, region, name, ip, target, ports, labels),
     deleteForwardingRule: (region, name) => forwardingRules.deleteForwardingRule(ctx, region, name),
 
     listInstanceGroupManagers: (prefix) => instanceGroups.listInstanceGroupManagers(ctx, prefix),

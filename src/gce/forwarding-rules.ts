@@ -34,8 +34,9 @@ export async function insertForwardingRule(
   ip: string,
   targetLink: string,
   portRange: string,
+  labels: Record<string, string> = {},
 ): Promise<void> {
-  const body: ForwardingRule = { name, IPAddress: ip, IPProtocol: 'TCP', portRange, target: targetLink, loadBalancingScheme: 'EXTERNAL' };
+  const body: ForwardingRule = { name, IPAddress: ip, IPProtocol: 'TCP', portRange, target: targetLink, loadBalancingScheme: 'EXTERNAL', labels };
   await write(ctx, ruleCall(ctx, 'insert', region, name), {
     method: 'POST',
     path: `projects/${ctx.project}/regions/${region}/forwardingRules`,

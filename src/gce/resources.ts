@@ -148,6 +148,7 @@ export interface ForwardingRule {
   portRange?: string;
   target?: string;
   loadBalancingScheme?: 'EXTERNAL';
+  labels?: Labels;
 }
 
 export interface InstanceGroupManager {

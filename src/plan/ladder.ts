@@ -6,7 +6,8 @@
 //   2. refusals that need the observed state (no cluster, wrong region, unknown replica, ...)
 //   3. base resources of a cluster being created or repaired: address, firewalls (and the IAP one
 //      when the run goes through IAP), health check
-//   3a. a cluster made before Secret Manager: each replica's private keys leave its metadata
+//   3a. the ownership labels: pull request, repository, expiry (owner-labels.ts)
+//   3b. a cluster made before Secret Manager: each replica's private keys leave its metadata
 //   4. finish removals already started (journal `removing`): out of the pool, move the leader,
 //      remove the member, delete the VM, delete its apiserver identity lease (rung 4a, for any
 //      replica whose VM is gone), then mark the entry done
@@ -34,6 +35,7 @@ import { forgottenRequest } from './forgotten.ts';
 import { isJoiningInGrace, judgeRepairs, quorumLoss } from './repair.ts';
 import { reclaimSpace } from './etcd-space.ts';
 import type { RepairCandidate } from './repair.ts';
+import { ownerLabelsRung } from './owner-labels.ts';
 
 type Rung = PlanResult | undefined;
 
@@ -49,6 +51,7 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
   const view = buildView(state);
   const fromState = (): PlanResult =>
     baseResources(intent, view) ??
+    ownerLabelsRung(intent, state) ??
     moveKeys(view) ??
     staleIdentityLease(view) ??
     finishRemovals(view) ??

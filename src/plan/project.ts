@@ -105,6 +105,9 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
     case 'writeJournal':
       if (s.address) s.address.labels = withJournalEntry(n, s.address.labels, step.entry);
       break;
+    case 'labelCluster':
+      if (s.address) s.address.labels = { ...s.address.labels, ...step.labels };
+      break;
   }
   s.journal = s.address ? decodeJournal(n, s.address.labels) : [];
   s.etcd.leaderId = s.etcd.members.find((m) => m.isLeader)?.id;

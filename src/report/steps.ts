@@ -73,6 +73,8 @@ export function describeStep(step: Step, state: ClusterState): string {
       return `wait for run ${step.holder} to finish and let go of the lock on ${n.master}`;
     case 'writeJournal':
       return `record request ${step.entry.request}: ${step.entry.phase} ${step.entry.replica}`;
+    case 'labelCluster':
+      return `label ${n.master}'s VMs and address ${n.address} with ${Object.entries(step.labels).map(([k, v]) => `${k}=${v}`).join(', ')}`;
     case 'reclaimEtcdSpace':
       return `reclaim etcd's space: compact, defragment ${step.defragOrder.map((id) => member(id)).join(', ')} in turn, disarm NOSPACE`;
     default:
