@@ -8,6 +8,7 @@
 // the write has returned.
 import type { Intent } from '../../src/model.ts';
 import type { EngineDeps } from '../../src/engine/deps.ts';
+import { SimulatedCrash, crashAfterWrite, intercepted } from '../support/crash.ts';
 import { intent as baseIntent } from '../support/cluster-builder.ts';
 import { LOCK_LABEL, decodeLock } from '../../src/engine/lock.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
@@ -15,39 +16,6 @@ import type { EngineWorld } from '../support/engine-world.ts';
 
 const B = 'europe-west1-b', C = 'europe-west1-c';
 const intent = (over: Partial<Intent>) => baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
-
-class SimulatedCrash extends Error {}
-
-const WRITE = /^(insert|delete|set|add|remove)/;
-const ETCD_WRITES = new Set(['addLearner', 'promote', 'moveLeader', 'removeMember']);
-
-/** `target` whose every method call goes through `around` (which may call `invoke`). */
-function intercepted<T extends object>(target: T, around: (name: string, args: unknown[], invoke: () => unknown) => unknown): T {
-  return new Proxy(target, {
-    get(t, prop, receiver) {
-      const value = Reflect.get(t, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => around(String(prop), args, () => (value as (...a: unknown[]) => unknown).apply(t, args));
-    },
-  });
-}
-
-/** Deps whose k-th write (GCE or etcd membership) succeeds and then the "process dies". */
-function crashAfterWrite(k: number, seen: string[]) {
-  let count = 0;
-  const after = <T>(name: string, p: Promise<T>): Promise<T> =>
-    p.then((v) => {
-      count++;
-      seen.push(name);
-      if (count === k) throw new SimulatedCrash(`simulated crash after write ${k} (${name})`);
-      return v;
-    });
-  return (deps: EngineDeps): EngineDeps => ({
-    ...deps,
-    compute: intercepted(deps.compute, (name, _args, invoke) => (WRITE.test(name) ? after(name, invoke() as Promise<unknown>) : invoke())),
-    etcd: (tls) => intercepted(deps.etcd(tls), (name, _args, invoke) => (ETCD_WRITES.has(name) ? after(`etcd.${name}`, invoke() as Promise<unknown>) : invoke())),
-  });
-}
 
 /**
  * Deps of a process that is killed right after its journal records `request` as done (its last
