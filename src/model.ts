@@ -307,6 +307,11 @@ export interface ClusterState {
    * with GCE's words: only a failed insert tells. Kept for the rest of the run; a new run tries again.
    */
   noCapacity?: Record<string, string>;
+  /**
+   * IDs of etcd members without a VM that this run has seen so on two observations at least
+   * ORPHAN_CONFIRM_MS apart: a VM list that lags cannot make repair remove a live replica's member.
+   */
+  confirmedOrphans?: string[];
   /** The lease a run holds on the cluster (the address's `ha-masters-lock` label), when one is set. */
   lock?: { request: string; expiresAt: string };
   /** Time of observation, ISO string; the planner's only clock. */
@@ -356,10 +361,15 @@ export type Step =
   /** The ownership labels (pull request, repository, expiry) onto every replica VM, then the address. */
   | { kind: 'labelCluster'; labels: Record<string, string> }
   /** Another run holds the cluster's lock: the engine's wait for the lock before each step is the whole step. */
-  | { kind: 'waitForLock'; holder: string };
+  | { kind: 'waitForLock'; holder: string }
+  /** Look again after `ms` (e.g. to confirm what one observation showed). */
+  | { kind: 'pause'; ms: number; why: string };
 
 /** Steps that only wait or read: they do not count as changes. */
-export const WAIT_STEPS: ReadonlySet<StepKind> = new Set<StepKind>(['waitReady', 'waitRunning', 'waitForLock']);
+export const WAIT_STEPS: ReadonlySet<StepKind> = new Set<StepKind>(['waitReady', 'waitRunning', 'waitForLock', 'pause']);
+
+/** How long apart two observations must see an etcd member without a VM before repair acts on it. */
+export const ORPHAN_CONFIRM_MS = 5000;
 
 export type StepKind = Step['kind'];
 

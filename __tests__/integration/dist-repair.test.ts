@@ -2,7 +2,7 @@
 // nothing when all is well; it replaces a stopped VM and a dead etcd member in their own zones; its
 // retry guard stops a replacement that keeps failing, with a clear failure; a zone DOWN keeps the
 // replica where it is under repair-zone-policy: same (and fails the step) and moves its replacement
-// under spread; five replicas with two dead get both replaced in one run; with quorum lost it
+// under spread; a VM deleted behind its back is replaced once its orphan member is seen twice; five replicas with two dead get both replaced in one run; with quorum lost it
 // changes nothing and gives the recovery plan, starting from the most advanced survivor.
 import { emulatorAdmin } from '../support/emulator-admin.ts';
 import { bundleAgainstEmulator, type BundleRun } from '../support/run-bundle.ts';
@@ -66,6 +66,24 @@ test('a stopped VM, then a dead etcd member, are replaced, each in its own zone'
   expect(after.every((v) => v.healthy && v.role === 'voter')).toBe(true);
   expect(after.map((v) => v.name)).not.toContain(stopped.name);
   expect(after.map((v) => v.name)).not.toContain(dead.name);
+}, 300_000);
+
+test('a VM deleted outside the action: its member leaves once seen twice, and a successor restores the count', async () => {
+  const before = replicasOf(await action.run({ operation: 'status', 'gce-zone': B }));
+  const gone = before.find((v) => v.zone === C)!;
+  const res = await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${C}/instances/${gone.name}`, { method: 'DELETE' });
+  expect(res.ok).toBe(true);
+  for (let i = 0; i < 100 && replicasOf(await action.run({ operation: 'status', 'gce-zone': B })).length === 3; i++) await new Promise((r) => setTimeout(r, 200));
+
+  const r = await repair();
+  expect(r.stdout).not.toMatch(/::error::/);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(new RegExp(`wait 5 s and look again \\(etcd member etcd-${gone.name} has no VM\\)`));
+  expect(r.outputs.repaired).toBe(gone.name);
+  expect(r.outputs.healthy).toBe('true');
+  const after = replicasOf(r);
+  expect(after).toHaveLength(3);
+  expect(after.map((v) => v.name)).not.toContain(gone.name);
 }, 300_000);
 
 test('a replacement that fails again within repair-min-healthy-period counts as a retry; past repair-max-retries repair stops and fails', async () => {

@@ -246,6 +246,8 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return waitRunning(step.zone, step.replica, ctx);
     case 'waitForLock':
       return; // the engine waited for the lock before this step; the next pass decides afresh
+    case 'pause':
+      return delay(Math.max(0, Math.min(step.ms, ctx.runDeadline - Date.now())));
     case 'writeJournal':
       return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
     case 'labelCluster':

@@ -1,11 +1,12 @@
 // observe(): one read of everything the planner looks at, into a plain ClusterState. GCE reads
 // run in parallel; a failed read fails the observation (a partial view could make the planner
 // remove a live member), except etcd, whose unreachability is itself a fact to plan with.
-import { REPAIRS_LABEL, clientUrl, clusterNames, isNodeGroupName, isNodeTemplateName, isReplicaName, regionOfZone } from '../model.ts';
+import { ORPHAN_CONFIRM_MS, REPAIRS_LABEL, clientUrl, clusterNames, isNodeGroupName, isNodeTemplateName, isReplicaName, regionOfZone } from '../model.ts';
 import type { ClusterState, EtcdView, Intent, Replica, VmStatus } from '../model.ts';
 import type { InstanceInfo, ZoneRecord } from '../gce/types.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
 import { decodeJournal } from '../plan/journal.ts';
+import { buildView } from '../plan/view.ts';
 import type { EngineDeps } from './deps.ts';
 import { decodeFlatYaml } from './kube-yaml.ts';
 import { MEMBER_CERTS_KEY, settingsFromKubeEnv } from './replica-metadata.ts';
@@ -30,6 +31,17 @@ export interface ObserveCache {
   zones?: ZoneRecord[];
   /** Zones where a VM insert of this run failed for want of capacity, with the error's reason. */
   noCapacity?: Map<string, string>;
+  /** When this run first saw each etcd member without a VM (epoch ms). */
+  orphanSince?: Map<string, number>;
+}
+
+/** The orphan members seen long enough ago, by this run, to act on (ClusterState.confirmedOrphans). */
+function confirmOrphans(state: ClusterState, cache: ObserveCache, now: number): string[] {
+  const since = (cache.orphanSince ??= new Map());
+  const current = new Set(buildView(state).orphanMembers.map((m) => m.id));
+  for (const id of [...since.keys()]) if (!current.has(id)) since.delete(id);
+  for (const id of current) if (!since.has(id)) since.set(id, now);
+  return [...current].filter((id) => now - since.get(id)! >= ORPHAN_CONFIRM_MS);
 }
 
 /**
@@ -129,6 +141,7 @@ export async function observe(
     ...(cache.noCapacity?.size ? { noCapacity: Object.fromEntries(cache.noCapacity) } : {}),
     observedAt: deps.now().toISOString(),
   };
+  if (state.etcd.reachable) state.confirmedOrphans = confirmOrphans(state, cache, Date.now());
   return { state, ...(secrets ? { secrets } : {}), ...(stored ? { stored } : {}) };
 }
 

@@ -18,7 +18,7 @@
 // Before all: a request older than what the journal can vouch for is refused (forgotten.ts).
 // A refusal from rungs 3-8 while another request holds the cluster's lock becomes a wait for that
 // lock (other-run.ts): what looks broken may be that run's change in flight.
-import { memberIdHex, peerUrl } from '../model.ts';
+import { ORPHAN_CONFIRM_MS, memberIdHex, peerUrl } from '../model.ts';
 import { count } from '../words.ts';
 import type { ClusterState, Intent, JournalEntry, PlanResult, Step } from '../model.ts';
 import { journalFor } from './journal.ts';
@@ -55,7 +55,7 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
     moveKeys(view) ??
     staleIdentityLease(view) ??
     finishRemovals(view) ??
-    removeOrphanMembers(view) ??
+    removeOrphanMembers(intent, view) ??
     finishJoining(intent, view) ??
     loadBalancer(view) ??
     theRequest(intent, view);
@@ -186,12 +186,22 @@ function bestLeaderCandidate(view: ClusterView, exceptId: string) {
     .sort((a, b) => (b.appliedIndex ?? 0) - (a.appliedIndex ?? 0) || a.name.localeCompare(b.name))[0];
 }
 
-function removeOrphanMembers(view: ClusterView): Rung {
+function removeOrphanMembers(intent: Intent, view: ClusterView): Rung {
   const { state } = view;
   if (!state.etcd.reachable) return undefined;
   const removingIds = new Set(view.replicas.filter((r) => r.removing).flatMap((r) => (r.member ? [r.member.id] : [])));
   for (const m of view.orphanMembers) {
     if (removingIds.has(m.id)) continue;
+    const vmName = m.name.startsWith('etcd-') ? m.name.slice('etcd-'.length) : undefined;
+    // A repair counts a member whose VM is gone as a replica lost: it leaves, and a successor is owed.
+    if (intent.repair && vmName) {
+      if (!state.confirmedOrphans?.includes(m.id)) {
+        return step({ kind: 'pause', ms: ORPHAN_CONFIRM_MS, why: `etcd member ${m.name} has no VM` }, `etcd member ${m.name} has no VM ${vmName}: look again in ${ORPHAN_CONFIRM_MS / 1000} s before acting on it (a VM list can lag)`);
+      }
+      const tag = nextRoundTag(intent, state);
+      const entry: JournalEntry = stamped(intent, { request: `${intent.requestId}-r${tag}`, replica: vmName, phase: 'removing', successorOwed: true, repairs: 1 });
+      return step({ kind: 'writeJournal', entry }, `VM ${vmName} of etcd member ${m.name} is gone (seen twice): record its removal, so that its member leaves and a successor is made`);
+    }
     const label = m.name || `unstarted member ${memberIdHex(m.id)} (${m.peerUrls.join(',')})`;
     if (!m.isLearner) {
       const p = projectRemoval(state.etcd.members, m.id);
@@ -201,6 +211,14 @@ function removeOrphanMembers(view: ClusterView): Rung {
     return step({ kind: 'removeMember', memberId: m.id, memberName: m.name || memberIdHex(m.id) }, `etcd member ${label} has no VM: remove it so it stops counting towards quorum`);
   }
   return undefined;
+}
+
+/** The first replace/repair round of this request that the journal does not know yet ('' for the first). */
+function nextRoundTag(intent: Intent, state: ClusterState): string {
+  for (let n = 0; ; n++) {
+    const tag = n === 0 ? '' : String(n);
+    if (!journalFor(state.journal, `${intent.requestId}-a${tag}`) && !journalFor(state.journal, `${intent.requestId}-r${tag}`)) return tag;
+  }
 }
 
 function finishJoining(intent: Intent, view: ClusterView): Rung {

@@ -69,6 +69,8 @@ export function describeStep(step: Step, state: ClusterState): string {
       return `delete secret ${step.name} and its versions`;
     case 'waitRunning':
       return `wait until VM ${step.replica} in ${step.zone}, still being created, runs`;
+    case 'pause':
+      return `wait ${Math.round(step.ms / 1000)} s and look again (${step.why})`;
     case 'waitForLock':
       return `wait for run ${step.holder} to finish and let go of the lock on ${n.master}`;
     case 'writeJournal':

@@ -3,6 +3,7 @@
 import { WAIT_STEPS, memberIdHex, regionOfZone, type ClusterState, type RunFailure, type RunReport } from '../model.ts';
 import { count } from '../words.ts';
 import { clusterHealth, type ClusterHealth } from './health.ts';
+import { repairedReplicas } from './outputs.ts';
 import { cell, code, duration, table, text } from './markdown.ts';
 import { isLeader, membersWithoutReplica, memberOfReplica, replicaViews } from './replica-view.ts';
 import { describeStep } from './steps.ts';
@@ -85,7 +86,7 @@ function verdict(report: RunReport): string {
   const deleted = report.steps.flatMap((s) => (s.step.kind === 'deleteReplica' ? [s.step.replica] : []));
   // "Replaced" only when this run both removed a replica and made one: a half-done replace says which half.
   if (report.operation === 'repair') {
-    const repaired = deleted.map(code).join(', ');
+    const repaired = repairedReplicas(report).map(code).join(', ');
     return `**Changed** the cluster in ${count(writes, 'write')}.${repaired ? ` Repaired: ${repaired}${made.length ? `; replacements ${made.map(code).join(', ')}` : ''}.` : ''}`;
   }
   const what = report.operation === 'down' ? 'removed' : report.operation === 'up' ? 'added'
