@@ -186,6 +186,8 @@ export interface Replica {
   request?: string;
   /** `ha-masters-repairs` label: made by the n-th repair in a row of its slot (undefined: not by a repair). */
   repairs?: number;
+  /** Read by repair for a VM not yet voting: its start-up script reported `failed: <why>`. */
+  startupFailure?: string;
   /** `/readyz` of its apiserver answered 200 (undefined: not probed). */
   apiserverReady?: boolean;
   creationTimestamp: string;

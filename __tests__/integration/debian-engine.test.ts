@@ -1,7 +1,7 @@
 // The engine against real Debian 12 VMs that boot the action's own start-up script (the emulator's
 // Debian runtime): a first master, the 1 -> 2 step that builds the load balancer, kubectl through
 // the external IP before and after the IP moves, a tampered release refused with its reason, the
-// broken replica replaced, and a teardown that leaves nothing on the host. The test process has no
+// broken replica (its start-up failed) replaced by repair at once, and a teardown that leaves nothing on the host. The test process has no
 // route into the VPC: the engine reaches the VMs through the emulator's IAP relay, as on a
 // GitHub-hosted runner (HA_TEST_REACH=inside-vpc runs it as a self-hosted runner in the VPC).
 import { execFile } from 'node:child_process';
@@ -18,6 +18,7 @@ import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 import { debianTest, hostLeftovers } from '../support/debian-vms.ts';
 import { hostNamesFor } from '../../emulator/vm/names.ts';
+import { repairedReplicas } from '../../src/report/outputs.ts';
 
 const run = promisify(execFile);
 const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
@@ -105,10 +106,14 @@ debianTest('a tampered kube-server archive leaves the new replica unready, and t
   expect(await world.debian!.exec(`${D}/${broken.name}`, ['sh', '-c', 'ls /opt/ha-masters/bin 2>/dev/null | wc -l'])).toBe('0\n');
 }, 240_000);
 
-debianTest('replace swaps the broken replica for a good one, then down tears everything down', async () => {
+debianTest('repair swaps the replica whose start-up failed (a learner that never started) for a good one at once, then down tears everything down', async () => {
   const broken = (await world.compute.listInstances('kubernetes-master')).find((v) => v.zone === D)!;
-  const replaced = await slow().run(intent({ operation: 'replace', replicaName: broken.name }));
+  // Well within its learner grace period (10 min): the VM's own report of a failed start-up is enough.
+  const repair = { maxRetries: 3, retryPeriodMs: 0, minHealthyPeriodMs: 3_600_000, zonePolicy: 'same' as const, learnerGraceMs: 600_000 };
+  const replaced = await slow().run(intent({ operation: 'repair', repair }));
+  expect(repairedReplicas(replaced)).toEqual([broken.name]);
   expect(replaced.state.replicas.map((r) => r.name)).not.toContain(broken.name);
+  expect(replaced.state.replicas.find((r) => r.zone === D)).toBeDefined();
   expect(replaced.state.etcd.members.filter((m) => m.healthy && !m.isLearner)).toHaveLength(3);
   expect(await kubectlReadyz(replaced)).toBe('ok');
   // The removed replica's own keys went with it; every live replica has its own secret.

@@ -1,5 +1,5 @@
 // repair's guards as the planner applies them (src/plan/repair.ts, ladder rung 8): a learner within
-// its grace period is finished, not replaced; past it, replaced; a replica a repair made is left
+// its grace period is finished, not replaced; past it, or once its start-up reported a failure, replaced; a replica a repair made is left
 // alone for repair-retry-period; its repairs count goes up only when it failed within
 // repair-min-healthy-period; the count is carried by the removal's journal entry to the successor.
 import { describe, expect, it } from '@jest/globals';
@@ -23,6 +23,13 @@ describe('repair', () => {
 
     const old = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, learner(), unstartedMember(), madeAgo(30)));
     expect(plan(repairIntent(), old)).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { phase: 'removing', replica: 'kubernetes-master-0c1', zone: D, successorOwed: true, repairs: 1 } } });
+  });
+
+  it('replaces at once a joiner whose start-up script reported a failure, grace or not', () => {
+    const failed = (r: { replica?: Replica }) => { r.replica!.startupFailure = 'failed: kubernetes-server sha512 mismatch'; };
+    const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, learner(), unstartedMember(), madeAgo(2), failed));
+    const r = plan(repairIntent(), s);
+    expect(r).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { phase: 'removing', replica: 'kubernetes-master-0c1', repairs: 1 } } });
   });
 
   it('leaves a replica a repair made alone during repair-retry-period, and says so', () => {

@@ -15,6 +15,7 @@ import { earliestCertExpiry } from './cert-expiry.ts';
 import type { ClusterSecrets, StoredKeys } from './secrets.ts';
 import { apiIpOf } from './api-leases.ts';
 import { LOCK_LABEL, decodeLock } from './lock.ts';
+import { startupStatus } from './startup-status.ts';
 import type { ApiLeaseAccess } from './api-leases.ts';
 
 export interface Observation {
@@ -101,6 +102,7 @@ export async function observe(
     leases && running.length > 0 ? leases.read(apiIp, secrets) : Promise.resolve(undefined),
   ]);
   const ready = new Map(running.map((vm, i) => [vm.name, readiness[i]]));
+  const failedStartups = intent.operation === 'repair' ? await failedStartupsOf(compute, running, etcd) : new Map<string, string>();
 
   const replicas: Replica[] = instances.map((vm) => ({
     name: vm.name,
@@ -115,6 +117,7 @@ export async function observe(
     ...(/^\d+$/.test(vm.labels[REPAIRS_LABEL] ?? '') ? { repairs: Number(vm.labels[REPAIRS_LABEL]) } : {}),
     apiserverReady: ready.get(vm.name),
     creationTimestamp: vm.creationTimestamp,
+    ...(failedStartups.has(vm.name) ? { startupFailure: failedStartups.get(vm.name)! } : {}),
   }));
 
   const state: ClusterState = {
@@ -143,6 +146,18 @@ export async function observe(
   };
   if (state.etcd.reachable) state.confirmedOrphans = confirmOrphans(state, cache, Date.now());
   return { state, ...(secrets ? { secrets } : {}), ...(stored ? { stored } : {}) };
+}
+
+/**
+ * For repair: the VMs not yet voting in etcd whose start-up script reported a failure (the guest
+ * attribute of docs/vm-contract.md), so that repair replaces them at once instead of waiting out
+ * their grace period. One read per such VM; healthy voters are not asked.
+ */
+async function failedStartupsOf(compute: EngineDeps['compute'], running: InstanceInfo[], etcd: EtcdView): Promise<Map<string, string>> {
+  const voting = new Set(etcd.members.filter((m) => !m.isLearner && m.healthy).map((m) => m.name));
+  const joining = running.filter((vm) => !voting.has(`etcd-${vm.name}`));
+  const reports = await Promise.all(joining.map((vm) => startupStatus(compute, vm.zone, vm.name)));
+  return new Map(joining.flatMap((vm, i) => (reports[i]?.startsWith('failed') ? [[vm.name, reports[i]!] as const] : [])));
 }
 
 function lockOf(labels: Record<string, string> | undefined): Pick<ClusterState, 'lock'> {

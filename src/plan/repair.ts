@@ -29,7 +29,8 @@ const ageMs = (state: ClusterState, r: ReplicaView): number => Date.parse(state.
 
 /** A learner (or a VM not yet in etcd) still within its grace period: the joining rungs finish it. */
 export function isJoiningInGrace(policy: RepairPolicy, state: ClusterState, r: ReplicaView): boolean {
-  if (!r.vm) return false;
+  // A start-up that reported failure will not catch up, however long it is given.
+  if (!r.vm || r.vm.startupFailure) return false;
   const joining = !r.member || r.member.isLearner;
   return joining && ageMs(state, r) < policy.learnerGraceMs;
 }

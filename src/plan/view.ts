@@ -69,6 +69,7 @@ export function isHealthyReplica(r: ReplicaView): boolean {
 export function unhealthyReason(r: ReplicaView): string | undefined {
   if (!r.vm) return 'its VM is gone';
   if (r.vm.status !== 'RUNNING') return `its VM is ${r.vm.status}`;
+  if (r.vm.startupFailure) return `its start-up script reports "${r.vm.startupFailure}"`;
   if (!r.member) return 'it has no etcd member';
   if (r.member.isLearner) return 'its etcd member is still a learner';
   if (!r.member.healthy) return r.member.alarms.length ? `etcd alarms: ${r.member.alarms.join(', ')}` : 'its etcd member does not answer';
