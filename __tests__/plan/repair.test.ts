@@ -5,7 +5,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Replica, RepairPolicy } from '../../src/model.ts';
 import { plan } from '../../src/plan/ladder.ts';
-import { cluster, deadEtcd, intent, leader, learner, replica, unstartedMember } from '../support/cluster-builder.ts';
+import { projectPlan } from '../../src/plan/project.ts';
+import { cluster, deadEtcd, intent, leader, learner, replica, unstartedMember, vmGone } from '../support/cluster-builder.ts';
 
 const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
 const POLICY: RepairPolicy = { maxRetries: 3, retryPeriodMs: 0, minHealthyPeriodMs: 3_600_000, zonePolicy: 'same', learnerGraceMs: 600_000 };
@@ -52,5 +53,18 @@ describe('repair', () => {
       replica('', B, leader()), replica('a1f', C),
     );
     expect(plan(repairIntent(), s)).toMatchObject({ type: 'step', step: { kind: 'createReplica', zone: D, request: 'r1-a', repairs: 2 } });
+  });
+
+  it('a dry run of repair projects its whole plan: reclaim the space, then confirm and replace a lost VM', () => {
+    const full = (r: { member?: { alarms: string[]; healthy: boolean } }) => { r.member!.alarms = ['NOSPACE']; r.member!.healthy = false; };
+    const sized = (r: { member?: { dbSize?: number } }) => { r.member!.dbSize = 1 << 20; };
+    const s = cluster({ lb: 'full' }, replica('', B, leader(), sized, full), replica('a1f', C, sized), replica('0c1', D, sized, deadEtcd(), vmGone()));
+    const projected = projectPlan(repairIntent(), s);
+    expect(projected.end.type).toBe('done');
+    const kinds = projected.steps.map((x) => x.step.kind);
+    expect(kinds[0]).toBe('reclaimEtcdSpace');
+    expect(kinds).toContain('pause');
+    expect(kinds).toContain('removeMember');
+    expect(kinds).toContain('createReplica');
   });
 });

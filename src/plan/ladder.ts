@@ -8,6 +8,7 @@
 //      when the run goes through IAP), health check
 //   3a. the ownership labels: pull request, repository, expiry (owner-labels.ts)
 //   3b. a cluster made before Secret Manager: each replica's private keys leave its metadata
+//   3c. repair only: an etcd NOSPACE alarm is reclaimed (compact, defragment, disarm) first
 //   4. finish removals already started (journal `removing`): out of the pool, move the leader,
 //      remove the member, delete the VM, delete its apiserver identity lease (rung 4a, for any
 //      replica whose VM is gone), then mark the entry done
@@ -54,6 +55,8 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
     ownerLabelsRung(intent, state) ??
     moveKeys(view) ??
     staleIdentityLease(view) ??
+    // Out of space, every member counts as sick: reclaim it before anything weighs quorum.
+    (intent.repair ? reclaimSpace(state) : undefined) ??
     finishRemovals(view) ??
     removeOrphanMembers(intent, view) ??
     finishJoining(intent, view) ??
@@ -415,8 +418,6 @@ function noPlaceFix(intent: Intent): string {
 function repairReplicas(intent: Intent, view: ClusterView): PlanResult {
   const lost = quorumLoss(view.state);
   if (lost) return refuse(lost.problem, lost.fix);
-  const space = reclaimSpace(view.state);
-  if (space) return space;
   const verdict = judgeRepairs(intent, view);
   if (verdict.exhausted && verdict.candidates.length === 0) {
     return refuse(`repair gives up on ${verdict.exhausted.why}`, `find out why its replacements fail (its serial console, the start-up script's guest attribute), fix that, then replace it by hand (operation: replace, replica-name: ${verdict.exhausted.name}); raise repair-max-retries only if the cause is gone`);

@@ -105,9 +105,25 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
     case 'writeJournal':
       if (s.address) s.address.labels = withJournalEntry(n, s.address.labels, step.entry);
       break;
+    case 'pause':
+      // What it waits to confirm is assumed confirmed: the etcd members without a VM.
+      s.confirmedOrphans = s.etcd.members.filter((m) => !s.replicas.some((r) => m.name === `etcd-${r.name}`)).map((m) => m.id);
+      break;
+    case 'reclaimEtcdSpace':
+      for (const m of s.etcd.members) {
+        if (!step.disarm.includes(m.id)) continue;
+        m.alarms = m.alarms.filter((a) => a !== 'NOSPACE');
+        m.healthy = m.alarms.length === 0 && m.dbSize !== undefined;
+      }
+      break;
     case 'labelCluster':
       if (s.address) s.address.labels = { ...s.address.labels, ...step.labels };
       break;
+    default: {
+      // A step kind without a projection would make a dry run plan it again and again.
+      const unprojected: never = step;
+      throw new Error(`no projection for step ${JSON.stringify(unprojected)}`);
+    }
   }
   s.journal = s.address ? decodeJournal(n, s.address.labels) : [];
   s.etcd.leaderId = s.etcd.members.find((m) => m.isLeader)?.id;
