@@ -278,7 +278,8 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     transport: transport.kind,
     ...(repair ? { repair } : {}),
     ...(owner ? { owner } : {}),
-    ...(ttlMs !== undefined ? { ttlMs } : {}),
+    // Fixed once per run, so that every pass of the run wants the same expiry.
+    ...(ttlMs !== undefined ? { ttlMs, expiresAt: Math.floor((Date.now() + ttlMs) / 1000) * 1000 } : {}),
   };
   const requestId = raw['request-id'] ? parseRequestId(raw['request-id'], p) : deriveRequestId(intent, env);
   if (problems.length > 0) throw new InputError(problems);

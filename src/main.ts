@@ -3,24 +3,19 @@
 import * as core from '@actions/core';
 import { createComputeApi } from './gce/client.ts';
 import type { ComputeApiHandle } from './gce/client.ts';
-import { createEtcdAdmin } from './etcd/admin.ts';
-import { createReach } from './reach.ts';
 import type { Reach } from './reach.ts';
-import { clusterNames } from './model.ts';
 import { parseInputs, type InputName } from './inputs.ts';
 import { urlSecrets } from './url-credentials.ts';
-import { errorMessage, InputError, RefusedError } from './errors.ts';
+import { errorMessage, InputError } from './errors.ts';
 import { snapshotDirProblem } from './engine/snapshot-dir.ts';
-import { IapError } from './iap/errors.ts';
-import { DEFAULT_LIMITS } from './engine/deps.ts';
-import type { EngineDeps } from './engine/deps.ts';
 import { RunAbandonedError, partialReportOf, planEngine, runEngine } from './engine/run.ts';
 import { outputsFor } from './report/outputs.ts';
 import { renderFailureSummary, renderSummary } from './report/summary.ts';
 import { failureOf } from './report/failure.ts';
 import { clusterHealth } from './report/health.ts';
 import { upsertPrComment } from './github/pr-comment.ts';
-import { currentRunRef, workflowRunEndedCheck } from './github/workflow-run.ts';
+import { wireCluster } from './engine-wiring.ts';
+import { janitorStep } from './janitor-step.ts';
 import { resolveRelease } from './release/choice.ts';
 import { writeAdminKubeconfig } from './kube/kubeconfig.ts';
 import { keyMaskValues, storedKeysOf } from './engine/secrets.ts';
@@ -54,40 +49,21 @@ export async function run(): Promise<RunEnd> {
     const snapshotProblem = inputs.snapshotDir ? snapshotDirProblem(inputs.snapshotDir) : undefined;
     if (snapshotProblem) throw new InputError([snapshotProblem]);
     for (const w of inputs.warnings) core.warning(w, { title: 'ha-masters input' });
-    // Its intent is a teardown template: it must never run as one cluster's operation.
-    if (inputs.janitor) throw new RefusedError('operation janitor is not available in this build', 'use an ha-masters release that documents it', true);
     const { intent } = inputs;
     // Only runs that may create a master need the binaries' manifest (a teardown must not depend on a mirror).
     if (intent.operation === 'up' || intent.operation === 'replace') intent.release = await resolveRelease(inputs.release);
     compute = createComputeApi({ project: intent.project, endpoint: inputs.computeEndpoint, log: (l) => core.debug(l) });
     const transport = intent.transport ?? 'direct';
     core.info(`ha-masters: replicas are reached ${transport === 'iap' ? `through IAP TCP forwarding${inputs.iapEndpoint ? ` (relay ${inputs.iapEndpoint})` : ''}` : 'directly at their internal IPs'} (${inputs.transportWhy})`);
-    const names = clusterNames(intent.instancePrefix);
-    const replicasReach = createReach({
-      kind: transport, compute, master: names.master, network: intent.network, iapFirewall: names.firewallIap,
-      iapEndpoint: inputs.iapEndpoint, mask, log: (l) => core.debug(l),
-    });
-    reach = replicasReach;
-    await replicasReach.preflight().catch((err: unknown) => {
-      throw err instanceof IapError ? new RefusedError(err.problem, err.fix, true) : err;
-    });
     const keys = new KeyStore(createSecretManager({ project: intent.project, endpoint: inputs.secretManagerEndpoint, token: adcTokenSource(mask), log: (l) => core.debug(l) }), mask);
-    const deps: EngineDeps = {
-      compute,
-      keys,
-      etcd: (tls) => createEtcdAdmin(tls, replicasReach.transport, { log: (l) => core.debug(l) }),
-      probeReadyz: replicasReach.probeReadyz,
-      reachProblem: replicasReach.problem,
-      sawReplicas: (vms) => replicasReach.learn(vms),
-      workflowRun: {
-        mine: currentRunRef(process.env),
-        ...(inputs.githubToken ? { ended: workflowRunEndedCheck(inputs.githubToken, process.env, (l) => core.info(l)) } : {}),
-      },
-      log: (l) => core.info(l),
-      mask,
-      now: () => new Date(),
-      limits: { ...DEFAULT_LIMITS, runTimeoutMs: inputs.timeoutMs },
-    };
+    // Its intent is only the teardown template of the clusters it deletes.
+    if (inputs.janitor) {
+      await janitorStep({ ...inputs, janitor: inputs.janitor }, compute, keys, mask, publishSummary);
+      return 'finished';
+    }
+    const wired = await wireCluster(inputs, compute, keys, intent.instancePrefix, mask);
+    reach = wired.reach;
+    const { deps } = wired;
     core.info(`ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`);
     const report = inputs.dryRun ? await planEngine(intent, deps) : await runEngine(intent, deps, { snapshotDir: inputs.snapshotDir });
     const kubeconfig = inputs.dryRun ? undefined : await adminKubeconfig(compute, keys, report, inputs.kubeconfigTtlMs);

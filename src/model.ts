@@ -75,6 +75,8 @@ export interface Intent {
   owner?: ClusterOwner;
   /** `ttl`: the cluster expires this long after the last up, replace or repair on it (labels.ts). */
   ttlMs?: number;
+  /** `ttl` after this run's start, in whole seconds (epoch ms): one expiry for every write of the run. */
+  expiresAt?: number;
 }
 
 export const DEFAULT_INSTANCE_PREFIX = 'kubernetes';

@@ -15,6 +15,8 @@ function healthy(labels: Record<string, string> = {}): ClusterState {
 }
 const now = (s: ClusterState) => Date.parse(s.observedAt);
 const seconds = (ms: number) => String(Math.floor(ms / 1000));
+/** What inputs.ts makes of `ttl` in a run that starts when `s` was observed. */
+const ttl = (ttlMs: number, s: ClusterState) => ({ ttlMs, expiresAt: Math.floor((now(s) + ttlMs) / 1000) * 1000 });
 
 describe('ownership labels', () => {
   test('a repository becomes a label value: lowercase, [a-z0-9_-], at most 63 characters', () => {
@@ -24,36 +26,46 @@ describe('ownership labels', () => {
 
   test('a pull request run with a ttl labels a cluster that lacks them, with the expiry ttl after now', () => {
     const s = healthy();
-    const r = plan(intent({ owner: { pr: 42, repository: 'acme/infra' }, ttlMs: DAY }), s);
+    const r = plan(intent({ owner: { pr: 42, repository: 'acme/infra' }, ...ttl(DAY, s) }), s);
     expect(r).toMatchObject({ type: 'step', step: { kind: 'labelCluster', labels: { [PR_LABEL]: '42', [REPO_LABEL]: 'acme-infra', [EXPIRES_LABEL]: seconds(now(s) + DAY) } } });
   });
 
   test('current labels: nothing to do; an expiry within the tolerance counts as current', () => {
     const s = healthy({ ...ownerLabels({ pr: 42, repository: 'acme/infra' }, now(healthy()) + DAY - expiryTolerance(DAY) + 1000) });
-    expect(plan(intent({ owner: { pr: 42, repository: 'acme/infra' }, ttlMs: DAY }), s).type).toBe('done');
+    expect(plan(intent({ owner: { pr: 42, repository: 'acme/infra' }, ...ttl(DAY, s) }), s).type).toBe('done');
   });
 
   test('every up, replace and repair moves an expiry that lags; a shorter ttl moves it down', () => {
     const old = healthy({ [EXPIRES_LABEL]: seconds(now(healthy()) - 3_600_000) });
     for (const operation of ['up', 'replace', 'repair'] as const) {
-      const r = plan(intent({ operation, ttlMs: DAY }), old);
+      const r = plan(intent({ operation, ...ttl(DAY, old) }), old);
       expect(r).toMatchObject({ type: 'step', step: { kind: 'labelCluster', labels: { [EXPIRES_LABEL]: seconds(now(old) + DAY) } } });
     }
     const later = healthy({ [EXPIRES_LABEL]: seconds(now(healthy()) + 7 * DAY) });
-    expect(plan(intent({ ttlMs: DAY }), later)).toMatchObject({ step: { kind: 'labelCluster' } });
+    expect(plan(intent({ ...ttl(DAY, later) }), later)).toMatchObject({ step: { kind: 'labelCluster' } });
   });
 
   test('status and down never move it; a run without ttl leaves an expiry as it is', () => {
     const old = healthy({ [EXPIRES_LABEL]: '1' });
-    expect(plan(intent({ operation: 'status', ttlMs: DAY }), old).type).toBe('done');
-    const down = plan(intent({ operation: 'down', deleteNodes: false, zone: B, ttlMs: DAY }), old);
+    expect(plan(intent({ operation: 'status', ...ttl(DAY, old) }), old).type).toBe('done');
+    const down = plan(intent({ operation: 'down', deleteNodes: false, zone: B, ...ttl(DAY, old) }), old);
     expect(down.type === 'step' && down.step.kind).not.toBe('labelCluster');
     expect(plan(intent({}), old).type).toBe('done');
     expect(expiryOf(old.address!.labels)).toBe(1000);
   });
 
-  test('the tolerance is a tenth of ttl, at most 5 minutes', () => {
-    expect(expiryTolerance(10_000)).toBe(1000);
+  test('a 1 s ttl: once labelled, later passes of the same run are done (the expiry is fixed when the run starts)', () => {
+    const s = healthy();
+    const i = intent(ttl(1000, s));
+    const r = plan(i, s);
+    if (r.type !== 'step' || r.step.kind !== 'labelCluster') throw new Error(`expected a label step, got ${JSON.stringify(r)}`);
+    const labelled = healthy(r.step.labels);
+    expect(plan(i, { ...labelled, observedAt: new Date(now(s) + 5000).toISOString() }).type).toBe('done');
+  });
+
+  test('the tolerance is a tenth of ttl, from 1 s to 5 minutes', () => {
+    expect(expiryTolerance(1000)).toBe(1000);
+    expect(expiryTolerance(20_000)).toBe(2000);
     expect(expiryTolerance(DAY)).toBe(5 * 60_000);
   });
 });

@@ -1,6 +1,7 @@
 // A stand-in for the GitHub REST calls the action makes: the PR comment's three (list, create,
-// update issue comments) and the lock's look at a workflow run (`runs`: id -> status), on
-// loopback, recording each request. GitHub itself cannot be reached from here.
+// update issue comments), the lock's look at a workflow run (`runs`: id -> status) and the
+// janitor's look at a pull request (`pulls`: number -> state), on loopback, recording each
+// request. GitHub itself cannot be reached from here.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -14,6 +15,7 @@ export interface RecordedRequest {
 export async function startGithubApi(owner: string, repo: string, issue: number) {
   const comments: { id: number; body: string; html_url: string }[] = [];
   const runs = new Map<number, { status: string; conclusion: string | null }>();
+  const pulls = new Map<number, { state: 'open' | 'closed'; merged?: boolean }>();
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     let raw = '';
@@ -39,6 +41,12 @@ export async function startGithubApi(owner: string, repo: string, issue: number)
         if (!known) return send(404, { message: 'Not Found' });
         return send(200, { id: Number(run[1]), ...known, html_url: `https://github.example/${owner}/${repo}/actions/runs/${run[1]}` });
       }
+      const pull = new RegExp(`^/repos/${owner}/${repo}/pulls/(\\d+)$`).exec(path);
+      if (req.method === 'GET' && pull) {
+        const known = pulls.get(Number(pull[1]));
+        if (!known) return send(404, { message: 'Not Found' });
+        return send(200, { number: Number(pull[1]), state: known.state, merged: known.merged ?? false, html_url: `https://github.example/${owner}/${repo}/pull/${pull[1]}` });
+      }
       const m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path);
       if (req.method === 'PATCH' && m) {
         const c = comments.find((x) => x.id === Number(m[1]));
@@ -52,7 +60,7 @@ export async function startGithubApi(owner: string, repo: string, issue: number)
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url, comments, requests, runs,
+    url, comments, requests, runs, pulls,
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

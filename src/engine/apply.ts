@@ -261,13 +261,12 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
 
 /**
  * What every resource of the cluster carries at creation: its name, and the run's ownership labels
- * (pull request, repository, expiry `ttl` from now). Firewalls, target pools and legacy health
+ * (pull request, repository, expiry `ttl` after the run's start). Firewalls, target pools and legacy health
  * checks take no labels in GCE; the address and the VMs are where the janitor looks.
  */
 function clusterLabels(ctx: ApplyContext): Record<string, string> {
-  const { intent, deps } = ctx;
-  const expiresAt = intent.ttlMs !== undefined ? deps.now().getTime() + intent.ttlMs : undefined;
-  return { [CLUSTER_LABEL]: ctx.observation.state.names.master, ...ownerLabels(intent.owner, expiresAt) };
+  const { intent } = ctx;
+  return { [CLUSTER_LABEL]: ctx.observation.state.names.master, ...ownerLabels(intent.owner, intent.expiresAt) };
 }
 
 /** The ownership labels onto each replica VM that lacks them, then the address: the planner looks at the address, so it goes last. */

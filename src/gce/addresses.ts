@@ -1,11 +1,12 @@
 // Regional static external addresses: the cluster's `<master>-ip`, which also carries the request
 // journal in its labels (fingerprint-checked).
 
-import { getOptional, write } from './calls.ts';
+import { getOptional, read, write } from './calls.ts';
 import type { GceContext } from './context.ts';
 import { canonicalLink, lastSegment, regionalPath } from './links.ts';
 import type { Address, SetLabelsRequest } from './resources.ts';
 import type { AddressInfo } from './types.ts';
+import { aggregatedListAll } from './paging.ts';
 
 const STATUSES = new Set<AddressInfo['status']>(['RESERVED', 'IN_USE', 'RESERVING']);
 
@@ -34,6 +35,13 @@ function addressCall(ctx: GceContext, verb: string, region: string, name: string
 export async function getAddress(ctx: GceContext, region: string, name: string): Promise<AddressInfo | undefined> {
   const a = await getOptional<Address>(ctx, addressCall(ctx, 'get', region, name), addressPath(ctx, region, name));
   return a && toAddressInfo(ctx, a);
+}
+
+/** Every regional address of the project (aggregatedList, all pages): the janitor finds clusters by their labels. */
+export async function listAddresses(ctx: GceContext): Promise<AddressInfo[]> {
+  const path = `projects/${ctx.project}/aggregated/addresses`;
+  const all = await read(ctx, { verb: 'list', what: 'addresses', resource: path }, () => aggregatedListAll<'addresses', Address>(ctx, path, 'addresses'));
+  return all.filter((a) => a.region).map((a) => toAddressInfo(ctx, a));
 }
 
 export async function insertAddress(ctx: GceContext, region: string, name: string, labels: Record<string, string>): Promise<void> {

@@ -118,6 +118,7 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
     addAccessConfig: (zone, vm, ac, natIP) => instances.addAccessConfig(ctx, zone, vm, ac, natIP),
 
     getAddress: (region, name) => addresses.getAddress(ctx, region, name),
+    listAddresses: () => addresses.listAddresses(ctx),
     insertAddress: (region, name, labels) => addresses.insertAddress(ctx, region, name, labels),
     setAddressLabels: (region, name, labels, fp) => addresses.setAddressLabels(ctx, region, name, labels, fp),
     deleteAddress: (region, name) => addresses.deleteAddress(ctx, region, name),

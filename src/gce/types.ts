@@ -133,6 +133,8 @@ export interface ComputeApi {
   addAccessConfig(zone: string, instance: string, accessConfig: string, natIP?: string): Promise<void>;
 
   getAddress(region: string, name: string): Promise<AddressInfo | undefined>;
+  /** Every regional address of the project, in every region (aggregatedList). */
+  listAddresses(): Promise<AddressInfo[]>;
   insertAddress(region: string, name: string, labels: Record<string, string>): Promise<void>;
   setAddressLabels(region: string, name: string, labels: Record<string, string>, fingerprint: string): Promise<void>;
   deleteAddress(region: string, name: string): Promise<void>;

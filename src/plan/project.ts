@@ -5,6 +5,7 @@ import { clientUrl, peerUrl } from '../model.ts';
 import type { ClusterState, PlanResult, Step, Intent } from '../model.ts';
 import { decodeJournal, withJournalEntry } from './journal.ts';
 import { plan } from './ladder.ts';
+import { CLUSTER_LABEL } from '../labels.ts';
 
 const placeholderIp = (vm: string) => `ip-of-${vm}`;
 const placeholderId = (vm: string) => `member-of-${vm}`;
@@ -19,7 +20,7 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
   });
   switch (step.kind) {
     case 'createAddress':
-      s.address = { name: n.address, ip: `ip-of-${n.address}`, status: 'RESERVED', users: [], region: s.region ?? '', labels: { 'ha-masters-cluster': n.master } };
+      s.address = { name: n.address, ip: `ip-of-${n.address}`, status: 'RESERVED', users: [], region: s.region ?? '', labels: { [CLUSTER_LABEL]: n.master } };
       break;
     case 'createFirewall': s.firewalls.push(step.name); break;
     case 'createHealthCheck': s.healthCheck = n.healthCheck; break;
