@@ -14,6 +14,7 @@ import { renderFailureSummary, renderSummary } from './report/summary.ts';
 import { failureOf } from './report/failure.ts';
 import { clusterHealth } from './report/health.ts';
 import { upsertPrComment } from './github/pr-comment.ts';
+import { prCommentBody } from './report/pr-comment.ts';
 import { wireCluster } from './engine-wiring.ts';
 import { janitorStep } from './janitor-step.ts';
 import { resolveRelease } from './release/choice.ts';
@@ -76,7 +77,7 @@ export async function run(): Promise<RunEnd> {
     if (inputs.prComment && inputs.githubToken) {
       // The cluster is already as asked: a comment that cannot be written is worth a warning only.
       try {
-        const outcome = await upsertPrComment(inputs.githubToken, report.state.names.master, summary);
+        const outcome = await upsertPrComment(inputs.githubToken, report.state.names.master, prCommentBody(report, summary));
         core.info(outcome.done === 'skipped' ? `no PR comment: ${outcome.why}` : `PR comment ${outcome.done}: ${outcome.url}`);
       } catch (err) {
         core.warning(`could not write the PR comment: ${errorMessage(err)}`, { title: 'ha-masters' });
