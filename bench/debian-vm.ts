@@ -74,6 +74,10 @@ for (let run = 1; run <= RUNS; run++) {
     const rssMb = pids.reduce((sum, pid) => sum + procKb(pid, 'status', 'VmRSS'), 0) / 1024;
     const scriptS = scriptSeconds(world.debian!.serialOutput(key).toString());
     rows.push({ readyMs, scriptS, pssMb, rssMb, processes: pids.length });
+    // Where the memory goes, largest first: what to slim next.
+    const comm = (pid: number) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return '?'; } };
+    const each = pids.map((pid) => ({ name: comm(pid), mb: procKb(pid, 'smaps_rollup', 'Pss') / 1024 })).sort((a, b) => b.mb - a.mb);
+    console.log(`run ${run}: PSS by process: ${each.map((e) => `${e.name} ${e.mb.toFixed(0)}`).join(', ')}`);
     console.log(`run ${run}: insert -> ready ${readyMs} ms, script ${scriptS?.toFixed(2) ?? '?'} s, ${pids.length} processes, PSS ${pssMb.toFixed(0)} MB, RSS ${rssMb.toFixed(0)} MB`);
   } finally {
     await world.stop();
