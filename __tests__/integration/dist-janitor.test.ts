@@ -2,7 +2,8 @@
 // five clusters (expired, fresh, expired but kept, a closed and an open pull request's); a dry run
 // writes nothing and says what it would delete and why; without a token only expiry counts; a
 // janitor killed in the middle of a teardown is finished by the next one, which deletes exactly
-// the expired cluster and the closed pull request's. The tests run in order.
+// the expired cluster and the closed pull request's; a cluster whose teardown fails does not stop
+// the others. The tests run in order.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,4 +110,25 @@ test('a janitor killed in the middle of a teardown is finished by the next run; 
   expect(third.code).toBe(0);
   expect(await action.writesSince(quiet)).toEqual([]);
   expect(third.outputs.changed).toBe('false');
+}, 240_000);
+
+test('a cluster whose teardown fails does not stop the others; the step fails at the end, naming it; the next run finishes it', async () => {
+  const made = await Promise.all(['ttl-bad', 'ttl-ok'].map((prefix) => action.run({ operation: 'up', 'gce-zone': ZONE, 'instance-prefix': prefix, ttl: '1s' })));
+  for (const r of made) expect(r.code).toBe(0);
+  await new Promise((r) => setTimeout(r, 1500));
+  await action.admin('fail', { method: 'DELETE', path: '/firewalls/ttl-bad-master-https$', times: 100, status: 403 });
+  const r = await action.run({ operation: 'janitor', 'github-token': TOKEN }, { env: scheduled() });
+  expect(r.code).toBe(1);
+  expect(r.stdout).toContain('::error::ha-masters janitor: the teardown of ttl-bad-master failed');
+  expect(row(r.summary, 'ttl-bad-master')).toMatch(/\*\*failed\*\* \| it expired at .*; the teardown failed: /);
+  // ttl-ok-master comes after it, and went.
+  expect(row(r.summary, 'ttl-ok-master')).toContain('**deleted**');
+  expect(await addressOf('ttl-ok')).toBeUndefined();
+  expect(await addressOf('ttl-bad')).toBeDefined();
+
+  await action.admin('clear-faults', {});
+  const again = await action.run({ operation: 'janitor', 'github-token': TOKEN }, { env: scheduled() });
+  expect(again.code).toBe(0);
+  expect(row(again.summary, 'ttl-bad-master')).toContain('**deleted**');
+  expect(await addressOf('ttl-bad')).toBeUndefined();
 }, 240_000);
