@@ -94,8 +94,10 @@ test('a janitor killed in the middle of a teardown is finished by the next run; 
   expect((await killed).code).not.toBe(0);
   expect((await addressOf('pr-5'))?.labels?.['ha-masters-lock']).toMatch(/^janitor-pr-5_/);
 
-  const again = await action.run({ operation: 'janitor', 'github-token': TOKEN }, { env: scheduled() });
+  const again = await action.run({ operation: 'janitor', 'github-token': TOKEN, 'pr-comment': 'true' }, { env: scheduled() });
   expect([again.code, again.stderr]).toEqual([0, '']);
+  // The closed pull request's comment says its cluster is gone.
+  expect(github.comments.map((c) => c.body)).toEqual([expect.stringMatching(/^<!-- ha-masters:pr-5-master -->\n[^]*`pr-5-master` is gone: the janitor tore it down, since its pull request #5 is merged\./)]);
   expect(row(again.summary, 'pr-5-master')).toContain('**deleted**');
   expect(row(again.summary, 'ttl-gone-master')).toContain('**deleted**');
   expect(again.outputs.changed).toBe('true');

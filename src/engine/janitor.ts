@@ -14,6 +14,8 @@ import { count } from '../words.ts';
 export interface JanitorRow {
   master: string;
   pr?: number;
+  /** The sanitized repository of its pull request. */
+  repo?: string;
   /** ISO time. */
   expiresAt?: string;
   outcome: 'deleted' | 'would delete' | 'kept' | 'failed';
@@ -60,6 +62,7 @@ export async function runJanitor(o: JanitorOptions): Promise<JanitorReport> {
     const row: JanitorRow = {
       master: cluster.master,
       ...(cluster.pr !== undefined ? { pr: cluster.pr } : {}),
+      ...(cluster.repo !== undefined ? { repo: cluster.repo } : {}),
       ...(cluster.expiresAt !== undefined ? { expiresAt: new Date(cluster.expiresAt).toISOString() } : {}),
       outcome: verdict.delete ? (o.dryRun ? 'would delete' : 'deleted') : 'kept',
       why: verdict.why,

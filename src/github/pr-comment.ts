@@ -8,9 +8,10 @@ export function commentMarker(master: string): string {
 
 export type CommentOutcome = { done: 'created' | 'updated'; url: string } | { done: 'skipped'; why: string };
 
-export async function upsertPrComment(token: string, master: string, markdown: string): Promise<CommentOutcome> {
+/** `pr`: the pull request to comment on; the run's own when not given. */
+export async function upsertPrComment(token: string, master: string, markdown: string, pr?: number): Promise<CommentOutcome> {
   const { context } = github;
-  const number = context.payload.pull_request?.number;
+  const number = pr ?? context.payload.pull_request?.number;
   if (!number) return { done: 'skipped', why: `the run was triggered by ${context.eventName || 'no event'}, not by a pull request` };
   const octokit = github.getOctokit(token);
   const { owner, repo } = context.repo;
