@@ -1,6 +1,7 @@
 // Issue 13: the ownership labels (pull request, repository, expiry `ttl` from the last run) as a
 // planner rung: written when missing or stale, left alone when current, never by status or down.
 import { plan } from '../../src/plan/ladder.ts';
+import { projectPlan } from '../../src/plan/project.ts';
 import { expiryTolerance } from '../../src/plan/owner-labels.ts';
 import { EXPIRES_LABEL, PR_LABEL, REPO_LABEL, expiryOf, ownerLabels, sanitizedRepository } from '../../src/labels.ts';
 import type { ClusterState } from '../../src/model.ts';
@@ -61,6 +62,14 @@ describe('ownership labels', () => {
     if (r.type !== 'step' || r.step.kind !== 'labelCluster') throw new Error(`expected a label step, got ${JSON.stringify(r)}`);
     const labelled = healthy(r.step.labels);
     expect(plan(i, { ...labelled, observedAt: new Date(now(s) + 5000).toISOString() }).type).toBe('done');
+  });
+
+  test('a dry run of a new cluster with a ttl shows no label step: the address is made with the labels', () => {
+    const empty = cluster({ address: false, firewalls: false, healthCheck: false });
+    const projected = projectPlan(intent({ zone: B, owner: { pr: 42, repository: 'acme/infra' }, ...ttl(DAY, empty) }), empty);
+    expect(projected.end.type).toBe('done');
+    expect(projected.steps.map((s) => s.step.kind)).not.toContain('labelCluster');
+    expect(projected.state.address!.labels).toMatchObject({ [PR_LABEL]: '42', [EXPIRES_LABEL]: seconds(now(empty) + DAY) });
   });
 
   test('the tolerance is a tenth of ttl, from 1 s to 5 minutes', () => {

@@ -5,7 +5,7 @@ import { clientUrl, peerUrl } from '../model.ts';
 import type { ClusterState, PlanResult, Step, Intent } from '../model.ts';
 import { decodeJournal, withJournalEntry } from './journal.ts';
 import { plan } from './ladder.ts';
-import { CLUSTER_LABEL } from '../labels.ts';
+import { CLUSTER_LABEL, ownerLabels } from '../labels.ts';
 
 const placeholderIp = (vm: string) => `ip-of-${vm}`;
 const placeholderId = (vm: string) => `member-of-${vm}`;
@@ -147,6 +147,8 @@ export function projectPlan(intent: Intent, start: ClusterState, maxSteps = 100)
     if (r.type !== 'step') return { steps, end: r, state };
     steps.push({ step: r.step, reason: r.reason });
     state = projectStep(state, r.step);
+    // A new address carries the run's ownership labels from the start (apply.ts), as the rung expects.
+    if (r.step.kind === 'createAddress' && state.address) state.address.labels = { ...state.address.labels, ...ownerLabels(intent.owner, intent.expiresAt) };
   }
   return { steps, end: { type: 'cut', reason: `more than ${maxSteps} steps` }, state };
 }
