@@ -9,6 +9,8 @@ export type OperationName = 'up' | 'down' | 'replace' | 'status' | 'repair';
 
 /** The label a replica made by `repair` carries: how many repairs in a row made it (1: the first). */
 export const REPAIRS_LABEL = 'ha-masters-repairs';
+/** The label of a successor made before the replica it replaces leaves (add first): that replica's name. */
+export const REPLACES_LABEL = 'ha-masters-replaces';
 
 /**
  * `repair`'s guards, after Cluster API's control-plane remediation: a replica made by a repair that
@@ -188,6 +190,8 @@ export interface Replica {
   request?: string;
   /** `ha-masters-repairs` label: made by the n-th repair in a row of its slot (undefined: not by a repair). */
   repairs?: number;
+  /** `ha-masters-replaces` label: the replica this one succeeds, which leaves once this one serves. */
+  replaces?: string;
   /** Read by repair for a VM not yet voting: its start-up script reported `failed: <why>`. */
   startupFailure?: string;
   /** `/readyz` of its apiserver answered 200 (undefined: not probed). */
@@ -328,7 +332,7 @@ export type Step =
   | { kind: 'createFirewall'; name: string }
   | { kind: 'createHealthCheck' }
   /** `seeds`: the replicas whose etcd the new VM asks for the member list (INITIAL_ETCD_CLUSTER). */
-  | { kind: 'createReplica'; replica: string; zone: string; first: boolean; seeds: string[]; request?: string; repairs?: number }
+  | { kind: 'createReplica'; replica: string; zone: string; first: boolean; seeds: string[]; request?: string; repairs?: number; replaces?: string }
   /** etcd's NOSPACE alarm: compact, defragment the members in `defragOrder` (member IDs, leader last), then disarm the alarms of `disarm`. */
   | { kind: 'reclaimEtcdSpace'; defragOrder: string[]; disarm: string[] }
   | { kind: 'setMemberCerts'; replica: string; zone: string }

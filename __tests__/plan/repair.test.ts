@@ -33,6 +33,19 @@ describe('repair', () => {
     expect(r).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { phase: 'removing', replica: 'kubernetes-master-0c1', repairs: 1 } } });
   });
 
+  it('a voter that still answers (its apiserver fails) keeps its vote until its successor is made: add first', () => {
+    const apiDown = (r: { replica?: Replica }) => { r.replica!.apiserverReady = false; };
+    const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, apiDown));
+    expect(plan(repairIntent(), s)).toMatchObject({ type: 'step', step: { kind: 'createReplica', zone: D, repairs: 1, replaces: 'kubernetes-master-0c1' } });
+    // The whole plan: the victim's member is removed only after its successor was promoted, once.
+    const projected = projectPlan(repairIntent(), s);
+    expect(projected.end.type).toBe('done');
+    const kinds = projected.steps.map((x) => x.step.kind);
+    expect(kinds.filter((k) => k === 'createReplica')).toHaveLength(1);
+    expect(kinds.indexOf('promoteLearner')).toBeLessThan(kinds.indexOf('removeMember'));
+    expect(projected.state.replicas.map((r) => r.name)).not.toContain('kubernetes-master-0c1');
+  });
+
   it('leaves a replica a repair made alone during repair-retry-period, and says so', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, deadEtcd(), madeAgo(5, 1)));
     const r = plan(repairIntent({ retryPeriodMs: 15 * 60_000 }), s);

@@ -2,7 +2,7 @@
 // already there (a run that died after the write but before observing it must not fail or
 // repeat it), and "already exists" / "already gone" count as success.
 import { setTimeout as delay } from 'node:timers/promises';
-import { APISERVER_PORT, HEALTH_PORT, REPAIRS_LABEL, clientUrl, replicaKeysSecret } from '../model.ts';
+import { APISERVER_PORT, HEALTH_PORT, REPAIRS_LABEL, REPLACES_LABEL, clientUrl, replicaKeysSecret } from '../model.ts';
 import type { ClusterState, Intent, Step } from '../model.ts';
 import { isAlreadyExists, isNotFound, GceError } from '../gce/errors.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
@@ -119,6 +119,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       const labels: Record<string, string> = { ...clusterLabels(ctx), 'ha-masters-role': 'master' };
       if (step.request) labels['ha-masters-request'] = step.request;
       if (step.repairs !== undefined) labels[REPAIRS_LABEL] = String(step.repairs);
+      if (step.replaces) labels[REPLACES_LABEL] = step.replaces;
       return noCapacityAs(step.zone, created(
         compute.insertInstance({
           zone: step.zone, name: step.replica, machineType: intent.machineType, image: intent.image, network: intent.network,

@@ -1,7 +1,7 @@
 // observe(): one read of everything the planner looks at, into a plain ClusterState. GCE reads
 // run in parallel; a failed read fails the observation (a partial view could make the planner
 // remove a live member), except etcd, whose unreachability is itself a fact to plan with.
-import { ORPHAN_CONFIRM_MS, REPAIRS_LABEL, clientUrl, clusterNames, isNodeGroupName, isNodeTemplateName, isReplicaName, regionOfZone } from '../model.ts';
+import { ORPHAN_CONFIRM_MS, REPAIRS_LABEL, REPLACES_LABEL, clientUrl, clusterNames, isNodeGroupName, isNodeTemplateName, isReplicaName, regionOfZone } from '../model.ts';
 import type { ClusterState, EtcdView, Intent, Replica, VmStatus } from '../model.ts';
 import type { InstanceInfo, ZoneRecord } from '../gce/types.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
@@ -114,6 +114,7 @@ export async function observe(
     hasMemberCerts: Boolean(vm.metadata[MEMBER_CERTS_KEY]),
     inTargetPool: inPool(vm),
     request: vm.labels['ha-masters-request'],
+    ...(vm.labels[REPLACES_LABEL] ? { replaces: vm.labels[REPLACES_LABEL] } : {}),
     ...(/^\d+$/.test(vm.labels[REPAIRS_LABEL] ?? '') ? { repairs: Number(vm.labels[REPAIRS_LABEL]) } : {}),
     apiserverReady: ready.get(vm.name),
     creationTimestamp: vm.creationTimestamp,

@@ -359,7 +359,7 @@ function addReplica(intent: Intent, view: ClusterView, request: string, zone: st
   const taken = [...state.replicas.map((r) => r.name), ...state.etcd.members.map((m) => m.name.replace(/^etcd-/, ''))];
   const name = newReplicaName(state.names, taken, request);
   return step(
-    { kind: 'createReplica', replica: name, zone: target, first: false, seeds: live.map((r) => r.name), request, ...(repairs !== undefined ? { repairs } : {}) },
+    { kind: 'createReplica', replica: name, zone: target, first: false, seeds: live.map((r) => r.name), request, ...(repairs !== undefined ? { repairs } : {}), ...(leaving ? { replaces: leaving } : {}) },
     `add replica ${name} in ${target}; it joins etcd as a learner once its VM runs`,
   );
 }
@@ -515,12 +515,13 @@ function replaceReplica(intent: Intent, view: ClusterView, repairCandidates?: Re
   for (const r of rounds) {
     if (r.addingVm && r.added?.phase !== 'done') return addReplica(intent, view, r.addReq, r.addingVm.zone);
   }
-  // 2. An add-first round whose successor serves: now the named replica leaves.
+  // 2. An add-first round whose successor serves: now the replica it replaces leaves (the named
+  // one, or the one its successor's label names).
   for (const r of rounds) {
-    if (r.added?.phase === 'done' && !r.removed && intent.replicaName) {
-      const victim = findNamedReplica(view, intent.replicaName);
-      if (victim) return startRemoval(intent, view, r.rmReq, victim);
-    }
+    if (r.added?.phase !== 'done' || r.removed) continue;
+    const replaced = intent.replicaName ?? view.replicas.find((x) => x.name === r.added!.replica)?.vm?.replaces;
+    const victim = replaced ? findNamedReplica(view, replaced) : undefined;
+    if (victim) return startRemoval(intent, view, r.rmReq, victim);
   }
   // 3. Start the next round while there is something left to replace.
   if (intent.replicaName) {
@@ -560,16 +561,19 @@ function replaceReplica(intent: Intent, view: ClusterView, repairCandidates?: Re
 
 /**
  * The first step of one round. The successor comes first when etcd can take it while the victim
- * still votes: a healthy victim, or a named one whose member answers (its apiserver may be down);
- * then no zone means nothing happens. Otherwise the victim leaves first, once a zone can take its
- * successor (for an unnamed victim the round could not tell it from the next one after the add).
+ * still votes: a healthy victim, or, named or under repair, one whose member answers (its apiserver
+ * may be down); the successor's `ha-masters-replaces` label then tells which replica leaves once it
+ * serves, and no zone means nothing happens. Otherwise the victim leaves first, once a zone can take
+ * its successor.
  */
 function replaceOne(intent: Intent, view: ClusterView, victim: ReplicaView, addReq: string, rmReq: string, named: boolean, repairs?: number): PlanResult {
   const { state } = view;
   const others = liveReplicas(view).filter((r) => r.name !== victim.name);
   const placed = placeReplica(intent, state, others.map((r) => r.zone!), victim.zone);
   const votesAndAnswers = !isDead(victim) && !victim.member!.isLearner;
-  if (isHealthyReplica(victim) || (named && votesAndAnswers && canAddLearner(state.etcd.members).ok)) {
+  // A voter that still answers (its apiserver failing, say) keeps voting until its successor votes:
+  // the one a user names, and every one repair replaces.
+  if (isHealthyReplica(victim) || ((named || intent.repair !== undefined) && votesAndAnswers && canAddLearner(state.etcd.members).ok)) {
     if (placed.zone === undefined) return refuse(`${placed.why}; ${victim.name} stays until its successor has a place`, noPlaceFix(intent));
     return addReplica(intent, view, addReq, undefined, victim.zone, victim.name, repairs);
   }

@@ -29,6 +29,7 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
         name: step.replica, zone: step.zone, status: 'RUNNING', internalIp: placeholderIp(step.replica),
         externalIp: step.first ? s.address?.ip : `ephemeral-ip-of-${step.replica}`, hasStaticIp: step.first, hasMemberCerts: false,
         inTargetPool: false, request: step.request, apiserverReady: false, creationTimestamp: s.observedAt,
+        ...(step.replaces ? { replaces: step.replaces } : {}),
       });
       break;
     case 'setMemberCerts': {
