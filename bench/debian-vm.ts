@@ -36,18 +36,24 @@ function procKb(pid: number, file: 'status' | 'smaps_rollup', field: string): nu
 /** Every process that shares the PID namespace of `initPid` (the VM's systemd). */
 function processesOfVm(initPid: number): number[] {
   const ns = readlinkSync(`/proc/${initPid}/ns/pid`);
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      return readlinkSync(`/proc/${pid}/ns/pid`) === ns;
-    } catch {
-      return false;
-    }
-  });
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/pid`) === ns;
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** Seconds between the script's first console line and its `ok` (the kernel's timestamps). */
 function scriptSeconds(serial: string): number | undefined {
-  const stamps = serial.split(/\r?\n/).filter((l) => l.includes('ha-masters-startup:')).map((l) => ({ t: Number(/\[\s*([\d.]+)\]/.exec(l)?.[1]), ok: /ha-masters-startup: ok\s*$/.test(l) }));
+  const stamps = serial
+    .split(/\r?\n/)
+    .filter((l) => l.includes('ha-masters-startup:'))
+    .map((l) => ({ t: Number(/\[\s*([\d.]+)\]/.exec(l)?.[1]), ok: /ha-masters-startup: ok\s*$/.test(l) }));
   const ok = stamps.find((s) => s.ok);
   return ok && stamps[0] ? ok.t - stamps[0].t : undefined;
 }
@@ -57,7 +63,9 @@ for (let run = 1; run <= RUNS; run++) {
   const world = await startEngineWorld({ vmRuntime: 'debian' });
   try {
     const report = await world.run(baseIntent({ project: PROJECT, requestId: `bench${run}`, zone: 'europe-west1-b' }));
-    const readyMs = report.steps.filter((s) => ['createReplica', 'setMemberCerts', 'waitReady'].includes(s.step.kind)).reduce((sum, s) => sum + s.ms, 0);
+    const readyMs = report.steps
+      .filter((s) => ['createReplica', 'setMemberCerts', 'waitReady'].includes(s.step.kind))
+      .reduce((sum, s) => sum + s.ms, 0);
     const key = 'europe-west1-b/kubernetes-master';
     // Let the control plane settle (leader election, first lease renewals) before reading memory.
     await new Promise((r) => setTimeout(r, 5000));
@@ -68,21 +76,31 @@ for (let run = 1; run <= RUNS; run++) {
         return false;
       }
     });
-    if (initPid === undefined) throw new Error('the VM\'s systemd was not found');
+    if (initPid === undefined) throw new Error("the VM's systemd was not found");
     const pids = processesOfVm(initPid);
     const pssMb = pids.reduce((sum, pid) => sum + procKb(pid, 'smaps_rollup', 'Pss'), 0) / 1024;
     const rssMb = pids.reduce((sum, pid) => sum + procKb(pid, 'status', 'VmRSS'), 0) / 1024;
     const scriptS = scriptSeconds(world.debian!.serialOutput(key).toString());
     rows.push({ readyMs, scriptS, pssMb, rssMb, processes: pids.length });
     // Where the memory goes, largest first: what to slim next.
-    const comm = (pid: number) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return '?'; } };
+    const comm = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        return '?';
+      }
+    };
     const each = pids.map((pid) => ({ name: comm(pid), mb: procKb(pid, 'smaps_rollup', 'Pss') / 1024 })).sort((a, b) => b.mb - a.mb);
     console.log(`run ${run}: PSS by process: ${each.map((e) => `${e.name} ${e.mb.toFixed(0)}`).join(', ')}`);
-    console.log(`run ${run}: insert -> ready ${readyMs} ms, script ${scriptS?.toFixed(2) ?? '?'} s, ${pids.length} processes, PSS ${pssMb.toFixed(0)} MB, RSS ${rssMb.toFixed(0)} MB`);
+    console.log(
+      `run ${run}: insert -> ready ${readyMs} ms, script ${scriptS?.toFixed(2) ?? '?'} s, ${pids.length} processes, PSS ${pssMb.toFixed(0)} MB, RSS ${rssMb.toFixed(0)} MB`,
+    );
   } finally {
     await world.stop();
   }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`median of ${RUNS}: insert -> ready ${median(rows.map((r) => r.readyMs))} ms; script ${median(rows.map((r) => r.scriptS ?? NaN)).toFixed(2)} s (target: ready etcd within 3 s of boot); PSS ${median(rows.map((r) => r.pssMb)).toFixed(0)} MB, RSS ${median(rows.map((r) => r.rssMb)).toFixed(0)} MB per master VM (target: 120 MB)`);
+console.log(
+  `median of ${RUNS}: insert -> ready ${median(rows.map((r) => r.readyMs))} ms; script ${median(rows.map((r) => r.scriptS ?? NaN)).toFixed(2)} s (target: ready etcd within 3 s of boot); PSS ${median(rows.map((r) => r.pssMb)).toFixed(0)} MB, RSS ${median(rows.map((r) => r.rssMb)).toFixed(0)} MB per master VM (target: 120 MB)`,
+);

@@ -27,18 +27,37 @@ import { createSecretManager } from '../src/secrets/client.ts';
 import { adcTokenSource } from '../src/auth/adc.ts';
 import type { Intent } from '../src/model.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'op-latency-ms': { type: 'string', default: '300' }, 'lb-delay-ms': { type: 'string', default: '1500' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    'op-latency-ms': { type: 'string', default: '300' },
+    'lb-delay-ms': { type: 'string', default: '1500' },
+  },
+});
 const RUNS = Number(values.runs);
 const OP_MS = Number(values['op-latency-ms']);
 const LB_MS = Number(values['lb-delay-ms']);
 const PROJECT = 'bench';
-const B = 'europe-west1-b', C = 'europe-west1-c';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c';
 
 function intent(over: Partial<Intent>): Intent {
   return {
-    operation: 'up', project: PROJECT, multizone: true, quorumRead: false, replicate: false, deleteNodes: true,
-    instancePrefix: 'kubernetes', zones: [], allowEvenReplicas: false, requestId: `bench${Math.random().toString(16).slice(2, 10)}`,
-    machineType: 'e2-standard-2', image: 'projects/debian-cloud/global/images/family/debian-12', network: 'default', dataDiskSizeGb: 20, ...over,
+    operation: 'up',
+    project: PROJECT,
+    multizone: true,
+    quorumRead: false,
+    replicate: false,
+    deleteNodes: true,
+    instancePrefix: 'kubernetes',
+    zones: [],
+    allowEvenReplicas: false,
+    requestId: `bench${Math.random().toString(16).slice(2, 10)}`,
+    machineType: 'e2-standard-2',
+    image: 'projects/debian-cloud/global/images/family/debian-12',
+    network: 'default',
+    dataDiskSizeGb: 20,
+    ...over,
   };
 }
 
@@ -51,22 +70,42 @@ function startProber(ip: string, ca: string) {
     while (!stop) {
       const r = await probeReadyz(`https://${ip}:443`, ca, 500, { serverName: 'kubernetes' });
       const now = Date.now();
-      if (r.ready) { longest = Math.max(longest, now - lastOk); lastOk = now; }
+      if (r.ready) {
+        longest = Math.max(longest, now - lastOk);
+        lastOk = now;
+      }
       await new Promise((res) => setTimeout(res, 20));
     }
   })();
-  return async () => { stop = true; await loop; return longest; };
+  return async () => {
+    stop = true;
+    await loop;
+    return longest;
+  };
 }
 
 async function oneRun(order: 'ha-masters' | 'kube-up'): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-lb-'));
-  const emulator = await startEmulator({ port: 0, stateDir: dir, defaultOperationLatencyMs: OP_MS, lbProgrammingDelayMs: LB_MS, vmRuntime: 'process', log: () => {} });
+  const emulator = await startEmulator({
+    port: 0,
+    stateDir: dir,
+    defaultOperationLatencyMs: OP_MS,
+    lbProgrammingDelayMs: LB_MS,
+    vmRuntime: 'process',
+    log: () => {},
+  });
   const compute: ComputeApiHandle = createComputeApi({ project: PROJECT, endpoint: emulator.url, pollIntervalMs: 50 });
   const transport = new DirectTransport();
   process.env.GCE_METADATA_HOST = `127.0.0.1:${emulator.port}`;
   const keys = new KeyStore(createSecretManager({ project: PROJECT, endpoint: emulator.url, token: adcTokenSource(() => {}) }), () => {});
   const deps: EngineDeps = {
-    compute, keys, etcd: (tls) => createEtcdAdmin(tls, transport), probeReadyz, log: () => {}, mask: () => {}, now: () => new Date(),
+    compute,
+    keys,
+    etcd: (tls) => createEtcdAdmin(tls, transport),
+    probeReadyz,
+    log: () => {},
+    mask: () => {},
+    now: () => new Date(),
     limits: { ...DEFAULT_LIMITS, readyTimeoutMs: 120_000 },
   };
   try {
@@ -87,7 +126,8 @@ async function oneRun(order: 'ha-masters' | 'kube-up'): Promise<number> {
     }
     await runEngine(intent({ zone: C, replicate: true }), deps);
     // Wait until the endpoint answers through the rule, then stop probing.
-    for (let i = 0; i < 400 && !(await probeReadyz(`https://${ip}:443`, ca, 500, { serverName: 'kubernetes' })).ready; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && !(await probeReadyz(`https://${ip}:443`, ca, 500, { serverName: 'kubernetes' })).ready; i++)
+      await new Promise((r) => setTimeout(r, 25));
     await new Promise((r) => setTimeout(r, 200));
     return await stopProber();
   } finally {
@@ -106,4 +146,6 @@ for (let i = 0; i < RUNS; i++) {
   ours.push(await oneRun('ha-masters'));
   console.log(`run ${i + 1}: kube-up order ${theirs.at(-1)} ms unreachable, ha-masters ${ours.at(-1)} ms`);
 }
-console.log(`median unreachable: kube-up order ${median(theirs)} ms, ha-masters ${median(ours)} ms; ratio ha-masters/kube-up = ${(median(ours) / median(theirs)).toFixed(2)}`);
+console.log(
+  `median unreachable: kube-up order ${median(theirs)} ms, ha-masters ${median(ours)} ms; ratio ha-masters/kube-up = ${(median(ours) / median(theirs)).toFixed(2)}`,
+);

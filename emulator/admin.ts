@@ -6,7 +6,12 @@ import type { IapFaultRule } from './iap/faults.ts';
 import { instancePath } from './resources/instances.ts';
 import { zoneInfo } from './catalogue.ts';
 
-export interface RequestLogEntry { method: string; path: string; status: number; time: string }
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  time: string;
+}
 
 export class AdminError extends Error {
   readonly status: number;
@@ -84,7 +89,10 @@ export async function handleAdmin(deps: AdminDeps, method: string, action: strin
       const zone = String(need(body.zone, 'zone'));
       const instance = String(need(body.instance, 'instance'));
       const project = typeof body.project === 'string' ? body.project : undefined;
-      const exists = ctx.store.entries((p) => (project ? p === instancePath(project, zone, instance) : p.endsWith(`/zones/${zone}/instances/${instance}`))).length > 0;
+      const exists =
+        ctx.store.entries((p) =>
+          project ? p === instancePath(project, zone, instance) : p.endsWith(`/zones/${zone}/instances/${instance}`),
+        ).length > 0;
       if (!exists) throw new AdminError(404, `no instance ${zone}/${instance}`);
       await ctx.runtime.killEtcd(`${zone}/${instance}`, body.keepDown === true);
       return {};
@@ -102,7 +110,8 @@ export async function handleAdmin(deps: AdminDeps, method: string, action: strin
     case 'POST mirror-tamper': {
       if (!ctx.mirror) throw new AdminError(404, 'no release mirror: it runs with the debian VM runtime');
       const artifact = String(need(body.artifact, 'artifact'));
-      if (artifact !== 'etcd' && artifact !== 'kubernetes-server') throw new AdminError(400, `artifact must be etcd or kubernetes-server, not ${artifact}`);
+      if (artifact !== 'etcd' && artifact !== 'kubernetes-server')
+        throw new AdminError(400, `artifact must be etcd or kubernetes-server, not ${artifact}`);
       ctx.mirror.tamper(artifact, body.tampered !== false);
       return {};
     }

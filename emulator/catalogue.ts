@@ -1,8 +1,16 @@
 // The fixed part of the world: regions, zones, images, machine types, disk types and the default
 // network. Enough of GCE's catalogue for the calls `gcloud compute instances create` and the action make.
 
-export interface ZoneInfo { name: string; region: string; id: string }
-export interface RegionInfo { name: string; id: string; description: string }
+export interface ZoneInfo {
+  name: string;
+  region: string;
+  id: string;
+}
+export interface RegionInfo {
+  name: string;
+  id: string;
+  description: string;
+}
 
 export const REGIONS: RegionInfo[] = [
   { name: 'europe-west1', id: '1100', description: 'europe-west1' },
@@ -26,16 +34,58 @@ export const ZONES: ZoneInfo[] = [
 export const zoneInfo = (name: string): ZoneInfo | undefined => ZONES.find((z) => z.name === name);
 export const regionInfo = (name: string): RegionInfo | undefined => REGIONS.find((r) => r.name === name);
 
-export interface ImageInfo { project: string; name: string; family: string; id: string; diskSizeGb: string; description: string }
+export interface ImageInfo {
+  project: string;
+  name: string;
+  family: string;
+  id: string;
+  diskSizeGb: string;
+  description: string;
+}
 
 export const IMAGES: ImageInfo[] = [
-  { project: 'debian-cloud', name: 'debian-12-bookworm-v20250610', family: 'debian-12', id: '5383591893411893281', diskSizeGb: '10', description: 'Debian, Debian GNU/Linux, 12 (bookworm), amd64 built on 20250610' },
-  { project: 'debian-cloud', name: 'debian-11-bullseye-v20250610', family: 'debian-11', id: '3119304103419386385', diskSizeGb: '10', description: 'Debian, Debian GNU/Linux, 11 (bullseye), amd64 built on 20250610' },
-  { project: 'cos-cloud', name: 'cos-stable-121-18867-90-38', family: 'cos-stable', id: '7420837475398743172', diskSizeGb: '10', description: 'Google, Container-Optimized OS, 121-18867.90.38 stable' },
-  { project: 'ubuntu-os-cloud', name: 'ubuntu-2204-jammy-v20250606', family: 'ubuntu-2204-lts', id: '1984230972234612331', diskSizeGb: '10', description: 'Canonical, Ubuntu, 22.04 LTS, amd64 jammy image built on 2025-06-06' },
+  {
+    project: 'debian-cloud',
+    name: 'debian-12-bookworm-v20250610',
+    family: 'debian-12',
+    id: '5383591893411893281',
+    diskSizeGb: '10',
+    description: 'Debian, Debian GNU/Linux, 12 (bookworm), amd64 built on 20250610',
+  },
+  {
+    project: 'debian-cloud',
+    name: 'debian-11-bullseye-v20250610',
+    family: 'debian-11',
+    id: '3119304103419386385',
+    diskSizeGb: '10',
+    description: 'Debian, Debian GNU/Linux, 11 (bullseye), amd64 built on 20250610',
+  },
+  {
+    project: 'cos-cloud',
+    name: 'cos-stable-121-18867-90-38',
+    family: 'cos-stable',
+    id: '7420837475398743172',
+    diskSizeGb: '10',
+    description: 'Google, Container-Optimized OS, 121-18867.90.38 stable',
+  },
+  {
+    project: 'ubuntu-os-cloud',
+    name: 'ubuntu-2204-jammy-v20250606',
+    family: 'ubuntu-2204-lts',
+    id: '1984230972234612331',
+    diskSizeGb: '10',
+    description: 'Canonical, Ubuntu, 22.04 LTS, amd64 jammy image built on 2025-06-06',
+  },
 ];
 
-export interface MachineTypeInfo { name: string; guestCpus: number; memoryMb: number; id: string; description: string; isSharedCpu?: boolean }
+export interface MachineTypeInfo {
+  name: string;
+  guestCpus: number;
+  memoryMb: number;
+  id: string;
+  description: string;
+  isSharedCpu?: boolean;
+}
 
 export const MACHINE_TYPES: MachineTypeInfo[] = [
   { name: 'e2-micro', guestCpus: 2, memoryMb: 1024, id: '334001', description: '0.25 CPU (2 vCPU burst), 1 GB RAM', isSharedCpu: true },

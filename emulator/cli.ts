@@ -27,7 +27,9 @@ const { values } = parseArgs({
 });
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: emulator --state-dir DIR [--port 0] [--host 127.0.0.1] [--latency-ms N] [--latency TYPE=MS]... [--wait-timeout-ms N] [--lb-delay-ms N] [--fail METHOD:PATH_REGEX:STATUS[:NTH]]... [--crash-after METHOD:PATH_REGEX] [--crash-before METHOD:PATH_REGEX] [--no-vms] [--vm-runtime process|debian|auto] [--image-cache DIR] [--debug]\n`);
+  process.stderr.write(
+    `${message}\nusage: emulator --state-dir DIR [--port 0] [--host 127.0.0.1] [--latency-ms N] [--latency TYPE=MS]... [--wait-timeout-ms N] [--lb-delay-ms N] [--fail METHOD:PATH_REGEX:STATUS[:NTH]]... [--crash-after METHOD:PATH_REGEX] [--crash-before METHOD:PATH_REGEX] [--no-vms] [--vm-runtime process|debian|auto] [--image-cache DIR] [--debug]\n`,
+  );
   process.exit(2);
 }
 
@@ -40,7 +42,8 @@ function methodAndRest(spec: string): [string, string] {
 
 const stateDir = values['state-dir'] ?? usage('--state-dir is required');
 const vmRuntime = values['vm-runtime'];
-if (vmRuntime !== 'debian' && vmRuntime !== 'process' && vmRuntime !== 'auto') usage(`bad --vm-runtime '${vmRuntime}' (want debian, process or auto)`);
+if (vmRuntime !== 'debian' && vmRuntime !== 'process' && vmRuntime !== 'auto')
+  usage(`bad --vm-runtime '${vmRuntime}' (want debian, process or auto)`);
 const latency: Record<string, number> = {};
 for (const l of values.latency ?? []) {
   const [type, ms] = l.split('=');
@@ -68,7 +71,10 @@ for (const f of values.fail ?? []) {
   if (!m) usage(`bad --fail '${f}' (want METHOD:PATH_REGEX:STATUS[:NTH])`);
   emulator.ctx.faults.addHttpFailure({ method, path: m[1] as string, status: Number(m[2]), nth: Number(m[3] ?? 1) });
 }
-for (const [flag, when] of [['crash-after', 'afterWrite'], ['crash-before', 'beforeWrite']] as const) {
+for (const [flag, when] of [
+  ['crash-after', 'afterWrite'],
+  ['crash-before', 'beforeWrite'],
+] as const) {
   const spec = values[flag];
   if (spec) {
     const [method, path] = methodAndRest(spec);

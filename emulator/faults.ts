@@ -40,7 +40,10 @@ export interface CrashRule {
 
 const KNOWN_OPERATION_ERRORS: Record<string, { httpStatus: number; message: string }> = {
   QUOTA_EXCEEDED: { httpStatus: 403, message: "Quota 'CPUS' exceeded.  Limit: 8.0 in region." },
-  ZONE_RESOURCE_POOL_EXHAUSTED: { httpStatus: 503, message: 'The zone does not have enough resources available to fulfill the request.  Try a different zone, or try again later.' },
+  ZONE_RESOURCE_POOL_EXHAUSTED: {
+    httpStatus: 503,
+    message: 'The zone does not have enough resources available to fulfill the request.  Try a different zone, or try again later.',
+  },
   RESOURCE_NOT_READY: { httpStatus: 400, message: 'The resource is not ready' },
   INTERNAL_ERROR: { httpStatus: 500, message: 'Internal error. Please try again or contact Google Support.' },
 };
@@ -85,7 +88,9 @@ export class Faults {
   }
 
   takeOperationError(operationType: string, targetPath: string): OperationError | undefined {
-    const rule = this.opRules.find((r) => r.operationType === operationType && (!r.target || new RegExp(r.target).test(targetPath)) && r.left > 0);
+    const rule = this.opRules.find(
+      (r) => r.operationType === operationType && (!r.target || new RegExp(r.target).test(targetPath)) && r.left > 0,
+    );
     if (!rule) return undefined;
     rule.left--;
     this.opRules = this.opRules.filter((r) => r.left > 0);
@@ -103,7 +108,13 @@ export class Faults {
   }
 
   describe(): object {
-    return { httpFailures: this.httpRules, operationErrors: this.opRules, crash: this.crash ?? null, lbProgrammingDelayMs: this.lbProgrammingDelayMs, iap: this.iap.describe() };
+    return {
+      httpFailures: this.httpRules,
+      operationErrors: this.opRules,
+      crash: this.crash ?? null,
+      lbProgrammingDelayMs: this.lbProgrammingDelayMs,
+      iap: this.iap.describe(),
+    };
   }
 
   clear(): void {

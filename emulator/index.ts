@@ -91,7 +91,6 @@ export interface RunningEmulator {
   stop(): Promise<void>;
 }
 
-
 export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
   if (!host.startsWith('127.')) throw new Error(`the emulator listens on loopback only, not ${host}`);
@@ -104,7 +103,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   // Process-runtime VMs read secrets in-process through the API, bound once it is built (below).
   let vmRead: VmSecretRead | undefined;
   const readSecret: VmSecretRead = (version, account) => (vmRead ? vmRead(version, account) : Promise.resolve({ status: 503 }));
-  const { runtime, mirror } = opts.runtime ? { runtime: opts.runtime, mirror: undefined } : await chooseRuntime(opts, tokens, readSecret, log);
+  const { runtime, mirror } = opts.runtime
+    ? { runtime: opts.runtime, mirror: undefined }
+    : await chooseRuntime(opts, tokens, readSecret, log);
 
   let applying: Promise<void> | undefined;
   let dirty = false;
@@ -145,7 +146,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   let iap: IapRelay;
   try {
     iap = await startIapRelay({
-      ctx, tokens: ctx.runner.tokens, faults: ctx.faults.iap, host, stateDir: opts.stateDir,
+      ctx,
+      tokens: ctx.runner.tokens,
+      faults: ctx.faults.iap,
+      host,
+      stateDir: opts.stateDir,
       ...(opts.iapConnectTimeoutMs !== undefined ? { connectTimeoutMs: opts.iapConnectTimeoutMs } : {}),
       ...(opts.iapResumeWindowMs !== undefined ? { resumeWindowMs: opts.iapResumeWindowMs } : {}),
     });
@@ -166,11 +171,22 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       throw new Error(why);
     }
     for (const pid of runtime.pids()) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     process.exit(70);
   };
-  const serverDeps: ServerDeps = { ctx, baseUrl: () => baseUrl, requests, secrets: new SecretManagerService(new SecretStore(opts.stateDir)), debug: opts.debug ?? false, crash };
+  const serverDeps: ServerDeps = {
+    ctx,
+    baseUrl: () => baseUrl,
+    requests,
+    secrets: new SecretManagerService(new SecretStore(opts.stateDir)),
+    debug: opts.debug ?? false,
+    crash,
+  };
   vmRead = vmSecretReader(secretManagerDeps(serverDeps), tokens);
   const server: Server = createServer(createHandler(serverDeps));
   server.keepAliveTimeout = 5000;
@@ -220,7 +236,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   };
 }
 
-async function chooseRuntime(opts: EmulatorOptions, tokens: AccessTokens, readSecret: VmSecretRead, log: (line: string) => void): Promise<{ runtime: VmRuntime; mirror?: ReleaseMirror }> {
+async function chooseRuntime(
+  opts: EmulatorOptions,
+  tokens: AccessTokens,
+  readSecret: VmSecretRead,
+  log: (line: string) => void,
+): Promise<{ runtime: VmRuntime; mirror?: ReleaseMirror }> {
   const kind = opts.vmRuntime ?? 'auto';
   const imageCache = opts.imageCache ?? DEFAULT_IMAGE_CACHE;
   if (kind !== 'process') {
@@ -230,7 +251,12 @@ async function chooseRuntime(opts: EmulatorOptions, tokens: AccessTokens, readSe
       const why = kind === 'auto' ? 'this host allows it: root, namespaces, overlayfs, nft' : 'asked for';
       log(`VM runtime: debian (${why}; Debian 12 machines from ${image.dir}, booted with systemd-nspawn)`);
       const etcd = opts.etcdBinary ?? '/usr/bin/etcd';
-      const mirror = await startReleaseMirror({ dir: join(opts.stateDir, 'mirror'), etcdBinary: etcd, etcdctlBinary: join(etcd, '../etcdctl'), log });
+      const mirror = await startReleaseMirror({
+        dir: join(opts.stateDir, 'mirror'),
+        etcdBinary: etcd,
+        etcdctlBinary: join(etcd, '../etcdctl'),
+        log,
+      });
       return { runtime: await createDebianRuntime({ stateDir: opts.stateDir, image, log, tokens, mirror: mirror.handle }), mirror };
     }
     if (kind === 'debian') throw new Error(`the debian VM runtime cannot run here: ${support.why}`);
@@ -238,15 +264,17 @@ async function chooseRuntime(opts: EmulatorOptions, tokens: AccessTokens, readSe
   } else {
     log('VM runtime: process (asked for; master VMs are host processes on loopback addresses, --vm-runtime debian boots Debian machines)');
   }
-  return { runtime: createVmRuntime({
-    stateDir: opts.stateDir,
-    // The emulator adds its own (adjustable) delay to each rule's changedAt; see world.ts.
-    lbProgrammingDelayMs: 0,
-    leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
-    etcdBinary: opts.etcdBinary ?? 'etcd',
-    readSecret,
-    log,
-  }) };
+  return {
+    runtime: createVmRuntime({
+      stateDir: opts.stateDir,
+      // The emulator adds its own (adjustable) delay to each rule's changedAt; see world.ts.
+      lbProgrammingDelayMs: 0,
+      leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
+      etcdBinary: opts.etcdBinary ?? 'etcd',
+      readSecret,
+      log,
+    }),
+  };
 }
 
 export { createNullRuntime } from './null-runtime.ts';

@@ -39,7 +39,11 @@ export interface OperationRequest {
   forcedError?: OperationError;
 }
 
-export interface OperationError { code: string; message: string; httpStatus?: number }
+export interface OperationError {
+  code: string;
+  message: string;
+  httpStatus?: number;
+}
 
 export interface OperationSettings {
   defaultLatencyMs: number;
@@ -58,15 +62,28 @@ export function scopePath(project: string, scope: Scope): string {
   return `projects/${project}/global`;
 }
 
-const HTTP_NAMES: Record<number, string> = { 400: 'BAD REQUEST', 403: 'FORBIDDEN', 404: 'NOT FOUND', 409: 'CONFLICT', 412: 'PRECONDITION FAILED', 429: 'TOO MANY REQUESTS', 503: 'SERVICE UNAVAILABLE' };
+const HTTP_NAMES: Record<number, string> = {
+  400: 'BAD REQUEST',
+  403: 'FORBIDDEN',
+  404: 'NOT FOUND',
+  409: 'CONFLICT',
+  412: 'PRECONDITION FAILED',
+  429: 'TOO MANY REQUESTS',
+  503: 'SERVICE UNAVAILABLE',
+};
 
 function operationCodeFor(err: ApiError): string {
   switch (err.reason) {
-    case 'alreadyExists': return 'RESOURCE_ALREADY_EXISTS';
-    case 'notFound': return 'RESOURCE_NOT_FOUND';
-    case 'resourceInUseByAnotherResource': return 'RESOURCE_IN_USE_BY_ANOTHER_RESOURCE';
-    case 'conditionNotMet': return 'CONDITION_NOT_MET';
-    default: return 'INVALID_USAGE';
+    case 'alreadyExists':
+      return 'RESOURCE_ALREADY_EXISTS';
+    case 'notFound':
+      return 'RESOURCE_NOT_FOUND';
+    case 'resourceInUseByAnotherResource':
+      return 'RESOURCE_IN_USE_BY_ANOTHER_RESOURCE';
+    case 'conditionNotMet':
+      return 'CONDITION_NOT_MET';
+    default:
+      return 'INVALID_USAGE';
   }
 }
 
@@ -101,7 +118,9 @@ export class Operations {
   checkRequestId(project: string, requestId: string | null | undefined): OperationResource | undefined {
     if (requestId === undefined || requestId === null || requestId === '') return undefined;
     if (!UUID.test(requestId) || /^[0-]+$/.test(requestId)) {
-      throw invalid(`Invalid value for field 'requestId': '${requestId}'. The request ID must be a valid UUID with the exception that zero UUID is not supported (00000000-0000-0000-0000-000000000000).`);
+      throw invalid(
+        `Invalid value for field 'requestId': '${requestId}'. The request ID must be a valid UUID with the exception that zero UUID is not supported (00000000-0000-0000-0000-000000000000).`,
+      );
     }
     return this.byRequestId(project, requestId);
   }

@@ -5,8 +5,16 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { invalid } from './http/errors.ts';
 
-interface ProtoField { type: string; rule?: string; keyType?: string }
-interface ProtoType { fields?: Record<string, ProtoField>; values?: Record<string, number>; nested?: Record<string, ProtoType> }
+interface ProtoField {
+  type: string;
+  rule?: string;
+  keyType?: string;
+}
+interface ProtoType {
+  fields?: Record<string, ProtoField>;
+  values?: Record<string, number>;
+  nested?: Record<string, ProtoType>;
+}
 
 let v1: Record<string, ProtoType> | undefined;
 
@@ -14,11 +22,23 @@ let v1: Record<string, ProtoType> | undefined;
 // service, but GCE still serves it (fields from the Compute v1 REST reference), and body-less POSTs.
 const SUPPLEMENT: Record<string, ProtoType> = {
   HttpHealthCheck: {
-    fields: Object.fromEntries([
-      ['checkIntervalSec', 'int32'], ['creationTimestamp', 'string'], ['description', 'string'], ['healthyThreshold', 'int32'],
-      ['host', 'string'], ['id', 'uint64'], ['kind', 'string'], ['name', 'string'], ['port', 'int32'], ['requestPath', 'string'],
-      ['selfLink', 'string'], ['timeoutSec', 'int32'], ['unhealthyThreshold', 'int32'],
-    ].map(([name, type]) => [name, { type } as ProtoField])),
+    fields: Object.fromEntries(
+      [
+        ['checkIntervalSec', 'int32'],
+        ['creationTimestamp', 'string'],
+        ['description', 'string'],
+        ['healthyThreshold', 'int32'],
+        ['host', 'string'],
+        ['id', 'uint64'],
+        ['kind', 'string'],
+        ['name', 'string'],
+        ['port', 'int32'],
+        ['requestPath', 'string'],
+        ['selfLink', 'string'],
+        ['timeoutSec', 'int32'],
+        ['unhealthyThreshold', 'int32'],
+      ].map(([name, type]) => [name, { type } as ProtoField]),
+    ),
   },
   Empty: { fields: {} },
 };
@@ -48,8 +68,14 @@ function checkScalar(type: string, value: unknown, where: string, scope: ProtoTy
     throw invalid(`Invalid value at '${describe(where)}' (${type}), ${JSON.stringify(value)}`);
   };
   if (value === null) return;
-  if (type === 'string') { if (typeof value !== 'string') bad(); return; }
-  if (type === 'bool') { if (typeof value !== 'boolean') bad(); return; }
+  if (type === 'string') {
+    if (typeof value !== 'string') bad();
+    return;
+  }
+  if (type === 'bool') {
+    if (typeof value !== 'boolean') bad();
+    return;
+  }
   if (INT_TYPES.has(type)) {
     if (typeof value === 'number' ? !Number.isInteger(value) : !(typeof value === 'string' && /^-?\d+$/.test(value))) bad();
     return;
@@ -60,8 +86,14 @@ function checkScalar(type: string, value: unknown, where: string, scope: ProtoTy
   }
   if (type === 'google.protobuf.Any') return;
   const t = resolve(type, scope);
-  if (t?.values) { if (typeof value !== 'string' && typeof value !== 'number') bad(); return; }
-  if (t?.fields) { checkMessage(t, value, where); return; }
+  if (t?.values) {
+    if (typeof value !== 'string' && typeof value !== 'number') bad();
+    return;
+  }
+  if (t?.fields) {
+    checkMessage(t, value, where);
+    return;
+  }
 }
 
 function checkMessage(message: ProtoType, value: unknown, where: string): void {

@@ -41,7 +41,7 @@ function runtimeInstance(ctx: EmulatorContext, path: string, vm: Resource): Runt
   const bootResource = bootDisk ? ctx.store.get(pathOf(bootDisk.source, '')) : undefined;
   const extraDisk = disks.find((d) => !d.boot);
   const extraResource = extraDisk ? ctx.store.get(pathOf(extraDisk.source, '')) : undefined;
-  const items = ((vm.metadata as { items?: Array<{ key: string; value: string }> } | undefined)?.items) ?? [];
+  const items = (vm.metadata as { items?: Array<{ key: string; value: string }> } | undefined)?.items ?? [];
   const zone = path.split('/')[3] as string;
   const serviceAccount = (vm.serviceAccounts as Array<{ email?: string }> | undefined)?.[0]?.email;
   return {
@@ -60,7 +60,13 @@ function runtimeInstance(ctx: EmulatorContext, path: string, vm: Resource): Runt
     bootImage: String(bootResource?.sourceImage ?? ''),
     bootDiskDir: String(bootResource?.__dir ?? ''),
     ...(extraDisk && extraResource
-      ? { dataDisk: { deviceName: extraDisk.deviceName ?? String(extraResource.name), dir: String(extraResource.__dir), sizeGb: Number(extraResource.sizeGb) } }
+      ? {
+          dataDisk: {
+            deviceName: extraDisk.deviceName ?? String(extraResource.name),
+            dir: String(extraResource.__dir),
+            sizeGb: Number(extraResource.sizeGb),
+          },
+        }
       : {}),
     ...(serviceAccount ? { serviceAccountEmail: serviceAccount } : {}),
     tags: (vm.tags as { items?: string[] } | undefined)?.items ?? [],

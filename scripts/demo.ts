@@ -48,13 +48,21 @@ async function runAction(runner: Runner, inputs: Record<string, string>): Promis
   const summaryFile = join(root, `summary-${Date.now()}`);
   writeFileSync(outFile, '');
   writeFileSync(summaryFile, '');
-  const env: NodeJS.ProcessEnv = { ...process.env, ...runner.env, GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: root, INPUT_PROJECT: PROJECT };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...runner.env,
+    GITHUB_OUTPUT: outFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: root,
+    INPUT_PROJECT: PROJECT,
+  };
   for (const [k, v] of Object.entries({ ...runner.inputs, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
   const code = await new Promise<number>((resolve) => {
     const argv = [...runner.argv, process.execPath, 'dist/index.js'];
     const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line && !line.startsWith('::debug::') && !line.startsWith('::add-mask::')) console.log(`  | ${line}`); // the runner hides these too
+      for (const line of chunk.toString().split('\n'))
+        if (line && !line.startsWith('::debug::') && !line.startsWith('::add-mask::')) console.log(`  | ${line}`); // the runner hides these too
     });
     child.on('exit', (c) => resolve(c ?? 1));
   });
@@ -66,26 +74,58 @@ async function runAction(runner: Runner, inputs: Record<string, string>): Promis
 
 async function main(): Promise<void> {
   banner('starting the Compute Engine emulator');
-  if (!debian) console.log(wantProcess ? 'VM runtime: process (asked for)' : `VM runtime: process (Debian VMs are not possible here: ${support.ok ? '' : support.why})`);
-  const emulator = await startEmulator({ port: 0, stateDir: join(root, 'state'), lbProgrammingDelayMs: 1000, vmRuntime: debian ? 'debian' : 'process', log: (l) => { if (/VM runtime|release manifest|booted|IAP relay at/.test(l)) console.log(`  [emulator] ${l}`); } });
+  if (!debian)
+    console.log(
+      wantProcess
+        ? 'VM runtime: process (asked for)'
+        : `VM runtime: process (Debian VMs are not possible here: ${support.ok ? '' : support.why})`,
+    );
+  const emulator = await startEmulator({
+    port: 0,
+    stateDir: join(root, 'state'),
+    lbProgrammingDelayMs: 1000,
+    vmRuntime: debian ? 'debian' : 'process',
+    log: (l) => {
+      if (/VM runtime|release manifest|booted|IAP relay at/.test(l)) console.log(`  [emulator] ${l}`);
+    },
+  });
   console.log(`emulator at ${emulator.url} (state in ${root})`);
   // The runner's Google credentials come from the emulator (its metadata server); Secret Manager is on the API's port.
-  let runner: Runner = { argv: [], inputs: { 'compute-endpoint': emulator.url, 'secret-manager-endpoint': emulator.url }, env: { GCE_METADATA_HOST: `${emulator.host}:${emulator.port}` } };
+  let runner: Runner = {
+    argv: [],
+    inputs: { 'compute-endpoint': emulator.url, 'secret-manager-endpoint': emulator.url },
+    env: { GCE_METADATA_HOST: `${emulator.host}:${emulator.port}` },
+  };
   if (debian && !insideVpc) {
     // A GitHub-hosted runner: outside the VPC, so `transport: auto` takes IAP. Its credentials come
     // from the (emulated) metadata server; the relay's CA is the emulator's own.
     runner = {
       argv: [],
-      inputs: { 'compute-endpoint': emulator.url, 'secret-manager-endpoint': emulator.url, 'iap-endpoint': emulator.iapRelayUrl, 'release-manifest': emulator.releaseManifestUrl! },
-      env: { RUNNER_ENVIRONMENT: 'github-hosted', GCE_METADATA_HOST: `${emulator.host}:${emulator.port}`, NODE_EXTRA_CA_CERTS: emulator.iapCaFile },
+      inputs: {
+        'compute-endpoint': emulator.url,
+        'secret-manager-endpoint': emulator.url,
+        'iap-endpoint': emulator.iapRelayUrl,
+        'release-manifest': emulator.releaseManifestUrl!,
+      },
+      env: {
+        RUNNER_ENVIRONMENT: 'github-hosted',
+        GCE_METADATA_HOST: `${emulator.host}:${emulator.port}`,
+        NODE_EXTRA_CA_CERTS: emulator.iapCaFile,
+      },
     };
-    console.log(`the action runs outside the VPC, as on a GitHub-hosted runner: it reaches the masters through the IAP relay at ${emulator.iapRelayUrl}`);
+    console.log(
+      `the action runs outside the VPC, as on a GitHub-hosted runner: it reaches the masters through the IAP relay at ${emulator.iapRelayUrl}`,
+    );
   } else if (debian) {
     const ns = await (emulator.runtime as DebianRuntime).ensureVpc('default');
     // A self-hosted runner inside the VPC: the Compute API and the release mirror are reached there.
     runner = {
       argv: ['ip', 'netns', 'exec', ns],
-      inputs: { 'compute-endpoint': `http://${API_IP}`, 'secret-manager-endpoint': `http://${API_IP}`, 'release-manifest': `http://${MIRROR_IP}/release/manifest.json` },
+      inputs: {
+        'compute-endpoint': `http://${API_IP}`,
+        'secret-manager-endpoint': `http://${API_IP}`,
+        'release-manifest': `http://${MIRROR_IP}/release/manifest.json`,
+      },
       env: { GCE_METADATA_HOST: `${API_IP}:80` },
     };
     console.log(`the action runs inside the VPC (network namespace ${ns}); masters are Debian 12 VMs`);
@@ -97,7 +137,9 @@ async function main(): Promise<void> {
     if (!kubeconfig) throw new Error('the step gave no kubeconfig output');
     banner(`kubectl from outside the VPC, through the external IP: kubectl --kubeconfig ${kubeconfig} get --raw /readyz`);
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz', '--request-timeout=15s'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz', '--request-timeout=15s'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
       child.on('exit', (c) => (c === 0 ? resolve(text.trim()) : reject(new Error(`kubectl failed (exit ${c})`))));
@@ -108,10 +150,17 @@ async function main(): Promise<void> {
   let failed = false;
   const step = async (title: string, inputs: Record<string, string>) => {
     banner(title);
-    console.log(Object.entries(inputs).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    console.log(
+      Object.entries(inputs)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n'),
+    );
     const { code, outputs } = await runAction(runner, inputs);
     console.log(`\n--- outputs ---\n${JSON.stringify(outputs, null, 2)}`);
-    if (code !== 0) { failed = true; throw new Error(`step "${title}" failed (exit ${code})`); }
+    if (code !== 0) {
+      failed = true;
+      throw new Error(`step "${title}" failed (exit ${code})`);
+    }
     return outputs;
   };
   try {
@@ -126,9 +175,15 @@ async function main(): Promise<void> {
     await step('scale to three replicas (the third goes to the zone with fewest)', { operation: 'up', replicas: '3' });
     banner('breaking one replica: its etcd dies and stays down');
     const status = await step('status', { operation: 'status', 'gce-zone': 'europe-west1-c' });
-    const victim = (JSON.parse(status['replicas-json'] ?? '[]') as { name: string; zone: string }[]).find((r) => r.zone === 'europe-west1-c');
+    const victim = (JSON.parse(status['replicas-json'] ?? '[]') as { name: string; zone: string }[]).find(
+      (r) => r.zone === 'europe-west1-c',
+    );
     if (!victim) throw new Error('no replica in europe-west1-c to break');
-    const res = await fetch(`${emulator.url}/_emulator/kill-etcd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ zone: victim.zone, instance: victim.name, keepDown: true }) });
+    const res = await fetch(`${emulator.url}/_emulator/kill-etcd`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ zone: victim.zone, instance: victim.name, keepDown: true }),
+    });
     console.log(`killed etcd of ${victim.name}: ${res.status}`);
     await step('status: the broken replica shows as unhealthy', { operation: 'status', 'gce-zone': 'europe-west1-c' });
     await step('replace the unhealthy replica in europe-west1-c', { operation: 'replace', 'gce-zone': 'europe-west1-c' });

@@ -15,12 +15,24 @@ import { currentRunRef, workflowRunEndedCheck } from './github/workflow-run.ts';
 import type { KeyStore } from './engine/key-store.ts';
 
 /** The caller closes `reach` when the cluster's run is over (also when this throws, it is closed here). */
-export async function wireCluster(inputs: ActionInputs, compute: ComputeApiHandle, keys: KeyStore, prefix: string, mask: (secret: string) => void): Promise<{ deps: EngineDeps; reach: Reach }> {
+export async function wireCluster(
+  inputs: ActionInputs,
+  compute: ComputeApiHandle,
+  keys: KeyStore,
+  prefix: string,
+  mask: (secret: string) => void,
+): Promise<{ deps: EngineDeps; reach: Reach }> {
   const { intent } = inputs;
   const names = clusterNames(prefix);
   const reach = createReach({
-    kind: intent.transport ?? 'direct', compute, master: names.master, network: intent.network, iapFirewall: names.firewallIap,
-    iapEndpoint: inputs.iapEndpoint, mask, log: (l) => core.debug(l),
+    kind: intent.transport ?? 'direct',
+    compute,
+    master: names.master,
+    network: intent.network,
+    iapFirewall: names.firewallIap,
+    iapEndpoint: inputs.iapEndpoint,
+    mask,
+    log: (l) => core.debug(l),
   });
   try {
     await reach.preflight();

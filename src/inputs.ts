@@ -103,7 +103,13 @@ export const INPUT_DEFAULTS = {
 } as const satisfies Partial<Record<InputName, string>>;
 
 /** Where the project comes from when the input is empty: the variables google-github-actions/auth exports. */
-export const PROJECT_ENV_VARS = ['CLOUDSDK_CORE_PROJECT', 'CLOUDSDK_PROJECT', 'GCLOUD_PROJECT', 'GCP_PROJECT', 'GOOGLE_CLOUD_PROJECT'] as const;
+export const PROJECT_ENV_VARS = [
+  'CLOUDSDK_CORE_PROJECT',
+  'CLOUDSDK_PROJECT',
+  'GCLOUD_PROJECT',
+  'GCP_PROJECT',
+  'GOOGLE_CLOUD_PROJECT',
+] as const;
 
 /** Everything a run needs from its inputs. */
 export interface ActionInputs {
@@ -172,7 +178,12 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   if (janitor) checkJanitorInputs(raw, p);
   const operation = janitor ? 'down' : parseOperation(raw.operation, kubeEnv, p, warnings);
   const keepLabel = raw['keep-label'] || INPUT_DEFAULTS['keep-label'];
-  if (!isLabelKey(keepLabel)) p.add('keep-label', `${quoted(keepLabel)} is not a GCE label key.`, 'use a lowercase letter then up to 62 lowercase letters, digits, _ or -, such as ha-masters-keep.');
+  if (!isLabelKey(keepLabel))
+    p.add(
+      'keep-label',
+      `${quoted(keepLabel)} is not a GCE label key.`,
+      'use a lowercase letter then up to 62 lowercase letters, digits, _ or -, such as ha-masters-keep.',
+    );
   const ttlMs = raw.ttl ? parseTtl(raw.ttl, p) : undefined;
   // A pull request's run: its number and repository go on the cluster's labels, and name it by default.
   const owner = pullRequestOfRun(env);
@@ -198,7 +209,11 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const prComment = boolOf(plain(raw, 'pr-comment'), false, p);
   const githubToken = raw['github-token'] || undefined;
   if (prComment && !githubToken) {
-    p.add('pr-comment', 'it needs a token to write the comment, and github-token is empty.', 'add github-token: ${{ github.token }} (the job needs permissions: pull-requests: write).');
+    p.add(
+      'pr-comment',
+      'it needs a token to write the comment, and github-token is empty.',
+      'add github-token: ${{ github.token }} (the job needs permissions: pull-requests: write).',
+    );
   }
 
   const replicaSource = sourced('replica-name');
@@ -206,7 +221,9 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   if (replicaSource && instancePrefix !== undefined) checkReplicaName(replicaSource, instancePrefix, p);
 
   const allowManyReplicas = boolOf(plain(raw, 'allow-many-replicas'), false, p);
-  const replicas = raw.replicas ? parseReplicas(raw.replicas, { allowEven: allowEvenReplicas, allowMany: allowManyReplicas }, p, warnings) : undefined;
+  const replicas = raw.replicas
+    ? parseReplicas(raw.replicas, { allowEven: allowEvenReplicas, allowMany: allowManyReplicas }, p, warnings)
+    : undefined;
   const zones = parseZones(raw.zones, zone, p);
 
   const machineType = parseMachineType(raw['machine-type'] || INPUT_DEFAULTS['machine-type'], p);
@@ -218,14 +235,41 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const repair = operation === 'repair' ? parseRepairPolicy(raw, p) : undefined;
   const kubeconfigTtlMs = parseKubeconfigTtl(raw['kubeconfig-ttl'] || INPUT_DEFAULTS['kubeconfig-ttl'], p);
   const computeEndpoint = raw['compute-endpoint']
-    ? plainUrl(raw['compute-endpoint'], { input: 'compute-endpoint', schemes: ['http', 'https'], kind: 'http(s)', fix: 'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.' }, p)
+    ? plainUrl(
+        raw['compute-endpoint'],
+        {
+          input: 'compute-endpoint',
+          schemes: ['http', 'https'],
+          kind: 'http(s)',
+          fix: 'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.',
+        },
+        p,
+      )
     : undefined;
   const secretManagerEndpoint = raw['secret-manager-endpoint']
-    ? plainUrl(raw['secret-manager-endpoint'], { input: 'secret-manager-endpoint', schemes: ['http', 'https'], kind: 'http(s)', fix: "write the Secret Manager base URL, such as http://127.0.0.1:8085 for the local emulator (Google's, the default, is https://secretmanager.googleapis.com)." }, p)
+    ? plainUrl(
+        raw['secret-manager-endpoint'],
+        {
+          input: 'secret-manager-endpoint',
+          schemes: ['http', 'https'],
+          kind: 'http(s)',
+          fix: "write the Secret Manager base URL, such as http://127.0.0.1:8085 for the local emulator (Google's, the default, is https://secretmanager.googleapis.com).",
+        },
+        p,
+      )
     : undefined;
   const transport = parseTransport(raw.transport || INPUT_DEFAULTS.transport, env, p);
   const iapEndpoint = raw['iap-endpoint']
-    ? plainUrl(raw['iap-endpoint'], { input: 'iap-endpoint', schemes: ['wss'], kind: 'wss://', fix: "write the relay's base URL, such as wss://127.0.0.1:8443 for the local emulator's relay (Google's, the default, is wss://tunnel.cloudproxy.app)." }, p)
+    ? plainUrl(
+        raw['iap-endpoint'],
+        {
+          input: 'iap-endpoint',
+          schemes: ['wss'],
+          kind: 'wss://',
+          fix: "write the relay's base URL, such as wss://127.0.0.1:8443 for the local emulator's relay (Google's, the default, is wss://tunnel.cloudproxy.app).",
+        },
+        p,
+      )
     : undefined;
   if (iapEndpoint && transport?.kind === 'direct') warnings.push(`iap-endpoint is ignored: the transport is direct (${transport.why}).`);
   const release = chooseRelease(
@@ -289,7 +333,20 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   if (runId && /^\d{1,15}$/.test(runId)) intent.requestSeq = Number(runId);
   const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
   return {
-    intent, computeEndpoint, secretManagerEndpoint, transportWhy: transport.why, iapEndpoint, timeoutMs, warnings, dryRun, failOnUnhealthy, snapshotDir, prComment, githubToken, release, kubeconfigTtlMs,
+    intent,
+    computeEndpoint,
+    secretManagerEndpoint,
+    transportWhy: transport.why,
+    iapEndpoint,
+    timeoutMs,
+    warnings,
+    dryRun,
+    failOnUnhealthy,
+    snapshotDir,
+    prComment,
+    githubToken,
+    release,
+    kubeconfigTtlMs,
     ...(janitor ? { janitor: { keepLabel } } : {}),
   };
 }
@@ -335,7 +392,11 @@ function boolOf(source: Sourced | undefined, fallback: boolean, p: Problems): bo
   if (!source) return fallback;
   const parsed = parseBoolean(source.value);
   if (parsed === undefined) {
-    p.add(source.label, `${quoted(source.value)} is not a boolean.`, `write true or false (1/0 and yes/no are accepted too), or leave it empty for ${fallback}.`);
+    p.add(
+      source.label,
+      `${quoted(source.value)} is not a boolean.`,
+      `write true or false (1/0 and yes/no are accepted too), or leave it empty for ${fallback}.`,
+    );
     return fallback;
   }
   return parsed;
@@ -364,14 +425,32 @@ function parseTimeout(text: string, p: Problems): number {
 /** `ttl`: how long after the last up, replace or repair the janitor may tear the cluster down. */
 function parseTtl(text: string, p: Problems): number | undefined {
   const ms = parseDuration(text);
-  if (ms === undefined) p.add('ttl', `${quoted(text)} is not a duration.`, 'write how long the cluster may live after its last run, such as 24h, 90m or 1h30m; leave it empty for no expiry.');
+  if (ms === undefined)
+    p.add(
+      'ttl',
+      `${quoted(text)} is not a duration.`,
+      'write how long the cluster may live after its last run, such as 24h, 90m or 1h30m; leave it empty for no expiry.',
+    );
   return ms;
 }
 
 /** The janitor finds its clusters itself: inputs that name or shape one cluster mean nothing to it. */
 function checkJanitorInputs(raw: Record<InputName, string>, p: Problems): void {
-  for (const name of ['instance-prefix', 'replica-name', 'replicas', 'replicate-existing-master', 'delete-nodes', 'zones', 'kube-env'] as const) {
-    if (raw[name]) p.add(name, 'operation janitor finds every ha-masters cluster of the project by its labels and tears down the expired ones; it takes no cluster of its own.', `drop ${name}, or run one cluster's operation (up, down, ...) in a step of its own.`);
+  for (const name of [
+    'instance-prefix',
+    'replica-name',
+    'replicas',
+    'replicate-existing-master',
+    'delete-nodes',
+    'zones',
+    'kube-env',
+  ] as const) {
+    if (raw[name])
+      p.add(
+        name,
+        'operation janitor finds every ha-masters cluster of the project by its labels and tears down the expired ones; it takes no cluster of its own.',
+        `drop ${name}, or run one cluster's operation (up, down, ...) in a step of its own.`,
+      );
   }
 }
 
@@ -379,7 +458,11 @@ function checkJanitorInputs(raw: Record<InputName, string>, p: Problems): void {
 function parseKubeconfigTtl(text: string, p: Problems): number {
   const ms = parseDuration(text);
   if (ms === undefined || ms < 5 * 60_000 || ms > 7 * 24 * 3_600_000) {
-    p.add('kubeconfig-ttl', `${quoted(text)} is not a duration from 5m to 168h.`, 'write how long the kubeconfig output may be used, such as 30m, 1h or 12h.');
+    p.add(
+      'kubeconfig-ttl',
+      `${quoted(text)} is not a duration from 5m to 168h.`,
+      'write how long the kubeconfig output may be used, such as 30m, 1h or 12h.',
+    );
     return parseDuration(INPUT_DEFAULTS['kubeconfig-ttl'])!;
   }
   return ms;
@@ -416,7 +499,12 @@ function parseOperation(value: string, kubeEnv: KubeEnvResult, p: Problems, warn
 function parseRepairPolicy(raw: Record<InputName, string>, p: Problems): RepairPolicy {
   const text = (name: keyof typeof INPUT_DEFAULTS): string => raw[name]?.trim() || INPUT_DEFAULTS[name];
   const retries = wholeNumber(text('repair-max-retries'));
-  if (retries === undefined) p.add('repair-max-retries', `${quoted(text('repair-max-retries'))} is not a whole number.`, 'set how many repairs in a row a failing replacement may get, such as 3 (0: a replacement that fails is not repaired again).');
+  if (retries === undefined)
+    p.add(
+      'repair-max-retries',
+      `${quoted(text('repair-max-retries'))} is not a whole number.`,
+      'set how many repairs in a row a failing replacement may get, such as 3 (0: a replacement that fails is not repaired again).',
+    );
   const period = (name: 'repair-retry-period' | 'repair-min-healthy-period' | 'repair-learner-grace', what: string): number => {
     const v = text(name);
     const ms = /^0+[hms]?$/.test(v) ? 0 : parseDuration(v);
@@ -424,11 +512,19 @@ function parseRepairPolicy(raw: Record<InputName, string>, p: Problems): RepairP
     return ms ?? parseDuration(INPUT_DEFAULTS[name]) ?? 0;
   };
   const policy = text('repair-zone-policy').toLowerCase();
-  if (policy !== 'same' && policy !== 'spread') p.add('repair-zone-policy', `${quoted(policy)} is not a zone policy.`, 'set same (a replacement stays in its zone) or spread (another zone of the region when its own cannot take it).');
+  if (policy !== 'same' && policy !== 'spread')
+    p.add(
+      'repair-zone-policy',
+      `${quoted(policy)} is not a zone policy.`,
+      'set same (a replacement stays in its zone) or spread (another zone of the region when its own cannot take it).',
+    );
   return {
     maxRetries: retries ?? 3,
     retryPeriodMs: period('repair-retry-period', 'how long a replica a repair made is left alone'),
-    minHealthyPeriodMs: period('repair-min-healthy-period', 'how long a replacement must stay healthy before its failure no longer counts as a retry'),
+    minHealthyPeriodMs: period(
+      'repair-min-healthy-period',
+      'how long a replacement must stay healthy before its failure no longer counts as a retry',
+    ),
     learnerGraceMs: period('repair-learner-grace', 'how long a new replica may take to join etcd'),
     zonePolicy: policy === 'spread' ? 'spread' : 'same',
   };
@@ -488,7 +584,11 @@ function checkCombinations(c: Combination, p: Problems, warnings: string[]): voi
     } else if (op === 'status') {
       p.add('replica-name', 'status reports every replica and touches none.', 'drop replica-name, or use operation replace or down.');
     } else if (op === 'repair') {
-      p.add('replica-name', 'repair finds the unhealthy replicas itself.', `drop replica-name, or use operation replace to swap ${c.replicaName} for a new replica.`);
+      p.add(
+        'replica-name',
+        'repair finds the unhealthy replicas itself.',
+        `drop replica-name, or use operation replace to swap ${c.replicaName} for a new replica.`,
+      );
     } else if (op === 'down' && deleteNodes) {
       p.add(
         'replica-name',
@@ -529,10 +629,19 @@ function checkCombinations(c: Combination, p: Problems, warnings: string[]): voi
  */
 export const MAX_RECOMMENDED_REPLICAS = 7;
 
-function parseReplicas(text: string, allow: { allowEven: boolean; allowMany: boolean }, p: Problems, warnings: string[]): number | undefined {
+function parseReplicas(
+  text: string,
+  allow: { allowEven: boolean; allowMany: boolean },
+  p: Problems,
+  warnings: string[],
+): number | undefined {
   const n = wholeNumber(text);
   if (n === undefined || n < 1) {
-    p.add('replicas', `${quoted(text)} is not a positive whole number.`, 'set replicas to the number of master replicas wanted, such as 3 or 5.');
+    p.add(
+      'replicas',
+      `${quoted(text)} is not a positive whole number.`,
+      'set replicas to the number of master replicas wanted, such as 3 or 5.',
+    );
     return undefined;
   }
   if (n % 2 === 0 && !allow.allowEven) {
@@ -545,7 +654,12 @@ function parseReplicas(text: string, allow: { allowEven: boolean; allowMany: boo
   if (n > MAX_RECOMMENDED_REPLICAS) {
     const why = `etcd recommends at most ${MAX_RECOMMENDED_REPLICAS} members (each write waits for a majority, so more members make every write slower and add no useful tolerance).`;
     if (allow.allowMany) warnings.push(`replicas: ${n}; ${why}`);
-    else p.add('replicas', `${n} is above ${MAX_RECOMMENDED_REPLICAS}: ${why}`, `use ${MAX_RECOMMENDED_REPLICAS} or fewer (3 or 5 suit most clusters), or set allow-many-replicas: true if you really mean ${n}.`);
+    else
+      p.add(
+        'replicas',
+        `${n} is above ${MAX_RECOMMENDED_REPLICAS}: ${why}`,
+        `use ${MAX_RECOMMENDED_REPLICAS} or fewer (3 or 5 suit most clusters), or set allow-many-replicas: true if you really mean ${n}.`,
+      );
   }
   return n;
 }
@@ -564,9 +678,16 @@ function parseZone(source: Sourced, p: Problems): string | undefined {
 
 function parseZones(text: string, zone: string | undefined, p: Problems): string[] {
   const zones: string[] = [];
-  for (const item of text.split(/[,\n]/).map((z) => z.trim()).filter((z) => z !== '')) {
+  for (const item of text
+    .split(/[,\n]/)
+    .map((z) => z.trim())
+    .filter((z) => z !== '')) {
     if (!ZONE.test(item)) {
-      p.add('zones', `${quoted(item)} is not a zone.`, 'list zones as <region>-<letter>, separated by commas or new lines, such as europe-west1-b, europe-west1-c.');
+      p.add(
+        'zones',
+        `${quoted(item)} is not a zone.`,
+        'list zones as <region>-<letter>, separated by commas or new lines, such as europe-west1-b, europe-west1-c.',
+      );
     } else if (!zones.includes(item)) {
       zones.push(item);
     }
@@ -601,7 +722,11 @@ function parseProject(value: string, env: NodeJS.ProcessEnv, p: Problems): strin
     return undefined;
   }
   if (!PROJECT.test(source.value)) {
-    p.add(source.label, `${quoted(source.value)} is not a project ID.`, 'use the project ID (6-30 lowercase letters, digits and dashes, e.g. my-project-123), not its name or number.');
+    p.add(
+      source.label,
+      `${quoted(source.value)} is not a project ID.`,
+      'use the project ID (6-30 lowercase letters, digits and dashes, e.g. my-project-123), not its name or number.',
+    );
     return undefined;
   }
   return source.value;
@@ -639,25 +764,39 @@ function checkReplicaName(source: Sourced, prefix: string, p: Problems): void {
 
 function parseMachineType(v: string, p: Problems): string {
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(v)) {
-    p.add('machine-type', `${quoted(v)} is not a machine type name.`, 'write a machine type name such as e2-standard-2 or n2-custom-4-8192.');
+    p.add(
+      'machine-type',
+      `${quoted(v)} is not a machine type name.`,
+      'write a machine type name such as e2-standard-2 or n2-custom-4-8192.',
+    );
   }
   return v;
 }
 
-const IMAGE = /^(?:https:\/\/[^/\s]+\/compute\/(?:v1|beta)\/)?projects\/[a-z][a-z0-9.:-]*\/global\/images\/(?:family\/)?[a-z](?:[-a-z0-9]*[a-z0-9])?$/;
+const IMAGE =
+  /^(?:https:\/\/[^/\s]+\/compute\/(?:v1|beta)\/)?projects\/[a-z][a-z0-9.:-]*\/global\/images\/(?:family\/)?[a-z](?:[-a-z0-9]*[a-z0-9])?$/;
 
 function parseImage(v: string, p: Problems): string {
   if (!IMAGE.test(v)) {
-    p.add('image', `${quoted(v)} is not an image path.`, 'write projects/<project>/global/images/<image> or projects/<project>/global/images/family/<family>, e.g. projects/debian-cloud/global/images/family/debian-12.');
+    p.add(
+      'image',
+      `${quoted(v)} is not an image path.`,
+      'write projects/<project>/global/images/<image> or projects/<project>/global/images/family/<family>, e.g. projects/debian-cloud/global/images/family/debian-12.',
+    );
   }
   return v;
 }
 
-const NETWORK = /^(?:(?:https:\/\/[^/\s]+\/compute\/(?:v1|beta)\/)?projects\/[a-z][a-z0-9.:-]*\/global\/networks\/)?[a-z](?:[-a-z0-9]*[a-z0-9])?$/;
+const NETWORK =
+  /^(?:(?:https:\/\/[^/\s]+\/compute\/(?:v1|beta)\/)?projects\/[a-z][a-z0-9.:-]*\/global\/networks\/)?[a-z](?:[-a-z0-9]*[a-z0-9])?$/;
 
 function parseNetwork(v: string, p: Problems): string {
   if (!NETWORK.test(v) || v.length > 300) {
-    p.add('network', `${quoted(v)} is not a network.`, 'write a network name such as default, or projects/<project>/global/networks/<name>.');
+    p.add(
+      'network',
+      `${quoted(v)} is not a network.`,
+      'write a network name such as default, or projects/<project>/global/networks/<name>.',
+    );
   }
   return v;
 }
@@ -667,7 +806,11 @@ const SERVICE_ACCOUNT = /^[a-z0-9][a-z0-9-]{0,62}@[a-z0-9][a-z0-9.-]{0,126}\.gse
 
 function parseServiceAccount(v: string, p: Problems): string | undefined {
   if (!SERVICE_ACCOUNT.test(v)) {
-    p.add('service-account', `${quoted(v)} is not a service account e-mail.`, "write one such as masters@my-project.iam.gserviceaccount.com, or leave it empty for the project's default Compute Engine account.");
+    p.add(
+      'service-account',
+      `${quoted(v)} is not a service account e-mail.`,
+      "write one such as masters@my-project.iam.gserviceaccount.com, or leave it empty for the project's default Compute Engine account.",
+    );
     return undefined;
   }
   return v;
@@ -676,7 +819,11 @@ function parseServiceAccount(v: string, p: Problems): string | undefined {
 function parseDiskSize(text: string, p: Problems): number {
   const n = wholeNumber(text);
   if (n === undefined || n < 10 || n > 65536) {
-    p.add('data-disk-size-gb', `${quoted(text)} is not a disk size in GB between 10 and 65536.`, 'write a whole number of GB, such as 20 (kube-up used 20, 100 above 500 nodes).');
+    p.add(
+      'data-disk-size-gb',
+      `${quoted(text)} is not a disk size in GB between 10 and 65536.`,
+      'write a whole number of GB, such as 20 (kube-up used 20, 100 above 500 nodes).',
+    );
     return Number(INPUT_DEFAULTS['data-disk-size-gb']);
   }
   return n;
@@ -696,7 +843,11 @@ function plainUrl(v: string, want: { input: InputName; schemes: string[]; kind: 
     return undefined;
   }
   if (url.username || url.password || url.search || url.hash) {
-    p.add(want.input, `${shown} must be a plain ${want.kind} URL without credentials, query or fragment (hidden here as ***).`, `remove them from the URL; the endpoint needs no credentials of its own. ${want.fix}`);
+    p.add(
+      want.input,
+      `${shown} must be a plain ${want.kind} URL without credentials, query or fragment (hidden here as ***).`,
+      `remove them from the URL; the endpoint needs no credentials of its own. ${want.fix}`,
+    );
     return undefined;
   }
   if (!want.schemes.includes(url.protocol.slice(0, -1))) {
@@ -711,13 +862,20 @@ function parseTransport(v: string, env: NodeJS.ProcessEnv, p: Problems): { kind:
   const value = v.toLowerCase();
   if (value === 'iap' || value === 'direct') return { kind: value, why: 'transport input' };
   if (value !== 'auto') {
-    p.add('transport', `${quoted(v)} is not a transport.`, 'write auto (the default), iap (through Google\'s IAP TCP forwarding) or direct (a self-hosted runner inside the VPC).');
+    p.add(
+      'transport',
+      `${quoted(v)} is not a transport.`,
+      "write auto (the default), iap (through Google's IAP TCP forwarding) or direct (a self-hosted runner inside the VPC).",
+    );
     return undefined;
   }
   const hosted = env.RUNNER_ENVIRONMENT === 'github-hosted';
   return hosted
     ? { kind: 'iap', why: 'auto: a GitHub-hosted runner is outside the VPC' }
-    : { kind: 'direct', why: `auto: ${env.RUNNER_ENVIRONMENT ? `a ${env.RUNNER_ENVIRONMENT} runner` : 'not a GitHub-hosted runner'} is taken to be inside the VPC` };
+    : {
+        kind: 'direct',
+        why: `auto: ${env.RUNNER_ENVIRONMENT ? `a ${env.RUNNER_ENVIRONMENT} runner` : 'not a GitHub-hosted runner'} is taken to be inside the VPC`,
+      };
 }
 
 // ---- request identity ----
@@ -760,5 +918,8 @@ function requestKey(intent: Intent): string {
 export function deriveRequestId(intent: Intent, env: NodeJS.ProcessEnv): string {
   const runId = env.GITHUB_RUN_ID?.trim();
   const github = runId ? `github:${runId}/${env.GITHUB_JOB ?? ''}/${env.GITHUB_ACTION ?? ''}\n` : '';
-  return createHash('sha256').update(github + requestKey(intent)).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(github + requestKey(intent))
+    .digest('hex')
+    .slice(0, 16);
 }

@@ -16,11 +16,16 @@ import { errorMessage } from './errors.ts';
 import type { JanitorReport } from './engine/janitor.ts';
 
 export async function janitorStep(
-  inputs: ActionInputs & { janitor: { keepLabel: string } }, compute: ComputeApiHandle, keys: KeyStore,
-  mask: (secret: string) => void, publishSummary: (markdown: string) => Promise<void>,
+  inputs: ActionInputs & { janitor: { keepLabel: string } },
+  compute: ComputeApiHandle,
+  keys: KeyStore,
+  mask: (secret: string) => void,
+  publishSummary: (markdown: string) => Promise<void>,
 ): Promise<void> {
   const { intent } = inputs;
-  core.info(`ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}janitor in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`);
+  core.info(
+    `ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}janitor in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`,
+  );
   const report = await runJanitor({
     template: intent,
     keepLabel: inputs.janitor.keepLabel,
@@ -45,7 +50,9 @@ export async function janitorStep(
   await publishSummary(renderJanitorSummary(report, intent.project));
   if (inputs.prComment && inputs.githubToken && !inputs.dryRun) await tellPullRequests(report, inputs.githubToken);
   if (report.failed.length) {
-    core.setFailed(`ha-masters janitor: the teardown of ${report.failed.join(', ')} failed (the job summary says why); the other clusters were handled. Re-run the janitor: each teardown goes on where it stopped.`);
+    core.setFailed(
+      `ha-masters janitor: the teardown of ${report.failed.join(', ')} failed (the job summary says why); the other clusters were handled. Re-run the janitor: each teardown goes on where it stopped.`,
+    );
   }
 }
 

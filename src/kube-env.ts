@@ -7,13 +7,7 @@ import type { InputProblem } from './errors.ts';
 
 /** Action inputs that a kube-env key can set. */
 export type KubeEnvInput =
-  | 'gce-zone'
-  | 'multizone'
-  | 'enable-etcd-quorum-read'
-  | 'replicate-existing-master'
-  | 'delete-nodes'
-  | 'replica-name'
-  | 'instance-prefix';
+  'gce-zone' | 'multizone' | 'enable-etcd-quorum-read' | 'replicate-existing-master' | 'delete-nodes' | 'replica-name' | 'instance-prefix';
 
 /** kube-up/kube-down variable -> the input it sets. */
 export const KUBE_ENV_KEYS: Readonly<Record<string, KubeEnvInput>> = {
@@ -89,7 +83,8 @@ function splitWords(text: string, problems: InputProblem[]): Word[] {
       while (i < text.length && text[i] !== '\n') i++;
     } else if (c === '\\') {
       const next = text[i + 1];
-      if (next === '\n') i += 2; // line continuation
+      if (next === '\n')
+        i += 2; // line continuation
       else if (next === undefined) i++;
       else {
         append(next);
@@ -194,7 +189,9 @@ export function parseKubeEnv(text: string): KubeEnvResult {
     );
   }
   if (ignoredWords.length > 0) {
-    result.warnings.push(`kube-env: ignored ${ignoredWords.map((w) => JSON.stringify(w)).join(', ')} (only KEY=value and kube-up.sh/kube-down.sh are read).`);
+    result.warnings.push(
+      `kube-env: ignored ${ignoredWords.map((w) => JSON.stringify(w)).join(', ')} (only KEY=value and kube-up.sh/kube-down.sh are read).`,
+    );
   }
   return result;
 }

@@ -21,7 +21,10 @@ export interface ClusterOwner {
 
 /** `owner/name` as a label value: lowercase, anything else than [a-z0-9_-] becomes `-`, at most 63 characters. */
 export function sanitizedRepository(repository: string): string {
-  return repository.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
+  return repository
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .slice(0, 63);
 }
 
 /** A label key as GCE takes it: a lowercase letter first, then [a-z0-9_-], at most 63 characters. */

@@ -55,8 +55,18 @@ export async function run(): Promise<RunEnd> {
     if (intent.operation === 'up' || intent.operation === 'replace') intent.release = await resolveRelease(inputs.release);
     compute = createComputeApi({ project: intent.project, endpoint: inputs.computeEndpoint, log: (l) => core.debug(l) });
     const transport = intent.transport ?? 'direct';
-    core.info(`ha-masters: replicas are reached ${transport === 'iap' ? `through IAP TCP forwarding${inputs.iapEndpoint ? ` (relay ${inputs.iapEndpoint})` : ''}` : 'directly at their internal IPs'} (${inputs.transportWhy})`);
-    const keys = new KeyStore(createSecretManager({ project: intent.project, endpoint: inputs.secretManagerEndpoint, token: adcTokenSource(mask), log: (l) => core.debug(l) }), mask);
+    core.info(
+      `ha-masters: replicas are reached ${transport === 'iap' ? `through IAP TCP forwarding${inputs.iapEndpoint ? ` (relay ${inputs.iapEndpoint})` : ''}` : 'directly at their internal IPs'} (${inputs.transportWhy})`,
+    );
+    const keys = new KeyStore(
+      createSecretManager({
+        project: intent.project,
+        endpoint: inputs.secretManagerEndpoint,
+        token: adcTokenSource(mask),
+        log: (l) => core.debug(l),
+      }),
+      mask,
+    );
     // Its intent is only the teardown template of the clusters it deletes.
     if (inputs.janitor) {
       await janitorStep({ ...inputs, janitor: inputs.janitor }, compute, keys, mask, publishSummary);
@@ -65,7 +75,9 @@ export async function run(): Promise<RunEnd> {
     const wired = await wireCluster(inputs, compute, keys, intent.instancePrefix, mask);
     reach = wired.reach;
     const { deps } = wired;
-    core.info(`ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`);
+    core.info(
+      `ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`,
+    );
     const report = inputs.dryRun ? await planEngine(intent, deps) : await runEngine(intent, deps, { snapshotDir: inputs.snapshotDir });
     const kubeconfig = inputs.dryRun ? undefined : await adminKubeconfig(compute, keys, report, inputs.kubeconfigTtlMs);
     for (const [name, value] of Object.entries(outputsFor(report, kubeconfig))) core.setOutput(name, value);
@@ -112,7 +124,9 @@ function unhealthyProblem(report: RunReport): string | undefined {
   const master = report.state.names.master;
   if (health.healthy === true) return undefined;
   if (health.healthy === undefined) {
-    return report.operation === 'down' ? undefined : `no replica of ${master} exists, and fail-on-unhealthy is true. Fix: create it (operation: up), or check instance-prefix and project`;
+    return report.operation === 'down'
+      ? undefined
+      : `no replica of ${master} exists, and fail-on-unhealthy is true. Fix: create it (operation: up), or check instance-prefix and project`;
   }
   if (report.operation === 'repair') {
     return `repair could not restore the health of ${master}: ${health.problems.join('; ')}. Fix: see the job summary for why each was left (guards, zones); replace by hand with operation: replace, replica-name: <its name>`;
@@ -131,7 +145,13 @@ async function adminKubeconfig(compute: ComputeApiHandle, keys: KeyStore, report
   if (!stored) return undefined;
   // The run read this version already: the store answers from its cache.
   const secrets = await keys.load(stored);
-  const file = await writeAdminKubeconfig({ apiCa: secrets.apiCa, master: report.state.names.master, externalIp, ttlMs, dir: process.env.RUNNER_TEMP || tmpdir() });
+  const file = await writeAdminKubeconfig({
+    apiCa: secrets.apiCa,
+    master: report.state.names.master,
+    externalIp,
+    ttlMs,
+    dir: process.env.RUNNER_TEMP || tmpdir(),
+  });
   for (const v of keyMaskValues(file.key)) mask(v);
   core.info(`kubeconfig for ${report.state.names.master} at ${file.path} (admin certificate valid until ${file.expiresAt.toISOString()})`);
   return file.path;

@@ -172,8 +172,7 @@ export function clientUrl(internalIp: string): string {
 
 /** GCE instance statuses (the API's strings). */
 export type VmStatus =
-  | 'PROVISIONING' | 'STAGING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'SUSPENDING' | 'SUSPENDED'
-  | 'REPAIRING' | 'TERMINATED';
+  'PROVISIONING' | 'STAGING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'SUSPENDING' | 'SUSPENDED' | 'REPAIRING' | 'TERMINATED';
 
 export interface Replica {
   name: string;
@@ -290,7 +289,14 @@ export interface ClusterState {
   /** Region of the cluster (from its address), or of the requested zone when there is none. */
   region?: string;
   zones: ZoneInfo[];
-  address?: { name: string; ip: string; status: 'RESERVED' | 'IN_USE' | 'RESERVING'; users: string[]; region: string; labels: Record<string, string> };
+  address?: {
+    name: string;
+    ip: string;
+    status: 'RESERVED' | 'IN_USE' | 'RESERVING';
+    users: string[];
+    region: string;
+    labels: Record<string, string>;
+  };
   firewalls: string[];
   healthCheck?: string;
   targetPool?: { name: string; instances: string[]; healthChecks: string[] };
@@ -332,7 +338,16 @@ export type Step =
   | { kind: 'createFirewall'; name: string }
   | { kind: 'createHealthCheck' }
   /** `seeds`: the replicas whose etcd the new VM asks for the member list (INITIAL_ETCD_CLUSTER). */
-  | { kind: 'createReplica'; replica: string; zone: string; first: boolean; seeds: string[]; request?: string; repairs?: number; replaces?: string }
+  | {
+      kind: 'createReplica';
+      replica: string;
+      zone: string;
+      first: boolean;
+      seeds: string[];
+      request?: string;
+      repairs?: number;
+      replaces?: string;
+    }
   /** etcd's NOSPACE alarm: compact, defragment the members in `defragOrder` (member IDs, leader last), then disarm the alarms of `disarm`. */
   | { kind: 'reclaimEtcdSpace'; defragOrder: string[]; disarm: string[] }
   | { kind: 'setMemberCerts'; replica: string; zone: string }

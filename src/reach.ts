@@ -28,7 +28,10 @@ export interface Reach {
   close(): Promise<void>;
 }
 
-export interface ReachProblem { problem: string; fix: string }
+export interface ReachProblem {
+  problem: string;
+  fix: string;
+}
 
 /** The firewall rules are read again at most this often while IAP keeps being refused. */
 const FIREWALL_RECHECK_MS = 30_000;
@@ -53,7 +56,14 @@ export interface ReachOptions {
 
 export function createReach(opts: ReachOptions): Reach {
   if (opts.kind === 'direct') {
-    return { transport: new DirectTransport(), probeReadyz, problem: async () => undefined, preflight: async () => {}, learn: () => {}, close: async () => {} };
+    return {
+      transport: new DirectTransport(),
+      probeReadyz,
+      problem: async () => undefined,
+      preflight: async () => {},
+      learn: () => {},
+      close: async () => {},
+    };
   }
   const token = iapTokenSource(opts.token ?? adcTokenSource(opts.mask));
   const locator = new InstanceLocator(opts.compute, opts.master);
@@ -75,12 +85,18 @@ export function createReach(opts: ReachOptions): Reach {
     if (blocked.length === 0) return Promise.resolve(undefined);
     // Asked again when other ports are refused, else at most every FIREWALL_RECHECK_MS (a VM that boots
     // keeps its ports refused for a while, and the engine checks every second).
-    const ports = blocked.map((t) => `${t.instance}:${t.port}:${t.tags.join('+')}`).sort().join(',');
+    const ports = blocked
+      .map((t) => `${t.instance}:${t.port}:${t.tags.join('+')}`)
+      .sort()
+      .join(',');
     if (!firewallCheck || firewallCheck.ports !== ports || Date.now() - firewallCheck.at > FIREWALL_RECHECK_MS) {
       const result = opts.compute.listFirewalls(opts.network).then(
         (rules) => iapFirewallProblem(rules, opts.network, opts.iapFirewall, blocked),
         // Without the list the run goes on as before: the tunnel's own message names the firewall.
-        (e: unknown) => { opts.log(`iap: could not list firewall rules to explain a refused tunnel: ${(e as Error).message}`); return undefined; },
+        (e: unknown) => {
+          opts.log(`iap: could not list firewall rules to explain a refused tunnel: ${(e as Error).message}`);
+          return undefined;
+        },
       );
       firewallCheck = { at: Date.now(), ports, result };
     }
@@ -91,7 +107,9 @@ export function createReach(opts: ReachOptions): Reach {
     // The probe keeps verifying the certificate against `serverName`, so the tunnel changes nothing but the path.
     probeReadyz: async (url, ca, ms, tls) => probeReadyz(await iap.localUrl(url), ca, ms, tls),
     problem: async () => iap.problem() ?? (await firewallProblem()),
-    preflight: async () => { await token(); },
+    preflight: async () => {
+      await token();
+    },
     learn: (vms) => locator.learn(vms),
     close: () => iap.close(),
   };
@@ -128,7 +146,12 @@ class InstanceLocator {
 
   async find(ip: string): Promise<{ zone: string; instance: string } | undefined> {
     if (!this.known.has(ip) && Date.now() - this.listedAt > 1000) {
-      this.listing ??= this.compute.listInstances(this.master).then((vms) => this.learn(vms)).finally(() => { this.listing = undefined; });
+      this.listing ??= this.compute
+        .listInstances(this.master)
+        .then((vms) => this.learn(vms))
+        .finally(() => {
+          this.listing = undefined;
+        });
       await this.listing;
     }
     return this.known.get(ip);

@@ -7,9 +7,7 @@ const HIDDEN = '***';
 /** `text` with its credential parts replaced by ***, whether or not it parses as a URL. */
 export function redactUrl(text: string): string {
   // By hand rather than through URL: a value that does not parse must not leak either.
-  return text
-    .replace(/^([^:/?#\s]*:\/\/)[^/?#]*@/, `$1${HIDDEN}@`)
-    .replace(/([?#]).*$/s, `$1${HIDDEN}`);
+  return text.replace(/^([^:/?#\s]*:\/\/)[^/?#]*@/, `$1${HIDDEN}@`).replace(/([?#]).*$/s, `$1${HIDDEN}`);
 }
 
 /** The secret parts of `text` (password, user, query values, fragment), for the runner to mask. */

@@ -57,38 +57,60 @@ async function serial(name: string): Promise<string> {
   return out.contents ?? '';
 }
 
-debianTest('a debian-12 instance boots, runs its start-up script and reads the metadata server', async () => {
-  await compute.finish(await compute.instances.insert({
-    project: PROJECT, zone: ZONE,
-    instanceResource: debianInstanceBody('vm1', ZONE, { 'startup-script': STARTUP, 'enable-guest-attributes': 'TRUE', 'later-key': 'v1' }),
-  }), PROJECT);
-  const [vm] = await compute.instances.get({ project: PROJECT, zone: ZONE, instance: 'vm1' });
-  const ip = vm.networkInterfaces?.[0]?.networkIP as string;
-  // europe-west1's auto-mode subnet, not a loopback address.
-  expect(ip).toMatch(/^10\.132\.0\.\d+$/);
+debianTest(
+  'a debian-12 instance boots, runs its start-up script and reads the metadata server',
+  async () => {
+    await compute.finish(
+      await compute.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: debianInstanceBody('vm1', ZONE, {
+          'startup-script': STARTUP,
+          'enable-guest-attributes': 'TRUE',
+          'later-key': 'v1',
+        }),
+      }),
+      PROJECT,
+    );
+    const [vm] = await compute.instances.get({ project: PROJECT, zone: ZONE, instance: 'vm1' });
+    const ip = vm.networkInterfaces?.[0]?.networkIP as string;
+    // europe-west1's auto-mode subnet, not a loopback address.
+    expect(ip).toMatch(/^10\.132\.0\.\d+$/);
 
-  const text = await waitUntil('the start-up script on the serial console', 60_000, async () => {
-    const s = await serial('vm1');
-    return s.includes('boots on disk: 1') ? s : undefined;
-  });
-  expect(text).toContain(`startup-script: boot of vm1: name=vm1 ip=${ip} zone=projects/${PROJECT}/zones/${ZONE}`);
-  // GCE refuses metadata requests without Metadata-Flavor: Google.
-  expect(text).toContain('startup-script: without header: 403');
-  expect(text).toContain('startup-script: formatting /dev/disk/by-id/google-vm1-pd');
+    const text = await waitUntil('the start-up script on the serial console', 60_000, async () => {
+      const s = await serial('vm1');
+      return s.includes('boots on disk: 1') ? s : undefined;
+    });
+    expect(text).toContain(`startup-script: boot of vm1: name=vm1 ip=${ip} zone=projects/${PROJECT}/zones/${ZONE}`);
+    // GCE refuses metadata requests without Metadata-Flavor: Google.
+    expect(text).toContain('startup-script: without header: 403');
+    expect(text).toContain('startup-script: formatting /dev/disk/by-id/google-vm1-pd');
 
-  // Written right after the line above: wait for it.
-  const written = await waitUntil('the guest attribute', 15_000, async () => {
-    const [attrs] = await compute.instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'vm1', queryPath: 'test/' });
-    return attrs.queryValue?.items?.length ? attrs.queryValue.items : undefined;
-  });
-  expect(written).toEqual([expect.objectContaining({ namespace: 'test', key: 'progress', value: 'boot-1' })]);
+    // Written right after the line above: wait for it.
+    const written = await waitUntil('the guest attribute', 15_000, async () => {
+      const [attrs] = await compute.instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'vm1', queryPath: 'test/' });
+      return attrs.queryValue?.items?.length ? attrs.queryValue.items : undefined;
+    });
+    expect(written).toEqual([expect.objectContaining({ namespace: 'test', key: 'progress', value: 'boot-1' })]);
 
-  // A long poll on a key returns as soon as setMetadata changes it.
-  const [current] = await compute.instances.get({ project: PROJECT, zone: ZONE, instance: 'vm1' });
-  const items = (current.metadata?.items ?? []).filter((i) => i.key !== 'later-key').concat([{ key: 'later-key', value: 'v2' }]);
-  await compute.finish(await compute.instances.setMetadata({ project: PROJECT, zone: ZONE, instance: 'vm1', metadataResource: { fingerprint: current.metadata?.fingerprint, items } }), PROJECT);
-  expect(await waitUntil('the long poll to return', 15_000, async () => ((await serial('vm1')).includes('later-key: v2') ? true : undefined))).toBe(true);
-}, 120_000);
+    // A long poll on a key returns as soon as setMetadata changes it.
+    const [current] = await compute.instances.get({ project: PROJECT, zone: ZONE, instance: 'vm1' });
+    const items = (current.metadata?.items ?? []).filter((i) => i.key !== 'later-key').concat([{ key: 'later-key', value: 'v2' }]);
+    await compute.finish(
+      await compute.instances.setMetadata({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'vm1',
+        metadataResource: { fingerprint: current.metadata?.fingerprint, items },
+      }),
+      PROJECT,
+    );
+    expect(
+      await waitUntil('the long poll to return', 15_000, async () => ((await serial('vm1')).includes('later-key: v2') ? true : undefined)),
+    ).toBe(true);
+  },
+  120_000,
+);
 
 debianTest('the host has no address and no route of its own in the VPC subnet (the runner is outside)', () => {
   // No traffic is sent to the subnet from the host: only its own configuration is read.
@@ -101,23 +123,32 @@ debianTest('the host has no address and no route of its own in the VPC subnet (t
   expect(execFileSync('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'br0']).toString()).toContain('10.132.0.1/20');
 });
 
-debianTest('the data disk keeps its filesystem and data across stop and start', async () => {
-  await compute.finish(await compute.instances.stop({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);
-  await emulator.settled();
-  await compute.finish(await compute.instances.start({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);
-  const text = await waitUntil('the second boot', 60_000, async () => {
-    const s = await serial('vm1');
-    return s.includes('boots on disk: 2') ? s : undefined;
-  });
-  // Not formatted again: the second boot found the first boot's counter.
-  expect(text.match(/formatting/g)).toHaveLength(1);
-  // The script writes the attribute right after the line above: wait for it, then it is the new boot's.
-  const value = await waitUntil('the second boot\'s guest attribute', 15_000, async () => {
-    const [attrs] = await compute.instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'vm1', variableKey: 'test/progress' });
-    return attrs.variableValue === 'boot-2' ? attrs.variableValue : undefined;
-  });
-  expect(value).toBe('boot-2');
-}, 120_000);
+debianTest(
+  'the data disk keeps its filesystem and data across stop and start',
+  async () => {
+    await compute.finish(await compute.instances.stop({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);
+    await emulator.settled();
+    await compute.finish(await compute.instances.start({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);
+    const text = await waitUntil('the second boot', 60_000, async () => {
+      const s = await serial('vm1');
+      return s.includes('boots on disk: 2') ? s : undefined;
+    });
+    // Not formatted again: the second boot found the first boot's counter.
+    expect(text.match(/formatting/g)).toHaveLength(1);
+    // The script writes the attribute right after the line above: wait for it, then it is the new boot's.
+    const value = await waitUntil("the second boot's guest attribute", 15_000, async () => {
+      const [attrs] = await compute.instances.getGuestAttributes({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'vm1',
+        variableKey: 'test/progress',
+      });
+      return attrs.variableValue === 'boot-2' ? attrs.variableValue : undefined;
+    });
+    expect(value).toBe('boot-2');
+  },
+  120_000,
+);
 
 debianTest('serial output pages with start and next, as GCE does', async () => {
   const [all] = await compute.instances.getSerialPortOutput({ project: PROJECT, zone: ZONE, instance: 'vm1' });
@@ -131,23 +162,29 @@ debianTest('serial output pages with start and next, as GCE does', async () => {
 
 // gcloud, a client nobody here wrote, reads both: where gcloud is missing, the test says so and skips.
 const haveGcloud = spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).status === 0;
-(haveGcloud ? debianTest : test.skip)('gcloud reads the serial console and the guest attributes', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'emu-gcloud-'));
-  const env = { PATH: process.env.PATH, HOME: dir, CLOUDSDK_CONFIG: join(dir, 'gcloud') };
-  // Asynchronous: the emulator answering gcloud runs in this process.
-  const gcloud = async (...args: string[]): Promise<string> => (await execFileAsync('gcloud', args, { env, timeout: 60_000 })).stdout;
-  try {
-    await gcloud('config', 'set', 'api_endpoint_overrides/compute', `${emulator.url}/compute/v1/`);
-    await gcloud('config', 'set', 'auth/disable_credentials', 'true');
-    await gcloud('config', 'set', 'project', PROJECT);
-    const out = await gcloud('compute', 'instances', 'get-serial-port-output', 'vm1', '--zone', ZONE);
-    expect(out).toContain('startup-script: boots on disk: 2');
-    const attrs = JSON.parse(await gcloud('compute', 'instances', 'get-guest-attributes', 'vm1', '--zone', ZONE, '--query-path', 'test/', '--format', 'json')) as Array<{ key: string; value: string }>;
-    expect(attrs).toEqual([expect.objectContaining({ key: 'progress', value: 'boot-2' })]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 120_000);
+(haveGcloud ? debianTest : test.skip)(
+  'gcloud reads the serial console and the guest attributes',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-gcloud-'));
+    const env = { PATH: process.env.PATH, HOME: dir, CLOUDSDK_CONFIG: join(dir, 'gcloud') };
+    // Asynchronous: the emulator answering gcloud runs in this process.
+    const gcloud = async (...args: string[]): Promise<string> => (await execFileAsync('gcloud', args, { env, timeout: 60_000 })).stdout;
+    try {
+      await gcloud('config', 'set', 'api_endpoint_overrides/compute', `${emulator.url}/compute/v1/`);
+      await gcloud('config', 'set', 'auth/disable_credentials', 'true');
+      await gcloud('config', 'set', 'project', PROJECT);
+      const out = await gcloud('compute', 'instances', 'get-serial-port-output', 'vm1', '--zone', ZONE);
+      expect(out).toContain('startup-script: boots on disk: 2');
+      const attrs = JSON.parse(
+        await gcloud('compute', 'instances', 'get-guest-attributes', 'vm1', '--zone', ZONE, '--query-path', 'test/', '--format', 'json'),
+      ) as Array<{ key: string; value: string }>;
+      expect(attrs).toEqual([expect.objectContaining({ key: 'progress', value: 'boot-2' })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  120_000,
+);
 
 debianTest('deleting the instance powers the machine off and frees its namespace, loop device and mount', async () => {
   await compute.finish(await compute.instances.delete({ project: PROJECT, zone: ZONE, instance: 'vm1' }), PROJECT);
@@ -159,15 +196,21 @@ debianTest('deleting the instance powers the machine off and frees its namespace
 
 // Last: starting and stopping a second emulator leaves the first one's keep-alive connections idle
 // long enough to race its server's keep-alive timeout (an ECONNRESET on the next request).
-debianTest('without a --vm-runtime the emulator takes debian where the host allows it, and says why', async () => {
-  const lines: string[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'emu-default-runtime-'));
-  const other = await startEmulator({ port: 0, stateDir: dir, log: (l) => lines.push(l) });
-  try {
-    expect(other.runtime.addressing).toBe('vpc');
-    expect(lines).toContainEqual(expect.stringMatching(/^VM runtime: debian \(this host allows it: root, namespaces, overlayfs, nft; Debian 12 machines from /));
-  } finally {
-    await other.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 60_000);
+debianTest(
+  'without a --vm-runtime the emulator takes debian where the host allows it, and says why',
+  async () => {
+    const lines: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'emu-default-runtime-'));
+    const other = await startEmulator({ port: 0, stateDir: dir, log: (l) => lines.push(l) });
+    try {
+      expect(other.runtime.addressing).toBe('vpc');
+      expect(lines).toContainEqual(
+        expect.stringMatching(/^VM runtime: debian \(this host allows it: root, namespaces, overlayfs, nft; Debian 12 machines from /),
+      );
+    } finally {
+      await other.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  60_000,
+);

@@ -17,7 +17,8 @@ let runtime: NullRuntime;
 let gce: Compute;
 
 const vm = (name: string, z = zone) => ({
-  name, machineType: `zones/${z}/machineTypes/e2-small`,
+  name,
+  machineType: `zones/${z}/machineTypes/e2-small`,
   disks: [
     { boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } },
     { autoDelete: true, initializeParams: { diskName: `${name}-pd`, diskSizeGb: '10' } },
@@ -43,7 +44,16 @@ test('fail the Nth matching call with a given HTTP error, then serve normally', 
   const path = `projects/${project}/zones/us-east1-c`;
   expect((await raw(emu.url, 'GET', path)).status).toBe(200);
   const failed = await raw(emu.url, 'GET', path);
-  expect(failed).toEqual({ status: 503, json: { error: { code: 503, message: 'The service is currently unavailable.', errors: [{ message: 'The service is currently unavailable.', domain: 'global', reason: 'backendError' }] } } });
+  expect(failed).toEqual({
+    status: 503,
+    json: {
+      error: {
+        code: 503,
+        message: 'The service is currently unavailable.',
+        errors: [{ message: 'The service is currently unavailable.', domain: 'global', reason: 'backendError' }],
+      },
+    },
+  });
   expect((await raw(emu.url, 'GET', path)).status).toBe(200);
   // A rate limit on a write: the client surfaces 429 and nothing is written.
   await admin(emu.url, 'fail', { method: 'POST', path: '/regions/us-east1/addresses$', status: 429 });
@@ -103,7 +113,9 @@ test('request log: reset, then only reads means zero writes; state dump lists re
   ]);
   await gce.finish(await gce.instances.stop({ project, zone, instance: 'quota' }), project);
   const after = (await admin(emu.url, 'requests')).requests as Array<{ method: string; path: string }>;
-  expect(after.filter((r) => r.method !== 'GET' && !r.path.endsWith('/wait')).map((r) => r.path)).toEqual([`/compute/v1/projects/${project}/zones/${zone}/instances/quota/stop`]);
+  expect(after.filter((r) => r.method !== 'GET' && !r.path.endsWith('/wait')).map((r) => r.path)).toEqual([
+    `/compute/v1/projects/${project}/zones/${zone}/instances/quota/stop`,
+  ]);
   const state = await admin(emu.url, 'state');
   expect(Object.keys(state.resources)).toContain(`projects/${project}/zones/${zone}/instances/quota`);
   expect(state.meta.octet).toBe(emu.ctx.meta.value.octet);
@@ -118,7 +130,22 @@ describe('crash fault (CLI process)', () => {
   });
 
   function startCli(stateDir: string): Promise<{ proc: ChildProcess; url: string; exited: Promise<number | null> }> {
-    const proc = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings', 'emulator/cli.ts', '--port', '0', '--state-dir', stateDir, '--no-vms', '--latency-ms', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      process.execPath,
+      [
+        '--experimental-strip-types',
+        '--no-warnings',
+        'emulator/cli.ts',
+        '--port',
+        '0',
+        '--state-dir',
+        stateDir,
+        '--no-vms',
+        '--latency-ms',
+        '30',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child = proc;
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     return new Promise((resolve, reject) => {
@@ -136,7 +163,12 @@ describe('crash fault (CLI process)', () => {
     crashDir = mkdtempSync(join(tmpdir(), 'emu-crash-'));
     const first = await startCli(crashDir);
     await admin(first.url, 'crash', { crashAfter: { method: 'POST', path: '/regions/us-east1/addresses$', when: 'afterWrite' } });
-    await expect(fetch(`${first.url}/compute/v1/projects/${project}/regions/${region}/addresses`, { method: 'POST', body: JSON.stringify({ name: 'survivor' }) })).rejects.toThrow();
+    await expect(
+      fetch(`${first.url}/compute/v1/projects/${project}/regions/${region}/addresses`, {
+        method: 'POST',
+        body: JSON.stringify({ name: 'survivor' }),
+      }),
+    ).rejects.toThrow();
     expect(await first.exited).toBe(70);
     const second = await startCli(crashDir);
     let got = await raw(second.url, 'GET', `projects/${project}/regions/${region}/addresses/survivor`);

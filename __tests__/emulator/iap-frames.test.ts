@@ -58,7 +58,7 @@ test('malformed messages are refused with the close code the relay answers them 
   expect(rejection(hex('0007 0020000000000000'))).toBe(CLOSE.invalidAck); // beyond 2^53
 });
 
-test('a client may send DATA and ACK, not the relay\'s own frames', () => {
+test("a client may send DATA and ACK, not the relay's own frames", () => {
   expect(decodeClientFrame(hex('0004 00000001 41'))).toEqual({ tag: 'data', payload: Buffer.from('A') });
   expect(decodeClientFrame(hex('0007 0000000000000010'))).toEqual({ tag: 'ack', bytes: 16 });
   expect(rejection(hex('0001 00000001 41'), decodeClientFrame)).toBe(CLOSE.invalidTag);

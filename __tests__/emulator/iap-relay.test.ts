@@ -29,7 +29,14 @@ let echo: Server;
 const echoConnections = new Set<Socket>();
 
 const target = (over: Partial<TunnelTarget> = {}): TunnelTarget => ({
-  relayUrl: emu.iapRelayUrl, ca: readFileSync(emu.iapCaFile, 'utf8'), token, project, zone, instance: 'echo-vm', port: ECHO_PORT, ...over,
+  relayUrl: emu.iapRelayUrl,
+  ca: readFileSync(emu.iapCaFile, 'utf8'),
+  token,
+  project,
+  zone,
+  instance: 'echo-vm',
+  port: ECHO_PORT,
+  ...over,
 });
 
 /** How the relay refused a tunnel (it must refuse). */
@@ -46,14 +53,32 @@ async function refusal(t: TunnelTarget): Promise<Refusal> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'emu-iap-'));
-  emu = await startEmulator({ port: 0, stateDir: dir, vmRuntime: 'process', defaultOperationLatencyMs: 20, leaseRenewIntervalMs: 1000, etcdBinary: '/usr/bin/etcd', log: () => {} });
+  emu = await startEmulator({
+    port: 0,
+    stateDir: dir,
+    vmRuntime: 'process',
+    defaultOperationLatencyMs: 20,
+    leaseRenewIntervalMs: 1000,
+    etcdBinary: '/usr/bin/etcd',
+    log: () => {},
+  });
   gce = computeClients(emu.port);
   token = await runnerToken(emu);
-  await gce.finish(await gce.instances.insert({ project, zone, instanceResource: {
-    name: 'echo-vm', machineType: `zones/${zone}/machineTypes/e2-small`,
-    disks: [{ boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } }],
-    networkInterfaces: [{ network: 'global/networks/default' }],
-  } }), project);
+  await gce.finish(
+    await gce.instances.insert({
+      project,
+      zone,
+      instanceResource: {
+        name: 'echo-vm',
+        machineType: `zones/${zone}/machineTypes/e2-small`,
+        disks: [
+          { boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } },
+        ],
+        networkInterfaces: [{ network: 'global/networks/default' }],
+      },
+    }),
+    project,
+  );
   echoIp = (await gce.instances.get({ project, zone, instance: 'echo-vm' }))[0].networkInterfaces?.[0]?.networkIP as string;
   // What the VM serves: an echo on its internal (loopback) address, as a process on the VM would.
   echo = createServer((s) => {
@@ -72,7 +97,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('runner metadata: 403 without Metadata-Flavor; Google\'s ADC library finds the service account, its token and project', async () => {
+test("runner metadata: 403 without Metadata-Flavor; Google's ADC library finds the service account, its token and project", async () => {
   const bare = await fetch(`${emu.url}/computeMetadata/v1/instance/service-accounts/default/token`);
   expect(bare.status).toBe(403);
   expect(bare.headers.get('metadata-flavor')).toBe('Google');
@@ -100,12 +125,18 @@ test('runner metadata: 403 without Metadata-Flavor; Google\'s ADC library finds 
 test('handshakes without a token, with one the emulator did not issue, or an expired one: 401; no such instance: 404', async () => {
   expect(await refusal(target({ token: '' }))).toMatchObject({ status: 401 });
   expect(await refusal(target({ token: 'ya29.not-from-this-emulator' }))).toMatchObject({ status: 401 });
-  expect(await refusal(target({ token: emu.ctx.runner.tokens.issue(-1).access_token }))).toEqual({ status: 401, body: 'the access token has expired' });
-  expect(await refusal(target({ instance: 'ghost' }))).toEqual({ status: 404, body: `instance projects/${project}/zones/${zone}/instances/ghost not found` });
+  expect(await refusal(target({ token: emu.ctx.runner.tokens.issue(-1).access_token }))).toEqual({
+    status: 401,
+    body: 'the access token has expired',
+  });
+  expect(await refusal(target({ instance: 'ghost' }))).toEqual({
+    status: 404,
+    body: `instance projects/${project}/zones/${zone}/instances/ghost not found`,
+  });
   expect(await refusal(target({ zone: 'us-east1-b' }))).toMatchObject({ status: 404 });
 });
 
-test('no firewall rule lets IAP\'s range in: close 4003 at once; the rule inserted through the Compute API opens the tunnel', async () => {
+test("no firewall rule lets IAP's range in: close 4003 at once; the rule inserted through the Compute API opens the tunnel", async () => {
   const started = Date.now();
   expect(await refusal(target())).toEqual({ closeCode: 4003, reason: 'failed to connect to backend' });
   expect(Date.now() - started).toBeLessThan(1500);
@@ -118,8 +149,19 @@ test('no firewall rule lets IAP\'s range in: close 4003 at once; the rule insert
   tunnel.close();
 
   // A deny of higher priority wins; a port the rule allows but nothing listens on: 4003 too.
-  await gce.finish(await gce.firewalls.insert({ project, firewallResource: { name: 'deny-echo', network: 'global/networks/default', priority: 900,
-    sourceRanges: ['0.0.0.0/0'], denied: [{ IPProtocol: 'tcp', ports: [String(ECHO_PORT)] }] } }), project);
+  await gce.finish(
+    await gce.firewalls.insert({
+      project,
+      firewallResource: {
+        name: 'deny-echo',
+        network: 'global/networks/default',
+        priority: 900,
+        sourceRanges: ['0.0.0.0/0'],
+        denied: [{ IPProtocol: 'tcp', ports: [String(ECHO_PORT)] }],
+      },
+    }),
+    project,
+  );
   expect(await refusal(target())).toMatchObject({ closeCode: 4003 });
   await setIapRule(gce, project, 'deny-echo');
   expect(await refusal(target({ port: 2379 }))).toMatchObject({ closeCode: 4003 });
@@ -151,7 +193,15 @@ test('4 MiB each way, byte-exact, through three 4004 drops and a WebSocket that 
   expect(after.bytes.toVm - before.bytes.toVm).toBe(data.length);
   expect(after.bytes.toClient - before.bytes.toClient).toBe(data.length);
   expect(after.faults.drop).toBeNull();
-  expect(after.tunnels).toEqual([expect.objectContaining({ instance: `${project}/${zone}/echo-vm`, port: ECHO_PORT, connected: true, webSockets: 5, bytesFromClient: data.length })]);
+  expect(after.tunnels).toEqual([
+    expect.objectContaining({
+      instance: `${project}/${zone}/echo-vm`,
+      port: ECHO_PORT,
+      connected: true,
+      webSockets: 5,
+      bytesFromClient: data.length,
+    }),
+  ]);
   tunnel.close();
   await waitFor('the tunnel to end', 5000, async () => ((await admin(emu.url, 'iap')).sessions.open === 0 ? true : undefined));
   expect(echoConnections.size).toBe(0);
@@ -160,7 +210,10 @@ test('4 MiB each way, byte-exact, through three 4004 drops and a WebSocket that 
 test('a reconnect with an unknown session id is closed with 4001', async () => {
   const q = new URLSearchParams({ sid: 'no-such-session', ack: '0', newWebsocket: 'True', zone });
   const { default: WebSocket } = await import('ws');
-  const ws = new WebSocket(`${emu.iapRelayUrl}/v4/reconnect?${q}`, ['relay.tunnel.cloudproxy.app'], { ca: readFileSync(emu.iapCaFile), headers: { Authorization: `Bearer ${token}` } });
+  const ws = new WebSocket(`${emu.iapRelayUrl}/v4/reconnect?${q}`, ['relay.tunnel.cloudproxy.app'], {
+    ca: readFileSync(emu.iapCaFile),
+    headers: { Authorization: `Bearer ${token}` },
+  });
   const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
   expect(code).toBe(4001);
 });
@@ -182,23 +235,30 @@ test('faults: 403 for the next handshake only, every one while persistent, and a
   await expect(admin(emu.url, 'iap-fault', { dropAfterBytes: 1, refuse: 403 })).rejects.toThrow(/exactly one/);
 });
 
-test('a master replica\'s etcd through the tunnel: 3 MiB written and read back while the relay drops the WebSocket', async () => {
+test("a master replica's etcd through the tunnel: 3 MiB written and read back while the relay drops the WebSocket", async () => {
   const { ip, pki } = await singleMaster(gce, project, zone, 'kubernetes-master');
   expect(ip).toMatch(/^127\./);
   // The local end of the tunnel, as gcloud's listener is one: each connection gets its own tunnel.
   const tunnels: TestTunnel[] = [];
   const local = createServer((socket) => {
     socket.pause();
-    TestTunnel.open(target({ instance: 'kubernetes-master', port: 2379 })).then((t) => {
-      tunnels.push(t);
-      t.pipe(socket);
-      socket.resume();
-    }, () => socket.destroy());
+    TestTunnel.open(target({ instance: 'kubernetes-master', port: 2379 })).then(
+      (t) => {
+        tunnels.push(t);
+        t.pipe(socket);
+        socket.resume();
+      },
+      () => socket.destroy(),
+    );
   });
   await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', () => resolve()));
   const etcd = new Etcd3({
     hosts: `https://127.0.0.1:${(local.address() as { port: number }).port}`,
-    credentials: { rootCertificate: Buffer.from(pki.etcdCa.cert), certChain: Buffer.from(pki.etcdClient.cert), privateKey: Buffer.from(pki.etcdClient.key) },
+    credentials: {
+      rootCertificate: Buffer.from(pki.etcdCa.cert),
+      certChain: Buffer.from(pki.etcdClient.cert),
+      privateKey: Buffer.from(pki.etcdClient.key),
+    },
   });
   try {
     await waitFor('etcd through the tunnel', 30_000, async () => ((await etcd.put('probe').value('1').exec()) ? true : undefined), 500);
@@ -233,7 +293,7 @@ test('stop() ends every tunnel and closes the relay; no VM process is left', asy
   expect(pids.some(processAlive)).toBe(false);
 });
 
-test('a restart on the same state dir keeps the relay\'s CA, and the tokens issued before stay good', async () => {
+test("a restart on the same state dir keeps the relay's CA, and the tokens issued before stay good", async () => {
   const ca = readFileSync(emu.iapCaFile, 'utf8');
   const again = await startEmulator({ port: 0, stateDir: dir, runtime: createNullRuntime(), log: () => {} });
   try {

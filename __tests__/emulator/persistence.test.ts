@@ -25,12 +25,22 @@ test('restart on the same state dir keeps resources, IPs, and runs RUNNING VMs a
   const gce = computeClients(a.port);
   await gce.finish(await gce.addresses.insert({ project, region, addressResource: { name: 'm-ip' } }), project);
   const [address] = await gce.addresses.get({ project, region, address: 'm-ip' });
-  await gce.finish(await gce.instances.insert({ project, zone, instanceResource: {
-    name: 'm', machineType: `zones/${zone}/machineTypes/e2-small`,
-    disks: [{ boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } }],
-    networkInterfaces: [{ network: 'global/networks/default', accessConfigs: [{ name: 'nat', natIP: address.address as string }] }],
-    metadata: { items: [{ key: 'k', value: 'v' }] },
-  } }), project);
+  await gce.finish(
+    await gce.instances.insert({
+      project,
+      zone,
+      instanceResource: {
+        name: 'm',
+        machineType: `zones/${zone}/machineTypes/e2-small`,
+        disks: [
+          { boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } },
+        ],
+        networkInterfaces: [{ network: 'global/networks/default', accessConfigs: [{ name: 'nat', natIP: address.address as string }] }],
+        metadata: { items: [{ key: 'k', value: 'v' }] },
+      },
+    }),
+    project,
+  );
   const [vm] = await gce.instances.get({ project, zone, instance: 'm' });
   // An operation still unfinished when the emulator stops.
   await gce.finish(await gce.addresses.insert({ project, region: 'us-east1', addressResource: { name: 'gone' } }), project);
@@ -58,14 +68,20 @@ test('restart on the same state dir keeps resources, IPs, and runs RUNNING VMs a
     expect([addr.json.status, addr.json.users]).toEqual(['IN_USE', [`${b.url}/compute/v1/projects/${project}/zones/${zone}/instances/m`]]);
     await b.settled();
     const w = rt2.worlds[0]?.instances.find((i) => i.key === `${zone}/m`);
-    expect(w).toMatchObject({ status: 'RUNNING', internalIp: vm.networkInterfaces?.[0]?.networkIP, externalIps: [address.address], metadata: { k: 'v' } });
+    expect(w).toMatchObject({
+      status: 'RUNNING',
+      internalIp: vm.networkInterfaces?.[0]?.networkIP,
+      externalIps: [address.address],
+      metadata: { k: 'v' },
+    });
     expect(existsSync(w?.dataDiskDir as string)).toBe(true);
     // The delete left unfinished by the stop completes after the restart.
     const op = await raw(b.url, 'GET', `projects/${project}/regions/us-east1/operations/${pendingName}`);
     expect(op.json.status).not.toBe('DONE');
     expect((await raw(b.url, 'GET', `projects/${project}/regions/us-east1/addresses/gone`)).status).toBe(200);
     let waited = op.json;
-    while (waited.status !== 'DONE') waited = (await raw(b.url, 'POST', `projects/${project}/regions/us-east1/operations/${pendingName}/wait`, '')).json;
+    while (waited.status !== 'DONE')
+      waited = (await raw(b.url, 'POST', `projects/${project}/regions/us-east1/operations/${pendingName}/wait`, '')).json;
     expect(waited.error).toBeUndefined();
     expect((await raw(b.url, 'GET', `projects/${project}/regions/us-east1/addresses/gone`)).status).toBe(404);
     // A new static address never reuses a number handed out before the restart.

@@ -41,10 +41,17 @@ beforeAll(async () => {
   stateDir = tempStateDir('runtime-apiserver');
   pki = makeTestPki(MASTER, STATIC_IP);
   runtime = createVmRuntime(runtimeOptions(stateDir, { leaseRenewIntervalMs: 500 }));
-  vm = instance(stateDir, ZONE, MASTER, IP, {
-    ...masterMetadata({ pki, master: MASTER, staticIp: STATIC_IP, state: 'new', initialCluster: [MASTER] }),
-    ...memberCertsMetadata(pki.member(MASTER, IP)),
-  }, { externalIps: [STATIC_IP] });
+  vm = instance(
+    stateDir,
+    ZONE,
+    MASTER,
+    IP,
+    {
+      ...masterMetadata({ pki, master: MASTER, staticIp: STATIC_IP, state: 'new', initialCluster: [MASTER] }),
+      ...memberCertsMetadata(pki.member(MASTER, IP)),
+    },
+    { externalIps: [STATIC_IP] },
+  );
   await runtime.apply({ instances: [vm], forwardingRules: [], firewalls: [] });
   await waitFor('apiserver ready', 20_000, async () => ((await readyz()).status === 200 ? true : undefined));
 });
@@ -115,7 +122,10 @@ test('identity leases: list with a label selector, read, delete as admin (404 St
   });
   expect(list.items.map((l) => l.metadata?.name)).toEqual([name]);
   expect(Number(list.metadata?.resourceVersion)).toBeGreaterThan(0);
-  const none = await api.listNamespacedLease({ namespace: 'kube-system', labelSelector: 'apiserver.kubernetes.io/identity!=kube-apiserver' });
+  const none = await api.listNamespacedLease({
+    namespace: 'kube-system',
+    labelSelector: 'apiserver.kubernetes.io/identity!=kube-apiserver',
+  });
   expect(none.items).toEqual([]);
 
   const lease = await api.readNamespacedLease({ name, namespace: 'kube-system' });
@@ -126,11 +136,15 @@ test('identity leases: list with a label selector, read, delete as admin (404 St
   expect(lease.metadata?.namespace).toBe('kube-system');
 
   // Raw JSON: renewTime is RFC 3339 with microseconds, and it moves on each renewal.
-  const raw1 = JSON.parse((await httpsGet(IP, 443, `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}`, pki.apiserverCa.cert)).body);
+  const raw1 = JSON.parse(
+    (await httpsGet(IP, 443, `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}`, pki.apiserverCa.cert)).body,
+  );
   expect(raw1).toMatchObject({ kind: 'Lease', apiVersion: 'coordination.k8s.io/v1' });
   expect(raw1.spec.renewTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
   await sleep(1200);
-  const raw2 = JSON.parse((await httpsGet(IP, 443, `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}`, pki.apiserverCa.cert)).body);
+  const raw2 = JSON.parse(
+    (await httpsGet(IP, 443, `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}`, pki.apiserverCa.cert)).body,
+  );
   expect(Date.parse(raw2.spec.renewTime)).toBeGreaterThan(Date.parse(raw1.spec.renewTime));
   expect(Number(raw2.metadata.resourceVersion)).toBeGreaterThan(Number(raw1.metadata.resourceVersion));
 
@@ -141,7 +155,11 @@ test('identity leases: list with a label selector, read, delete as admin (404 St
   expect((missing as ApiException<unknown>).code).toBe(404);
   const body = (missing as ApiException<string>).body;
   expect(typeof body === 'string' ? JSON.parse(body) : body).toMatchObject({
-    kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: `leases.coordination.k8s.io "${stale}" not found`,
+    kind: 'Status',
+    status: 'Failure',
+    reason: 'NotFound',
+    code: 404,
+    message: `leases.coordination.k8s.io "${stale}" not found`,
   });
   const admin = coordination('admin');
   const deleteMissing = await admin.deleteNamespacedLease({ name: stale, namespace: 'kube-system' }).catch((e: unknown) => e);
@@ -152,12 +170,17 @@ test('identity leases: list with a label selector, read, delete as admin (404 St
   expect((anonymous as ApiException<unknown>).code).toBe(403);
   const refusal = (anonymous as ApiException<string>).body;
   expect(typeof refusal === 'string' ? JSON.parse(refusal) : refusal).toMatchObject({
-    reason: 'Forbidden', message: `leases.coordination.k8s.io "${name}" is forbidden: User "system:anonymous" cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"`,
+    reason: 'Forbidden',
+    message: `leases.coordination.k8s.io "${name}" is forbidden: User "system:anonymous" cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"`,
   });
   expect((await api.readNamespacedLease({ name, namespace: 'kube-system' })).metadata?.name).toBe(name);
 
   // Deleting the live lease as admin works; the running apiserver puts it back on its next renewal.
   const status = await admin.deleteNamespacedLease({ name, namespace: 'kube-system' });
   expect(status).toMatchObject({ status: 'Success', details: { name, kind: 'leases' } });
-  await waitFor('lease renewed again', 5000, async () => (await api.readNamespacedLease({ name, namespace: 'kube-system' })).metadata?.name);
+  await waitFor(
+    'lease renewed again',
+    5000,
+    async () => (await api.readNamespacedLease({ name, namespace: 'kube-system' })).metadata?.name,
+  );
 });

@@ -7,7 +7,18 @@ import type { VmRuntimeDetails } from '../../emulator/runtime/index.ts';
 import type { RuntimeInstance } from '../../emulator/runtime/types.ts';
 import { makeTestPki, masterMetadata, memberCertsMetadata, randomLoopbackBase } from '../support/runtime-certs.ts';
 import type { TestPki } from '../support/runtime-certs.ts';
-import { addLearner, adminClient, instance, processAlive, promote, runtimeOptions, sleep, tcpConnectResult, tempStateDir, waitFor } from '../support/runtime-vms.ts';
+import {
+  addLearner,
+  adminClient,
+  instance,
+  processAlive,
+  promote,
+  runtimeOptions,
+  sleep,
+  tcpConnectResult,
+  tempStateDir,
+  waitFor,
+} from '../support/runtime-vms.ts';
 
 const ZONE = 'europe-west1-b';
 const MASTER = 'kubernetes-master';
@@ -98,7 +109,9 @@ test('three replicas (one new, two joining as existing) form one cluster with qu
   await waitFor('C removed', 15_000, async () => (await admin.cluster.memberRemove({ ID: cId2 }, { deadline: Date.now() + 3000 })) && true);
   await sleep(4000);
   const aboutC = logLines.filter((l) => l.startsWith(`${ZONE}/${names.c}: etcd exited`));
-  expect(aboutC).toEqual([`${ZONE}/${names.c}: etcd exited (code 0); restarting with back-off (log: ${stateDir}/vms/${ZONE}/${names.c}/etcd.log)`]);
+  expect(aboutC).toEqual([
+    `${ZONE}/${names.c}: etcd exited (code 0); restarting with back-off (log: ${stateDir}/vms/${ZONE}/${names.c}/etcd.log)`,
+  ]);
   await onB.put('after-remove').value('ok').exec();
   expect(await admin.get('after-remove').string()).toBe('ok');
   expect((await admin.cluster.memberList({}, { deadline: Date.now() + 2000 })).members).toHaveLength(2);

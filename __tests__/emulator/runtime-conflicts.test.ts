@@ -40,7 +40,10 @@ test('a rule on an instance external IP and a busy NAT address are logged and re
   expect(runtime.pids()).toEqual([]);
   expect(opts.lines).toContain(`cannot bind external IP of ${b.key} on ${busy}:443: listen EADDRINUSE: address already in use ${busy}:443`);
   await waitFor('the clash logged', 5000, async () =>
-    opts.lines.includes(`cannot bind forwarding rule ${rule.key} on ${shared}:443: listen EADDRINUSE: address already in use ${shared}:443`) ? true : undefined);
+    opts.lines.includes(`cannot bind forwarding rule ${rule.key} on ${shared}:443: listen EADDRINUSE: address already in use ${shared}:443`)
+      ? true
+      : undefined,
+  );
 
   // Once the squatter leaves, the next apply binds the NAT address.
   await new Promise<void>((r) => squatter!.close(() => r()));

@@ -27,10 +27,13 @@ test('an abrupt process.exit SIGKILLs the running etcd', async () => {
     ...memberCertsMetadata(pki.member('kubernetes-master', ip)),
   });
   const inputPath = join(stateDir, 'input.json');
-  writeFileSync(inputPath, JSON.stringify({
-    world: { instances: [vm], forwardingRules: [], firewalls: [] },
-    options: { stateDir, lbProgrammingDelayMs: 0, leaseRenewIntervalMs: 1000, etcdBinary: '/usr/bin/etcd' },
-  }));
+  writeFileSync(
+    inputPath,
+    JSON.stringify({
+      world: { instances: [vm], forwardingRules: [], firewalls: [] },
+      options: { stateDir, lbProgrammingDelayMs: 0, leaseRenewIntervalMs: 1000, etcdBinary: '/usr/bin/etcd' },
+    }),
+  );
   const { stdout } = await run(NODE, ['__tests__/support/runtime-exit-child.ts', inputPath], { timeout: 30_000 });
   leaked = stdout.trim().split(',').filter(Boolean).map(Number);
   expect(leaked).toHaveLength(1);

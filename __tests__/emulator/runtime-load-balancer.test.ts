@@ -21,7 +21,14 @@ const ips: Record<string, string> = { [X]: `${base}.41`, [Y]: `${base}.42` };
 const key = (vm: string): string => `${ZONE}/${vm}`;
 const DELAY_MS = 1500;
 
-const check: RuntimeHealthCheck = { port: 3990, requestPath: '/readyz', checkIntervalSec: 0.5, timeoutSec: 1, healthyThreshold: 2, unhealthyThreshold: 2 };
+const check: RuntimeHealthCheck = {
+  port: 3990,
+  requestPath: '/readyz',
+  checkIntervalSec: 0.5,
+  timeoutSec: 1,
+  healthyThreshold: 2,
+  unhealthyThreshold: 2,
+};
 
 let stateDir: string;
 let pki: TestPki;
@@ -88,7 +95,9 @@ test('forwarding rules follow the programming delay, backend status and health, 
   await waitFor('both backends healthy', 20_000, async () => (healthOf(X) === 'HEALTHY' && healthOf(Y) === 'HEALTHY' ? true : undefined));
   await waitFor('rule programmed', 10_000, async () => ((await tcpConnectResult(LB_IP, 443)) === 'connected' ? true : undefined), 50);
   expect(Date.now() - changedAt).toBeGreaterThanOrEqual(DELAY_MS);
-  await waitFor('both leases written', 10_000, async () => ((await answerers(LB_IP, 4)).join() === [X, Y].sort().join() ? true : undefined));
+  await waitFor('both leases written', 10_000, async () =>
+    (await answerers(LB_IP, 4)).join() === [X, Y].sort().join() ? true : undefined,
+  );
   expect(await answerers(LB_IP, 6)).toEqual([X, Y].sort());
   expect(await answerers(LB_IP_NO_CHECK, 6)).toEqual([X, Y].sort());
 

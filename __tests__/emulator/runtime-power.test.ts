@@ -7,7 +7,16 @@ import type { VmRuntimeDetails } from '../../emulator/runtime/index.ts';
 import type { RuntimeInstance } from '../../emulator/runtime/types.ts';
 import { makeTestPki, masterMetadata, memberCertsMetadata, randomLoopbackBase } from '../support/runtime-certs.ts';
 import type { TestPki } from '../support/runtime-certs.ts';
-import { adminClient, httpsGet, instance, processAlive, runtimeOptions, tcpConnectResult, tempStateDir, waitFor } from '../support/runtime-vms.ts';
+import {
+  adminClient,
+  httpsGet,
+  instance,
+  processAlive,
+  runtimeOptions,
+  tcpConnectResult,
+  tempStateDir,
+  waitFor,
+} from '../support/runtime-vms.ts';
 
 const ZONE = 'europe-west1-c';
 const MASTER = 'kubernetes-master';
@@ -23,10 +32,17 @@ let runtime: VmRuntimeDetails;
 const clients: Etcd3[] = [];
 
 function vmAt(ip: string, status: string): RuntimeInstance {
-  return instance(stateDir, ZONE, MASTER, ip, {
-    ...masterMetadata({ pki, master: MASTER, staticIp: STATIC_IP, state: 'new', initialCluster: [MASTER] }),
-    ...memberCertsMetadata(pki.member(MASTER, ip)),
-  }, { status, externalIps: [EXTERNAL_IP] });
+  return instance(
+    stateDir,
+    ZONE,
+    MASTER,
+    ip,
+    {
+      ...masterMetadata({ pki, master: MASTER, staticIp: STATIC_IP, state: 'new', initialCluster: [MASTER] }),
+      ...memberCertsMetadata(pki.member(MASTER, ip)),
+    },
+    { status, externalIps: [EXTERNAL_IP] },
+  );
 }
 
 const ready = (ip: string) => async () => ((await httpsGet(ip, 443, '/readyz', pki.apiserverCa.cert)).status === 200 ? true : undefined);

@@ -23,7 +23,12 @@ let sk: SecretKeys;
 const lines: string[] = [];
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, stateDir: mkdtempSync(join(tmpdir(), 'sm-process-')), vmRuntime: 'process', log: (l) => lines.push(l) });
+  emu = await startEmulator({
+    port: 0,
+    stateDir: mkdtempSync(join(tmpdir(), 'sm-process-')),
+    vmRuntime: 'process',
+    log: (l) => lines.push(l),
+  });
   gce = computeClients(emu.port);
   sk = { emulatorUrl: emu.url, token: await runnerToken(emu) };
 });
@@ -35,7 +40,9 @@ afterAll(async () => {
 });
 
 async function startupStatus(name: string): Promise<string | undefined> {
-  const [attrs] = await gce.instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: name, variableKey: 'ha-masters/startup' }).catch(() => [undefined]);
+  const [attrs] = await gce.instances
+    .getGuestAttributes({ project: PROJECT, zone: ZONE, instance: name, variableKey: 'ha-masters/startup' })
+    .catch(() => [undefined]);
   return attrs?.variableValue ?? undefined;
 }
 
@@ -56,7 +63,9 @@ test('keys in Secret Manager, account bound: etcd and a ready apiserver; no priv
   expect(items.map((i) => i.key)).toEqual(expect.arrayContaining(['kube-env', 'kube-master-certs', 'etcd-member-certs']));
   expect(privateKeysIn(items)).toEqual([]);
   // The reads went through Secret Manager's API, as a VM's would.
-  const { requests: reads } = (await (await fetch(`${emu.url}/_emulator/requests`)).json()) as { requests: Array<{ path: string; status: number }> };
+  const { requests: reads } = (await (await fetch(`${emu.url}/_emulator/requests`)).json()) as {
+    requests: Array<{ path: string; status: number }>;
+  };
   expect(reads.filter((r) => r.path.endsWith(':access')).map((r) => `${r.path} ${r.status}`)).toEqual([
     `/v1/projects/${projectNumber(PROJECT)}/secrets/a-master-cluster-keys/versions/1:access 200`,
     `/v1/projects/${projectNumber(PROJECT)}/secrets/a-master-replica-keys/versions/1:access 200`,
@@ -65,9 +74,20 @@ test('keys in Secret Manager, account bound: etcd and a ready apiserver; no priv
 
 test('an account without the binding: the start-up fails, its guest attribute names the version and the account', async () => {
   const other = makeTestPki('b-master', STATIC_IP);
-  await insertMasterReplica(gce, { project: PROJECT, zone: ZONE, name: 'b-master', pki: other, staticIp: STATIC_IP, keys: { ...sk, bind: false } });
-  const status = await waitFor('the start-up to fail', 10_000, async () => (await startupStatus('b-master'))?.startsWith('failed') ? startupStatus('b-master') : undefined);
-  expect(status).toBe(`failed: cannot read projects/${projectNumber(PROJECT)}/secrets/b-master-cluster-keys/versions/1: HTTP 403 (the VM's service account ${defaultComputeServiceAccount(PROJECT)} needs roles/secretmanager.secretAccessor on it)`);
+  await insertMasterReplica(gce, {
+    project: PROJECT,
+    zone: ZONE,
+    name: 'b-master',
+    pki: other,
+    staticIp: STATIC_IP,
+    keys: { ...sk, bind: false },
+  });
+  const status = await waitFor('the start-up to fail', 10_000, async () =>
+    (await startupStatus('b-master'))?.startsWith('failed') ? startupStatus('b-master') : undefined,
+  );
+  expect(status).toBe(
+    `failed: cannot read projects/${projectNumber(PROJECT)}/secrets/b-master-cluster-keys/versions/1: HTTP 403 (the VM's service account ${defaultComputeServiceAccount(PROJECT)} needs roles/secretmanager.secretAccessor on it)`,
+  );
   expect(emu.runtime.pids().length).toBe(1); // a-master's etcd only
 }, 60_000);
 
@@ -79,10 +99,12 @@ test('a reboot after the binding was removed starts from the keys on the boot di
   await gce.finish(await gce.instances.start({ project: PROJECT, zone: ZONE, instance: 'a-master' }), PROJECT);
   const [vm] = await gce.instances.get({ project: PROJECT, zone: ZONE, instance: 'a-master' });
   const ip = vm.networkInterfaces?.[0]?.networkIP as string;
-  expect(await waitFor('the apiserver again', 20_000, async () => {
-    const res = await httpsGet(ip, 443, '/readyz', pki.apiserverCa.cert).catch(() => undefined);
-    return res?.status === 200 ? res.body : undefined;
-  })).toBe('ok');
+  expect(
+    await waitFor('the apiserver again', 20_000, async () => {
+      const res = await httpsGet(ip, 443, '/readyz', pki.apiserverCa.cert).catch(() => undefined);
+      return res?.status === 200 ? res.body : undefined;
+    }),
+  ).toBe('ok');
   expect(await startupStatus('a-master')).toBe('ok');
   expect(lines.filter((l) => l.includes('the keys on the boot disk match'))).toEqual([
     `${ZONE}/a-master: cannot read projects/${projectNumber(PROJECT)}/secrets/a-master-cluster-keys/versions/1: HTTP 403 (the VM's service account ${defaultComputeServiceAccount(PROJECT)} needs roles/secretmanager.secretAccessor on it); the keys on the boot disk match the certificates in metadata: using them`,

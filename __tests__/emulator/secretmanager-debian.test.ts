@@ -51,25 +51,56 @@ async function serial(name: string): Promise<string> {
   return out.contents ?? '';
 }
 
-debianTest('a VM reads its secret at https://secretmanager.googleapis.com with its own token; an unbound one gets 403', async () => {
-  const owner = { authorization: `Bearer ${await runnerToken(emulator)}`, 'content-type': 'application/json' };
-  const secret = `${emulator.url}/v1/projects/${PROJECT}/secrets/replica-key`;
-  expect((await fetch(`${emulator.url}/v1/projects/${PROJECT}/secrets?secretId=replica-key`, { method: 'POST', headers: owner, body: JSON.stringify({ replication: { automatic: {} } }) })).status).toBe(200);
-  expect((await fetch(`${secret}:addVersion`, { method: 'POST', headers: owner, body: JSON.stringify({ payload: { data: Buffer.from(PAYLOAD).toString('base64') } }) })).status).toBe(200);
-  const policy = { bindings: [{ role: 'roles/secretmanager.secretAccessor', members: [`serviceAccount:${READER}`] }] };
-  expect((await fetch(`${secret}:setIamPolicy`, { method: 'POST', headers: owner, body: JSON.stringify({ policy }) })).status).toBe(200);
+debianTest(
+  'a VM reads its secret at https://secretmanager.googleapis.com with its own token; an unbound one gets 403',
+  async () => {
+    const owner = { authorization: `Bearer ${await runnerToken(emulator)}`, 'content-type': 'application/json' };
+    const secret = `${emulator.url}/v1/projects/${PROJECT}/secrets/replica-key`;
+    expect(
+      (
+        await fetch(`${emulator.url}/v1/projects/${PROJECT}/secrets?secretId=replica-key`, {
+          method: 'POST',
+          headers: owner,
+          body: JSON.stringify({ replication: { automatic: {} } }),
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await fetch(`${secret}:addVersion`, {
+          method: 'POST',
+          headers: owner,
+          body: JSON.stringify({ payload: { data: Buffer.from(PAYLOAD).toString('base64') } }),
+        })
+      ).status,
+    ).toBe(200);
+    const policy = { bindings: [{ role: 'roles/secretmanager.secretAccessor', members: [`serviceAccount:${READER}`] }] };
+    expect((await fetch(`${secret}:setIamPolicy`, { method: 'POST', headers: owner, body: JSON.stringify({ policy }) })).status).toBe(200);
 
-  const asAccount = (email: string) => ({ serviceAccounts: [{ email, scopes: ['https://www.googleapis.com/auth/cloud-platform'] }] });
-  await Promise.all([
-    compute.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: debianInstanceBody('reader', ZONE, { 'startup-script': STARTUP }, asAccount(READER)) }),
-    compute.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: debianInstanceBody('stranger', ZONE, { 'startup-script': STARTUP }, asAccount(STRANGER)) }),
-  ].map(async (p) => compute.finish(await p, PROJECT)));
+    const asAccount = (email: string) => ({ serviceAccounts: [{ email, scopes: ['https://www.googleapis.com/auth/cloud-platform'] }] });
+    await Promise.all(
+      [
+        compute.instances.insert({
+          project: PROJECT,
+          zone: ZONE,
+          instanceResource: debianInstanceBody('reader', ZONE, { 'startup-script': STARTUP }, asAccount(READER)),
+        }),
+        compute.instances.insert({
+          project: PROJECT,
+          zone: ZONE,
+          instanceResource: debianInstanceBody('stranger', ZONE, { 'startup-script': STARTUP }, asAccount(STRANGER)),
+        }),
+      ].map(async (p) => compute.finish(await p, PROJECT)),
+    );
 
-  const outcome = (name: string) => waitUntil(`${name}'s start-up script`, 90_000, async () => {
-    const m = /startup-script: (secret-(?:payload|status): .*)/.exec(await serial(name));
-    return m?.[1];
-  });
-  const [reader, stranger] = await Promise.all([outcome('reader'), outcome('stranger')]);
-  expect(reader).toBe(`secret-payload: ${PAYLOAD}`);
-  expect(stranger).toBe('secret-status: 403');
-}, 180_000);
+    const outcome = (name: string) =>
+      waitUntil(`${name}'s start-up script`, 90_000, async () => {
+        const m = /startup-script: (secret-(?:payload|status): .*)/.exec(await serial(name));
+        return m?.[1];
+      });
+    const [reader, stranger] = await Promise.all([outcome('reader'), outcome('stranger')]);
+    expect(reader).toBe(`secret-payload: ${PAYLOAD}`);
+    expect(stranger).toBe('secret-status: 403');
+  },
+  180_000,
+);

@@ -33,13 +33,40 @@ const API = `https://${API_IP}:${API_PORT}`;
 
 /** The flags the start-up script (vm/startup.sh) passes; every one must be accepted. */
 const STARTUP_FLAGS: Record<StandinName, string[]> = {
-  'kube-apiserver': ['--advertise-address', '--bind-address', '--secure-port', '--etcd-servers', '--etcd-cafile', '--etcd-certfile',
-    '--etcd-keyfile', '--tls-cert-file', '--tls-private-key-file', '--client-ca-file', '--service-account-key-file',
-    '--service-account-signing-key-file', '--service-account-issuer', '--service-cluster-ip-range', '--authorization-mode',
-    '--enable-admission-plugins', '--allow-privileged', '--storage-backend', '--endpoint-reconciler-type'],
-  'kube-controller-manager': ['--kubeconfig', '--authentication-kubeconfig', '--authorization-kubeconfig', '--leader-elect', '--bind-address',
-    '--service-account-private-key-file', '--root-ca-file', '--cluster-signing-cert-file', '--cluster-signing-key-file',
-    '--use-service-account-credentials', '--cluster-name'],
+  'kube-apiserver': [
+    '--advertise-address',
+    '--bind-address',
+    '--secure-port',
+    '--etcd-servers',
+    '--etcd-cafile',
+    '--etcd-certfile',
+    '--etcd-keyfile',
+    '--tls-cert-file',
+    '--tls-private-key-file',
+    '--client-ca-file',
+    '--service-account-key-file',
+    '--service-account-signing-key-file',
+    '--service-account-issuer',
+    '--service-cluster-ip-range',
+    '--authorization-mode',
+    '--enable-admission-plugins',
+    '--allow-privileged',
+    '--storage-backend',
+    '--endpoint-reconciler-type',
+  ],
+  'kube-controller-manager': [
+    '--kubeconfig',
+    '--authentication-kubeconfig',
+    '--authorization-kubeconfig',
+    '--leader-elect',
+    '--bind-address',
+    '--service-account-private-key-file',
+    '--root-ca-file',
+    '--cluster-signing-cert-file',
+    '--cluster-signing-key-file',
+    '--use-service-account-credentials',
+    '--cluster-name',
+  ],
   'kube-scheduler': ['--kubeconfig', '--authentication-kubeconfig', '--authorization-kubeconfig', '--leader-elect', '--bind-address'],
 };
 
@@ -69,16 +96,68 @@ function execFileSyncQuiet(cmd: string, args: string[]): void {
 }
 
 function makeCa(name: string): void {
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', `/CN=${name}`,
-    '-keyout', `${name}.key`, '-out', `${name}.crt`]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+  ]);
 }
 
 function makeLeaf(name: string, ca: string, subject: string, usage: 'serverAuth' | 'clientAuth', sans: string[] = []): void {
-  writeFileSync(join(dir, `${name}.ext`), ['basicConstraints=CA:FALSE', 'keyUsage=digitalSignature,keyEncipherment', `extendedKeyUsage=${usage}`,
-    ...(sans.length ? [`subjectAltName=${sans.join(',')}`] : [])].join('\n'));
-  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', subject, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', String(Date.now() % 2 ** 40),
-    '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.crt`]);
+  writeFileSync(
+    join(dir, `${name}.ext`),
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=digitalSignature,keyEncipherment',
+      `extendedKeyUsage=${usage}`,
+      ...(sans.length ? [`subjectAltName=${sans.join(',')}`] : []),
+    ].join('\n'),
+  );
+  openssl([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    subject,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+  ]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.crt`,
+    '-CAkey',
+    `${ca}.key`,
+    '-set_serial',
+    String(Date.now() % 2 ** 40),
+    '-days',
+    '1',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.crt`,
+  ]);
 }
 
 const file = (name: string): string => join(dir, name);
@@ -87,14 +166,31 @@ const pem = (name: string): string => readFileSync(file(name), 'utf8');
 /** Relative paths resolve against the kubeconfig; components verify the name `kubernetes` as vm/startup.sh's do. */
 function writeKubeconfig(user: string, tlsServerName?: string): string {
   const path = file(`${user}.kubeconfig`);
-  writeFileSync(path, [
-    'apiVersion: v1', 'kind: Config',
-    'clusters:', '- name: emulated', '  cluster:', `    server: ${API}`, '    certificate-authority: kube-ca.crt',
-    ...(tlsServerName ? [`    tls-server-name: ${tlsServerName}`] : []),
-    'users:', `- name: ${user}`, '  user:', `    client-certificate: ${user}.crt`, `    client-key: ${user}.key`,
-    'contexts:', '- name: emulated', '  context:', '    cluster: emulated', `    user: ${user}`,
-    'current-context: emulated', '',
-  ].join('\n'));
+  writeFileSync(
+    path,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: emulated',
+      '  cluster:',
+      `    server: ${API}`,
+      '    certificate-authority: kube-ca.crt',
+      ...(tlsServerName ? [`    tls-server-name: ${tlsServerName}`] : []),
+      'users:',
+      `- name: ${user}`,
+      '  user:',
+      `    client-certificate: ${user}.crt`,
+      `    client-key: ${user}.key`,
+      'contexts:',
+      '- name: emulated',
+      '  context:',
+      '    cluster: emulated',
+      `    user: ${user}`,
+      'current-context: emulated',
+      '',
+    ].join('\n'),
+  );
   return path;
 }
 
@@ -102,7 +198,11 @@ function writeKubeconfig(user: string, tlsServerName?: string): string {
 // processes
 
 function start(name: StandinName, args: string[]): Proc {
-  const child = spawn(bin[name], args, { cwd: dir, env: { ...process.env, NODE_COMPILE_CACHE: file('node-cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin[name], args, {
+    cwd: dir,
+    env: { ...process.env, NODE_COMPILE_CACHE: file('node-cache') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   const output: string[] = [];
   const collect = (chunk: Buffer): void => {
@@ -125,19 +225,39 @@ const LEADER_TIMING = ['--leader-elect-lease-duration=4s', '--leader-elect-renew
 
 function startApiServer(): Proc {
   return start('kube-apiserver', [
-    `--advertise-address=${API_IP}`, `--bind-address=${API_IP}`, `--secure-port=${API_PORT}`,
-    `--etcd-servers=${etcd.endpoints.join(',')}`, '--etcd-cafile=etcd-ca.crt', '--etcd-certfile=etcd-client.crt', '--etcd-keyfile=etcd-client.key',
-    '--tls-cert-file=apiserver.crt', '--tls-private-key-file=apiserver.key', '--client-ca-file=kube-ca.crt',
-    '--service-account-key-file=sa.key', '--service-account-signing-key-file=sa.key', '--service-account-issuer=https://kubernetes.default.svc',
-    '--service-cluster-ip-range=10.0.0.0/16', '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction',
-    '--allow-privileged=true', '--storage-backend=etcd3', '--endpoint-reconciler-type=lease', '--v=2',
+    `--advertise-address=${API_IP}`,
+    `--bind-address=${API_IP}`,
+    `--secure-port=${API_PORT}`,
+    `--etcd-servers=${etcd.endpoints.join(',')}`,
+    '--etcd-cafile=etcd-ca.crt',
+    '--etcd-certfile=etcd-client.crt',
+    '--etcd-keyfile=etcd-client.key',
+    '--tls-cert-file=apiserver.crt',
+    '--tls-private-key-file=apiserver.key',
+    '--client-ca-file=kube-ca.crt',
+    '--service-account-key-file=sa.key',
+    '--service-account-signing-key-file=sa.key',
+    '--service-account-issuer=https://kubernetes.default.svc',
+    '--service-cluster-ip-range=10.0.0.0/16',
+    '--authorization-mode=Node,RBAC',
+    '--enable-admission-plugins=NodeRestriction',
+    '--allow-privileged=true',
+    '--storage-backend=etcd3',
+    '--endpoint-reconciler-type=lease',
+    '--v=2',
   ]);
 }
 
 function startScheduler(): Proc {
   const kc = file('scheduler.kubeconfig');
-  return start('kube-scheduler', [`--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-    '--leader-elect=true', '--bind-address=127.0.0.1', ...LEADER_TIMING]);
+  return start('kube-scheduler', [
+    `--kubeconfig=${kc}`,
+    `--authentication-kubeconfig=${kc}`,
+    `--authorization-kubeconfig=${kc}`,
+    '--leader-elect=true',
+    '--bind-address=127.0.0.1',
+    ...LEADER_TIMING,
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,21 +268,28 @@ interface Answer {
   body: string;
 }
 
-function https(path: string, opts: { method?: string; user?: string; body?: object; headers?: Record<string, string> } = {}): Promise<Answer> {
+function https(
+  path: string,
+  opts: { method?: string; user?: string; body?: object; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {
-    const req = request(`${API}${path}`, {
-      method: opts.method ?? 'GET',
-      ca: pem('kube-ca.crt'),
-      ...(opts.user ? { cert: pem(`${opts.user}.crt`), key: pem(`${opts.user}.key`) } : {}),
-      headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-      timeout: 5000,
-    }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      `${API}${path}`,
+      {
+        method: opts.method ?? 'GET',
+        ca: pem('kube-ca.crt'),
+        ...(opts.user ? { cert: pem(`${opts.user}.crt`), key: pem(`${opts.user}.key`) } : {}),
+        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+        timeout: 5000,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end(payload);
@@ -205,14 +332,28 @@ beforeAll(async () => {
 
   // A controller-manager that comes up before its apiserver keeps trying.
   const kc = file('controller-manager.kubeconfig');
-  kcmBeforeApiserver = start('kube-controller-manager', [`--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-    '--leader-elect=true', '--bind-address=127.0.0.1', '--service-account-private-key-file=sa.key', '--root-ca-file=kube-ca.crt',
-    '--cluster-signing-cert-file=kube-ca.crt', '--cluster-signing-key-file=kube-ca.key', '--use-service-account-credentials=true',
-    '--cluster-name=kubernetes', ...LEADER_TIMING]);
-  await waitFor('controller-manager retrying', 15_000, async () => (kcmBeforeApiserver.output.some((l) => l.includes('error retrieving resource lock')) ? true : undefined));
+  kcmBeforeApiserver = start('kube-controller-manager', [
+    `--kubeconfig=${kc}`,
+    `--authentication-kubeconfig=${kc}`,
+    `--authorization-kubeconfig=${kc}`,
+    '--leader-elect=true',
+    '--bind-address=127.0.0.1',
+    '--service-account-private-key-file=sa.key',
+    '--root-ca-file=kube-ca.crt',
+    '--cluster-signing-cert-file=kube-ca.crt',
+    '--cluster-signing-key-file=kube-ca.key',
+    '--use-service-account-credentials=true',
+    '--cluster-name=kubernetes',
+    ...LEADER_TIMING,
+  ]);
+  await waitFor('controller-manager retrying', 15_000, async () =>
+    kcmBeforeApiserver.output.some((l) => l.includes('error retrieving resource lock')) ? true : undefined,
+  );
 
   startApiServer();
-  await waitFor('apiserver ready', 20_000, async () => ((await https('/readyz').catch(() => undefined))?.status === 200 ? true : undefined));
+  await waitFor('apiserver ready', 20_000, async () =>
+    (await https('/readyz').catch(() => undefined))?.status === 200 ? true : undefined,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -235,15 +376,23 @@ describe('command line', () => {
 
   test('an unknown flag is refused as the real binaries refuse it (exit 1, "Error: unknown flag")', () => {
     for (const name of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const) {
-      const r = spawnSync(bin[name], ['--secure-port=1', '--foo', 'bar'], { env: { ...process.env, NODE_COMPILE_CACHE: file('node-cache') }, encoding: 'utf8' });
+      const r = spawnSync(bin[name], ['--secure-port=1', '--foo', 'bar'], {
+        env: { ...process.env, NODE_COMPILE_CACHE: file('node-cache') },
+        encoding: 'utf8',
+      });
       expect(r.status).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('Error: unknown flag: --foo');
       expect(r.stderr).toContain(`Usage:\n  ${name} [flags]`);
     }
-    const r = spawnSync(bin['kube-scheduler'], ['--leader-elect=maybe'], { env: { ...process.env, NODE_COMPILE_CACHE: file('node-cache') }, encoding: 'utf8' });
+    const r = spawnSync(bin['kube-scheduler'], ['--leader-elect=maybe'], {
+      env: { ...process.env, NODE_COMPILE_CACHE: file('node-cache') },
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
-    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('Error: invalid argument "maybe" for "--leader-elect" flag: strconv.ParseBool: parsing "maybe": invalid syntax');
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(
+      'Error: invalid argument "maybe" for "--leader-elect" flag: strconv.ParseBool: parsing "maybe": invalid syntax',
+    );
   });
 
   test('every flag the start-up script uses is accepted (the whole command line parses, then --version exits 0)', () => {
@@ -251,15 +400,32 @@ describe('command line', () => {
       const spec = flagSpec(name);
       const argv = used.map((f) => (spec.kinds.get(f.slice(2)) === 'bool' ? `${f}=true` : `${f}=x`));
       expect(() => parseFlags(spec, argv)).not.toThrow();
-      const r = spawnSync(bin[name], [...argv, '--version'], { env: { ...process.env, NODE_COMPILE_CACHE: file('node-cache') }, encoding: 'utf8' });
-      expect({ name, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ name, status: 0, stdout: 'Kubernetes v1.34.2\n', stderr: '' });
+      const r = spawnSync(bin[name], [...argv, '--version'], {
+        env: { ...process.env, NODE_COMPILE_CACHE: file('node-cache') },
+        encoding: 'utf8',
+      });
+      expect({ name, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        name,
+        status: 0,
+        stdout: 'Kubernetes v1.34.2\n',
+        stderr: '',
+      });
     }
   });
 
   test('pflag syntax: --name=value, --name value, booleans, shorthands, repetition, "_" for "-", and its errors', () => {
     const spec = flagSpec('kube-apiserver');
-    const f = parseFlags(spec, ['--etcd-servers', 'https://a:2379', '--etcd-servers=https://b:2379,https://c:2379', '--allow-privileged',
-      '--anonymous-auth=false', '-v', '2', '--secure_port=443', '-v=3']);
+    const f = parseFlags(spec, [
+      '--etcd-servers',
+      'https://a:2379',
+      '--etcd-servers=https://b:2379,https://c:2379',
+      '--allow-privileged',
+      '--anonymous-auth=false',
+      '-v',
+      '2',
+      '--secure_port=443',
+      '-v=3',
+    ]);
     expect(f.list('etcd-servers')).toEqual(['https://a:2379', 'https://b:2379', 'https://c:2379']);
     expect(f.bool('allow-privileged', false)).toBe(true);
     expect(f.bool('anonymous-auth', true)).toBe(false);
@@ -305,9 +471,14 @@ describe('kube-apiserver stand-in', () => {
     const name = identityLeaseName(hostname());
     expect(name).toMatch(/^apiserver-[a-z2-7]{26}$/);
     expect(lines.some((l) => new RegExp(`^${name}\\s+${name}_[0-9a-f-]{36}\\s+\\d+s$`).test(l))).toBe(true);
-    const identity = JSON.parse((await kubectl('get', 'leases', '-n', 'kube-system', '-l', 'apiserver.kubernetes.io/identity=kube-apiserver', '-o', 'json')).stdout) as { items: Lease[] };
+    const identity = JSON.parse(
+      (await kubectl('get', 'leases', '-n', 'kube-system', '-l', 'apiserver.kubernetes.io/identity=kube-apiserver', '-o', 'json')).stdout,
+    ) as { items: Lease[] };
     expect(identity.items).toHaveLength(1);
-    expect(identity.items[0]!.metadata).toMatchObject({ name, labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': hostname() } });
+    expect(identity.items[0]!.metadata).toMatchObject({
+      name,
+      labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': hostname() },
+    });
     expect(identity.items[0]!.spec).toMatchObject({ leaseDurationSeconds: 3600 });
     expect(identity.items[0]!.spec.holderIdentity).toMatch(new RegExp(`^${name}_[0-9a-f-]{36}$`));
   });
@@ -315,8 +486,11 @@ describe('kube-apiserver stand-in', () => {
   test('client certificates: the client CA authenticates, system:masters and the components are authorised', async () => {
     const anonymous = await https(LEASES);
     expect(anonymous.status).toBe(403);
-    expect(JSON.parse(anonymous.body)).toMatchObject({ reason: 'Forbidden',
-      message: 'leases.coordination.k8s.io is forbidden: User "system:anonymous" cannot list resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"' });
+    expect(JSON.parse(anonymous.body)).toMatchObject({
+      reason: 'Forbidden',
+      message:
+        'leases.coordination.k8s.io is forbidden: User "system:anonymous" cannot list resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"',
+    });
     expect((await https('/apis')).status).toBe(403);
     expect((await https('/readyz/etcd')).status).toBe(403);
     // An authenticated user without rights gets discovery but no leases.
@@ -331,17 +505,26 @@ describe('kube-apiserver stand-in', () => {
 
   test('leases: create, AlreadyExists, update with resourceVersion (stale: 409 Conflict), label selector, delete', async () => {
     const body = {
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
       metadata: { name: 'test-lock', namespace: 'kube-system', labels: { app: 'test' } },
       spec: { holderIdentity: 'a', leaseDurationSeconds: 15 },
     };
     const created = await https(LEASES, { method: 'POST', user: 'admin', body });
     expect(created.status).toBe(201);
     const lease = JSON.parse(created.body) as Lease;
-    expect(lease.metadata).toMatchObject({ name: 'test-lock', namespace: 'kube-system', uid: expect.any(String), resourceVersion: expect.stringMatching(/^\d+$/) });
+    expect(lease.metadata).toMatchObject({
+      name: 'test-lock',
+      namespace: 'kube-system',
+      uid: expect.any(String),
+      resourceVersion: expect.stringMatching(/^\d+$/),
+    });
     const again = await https(LEASES, { method: 'POST', user: 'admin', body });
     expect(again.status).toBe(409);
-    expect(JSON.parse(again.body)).toMatchObject({ reason: 'AlreadyExists', message: 'leases.coordination.k8s.io "test-lock" already exists' });
+    expect(JSON.parse(again.body)).toMatchObject({
+      reason: 'AlreadyExists',
+      message: 'leases.coordination.k8s.io "test-lock" already exists',
+    });
 
     const renewed = { ...lease, spec: { ...lease.spec, holderIdentity: 'b' } };
     const updated = await https(`${LEASES}/test-lock`, { method: 'PUT', user: 'scheduler', body: renewed });
@@ -349,24 +532,50 @@ describe('kube-apiserver stand-in', () => {
     const next = JSON.parse(updated.body) as Lease;
     expect(Number(next.metadata.resourceVersion)).toBeGreaterThan(Number(lease.metadata.resourceVersion));
     expect(next.metadata.uid).toBe(lease.metadata.uid);
-    const stale = await https(`${LEASES}/test-lock`, { method: 'PUT', user: 'scheduler', body: { ...renewed, spec: { holderIdentity: 'c' } } });
+    const stale = await https(`${LEASES}/test-lock`, {
+      method: 'PUT',
+      user: 'scheduler',
+      body: { ...renewed, spec: { holderIdentity: 'c' } },
+    });
     expect(stale.status).toBe(409);
-    expect(JSON.parse(stale.body)).toMatchObject({ reason: 'Conflict', details: { name: 'test-lock', group: 'coordination.k8s.io', kind: 'leases' } });
+    expect(JSON.parse(stale.body)).toMatchObject({
+      reason: 'Conflict',
+      details: { name: 'test-lock', group: 'coordination.k8s.io', kind: 'leases' },
+    });
     expect((await getLease('test-lock'))?.spec.holderIdentity).toBe('b');
 
     const selected = JSON.parse((await https(`${LEASES}?labelSelector=app%3Dtest`, { user: 'admin' })).body) as { items: Lease[] };
     expect(selected.items.map((l) => l.metadata.name)).toEqual(['test-lock']);
     expect((await https(`${LEASES}/test-lock`, { method: 'DELETE', user: 'admin' })).status).toBe(200);
     expect((await https(`${LEASES}/test-lock`, { user: 'admin' })).status).toBe(404);
-    expect((await https(`${LEASES}/missing`, { method: 'PUT', user: 'admin', body: { ...body, metadata: { ...body.metadata, name: 'missing' } } })).status).toBe(404);
+    expect(
+      (
+        await https(`${LEASES}/missing`, {
+          method: 'PUT',
+          user: 'admin',
+          body: { ...body, metadata: { ...body.metadata, name: 'missing' } },
+        })
+      ).status,
+    ).toBe(404);
   });
 });
 
 describe("the action's lease calls (src/kube/lease-api.ts)", () => {
-  const target = (user: string): ApiTarget => ({ url: API, caPem: pem('kube-ca.crt'), serverName: 'kubernetes', clientCert: pem(`${user}.crt`), clientKey: pem(`${user}.key`) });
+  const target = (user: string): ApiTarget => ({
+    url: API,
+    caPem: pem('kube-ca.crt'),
+    serverName: 'kubernetes',
+    clientCert: pem(`${user}.crt`),
+    clientKey: pem(`${user}.key`),
+  });
   const stale = {
-    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
-    metadata: { name: 'apiserver-staleidentity', namespace: 'kube-system', labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': 'gone-master' } },
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: 'apiserver-staleidentity',
+      namespace: 'kube-system',
+      labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': 'gone-master' },
+    },
     spec: { holderIdentity: 'apiserver-staleidentity_1', leaseDurationSeconds: 3600 },
   };
 
@@ -383,10 +592,14 @@ describe("the action's lease calls (src/kube/lease-api.ts)", () => {
     expect((await https(LEASES, { method: 'POST', user: 'admin', body: stale })).status).toBe(201);
     const anonymous = await https(`${LEASES}/apiserver-staleidentity`, { method: 'DELETE' });
     expect(anonymous.status).toBe(403);
-    expect(JSON.parse(anonymous.body)).toMatchObject({ reason: 'Forbidden',
-      message: 'leases.coordination.k8s.io "apiserver-staleidentity" is forbidden: User "system:anonymous" cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"' });
+    expect(JSON.parse(anonymous.body)).toMatchObject({
+      reason: 'Forbidden',
+      message:
+        'leases.coordination.k8s.io "apiserver-staleidentity" is forbidden: User "system:anonymous" cannot delete resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"',
+    });
     await expect(deleteKubeSystemLease(target('jane'), 'apiserver-staleidentity', 3000)).rejects.toThrow(
-      `deleting lease kube-system/apiserver-staleidentity at ${API}: HTTP 403 (leases.coordination.k8s.io "apiserver-staleidentity" is forbidden: User "jane" cannot delete`);
+      `deleting lease kube-system/apiserver-staleidentity at ${API}: HTTP 403 (leases.coordination.k8s.io "apiserver-staleidentity" is forbidden: User "jane" cannot delete`,
+    );
     await expect(deleteKubeSystemLease(target('mallory'), 'apiserver-staleidentity', 3000)).rejects.toThrow('HTTP 401 (Unauthorized)');
     expect((await getLease('apiserver-staleidentity'))?.metadata.name).toBe('apiserver-staleidentity');
     expect(await deleteKubeSystemLease(target('admin'), 'apiserver-staleidentity', 3000)).toBe('deleted');
@@ -395,10 +608,20 @@ describe("the action's lease calls (src/kube/lease-api.ts)", () => {
 
 describe('leader election', () => {
   test('a kube-controller-manager started before the apiserver kept trying and acquired kube-system/kube-controller-manager', async () => {
-    await waitFor('controller-manager leads', 15_000, async () => (kcmBeforeApiserver.output.some((l) => l.includes('successfully acquired lease kube-system/kube-controller-manager')) ? true : undefined));
-    expect(kcmBeforeApiserver.output[0]).toMatch(/^I\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ controllermanager\.go:\d+\] "Starting" version="v1\.34\.2"$/);
+    await waitFor('controller-manager leads', 15_000, async () =>
+      kcmBeforeApiserver.output.some((l) => l.includes('successfully acquired lease kube-system/kube-controller-manager'))
+        ? true
+        : undefined,
+    );
+    expect(kcmBeforeApiserver.output[0]).toMatch(
+      /^I\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ controllermanager\.go:\d+\] "Starting" version="v1\.34\.2"$/,
+    );
     const lease = await getLease('kube-controller-manager');
-    expect(lease?.spec).toMatchObject({ holderIdentity: expect.stringMatching(/^[^_]+_[0-9a-f-]{36}$/), leaseDurationSeconds: 4, leaseTransitions: 0 });
+    expect(lease?.spec).toMatchObject({
+      holderIdentity: expect.stringMatching(/^[^_]+_[0-9a-f-]{36}$/),
+      leaseDurationSeconds: 4,
+      leaseTransitions: 0,
+    });
   });
 
   test('two kube-schedulers: exactly one holds kube-system/kube-scheduler; when it dies the other takes over after expiry', async () => {

@@ -34,7 +34,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('resolves on CONNECTED; the VM\'s bytes that came with it are read after, once resumed', async () => {
+test("resolves on CONNECTED; the VM's bytes that came with it are read after, once resumed", async () => {
   const gw = await gateway((s) => s.end('CONNECTED\nSSH-2.0-banner\n'));
   const socket = await dialVpcConfirmed(gw.path, '10.132.0.2', 22, '35.235.240.1', 2000);
   expect(gw.lines).toEqual(['CONNECT 10.132.0.2:22 FROM 35.235.240.1 CONFIRM\n']);

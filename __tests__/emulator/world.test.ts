@@ -31,7 +31,16 @@ const ips: Record<string, string> = {};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'emu-world-'));
-  emu = await startEmulator({ port: 0, stateDir: dir, defaultOperationLatencyMs: 50, lbProgrammingDelayMs: 200, leaseRenewIntervalMs: 1000, etcdBinary: '/usr/bin/etcd', vmRuntime: 'process', log: () => {} });
+  emu = await startEmulator({
+    port: 0,
+    stateDir: dir,
+    defaultOperationLatencyMs: 50,
+    lbProgrammingDelayMs: 200,
+    leaseRenewIntervalMs: 1000,
+    etcdBinary: '/usr/bin/etcd',
+    vmRuntime: 'process',
+    log: () => {},
+  });
   gce = computeClients(emu.port);
 });
 
@@ -46,9 +55,16 @@ afterAll(async () => {
 async function createReplica(i: number): Promise<string> {
   const { name, zone } = replicas[i]!;
   const ip = await insertMasterReplica(gce, {
-    project, zone, name, pki, staticIp, master: MASTER,
-    state: i === 0 ? 'new' : 'existing', initialCluster: replicas.slice(0, i + 1).map((r) => r.name),
-    tags: [MASTER], labels: { 'ha-masters-cluster': MASTER, 'ha-masters-role': 'master' },
+    project,
+    zone,
+    name,
+    pki,
+    staticIp,
+    master: MASTER,
+    state: i === 0 ? 'new' : 'existing',
+    initialCluster: replicas.slice(0, i + 1).map((r) => r.name),
+    tags: [MASTER],
+    labels: { 'ha-masters-cluster': MASTER, 'ha-masters-role': 'master' },
   });
   expect(ip).toMatch(new RegExp(`^127\\.${emu.ctx.meta.value.octet}\\.1\\.\\d+$`));
   ips[name] = ip;
@@ -82,25 +98,73 @@ test('three master replicas form one etcd cluster; the forwarding rule forwards;
   expect(await third.get('greeting').string()).toBe('hello');
 
   // Load balancer: legacy health check on 3990, pool of the three, rule on the static IP.
-  const hc = await fetch(`${emu.url}/compute/v1/projects/${project}/global/httpHealthChecks`, { method: 'POST', body: JSON.stringify({ name: `${MASTER}-hc`, port: 3990, requestPath: '/readyz', checkIntervalSec: 1, timeoutSec: 1 }) });
+  const hc = await fetch(`${emu.url}/compute/v1/projects/${project}/global/httpHealthChecks`, {
+    method: 'POST',
+    body: JSON.stringify({ name: `${MASTER}-hc`, port: 3990, requestPath: '/readyz', checkIntervalSec: 1, timeoutSec: 1 }),
+  });
   expect(hc.status).toBe(200);
-  await waitFor('health check', 5000, async () => (await fetch(`${emu.url}/compute/v1/projects/${project}/global/httpHealthChecks/${MASTER}-hc`)).status === 200 || undefined);
-  await gce.finish(await gce.targetPools.insert({ project, region, targetPoolResource: {
-    name: MASTER, healthChecks: [`global/httpHealthChecks/${MASTER}-hc`],
-    instances: replicas.map((r) => `projects/${project}/zones/${r.zone}/instances/${r.name}`),
-  } }), project);
-  await gce.finish(await gce.forwardingRules.insert({ project, region, forwardingRuleResource: {
-    name: MASTER, IPAddress: `${MASTER}-ip`, IPProtocol: 'TCP', portRange: '443-443', target: `regions/${region}/targetPools/${MASTER}`,
-  } }), project);
-  const viaLb = await waitFor('apiserver through the forwarding rule', 30_000, async () => {
-    const res = await httpsGet(staticIp, 443, '/readyz', pki.apiserverCa.cert);
-    return res.status === 200 ? res : undefined;
-  }, 300);
+  await waitFor(
+    'health check',
+    5000,
+    async () => (await fetch(`${emu.url}/compute/v1/projects/${project}/global/httpHealthChecks/${MASTER}-hc`)).status === 200 || undefined,
+  );
+  await gce.finish(
+    await gce.targetPools.insert({
+      project,
+      region,
+      targetPoolResource: {
+        name: MASTER,
+        healthChecks: [`global/httpHealthChecks/${MASTER}-hc`],
+        instances: replicas.map((r) => `projects/${project}/zones/${r.zone}/instances/${r.name}`),
+      },
+    }),
+    project,
+  );
+  await gce.finish(
+    await gce.forwardingRules.insert({
+      project,
+      region,
+      forwardingRuleResource: {
+        name: MASTER,
+        IPAddress: `${MASTER}-ip`,
+        IPProtocol: 'TCP',
+        portRange: '443-443',
+        target: `regions/${region}/targetPools/${MASTER}`,
+      },
+    }),
+    project,
+  );
+  const viaLb = await waitFor(
+    'apiserver through the forwarding rule',
+    30_000,
+    async () => {
+      const res = await httpsGet(staticIp, 443, '/readyz', pki.apiserverCa.cert);
+      return res.status === 200 ? res : undefined;
+    },
+    300,
+  );
   expect(viaLb.status).toBe(200);
-  const health = await waitFor('pool healthy', 20_000, async () => {
-    const states = await Promise.all(replicas.map(async (r) => (await gce.targetPools.getHealth({ project, region, targetPool: MASTER, instanceReferenceResource: { instance: `projects/${project}/zones/${r.zone}/instances/${r.name}` } }))[0].healthStatus?.[0]?.healthState));
-    return states.every((s) => s === 'HEALTHY') ? states : undefined;
-  }, 500);
+  const health = await waitFor(
+    'pool healthy',
+    20_000,
+    async () => {
+      const states = await Promise.all(
+        replicas.map(
+          async (r) =>
+            (
+              await gce.targetPools.getHealth({
+                project,
+                region,
+                targetPool: MASTER,
+                instanceReferenceResource: { instance: `projects/${project}/zones/${r.zone}/instances/${r.name}` },
+              })
+            )[0].healthStatus?.[0]?.healthState,
+        ),
+      );
+      return states.every((s) => s === 'HEALTHY') ? states : undefined;
+    },
+    500,
+  );
   expect(health).toEqual(['HEALTHY', 'HEALTHY', 'HEALTHY']);
 
   // Zone down: the VM there is TERMINATED and its processes die; the cluster keeps quorum.
@@ -108,13 +172,21 @@ test('three master replicas form one etcd cluster; the forwarding rule forwards;
   await admin(emu.url, 'zone-down', { zone: replicas[2]!.zone });
   await emu.settled();
   expect((await gce.instances.get({ project, zone: replicas[2]!.zone, instance: replicas[2]!.name }))[0].status).toBe('TERMINATED');
-  await waitFor('fewer processes', 10_000, async () => (emu.runtime.pids().length < pidsBefore.length) || undefined);
+  await waitFor('fewer processes', 10_000, async () => emu.runtime.pids().length < pidsBefore.length || undefined);
   // (A client of the two survivors: etcd3 picks hosts at random and this one does not retry.)
-  const survivors = adminClient(pki, replicas.slice(0, 2).map((r) => ips[r.name]!));
+  const survivors = adminClient(
+    pki,
+    replicas.slice(0, 2).map((r) => ips[r.name]!),
+  );
   clients.push(survivors);
   await survivors.put('during-outage').value('ok').exec();
   await admin(emu.url, 'zone-up', { zone: replicas[2]!.zone });
-  await waitFor('the third replica serves again', 30_000, async () => (await third.get('during-outage').string()) === 'ok' || undefined, 300);
+  await waitFor(
+    'the third replica serves again',
+    30_000,
+    async () => (await third.get('during-outage').string()) === 'ok' || undefined,
+    300,
+  );
 
   const pids = emu.runtime.pids();
   expect(pids.length).toBeGreaterThanOrEqual(3);

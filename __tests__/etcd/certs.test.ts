@@ -48,7 +48,10 @@ describe('certificate contents', () => {
   });
 
   test('a serving certificate carries every IP and name', async () => {
-    const serving = await issueServingCert(ca, { ips: ['34.1.2.3', '10.0.0.1'], dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes-master'] });
+    const serving = await issueServingCert(ca, {
+      ips: ['34.1.2.3', '10.0.0.1'],
+      dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes-master'],
+    });
     const info = certificateInfo(serving.cert);
     expect(info).toMatchObject({
       subject: 'CN=kubernetes',
@@ -86,14 +89,20 @@ describe("Node's TLS verifies them", () => {
     const member = await issueMemberCert(opts.serverCa, { vmName: 'kubernetes-master', internalIp: ip });
     const client = await issueClientCert(opts.clientCa, 'client');
     const server = createServer({ key: member.key, cert: member.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: false });
-    const serverSaw = new Promise<{ authorized: boolean; error: string | undefined }>(resolve =>
+    const serverSaw = new Promise<{ authorized: boolean; error: string | undefined }>((resolve) =>
       server.once('secureConnection', (s: TLSSocket) => resolve({ authorized: s.authorized, error: s.authorizationError?.toString() })),
     );
-    await new Promise<void>(resolve => server.listen(0, ip, resolve));
+    await new Promise<void>((resolve) => server.listen(0, ip, resolve));
     const port = (server.address() as AddressInfo).port;
     try {
-      const clientSaw = await new Promise<{ ok: boolean; error?: string }>(resolve => {
-        const socket = connect({ host: opts.dialIp, port, ca: ca.cert, cert: client.cert, key: client.key, servername: 'kubernetes-master',
+      const clientSaw = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
+        const socket = connect({
+          host: opts.dialIp,
+          port,
+          ca: ca.cert,
+          cert: client.cert,
+          key: client.key,
+          servername: 'kubernetes-master',
           // What the etcd client does: check the member's IP, not the dialled name.
           checkServerIdentity: (_host, cert) => checkServerIdentity(opts.checkIp, cert),
         });
@@ -101,7 +110,7 @@ describe("Node's TLS verifies them", () => {
           resolve({ ok: true });
           socket.end();
         });
-        socket.once('error', err => resolve({ ok: false, error: (err as NodeJS.ErrnoException).code ?? err.message }));
+        socket.once('error', (err) => resolve({ ok: false, error: (err as NodeJS.ErrnoException).code ?? err.message }));
       });
       const serverResult = clientSaw.ok ? await serverSaw : undefined;
       return { clientSaw, serverResult };
@@ -140,15 +149,18 @@ describe('real etcd accepts them', () => {
   });
 
   // etcd's /health is only "true" when the member reaches a quorum of its peers over peer mTLS.
-  function health(url: string, tls: { ca: string; cert?: string; key?: string }): Promise<{ status?: number; body?: string; error?: string }> {
-    return new Promise(resolve => {
-      const req = request(`${url}/health`, { ...tls, timeout: 5000 }, res => {
+  function health(
+    url: string,
+    tls: { ca: string; cert?: string; key?: string },
+  ): Promise<{ status?: number; body?: string; error?: string }> {
+    return new Promise((resolve) => {
+      const req = request(`${url}/health`, { ...tls, timeout: 5000 }, (res) => {
         let body = '';
-        res.on('data', c => (body += c));
+        res.on('data', (c) => (body += c));
         res.on('end', () => resolve({ status: res.statusCode, body }));
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', err => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }));
+      req.on('error', (err) => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }));
       req.end();
     });
   }

@@ -31,12 +31,21 @@ beforeAll(async () => {
   stateDir = tempStateDir('etcd-layer-vm');
   pki = makeTestPki(MASTER, STATIC_IP);
   runtime = createVmRuntime(runtimeOptions(stateDir, { leaseRenewIntervalMs: 500 }));
-  const vm = instance(stateDir, ZONE, MASTER, IP, {
-    ...masterMetadata({ pki, master: MASTER, staticIp: STATIC_IP, state: 'new', initialCluster: [MASTER] }),
-    ...memberCertsMetadata(pki.member(MASTER, IP)),
-  }, { externalIps: [STATIC_IP] });
+  const vm = instance(
+    stateDir,
+    ZONE,
+    MASTER,
+    IP,
+    {
+      ...masterMetadata({ pki, master: MASTER, staticIp: STATIC_IP, state: 'new', initialCluster: [MASTER] }),
+      ...memberCertsMetadata(pki.member(MASTER, IP)),
+    },
+    { externalIps: [STATIC_IP] },
+  );
   await runtime.apply({ instances: [vm], forwardingRules: [], firewalls: [] });
-  admin = createEtcdAdmin({ ca: pki.etcdCa.cert, cert: pki.etcdClient.cert, key: pki.etcdClient.key }, new DirectTransport(), { callTimeoutMs: 2000 });
+  admin = createEtcdAdmin({ ca: pki.etcdCa.cert, cert: pki.etcdClient.cert, key: pki.etcdClient.key }, new DirectTransport(), {
+    callTimeoutMs: 2000,
+  });
 });
 
 afterAll(async () => {
@@ -49,7 +58,11 @@ test("probeReadyz on the replica's internal IP (checked against the name 'kubern
   await waitFor('apiserver ready', 20_000, async () =>
     (await probeReadyz(`https://${IP}`, pki.apiserverCa.cert, 2000, { serverName: 'kubernetes' })).ready ? true : undefined,
   );
-  expect(await probeReadyz(`https://${IP}`, pki.apiserverCa.cert, 2000, { serverName: 'kubernetes' })).toEqual({ ready: true, status: 200, body: 'ok' });
+  expect(await probeReadyz(`https://${IP}`, pki.apiserverCa.cert, 2000, { serverName: 'kubernetes' })).toEqual({
+    ready: true,
+    status: 200,
+    body: 'ok',
+  });
   expect(await probeReadyz(`https://${STATIC_IP}`, pki.apiserverCa.cert, 2000)).toEqual({ ready: true, status: 200, body: 'ok' });
 });
 
@@ -71,7 +84,13 @@ test("observe reads the VM's one-member etcd", async () => {
   expect(view.reachable).toBe(true);
   expect(view.members).toHaveLength(1);
   expect(view.members[0]).toMatchObject({
-    name: `etcd-${MASTER}`, peerUrls: [peerUrl(IP)], clientUrls: [clientUrl(IP)], isLearner: false, healthy: true, isLeader: true, alarms: [],
+    name: `etcd-${MASTER}`,
+    peerUrls: [peerUrl(IP)],
+    clientUrls: [clientUrl(IP)],
+    isLearner: false,
+    healthy: true,
+    isLeader: true,
+    alarms: [],
   });
   expect(view.leaderId).toBe(view.members[0]!.id);
 });

@@ -39,8 +39,15 @@ const sha256 = (file: string) => createHash('sha256').update(readFileSync(file))
 
 function iapReach(): Reach {
   return createReach({
-    kind: 'iap', compute, master: 'kubernetes-master', network: 'default', iapFirewall: RULE,
-    iapEndpoint: emu.iapRelayUrl, iapCa: readFileSync(emu.iapCaFile, 'utf8'), mask: () => {}, log: (l) => logs.push(l),
+    kind: 'iap',
+    compute,
+    master: 'kubernetes-master',
+    network: 'default',
+    iapFirewall: RULE,
+    iapEndpoint: emu.iapRelayUrl,
+    iapCa: readFileSync(emu.iapCaFile, 'utf8'),
+    mask: () => {},
+    log: (l) => logs.push(l),
   });
 }
 
@@ -57,7 +64,14 @@ async function withIap<T>(body: (reach: Reach, etcd: EtcdAdmin) => Promise<T>): 
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'iap-transport-'));
-  emu = await startEmulator({ port: 0, stateDir: join(dir, 'state'), vmRuntime: 'process', defaultOperationLatencyMs: 20, etcdBinary: '/usr/bin/etcd', log: () => {} });
+  emu = await startEmulator({
+    port: 0,
+    stateDir: join(dir, 'state'),
+    vmRuntime: 'process',
+    defaultOperationLatencyMs: 20,
+    etcdBinary: '/usr/bin/etcd',
+    log: () => {},
+  });
   // Application Default Credentials find the emulator as this runner's metadata server.
   process.env.GCE_METADATA_HOST = `${emu.host}:${emu.port}`;
   gce = computeClients(emu.port);
@@ -98,9 +112,20 @@ test('the etcd admin observes the member through IAP, with a token from Applicat
 });
 
 test('a snapshot through IAP is byte-identical to a direct one, though the relay drops the WebSocket three times', async () => {
-  const filler = new Etcd3({ hosts: clientUrl, credentials: { rootCertificate: Buffer.from(pki.etcdCa.cert), certChain: Buffer.from(pki.etcdClient.cert), privateKey: Buffer.from(pki.etcdClient.key) } });
+  const filler = new Etcd3({
+    hosts: clientUrl,
+    credentials: {
+      rootCertificate: Buffer.from(pki.etcdCa.cert),
+      certChain: Buffer.from(pki.etcdClient.cert),
+      privateKey: Buffer.from(pki.etcdClient.key),
+    },
+  });
   try {
-    for (let i = 0; i < 6; i++) await filler.put(`blob-${i}`).value(randomBytes(1024 * 1024)).exec();
+    for (let i = 0; i < 6; i++)
+      await filler
+        .put(`blob-${i}`)
+        .value(randomBytes(1024 * 1024))
+        .exec();
   } finally {
     filler.close();
   }
@@ -130,7 +155,10 @@ test('a snapshot through IAP is byte-identical to a direct one, though the relay
 }, 60_000);
 
 // IAP says "no permission" in its handshake (HTTP 403) or, once it has checked IAM, by closing (4033).
-test.each([[403, 'HTTP 403'], [4033, 'close 4033']])('no permission (%s): the member is unreachable and the transport names the fix', async (refuse, said) => {
+test.each([
+  [403, 'HTTP 403'],
+  [4033, 'close 4033'],
+])('no permission (%s): the member is unreachable and the transport names the fix', async (refuse, said) => {
   await admin(emu.url, 'iap-fault', { refuse, persistent: true });
   await withIap(async (reach, etcd) => {
     expect((await etcd.observe([clientUrl])).reachable).toBe(false);
@@ -157,15 +185,26 @@ test('a closed port or a missing firewall rule (close 4003) is not a run-ending 
 
 test('a deny rule that outranks the IAP rule: run-ending, and the message names the rule and the fix; gone once the rule is', async () => {
   const DENY = 'deny-iap-to-etcd';
-  await gce.finish(await gce.firewalls.insert({
+  await gce.finish(
+    await gce.firewalls.insert({
+      project,
+      firewallResource: {
+        name: DENY,
+        network: 'global/networks/default',
+        priority: 900,
+        sourceRanges: ['35.235.240.0/20'],
+        denied: [{ IPProtocol: 'tcp', ports: ['2379'] }],
+      },
+    }),
     project,
-    firewallResource: { name: DENY, network: 'global/networks/default', priority: 900, sourceRanges: ['35.235.240.0/20'], denied: [{ IPProtocol: 'tcp', ports: ['2379'] }] },
-  }), project);
+  );
   try {
     await withIap(async (reach, etcd) => {
       expect((await etcd.observe([clientUrl])).reachable).toBe(false);
       const problem = await reach.problem();
-      expect(problem?.problem).toContain(`IAP cannot reach kubernetes-master on tcp 2379: the firewall rule ${DENY} (priority 900) denies IAP's range 35.235.240.0/20 and outranks ${RULE} (priority 1000)`);
+      expect(problem?.problem).toContain(
+        `IAP cannot reach kubernetes-master on tcp 2379: the firewall rule ${DENY} (priority 900) denies IAP's range 35.235.240.0/20 and outranks ${RULE} (priority 1000)`,
+      );
       expect(problem?.fix).toContain(`give ${RULE} a smaller priority number than 900`);
       // A VM the run no longer lists (deleted since) says nothing about the firewall.
       reach.learn([]);
@@ -188,9 +227,21 @@ test('without Application Default Credentials the preflight fails before anythin
   process.env.CLOUDSDK_CONFIG = join(dir, 'no-gcloud-config');
   process.env.METADATA_SERVER_DETECTION = 'none';
   const before = (await admin(emu.url, 'iap')).handshakes.connect;
-  const reach = createReach({ kind: 'iap', compute, master: 'kubernetes-master', network: 'default', iapFirewall: RULE, iapEndpoint: emu.iapRelayUrl, mask: () => {}, log: () => {} });
+  const reach = createReach({
+    kind: 'iap',
+    compute,
+    master: 'kubernetes-master',
+    network: 'default',
+    iapFirewall: RULE,
+    iapEndpoint: emu.iapRelayUrl,
+    mask: () => {},
+    log: () => {},
+  });
   try {
-    const err = await reach.preflight().then(() => undefined, (e: unknown) => e);
+    const err = await reach.preflight().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(IapError);
     expect((err as IapError).problem).toContain('no access token for IAP from Application Default Credentials');
     expect((err as IapError).fix).toContain('google-github-actions/auth');
@@ -240,7 +291,9 @@ test("the run's own instance list tells the transport which VM owns an IP: no li
     } finally {
       await again.close();
     }
-    const lists = ((await admin(emu.url, 'requests')).requests as { path: string }[]).filter((r) => r.path.includes('/aggregated/instances'));
+    const lists = ((await admin(emu.url, 'requests')).requests as { path: string }[]).filter((r) =>
+      r.path.includes('/aggregated/instances'),
+    );
     expect(lists).toEqual([]);
   });
 });

@@ -24,18 +24,30 @@ const LEASES = {
   metadata: { resourceVersion: '7' },
   items: [
     {
-      metadata: { name: 'apiserver-mpzb65c4laynqu6rnedjohxo3e', namespace: 'kube-system', labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': 'kubernetes-master' } },
-      spec: { holderIdentity: 'apiserver-mpzb65c4laynqu6rnedjohxo3e_3f1c', leaseDurationSeconds: 3600, renewTime: '2026-11-24T08:00:00.123456Z' },
+      metadata: {
+        name: 'apiserver-mpzb65c4laynqu6rnedjohxo3e',
+        namespace: 'kube-system',
+        labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': 'kubernetes-master' },
+      },
+      spec: {
+        holderIdentity: 'apiserver-mpzb65c4laynqu6rnedjohxo3e_3f1c',
+        leaseDurationSeconds: 3600,
+        renewTime: '2026-11-24T08:00:00.123456Z',
+      },
     },
     {
-      metadata: { name: 'apiserver-wj467rbl25eeviqacfhvg2yvnm', namespace: 'kube-system', labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': 'master-1' } },
+      metadata: {
+        name: 'apiserver-wj467rbl25eeviqacfhvg2yvnm',
+        namespace: 'kube-system',
+        labels: { 'apiserver.kubernetes.io/identity': 'kube-apiserver', 'kubernetes.io/hostname': 'master-1' },
+      },
       spec: { holderIdentity: 'apiserver-wj467rbl25eeviqacfhvg2yvnm_9a0b', renewTime: '2026-11-24T08:00:05.000000Z' },
     },
   ],
 };
 
 async function listen(s: Server | TcpServer, host: string): Promise<number> {
-  await new Promise<void>(resolve => s.listen(0, host, resolve));
+  await new Promise<void>((resolve) => s.listen(0, host, resolve));
   return (s.address() as { port: number }).port;
 }
 
@@ -62,7 +74,7 @@ beforeAll(async () => {
   base = `https://${ip}:${await listen(server, ip)}`;
 });
 afterAll(async () => {
-  await new Promise(resolve => server?.close(resolve));
+  await new Promise((resolve) => server?.close(resolve));
 });
 
 describe('probeReadyz', () => {
@@ -101,7 +113,7 @@ describe('probeReadyz', () => {
       expect(refused.error).toMatch(/^ERR_TLS_CERT_ALTNAME_INVALID: /);
       expect(await probeReadyz(url, ca.cert, 2000, { serverName: 'kubernetes' })).toEqual({ ready: true, status: 200, body: 'ok' });
     } finally {
-      await new Promise(resolve => other.close(resolve));
+      await new Promise((resolve) => other.close(resolve));
     }
   });
 
@@ -115,7 +127,7 @@ describe('probeReadyz', () => {
 
   test('a server that never answers: not ready once the timeout passes', async () => {
     const sockets: Socket[] = [];
-    const hole = createTcpServer(s => sockets.push(s));
+    const hole = createTcpServer((s) => sockets.push(s));
     const url = `https://${ip}:${await listen(hole, ip)}`;
     try {
       const started = Date.now();
@@ -126,7 +138,7 @@ describe('probeReadyz', () => {
       expect(ms).toBeLessThan(3000); // returned at its timeout rather than hanging
     } finally {
       for (const s of sockets) s.destroy();
-      await new Promise(resolve => hole.close(resolve));
+      await new Promise((resolve) => hole.close(resolve));
     }
   });
 });
@@ -135,8 +147,16 @@ describe('listIdentityLeases', () => {
   test('lists the kube-apiserver identity leases of kube-system with the identity label selector', async () => {
     const leases = await listIdentityLeases(base, ca.cert);
     expect(leases).toEqual([
-      { name: 'apiserver-mpzb65c4laynqu6rnedjohxo3e', holderIdentity: 'apiserver-mpzb65c4laynqu6rnedjohxo3e_3f1c', renewTime: '2026-11-24T08:00:00.123Z' },
-      { name: 'apiserver-wj467rbl25eeviqacfhvg2yvnm', holderIdentity: 'apiserver-wj467rbl25eeviqacfhvg2yvnm_9a0b', renewTime: '2026-11-24T08:00:05.000Z' },
+      {
+        name: 'apiserver-mpzb65c4laynqu6rnedjohxo3e',
+        holderIdentity: 'apiserver-mpzb65c4laynqu6rnedjohxo3e_3f1c',
+        renewTime: '2026-11-24T08:00:00.123Z',
+      },
+      {
+        name: 'apiserver-wj467rbl25eeviqacfhvg2yvnm',
+        holderIdentity: 'apiserver-wj467rbl25eeviqacfhvg2yvnm_9a0b',
+        renewTime: '2026-11-24T08:00:05.000Z',
+      },
     ]);
     expect(seenQueries.at(-1)).toBe('apiserver.kubernetes.io/identity=kube-apiserver');
   });

@@ -34,7 +34,7 @@ describe('observe', () => {
     expect(view.reachable).toBe(true);
     expect(view.error).toBeUndefined();
     expect(view.members).toHaveLength(3);
-    const byName = new Map(view.members.map(m => [m.name, m]));
+    const byName = new Map(view.members.map((m) => [m.name, m]));
     for (const m of cluster.members) {
       expect(byName.get(m.name)).toMatchObject({
         peerUrls: [m.peerUrl],
@@ -46,7 +46,7 @@ describe('observe', () => {
       expect(byName.get(m.name)!.id).toMatch(/^\d+$/);
       expect(byName.get(m.name)!.appliedIndex).toBeGreaterThan(0);
     }
-    const leaders = view.members.filter(m => m.isLeader);
+    const leaders = view.members.filter((m) => m.isLeader);
     expect(leaders).toHaveLength(1);
     expect(view.leaderId).toBe(leaders[0]!.id);
   });
@@ -73,14 +73,16 @@ describe('observe', () => {
   test('through any single endpoint the view is the same', async () => {
     const a = await admin.observe([cluster.endpoints[2]!]);
     expect(a.reachable).toBe(true);
-    expect(a.members.map(m => m.name).sort()).toEqual(cluster.members.map(m => m.name).sort());
+    expect(a.members.map((m) => m.name).sort()).toEqual(cluster.members.map((m) => m.name).sort());
   });
 
   test('a client with a certificate from another CA cannot read (server verification and mTLS are on)', async () => {
     const other = await createCa('other-ca');
     const stranger = await issueClientCert(other, 'client');
     const wrongTrust = createEtcdAdmin({ ...cluster.tls, ca: other.cert }, new DirectTransport(), { callTimeoutMs: CALL_TIMEOUT_MS });
-    const wrongClient = createEtcdAdmin({ ...cluster.tls, cert: stranger.cert, key: stranger.key }, new DirectTransport(), { callTimeoutMs: CALL_TIMEOUT_MS });
+    const wrongClient = createEtcdAdmin({ ...cluster.tls, cert: stranger.cert, key: stranger.key }, new DirectTransport(), {
+      callTimeoutMs: CALL_TIMEOUT_MS,
+    });
     try {
       const a = await wrongTrust.observe([cluster.endpoints[0]!]);
       expect(a).toMatchObject({ reachable: false, members: [] });
@@ -112,11 +114,11 @@ describe('observe', () => {
     try {
       const [reader, ...others] = cluster.members;
       const first = await tunnelled.observe([reader!.clientUrl]);
-      expect(first.members.map(m => m.healthy)).toEqual([true, true, true]);
+      expect(first.members.map((m) => m.healthy)).toEqual([true, true, true]);
       for (const m of others) cutOnNextWrite.add(new URL(m.clientUrl).host);
       const second = await tunnelled.observe([reader!.clientUrl]);
       expect(cutOnNextWrite.size).toBe(0);
-      expect(second.members.map(m => m.healthy)).toEqual([true, true, true]);
+      expect(second.members.map((m) => m.healthy)).toEqual([true, true, true]);
     } finally {
       await tunnelled.close();
       await tunnel.close();
@@ -125,8 +127,8 @@ describe('observe', () => {
 
   test('the leader SIGKILLed: it is unhealthy, the cluster is reachable (the quorum read waits out the election)', async () => {
     const before = await admin.observe(cluster.endpoints);
-    const leaderName = before.members.find(m => m.isLeader)!.name;
-    const index = cluster.members.findIndex(m => m.name === leaderName);
+    const leaderName = before.members.find((m) => m.isLeader)!.name;
+    const index = cluster.members.findIndex((m) => m.name === leaderName);
     const victim = cluster.members[index]!;
     await cluster.kill(index);
     // The endpoints still include the dead member, as the engine's would.
@@ -134,16 +136,16 @@ describe('observe', () => {
     expect(view.error).toBeUndefined();
     expect(view.reachable).toBe(true);
     expect(view.members).toHaveLength(3);
-    const dead = view.members.find(m => m.name === victim.name)!;
+    const dead = view.members.find((m) => m.name === victim.name)!;
     expect(dead).toMatchObject({ healthy: false, isLeader: false });
     expect(dead.appliedIndex).toBeUndefined();
-    expect(view.members.filter(m => m.name !== victim.name).every(m => m.healthy)).toBe(true);
+    expect(view.members.filter((m) => m.name !== victim.name).every((m) => m.healthy)).toBe(true);
   });
 
   test('two of three SIGKILLed: not reachable, no throw, bounded time', async () => {
-    const second = cluster.members.findIndex(m => m.running);
+    const second = cluster.members.findIndex((m) => m.running);
     await cluster.kill(second);
-    const survivorName = cluster.members.find(m => m.running)!.name;
+    const survivorName = cluster.members.find((m) => m.running)!.name;
     const started = Date.now();
     const view = await admin.observe(cluster.endpoints);
     const ms = Date.now() - started;
@@ -153,9 +155,9 @@ describe('observe', () => {
     expect(view.error).toMatch(/^no member answered a quorum read: /);
     // The survivor still lists every member and answers its own status.
     expect(view.members).toHaveLength(3);
-    const survivor = view.members.find(m => m.name === survivorName)!;
+    const survivor = view.members.find((m) => m.name === survivorName)!;
     expect(survivor.healthy).toBe(true);
-    expect(view.members.filter(m => m.healthy)).toHaveLength(1);
+    expect(view.members.filter((m) => m.healthy)).toHaveLength(1);
   });
 });
 
@@ -165,14 +167,14 @@ describe('endpoints that are down', () => {
   const sockets: Socket[] = [];
   beforeAll(async () => {
     // Accepts TCP and never answers: like a VM whose etcd hangs, or a dropped packet path.
-    blackHole = createServer(s => sockets.push(s));
+    blackHole = createServer((s) => sockets.push(s));
     const ip = await freeLoopbackAddress();
-    await new Promise<void>(resolve => blackHole.listen(0, ip, resolve));
+    await new Promise<void>((resolve) => blackHole.listen(0, ip, resolve));
     blackHoleUrl = `https://${ip}:${(blackHole.address() as { port: number }).port}`;
   });
   afterAll(async () => {
     for (const s of sockets) s.destroy();
-    await new Promise(resolve => blackHole.close(resolve));
+    await new Promise((resolve) => blackHole.close(resolve));
   });
 
   test('observe of an endpoint that never answers returns within the call deadline', async () => {
@@ -187,7 +189,7 @@ describe('endpoints that are down', () => {
 
   test('observe of a killed member (connection refused) returns at once', async () => {
     const started = Date.now();
-    const dead = cluster.members.find(m => !m.running)!;
+    const dead = cluster.members.find((m) => !m.running)!;
     const view = await admin.observe([dead.clientUrl]);
     expect(view).toMatchObject({ reachable: false, members: [] });
     expect(view.error).toContain('ECONNREFUSED');
@@ -196,13 +198,17 @@ describe('endpoints that are down', () => {
 
   test('a membership change through an endpoint that never answers gives up at its deadline', async () => {
     const started = Date.now();
-    await expect(admin.removeMember([blackHoleUrl], '12345')).rejects.toThrow(/^remove member 3039: gave up after 4000 ms; last problem: .*Deadline exceeded/);
+    await expect(admin.removeMember([blackHoleUrl], '12345')).rejects.toThrow(
+      /^remove member 3039: gave up after 4000 ms; last problem: .*Deadline exceeded/,
+    );
     const ms = Date.now() - started;
     expect(ms).toBeLessThan(4000 + CALL_TIMEOUT_MS + 3000);
   });
 
   test('no endpoints at all', async () => {
     expect(await admin.observe([])).toEqual({ reachable: false, members: [], error: 'no etcd endpoints to ask' });
-    await expect(admin.addLearner([], 'https://10.0.0.1:2380')).rejects.toThrow('add learner https://10.0.0.1:2380: no etcd endpoints given');
+    await expect(admin.addLearner([], 'https://10.0.0.1:2380')).rejects.toThrow(
+      'add learner https://10.0.0.1:2380: no etcd endpoints given',
+    );
   });
 });

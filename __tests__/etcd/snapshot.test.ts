@@ -49,7 +49,9 @@ test('streams a whole snapshot from a live member after a dead one, 0600, with i
   expect(info.bytes).toBe(bytes.length);
   expect(info.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
   expect(Number(info.revision)).toBeGreaterThanOrEqual(201);
-  const status = JSON.parse(execFileSync('etcdctl', ['snapshot', 'status', path, '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' } }).toString());
+  const status = JSON.parse(
+    execFileSync('etcdctl', ['snapshot', 'status', path, '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' } }).toString(),
+  );
   expect(status.totalKey).toBeGreaterThanOrEqual(200);
 }, 60_000);
 
@@ -58,13 +60,49 @@ test('the snapshot restores into a fresh etcd that serves the data', async () =>
   const ip = await freeLoopbackAddress();
   const dataDir = join(dir, 'restored');
   const peer = `http://${ip}:2380`;
-  execFileSync('etcdctl', ['snapshot', 'restore', path, '--data-dir', dataDir, '--name', 'restored', '--initial-cluster', `restored=${peer}`, '--initial-advertise-peer-urls', peer], { env: { ...process.env, ETCDCTL_API: '3' }, stdio: 'ignore' });
-  const etcd = spawn(ETCD_BINARY, ['--name', 'restored', '--data-dir', dataDir, '--listen-client-urls', `http://${ip}:2379`, '--advertise-client-urls', `http://${ip}:2379`, '--listen-peer-urls', peer], { stdio: 'ignore' });
+  execFileSync(
+    'etcdctl',
+    [
+      'snapshot',
+      'restore',
+      path,
+      '--data-dir',
+      dataDir,
+      '--name',
+      'restored',
+      '--initial-cluster',
+      `restored=${peer}`,
+      '--initial-advertise-peer-urls',
+      peer,
+    ],
+    { env: { ...process.env, ETCDCTL_API: '3' }, stdio: 'ignore' },
+  );
+  const etcd = spawn(
+    ETCD_BINARY,
+    [
+      '--name',
+      'restored',
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      `http://${ip}:2379`,
+      '--advertise-client-urls',
+      `http://${ip}:2379`,
+      '--listen-peer-urls',
+      peer,
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     let value = '';
     for (let i = 0; i < 100 && !value; i++) {
       try {
-        value = execFileSync('etcdctl', ['--endpoints', `http://${ip}:2379`, 'get', '/registry/snap/123', '--print-value-only'], { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+        value = execFileSync('etcdctl', ['--endpoints', `http://${ip}:2379`, 'get', '/registry/snap/123', '--print-value-only'], {
+          env: { ...process.env, ETCDCTL_API: '3' },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        })
+          .toString()
+          .trim();
       } catch {
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -84,17 +122,19 @@ test('no member able to stream is an error naming each problem, and leaves no pa
 }, 60_000);
 
 /** A path to the member that carries `bytes` towards the client and then nothing more (a stalled link). */
-const stallingAfter = (bytes: number): TunnelDial => (host, port) => {
-  const member = connect({ host, port });
-  const toClient = new PassThrough();
-  let carried = 0;
-  member.on('data', (chunk: Buffer) => {
-    if (carried >= bytes) return;
-    carried += chunk.length;
-    toClient.write(chunk);
-  });
-  return Duplex.from({ readable: toClient, writable: member });
-};
+const stallingAfter =
+  (bytes: number): TunnelDial =>
+  (host, port) => {
+    const member = connect({ host, port });
+    const toClient = new PassThrough();
+    let carried = 0;
+    member.on('data', (chunk: Buffer) => {
+      if (carried >= bytes) return;
+      carried += chunk.length;
+      toClient.write(chunk);
+    });
+    return Duplex.from({ readable: toClient, writable: member });
+  };
 
 test('a stream that stalls ends the snapshot after membershipTimeoutMs without a byte, and leaves no partial file', async () => {
   // A store of a few MB, so that the snapshot is well past what the stalling link carries.

@@ -14,13 +14,18 @@ beforeAll(async () => {
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
   echoPort = (echo.address() as AddressInfo).port;
 });
-afterAll(async () => { await new Promise<void>((r) => echo.close(() => r())); });
+afterAll(async () => {
+  await new Promise<void>((r) => echo.close(() => r()));
+});
 
 function roundTrip(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
     let got = '';
-    s.on('data', (d) => { got += d.toString(); if (got.length >= text.length) s.end(); });
+    s.on('data', (d) => {
+      got += d.toString();
+      if (got.length >= text.length) s.end();
+    });
     s.on('close', () => resolve(got));
     s.on('error', reject);
     s.write(text);
@@ -29,7 +34,10 @@ function roundTrip(port: number, text: string): Promise<string> {
 
 test('maps a far URL to one local listener and carries bytes both ways through the dial', async () => {
   // The far side here is a local echo server; the dial records which far address it was asked for.
-  const t = new TunnelTransport((host, port) => { dialed.push(`${host}:${port}`); return connect(echoPort, '127.0.0.1'); });
+  const t = new TunnelTransport((host, port) => {
+    dialed.push(`${host}:${port}`);
+    return connect(echoPort, '127.0.0.1');
+  });
   try {
     const a = await t.dialUrl('https://10.132.0.2:2379');
     const b = await t.localUrl('https://10.132.0.2:2379');
@@ -44,7 +52,9 @@ test('maps a far URL to one local listener and carries bytes both ways through t
 });
 
 test('a dial that throws closes the local connection and keeps serving', async () => {
-  const t = new TunnelTransport(() => { throw new Error('no route'); });
+  const t = new TunnelTransport(() => {
+    throw new Error('no route');
+  });
   try {
     const port = Number(new URL(await t.dialUrl('https://10.132.0.9:2379')).port);
     expect(await roundTrip(port, 'x')).toBe('');

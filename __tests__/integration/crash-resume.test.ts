@@ -14,8 +14,10 @@ import { LOCK_LABEL, decodeLock } from '../../src/engine/lock.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c';
-const intent = (over: Partial<Intent>) => baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
+const B = 'europe-west1-b',
+  C = 'europe-west1-c';
+const intent = (over: Partial<Intent>) =>
+  baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
 
 /**
  * Deps of a process that is killed right after its journal records `request` as done (its last
@@ -44,7 +46,9 @@ beforeAll(async () => {
   world = await startEngineWorld();
   await world.run(intent({ zone: B }));
 }, 120_000);
-afterAll(async () => { await world?.stop(); }, 60_000);
+afterAll(async () => {
+  await world?.stop();
+}, 60_000);
 
 test('1 -> 2 survives a crash after every single write', async () => {
   // Count the writes of an uninterrupted run first, then undo it.
@@ -58,7 +62,10 @@ test('1 -> 2 survives a crash after every single write', async () => {
   for (let k = 1; k <= writes; k++) {
     const add = intent({ zone: C, replicate: true });
     const trace: string[] = [];
-    const outcome = await world.runWith(add, crashAfterWrite(k, trace)).then(() => 'finished', (e: unknown) => (e as Error).cause);
+    const outcome = await world.runWith(add, crashAfterWrite(k, trace)).then(
+      () => 'finished',
+      (e: unknown) => (e as Error).cause,
+    );
     // The last write is the lock's release, which swallows errors (the lease expires anyway): a
     // crash right after it is a finished run.
     if (k < writes) expect(outcome).toBeInstanceOf(SimulatedCrash);
@@ -77,10 +84,16 @@ test('1 -> 2 survives a crash after every single write', async () => {
 }, 900_000);
 
 test('a kill after the last step, before the lock is released: a re-run frees the lock, and another request takes it over at once', async () => {
-  const lockHolder = async () => decodeLock((await world.compute.getAddress('europe-west1', 'kubernetes-master-ip'))!.labels[LOCK_LABEL])?.request;
+  const lockHolder = async () =>
+    decodeLock((await world.compute.getAddress('europe-west1', 'kubernetes-master-ip'))!.labels[LOCK_LABEL])?.request;
   const impatient = world.withLimits({ lockWaitMs: 1000 });
   const add = intent({ zone: C, replicate: true });
-  expect(await world.runWith(add, killedAfterDoneMark(add.requestId)).then(() => 'finished', (e: unknown) => (e as Error).cause)).toBeInstanceOf(SimulatedCrash);
+  expect(
+    await world.runWith(add, killedAfterDoneMark(add.requestId)).then(
+      () => 'finished',
+      (e: unknown) => (e as Error).cause,
+    ),
+  ).toBeInstanceOf(SimulatedCrash);
   expect(await lockHolder()).toBe(add.requestId);
   // The re-run of the same request has nothing left to do, and frees the lock.
   const rerun = await impatient.run(add);
@@ -88,7 +101,12 @@ test('a kill after the last step, before the lock is released: a re-run frees th
   expect(await lockHolder()).toBeUndefined();
   // A removal killed the same way: the next request does not wait for the lock it left.
   const remove = intent({ operation: 'down', deleteNodes: false, zone: C });
-  expect(await world.runWith(remove, killedAfterDoneMark(remove.requestId)).then(() => 'finished', (e: unknown) => (e as Error).cause)).toBeInstanceOf(SimulatedCrash);
+  expect(
+    await world.runWith(remove, killedAfterDoneMark(remove.requestId)).then(
+      () => 'finished',
+      (e: unknown) => (e as Error).cause,
+    ),
+  ).toBeInstanceOf(SimulatedCrash);
   expect(await lockHolder()).toBe(remove.requestId);
   const next = await impatient.run(intent({ zone: C, replicate: true }));
   expect(next.state.replicas).toHaveLength(2);
@@ -107,7 +125,10 @@ test('removing the etcd leader (3 -> 2) survives a crash after every single writ
   // Count the writes of an uninterrupted removal first, then put a replica back.
   let victim = await leaderVm();
   const seen: string[] = [];
-  await world.runWith(intent({ operation: 'down', deleteNodes: false, replicaName: victim.name }), crashAfterWrite(Number.MAX_SAFE_INTEGER, seen));
+  await world.runWith(
+    intent({ operation: 'down', deleteNodes: false, replicaName: victim.name }),
+    crashAfterWrite(Number.MAX_SAFE_INTEGER, seen),
+  );
   expect(seen).toEqual(expect.arrayContaining(['etcd.moveLeader', 'etcd.removeMember', 'deleteInstance']));
   const writes = seen.length;
   await world.run(intent({ zone: victim.zone, replicate: true }));
@@ -116,7 +137,10 @@ test('removing the etcd leader (3 -> 2) survives a crash after every single writ
     victim = await leaderVm();
     const remove = intent({ operation: 'down', deleteNodes: false, replicaName: victim.name });
     const trace: string[] = [];
-    const outcome = await world.runWith(remove, crashAfterWrite(k, trace)).then(() => 'finished', (e: unknown) => (e as Error).cause);
+    const outcome = await world.runWith(remove, crashAfterWrite(k, trace)).then(
+      () => 'finished',
+      (e: unknown) => (e as Error).cause,
+    );
     if (k < writes) expect(outcome).toBeInstanceOf(SimulatedCrash);
     const resumed = await world.run(remove);
     expect(resumed.state.replicas.map((r) => r.name)).not.toContain(victim.name);

@@ -21,13 +21,20 @@ import { hostNamesFor } from '../../emulator/vm/names.ts';
 import { repairedReplicas } from '../../src/report/outputs.ts';
 
 const run = promisify(execFile);
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
 let world: EngineWorld;
 const emulatorLog: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'ha-debian-engine-'));
 
 const intent = (over: Partial<Intent>): Intent =>
-  baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...(world.release ? { release: world.release } : {}), ...over });
+  baseIntent({
+    project: PROJECT,
+    requestId: `req-${Math.random().toString(16).slice(2, 10)}`,
+    ...(world.release ? { release: world.release } : {}),
+    ...over,
+  });
 const slow = () => world.withLimits({ readyTimeoutMs: 120_000 });
 
 beforeAll(async () => {
@@ -56,73 +63,101 @@ const kubectlReadyz = (report: RunReport): Promise<string> => kubectl(report, 'g
 
 const serial = (key: string): string => world.debian!.serialOutput(key).toString();
 
-debianTest('up: the first master boots Debian, runs the shipped start-up script and serves kubectl on the static IP', async () => {
-  const report = await slow().run(intent({ zone: B }));
-  expect(report.state.etcd.members.map((m) => [m.name, m.healthy])).toEqual([['etcd-kubernetes-master', true]]);
-  const console = serial(`${B}/kubernetes-master`);
-  expect(console).toContain('startup-script: ha-masters-startup: formatting /dev/disk/by-id/google-kubernetes-master-pd');
-  expect(console).toMatch(/startup-script: ha-masters-startup: downloading kubernetes-server v1\.34\.\d+/);
-  expect(console).toContain('startup-script: ha-masters-startup: ok');
-  expect(await world.compute.getGuestAttribute(B, 'kubernetes-master', 'ha-masters/startup')).toBe('ok');
-  // The units the script wrote, as systemd in the VM sees them.
-  const active = await world.debian!.exec(`${B}/kubernetes-master`, ['systemctl', 'is-active', 'ha-etcd', 'ha-kube-apiserver', 'ha-kube-controller-manager', 'ha-kube-scheduler', 'ha-readyz.socket']);
-  expect(active.trim().split('\n')).toEqual(['active', 'active', 'active', 'active', 'active']);
-  expect(await kubectlReadyz(report)).toBe('ok');
-}, 240_000);
+debianTest(
+  'up: the first master boots Debian, runs the shipped start-up script and serves kubectl on the static IP',
+  async () => {
+    const report = await slow().run(intent({ zone: B }));
+    expect(report.state.etcd.members.map((m) => [m.name, m.healthy])).toEqual([['etcd-kubernetes-master', true]]);
+    const console = serial(`${B}/kubernetes-master`);
+    expect(console).toContain('startup-script: ha-masters-startup: formatting /dev/disk/by-id/google-kubernetes-master-pd');
+    expect(console).toMatch(/startup-script: ha-masters-startup: downloading kubernetes-server v1\.34\.\d+/);
+    expect(console).toContain('startup-script: ha-masters-startup: ok');
+    expect(await world.compute.getGuestAttribute(B, 'kubernetes-master', 'ha-masters/startup')).toBe('ok');
+    // The units the script wrote, as systemd in the VM sees them.
+    const active = await world.debian!.exec(`${B}/kubernetes-master`, [
+      'systemctl',
+      'is-active',
+      'ha-etcd',
+      'ha-kube-apiserver',
+      'ha-kube-controller-manager',
+      'ha-kube-scheduler',
+      'ha-readyz.socket',
+    ]);
+    expect(active.trim().split('\n')).toEqual(['active', 'active', 'active', 'active', 'active']);
+    expect(await kubectlReadyz(report)).toBe('ok');
+  },
+  240_000,
+);
 
-debianTest('1 -> 2: the replica joins as a learner, the load balancer takes the static IP, kubectl still answers there', async () => {
-  const report = await slow().run(intent({ zone: C, replicate: true }));
-  expect(report.state.etcd.members.filter((m) => m.healthy && !m.isLearner)).toHaveLength(2);
-  expect(report.state.forwardingRule?.ip).toBe(report.state.address?.ip);
-  const joined = report.state.replicas.find((r) => r.zone === C)!;
-  const console = serial(`${C}/${joined.name}`);
-  expect(console).toContain('--initial-cluster-state=existing');
-  // One kube-scheduler leads across both replicas: the lease names one replica, and only that
-  // replica's scheduler says it acquired it.
-  const holder = await kubectl(report, 'get', 'lease', '-n', 'kube-system', 'kube-scheduler', '-o', 'jsonpath={.spec.holderIdentity}');
-  const leader = report.state.replicas.find((r) => holder.startsWith(`${r.name}_`));
-  expect(leader).toBeDefined();
-  for (const r of report.state.replicas) {
-    const journal = await world.debian!.exec(`${r.zone}/${r.name}`, ['journalctl', '-u', 'ha-kube-scheduler', '--no-pager', '-o', 'cat']);
-    expect([r.name, /successfully acquired lease kube-system\/kube-scheduler/.test(journal)]).toEqual([r.name, r === leader]);
-  }
-  expect(await kubectlReadyz(report)).toBe('ok');
-}, 240_000);
+debianTest(
+  '1 -> 2: the replica joins as a learner, the load balancer takes the static IP, kubectl still answers there',
+  async () => {
+    const report = await slow().run(intent({ zone: C, replicate: true }));
+    expect(report.state.etcd.members.filter((m) => m.healthy && !m.isLearner)).toHaveLength(2);
+    expect(report.state.forwardingRule?.ip).toBe(report.state.address?.ip);
+    const joined = report.state.replicas.find((r) => r.zone === C)!;
+    const console = serial(`${C}/${joined.name}`);
+    expect(console).toContain('--initial-cluster-state=existing');
+    // One kube-scheduler leads across both replicas: the lease names one replica, and only that
+    // replica's scheduler says it acquired it.
+    const holder = await kubectl(report, 'get', 'lease', '-n', 'kube-system', 'kube-scheduler', '-o', 'jsonpath={.spec.holderIdentity}');
+    const leader = report.state.replicas.find((r) => holder.startsWith(`${r.name}_`));
+    expect(leader).toBeDefined();
+    for (const r of report.state.replicas) {
+      const journal = await world.debian!.exec(`${r.zone}/${r.name}`, ['journalctl', '-u', 'ha-kube-scheduler', '--no-pager', '-o', 'cat']);
+      expect([r.name, /successfully acquired lease kube-system\/kube-scheduler/.test(journal)]).toEqual([r.name, r === leader]);
+    }
+    expect(await kubectlReadyz(report)).toBe('ok');
+  },
+  240_000,
+);
 
-debianTest('a tampered kube-server archive leaves the new replica unready, and the run says why', async () => {
-  await world.admin('mirror-tamper', { artifact: 'kubernetes-server', tampered: true });
-  try {
-    // The VM says so as soon as the mirror serves the same wrong file twice; the run stops waiting
-    // for the learner then, instead of at its deadline.
-    const logged = world.logs.length;
-    await expect(world.withLimits({ readyTimeoutMs: 150_000 }).run(intent({ zone: D, replicate: true }))).rejects.toThrow(/kubernetes-server sha512 mismatch \(the mirror serves [0-9a-f]{16}\.\.\. every time\)/);
-    expect(world.logs.slice(logged)).toContainEqual(expect.stringMatching(/reported a failed start-up: no longer waiting for its learner to catch up$/));
-  } finally {
-    await world.admin('mirror-tamper', { artifact: 'kubernetes-server', tampered: false });
-  }
-  const broken = (await world.compute.listInstances('kubernetes-master')).find((v) => v.zone === D)!;
-  expect(serial(`${D}/${broken.name}`)).toContain('kubernetes-server sha512 mismatch');
-  // Nothing unverified was installed or started.
-  expect(await world.debian!.exec(`${D}/${broken.name}`, ['sh', '-c', 'ls /opt/ha-masters/bin 2>/dev/null | wc -l'])).toBe('0\n');
-}, 240_000);
+debianTest(
+  'a tampered kube-server archive leaves the new replica unready, and the run says why',
+  async () => {
+    await world.admin('mirror-tamper', { artifact: 'kubernetes-server', tampered: true });
+    try {
+      // The VM says so as soon as the mirror serves the same wrong file twice; the run stops waiting
+      // for the learner then, instead of at its deadline.
+      const logged = world.logs.length;
+      await expect(world.withLimits({ readyTimeoutMs: 150_000 }).run(intent({ zone: D, replicate: true }))).rejects.toThrow(
+        /kubernetes-server sha512 mismatch \(the mirror serves [0-9a-f]{16}\.\.\. every time\)/,
+      );
+      expect(world.logs.slice(logged)).toContainEqual(
+        expect.stringMatching(/reported a failed start-up: no longer waiting for its learner to catch up$/),
+      );
+    } finally {
+      await world.admin('mirror-tamper', { artifact: 'kubernetes-server', tampered: false });
+    }
+    const broken = (await world.compute.listInstances('kubernetes-master')).find((v) => v.zone === D)!;
+    expect(serial(`${D}/${broken.name}`)).toContain('kubernetes-server sha512 mismatch');
+    // Nothing unverified was installed or started.
+    expect(await world.debian!.exec(`${D}/${broken.name}`, ['sh', '-c', 'ls /opt/ha-masters/bin 2>/dev/null | wc -l'])).toBe('0\n');
+  },
+  240_000,
+);
 
-debianTest('repair swaps the replica whose start-up failed (a learner that never started) for a good one at once, then down tears everything down', async () => {
-  const broken = (await world.compute.listInstances('kubernetes-master')).find((v) => v.zone === D)!;
-  // Well within its learner grace period (10 min): the VM's own report of a failed start-up is enough.
-  const repair = { maxRetries: 3, retryPeriodMs: 0, minHealthyPeriodMs: 3_600_000, zonePolicy: 'same' as const, learnerGraceMs: 600_000 };
-  const replaced = await slow().run(intent({ operation: 'repair', repair }));
-  expect(repairedReplicas(replaced)).toEqual([broken.name]);
-  expect(replaced.state.replicas.map((r) => r.name)).not.toContain(broken.name);
-  expect(replaced.state.replicas.find((r) => r.zone === D)).toBeDefined();
-  expect(replaced.state.etcd.members.filter((m) => m.healthy && !m.isLearner)).toHaveLength(3);
-  expect(await kubectlReadyz(replaced)).toBe('ok');
-  // The removed replica's own keys went with it; every live replica has its own secret.
-  const names = clusterNames('kubernetes');
-  expect(await world.keys.listCluster(names)).toEqual(
-    [names.secretClusterKeys, names.secretEtcdCaKey, ...replaced.state.replicas.map((r) => replicaKeysSecret(r.name))].sort(),
-  );
-  expect(await privateKeysGcloudSees(world.url, PROJECT)).toEqual([]);
-  const down = await slow().run(intent({ operation: 'down', deleteNodes: true }));
-  expect(down.state.replicas).toEqual([]);
-  expect(await world.keys.listCluster(names)).toEqual([]);
-}, 400_000);
+debianTest(
+  'repair swaps the replica whose start-up failed (a learner that never started) for a good one at once, then down tears everything down',
+  async () => {
+    const broken = (await world.compute.listInstances('kubernetes-master')).find((v) => v.zone === D)!;
+    // Well within its learner grace period (10 min): the VM's own report of a failed start-up is enough.
+    const repair = { maxRetries: 3, retryPeriodMs: 0, minHealthyPeriodMs: 3_600_000, zonePolicy: 'same' as const, learnerGraceMs: 600_000 };
+    const replaced = await slow().run(intent({ operation: 'repair', repair }));
+    expect(repairedReplicas(replaced)).toEqual([broken.name]);
+    expect(replaced.state.replicas.map((r) => r.name)).not.toContain(broken.name);
+    expect(replaced.state.replicas.find((r) => r.zone === D)).toBeDefined();
+    expect(replaced.state.etcd.members.filter((m) => m.healthy && !m.isLearner)).toHaveLength(3);
+    expect(await kubectlReadyz(replaced)).toBe('ok');
+    // The removed replica's own keys went with it; every live replica has its own secret.
+    const names = clusterNames('kubernetes');
+    expect(await world.keys.listCluster(names)).toEqual(
+      [names.secretClusterKeys, names.secretEtcdCaKey, ...replaced.state.replicas.map((r) => replicaKeysSecret(r.name))].sort(),
+    );
+    expect(await privateKeysGcloudSees(world.url, PROJECT)).toEqual([]);
+    const down = await slow().run(intent({ operation: 'down', deleteNodes: true }));
+    expect(down.state.replicas).toEqual([]);
+    expect(await world.keys.listCluster(names)).toEqual([]);
+  },
+  400_000,
+);

@@ -13,7 +13,9 @@ const firstLine = (md: string) => md.split('\n')[0];
 test('a refused run says so in the first line of its summary', async () => {
   const refused = await action.run({ operation: 'down', 'delete-nodes': 'false', 'gce-zone': ZONE });
   expect(refused.code).toBe(1);
-  expect(firstLine(refused.summary)).toMatch(/^## ha-masters: down `kubernetes-master` in project `honest-reports`: REFUSED, nothing was changed; a re-run refuses again until the cause below is fixed$/);
+  expect(firstLine(refused.summary)).toMatch(
+    /^## ha-masters: down `kubernetes-master` in project `honest-reports`: REFUSED, nothing was changed; a re-run refuses again until the cause below is fixed$/,
+  );
   expect(refused.summary).toMatch(/\*\*Refused\*\*: .*Nothing was changed/);
   expect(refused.summary).not.toMatch(/No changes/);
 }, 120_000);
@@ -31,10 +33,14 @@ test('status of a cluster with a dead etcd member: UNHEALTHY, healthy=false; fai
   const status = await action.run({ operation: 'status', 'gce-zone': ZONE });
   expect(status.code).toBe(0);
   expect(status.outputs.healthy).toBe('false');
-  expect(firstLine(status.summary)).toBe(`## ha-masters: status \`kubernetes-master\` in project \`honest-reports\`: UNHEALTHY: ${victim.name}: its etcd member does not answer`);
+  expect(firstLine(status.summary)).toBe(
+    `## ha-masters: status \`kubernetes-master\` in project \`honest-reports\`: UNHEALTHY: ${victim.name}: its etcd member does not answer`,
+  );
 
   const strict = await action.run({ operation: 'status', 'gce-zone': ZONE, 'fail-on-unhealthy': 'true' });
   expect(strict.code).toBe(1);
   expect(strict.outputs.healthy).toBe('false');
-  expect(strict.stdout).toContain(`::error::ha-masters: kubernetes-master is unhealthy, and fail-on-unhealthy is true: ${victim.name}: its etcd member does not answer. Fix: replace each unhealthy replica`);
+  expect(strict.stdout).toContain(
+    `::error::ha-masters: kubernetes-master is unhealthy, and fail-on-unhealthy is true: ${victim.name}: its etcd member does not answer. Fix: replace each unhealthy replica`,
+  );
 }, 240_000);

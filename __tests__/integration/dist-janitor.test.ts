@@ -33,22 +33,28 @@ async function addressOf(prefix: string): Promise<{ labels?: Record<string, stri
 /** The keep label, set on the address as a person would with gcloud. */
 async function keep(prefix: string): Promise<void> {
   const a = (await addressOf(prefix))!;
-  const res = await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/regions/europe-west1/addresses/${prefix}-master-ip/setLabels`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ labels: { ...a.labels, 'ha-masters-keep': 'true' }, labelFingerprint: a.labelFingerprint }),
-  });
+  const res = await fetch(
+    `${action.emulator().url}/compute/v1/projects/${PROJECT}/regions/europe-west1/addresses/${prefix}-master-ip/setLabels`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ labels: { ...a.labels, 'ha-masters-keep': 'true' }, labelFingerprint: a.labelFingerprint }),
+    },
+  );
   expect(res.ok).toBe(true);
   for (let i = 0; i < 100 && !(await addressOf(prefix))?.labels?.['ha-masters-keep']; i++) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** The summary table's row of one cluster. */
-const row = (summary: string, master: string) => summary.split('\n').find((l) => l.startsWith(`| \`${master}\``)) ?? `(no row for ${master})`;
+const row = (summary: string, master: string) =>
+  summary.split('\n').find((l) => l.startsWith(`| \`${master}\``)) ?? `(no row for ${master})`;
 
 beforeAll(async () => {
   github = await startGithubApi('acme', 'infra', 5);
   github.pulls.set(5, { state: 'closed', merged: true });
   github.pulls.set(6, { state: 'open' });
-  const up = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) => action.run({ operation: 'up', 'gce-zone': ZONE, ...inputs }, { env });
+  const up = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) =>
+    action.run({ operation: 'up', 'gce-zone': ZONE, ...inputs }, { env });
   const made = await Promise.all([
     up({ 'instance-prefix': 'ttl-gone', ttl: '1s' }),
     up({ 'instance-prefix': 'ttl-fresh', ttl: '24h' }),
@@ -56,7 +62,14 @@ beforeAll(async () => {
     up({ ttl: '24h' }, pullRequestEnv(5)),
     up({ ttl: '24h' }, pullRequestEnv(6)),
   ]);
-  for (const r of made) expect([r.code, r.stdout.split('\n').filter((l) => l.startsWith('::error')).join('\n')]).toEqual([0, '']);
+  for (const r of made)
+    expect([
+      r.code,
+      r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('::error'))
+        .join('\n'),
+    ]).toEqual([0, '']);
   await keep('ttl-kept');
   await new Promise((r) => setTimeout(r, 1500)); // the 1 s ttls run out
 }, 180_000);
@@ -73,7 +86,10 @@ test('a dry run writes nothing and lists every cluster: what it would delete and
   expect(row(r.summary, 'ttl-fresh-master')).toMatch(/\*\*kept\*\* \| it expires at /);
   expect(row(r.summary, 'ttl-kept-master')).toMatch(/\*\*kept\*\* \| it carries the keep label ha-masters-keep/);
   expect(row(r.summary, 'pr-6-master')).toMatch(/\*\*kept\*\* \| its pull request #6 is open/);
-  expect(github.requests.map((q) => `${q.method} ${q.path}`).sort()).toEqual(['GET /repos/acme/infra/pulls/5', 'GET /repos/acme/infra/pulls/6']);
+  expect(github.requests.map((q) => `${q.method} ${q.path}`).sort()).toEqual([
+    'GET /repos/acme/infra/pulls/5',
+    'GET /repos/acme/infra/pulls/6',
+  ]);
 }, 120_000);
 
 test('without a token it still judges by expiry, and says it could not check the pull requests', async () => {
@@ -89,7 +105,8 @@ test('a janitor killed in the middle of a teardown is finished by the next run; 
   let child: ChildProcess | undefined;
   const killed = action.run({ operation: 'janitor', 'github-token': TOKEN }, { env: scheduled(), started: (c) => (child = c) });
   // pr-5-master comes first: killed right after its VM's delete was asked for.
-  for (let i = 0; i < 600 && !(await action.writesSince(mark)).some((w) => /^DELETE .*\/instances\/pr-5-master$/.test(w)); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 600 && !(await action.writesSince(mark)).some((w) => /^DELETE .*\/instances\/pr-5-master$/.test(w)); i++)
+    await new Promise((r) => setTimeout(r, 50));
   child!.kill('SIGKILL');
   expect((await killed).code).not.toBe(0);
   expect((await addressOf('pr-5'))?.labels?.['ha-masters-lock']).toMatch(/^janitor-pr-5_/);
@@ -97,7 +114,11 @@ test('a janitor killed in the middle of a teardown is finished by the next run; 
   const again = await action.run({ operation: 'janitor', 'github-token': TOKEN, 'pr-comment': 'true' }, { env: scheduled() });
   expect([again.code, again.stderr]).toEqual([0, '']);
   // The closed pull request's comment says its cluster is gone.
-  expect(github.comments.map((c) => c.body)).toEqual([expect.stringMatching(/^<!-- ha-masters:pr-5-master -->\n[^]*`pr-5-master` is gone: the janitor tore it down, since its pull request #5 is merged\./)]);
+  expect(github.comments.map((c) => c.body)).toEqual([
+    expect.stringMatching(
+      /^<!-- ha-masters:pr-5-master -->\n[^]*`pr-5-master` is gone: the janitor tore it down, since its pull request #5 is merged\./,
+    ),
+  ]);
   expect(row(again.summary, 'pr-5-master')).toContain('**deleted**');
   expect(row(again.summary, 'ttl-gone-master')).toContain('**deleted**');
   expect(again.outputs.changed).toBe('true');
@@ -115,7 +136,9 @@ test('a janitor killed in the middle of a teardown is finished by the next run; 
 }, 240_000);
 
 test('a cluster whose teardown fails does not stop the others; the step fails at the end, naming it; the next run finishes it', async () => {
-  const made = await Promise.all(['ttl-bad', 'ttl-ok'].map((prefix) => action.run({ operation: 'up', 'gce-zone': ZONE, 'instance-prefix': prefix, ttl: '1s' })));
+  const made = await Promise.all(
+    ['ttl-bad', 'ttl-ok'].map((prefix) => action.run({ operation: 'up', 'gce-zone': ZONE, 'instance-prefix': prefix, ttl: '1s' })),
+  );
   for (const r of made) expect(r.code).toBe(0);
   await new Promise((r) => setTimeout(r, 1500));
   await action.admin('fail', { method: 'DELETE', path: '/firewalls/ttl-bad-master-https$', times: 100, status: 403 });

@@ -19,11 +19,14 @@ async function addressLabels(): Promise<Record<string, string>> {
   return ((await res.json()) as { labels?: Record<string, string> }).labels ?? {};
 }
 
-test("a run takes over the lock of a killed run once GitHub reports that run completed, and not before", async () => {
+test('a run takes over the lock of a killed run once GitHub reports that run completed, and not before', async () => {
   const api = await startGithubApi('acme', 'infra', 7);
   const admin = emulatorAdmin(action.emulator().url);
   const github = (runId: string): NodeJS.ProcessEnv => ({
-    GITHUB_RUN_ID: runId, GITHUB_REPOSITORY_ID: '4242', GITHUB_REPOSITORY: 'acme/infra', GITHUB_API_URL: api.url,
+    GITHUB_RUN_ID: runId,
+    GITHUB_REPOSITORY_ID: '4242',
+    GITHUB_REPOSITORY: 'acme/infra',
+    GITHUB_API_URL: api.url,
   });
   try {
     const first = await action.run({ operation: 'up', 'gce-zone': ZONE, 'request-id': 'first-master' });
@@ -34,8 +37,12 @@ test("a run takes over the lock of a killed run once GitHub reports that run com
     api.runs.set(111, { status: 'in_progress', conclusion: null });
     let holder: ChildProcess | undefined;
     // Three replicas: the holder adds two (of which it is killed in the first).
-    const killed = action.run({ operation: 'up', 'gce-zone': ZONE, replicas: '3', 'request-id': 'holder-a', 'github-token': 'gh-token' }, { env: github('111'), started: (c) => (holder = c) });
-    for (let i = 0; i < 200 && holder?.exitCode === null && !(await addressLabels())['ha-masters-lock']?.startsWith('holder-a_'); i++) await new Promise((r) => setTimeout(r, 100));
+    const killed = action.run(
+      { operation: 'up', 'gce-zone': ZONE, replicas: '3', 'request-id': 'holder-a', 'github-token': 'gh-token' },
+      { env: github('111'), started: (c) => (holder = c) },
+    );
+    for (let i = 0; i < 200 && holder?.exitCode === null && !(await addressLabels())['ha-masters-lock']?.startsWith('holder-a_'); i++)
+      await new Promise((r) => setTimeout(r, 100));
     const held = await addressLabels();
     expect(held['ha-masters-lock']).toMatch(/^holder-a_\d+$/);
     expect(held['ha-masters-lock-run']).toBe('4242-111');
@@ -44,19 +51,31 @@ test("a run takes over the lock of a killed run once GitHub reports that run com
     await admin('latency', { operationType: 'insert', ms: 100 });
 
     // GitHub still reports the holder's run in progress: no proof, so the lock is waited for.
-    const blocked = await action.run({ operation: 'up', 'gce-zone': ZONE, replicas: '3', 'request-id': 'taker-b', 'github-token': 'gh-token', timeout: '15s' }, { env: github('222') });
+    const blocked = await action.run(
+      { operation: 'up', 'gce-zone': ZONE, replicas: '3', 'request-id': 'taker-b', 'github-token': 'gh-token', timeout: '15s' },
+      { env: github('222') },
+    );
     expect(blocked.code).toBe(1);
     expect(blocked.stdout).toMatch(/::error::.*request holder-a/);
     expect(blocked.stdout).not.toMatch(/taking over the lock/);
-    expect(api.requests.some((r) => r.method === 'GET' && r.path === '/repos/acme/infra/actions/runs/111' && r.authorization === 'token gh-token')).toBe(true);
+    expect(
+      api.requests.some(
+        (r) => r.method === 'GET' && r.path === '/repos/acme/infra/actions/runs/111' && r.authorization === 'token gh-token',
+      ),
+    ).toBe(true);
 
     // The holder's run has ended: taken over at once.
     api.runs.set(111, { status: 'completed', conclusion: 'cancelled' });
     const t0 = Date.now();
-    const taker = await action.run({ operation: 'up', 'gce-zone': ZONE, replicas: '3', 'request-id': 'taker-b', 'github-token': 'gh-token' }, { env: github('222') });
+    const taker = await action.run(
+      { operation: 'up', 'gce-zone': ZONE, replicas: '3', 'request-id': 'taker-b', 'github-token': 'gh-token' },
+      { env: github('222') },
+    );
     expect(taker.stdout).not.toMatch(/::error::/);
     expect(taker.code).toBe(0);
-    expect(taker.stdout).toMatch(/taking over the lock on kubernetes-master from request holder-a: its workflow run https:\/\/github\.example\/acme\/infra\/actions\/runs\/111 has completed \(cancelled\), so it can write no more/);
+    expect(taker.stdout).toMatch(
+      /taking over the lock on kubernetes-master from request holder-a: its workflow run https:\/\/github\.example\/acme\/infra\/actions\/runs\/111 has completed \(cancelled\), so it can write no more/,
+    );
     expect(taker.stdout).not.toMatch(/waiting for run holder-a/);
     expect(Date.now() - t0).toBeLessThan(120_000);
     const after = await addressLabels();

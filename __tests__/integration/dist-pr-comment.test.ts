@@ -17,7 +17,10 @@ test('up comments where the cluster answers, its health, expiry and kubeconfig; 
   writeFileSync(event, JSON.stringify({ action: 'opened', pull_request: { number: 9 } }));
   const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event, GITHUB_REPOSITORY: 'acme/infra', GITHUB_API_URL: github.url };
   try {
-    const up = await action.run({ operation: 'up', 'gce-zone': 'europe-west1-b', ttl: '24h', 'pr-comment': 'true', 'github-token': TOKEN }, { env });
+    const up = await action.run(
+      { operation: 'up', 'gce-zone': 'europe-west1-b', ttl: '24h', 'pr-comment': 'true', 'github-token': TOKEN },
+      { env },
+    );
     expect(up.code).toBe(0);
     expect(github.comments).toHaveLength(1);
     const body = github.comments[0]!.body;
@@ -28,7 +31,10 @@ test('up comments where the cluster answers, its health, expiry and kubeconfig; 
     expect(Date.parse(expires!) - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
     expect(body).toContain('KUBECONFIG: ${{ steps.');
 
-    const down = await action.run({ operation: 'down', 'gce-zone': 'europe-west1-b', 'pr-comment': 'true', 'github-token': TOKEN }, { env });
+    const down = await action.run(
+      { operation: 'down', 'gce-zone': 'europe-west1-b', 'pr-comment': 'true', 'github-token': TOKEN },
+      { env },
+    );
     expect(down.code).toBe(0);
     expect(github.comments).toHaveLength(1);
     expect(github.comments[0]!.body).toContain('`pr-9-master` is gone: this run tore it down.');

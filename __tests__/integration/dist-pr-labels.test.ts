@@ -18,7 +18,9 @@ function pullRequestEnv(pr: number): NodeJS.ProcessEnv {
 /** A secret as the runner's identity reads it (the emulator's metadata server hands out its token). */
 async function secret(id: string): Promise<{ labels: Record<string, string> }> {
   const { url } = action.emulator();
-  const token = (await (await fetch(`${url}/computeMetadata/v1/instance/service-accounts/default/token`, { headers: { 'Metadata-Flavor': 'Google' } })).json()) as { access_token: string };
+  const token = (await (
+    await fetch(`${url}/computeMetadata/v1/instance/service-accounts/default/token`, { headers: { 'Metadata-Flavor': 'Google' } })
+  ).json()) as { access_token: string };
   const res = await fetch(`${url}/v1/projects/${PROJECT}/secrets/${id}`, { headers: { authorization: `Bearer ${token.access_token}` } });
   return (await res.json()) as { labels: Record<string, string> };
 }
@@ -34,7 +36,10 @@ test('a pull request cluster: named pr-<number>, every labelled resource says wh
   expect(expiresIn(address)).toBeGreaterThan(3500);
   expect(expiresIn(address)).toBeLessThanOrEqual(3600);
   const [vm] = await action.instances();
-  expect(vm).toMatchObject({ name: 'pr-42-master', labels: expect.objectContaining({ 'ha-masters-pr': '42', 'ha-masters-repo': 'acme-infra' }) });
+  expect(vm).toMatchObject({
+    name: 'pr-42-master',
+    labels: expect.objectContaining({ 'ha-masters-pr': '42', 'ha-masters-repo': 'acme-infra' }),
+  });
   // Each resource's expiry is ttl after its own creation, seconds apart.
   expect(Math.abs(expiresIn(vm!.labels!) - expiresIn(address))).toBeLessThan(30);
   const clusterKeys = await secret('pr-42-master-cluster-keys');

@@ -8,20 +8,31 @@ import { emulatorAdmin } from '../support/emulator-admin.ts';
 import { bundleAgainstEmulator, type BundleRun } from '../support/run-bundle.ts';
 
 const PROJECT = 'repair-world';
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
 const action = bundleAgainstEmulator(PROJECT);
 
-interface View { name: string; zone: string; healthy: boolean; role: string }
+interface View {
+  name: string;
+  zone: string;
+  healthy: boolean;
+  role: string;
+}
 const replicasOf = (r: BundleRun): View[] => JSON.parse(r.outputs['replicas-json'] ?? '[]') as View[];
 const firstLine = (md: string) => md.split('\n')[0];
 const admin = () => emulatorAdmin(action.emulator().url);
 
 async function stopVm(zone: string, name: string): Promise<void> {
-  const res = await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${zone}/instances/${name}/stop`, { method: 'POST' });
+  const res = await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${zone}/instances/${name}/stop`, {
+    method: 'POST',
+  });
   expect(res.ok).toBe(true);
   // The stop is an operation: wait until GCE shows the VM TERMINATED.
   for (let i = 0; i < 100; i++) {
-    const vm = (await (await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${zone}/instances/${name}`)).json()) as { status: string };
+    const vm = (await (await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${zone}/instances/${name}`)).json()) as {
+      status: string;
+    };
     if (vm.status === 'TERMINATED') return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -71,9 +82,12 @@ test('a stopped VM, then a dead etcd member, are replaced, each in its own zone'
 test('a VM deleted outside the action: its member leaves once seen twice, and a successor restores the count', async () => {
   const before = replicasOf(await action.run({ operation: 'status', 'gce-zone': B }));
   const gone = before.find((v) => v.zone === C)!;
-  const res = await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${C}/instances/${gone.name}`, { method: 'DELETE' });
+  const res = await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${C}/instances/${gone.name}`, {
+    method: 'DELETE',
+  });
   expect(res.ok).toBe(true);
-  for (let i = 0; i < 100 && replicasOf(await action.run({ operation: 'status', 'gce-zone': B })).length === 3; i++) await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 100 && replicasOf(await action.run({ operation: 'status', 'gce-zone': B })).length === 3; i++)
+    await new Promise((r) => setTimeout(r, 200));
 
   const r = await repair();
   expect(r.stdout).not.toMatch(/::error::/);
@@ -95,7 +109,11 @@ test('a replacement that fails again within repair-min-healthy-period counts as 
   const mark = await action.requestCount();
   const refused = await repair({ 'repair-max-retries': '0' });
   expect(refused.code).toBe(1);
-  expect(refused.stdout).toMatch(new RegExp(`::error::.*repair gives up on ${again.name} \\(its etcd member does not answer\\) was made by the 1st repair in a row and failed within repair-min-healthy-period \\(60 min\\) of its creation; 0 retries allowed \\(repair-max-retries\\)`));
+  expect(refused.stdout).toMatch(
+    new RegExp(
+      `::error::.*repair gives up on ${again.name} \\(its etcd member does not answer\\) was made by the 1st repair in a row and failed within repair-min-healthy-period \\(60 min\\) of its creation; 0 retries allowed \\(repair-max-retries\\)`,
+    ),
+  );
   expect(firstLine(refused.summary)).toMatch(/: REFUSED, nothing was changed/);
   expect(await action.writesSince(mark)).toEqual([]);
 
@@ -104,7 +122,9 @@ test('a replacement that fails again within repair-min-healthy-period counts as 
   expect(retried.code).toBe(0);
   expect(retried.outputs.repaired).toBe(again.name);
   const made = replicasOf(retried).find((v) => v.zone === D)!;
-  const vm = (await (await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${D}/instances/${made.name}`)).json()) as { labels: Record<string, string> };
+  const vm = (await (await fetch(`${action.emulator().url}/compute/v1/projects/${PROJECT}/zones/${D}/instances/${made.name}`)).json()) as {
+    labels: Record<string, string>;
+  };
   expect(vm.labels['ha-masters-repairs']).toBe('2');
 }, 300_000);
 
@@ -122,7 +142,11 @@ test('a zone DOWN: same keeps the replica and fails the step; spread replaces it
     expect(spread.stdout).not.toMatch(/::error::/);
     expect(spread.code).toBe(0);
     expect(spread.outputs.healthy).toBe('true');
-    expect(replicasOf(spread).map((v) => v.zone).filter((z) => z === D)).toEqual([]);
+    expect(
+      replicasOf(spread)
+        .map((v) => v.zone)
+        .filter((z) => z === D),
+    ).toEqual([]);
     expect(replicasOf(spread)).toHaveLength(3);
   } finally {
     await admin()('zone-up', { zone: D });
@@ -152,7 +176,9 @@ test('quorum lost: repair changes nothing, fails, and names the survivor to reco
   const mark = await action.requestCount();
   const r = await repair();
   expect(r.code).toBe(1);
-  expect(r.stdout).toMatch(/::error::.*etcd of kubernetes-master has no quorum: 2 of 5 voters answer .*repair changes nothing without a quorum.*Fix: recover by hand .*the survivor with the highest raft index is etcd-kubernetes-master(-[0-9a-f]{3})? \(applied index \d+\)/);
+  expect(r.stdout).toMatch(
+    /::error::.*etcd of kubernetes-master has no quorum: 2 of 5 voters answer .*repair changes nothing without a quorum.*Fix: recover by hand .*the survivor with the highest raft index is etcd-kubernetes-master(-[0-9a-f]{3})? \(applied index \d+\)/,
+  );
   expect(firstLine(r.summary)).toMatch(/: REFUSED, nothing was changed/);
   expect(await action.writesSince(mark)).toEqual([]);
 }, 240_000);

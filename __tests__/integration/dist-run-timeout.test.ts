@@ -22,7 +22,9 @@ test('a run whose GCE operation outlasts its timeout ends within timeout + grace
   const stopped = await action.run({ ...inputs, timeout: `${TIMEOUT_S}s` });
   const seconds = (Date.now() - t0) / 1000;
   expect(stopped.code).toBe(1);
-  expect(stopped.stdout).toMatch(/::error::ha-masters failed with: run stopped at its timeout \(12 s\) after \d+ s, while .+ was still under way.*Re-run with the same inputs and request-id to continue/);
+  expect(stopped.stdout).toMatch(
+    /::error::ha-masters failed with: run stopped at its timeout \(12 s\) after \d+ s, while .+ was still under way.*Re-run with the same inputs and request-id to continue/,
+  );
   // The process start and the first observation come on top of the run's own clock.
   expect(seconds).toBeLessThan(TIMEOUT_S + ABANDON_GRACE_MS / 1000 + 8);
 

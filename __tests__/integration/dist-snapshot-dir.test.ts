@@ -11,7 +11,9 @@ test('a directory that cannot be created is refused with why and how to fix it, 
   const mark = await action.requestCount();
   const r = await action.run({ operation: 'up', 'gce-zone': ZONE, 'etcd-snapshot-dir': '/proc/ha-masters-test/backups' });
   expect(r.code).toBe(1);
-  expect(r.stdout).toMatch(/::error::.*etcd-snapshot-dir: "\/proc\/ha-masters-test\/backups" cannot hold the etcd snapshot: .*Fix: give a directory the runner can create and write/);
+  expect(r.stdout).toMatch(
+    /::error::.*etcd-snapshot-dir: "\/proc\/ha-masters-test\/backups" cannot hold the etcd snapshot: .*Fix: give a directory the runner can create and write/,
+  );
   expect(r.stdout).toMatch(/nothing was changed/i);
   expect(await action.writesSince(mark)).toEqual([]);
 }, 120_000);

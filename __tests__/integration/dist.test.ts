@@ -21,10 +21,17 @@ afterAll(async () => {
 }, 60_000);
 
 const runDist = (inputs: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}) =>
-  runDistAs(dir, { 'compute-endpoint': emulator.url, 'secret-manager-endpoint': emulator.url, ...inputs }, { GCE_METADATA_HOST: `${emulator.host}:${emulator.port}`, ...extraEnv });
+  runDistAs(
+    dir,
+    { 'compute-endpoint': emulator.url, 'secret-manager-endpoint': emulator.url, ...inputs },
+    { GCE_METADATA_HOST: `${emulator.host}:${emulator.port}`, ...extraEnv },
+  );
 
 test('kube-up line from the docs creates the cluster; outputs and summary are written', async () => {
-  const r = await runDist({ project: 'dist-test', 'kube-env': 'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh' });
+  const r = await runDist({
+    project: 'dist-test',
+    'kube-env': 'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh',
+  });
   expect(r.code).toBe(0);
   expect(r.outputs['external-ip']).toMatch(/^127\.\d+\.\d+\.\d+$/);
   expect(r.outputs['replica-count']).toBe('1');
@@ -79,19 +86,46 @@ test('on a pull request, keeps one comment with the summary: created once, then 
   const env = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event, GITHUB_REPOSITORY: 'acme/infra', GITHUB_API_URL: api.url };
   const token = 'ghs_exampletoken0123456789';
   try {
-    const first = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b', 'instance-prefix': 'kubernetes', 'pr-comment': 'true', 'github-token': token }, env);
+    const first = await runDist(
+      {
+        project: 'dist-test',
+        operation: 'status',
+        'gce-zone': 'europe-west1-b',
+        'instance-prefix': 'kubernetes',
+        'pr-comment': 'true',
+        'github-token': token,
+      },
+      env,
+    );
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`::add-mask::${token}`);
-    expect(first.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain(token);
+    expect(
+      first.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n'),
+    ).not.toContain(token);
     expect(api.comments).toHaveLength(1);
     expect(api.comments[0]!.body.startsWith('<!-- ha-masters:kubernetes-master -->\n## ha-masters: status')).toBe(true);
     expect(api.comments[0]!.body).toContain(first.outputs['external-ip']!);
-    const second = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b', 'instance-prefix': 'kubernetes', 'pr-comment': 'true', 'github-token': token }, env);
+    const second = await runDist(
+      {
+        project: 'dist-test',
+        operation: 'status',
+        'gce-zone': 'europe-west1-b',
+        'instance-prefix': 'kubernetes',
+        'pr-comment': 'true',
+        'github-token': token,
+      },
+      env,
+    );
     expect(second.code).toBe(0);
     expect(api.comments).toHaveLength(1);
     expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'GET /repos/acme/infra/issues/7/comments', 'POST /repos/acme/infra/issues/7/comments',
-      'GET /repos/acme/infra/issues/7/comments', 'PATCH /repos/acme/infra/issues/comments/1000',
+      'GET /repos/acme/infra/issues/7/comments',
+      'POST /repos/acme/infra/issues/7/comments',
+      'GET /repos/acme/infra/issues/7/comments',
+      'PATCH /repos/acme/infra/issues/comments/1000',
     ]);
     expect(api.requests.every((r) => r.authorization === `token ${token}`)).toBe(true);
   } finally {
@@ -107,17 +141,28 @@ test('pr-comment without a token is refused before anything runs', async () => {
 }, 60_000);
 
 test('outside a runner (no GITHUB_STEP_SUMMARY / GITHUB_OUTPUT files) the summary goes to the log and the run succeeds', async () => {
-  const r = await runDist({ project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b' }, { GITHUB_STEP_SUMMARY: '', GITHUB_OUTPUT: '' });
+  const r = await runDist(
+    { project: 'dist-test', operation: 'status', 'gce-zone': 'europe-west1-b' },
+    { GITHUB_STEP_SUMMARY: '', GITHUB_OUTPUT: '' },
+  );
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('## ha-masters: status `kubernetes-master`');
   expect(r.stdout).toContain('::set-output name=replica-count::1');
 }, 60_000);
 
 test('on a GitHub-hosted runner the bundle reaches the replicas through IAP (auto), keeps the IAP rule, and stops with the role to grant when IAP refuses', async () => {
-  const hosted = { RUNNER_ENVIRONMENT: 'github-hosted', GCE_METADATA_HOST: `${emulator.host}:${emulator.port}`, NODE_EXTRA_CA_CERTS: emulator.iapCaFile };
-  const iapStats = async () => (await (await fetch(`${emulator.url}/_emulator/iap`)).json()) as { sessions: { opened: number }; tokensIssued: number };
+  const hosted = {
+    RUNNER_ENVIRONMENT: 'github-hosted',
+    GCE_METADATA_HOST: `${emulator.host}:${emulator.port}`,
+    NODE_EXTRA_CA_CERTS: emulator.iapCaFile,
+  };
+  const iapStats = async () =>
+    (await (await fetch(`${emulator.url}/_emulator/iap`)).json()) as { sessions: { opened: number }; tokensIssued: number };
   const before = await iapStats();
-  const r = await runDist({ project: 'dist-test', operation: 'up', 'gce-zone': 'europe-west1-b', 'iap-endpoint': emulator.iapRelayUrl }, hosted);
+  const r = await runDist(
+    { project: 'dist-test', operation: 'up', 'gce-zone': 'europe-west1-b', 'iap-endpoint': emulator.iapRelayUrl },
+    hosted,
+  );
   expect(r.code).toBe(0);
   expect(r.stdout).toContain('replicas are reached through IAP TCP forwarding');
   expect(r.stdout).toContain('create firewall kubernetes-master-iap');
@@ -128,11 +173,26 @@ test('on a GitHub-hosted runner the bundle reaches the replicas through IAP (aut
   const rule = await fetch(`${emulator.url}/compute/v1/projects/dist-test/global/firewalls/kubernetes-master-iap`);
   expect(((await rule.json()) as { sourceRanges: string[] }).sourceRanges).toEqual(['35.235.240.0/20']);
 
-  await fetch(`${emulator.url}/_emulator/iap-fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refuse: 403, persistent: true }) });
+  await fetch(`${emulator.url}/_emulator/iap-fault`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refuse: 403, persistent: true }),
+  });
   try {
-    const refused = await runDist({ project: 'dist-test', operation: 'up', 'replicate-existing-master': 'true', 'gce-zone': 'europe-west1-c', 'iap-endpoint': emulator.iapRelayUrl }, hosted);
+    const refused = await runDist(
+      {
+        project: 'dist-test',
+        operation: 'up',
+        'replicate-existing-master': 'true',
+        'gce-zone': 'europe-west1-c',
+        'iap-endpoint': emulator.iapRelayUrl,
+      },
+      hosted,
+    );
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toMatch(/::error::ha-masters failed with: IAP refused a tunnel to kubernetes-master .*Nothing was changed\. Fix: Grant it roles\/iap\.tunnelResourceAccessor/);
+    expect(refused.stdout).toMatch(
+      /::error::ha-masters failed with: IAP refused a tunnel to kubernetes-master .*Nothing was changed\. Fix: Grant it roles\/iap\.tunnelResourceAccessor/,
+    );
   } finally {
     await fetch(`${emulator.url}/_emulator/clear-faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   }

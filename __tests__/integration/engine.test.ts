@@ -22,14 +22,21 @@ import { InstanceTemplatesClient } from '@google-cloud/compute/build/src/v1/inst
 import { PassThroughClient } from 'google-auth-library';
 import type { EngineWorld } from '../support/engine-world.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
-const intent = (over: Partial<Intent>) => baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
+const intent = (over: Partial<Intent>) =>
+  baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
 
 let world: EngineWorld;
 let staticIp = '';
 
-beforeAll(async () => { world = await startEngineWorld(); }, 60_000);
-afterAll(async () => { await world?.stop(); }, 60_000);
+beforeAll(async () => {
+  world = await startEngineWorld();
+}, 60_000);
+afterAll(async () => {
+  await world?.stop();
+}, 60_000);
 
 const clusterSecrets = () => world.secrets();
 
@@ -38,14 +45,21 @@ async function withEtcd<T>(f: (client: ReturnType<typeof createMemberClient>) =>
   const vm = vms.find((v) => v.status === 'RUNNING' && v.internalIp)!;
   const url = clientUrl(vm.internalIp!);
   const client = createMemberClient(etcdClientTls(secrets), url, await world.dialUrl(url));
-  try { return await f(client); } finally { client.close(); }
+  try {
+    return await f(client);
+  } finally {
+    client.close();
+  }
 }
 
 /** The control plane's leases as an admin sees them through the static IP. */
 async function apiLeases() {
   const { secrets } = await clusterSecrets();
   const admin = await issueClientCert(secrets.apiCa, 'test-admin', { organizations: ['system:masters'] });
-  const items = await listKubeSystemLeases({ url: `https://${staticIp}`, caPem: secrets.apiCa.cert, serverName: 'kubernetes', clientCert: admin.cert, clientKey: admin.key }, 3000);
+  const items = await listKubeSystemLeases(
+    { url: `https://${staticIp}`, caPem: secrets.apiCa.cert, serverName: 'kubernetes', clientCert: admin.cert, clientKey: admin.key },
+    3000,
+  );
   return controlPlaneLeases(items);
 }
 
@@ -65,7 +79,9 @@ test('up creates an HA-compatible cluster: static IP, firewalls, health check, f
   expect(report.state.etcd.members[0]!.healthy).toBe(true);
   const { secrets } = await clusterSecrets();
   expect((await probeReadyz(`https://${staticIp}:443`, secrets.apiCa.cert, 3000)).ready).toBe(true);
-  await withEtcd(async (c) => { await c.put('/registry/test/before').value('kept'); });
+  await withEtcd(async (c) => {
+    await c.put('/registry/test/before').value('kept');
+  });
 }, 180_000);
 
 test('a second identical up makes no write', async () => {
@@ -77,7 +93,9 @@ test('a second identical up makes no write', async () => {
 
 test('replicate into another region is refused and writes nothing; a dry run says so too', async () => {
   await world.resetRequests();
-  await expect(world.run(intent({ zone: 'us-central1-a', replicate: true }))).rejects.toThrow(/us-central1-a is in region us-central1.*Nothing was changed/s);
+  await expect(world.run(intent({ zone: 'us-central1-a', replicate: true }))).rejects.toThrow(
+    /us-central1-a is in region us-central1.*Nothing was changed/s,
+  );
   const preview = await world.dryRun(intent({ zone: 'us-central1-a', replicate: true }));
   expect(preview.plan).toMatchObject({ steps: [], refused: true });
   expect(preview.plan!.outcome).toContain('us-central1-a is in region us-central1');
@@ -89,7 +107,9 @@ test('1 -> 2 builds the load balancer on the same static IP; the API answers thr
   // learner, its promotion, the pool and the IP detach were done.
   const add = intent({ zone: C, replicate: true });
   await world.admin('fail', { method: 'POST', path: '/forwardingRules$', status: 500, times: 1 });
-  await expect(world.run(add)).rejects.toThrow(/forwarding rule.*Earlier steps of this run changed the cluster \(see the job summary\)\. Re-run with the same inputs to continue/s);
+  await expect(world.run(add)).rejects.toThrow(
+    /forwarding rule.*Earlier steps of this run changed the cluster \(see the job summary\)\. Re-run with the same inputs to continue/s,
+  );
   await world.admin('clear-faults', {});
   const report = await world.run(add);
   expect(report.steps.map((s) => s.step.kind)).not.toContain('createReplica');
@@ -158,9 +178,15 @@ test('down without delete-nodes removes the replica in the zone: snapshot, membe
   // The summary names the replicas that lead kube-controller-manager and kube-scheduler.
   const leases = report.state.leases as Extract<NonNullable<RunReport['state']['leases']>, { readable: true }>;
   const summary = renderSummary(report);
-  for (const [lease, leader] of [['kube-controller-manager', leases.controllerManager], ['kube-scheduler', leases.scheduler]] as const) {
+  for (const [lease, leader] of [
+    ['kube-controller-manager', leases.controllerManager],
+    ['kube-scheduler', leases.scheduler],
+  ] as const) {
     expect(hostsBefore).toContain(leader?.hostname);
-    const held = leader!.hostname === removed ? `| ${leader!.hostname}, which is no replica of this cluster now` : `| replica \`${leader!.hostname}\` |`;
+    const held =
+      leader!.hostname === removed
+        ? `| ${leader!.hostname}, which is no replica of this cluster now`
+        : `| replica \`${leader!.hostname}\` |`;
     expect(summary).toContain(`| \`kube-system/${lease}\` ${held}`);
   }
   // Once a lease the removed replica held has expired, a remaining replica leads.
@@ -168,7 +194,9 @@ test('down without delete-nodes removes the replica in the zone: snapshot, membe
   const settled = await waitForValue(30_000, async () => {
     const status = await world.run(intent({ operation: 'status' }));
     const l = status.state.leases;
-    return l?.readable && remaining.includes(l.controllerManager?.hostname ?? '') && remaining.includes(l.scheduler?.hostname ?? '') ? status : undefined;
+    return l?.readable && remaining.includes(l.controllerManager?.hostname ?? '') && remaining.includes(l.scheduler?.hostname ?? '')
+      ? status
+      : undefined;
   });
   const text = renderSummary(settled);
   expect(text).toMatch(new RegExp(`\\| \`kube-system/kube-controller-manager\` \\| replica \`(${remaining.join('|')})\` \\|`));
@@ -212,17 +240,35 @@ test("down with delete-nodes tears everything down, its node groups included (an
   const templates = new InstanceTemplatesClient(opts);
   const groups = new InstanceGroupManagersClient(opts);
   for (const prefix of ['kubernetes', 'kubernetes-foo']) {
-    await gce.finish(await templates.insert({ project: PROJECT, instanceTemplateResource: {
-      name: `${prefix}-minion-template`,
-      properties: {
-        machineType: 'e2-small',
-        disks: [{ boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } }],
-        networkInterfaces: [{ network: 'global/networks/default' }],
-      },
-    } }), PROJECT);
-    await gce.finish(await groups.insert({ project: PROJECT, zone: C, instanceGroupManagerResource: {
-      name: `${prefix}-minion-group`, baseInstanceName: `${prefix}-minion`, instanceTemplate: `global/instanceTemplates/${prefix}-minion-template`, targetSize: 2,
-    } }), PROJECT);
+    await gce.finish(
+      await templates.insert({
+        project: PROJECT,
+        instanceTemplateResource: {
+          name: `${prefix}-minion-template`,
+          properties: {
+            machineType: 'e2-small',
+            disks: [
+              { boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/debian-cloud/global/images/family/debian-12' } },
+            ],
+            networkInterfaces: [{ network: 'global/networks/default' }],
+          },
+        },
+      }),
+      PROJECT,
+    );
+    await gce.finish(
+      await groups.insert({
+        project: PROJECT,
+        zone: C,
+        instanceGroupManagerResource: {
+          name: `${prefix}-minion-group`,
+          baseInstanceName: `${prefix}-minion`,
+          instanceTemplate: `global/instanceTemplates/${prefix}-minion-template`,
+          targetSize: 2,
+        },
+      }),
+      PROJECT,
+    );
   }
   const report = await world.run(intent({ operation: 'down', deleteNodes: true, zone: B }));
   expect(report.steps.slice(0, 2).map((s) => s.step.kind)).toEqual(['deleteNodeGroup', 'deleteNodeTemplate']);

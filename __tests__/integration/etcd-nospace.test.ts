@@ -12,14 +12,22 @@ import { intent as baseIntent, M } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
-const intent = (over: Partial<Intent>) => baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
+const intent = (over: Partial<Intent>) =>
+  baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
 const REPAIR = { maxRetries: 3, retryPeriodMs: 0, minHealthyPeriodMs: 3_600_000, zonePolicy: 'same' as const, learnerGraceMs: 600_000 };
 
 let world: EngineWorld;
 let client: Etcd3 | undefined;
-beforeAll(async () => { world = await startEngineWorld({ vmRuntime: 'process' }); }, 60_000);
-afterAll(async () => { client?.close(); await world?.stop(); }, 60_000);
+beforeAll(async () => {
+  world = await startEngineWorld({ vmRuntime: 'process' });
+}, 60_000);
+afterAll(async () => {
+  client?.close();
+  await world?.stop();
+}, 60_000);
 
 test('NOSPACE: status says unhealthy; repair reclaims the space and disarms, replacing nothing; data survives', async () => {
   await world.run(intent({ operation: 'up', zone: B }));

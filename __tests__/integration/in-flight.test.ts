@@ -14,7 +14,9 @@ beforeAll(async () => {
   world = await startEngineWorld({ vmRuntime: 'process' });
   await world.run(intent({ zone: B, requestId: 'first-master' }));
 }, 120_000);
-afterAll(async () => { await world?.stop(); }, 60_000);
+afterAll(async () => {
+  await world?.stop();
+}, 60_000);
 
 /** Resolves once a VM made by `request` is visible while it is still being created. */
 async function seenBeingCreated(request: string): Promise<string> {

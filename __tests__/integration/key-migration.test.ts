@@ -18,17 +18,25 @@ import { etcdClientTls } from '../../src/engine/secrets.ts';
 import { clientUrl, clusterNames } from '../../src/model.ts';
 import { request } from 'node:https';
 
-const B = 'europe-west1-b', C = 'europe-west1-c';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c';
 let world: EngineWorld;
 const intent = (over: Partial<Intent>): Intent =>
-  baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...(world.release ? { release: world.release } : {}), ...over });
+  baseIntent({
+    project: PROJECT,
+    requestId: `req-${Math.random().toString(16).slice(2, 10)}`,
+    ...(world.release ? { release: world.release } : {}),
+    ...over,
+  });
 const sm = () => createSecretManager({ project: PROJECT, endpoint: world.url, token: adcTokenSource(() => {}) });
 
 beforeAll(async () => {
   world = await startEngineWorld();
   await world.run(intent({ zone: B, replicas: 2, zones: [B, C] }));
 }, 300_000);
-afterAll(async () => { await world?.stop(); }, 60_000);
+afterAll(async () => {
+  await world?.stop();
+}, 60_000);
 
 /** Rewrites every replica's metadata the way an earlier version kept it, and deletes the secrets. */
 async function makeItAnOldCluster(): Promise<void> {
@@ -46,8 +54,13 @@ async function makeItAnOldCluster(): Promise<void> {
       ...vm.metadata,
       'kube-env': encodeFlatYaml({ ...env, ETCD_CA_KEY: b64(etcdCa.key) }),
       'kube-master-certs': encodeFlatYaml({
-        ...certsOnly, CA_KEY: b64(secrets.apiCa.key), MASTER_KEY: b64(secrets.apiServing.key), ETCD_APISERVER_CLIENT_KEY: b64(secrets.etcdClient.key),
-        SERVICE_ACCOUNT_KEY: b64(secrets.serviceAccountKey), KUBE_CONTROLLER_MANAGER_KEY: b64(secrets.controllerManager.key), KUBE_SCHEDULER_KEY: b64(secrets.scheduler.key),
+        ...certsOnly,
+        CA_KEY: b64(secrets.apiCa.key),
+        MASTER_KEY: b64(secrets.apiServing.key),
+        ETCD_APISERVER_CLIENT_KEY: b64(secrets.etcdClient.key),
+        SERVICE_ACCOUNT_KEY: b64(secrets.serviceAccountKey),
+        KUBE_CONTROLLER_MANAGER_KEY: b64(secrets.controllerManager.key),
+        KUBE_SCHEDULER_KEY: b64(secrets.scheduler.key),
       }),
       'etcd-member-certs': encodeFlatYaml({ ...ownCerts, ...ownKeys }),
     };
@@ -64,10 +77,27 @@ async function etcdStartTimes(): Promise<Record<string, string>> {
   for (const vm of vms) {
     const local = new URL(await world.dialUrl(clientUrl(vm.internalIp!)));
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: local.hostname, port: local.port, path: '/metrics', ca: tls.ca, cert: tls.cert, key: tls.key, servername: vm.internalIp, checkServerIdentity: () => undefined }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve(text));
-      });
+      const req = request(
+        {
+          host: local.hostname,
+          port: local.port,
+          path: '/metrics',
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          servername: vm.internalIp,
+          checkServerIdentity: () => undefined,
+        },
+        (res) => {
+          let text = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (c: string) => {
+              text += c;
+            })
+            .on('end', () => resolve(text));
+        },
+      );
       req.on('error', reject).end();
     });
     out[vm.name] = /^process_start_time_seconds (\S+)$/m.exec(body)?.[1] ?? 'none';
@@ -75,7 +105,7 @@ async function etcdStartTimes(): Promise<Record<string, string>> {
   return out;
 }
 
-test('an old cluster\'s keys move to Secret Manager on the next up, one replica at a time, without restarting etcd; a run that dies half-way is finished by the next', async () => {
+test("an old cluster's keys move to Secret Manager on the next up, one replica at a time, without restarting etcd; a run that dies half-way is finished by the next", async () => {
   await makeItAnOldCluster();
   const leaked = await privateKeysGcloudSees(world.url, PROJECT);
   expect(leaked.length).toBeGreaterThan(10);
@@ -84,13 +114,18 @@ test('an old cluster\'s keys move to Secret Manager on the next up, one replica 
 
   // The first run dies right after it moved the first replica's keys.
   let moved = 0;
-  const dies = await world.runWith(intent({ zone: B, replicas: 2, zones: [B, C] }), (deps) => ({
-    ...deps,
-    compute: { ...deps.compute, setInstanceMetadata: async (...args: Parameters<typeof deps.compute.setInstanceMetadata>) => {
-      await deps.compute.setInstanceMetadata(...args);
-      if (++moved === 1) throw new Error('the runner died');
-    } },
-  })).catch((e: unknown) => e);
+  const dies = await world
+    .runWith(intent({ zone: B, replicas: 2, zones: [B, C] }), (deps) => ({
+      ...deps,
+      compute: {
+        ...deps.compute,
+        setInstanceMetadata: async (...args: Parameters<typeof deps.compute.setInstanceMetadata>) => {
+          await deps.compute.setInstanceMetadata(...args);
+          if (++moved === 1) throw new Error('the runner died');
+        },
+      },
+    }))
+    .catch((e: unknown) => e);
   expect(String(dies)).toContain('the runner died');
   expect((await privateKeysGcloudSees(world.url, PROJECT)).length).toBeGreaterThan(0);
 
@@ -99,7 +134,7 @@ test('an old cluster\'s keys move to Secret Manager on the next up, one replica 
   expect(report.changed).toBe(true);
   expect(await privateKeysGcloudSees(world.url, PROJECT)).toEqual([]);
   const names = report.state.replicas.map((r) => r.name).sort();
-  expect((await world.keys.listCluster(clusterNames('kubernetes')))).toEqual(
+  expect(await world.keys.listCluster(clusterNames('kubernetes'))).toEqual(
     ['kubernetes-master-cluster-keys', 'kubernetes-master-etcd-ca-key', ...names.map(replicaKeysSecret)].sort(),
   );
   expect(await etcdStartTimes()).toEqual(started);

@@ -13,21 +13,27 @@ import { intent as baseIntent } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
 const REGION = 'europe-west1';
-const intent = (over: Partial<Intent>) => baseIntent({ project: PROJECT, requestId: `req${Math.random().toString(16).slice(2, 10)}`, ...over });
+const intent = (over: Partial<Intent>) =>
+  baseIntent({ project: PROJECT, requestId: `req${Math.random().toString(16).slice(2, 10)}`, ...over });
 
 let world: EngineWorld;
 beforeAll(async () => {
   world = await startEngineWorld({ lockWaitMs: 1500 });
   await world.run(intent({ zone: B }));
 }, 120_000);
-afterAll(async () => { await world?.stop(); }, 60_000);
+afterAll(async () => {
+  await world?.stop();
+}, 60_000);
 
 async function setLock(value: string | undefined) {
   const a = (await world.compute.getAddress(REGION, 'kubernetes-master-ip'))!;
   const labels = { ...a.labels };
-  if (value === undefined) delete labels[LOCK_LABEL]; else labels[LOCK_LABEL] = value;
+  if (value === undefined) delete labels[LOCK_LABEL];
+  else labels[LOCK_LABEL] = value;
   await world.compute.setAddressLabels(REGION, a.name, labels, a.labelFingerprint);
 }
 async function lockLabel() {
@@ -39,7 +45,9 @@ test('a run that would write gives up on a live lease of another run, says so, a
   await world.resetRequests();
   const err = await world.run(intent({ zone: C, replicate: true })).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(LockBusyError);
-  expect((err as Error).message).toMatch(/another run \(request other-run\) is changing kubernetes-master .* Nothing was changed by this run\./);
+  expect((err as Error).message).toMatch(
+    /another run \(request other-run\) is changing kubernetes-master .* Nothing was changed by this run\./,
+  );
   expect(await world.writes()).toEqual([]);
   // Reading never needs the lock.
   const status = await world.run(intent({ operation: 'status' }));
@@ -53,7 +61,7 @@ test('an expired lease is taken over, and the run leaves no lease behind', async
   expect(await lockLabel()).toBeUndefined();
 }, 120_000);
 
-test("a re-run of the request that holds the lease (its run died) goes on at once", async () => {
+test('a re-run of the request that holds the lease (its run died) goes on at once', async () => {
   const resumed = intent({ operation: 'down', deleteNodes: false, zone: C });
   await setLock(encodeLock({ request: resumed.requestId, expiresAt: Date.now() + 600_000 }));
   const report = await world.run(resumed);
@@ -70,9 +78,13 @@ test("waiting for a lease ends with the run's timeout, and says whose lease it i
   const err = await impatient.run(intent({ zone: C, replicate: true })).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(LockBusyError);
   const until8601 = new Date(until).toISOString();
-  expect((err as Error).message).toContain(`another run (request long-run) is changing kubernetes-master and holds its lock until ${until8601}`);
+  expect((err as Error).message).toContain(
+    `another run (request long-run) is changing kubernetes-master and holds its lock until ${until8601}`,
+  );
   expect((err as Error).message).toContain("as long as this run's timeout (10 s) allows");
-  expect(world.logs).toContainEqual(expect.stringContaining(`waiting for run long-run, which holds the lock on kubernetes-master until ${until8601}`));
+  expect(world.logs).toContainEqual(
+    expect.stringContaining(`waiting for run long-run, which holds the lock on kubernetes-master until ${until8601}`),
+  );
   expect(await world.writes()).toEqual([]);
   await setLock(undefined);
 }, 60_000);
@@ -92,10 +104,19 @@ test('a lease whose request the journal records as done is taken over at once, s
   const names = clusterNames('kubernetes');
   const [doneKey, doneValue] = journalLabel(names, { request: 'finished-run', replica: names.master, phase: 'done', zone: B });
   const a = (await world.compute.getAddress(REGION, names.address))!;
-  await world.compute.setAddressLabels(REGION, a.name, { ...a.labels, [doneKey]: doneValue, [LOCK_LABEL]: encodeLock({ request: 'finished-run', expiresAt: Date.now() + 600_000 }) }, a.labelFingerprint);
+  await world.compute.setAddressLabels(
+    REGION,
+    a.name,
+    { ...a.labels, [doneKey]: doneValue, [LOCK_LABEL]: encodeLock({ request: 'finished-run', expiresAt: Date.now() + 600_000 }) },
+    a.labelFingerprint,
+  );
   const report = await world.run(intent({ requestId: 'taker_with_underscores', zone: C, replicate: true }));
   expect(report.state.replicas).toHaveLength(2);
-  expect(world.logs).toContainEqual(expect.stringContaining('taking over the lock on kubernetes-master from request finished-run: the journal records that request as done'));
+  expect(world.logs).toContainEqual(
+    expect.stringContaining(
+      'taking over the lock on kubernetes-master from request finished-run: the journal records that request as done',
+    ),
+  );
   expect(await lockLabel()).toBeUndefined();
   await world.run(intent({ operation: 'down', deleteNodes: false, zone: C }));
 }, 180_000);
@@ -108,16 +129,22 @@ test('a re-run of a finished request that has nothing to do, or that fails, free
   expect(await lockLabel()).toBeUndefined();
   // A run that is refused frees the lease of its request as well.
   await setLock(encodeLock({ request: 'refused-run', expiresAt: Date.now() + 600_000 }));
-  const refused = await world.run(intent({ requestId: 'refused-run', operation: 'down', deleteNodes: false, replicaName: 'kubernetes-master-zzz' })).catch((e: unknown) => e);
+  const refused = await world
+    .run(intent({ requestId: 'refused-run', operation: 'down', deleteNodes: false, replicaName: 'kubernetes-master-zzz' }))
+    .catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(RefusedError);
   expect(await lockLabel()).toBeUndefined();
 }, 60_000);
 
 test('a request id of the longest allowed length works end to end; one longer is refused before any write', async () => {
   await world.resetRequests();
-  const tooLong = await world.run(intent({ requestId: 'x'.repeat(REQUEST_ID_MAX_LENGTH + 1), zone: C, replicate: true })).catch((e: unknown) => e);
+  const tooLong = await world
+    .run(intent({ requestId: 'x'.repeat(REQUEST_ID_MAX_LENGTH + 1), zone: C, replicate: true }))
+    .catch((e: unknown) => e);
   expect(tooLong).toBeInstanceOf(RefusedError);
-  expect((tooLong as Error).message).toMatch(new RegExp(`Nothing was changed\\. Fix: use 1-${REQUEST_ID_MAX_LENGTH} lowercase letters, digits, dashes or underscores as request-id`));
+  expect((tooLong as Error).message).toMatch(
+    new RegExp(`Nothing was changed\\. Fix: use 1-${REQUEST_ID_MAX_LENGTH} lowercase letters, digits, dashes or underscores as request-id`),
+  );
   expect(await world.writes()).toEqual([]);
   const longest = intent({ requestId: `long_${'y'.repeat(REQUEST_ID_MAX_LENGTH - 5)}`, zone: C, replicate: true });
   const added = await world.run(longest);
@@ -142,7 +169,9 @@ test('two runs whose request ids hold `_`, started together while VM inserts tak
   } finally {
     await world.admin('latency', { operationType: 'insert', ms: 100 });
   }
-  const waits = world.logs.slice(logsBefore).filter((l) => l.startsWith(`waiting for run ${first},`) || l.startsWith(`waiting for run ${second},`));
+  const waits = world.logs
+    .slice(logsBefore)
+    .filter((l) => l.startsWith(`waiting for run ${first},`) || l.startsWith(`waiting for run ${second},`));
   expect(waits.length).toBeGreaterThan(0);
   expect(await lockLabel()).toBeUndefined();
   await world.run(intent({ operation: 'down', deleteNodes: false, zone: C }));

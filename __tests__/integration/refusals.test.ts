@@ -6,8 +6,11 @@ import { intent as baseIntent } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
-const intent = (over: Partial<Intent>) => baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
+const intent = (over: Partial<Intent>) =>
+  baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
 
 let world: EngineWorld;
 const names: Record<string, string> = {};
@@ -17,7 +20,9 @@ beforeAll(async () => {
   const report = await world.run(intent({ zone: B, replicas: 3 }));
   for (const r of report.state.replicas) names[r.zone] = r.name;
 }, 240_000);
-afterAll(async () => { await world?.stop(); }, 60_000);
+afterAll(async () => {
+  await world?.stop();
+}, 60_000);
 
 async function refusedWithoutWrites(i: Intent): Promise<RefusedError> {
   await world.resetRequests();
@@ -82,15 +87,23 @@ test('IAP without permission (HTTP 403 on every tunnel): refused with the role t
   expect(report.state.etcd.reachable).toBe(true);
 }, 60_000);
 
-test('IAP kept out by a deny rule that outranks the cluster\'s IAP rule: refused with the rule named', async () => {
+test("IAP kept out by a deny rule that outranks the cluster's IAP rule: refused with the rule named", async () => {
   if (world.reach !== 'iap') return void console.warn('skipped: this world does not reach its VMs through IAP');
   const rules = `${world.url}/compute/v1/projects/${PROJECT}/global/firewalls`;
-  const deny = { name: 'deny-iap-to-masters', network: 'global/networks/default', priority: 900, sourceRanges: ['35.235.240.0/20'], denied: [{ IPProtocol: 'tcp', ports: ['2379', '443'] }] };
+  const deny = {
+    name: 'deny-iap-to-masters',
+    network: 'global/networks/default',
+    priority: 900,
+    sourceRanges: ['35.235.240.0/20'],
+    denied: [{ IPProtocol: 'tcp', ports: ['2379', '443'] }],
+  };
   expect((await fetch(rules, { method: 'POST', body: JSON.stringify(deny) })).status).toBe(200);
   try {
     for (let i = 0; i < 100 && (await fetch(`${rules}/${deny.name}`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
     const err = await refusedWithoutWrites(intent({ zone: C, replicate: true }));
-    expect(err.problem).toMatch(/^IAP cannot reach kubernetes-master\S* on tcp (2379|443): the firewall rule deny-iap-to-masters \(priority 900\) denies IAP's range 35\.235\.240\.0\/20 and outranks kubernetes-master-iap \(priority 1000\)/);
+    expect(err.problem).toMatch(
+      /^IAP cannot reach kubernetes-master\S* on tcp (2379|443): the firewall rule deny-iap-to-masters \(priority 900\) denies IAP's range 35\.235\.240\.0\/20 and outranks kubernetes-master-iap \(priority 1000\)/,
+    );
     expect(err.fix).toContain('give kubernetes-master-iap a smaller priority number than 900');
   } finally {
     await fetch(`${rules}/${deny.name}`, { method: 'DELETE' });

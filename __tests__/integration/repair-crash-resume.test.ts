@@ -10,9 +10,12 @@ import { SimulatedCrash, crashAfterWrite } from '../support/crash.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
 const POLICY: RepairPolicy = { maxRetries: 100, retryPeriodMs: 0, minHealthyPeriodMs: 0, zonePolicy: 'same', learnerGraceMs: 600_000 };
-const intent = (over: Partial<Intent>) => baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
+const intent = (over: Partial<Intent>) =>
+  baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
 const repair = () => intent({ operation: 'repair', repair: POLICY });
 
 let world: EngineWorld;
@@ -21,7 +24,9 @@ beforeAll(async () => {
   await world.run(intent({ zone: B }));
   await world.run(intent({ replicas: 3, zones: [B, C, D] }));
 }, 120_000);
-afterAll(async () => { await world?.stop(); }, 60_000);
+afterAll(async () => {
+  await world?.stop();
+}, 60_000);
 
 /** Stops the etcd of the replica in zone D (never the first master): a dead member for repair. */
 async function killOne(): Promise<string> {
@@ -37,14 +42,27 @@ test('repairing a dead replica survives a crash after every single write', async
   const seen: string[] = [];
   const counted = await world.runWith(repair(), crashAfterWrite(Number.MAX_SAFE_INTEGER, seen, { keys: true }));
   expect(clusterHealth(counted.state).healthy).toBe(true);
-  expect(seen).toEqual(expect.arrayContaining(['etcd.removeMember', 'deleteInstance', 'keys.deleteSecret', 'insertInstance', 'keys.saveReplica', 'etcd.addLearner', 'etcd.promote']));
+  expect(seen).toEqual(
+    expect.arrayContaining([
+      'etcd.removeMember',
+      'deleteInstance',
+      'keys.deleteSecret',
+      'insertInstance',
+      'keys.saveReplica',
+      'etcd.addLearner',
+      'etcd.promote',
+    ]),
+  );
   const writes = seen.length;
 
   for (let k = 1; k <= writes; k++) {
     const dead = await killOne();
     const run = repair();
     const trace: string[] = [];
-    const outcome = await world.runWith(run, crashAfterWrite(k, trace, { keys: true })).then(() => 'finished', (e: unknown) => (e as Error).cause);
+    const outcome = await world.runWith(run, crashAfterWrite(k, trace, { keys: true })).then(
+      () => 'finished',
+      (e: unknown) => (e as Error).cause,
+    );
     // The last write is the lock's release, which swallows errors: a crash after it is a finished run.
     if (k < writes) expect(outcome).toBeInstanceOf(SimulatedCrash);
     const resumed = await world.run(run);

@@ -7,14 +7,20 @@ import { intent as baseIntent, M } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c';
-const intent = (over: Partial<Intent>) => baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
+const B = 'europe-west1-b',
+  C = 'europe-west1-c';
+const intent = (over: Partial<Intent>) =>
+  baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
 
 let world: EngineWorld;
-beforeAll(async () => { world = await startEngineWorld({ vmRuntime: 'process' }); }, 60_000);
-afterAll(async () => { await world?.stop(); }, 60_000);
+beforeAll(async () => {
+  world = await startEngineWorld({ vmRuntime: 'process' });
+}, 60_000);
+afterAll(async () => {
+  await world?.stop();
+}, 60_000);
 
-test("a new replica that never gets ready ends the run at its timeout, not at the ready limit", async () => {
+test('a new replica that never gets ready ends the run at its timeout, not at the ready limit', async () => {
   await world.run(intent({ operation: 'up', zone: B }));
   const firstIp = (await world.compute.listInstances(M)).find((vm) => vm.name === M)!.internalIp!;
   const notReady: ReadyzResult = { ready: false, error: 'held back by the test' };

@@ -7,7 +7,9 @@ import { intent as baseIntent } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
 const intent = (over: Partial<Intent>) => baseIntent({ project: PROJECT, ...over });
 
 let world: EngineWorld;
@@ -20,12 +22,19 @@ beforeAll(async () => {
   for (const r of report.state.replicas) names[r.zone] = r.name;
   expect(Object.keys(names).sort()).toEqual([B, C, D]);
 }, 240_000);
-afterAll(async () => { await world?.stop(); }, 60_000);
+afterAll(async () => {
+  await world?.stop();
+}, 60_000);
 
 test('replace during a zone outage, with the next zone out of capacity: the successor goes to the zone that can take it', async () => {
   await world.admin('zone-down', { zone: B });
   // The zone the planner would pick next (fewest replicas, then name order) has no capacity once.
-  await world.admin('operation-error', { operationType: 'insert', target: `zones/${C}/instances`, code: 'ZONE_RESOURCE_POOL_EXHAUSTED', count: 1 });
+  await world.admin('operation-error', {
+    operationType: 'insert',
+    target: `zones/${C}/instances`,
+    code: 'ZONE_RESOURCE_POOL_EXHAUSTED',
+    count: 1,
+  });
   const report = await world.run(intent({ operation: 'replace', replicaName: names[B], requestId: 'replace-b' }));
 
   const running = report.state.replicas.filter((r) => r.status === 'RUNNING');

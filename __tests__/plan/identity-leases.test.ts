@@ -5,9 +5,14 @@ import { projectPlan, projectStep } from '../../src/plan/project.ts';
 import type { ApiLeasesView, ClusterState, Intent, PlanResult, Step } from '../../src/model.ts';
 import { M, cluster, intent, leader, replica, staticIp } from '../support/cluster-builder.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c';
 
-const identity = (hostname: string, extra: object = {}) => ({ name: `apiserver-${hostname.replace(/[^a-z0-9]/g, '')}`, hostname, ...extra });
+const identity = (hostname: string, extra: object = {}) => ({
+  name: `apiserver-${hostname.replace(/[^a-z0-9]/g, '')}`,
+  hostname,
+  ...extra,
+});
 
 function withLeases(s: ClusterState, leases: ApiLeasesView): ClusterState {
   return { ...s, leases };
@@ -36,7 +41,11 @@ test('removing a replica deletes its identity lease right after its VM, before t
   const { steps, end } = converge(intent({ operation: 'down', deleteNodes: false, replicaName: `${M}-bbb` }), threeWithLeases());
   const kinds = steps.map((s) => s.kind);
   expect(kinds.slice(kinds.indexOf('deleteReplica'))).toEqual(['deleteReplica', 'deleteIdentityLease', 'writeJournal']);
-  expect(steps[kinds.indexOf('deleteIdentityLease')]).toEqual({ kind: 'deleteIdentityLease', name: identity(`${M}-bbb.europe-west1-d.c.p.internal`).name, replica: `${M}-bbb` });
+  expect(steps[kinds.indexOf('deleteIdentityLease')]).toEqual({
+    kind: 'deleteIdentityLease',
+    name: identity(`${M}-bbb.europe-west1-d.c.p.internal`).name,
+    replica: `${M}-bbb`,
+  });
   expect(end.type).toBe('done');
 });
 
@@ -54,7 +63,10 @@ test('leases that could not be read: the removal goes on without the step', () =
 });
 
 test('a stale lease of a vanished replica is deleted by any run; then the run is done', () => {
-  const s = withLeases(cluster({}, replica('', B, leader(), staticIp())), { readable: true, identities: [identity(M), identity(`${M}-f00`)] });
+  const s = withLeases(cluster({}, replica('', B, leader(), staticIp())), {
+    readable: true,
+    identities: [identity(M), identity(`${M}-f00`)],
+  });
   const r = plan(intent({ zone: B }), s);
   expect(r).toMatchObject({ type: 'step', step: { kind: 'deleteIdentityLease', name: identity(`${M}-f00`).name, replica: `${M}-f00` } });
   expect(plan(intent({ zone: B }), projectStep(s, (r as { step: Step }).step)).type).toBe('done');

@@ -5,7 +5,9 @@ import { projectPlan } from '../../src/plan/project.ts';
 import type { ClusterState } from '../../src/model.ts';
 import { M, cluster, intent, leader, noCerts, replica, request } from '../support/cluster-builder.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
 
 function lockedBy(state: ClusterState, holder: string, expiresAt = '2026-11-24T00:20:00Z'): ClusterState {
   return { ...state, lock: { request: holder, expiresAt } };
@@ -43,7 +45,7 @@ describe('a replica another run is creating', () => {
     expect(r.type === 'step' && r.step.kind).not.toBe('waitForLock');
   });
 
-  test('an expired lock is nobody\'s: GCE still finishes the insert, so the run waits for the VM to run, never advising a replacement', () => {
+  test("an expired lock is nobody's: GCE still finishes the insert, so the run waits for the VM to run, never advising a replacement", () => {
     const r = plan(intent({ replicate: true, requestId: 'mine' }), lockedBy(thirdBeingCreated(), 'other', '2026-11-23T23:00:00Z'));
     expect(r).toMatchObject({ type: 'step', step: { kind: 'waitRunning', replica: `${M}-ccc`, zone: D } });
     expect(r.type === 'step' && r.reason).toContain('STAGING');

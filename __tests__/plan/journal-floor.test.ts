@@ -7,7 +7,9 @@ import { FLOOR_LABEL, MAX_DONE_ENTRIES, decodeJournal, journalFloor, withJournal
 import type { ClusterState } from '../../src/model.ts';
 import { M, cluster, intent, leader, names, replica, request } from '../support/cluster-builder.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
 
 function withLabels(s: ClusterState, labels: Record<string, string>): ClusterState {
   return { ...s, address: { ...s.address!, labels }, journal: decodeJournal(names, labels) };
@@ -28,7 +30,8 @@ describe('journal labels', () => {
 
   test('dropping the oldest finished entries raises the floor to the highest run id dropped', () => {
     let labels: Record<string, string> = {};
-    for (let i = 1; i <= MAX_DONE_ENTRIES + 5; i++) labels = withJournalEntry(names, labels, { request: `q${i}`, replica: `${M}-abc`, phase: 'done', seq: 1000 + i });
+    for (let i = 1; i <= MAX_DONE_ENTRIES + 5; i++)
+      labels = withJournalEntry(names, labels, { request: `q${i}`, replica: `${M}-abc`, phase: 'done', seq: 1000 + i });
     // The newest entry plus MAX_DONE_ENTRIES before it stay; q1..q4 were dropped.
     expect(Object.keys(labels).filter((k) => k.startsWith('hm-'))).toHaveLength(MAX_DONE_ENTRIES + 1);
     expect(labels['hm-q4']).toBeUndefined();
@@ -42,7 +45,8 @@ describe('a request older than what the journal can vouch for', () => {
   function afterManyRequests(): ClusterState {
     let labels: Record<string, string> = { 'ha-masters-cluster': M };
     labels = withJournalEntry(names, labels, { request: 'add100', replica: `${M}-e0e`, phase: 'done', zone: D, seq: 100 });
-    for (let i = 1; i <= 84; i++) labels = withJournalEntry(names, labels, { request: `other${i}`, replica: `${M}-abc`, phase: 'done', seq: 100 + i });
+    for (let i = 1; i <= 84; i++)
+      labels = withJournalEntry(names, labels, { request: `other${i}`, replica: `${M}-abc`, phase: 'done', seq: 100 + i });
     return withLabels(cluster({ lb: 'full' }, replica('', B, leader()), replica('bbb', C), replica('ccc', D)), labels);
   }
 
@@ -75,7 +79,7 @@ describe('a request older than what the journal can vouch for', () => {
     expect(plan(intent({ operation: 'status', requestId: 'add100', requestSeq: 100 }), afterManyRequests()).type).toBe('done');
   });
 
-  test('every entry the planner writes carries the request\'s run id', () => {
+  test("every entry the planner writes carries the request's run id", () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('bbb', C), replica('ccc', D, request('up-n4')));
     const r = plan(intent({ operation: 'down', deleteNodes: false, replicaName: `${M}-bbb`, requestId: 'dn', requestSeq: 321 }), s);
     expect(r).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { request: 'dn', seq: 321 } } });
@@ -83,11 +87,13 @@ describe('a request older than what the journal can vouch for', () => {
 });
 
 describe('which entries go first', () => {
-  test('the oldest runs\' entries are dropped first, so the newest run\'s later requests stay above the floor', () => {
+  test("the oldest runs' entries are dropped first, so the newest run's later requests stay above the floor", () => {
     let labels: Record<string, string> = {};
     // 20 entries of run 500 written first, then 10 of the older run 400 (a late re-run of it).
-    for (let i = 1; i <= 20; i++) labels = withJournalEntry(names, labels, { request: `new${i}`, replica: `${M}-abc`, phase: 'done', seq: 500 });
-    for (let i = 1; i <= 10; i++) labels = withJournalEntry(names, labels, { request: `old${i}`, replica: `${M}-abc`, phase: 'done', seq: 400 });
+    for (let i = 1; i <= 20; i++)
+      labels = withJournalEntry(names, labels, { request: `new${i}`, replica: `${M}-abc`, phase: 'done', seq: 500 });
+    for (let i = 1; i <= 10; i++)
+      labels = withJournalEntry(names, labels, { request: `old${i}`, replica: `${M}-abc`, phase: 'done', seq: 400 });
     expect(journalFloor(labels)).toBe(400);
     expect(Object.keys(labels).filter((k) => k.startsWith('hm-new'))).toHaveLength(20);
   });

@@ -4,10 +4,27 @@ import type { ClusterState, Intent, PlanResult, Step } from '../../src/model.ts'
 import { quorumOf } from '../../src/plan/quorum.ts';
 import { projectStep as applyIdeal } from '../../src/plan/project.ts';
 import {
-  M, cluster, deadEtcd, names, intent, leader, learner, noCerts, noExternalIp, noMember, replica, request, staticIp, stopped, unstartedMember, vmGone,
+  M,
+  cluster,
+  deadEtcd,
+  names,
+  intent,
+  leader,
+  learner,
+  noCerts,
+  noExternalIp,
+  noMember,
+  replica,
+  request,
+  staticIp,
+  stopped,
+  unstartedMember,
+  vmGone,
 } from '../support/cluster-builder.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
 
 function stepOf(r: PlanResult): Step {
   if (r.type !== 'step') throw new Error(`expected a step, got ${JSON.stringify(r)}`);
@@ -47,7 +64,13 @@ describe('up: a new cluster', () => {
     const i = intent({ zone: B });
     const { steps, end, state } = converge(i, { ...empty, replicas: [], etcd: { reachable: false, members: [] } });
     expect(steps.map((s) => s.kind)).toEqual([
-      'createAddress', 'createFirewall', 'createFirewall', 'createFirewall', 'createHealthCheck', 'createReplica', 'setMemberCerts',
+      'createAddress',
+      'createFirewall',
+      'createFirewall',
+      'createFirewall',
+      'createHealthCheck',
+      'createReplica',
+      'setMemberCerts',
     ]);
     expect(steps[5]).toMatchObject({ kind: 'createReplica', replica: M, zone: B, first: true });
     expect(end.type).toBe('done');
@@ -84,8 +107,15 @@ describe('up + replicate-existing-master', () => {
   test('1 -> 2: VM, certificate, learner, promotion, then the load balancer with the IP moved last', () => {
     const { steps, end, state } = converge(intent({ zone: C, replicate: true }), one());
     expect(steps.map((s) => s.kind)).toEqual([
-      'createReplica', 'setMemberCerts', 'addLearner', 'promoteLearner',
-      'createTargetPool', 'detachStaticIp', 'createForwardingRule', 'attachEphemeralIp', 'writeJournal',
+      'createReplica',
+      'setMemberCerts',
+      'addLearner',
+      'promoteLearner',
+      'createTargetPool',
+      'detachStaticIp',
+      'createForwardingRule',
+      'attachEphemeralIp',
+      'writeJournal',
     ]);
     expect(steps[0]).toMatchObject({ kind: 'createReplica', zone: C, first: false, seeds: [M], request: 'r1' });
     expect(steps[4]).toMatchObject({ kind: 'createTargetPool' });
@@ -131,7 +161,14 @@ describe('down, delete-nodes false', () => {
   test('journals the victim first, then pool, leader move, member, VM, journal done', () => {
     const i = intent({ operation: 'down', deleteNodes: false, replicaName: M, zone: B });
     const { steps, end } = converge(i, three());
-    expect(steps.map((s) => s.kind)).toEqual(['writeJournal', 'removeFromTargetPool', 'moveLeader', 'removeMember', 'deleteReplica', 'writeJournal']);
+    expect(steps.map((s) => s.kind)).toEqual([
+      'writeJournal',
+      'removeFromTargetPool',
+      'moveLeader',
+      'removeMember',
+      'deleteReplica',
+      'writeJournal',
+    ]);
     expect(end.type).toBe('done');
   });
   test('a dead replica can be removed; no leader move', () => {
@@ -151,7 +188,10 @@ describe('down, delete-nodes false', () => {
     expect(r.type === 'refuse' && r.fix).toContain('delete-nodes: true');
   });
   test('no replica in the zone is an error, never a guess', () => {
-    const r = plan(intent({ operation: 'down', deleteNodes: false, zone: 'europe-west1-d' }), cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', C)));
+    const r = plan(
+      intent({ operation: 'down', deleteNodes: false, zone: 'europe-west1-d' }),
+      cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', C)),
+    );
     expect(r.type === 'refuse' && r.problem).toContain('no replica of kubernetes-master in zone europe-west1-d');
   });
   test('a named replica must be in gce-zone', () => {
@@ -166,7 +206,14 @@ describe('down, delete-nodes false', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C));
     const { steps, state } = converge(intent({ operation: 'down', deleteNodes: false, zone: C }), s);
     expect(steps.map((x) => x.kind)).toEqual([
-      'writeJournal', 'removeFromTargetPool', 'removeMember', 'deleteReplica', 'writeJournal', 'deleteForwardingRule', 'attachStaticIp', 'deleteTargetPool',
+      'writeJournal',
+      'removeFromTargetPool',
+      'removeMember',
+      'deleteReplica',
+      'writeJournal',
+      'deleteForwardingRule',
+      'attachStaticIp',
+      'deleteTargetPool',
     ]);
     expect(state.replicas[0]!.hasStaticIp).toBe(true);
   });
@@ -225,10 +272,20 @@ describe('replace', () => {
   });
   test('no unhealthy replica in the zone: done, nothing to replace (a scheduled repair stays green)', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', D));
-    expect(plan(intent({ operation: 'replace', zone: C }), s)).toEqual({ type: 'done', reason: 'every replica in zone europe-west1-c is healthy: nothing to replace' });
+    expect(plan(intent({ operation: 'replace', zone: C }), s)).toEqual({
+      type: 'done',
+      reason: 'every replica in zone europe-west1-c is healthy: nothing to replace',
+    });
   });
   test('without a name or zone, every unhealthy replica is replaced, one at a time', () => {
-    const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('a01', C), replica('a02', D), replica('a03', C, stopped()), replica('a04', D, deadEtcd()));
+    const s = cluster(
+      { lb: 'full' },
+      replica('', B, leader()),
+      replica('a01', C),
+      replica('a02', D),
+      replica('a03', C, stopped()),
+      replica('a04', D, deadEtcd()),
+    );
     const { steps, state, end } = converge(intent({ operation: 'replace' }), s, 120);
     expect(end.type).toBe('done');
     expect(end.type === 'done' && end.reason).toMatch(/^replaced kubernetes-master-a0[34] -> .*, kubernetes-master-a0[34] -> /);
@@ -236,7 +293,12 @@ describe('replace', () => {
     expect(state.replicas.map((r) => r.name)).not.toEqual(expect.arrayContaining([`${M}-a04`]));
     expect(state.replicas).toHaveLength(5);
     expect(state.etcd.members.every((m) => m.healthy && !m.isLearner)).toBe(true);
-    expect(steps.filter((x) => x.kind === 'createReplica').map((x) => (x as { zone: string }).zone).sort()).toEqual([C, D]);
+    expect(
+      steps
+        .filter((x) => x.kind === 'createReplica')
+        .map((x) => (x as { zone: string }).zone)
+        .sort(),
+    ).toEqual([C, D]);
   });
   test('re-running a finished replace changes nothing', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C, stopped()), replica('bbb', D));
@@ -263,7 +325,11 @@ describe('replicas: N', () => {
   });
   test('up + replicas: 3 on an empty project creates the first master in gce-zone, then spreads', () => {
     const empty = cluster({ address: false, firewalls: false, healthCheck: false });
-    const { state, end } = converge(intent({ replicas: 3, zone: C }), { ...empty, replicas: [], etcd: { reachable: false, members: [] } }, 80);
+    const { state, end } = converge(
+      intent({ replicas: 3, zone: C }),
+      { ...empty, replicas: [], etcd: { reachable: false, members: [] } },
+      80,
+    );
     expect(end.type).toBe('done');
     expect(state.replicas.find((r) => r.name === M)?.zone).toBe(C);
     expect(new Set(state.replicas.map((r) => r.zone))).toEqual(new Set([B, C, D]));
@@ -282,7 +348,13 @@ describe('replicas: N', () => {
 
 describe('etcd members without VMs', () => {
   test('an unstarted member whose VM is gone is removed', () => {
-    const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', D), replica('ccc', D, unstartedMember(), learner(), vmGone()));
+    const s = cluster(
+      { lb: 'full' },
+      replica('', B, leader()),
+      replica('aaa', C),
+      replica('bbb', D),
+      replica('ccc', D, unstartedMember(), learner(), vmGone()),
+    );
     expect(stepOf(plan(intent({ operation: 'up', zone: B }), s))).toMatchObject({ kind: 'removeMember' });
   });
   test('a dead orphan voter is removed only while quorum holds', () => {
@@ -301,7 +373,11 @@ describe('status', () => {
 
 describe('down, delete-nodes true', () => {
   test('node groups go first, then their templates, as kube-down did', () => {
-    const s = { ...cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', D)), nodeGroups: [{ name: 'kubernetes-minion-group', zone: B }], nodeTemplates: ['kubernetes-minion-template'] };
+    const s = {
+      ...cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', D)),
+      nodeGroups: [{ name: 'kubernetes-minion-group', zone: B }],
+      nodeTemplates: ['kubernetes-minion-template'],
+    };
     const { steps, end } = converge(intent({ operation: 'down', deleteNodes: true, zone: B }), s);
     expect(steps.slice(0, 3).map((x) => x.kind)).toEqual(['deleteNodeGroup', 'deleteNodeTemplate', 'deleteForwardingRule']);
     expect(end.type).toBe('done');
@@ -319,8 +395,16 @@ describe('down, delete-nodes true', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C), replica('bbb', D, noExternalIp()));
     const { steps, end } = converge(intent({ operation: 'down', deleteNodes: true, zone: B }), s);
     expect(steps.map((x) => x.kind)).toEqual([
-      'deleteForwardingRule', 'deleteTargetPool', 'deleteReplica', 'deleteReplica', 'deleteReplica', 'deleteHealthCheck',
-      'deleteFirewall', 'deleteFirewall', 'deleteFirewall', 'deleteAddress',
+      'deleteForwardingRule',
+      'deleteTargetPool',
+      'deleteReplica',
+      'deleteReplica',
+      'deleteReplica',
+      'deleteHealthCheck',
+      'deleteFirewall',
+      'deleteFirewall',
+      'deleteFirewall',
+      'deleteAddress',
     ]);
     expect(end.type).toBe('done');
   });
@@ -332,8 +416,14 @@ describe('transport: iap', () => {
     const empty = cluster({ address: false, firewalls: false, healthCheck: false });
     const { steps } = converge(iap({ zone: B }), { ...empty, replicas: [], etcd: { reachable: false, members: [] } });
     expect(steps.map((s) => (s.kind === 'createFirewall' ? `createFirewall ${s.name}` : s.kind))).toEqual([
-      'createAddress', `createFirewall ${names.firewallHttps}`, `createFirewall ${names.firewallEtcd}`, `createFirewall ${names.firewallHealthChecks}`,
-      `createFirewall ${names.firewallIap}`, 'createHealthCheck', 'createReplica', 'setMemberCerts',
+      'createAddress',
+      `createFirewall ${names.firewallHttps}`,
+      `createFirewall ${names.firewallEtcd}`,
+      `createFirewall ${names.firewallHealthChecks}`,
+      `createFirewall ${names.firewallIap}`,
+      'createHealthCheck',
+      'createReplica',
+      'setMemberCerts',
     ]);
   });
   test('a cluster made from a self-hosted runner gets it the first time a run goes through IAP, whatever the operation', () => {
@@ -355,18 +445,28 @@ describe('transport: iap', () => {
 });
 
 describe('keys in Secret Manager', () => {
-  const withSecrets = (s: ClusterState): ClusterState => ({ ...s, secrets: [names.secretClusterKeys, names.secretEtcdCaKey, `${M}-replica-keys`] });
-  test('a teardown deletes the cluster\'s secrets after its VMs and firewalls, before the address (it holds the journal)', () => {
-    const { steps, end } = converge(intent({ operation: 'down', deleteNodes: true, zone: B }), withSecrets(cluster({}, replica('', B, leader()))));
+  const withSecrets = (s: ClusterState): ClusterState => ({
+    ...s,
+    secrets: [names.secretClusterKeys, names.secretEtcdCaKey, `${M}-replica-keys`],
+  });
+  test("a teardown deletes the cluster's secrets after its VMs and firewalls, before the address (it holds the journal)", () => {
+    const { steps, end } = converge(
+      intent({ operation: 'down', deleteNodes: true, zone: B }),
+      withSecrets(cluster({}, replica('', B, leader()))),
+    );
     const kinds = steps.map((x) => x.kind);
     expect(kinds.slice(-4)).toEqual(['deleteSecret', 'deleteSecret', 'deleteSecret', 'deleteAddress']);
     expect(kinds.indexOf('deleteSecret')).toBeGreaterThan(kinds.lastIndexOf('deleteReplica'));
     expect(end.type).toBe('done');
   });
-  test('an old cluster\'s keys move, one replica per step, before anything else changes; status moves nothing', () => {
+  test("an old cluster's keys move, one replica per step, before anything else changes; status moves nothing", () => {
     const s = { ...cluster({ lb: 'full' }, replica('', B, leader()), replica('aaa', C)), inlineKeys: [M, `${M}-aaa`] };
     const { steps } = converge(intent({ zone: D, replicate: true }), s);
-    expect(steps.slice(0, 3).map((x) => (x.kind === 'moveKeys' ? `moveKeys ${x.replica}` : x.kind))).toEqual([`moveKeys ${M}`, `moveKeys ${M}-aaa`, 'createReplica']);
+    expect(steps.slice(0, 3).map((x) => (x.kind === 'moveKeys' ? `moveKeys ${x.replica}` : x.kind))).toEqual([
+      `moveKeys ${M}`,
+      `moveKeys ${M}-aaa`,
+      'createReplica',
+    ]);
     expect(plan(intent({ operation: 'status' }), s).type).toBe('done');
     expect(shapeWarnings(s)).toContainEqual(expect.stringContaining(`the metadata of ${M}, ${M}-aaa holds the cluster's private keys`));
     // Nothing else to do: the move alone is the run.
@@ -383,7 +483,9 @@ describe('certificate expiry', () => {
   };
   test('warns 30 days ahead, naming the replica to replace, or saying a shared certificate cannot be rotated yet', () => {
     expect(shapeWarnings(at(`${M}-aaa ETCD_MEMBER_CERT`, 40)).join('\n')).not.toContain('expires');
-    expect(shapeWarnings(at(`${M}-aaa ETCD_MEMBER_CERT`, 20))).toContainEqual(expect.stringContaining(`replace ${M}-aaa before then (operation: replace, replica-name: ${M}-aaa)`));
+    expect(shapeWarnings(at(`${M}-aaa ETCD_MEMBER_CERT`, 20))).toContainEqual(
+      expect.stringContaining(`replace ${M}-aaa before then (operation: replace, replica-name: ${M}-aaa)`),
+    );
     expect(shapeWarnings(at('CA_CERT', 20))).toContainEqual(expect.stringContaining('cannot rotate the shared certificates yet'));
   });
 });

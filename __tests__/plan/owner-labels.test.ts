@@ -28,7 +28,10 @@ describe('ownership labels', () => {
   test('a pull request run with a ttl labels a cluster that lacks them, with the expiry ttl after now', () => {
     const s = healthy();
     const r = plan(intent({ owner: { pr: 42, repository: 'acme/infra' }, ...ttl(DAY, s) }), s);
-    expect(r).toMatchObject({ type: 'step', step: { kind: 'labelCluster', labels: { [PR_LABEL]: '42', [REPO_LABEL]: 'acme-infra', [EXPIRES_LABEL]: seconds(now(s) + DAY) } } });
+    expect(r).toMatchObject({
+      type: 'step',
+      step: { kind: 'labelCluster', labels: { [PR_LABEL]: '42', [REPO_LABEL]: 'acme-infra', [EXPIRES_LABEL]: seconds(now(s) + DAY) } },
+    });
   });
 
   test('current labels: nothing to do; an expiry within the tolerance counts as current', () => {

@@ -8,8 +8,16 @@ import { plan } from '../../src/plan/ladder.ts';
 import { projectPlan } from '../../src/plan/project.ts';
 import { cluster, deadEtcd, intent, leader, learner, replica, unstartedMember, vmGone } from '../support/cluster-builder.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
-const POLICY: RepairPolicy = { maxRetries: 3, retryPeriodMs: 0, minHealthyPeriodMs: 3_600_000, zonePolicy: 'same', learnerGraceMs: 600_000 };
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
+const POLICY: RepairPolicy = {
+  maxRetries: 3,
+  retryPeriodMs: 0,
+  minHealthyPeriodMs: 3_600_000,
+  zonePolicy: 'same',
+  learnerGraceMs: 600_000,
+};
 const repairIntent = (policy: Partial<RepairPolicy> = {}) => intent({ operation: 'repair', repair: { ...POLICY, ...policy } });
 /** observedAt of cluster-builder is 2026-11-24T00:00:00Z: a VM made `minutes` before it. */
 const madeAgo = (minutes: number, repairs?: number) => (r: { replica?: Replica }) => {
@@ -19,24 +27,55 @@ const madeAgo = (minutes: number, repairs?: number) => (r: { replica?: Replica }
 
 describe('repair', () => {
   it('finishes a learner within its grace period, and replaces one past it', () => {
-    const young = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, learner(), unstartedMember(), madeAgo(5)));
+    const young = cluster(
+      { lb: 'full' },
+      replica('', B, leader()),
+      replica('a1f', C),
+      replica('0c1', D, learner(), unstartedMember(), madeAgo(5)),
+    );
     expect(plan(repairIntent(), young)).toMatchObject({ type: 'step', step: { kind: 'promoteLearner', replica: 'kubernetes-master-0c1' } });
 
-    const old = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, learner(), unstartedMember(), madeAgo(30)));
-    expect(plan(repairIntent(), old)).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { phase: 'removing', replica: 'kubernetes-master-0c1', zone: D, successorOwed: true, repairs: 1 } } });
+    const old = cluster(
+      { lb: 'full' },
+      replica('', B, leader()),
+      replica('a1f', C),
+      replica('0c1', D, learner(), unstartedMember(), madeAgo(30)),
+    );
+    expect(plan(repairIntent(), old)).toMatchObject({
+      type: 'step',
+      step: {
+        kind: 'writeJournal',
+        entry: { phase: 'removing', replica: 'kubernetes-master-0c1', zone: D, successorOwed: true, repairs: 1 },
+      },
+    });
   });
 
   it('replaces at once a joiner whose start-up script reported a failure, grace or not', () => {
-    const failed = (r: { replica?: Replica }) => { r.replica!.startupFailure = 'failed: kubernetes-server sha512 mismatch'; };
-    const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, learner(), unstartedMember(), madeAgo(2), failed));
+    const failed = (r: { replica?: Replica }) => {
+      r.replica!.startupFailure = 'failed: kubernetes-server sha512 mismatch';
+    };
+    const s = cluster(
+      { lb: 'full' },
+      replica('', B, leader()),
+      replica('a1f', C),
+      replica('0c1', D, learner(), unstartedMember(), madeAgo(2), failed),
+    );
     const r = plan(repairIntent(), s);
-    expect(r).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { phase: 'removing', replica: 'kubernetes-master-0c1', repairs: 1 } } });
+    expect(r).toMatchObject({
+      type: 'step',
+      step: { kind: 'writeJournal', entry: { phase: 'removing', replica: 'kubernetes-master-0c1', repairs: 1 } },
+    });
   });
 
   it('a voter that still answers (its apiserver fails) keeps its vote until its successor is made: add first', () => {
-    const apiDown = (r: { replica?: Replica }) => { r.replica!.apiserverReady = false; };
+    const apiDown = (r: { replica?: Replica }) => {
+      r.replica!.apiserverReady = false;
+    };
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, apiDown));
-    expect(plan(repairIntent(), s)).toMatchObject({ type: 'step', step: { kind: 'createReplica', zone: D, repairs: 1, replaces: 'kubernetes-master-0c1' } });
+    expect(plan(repairIntent(), s)).toMatchObject({
+      type: 'step',
+      step: { kind: 'createReplica', zone: D, repairs: 1, replaces: 'kubernetes-master-0c1' },
+    });
     // The whole plan: the victim's member is removed only after its successor was promoted, once.
     const projected = projectPlan(repairIntent(), s);
     expect(projected.end.type).toBe('done');
@@ -50,7 +89,9 @@ describe('repair', () => {
     const s = cluster({ lb: 'full' }, replica('', B, leader()), replica('a1f', C), replica('0c1', D, deadEtcd(), madeAgo(5, 1)));
     const r = plan(repairIntent({ retryPeriodMs: 15 * 60_000 }), s);
     expect(r.type).toBe('done');
-    expect(r.type === 'done' && r.reason).toMatch(/left alone this run: kubernetes-master-0c1: its etcd member does not answer; a repair made it 5 min ago, and repair-retry-period lets the next repair start at 2026-11-24T00:10:00.000Z/);
+    expect(r.type === 'done' && r.reason).toMatch(
+      /left alone this run: kubernetes-master-0c1: its etcd member does not answer; a repair made it 5 min ago, and repair-retry-period lets the next repair start at 2026-11-24T00:10:00.000Z/,
+    );
   });
 
   it('counts a retry only when the replacement failed within repair-min-healthy-period', () => {
@@ -61,17 +102,24 @@ describe('repair', () => {
   });
 
   it('gives the successor the repairs count its removal recorded', () => {
-    const s = cluster(
-      { lb: 'full', journal: { 'hm-r1-r': 'done_0c1_europe-west1-d_o_p2' } },
-      replica('', B, leader()), replica('a1f', C),
-    );
+    const s = cluster({ lb: 'full', journal: { 'hm-r1-r': 'done_0c1_europe-west1-d_o_p2' } }, replica('', B, leader()), replica('a1f', C));
     expect(plan(repairIntent(), s)).toMatchObject({ type: 'step', step: { kind: 'createReplica', zone: D, request: 'r1-a', repairs: 2 } });
   });
 
   it('a dry run of repair projects its whole plan: reclaim the space, then confirm and replace a lost VM', () => {
-    const full = (r: { member?: { alarms: string[]; healthy: boolean } }) => { r.member!.alarms = ['NOSPACE']; r.member!.healthy = false; };
-    const sized = (r: { member?: { dbSize?: number } }) => { r.member!.dbSize = 1 << 20; };
-    const s = cluster({ lb: 'full' }, replica('', B, leader(), sized, full), replica('a1f', C, sized), replica('0c1', D, sized, deadEtcd(), vmGone()));
+    const full = (r: { member?: { alarms: string[]; healthy: boolean } }) => {
+      r.member!.alarms = ['NOSPACE'];
+      r.member!.healthy = false;
+    };
+    const sized = (r: { member?: { dbSize?: number } }) => {
+      r.member!.dbSize = 1 << 20;
+    };
+    const s = cluster(
+      { lb: 'full' },
+      replica('', B, leader(), sized, full),
+      replica('a1f', C, sized),
+      replica('0c1', D, sized, deadEtcd(), vmGone()),
+    );
     const projected = projectPlan(repairIntent(), s);
     expect(projected.end.type).toBe('done');
     const kinds = projected.steps.map((x) => x.step.kind);

@@ -14,7 +14,7 @@ const HEALTH = ['ok', 'ok', 'ok', 'deadEtcd', 'stopped', 'learner', 'joining'] a
 
 function rng(seed: number) {
   let x = seed >>> 0;
-  return () => ((x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function randomState(rand: () => number): ClusterState {
@@ -53,7 +53,9 @@ function intents(s: ClusterState): Intent[] {
     ...names.slice(0, 2).map((r) => intent({ operation: 'down', deleteNodes: false, replicaName: r })),
     ...names.slice(0, 2).map((r) => intent({ operation: 'replace', replicaName: r })),
     ...ZONES.map((z) => intent({ operation: 'replace', zone: z })),
-    intent({ replicas: 1 }), intent({ replicas: 3 }), intent({ replicas: 5 }),
+    intent({ replicas: 1 }),
+    intent({ replicas: 3 }),
+    intent({ replicas: 5 }),
     intent({ operation: 'down', deleteNodes: true, zone: ZONES[0] }),
   ];
 }
@@ -73,7 +75,8 @@ function drive(i: Intent, start: ClusterState): { end: PlanResult; state: Cluste
     if (r.step.kind === 'waitReady') {
       const vm = state.replicas.find((x) => x.name === (r.step as { replica: string }).replica);
       const m = state.etcd.members.find((x) => vm?.internalIp && x.peerUrls.some((u) => u.includes(vm.internalIp!)));
-      if (!m || m.isLearner || !m.healthy) return { end: { type: 'refuse', problem: 'would wait forever', fix: '', nothingChanged: false }, state, steps };
+      if (!m || m.isLearner || !m.healthy)
+        return { end: { type: 'refuse', problem: 'would wait forever', fix: '', nothingChanged: false }, state, steps };
     }
     const before = state;
     state = applyIdeal(state, r.step);
@@ -93,7 +96,8 @@ function drive(i: Intent, start: ClusterState): { end: PlanResult; state: Cluste
 
 test('invariants hold over 400 random clusters x every intent', () => {
   const rand = rng(20261124);
-  let runs = 0, dones = 0;
+  let runs = 0,
+    dones = 0;
   for (let k = 0; k < 400; k++) {
     const s = randomState(rand);
     for (const i of intents(s)) {

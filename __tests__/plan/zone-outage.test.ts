@@ -8,7 +8,9 @@ import { renderSummary } from '../../src/report/summary.ts';
 import type { ClusterState, Intent, Step } from '../../src/model.ts';
 import { M, ZONES, cluster, intent, leader, replica, stopped } from '../support/cluster-builder.ts';
 
-const B = 'europe-west1-b', C = 'europe-west1-c', D = 'europe-west1-d';
+const B = 'europe-west1-b',
+  C = 'europe-west1-c',
+  D = 'europe-west1-d';
 
 function withZoneDown(s: ClusterState, zone: string): ClusterState {
   return { ...s, zones: ZONES.map((z) => (z.name === zone ? { ...z, status: 'DOWN' as const } : z)) };
@@ -23,7 +25,7 @@ function deadInDownZone(): ClusterState {
   return withZoneDown(cluster({ lb: 'full' }, replica('aaa', B, stopped()), replica('bbb', C, leader()), replica('ccc', D)), B);
 }
 
-describe('replace while the replica\'s zone is DOWN', () => {
+describe("replace while the replica's zone is DOWN", () => {
   test('the successor goes to another zone of the region, and the job ends replaced', () => {
     const p = projectPlan(replace({ replicaName: `${M}-aaa` }), deadInDownZone());
     expect(p.end).toMatchObject({ type: 'done', reason: expect.stringMatching(/^replaced kubernetes-master-aaa -> /) });
@@ -40,20 +42,29 @@ describe('replace while the replica\'s zone is DOWN', () => {
 
   test('the removal is recorded with the successor owed, before anything else', () => {
     const r = plan(replace({ replicaName: `${M}-aaa` }), deadInDownZone());
-    expect(r).toMatchObject({ type: 'step', step: { kind: 'writeJournal', entry: { request: 'rep1-r', replica: `${M}-aaa`, phase: 'removing', successorOwed: true } } });
+    expect(r).toMatchObject({
+      type: 'step',
+      step: { kind: 'writeJournal', entry: { request: 'rep1-r', replica: `${M}-aaa`, phase: 'removing', successorOwed: true } },
+    });
   });
 });
 
 describe('a zone out of capacity (known from a failed insert of this run)', () => {
   test('up with replicas: the replica goes to the next fewest zone, not the full one', () => {
-    const s = { ...cluster({ lb: 'full' }, replica('aaa', B, leader()), replica('bbb', C)), noCapacity: { [D]: 'ZONE_RESOURCE_POOL_EXHAUSTED' } };
+    const s = {
+      ...cluster({ lb: 'full' }, replica('aaa', B, leader()), replica('bbb', C)),
+      noCapacity: { [D]: 'ZONE_RESOURCE_POOL_EXHAUSTED' },
+    };
     const r = plan(intent({ replicas: 3, requestId: 'up3' }), s);
     expect(r).toMatchObject({ type: 'step', step: { kind: 'createReplica' } });
     expect(r.type === 'step' && r.step.kind === 'createReplica' && r.step.zone).not.toBe(D);
   });
 
   test('a healthy replica being replaced gets its successor elsewhere, and leaves only after it serves', () => {
-    const s = { ...cluster({ lb: 'full' }, replica('aaa', B, leader()), replica('bbb', C), replica('ccc', D)), noCapacity: { [B]: 'ZONE_RESOURCE_POOL_EXHAUSTED' } };
+    const s = {
+      ...cluster({ lb: 'full' }, replica('aaa', B, leader()), replica('bbb', C), replica('ccc', D)),
+      noCapacity: { [B]: 'ZONE_RESOURCE_POOL_EXHAUSTED' },
+    };
     const p = projectPlan(replace({ replicaName: `${M}-aaa` }), s);
     expect(p.end.type).toBe('done');
     const kinds = p.steps.map((x) => x.step.kind);
@@ -107,7 +118,11 @@ describe('the summary says what happened', () => {
   test('a replace that removed a replica but made none is not "replaced"', () => {
     const s = cluster({ lb: 'full' }, replica('bbb', C, leader()), replica('ccc', D));
     const text = renderSummary({
-      operation: 'replace', changed: true, replicaName: `${M}-aaa`, warnings: [], state: s,
+      operation: 'replace',
+      changed: true,
+      replicaName: `${M}-aaa`,
+      warnings: [],
+      state: s,
       steps: [{ step: { kind: 'deleteReplica', replica: `${M}-aaa`, zone: B }, reason: 'x', ms: 1 }],
     });
     expect(text).not.toContain('Replica replaced');

@@ -63,9 +63,17 @@ test('grantAccessor adds the member once and keeps other bindings', async () => 
   const policyUrl = `${emu.url}/v1/projects/${project}/secrets/g-keys`;
   const token = await adcTokenSource(() => {})();
   const post = async (verb: string, body: unknown) =>
-    (await fetch(`${policyUrl}:${verb}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as Promise<{ etag?: string; bindings?: Array<{ role: string; members: string[] }> }>;
+    (
+      await fetch(`${policyUrl}:${verb}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json() as Promise<{ etag?: string; bindings?: Array<{ role: string; members: string[] }> }>;
   const start = await post('getIamPolicy', {});
-  await post('setIamPolicy', { policy: { etag: start.etag, bindings: [{ role: 'roles/secretmanager.viewer', members: ['user:ops@example.com'] }] } });
+  await post('setIamPolicy', {
+    policy: { etag: start.etag, bindings: [{ role: 'roles/secretmanager.viewer', members: ['user:ops@example.com'] }] },
+  });
   await sm.grantAccessor('g-keys', 'serviceAccount:a@p.iam.gserviceaccount.com');
   await sm.grantAccessor('g-keys', 'serviceAccount:a@p.iam.gserviceaccount.com');
   await sm.grantAccessor('g-keys', 'serviceAccount:b@p.iam.gserviceaccount.com');
@@ -93,12 +101,25 @@ test('a payload that does not match its checksum is refused; a disabled API says
   const canned = await startCannedServer();
   try {
     const sm = manager({ endpoint: canned.url, token: async () => 't', attempts: 1 });
-    canned.reply({ status: 200, body: { name: 'projects/1/secrets/x/versions/1', payload: { data: Buffer.from('key').toString('base64'), dataCrc32c: String(crc32c(Buffer.from('kez'))) } } });
+    canned.reply({
+      status: 200,
+      body: {
+        name: 'projects/1/secrets/x/versions/1',
+        payload: { data: Buffer.from('key').toString('base64'), dataCrc32c: String(crc32c(Buffer.from('kez'))) },
+      },
+    });
     const corrupt = await sm.access('projects/1/secrets/x/versions/1').catch((e: unknown) => e);
     expect((corrupt as SecretManagerError).kind).toBe('corrupt');
     canned.reply({
       status: 403,
-      body: { error: { code: 403, status: 'PERMISSION_DENIED', message: 'Secret Manager API has not been used in project 1 before or it is disabled.', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED' }] } },
+      body: {
+        error: {
+          code: 403,
+          status: 'PERMISSION_DENIED',
+          message: 'Secret Manager API has not been used in project 1 before or it is disabled.',
+          details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED' }],
+        },
+      },
     });
     const disabled = await sm.createSecret('x', {}).catch((e: unknown) => e);
     expect((disabled as SecretManagerError).kind).toBe('disabled');

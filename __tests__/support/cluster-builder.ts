@@ -28,30 +28,77 @@ export function replica(suffix: string, zone: string, ...mods: ((r: BuiltReplica
   const ip = `10.0.0.${ipCounter++}`;
   const r: BuiltReplica = {
     replica: {
-      name, zone, status: 'RUNNING', internalIp: ip, externalIp: `34.0.0.${ipCounter}`, hasStaticIp: false,
-      hasMemberCerts: true, inTargetPool: false, apiserverReady: true, creationTimestamp: `2026-01-01T00:00:${String(ipCounter).padStart(2, '0')}Z`,
+      name,
+      zone,
+      status: 'RUNNING',
+      internalIp: ip,
+      externalIp: `34.0.0.${ipCounter}`,
+      hasStaticIp: false,
+      hasMemberCerts: true,
+      inTargetPool: false,
+      apiserverReady: true,
+      creationTimestamp: `2026-01-01T00:00:${String(ipCounter).padStart(2, '0')}Z`,
     },
     member: {
-      id: String(1000 + ipCounter), name: `etcd-${name}`, peerUrls: [peerUrl(ip)], clientUrls: [clientUrl(ip)],
-      isLearner: false, healthy: true, isLeader: false, appliedIndex: 100, alarms: [],
+      id: String(1000 + ipCounter),
+      name: `etcd-${name}`,
+      peerUrls: [peerUrl(ip)],
+      clientUrls: [clientUrl(ip)],
+      isLearner: false,
+      healthy: true,
+      isLeader: false,
+      appliedIndex: 100,
+      alarms: [],
     },
   };
   for (const m of mods) m(r);
   return r;
 }
 
-export const leader = () => (r: BuiltReplica) => { r.member!.isLeader = true; };
-export const learner = () => (r: BuiltReplica) => { r.member!.isLearner = true; };
-export const deadEtcd = () => (r: BuiltReplica) => { r.member!.healthy = false; };
-export const stopped = (status: Replica['status'] = 'TERMINATED') => (r: BuiltReplica) => { r.replica!.status = status; r.member!.healthy = false; r.replica!.apiserverReady = undefined; };
-export const noMember = () => (r: BuiltReplica) => { r.member = undefined; };
-export const noCerts = () => (r: BuiltReplica) => { r.replica!.hasMemberCerts = false; r.member = undefined; };
-export const vmGone = () => (r: BuiltReplica) => { r.replica = undefined; };
-export const inPool = () => (r: BuiltReplica) => { r.replica!.inTargetPool = true; };
-export const staticIp = () => (r: BuiltReplica) => { r.replica!.hasStaticIp = true; r.replica!.externalIp = '34.1.1.1'; };
-export const noExternalIp = () => (r: BuiltReplica) => { r.replica!.externalIp = undefined; };
-export const request = (id: string) => (r: BuiltReplica) => { r.replica!.request = id; };
-export const unstartedMember = () => (r: BuiltReplica) => { r.member!.name = ''; r.member!.clientUrls = []; r.member!.healthy = false; };
+export const leader = () => (r: BuiltReplica) => {
+  r.member!.isLeader = true;
+};
+export const learner = () => (r: BuiltReplica) => {
+  r.member!.isLearner = true;
+};
+export const deadEtcd = () => (r: BuiltReplica) => {
+  r.member!.healthy = false;
+};
+export const stopped =
+  (status: Replica['status'] = 'TERMINATED') =>
+  (r: BuiltReplica) => {
+    r.replica!.status = status;
+    r.member!.healthy = false;
+    r.replica!.apiserverReady = undefined;
+  };
+export const noMember = () => (r: BuiltReplica) => {
+  r.member = undefined;
+};
+export const noCerts = () => (r: BuiltReplica) => {
+  r.replica!.hasMemberCerts = false;
+  r.member = undefined;
+};
+export const vmGone = () => (r: BuiltReplica) => {
+  r.replica = undefined;
+};
+export const inPool = () => (r: BuiltReplica) => {
+  r.replica!.inTargetPool = true;
+};
+export const staticIp = () => (r: BuiltReplica) => {
+  r.replica!.hasStaticIp = true;
+  r.replica!.externalIp = '34.1.1.1';
+};
+export const noExternalIp = () => (r: BuiltReplica) => {
+  r.replica!.externalIp = undefined;
+};
+export const request = (id: string) => (r: BuiltReplica) => {
+  r.replica!.request = id;
+};
+export const unstartedMember = () => (r: BuiltReplica) => {
+  r.member!.name = '';
+  r.member!.clientUrls = [];
+  r.member!.healthy = false;
+};
 
 export interface ClusterOptions {
   address?: boolean;
@@ -67,24 +114,44 @@ export function cluster(opts: ClusterOptions, ...built: BuiltReplica[]): Cluster
   const members = built.flatMap((b) => (b.member ? [b.member] : []));
   const lb = opts.lb ?? 'none';
   if (lb !== 'none') for (const r of replicas) r.inTargetPool ||= members.some((m) => m.peerUrls.includes(peerUrl(r.internalIp!)));
-  const address = opts.address === false ? undefined : {
-    name: names.address, ip: '34.1.1.1', status: 'IN_USE' as const, users: [], region: 'europe-west1',
-    labels: { 'ha-masters-cluster': M, ...(opts.journal ?? {}) },
-  };
+  const address =
+    opts.address === false
+      ? undefined
+      : {
+          name: names.address,
+          ip: '34.1.1.1',
+          status: 'IN_USE' as const,
+          users: [],
+          region: 'europe-west1',
+          labels: { 'ha-masters-cluster': M, ...(opts.journal ?? {}) },
+        };
   const withJournal = address ? decodeLabels(address.labels) : [];
   const reachable = opts.reachable ?? members.some((m) => m.healthy && !m.isLearner);
   return {
-    names, project: 'p', region: 'europe-west1', zones: ZONES, secrets: [], inlineKeys: [],
+    names,
+    project: 'p',
+    region: 'europe-west1',
+    zones: ZONES,
+    secrets: [],
+    inlineKeys: [],
     address,
     firewalls: opts.firewalls === false ? [] : [names.firewallHttps, names.firewallEtcd, names.firewallHealthChecks],
     healthCheck: opts.healthCheck === false ? undefined : names.healthCheck,
-    targetPool: lb === 'none' ? undefined : { name: names.targetPool, instances: replicas.filter((r) => r.inTargetPool).map((r) => `x/zones/${r.zone}/instances/${r.name}`), healthChecks: [] },
+    targetPool:
+      lb === 'none'
+        ? undefined
+        : {
+            name: names.targetPool,
+            instances: replicas.filter((r) => r.inTargetPool).map((r) => `x/zones/${r.zone}/instances/${r.name}`),
+            healthChecks: [],
+          },
     forwardingRule: lb === 'full' ? { name: names.forwardingRule, ip: '34.1.1.1', target: 'pool' } : undefined,
     replicas,
     etcd: { reachable, members: reachable ? members : [], leaderId: members.find((m) => m.isLeader)?.id },
     settings: { multizone: true, quorumRead: false },
     journal: withJournal,
-    nodeGroups: [], nodeTemplates: [],
+    nodeGroups: [],
+    nodeTemplates: [],
     observedAt: '2026-11-24T00:00:00Z',
   };
 }
@@ -96,9 +163,20 @@ function decodeLabels(labels: Record<string, string>) {
 
 export function intent(over: Partial<Intent> = {}): Intent {
   return {
-    operation: 'up', project: 'p', multizone: true, quorumRead: false, replicate: false, deleteNodes: true,
-    instancePrefix: 'kubernetes', zones: [], allowEvenReplicas: false, requestId: 'r1',
-    machineType: 'e2-standard-2', image: 'projects/debian-cloud/global/images/family/debian-12', network: 'default', dataDiskSizeGb: 20,
+    operation: 'up',
+    project: 'p',
+    multizone: true,
+    quorumRead: false,
+    replicate: false,
+    deleteNodes: true,
+    instancePrefix: 'kubernetes',
+    zones: [],
+    allowEvenReplicas: false,
+    requestId: 'r1',
+    machineType: 'e2-standard-2',
+    image: 'projects/debian-cloud/global/images/family/debian-12',
+    network: 'default',
+    dataDiskSizeGb: 20,
     ...over,
   };
 }

@@ -37,7 +37,14 @@ export function crashAfterWrite(k: number, seen: string[], opts: { keys?: boolea
   return (deps: EngineDeps): EngineDeps => ({
     ...deps,
     compute: intercepted(deps.compute, (name, _args, invoke) => (WRITE.test(name) ? after(name, invoke() as Promise<unknown>) : invoke())),
-    etcd: (tls) => intercepted(deps.etcd(tls), (name, _args, invoke) => (ETCD_WRITES.has(name) ? after(`etcd.${name}`, invoke() as Promise<unknown>) : invoke())),
-    keys: opts.keys ? intercepted(deps.keys, (name, _args, invoke) => (KEY_WRITES.has(name) ? after(`keys.${name}`, invoke() as Promise<unknown>) : invoke())) : deps.keys,
+    etcd: (tls) =>
+      intercepted(deps.etcd(tls), (name, _args, invoke) =>
+        ETCD_WRITES.has(name) ? after(`etcd.${name}`, invoke() as Promise<unknown>) : invoke(),
+      ),
+    keys: opts.keys
+      ? intercepted(deps.keys, (name, _args, invoke) =>
+          KEY_WRITES.has(name) ? after(`keys.${name}`, invoke() as Promise<unknown>) : invoke(),
+        )
+      : deps.keys,
   });
 }

@@ -41,10 +41,22 @@ export function debianInstanceBody(name: string, zone: string, metadata: Record<
 /** What one emulator (by its namespace prefix and state dir) still holds on the host. */
 export function hostLeftovers(namespacePrefix: string, stateDir: string): string[] {
   const out: string[] = [];
-  if (existsSync('/run/netns')) out.push(...readdirSync('/run/netns').filter((n) => n.startsWith(namespacePrefix)).map((n) => `netns ${n}`));
+  if (existsSync('/run/netns'))
+    out.push(
+      ...readdirSync('/run/netns')
+        .filter((n) => n.startsWith(namespacePrefix))
+        .map((n) => `netns ${n}`),
+    );
   const loops = execFileSync('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE']).toString();
-  out.push(...loops.split('\n').filter((l) => l.includes(stateDir)).map((l) => `loop ${l.trim()}`));
-  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(`/run/ha-masters-emulator/${namespacePrefix.slice(2, 8)}`));
+  out.push(
+    ...loops
+      .split('\n')
+      .filter((l) => l.includes(stateDir))
+      .map((l) => `loop ${l.trim()}`),
+  );
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`/run/ha-masters-emulator/${namespacePrefix.slice(2, 8)}`));
   out.push(...mounts.map((m) => `mount ${m.split(' ')[1]}`));
   return out;
 }

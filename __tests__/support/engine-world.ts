@@ -90,12 +90,23 @@ function defaultVmRuntime(): 'debian' | 'process' {
  */
 export type WorldReach = 'iap' | 'inside-vpc' | 'direct';
 
-export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lockWaitMs?: number; vmRuntime?: 'debian' | 'process'; reach?: WorldReach; emulatorLog?: string[] } = {}): Promise<EngineWorld> {
+export async function startEngineWorld(
+  opts: {
+    lbProgrammingDelayMs?: number;
+    lockWaitMs?: number;
+    vmRuntime?: 'debian' | 'process';
+    reach?: WorldReach;
+    emulatorLog?: string[];
+  } = {},
+): Promise<EngineWorld> {
   const stateDir = mkdtempSync(join(tmpdir(), 'ha-world-'));
   const emulatorLog = opts.emulatorLog;
   const vmRuntime = opts.vmRuntime ?? defaultVmRuntime();
   const emulator = await startEmulator({
-    port: 0, stateDir, lbProgrammingDelayMs: opts.lbProgrammingDelayMs ?? 300, vmRuntime,
+    port: 0,
+    stateDir,
+    lbProgrammingDelayMs: opts.lbProgrammingDelayMs ?? 300,
+    vmRuntime,
     log: emulatorLog ? (l) => emulatorLog.push(l) : () => {},
   });
   try {
@@ -108,7 +119,12 @@ export async function startEngineWorld(opts: { lbProgrammingDelayMs?: number; lo
   }
 }
 
-async function worldOn(emulator: RunningEmulator, stateDir: string, vmRuntime: 'debian' | 'process', opts: Parameters<typeof startEngineWorld>[0] & {}): Promise<EngineWorld> {
+async function worldOn(
+  emulator: RunningEmulator,
+  stateDir: string,
+  vmRuntime: 'debian' | 'process',
+  opts: Parameters<typeof startEngineWorld>[0] & {},
+): Promise<EngineWorld> {
   // Application Default Credentials find the emulator as the runner's metadata server (Secret
   // Manager and the IAP relay take its tokens).
   process.env.GCE_METADATA_HOST = `${emulator.host}:${emulator.port}`;
@@ -120,7 +136,10 @@ async function worldOn(emulator: RunningEmulator, stateDir: string, vmRuntime: '
   const release = emulator.releaseManifestUrl ? await loadReleaseManifest(emulator.releaseManifestUrl) : undefined;
   const reach = await worldReach(reachKind, emulator, compute, logs, debian);
   const transportKind: TransportKind = reachKind === 'iap' ? 'iap' : 'direct';
-  const keys = new KeyStore(createSecretManager({ project: PROJECT, endpoint: emulator.url, token: adcTokenSource(() => {}), log: (l) => logs.push(l) }), () => {});
+  const keys = new KeyStore(
+    createSecretManager({ project: PROJECT, endpoint: emulator.url, token: adcTokenSource(() => {}), log: (l) => logs.push(l) }),
+    () => {},
+  );
   const deps: EngineDeps = {
     compute,
     keys,
@@ -148,7 +167,10 @@ async function worldOn(emulator: RunningEmulator, stateDir: string, vmRuntime: '
     withLimits: (limits) => ({ ...world, ...withDeps({ ...d, limits: { ...d.limits, ...limits } }) }),
   });
   const world: EngineWorld = {
-    url: emulator.url, stateDir, compute, logs,
+    url: emulator.url,
+    stateDir,
+    compute,
+    logs,
     ...(release ? { release } : {}),
     ...(debian ? { debian } : {}),
     ...withDeps(deps),
@@ -156,9 +178,17 @@ async function worldOn(emulator: RunningEmulator, stateDir: string, vmRuntime: '
     dialUrl: async (url) => reach.transport.dialUrl(url),
     writes: async () => {
       const log = (await admin('requests')) as { requests: { method: string; path: string; status: number }[] };
-      return log.requests.filter((r) => r.method !== 'GET' && !/\/operations\/[^/]+\/wait$/.test(r.path) && !r.path.endsWith(':getIamPolicy') && /^\/(compute\/)?v1\//.test(r.path));
+      return log.requests.filter(
+        (r) =>
+          r.method !== 'GET' &&
+          !/\/operations\/[^/]+\/wait$/.test(r.path) &&
+          !r.path.endsWith(':getIamPolicy') &&
+          /^\/(compute\/)?v1\//.test(r.path),
+      );
     },
-    resetRequests: async () => { await admin('reset-requests', {}); },
+    resetRequests: async () => {
+      await admin('reset-requests', {});
+    },
     admin,
     keys,
     secrets: async () => {
@@ -178,17 +208,38 @@ async function worldOn(emulator: RunningEmulator, stateDir: string, vmRuntime: '
 }
 
 /** The engine's way to the replicas for one world (see WorldReach). */
-async function worldReach(kind: WorldReach, emulator: RunningEmulator, compute: ComputeApiHandle, logs: string[], debian: DebianRuntime | undefined): Promise<Reach> {
+async function worldReach(
+  kind: WorldReach,
+  emulator: RunningEmulator,
+  compute: ComputeApiHandle,
+  logs: string[],
+  debian: DebianRuntime | undefined,
+): Promise<Reach> {
   if (kind === 'iap') {
     const reach = createReach({
-      kind: 'iap', compute, master: clusterNames(DEFAULT_INSTANCE_PREFIX).master, network: 'default', iapFirewall: clusterNames(DEFAULT_INSTANCE_PREFIX).firewallIap,
-      iapEndpoint: emulator.iapRelayUrl, iapCa: readFileSync(emulator.iapCaFile, 'utf8'),
-      mask: () => {}, log: (l) => logs.push(l),
+      kind: 'iap',
+      compute,
+      master: clusterNames(DEFAULT_INSTANCE_PREFIX).master,
+      network: 'default',
+      iapFirewall: clusterNames(DEFAULT_INSTANCE_PREFIX).firewallIap,
+      iapEndpoint: emulator.iapRelayUrl,
+      iapCa: readFileSync(emulator.iapCaFile, 'utf8'),
+      mask: () => {},
+      log: (l) => logs.push(l),
     });
     await reach.preflight();
     return reach;
   }
-  if (kind === 'direct') return createReach({ kind: 'direct', compute, master: clusterNames(DEFAULT_INSTANCE_PREFIX).master, network: 'default', iapFirewall: clusterNames(DEFAULT_INSTANCE_PREFIX).firewallIap, mask: () => {}, log: (l) => logs.push(l) });
+  if (kind === 'direct')
+    return createReach({
+      kind: 'direct',
+      compute,
+      master: clusterNames(DEFAULT_INSTANCE_PREFIX).master,
+      network: 'default',
+      iapFirewall: clusterNames(DEFAULT_INSTANCE_PREFIX).firewallIap,
+      mask: () => {},
+      log: (l) => logs.push(l),
+    });
   // Inside the VPC: a self-hosted runner reaches etcd because its owner allowed it (the VPC enforces firewall rules).
   await allowSelfHostedRunner(emulator.url, PROJECT);
   const tunnel = new TunnelTransport((host, port) => debian!.dial('default', host, port, 'runner'));

@@ -120,16 +120,42 @@ export async function startEtcdCluster(opts: StartEtcdClusterOptions): Promise<E
     const cert = join(dir, 'member.crt');
     const key = join(dir, 'member.key');
     const args = [
-      '--name', slot.name,
-      '--data-dir', slot.dataDir,
-      '--logger', 'zap', '--log-outputs', 'stderr',
-      '--listen-client-urls', slot.clientUrl, '--advertise-client-urls', slot.clientUrl,
-      '--listen-peer-urls', slot.peerUrl, '--initial-advertise-peer-urls', slot.peerUrl,
-      '--initial-cluster', start.initialCluster,
-      '--initial-cluster-state', start.state,
-      '--initial-cluster-token', token,
-      '--cert-file', cert, '--key-file', key, '--trusted-ca-file', caFile, '--client-cert-auth',
-      '--peer-cert-file', cert, '--peer-key-file', key, '--peer-trusted-ca-file', caFile, '--peer-client-cert-auth',
+      '--name',
+      slot.name,
+      '--data-dir',
+      slot.dataDir,
+      '--logger',
+      'zap',
+      '--log-outputs',
+      'stderr',
+      '--listen-client-urls',
+      slot.clientUrl,
+      '--advertise-client-urls',
+      slot.clientUrl,
+      '--listen-peer-urls',
+      slot.peerUrl,
+      '--initial-advertise-peer-urls',
+      slot.peerUrl,
+      '--initial-cluster',
+      start.initialCluster,
+      '--initial-cluster-state',
+      start.state,
+      '--initial-cluster-token',
+      token,
+      '--cert-file',
+      cert,
+      '--key-file',
+      key,
+      '--trusted-ca-file',
+      caFile,
+      '--client-cert-auth',
+      '--peer-cert-file',
+      cert,
+      '--peer-key-file',
+      key,
+      '--peer-trusted-ca-file',
+      caFile,
+      '--peer-client-cert-auth',
     ];
     const log = openSync(slot.logFile, 'a');
     let child: ChildProcess;
@@ -143,8 +169,8 @@ export async function startEtcdCluster(opts: StartEtcdClusterOptions): Promise<E
       ...slot,
       pid: child.pid,
       running: true,
-      exited: new Promise(resolve => {
-        child.once('exit', code => {
+      exited: new Promise((resolve) => {
+        child.once('exit', (code) => {
           member.running = false;
           resolve(code);
         });
@@ -186,7 +212,7 @@ export async function startEtcdCluster(opts: StartEtcdClusterOptions): Promise<E
     tls,
     members,
     endpoints: [],
-    pids: () => members.filter(m => m.running).map(m => m.pid),
+    pids: () => members.filter((m) => m.running).map((m) => m.pid),
     kill,
     reserveMember,
     startMember,
@@ -196,9 +222,9 @@ export async function startEtcdCluster(opts: StartEtcdClusterOptions): Promise<E
   };
   try {
     for (let i = 0; i < opts.size; i++) await reserveMember(opts.vmNames?.[i]);
-    const initialCluster = slots.map(s => `${s.name}=${s.peerUrl}`).join(',');
+    const initialCluster = slots.map((s) => `${s.name}=${s.peerUrl}`).join(',');
     for (const s of [...slots]) startMember(s, { state: 'new', initialCluster });
-    cluster.endpoints = slots.map(s => s.clientUrl);
+    cluster.endpoints = slots.map((s) => s.clientUrl);
     if (opts.waitHealthy ?? true) await waitHealthy(slots);
   } catch (err) {
     await stop();
@@ -222,7 +248,7 @@ export async function freeLoopbackAddress(): Promise<string> {
 }
 
 function canListen(host: string, port: number): Promise<boolean> {
-  return new Promise(resolve => {
+  return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
@@ -231,11 +257,11 @@ function canListen(host: string, port: number): Promise<boolean> {
 
 /** etcd's own /health over mTLS: true when the member can serve a quorum read. */
 function isHealthy(clientUrl: string, tls: TlsMaterial): Promise<boolean> {
-  return new Promise(resolve => {
-    const req = request(`${clientUrl}/health`, { ca: tls.ca, cert: tls.cert, key: tls.key, timeout: 2000 }, res => {
+  return new Promise((resolve) => {
+    const req = request(`${clientUrl}/health`, { ca: tls.ca, cert: tls.cert, key: tls.key, timeout: 2000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', chunk => (body += chunk));
+      res.on('data', (chunk) => (body += chunk));
       res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -253,5 +279,5 @@ function tail(file: string, lines: number): string {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

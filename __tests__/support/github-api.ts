@@ -31,7 +31,11 @@ export async function startGithubApi(owner: string, repo: string, issue: number)
       const base = `/repos/${owner}/${repo}/issues`;
       if (req.method === 'GET' && path === `${base}/${issue}/comments`) return send(200, comments);
       if (req.method === 'POST' && path === `${base}/${issue}/comments`) {
-        const c = { id: 1000 + comments.length, body: body?.body ?? '', html_url: `https://github.example/${owner}/${repo}/pull/${issue}#c${1000 + comments.length}` };
+        const c = {
+          id: 1000 + comments.length,
+          body: body?.body ?? '',
+          html_url: `https://github.example/${owner}/${repo}/pull/${issue}#c${1000 + comments.length}`,
+        };
         comments.push(c);
         return send(201, c);
       }
@@ -45,7 +49,12 @@ export async function startGithubApi(owner: string, repo: string, issue: number)
       if (req.method === 'GET' && pull) {
         const known = pulls.get(Number(pull[1]));
         if (!known) return send(404, { message: 'Not Found' });
-        return send(200, { number: Number(pull[1]), state: known.state, merged: known.merged ?? false, html_url: `https://github.example/${owner}/${repo}/pull/${pull[1]}` });
+        return send(200, {
+          number: Number(pull[1]),
+          state: known.state,
+          merged: known.merged ?? false,
+          html_url: `https://github.example/${owner}/${repo}/pull/${pull[1]}`,
+        });
       }
       const m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path);
       if (req.method === 'PATCH' && m) {
@@ -60,7 +69,11 @@ export async function startGithubApi(owner: string, repo: string, issue: number)
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url, comments, requests, runs, pulls,
+    url,
+    comments,
+    requests,
+    runs,
+    pulls,
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

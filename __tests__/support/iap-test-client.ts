@@ -57,7 +57,14 @@ export class TestTunnel {
 
   static async open(target: TunnelTarget): Promise<TestTunnel> {
     const tunnel = new TestTunnel(target);
-    const q = new URLSearchParams({ project: target.project, port: String(target.port), newWebsocket: 'True', zone: target.zone, instance: target.instance, interface: 'nic0' });
+    const q = new URLSearchParams({
+      project: target.project,
+      port: String(target.port),
+      newWebsocket: 'True',
+      zone: target.zone,
+      instance: target.instance,
+      interface: 'nic0',
+    });
     await tunnel.connect(`${target.relayUrl}/v4/connect?${q}`);
     return tunnel;
   }
@@ -102,7 +109,8 @@ export class TestTunnel {
         this.live = false;
         this.closeCodes.push(code);
         if (!up) return reject(new TunnelRefused({ closeCode: code, reason: reason.toString() }));
-        if (code === 4004 || code === 1006) return void this.reconnect().catch((e: Error) => this.finish({ closeCode: -1, reason: e.message }));
+        if (code === 4004 || code === 1006)
+          return void this.reconnect().catch((e: Error) => this.finish({ closeCode: -1, reason: e.message }));
         this.finish({ closeCode: code, reason: reason.toString() });
       });
     });

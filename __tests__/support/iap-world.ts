@@ -7,15 +7,32 @@ import { insertMasterReplica } from './master-replica.ts';
 
 /** An access token, fetched as google-auth-library fetches one on GCE. */
 export async function runnerToken(emu: RunningEmulator): Promise<string> {
-  const res = await fetch(`${emu.url}/computeMetadata/v1/instance/service-accounts/default/token`, { headers: { 'Metadata-Flavor': 'Google' } });
+  const res = await fetch(`${emu.url}/computeMetadata/v1/instance/service-accounts/default/token`, {
+    headers: { 'Metadata-Flavor': 'Google' },
+  });
   if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
 /** Inserts (or removes, without `ports`) the firewall rule that lets IAP's range in. */
-export async function setIapRule(gce: Compute, project: string, name: string, ports?: string[], extra: Record<string, unknown> = {}): Promise<void> {
+export async function setIapRule(
+  gce: Compute,
+  project: string,
+  name: string,
+  ports?: string[],
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const op = ports
-    ? await gce.firewalls.insert({ project, firewallResource: { name, network: 'global/networks/default', sourceRanges: ['35.235.240.0/20'], allowed: [{ IPProtocol: 'tcp', ports }], ...extra } })
+    ? await gce.firewalls.insert({
+        project,
+        firewallResource: {
+          name,
+          network: 'global/networks/default',
+          sourceRanges: ['35.235.240.0/20'],
+          allowed: [{ IPProtocol: 'tcp', ports }],
+          ...extra,
+        },
+      })
     : await gce.firewalls.delete({ project, firewall: name });
   await gce.finish(op, project);
 }

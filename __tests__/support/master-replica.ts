@@ -29,33 +29,65 @@ export interface ReplicaSpec {
 }
 
 const items = (values: Record<string, string>) => Object.entries(values).map(([key, value]) => ({ key, value }));
-const IMAGES = { process: 'projects/cos-cloud/global/images/family/cos-stable', debian: 'projects/debian-cloud/global/images/family/debian-12' };
+const IMAGES = {
+  process: 'projects/cos-cloud/global/images/family/cos-stable',
+  debian: 'projects/debian-cloud/global/images/family/debian-12',
+};
 
 /** Inserts the replica and gives it its member certificate; resolves with its internal IP. */
 export async function insertMasterReplica(gce: Compute, spec: ReplicaSpec): Promise<string> {
   const { project, zone, name, pki, keys } = spec;
   const master = spec.master ?? name;
-  let metadata = masterMetadata({ pki, master, staticIp: spec.staticIp, state: spec.state ?? 'new', initialCluster: spec.initialCluster ?? [name], ...(spec.startup ? { startup: spec.startup } : {}) });
+  let metadata = masterMetadata({
+    pki,
+    master,
+    staticIp: spec.staticIp,
+    state: spec.state ?? 'new',
+    initialCluster: spec.initialCluster ?? [name],
+    ...(spec.startup ? { startup: spec.startup } : {}),
+  });
   if (keys) metadata = { ...(await masterKeysIntoSecrets(keys, project, master, metadata)), 'enable-guest-attributes': 'TRUE' };
-  await gce.finish(await gce.instances.insert({ project, zone, instanceResource: {
-    name, machineType: `zones/${zone}/machineTypes/e2-standard-2`,
-    disks: [
-      { boot: true, autoDelete: true, initializeParams: { sourceImage: spec.startup ? IMAGES.debian : IMAGES.process } },
-      { autoDelete: true, deviceName: `${name}-pd`, initializeParams: { diskName: `${name}-pd`, diskSizeGb: '20' } },
-    ],
-    networkInterfaces: [{ network: 'global/networks/default', ...(spec.externalIp ? { accessConfigs: [{ type: 'ONE_TO_ONE_NAT', name: 'external-nat' }] } : {}) }],
-    ...(spec.tags ? { tags: { items: spec.tags } } : {}),
-    ...(spec.labels ? { labels: spec.labels } : {}),
-    ...(keys ? DEFAULT_SERVICE_ACCOUNT : {}),
-    metadata: { items: items(metadata) },
-  } }), project);
+  await gce.finish(
+    await gce.instances.insert({
+      project,
+      zone,
+      instanceResource: {
+        name,
+        machineType: `zones/${zone}/machineTypes/e2-standard-2`,
+        disks: [
+          { boot: true, autoDelete: true, initializeParams: { sourceImage: spec.startup ? IMAGES.debian : IMAGES.process } },
+          { autoDelete: true, deviceName: `${name}-pd`, initializeParams: { diskName: `${name}-pd`, diskSizeGb: '20' } },
+        ],
+        networkInterfaces: [
+          {
+            network: 'global/networks/default',
+            ...(spec.externalIp ? { accessConfigs: [{ type: 'ONE_TO_ONE_NAT', name: 'external-nat' }] } : {}),
+          },
+        ],
+        ...(spec.tags ? { tags: { items: spec.tags } } : {}),
+        ...(spec.labels ? { labels: spec.labels } : {}),
+        ...(keys ? DEFAULT_SERVICE_ACCOUNT : {}),
+        metadata: { items: items(metadata) },
+      },
+    }),
+    project,
+  );
   const [vm] = await gce.instances.get({ project, zone, instance: name });
   const ip = vm.networkInterfaces?.[0]?.networkIP as string;
   const kept = (vm.metadata?.items ?? []).map(({ key, value }) => ({ key, value }));
   let member = memberCertsMetadata(pki.member(name, ip));
   if (keys) member = await memberKeysIntoSecret(keys, project, master, name, member);
-  await gce.finish(await gce.instances.setMetadata({ project, zone, instance: name, metadataResource: {
-    fingerprint: vm.metadata?.fingerprint, items: [...kept, ...items(member)],
-  } }), project);
+  await gce.finish(
+    await gce.instances.setMetadata({
+      project,
+      zone,
+      instance: name,
+      metadataResource: {
+        fingerprint: vm.metadata?.fingerprint,
+        items: [...kept, ...items(member)],
+      },
+    }),
+    project,
+  );
   return ip;
 }

@@ -25,11 +25,16 @@ export async function privateKeysGcloudSees(emulatorUrl: string, project: string
   try {
     await gcloud(env, ['config', 'set', 'api_endpoint_overrides/compute', `${emulatorUrl}/compute/v1/`]);
     await gcloud(env, ['config', 'set', 'auth/disable_credentials', 'true']);
-    const listed = JSON.parse(await gcloud(env, ['compute', 'instances', 'list', '--project', project, '--format', 'json(name,zone)'])) as { name: string; zone: string }[];
+    const listed = JSON.parse(await gcloud(env, ['compute', 'instances', 'list', '--project', project, '--format', 'json(name,zone)'])) as {
+      name: string;
+      zone: string;
+    }[];
     const found: string[] = [];
     for (const vm of listed) {
       const zone = vm.zone.split('/').pop()!;
-      const described = JSON.parse(await gcloud(env, ['compute', 'instances', 'describe', vm.name, '--zone', zone, '--project', project, '--format', 'json'])) as {
+      const described = JSON.parse(
+        await gcloud(env, ['compute', 'instances', 'describe', vm.name, '--zone', zone, '--project', project, '--format', 'json']),
+      ) as {
         metadata?: { items?: { key: string; value?: string }[] };
       };
       for (const { key, value = '' } of described.metadata?.items ?? []) {

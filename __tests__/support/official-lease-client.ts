@@ -20,7 +20,15 @@ export async function listIdentityLeases(url: string, caPem: string, tls: Apiser
   // No IP as the TLS server name (RFC 6066; Node warns DEP0123).
   const serverName = tls.serverName ?? (isIP(host) ? undefined : host);
   kc.loadFromOptions({
-    clusters: [{ name: 'cluster', server: url, caData: Buffer.from(caPem).toString('base64'), skipTLSVerify: false, ...(serverName ? { tlsServerName: serverName } : {}) }],
+    clusters: [
+      {
+        name: 'cluster',
+        server: url,
+        caData: Buffer.from(caPem).toString('base64'),
+        skipTLSVerify: false,
+        ...(serverName ? { tlsServerName: serverName } : {}),
+      },
+    ],
     users: [
       {
         name: 'action',
@@ -40,7 +48,7 @@ export async function listIdentityLeases(url: string, caPem: string, tls: Apiser
   } catch (err) {
     throw new Error(`listing apiserver identity leases at ${url} failed: ${describeError(err)}`, { cause: err });
   }
-  return list.items.map(lease => {
+  return list.items.map((lease) => {
     const out: IdentityLease = { name: lease.metadata?.name ?? '' };
     if (lease.spec?.holderIdentity !== undefined) out.holderIdentity = lease.spec.holderIdentity;
     // MicroTime arrives as a string or a Date depending on the client version: normalise to ISO.

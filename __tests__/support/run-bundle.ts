@@ -43,7 +43,13 @@ export function bundleAgainstEmulator(project: string) {
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), `ha-${project}-`));
-    started = await startEmulator({ port: 0, stateDir: join(tmp, 'state'), lbProgrammingDelayMs: 200, vmRuntime: 'process', log: () => {} });
+    started = await startEmulator({
+      port: 0,
+      stateDir: join(tmp, 'state'),
+      lbProgrammingDelayMs: 200,
+      vmRuntime: 'process',
+      log: () => {},
+    });
   }, 60_000);
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
@@ -52,14 +58,21 @@ export function bundleAgainstEmulator(project: string) {
   }, 60_000);
 
   /** Runs the bundle to its end; `env` adds to (or overrides) the runner's variables. `started` gets the child at once. */
-  async function run(inputs: Record<string, string>, extra: { env?: NodeJS.ProcessEnv; started?: (child: ChildProcess) => void } = {}): Promise<BundleRun> {
+  async function run(
+    inputs: Record<string, string>,
+    extra: { env?: NodeJS.ProcessEnv; started?: (child: ChildProcess) => void } = {},
+  ): Promise<BundleRun> {
     const output = join(dir(), `output-${Math.random()}`);
     const summary = join(dir(), `summary-${Math.random()}`);
     writeFileSync(output, '');
     writeFileSync(summary, '');
     const e = emulator();
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: dir(),
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+      RUNNER_TEMP: dir(),
       GCE_METADATA_HOST: `${e.host}:${e.port}`,
       ...extra.env,
     };

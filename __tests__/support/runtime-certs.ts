@@ -29,8 +29,23 @@ function openssl(dir: string, args: string[]): void {
 }
 
 function makeCa(dir: string, name: string): Pem {
-  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.crt`]);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+  ]);
   return { cert: readFileSync(join(dir, `${name}.crt`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
 }
 
@@ -42,10 +57,39 @@ function makeLeaf(dir: string, ca: string, name: string, cn: string, sans: strin
     ...(sans.length ? [`subjectAltName=${sans.join(',')}`] : []),
   ].join('\n');
   writeFileSync(join(dir, `${name}.ext`), ext);
-  openssl(dir, ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${cn}`,
-    '-keyout', `${name}.key`, '-out', `${name}.csr`]);
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', String(randomInt(1, 2 ** 47)),
-    '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.crt`]);
+  openssl(dir, [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    `/CN=${cn}`,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+  ]);
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.crt`,
+    '-CAkey',
+    `${ca}.key`,
+    '-set_serial',
+    String(randomInt(1, 2 ** 47)),
+    '-days',
+    '1',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.crt`,
+  ]);
   return { cert: readFileSync(join(dir, `${name}.crt`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
 }
 
@@ -55,14 +99,26 @@ export function makeTestPki(master: string, staticIp: string): TestPki {
   try {
     const etcdCa = makeCa(dir, 'etcd-ca');
     const apiserverCa = makeCa(dir, 'apiserver-ca');
-    const masterPem = makeLeaf(dir, 'apiserver-ca', 'master', 'kube-apiserver',
-      [`IP:${staticIp}`, 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', `DNS:${master}`], 'serverAuth');
+    const masterPem = makeLeaf(
+      dir,
+      'apiserver-ca',
+      'master',
+      'kube-apiserver',
+      [`IP:${staticIp}`, 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', `DNS:${master}`],
+      'serverAuth',
+    );
     const etcdClient = makeLeaf(dir, 'etcd-ca', 'client', 'client', [], 'clientAuth');
     const admin = makeLeaf(dir, 'apiserver-ca', 'admin', 'ha-masters-admin/O=system:masters', [], 'clientAuth');
     const controllerManager = makeLeaf(dir, 'apiserver-ca', 'kcm', 'system:kube-controller-manager', [], 'clientAuth');
     const scheduler = makeLeaf(dir, 'apiserver-ca', 'scheduler', 'system:kube-scheduler', [], 'clientAuth');
     return {
-      etcdCa, apiserverCa, master: masterPem, etcdClient, admin, controllerManager, scheduler,
+      etcdCa,
+      apiserverCa,
+      master: masterPem,
+      etcdClient,
+      admin,
+      controllerManager,
+      scheduler,
       // Member certificates are made on demand (they need the VM's IP), from the same CA files.
       member: (vm, ip) => {
         const d = mkdtempSync(join(tmpdir(), 'runtime-member-'));
@@ -83,7 +139,11 @@ export function makeTestPki(master: string, staticIp: string): TestPki {
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
 export function flatYaml(values: Record<string, string>): string {
-  return Object.entries(values).map(([k, v]) => `${k}: '${v.replace(/'/g, "''")}'`).join('\n') + '\n';
+  return (
+    Object.entries(values)
+      .map(([k, v]) => `${k}: '${v.replace(/'/g, "''")}'`)
+      .join('\n') + '\n'
+  );
 }
 
 export interface MasterMetadataInput {
@@ -106,8 +166,10 @@ function startupMetadata(input: MasterMetadataInput & { startup: NonNullable<Mas
       CA_KEY: b64(pki.apiserverCa.key),
       // Any private key signs service-account tokens; the admin's is at hand.
       SERVICE_ACCOUNT_KEY: b64(pki.admin.key),
-      KUBE_CONTROLLER_MANAGER_CERT: b64(pki.controllerManager.cert), KUBE_CONTROLLER_MANAGER_KEY: b64(pki.controllerManager.key),
-      KUBE_SCHEDULER_CERT: b64(pki.scheduler.cert), KUBE_SCHEDULER_KEY: b64(pki.scheduler.key),
+      KUBE_CONTROLLER_MANAGER_CERT: b64(pki.controllerManager.cert),
+      KUBE_CONTROLLER_MANAGER_KEY: b64(pki.controllerManager.key),
+      KUBE_SCHEDULER_CERT: b64(pki.scheduler.cert),
+      KUBE_SCHEDULER_KEY: b64(pki.scheduler.key),
     },
     items: {
       'startup-script': readFileSync(join(import.meta.dirname, '../../vm/startup.sh'), 'utf8'),

@@ -28,12 +28,32 @@ export function runtimeOptions(stateDir: string, over: Partial<RuntimeOptions> =
   };
 }
 
-export function instance(stateDir: string, zone: string, name: string, internalIp: string, metadata: Record<string, string>, over: Partial<RuntimeInstance> = {}): RuntimeInstance {
+export function instance(
+  stateDir: string,
+  zone: string,
+  name: string,
+  internalIp: string,
+  metadata: Record<string, string>,
+  over: Partial<RuntimeInstance> = {},
+): RuntimeInstance {
   const dataDiskDir = join(stateDir, 'disks', zone, `${name}-pd`);
   mkdirSync(dataDiskDir, { recursive: true });
   const base: RuntimeInstance = {
-    key: `${zone}/${name}`, name, zone, status: 'RUNNING', internalIp, externalIps: [], metadata, dataDiskDir,
-    project: 'runtime-test', id: '1', network: 'default', region: zone.replace(/-[a-z]$/, ''), bootImage: '', bootDiskDir: '', tags: [],
+    key: `${zone}/${name}`,
+    name,
+    zone,
+    status: 'RUNNING',
+    internalIp,
+    externalIps: [],
+    metadata,
+    dataDiskDir,
+    project: 'runtime-test',
+    id: '1',
+    network: 'default',
+    region: zone.replace(/-[a-z]$/, ''),
+    bootImage: '',
+    bootDiskDir: '',
+    tags: [],
   };
   return { ...base, ...over };
 }
@@ -42,7 +62,11 @@ export function instance(stateDir: string, zone: string, name: string, internalI
 export function adminClient(pki: TestPki, ips: string[]): Etcd3 {
   return new Etcd3({
     hosts: ips.map((ip) => `https://${ip}:2379`),
-    credentials: { rootCertificate: Buffer.from(pki.etcdCa.cert), certChain: Buffer.from(pki.etcdClient.cert), privateKey: Buffer.from(pki.etcdClient.key) },
+    credentials: {
+      rootCertificate: Buffer.from(pki.etcdCa.cert),
+      certChain: Buffer.from(pki.etcdClient.cert),
+      privateKey: Buffer.from(pki.etcdClient.key),
+    },
     faultHandling: { global: noop, host: () => noop },
     grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 1000 },
   });
@@ -73,7 +97,13 @@ export interface HttpAnswer {
 }
 
 /** GET over HTTPS, verifying the server against `ca` with the given server name (null: the IP itself). */
-export function httpsGet(ip: string, port: number, path: string, ca: string, servername: string | null = 'kubernetes'): Promise<HttpAnswer> {
+export function httpsGet(
+  ip: string,
+  port: number,
+  path: string,
+  ca: string,
+  servername: string | null = 'kubernetes',
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest({ host: ip, port, path, ca, agent: false, ...(servername ? { servername } : {}), timeout: 5000 }, (res) => {
       let body = '';
@@ -125,16 +155,26 @@ export function processAlive(pid: number): boolean {
 
 /** memberAdd as a learner, retrying etcd's "unhealthy cluster" refusal (strict reconfig check). */
 export async function addLearner(client: Etcd3, peerUrl: string): Promise<string> {
-  return waitFor(`learner ${peerUrl} added`, 30_000, async () => {
-    const res = await client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: true }, { deadline: Date.now() + 3000 });
-    return res.member.ID;
-  }, 300);
+  return waitFor(
+    `learner ${peerUrl} added`,
+    30_000,
+    async () => {
+      const res = await client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: true }, { deadline: Date.now() + 3000 });
+      return res.member.ID;
+    },
+    300,
+  );
 }
 
 /** Promote, retrying "not in sync" until the learner has caught up. */
 export async function promote(client: Etcd3, id: string): Promise<void> {
-  await waitFor(`member ${id} promoted`, 30_000, async () => {
-    await client.cluster.memberPromote({ ID: id }, { deadline: Date.now() + 3000 });
-    return true;
-  }, 200);
+  await waitFor(
+    `member ${id} promoted`,
+    30_000,
+    async () => {
+      await client.cluster.memberPromote({ ID: id }, { deadline: Date.now() + 3000 });
+      return true;
+    },
+    200,
+  );
 }

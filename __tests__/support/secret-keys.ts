@@ -23,7 +23,9 @@ const isPrivateKey = (name: string): boolean => name.endsWith('_KEY');
 
 async function call(sk: SecretKeys, method: string, path: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${sk.emulatorUrl}/v1/${path}`, {
-    method, headers: { authorization: `Bearer ${sk.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    method,
+    headers: { authorization: `Bearer ${sk.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
   });
   const json = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`Secret Manager ${method} ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
@@ -37,18 +39,33 @@ export async function bindVmAccount(sk: SecretKeys, project: string, secretId: s
 }
 
 /** Moves the `*_KEY` lines of one metadata value into a new secret: the other lines and the version's name. */
-async function keysIntoSecret(sk: SecretKeys, project: string, secretId: string, value: string, labels: Record<string, string>, readable: boolean): Promise<{ rest: Record<string, string>; version: string }> {
+async function keysIntoSecret(
+  sk: SecretKeys,
+  project: string,
+  secretId: string,
+  value: string,
+  labels: Record<string, string>,
+  readable: boolean,
+): Promise<{ rest: Record<string, string>; version: string }> {
   const all = parseFlatYaml(value);
   const keys = Object.fromEntries(Object.entries(all).filter(([k]) => isPrivateKey(k)));
   const rest = Object.fromEntries(Object.entries(all).filter(([k]) => !isPrivateKey(k)));
   await call(sk, 'POST', `projects/${project}/secrets?secretId=${secretId}`, { replication: { automatic: {} }, labels });
-  const version = await call(sk, 'POST', `projects/${project}/secrets/${secretId}:addVersion`, { payload: { data: Buffer.from(flatYaml(keys)).toString('base64') } });
+  const version = await call(sk, 'POST', `projects/${project}/secrets/${secretId}:addVersion`, {
+    payload: { data: Buffer.from(flatYaml(keys)).toString('base64') },
+  });
   if (readable) await bindVmAccount(sk, project, secretId, sk.bind ?? true);
   return { rest, version: String(version.name) };
 }
 
 /** The metadata value without its keys, naming the version that holds them. */
-async function valueNamingSecret(sk: SecretKeys, project: string, secretId: string, value: string, labels: Record<string, string>): Promise<string> {
+async function valueNamingSecret(
+  sk: SecretKeys,
+  project: string,
+  secretId: string,
+  value: string,
+  labels: Record<string, string>,
+): Promise<string> {
   const { rest, version } = await keysIntoSecret(sk, project, secretId, value, labels, true);
   return flatYaml({ ...rest, KEYS_SECRET: version });
 }
@@ -57,7 +74,12 @@ async function valueNamingSecret(sk: SecretKeys, project: string, secretId: stri
  * kube-env and kube-master-certs as contract v2 has them: the etcd CA key in `<master>-etcd-ca-key`
  * (nobody bound: only the action reads it), the cluster's keys in `<master>-cluster-keys`.
  */
-export async function masterKeysIntoSecrets(sk: SecretKeys, project: string, master: string, metadata: Record<string, string>): Promise<Record<string, string>> {
+export async function masterKeysIntoSecrets(
+  sk: SecretKeys,
+  project: string,
+  master: string,
+  metadata: Record<string, string>,
+): Promise<Record<string, string>> {
   const labels = { 'ha-masters-cluster': master };
   // kube-env names no secret: the VMs never read the etcd CA key.
   const env = await keysIntoSecret(sk, project, `${master}-etcd-ca-key`, metadata['kube-env']!, labels, false);
@@ -69,15 +91,26 @@ export async function masterKeysIntoSecrets(sk: SecretKeys, project: string, mas
 }
 
 /** etcd-member-certs with the replica's keys in `<vm>-replica-keys`. */
-export async function memberKeysIntoSecret(sk: SecretKeys, project: string, master: string, vm: string, metadata: Record<string, string>): Promise<Record<string, string>> {
+export async function memberKeysIntoSecret(
+  sk: SecretKeys,
+  project: string,
+  master: string,
+  vm: string,
+  metadata: Record<string, string>,
+): Promise<Record<string, string>> {
   const labels = { 'ha-masters-cluster': master, 'ha-masters-replica': vm };
-  return { ...metadata, 'etcd-member-certs': await valueNamingSecret(sk, project, `${vm}-replica-keys`, metadata['etcd-member-certs']!, labels) };
+  return {
+    ...metadata,
+    'etcd-member-certs': await valueNamingSecret(sk, project, `${vm}-replica-keys`, metadata['etcd-member-certs']!, labels),
+  };
 }
 
 /** Every private key a metadata item holds, its values base64-decoded as flat YAML (what `instances describe` would show). */
 export function privateKeysIn(items: Array<{ key?: string | null; value?: string | null }>): string[] {
-  const found = items.flatMap(({ key, value }) => Object.entries(parseFlatYaml(value ?? ''))
-    .filter(([, v]) => /PRIVATE KEY/.test(Buffer.from(v, 'base64').toString('utf8')))
-    .map(([k]) => `${key}/${k}`));
+  const found = items.flatMap(({ key, value }) =>
+    Object.entries(parseFlatYaml(value ?? ''))
+      .filter(([, v]) => /PRIVATE KEY/.test(Buffer.from(v, 'base64').toString('utf8')))
+      .map(([k]) => `${key}/${k}`),
+  );
   return [...found, ...items.filter(({ value }) => /PRIVATE KEY-----/.test(value ?? '')).map(({ key }) => String(key))];
 }

@@ -60,7 +60,16 @@ describe('action.yml', () => {
       else expect([name, input.description]).toEqual([name, expect.stringContaining(`Default: \`${value}\``)]);
     }
     // An action.yml default would hide kube-env's value: the runner passes defaults as if given.
-    for (const name of ['gce-zone', 'instance-prefix', 'multizone', 'enable-etcd-quorum-read', 'replicate-existing-master', 'delete-nodes', 'replica-name', 'operation']) {
+    for (const name of [
+      'gce-zone',
+      'instance-prefix',
+      'multizone',
+      'enable-etcd-quorum-read',
+      'replicate-existing-master',
+      'delete-nodes',
+      'replica-name',
+      'operation',
+    ]) {
       expect([name, action.inputs[name]!.default]).toEqual([name, undefined]);
     }
   });
@@ -70,7 +79,10 @@ describe('action.yml', () => {
     const evaluated = (v: string) => (v === '${{ github.token }}' ? '' : v);
     const withDefaults = (given: Record<string, string>) => (name: string) =>
       given[name] ?? (action.inputs[name]?.default === undefined ? '' : evaluated(String(action.inputs[name]!.default)));
-    const given = { project: 'my-project', 'kube-env': 'KUBE_GCE_INSTANCE_PREFIX=ci KUBE_DELETE_NODES=false KUBE_GCE_ZONE=us-east1-b ./cluster/kube-down.sh' };
+    const given = {
+      project: 'my-project',
+      'kube-env': 'KUBE_GCE_INSTANCE_PREFIX=ci KUBE_DELETE_NODES=false KUBE_GCE_ZONE=us-east1-b ./cluster/kube-down.sh',
+    };
     const viaRunner = parseInputs(withDefaults(given), {});
     const bare = parseInputs((name) => (given as Record<string, string>)[name] ?? '', {});
     expect(viaRunner).toEqual(bare);

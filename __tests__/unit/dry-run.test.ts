@@ -27,7 +27,11 @@ describe('the projected plan in the summary', () => {
     const projected = projectPlan(intent({ zone: 'europe-west1-c', replicate: true }), state);
     expect(projected.end.type).toBe('done');
     const md = renderSummary({
-      operation: 'up', changed: false, steps: [], warnings: [], state,
+      operation: 'up',
+      changed: false,
+      steps: [],
+      warnings: [],
+      state,
       plan: { steps: projected.steps, outcome: 'request r1 already added kubernetes-master-x', refused: false },
     });
     expect(md).toContain('## ha-masters: dry run of up `kubernetes-master`');

@@ -3,9 +3,17 @@ import { decidingRuleForIap, iapFirewallProblem, rangesOverlap } from '../../src
 import type { FirewallRule } from '../../src/gce/types.ts';
 
 const rule = (over: Partial<FirewallRule> & { name: string }): FirewallRule => ({
-  network: 'default', direction: 'INGRESS', priority: 1000, disabled: false, action: 'allow',
-  rules: [{ protocol: 'tcp', ports: ['2379', '443'] }], sourceRanges: ['35.235.240.0/20'], sourceTags: [], targetTags: ['kubernetes-master'],
-  byServiceAccount: false, ...over,
+  network: 'default',
+  direction: 'INGRESS',
+  priority: 1000,
+  disabled: false,
+  action: 'allow',
+  rules: [{ protocol: 'tcp', ports: ['2379', '443'] }],
+  sourceRanges: ['35.235.240.0/20'],
+  sourceTags: [],
+  targetTags: ['kubernetes-master'],
+  byServiceAccount: false,
+  ...over,
 });
 const IAP = rule({ name: 'kubernetes-master-iap' });
 const vm = { instance: 'kubernetes-master-1ab', tags: ['kubernetes-master'], port: 2379 };
@@ -24,7 +32,7 @@ test('the lowest priority number decides; a deny wins a tie', () => {
   expect(decidingRuleForIap([IAP, lower], { network: 'default', tags: vm.tags, port: 2379 })?.name).toBe('kubernetes-master-iap');
 });
 
-test('rules of another network, egress, disabled, for other ports or other tags, or outside IAP\'s range do not count', () => {
+test("rules of another network, egress, disabled, for other ports or other tags, or outside IAP's range do not count", () => {
   const others = [
     rule({ name: 'a', action: 'deny', network: 'other', priority: 1 }),
     rule({ name: 'b', action: 'deny', direction: 'EGRESS', priority: 1 }),
@@ -42,9 +50,18 @@ test('rules of another network, egress, disabled, for other ports or other tags,
 });
 
 test('a deny that outranks the IAP rule is named with both priorities and the ways out', () => {
-  const deny = rule({ name: 'deny-all-in', action: 'deny', priority: 500, sourceRanges: ['0.0.0.0/0'], targetTags: [], rules: [{ protocol: 'all', ports: [] }] });
+  const deny = rule({
+    name: 'deny-all-in',
+    action: 'deny',
+    priority: 500,
+    sourceRanges: ['0.0.0.0/0'],
+    targetTags: [],
+    rules: [{ protocol: 'all', ports: [] }],
+  });
   const p = iapFirewallProblem([IAP, deny], 'default', 'kubernetes-master-iap', [vm]);
-  expect(p?.problem).toBe("IAP cannot reach kubernetes-master-1ab on tcp 2379: the firewall rule deny-all-in (priority 500) denies IAP's range 35.235.240.0/20 and outranks kubernetes-master-iap (priority 1000), which allows it");
+  expect(p?.problem).toBe(
+    "IAP cannot reach kubernetes-master-1ab on tcp 2379: the firewall rule deny-all-in (priority 500) denies IAP's range 35.235.240.0/20 and outranks kubernetes-master-iap (priority 1000), which allows it",
+  );
   expect(p?.fix).toContain('give kubernetes-master-iap a smaller priority number than 500');
   expect(p?.fix).toContain('transport: direct');
 });
@@ -60,7 +77,7 @@ test('nothing to explain when the rules let IAP in (nothing listens yet), or whe
   expect(iapFirewallProblem([], 'default', 'kubernetes-master-iap', [vm])).toBeUndefined();
 });
 
-test('rules that pick VMs by service account are left out: the verdict cannot see the VM\'s account', () => {
+test("rules that pick VMs by service account are left out: the verdict cannot see the VM's account", () => {
   const bySa = rule({ name: 'sa-deny', action: 'deny', priority: 1, byServiceAccount: true });
   expect(decidingRuleForIap([IAP, bySa], { network: 'default', tags: vm.tags, port: 2379 })?.name).toBe('kubernetes-master-iap');
 });

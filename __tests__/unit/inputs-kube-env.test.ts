@@ -7,7 +7,7 @@ const reader = (inputs: Record<string, string>) => (name: string) => inputs[name
 const PROJECT = { project: 'my-project' };
 
 describe('parseKubeEnv: the docs as users write them', () => {
-  it('reads the HA docs\' create command on one line, with the plural quorum flag', () => {
+  it("reads the HA docs' create command on one line, with the plural quorum flag", () => {
     const r = parseKubeEnv('MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh');
     expect(r).toEqual({
       values: {
@@ -22,7 +22,10 @@ describe('parseKubeEnv: the docs as users write them', () => {
   });
 
   it('reads the singular quorum flag the scripts read', () => {
-    expect(parseKubeEnv('ENABLE_ETCD_QUORUM_READ=true').values['enable-etcd-quorum-read']).toEqual({ key: 'ENABLE_ETCD_QUORUM_READ', value: 'true' });
+    expect(parseKubeEnv('ENABLE_ETCD_QUORUM_READ=true').values['enable-etcd-quorum-read']).toEqual({
+      key: 'ENABLE_ETCD_QUORUM_READ',
+      value: 'true',
+    });
   });
 
   it('reads the remove-a-replica command with kube-down.sh', () => {
@@ -121,7 +124,9 @@ describe('parseKubeEnv: the docs as users write them', () => {
         fix: "close the quote (kube-env is read like a shell line: 'value').",
       },
     ]);
-    expect(parseKubeEnv('KUBE_GCE_ZONE="us-east1-b').problems[0]!.problem).toBe('a double quote opened at "\\"us-east1-b" is never closed.');
+    expect(parseKubeEnv('KUBE_GCE_ZONE="us-east1-b').problems[0]!.problem).toBe(
+      'a double quote opened at "\\"us-east1-b" is never closed.',
+    );
   });
 
   it('refuses running both scripts', () => {
@@ -132,16 +137,25 @@ describe('parseKubeEnv: the docs as users write them', () => {
 });
 
 describe('kube-env through parseInputs', () => {
-  it('builds the whole intent from the docs\' create line', () => {
-    const r = parseInputs(reader({ ...PROJECT, 'kube-env': 'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh' }), {});
+  it("builds the whole intent from the docs' create line", () => {
+    const r = parseInputs(
+      reader({ ...PROJECT, 'kube-env': 'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh' }),
+      {},
+    );
     expect(r.intent).toMatchObject({ operation: 'up', zone: 'europe-west1-b', multizone: true, quorumRead: true, replicate: false });
     expect(r.warnings).toEqual([]);
   });
 
   it('builds a replica add, a replica removal and a teardown', () => {
-    const add = parseInputs(reader({ ...PROJECT, 'kube-env': 'KUBE_GCE_ZONE=europe-west1-c KUBE_REPLICATE_EXISTING_MASTER=true ./cluster/kube-up.sh' }), {}).intent;
+    const add = parseInputs(
+      reader({ ...PROJECT, 'kube-env': 'KUBE_GCE_ZONE=europe-west1-c KUBE_REPLICATE_EXISTING_MASTER=true ./cluster/kube-up.sh' }),
+      {},
+    ).intent;
     expect([add.operation, add.replicate, add.zone]).toEqual(['up', true, 'europe-west1-c']);
-    const remove = parseInputs(reader({ ...PROJECT, 'kube-env': 'KUBE_DELETE_NODES=false KUBE_GCE_ZONE=europe-west1-c ./cluster/kube-down.sh' }), {}).intent;
+    const remove = parseInputs(
+      reader({ ...PROJECT, 'kube-env': 'KUBE_DELETE_NODES=false KUBE_GCE_ZONE=europe-west1-c ./cluster/kube-down.sh' }),
+      {},
+    ).intent;
     expect([remove.operation, remove.deleteNodes, remove.zone]).toEqual(['down', false, 'europe-west1-c']);
     const teardown = parseInputs(reader({ ...PROJECT, 'kube-env': './cluster/kube-down.sh' }), {}).intent;
     expect([teardown.operation, teardown.deleteNodes]).toEqual(['down', true]);
@@ -149,7 +163,12 @@ describe('kube-env through parseInputs', () => {
 
   it('lets explicit inputs win, and says so', () => {
     const r = parseInputs(
-      reader({ ...PROJECT, operation: 'status', 'gce-zone': 'europe-west1-d', 'kube-env': 'KUBE_GCE_ZONE=europe-west1-b MULTIZONE=true ./cluster/kube-up.sh' }),
+      reader({
+        ...PROJECT,
+        operation: 'status',
+        'gce-zone': 'europe-west1-d',
+        'kube-env': 'KUBE_GCE_ZONE=europe-west1-b MULTIZONE=true ./cluster/kube-up.sh',
+      }),
       {},
     );
     expect(r.intent.operation).toBe('status');

@@ -32,11 +32,16 @@ test('a pull request run names the cluster pr-<number> and records the pull requ
 });
 
 test('an explicit instance-prefix wins; other events have no owner and keep kubernetes', () => {
-  expect(parseInputs(reader({ ...UP, 'instance-prefix': 'mine' }), prEnv({ pull_request: { number: 42 } })).intent.instancePrefix).toBe('mine');
+  expect(parseInputs(reader({ ...UP, 'instance-prefix': 'mine' }), prEnv({ pull_request: { number: 42 } })).intent.instancePrefix).toBe(
+    'mine',
+  );
   const push = parseInputs(reader(UP), prEnv({ pull_request: { number: 42 } }, 'push')).intent;
   expect(push.instancePrefix).toBe('kubernetes');
   expect(push.owner).toBeUndefined();
-  expect(parseInputs(reader(UP), { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: '/nonexistent', GITHUB_REPOSITORY: 'a/b' }).intent.owner).toBeUndefined();
+  expect(
+    parseInputs(reader(UP), { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: '/nonexistent', GITHUB_REPOSITORY: 'a/b' }).intent
+      .owner,
+  ).toBeUndefined();
 });
 
 test('ttl: a duration, also outside pull requests; empty is no expiry; anything else is refused with its fix', () => {
@@ -50,8 +55,13 @@ test('janitor: a teardown template with the keep label; inputs that name one clu
   const j = parseInputs(reader({ project: 'my-project', operation: 'janitor' }), {});
   expect(j.janitor).toEqual({ keepLabel: 'ha-masters-keep' });
   expect(j.intent).toMatchObject({ operation: 'down', deleteNodes: true });
-  expect(parseInputs(reader({ project: 'my-project', operation: 'Janitor', 'keep-label': 'keep-me' }), {}).janitor).toEqual({ keepLabel: 'keep-me' });
-  expect(problems({ project: 'my-project', operation: 'janitor', 'instance-prefix': 'x', replicas: '3' }).map((p) => p.input)).toEqual(['instance-prefix', 'replicas']);
+  expect(parseInputs(reader({ project: 'my-project', operation: 'Janitor', 'keep-label': 'keep-me' }), {}).janitor).toEqual({
+    keepLabel: 'keep-me',
+  });
+  expect(problems({ project: 'my-project', operation: 'janitor', 'instance-prefix': 'x', replicas: '3' }).map((p) => p.input)).toEqual([
+    'instance-prefix',
+    'replicas',
+  ]);
   expect(problems({ project: 'my-project', operation: 'janitor', 'keep-label': 'Keep Me' }).map((p) => p.input)).toEqual(['keep-label']);
   expect(parseInputs(reader(UP), {}).janitor).toBeUndefined();
 });

@@ -95,8 +95,17 @@ describe('parseIntent defaults', () => {
 
 describe('booleans and durations', () => {
   it.each([
-    ['true', true], ['TRUE', true], ['True', true], ['1', true], ['yes', true], ['YES', true],
-    ['false', false], ['False', false], ['0', false], ['no', false], ['No', false],
+    ['true', true],
+    ['TRUE', true],
+    ['True', true],
+    ['1', true],
+    ['yes', true],
+    ['YES', true],
+    ['false', false],
+    ['False', false],
+    ['0', false],
+    ['no', false],
+    ['No', false],
   ])('parseBoolean(%j) is %j', (text, value) => {
     expect(parseBoolean(text)).toBe(value);
   });
@@ -106,7 +115,12 @@ describe('booleans and durations', () => {
   });
 
   it.each([
-    ['90s', 90_000], ['30m', 1_800_000], ['1h', 3_600_000], ['1h30m', 5_400_000], ['2m30s', 150_000], ['1h0m5s', 3_605_000],
+    ['90s', 90_000],
+    ['30m', 1_800_000],
+    ['1h', 3_600_000],
+    ['1h30m', 5_400_000],
+    ['2m30s', 150_000],
+    ['1h0m5s', 3_605_000],
   ])('parseDuration(%j) = %j ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
@@ -134,39 +148,144 @@ describe('refusals name the input and the fix', () => {
     ['bad zone', { ...PROJECT, operation: 'up', 'gce-zone': 'europe-west1' }, ['gce-zone'], '"europe-west1" is not a zone.'],
     ['upper-case zone', { ...PROJECT, operation: 'up', 'gce-zone': 'EUROPE-WEST1-B' }, ['gce-zone'], 'is not a zone.'],
     ['zone with two letters', { ...PROJECT, operation: 'up', 'gce-zone': 'europe-west1-bb' }, ['gce-zone'], 'is not a zone.'],
-    ['bad zone in list', { ...PROJECT, operation: 'up', replicas: '3', zones: 'us-east1-b, nowhere' }, ['zones'], '"nowhere" is not a zone.'],
-    ['zones across regions', { ...PROJECT, operation: 'up', replicas: '3', zones: 'us-east1-b,us-west1-a' }, ['zones'], 'span the regions us-east1, us-west1'],
-    ['gce-zone outside zones region', { ...PROJECT, operation: 'up', replicas: '3', 'gce-zone': 'us-west1-a', zones: 'us-east1-b' }, ['zones'], 'span the regions us-west1, us-east1'],
+    [
+      'bad zone in list',
+      { ...PROJECT, operation: 'up', replicas: '3', zones: 'us-east1-b, nowhere' },
+      ['zones'],
+      '"nowhere" is not a zone.',
+    ],
+    [
+      'zones across regions',
+      { ...PROJECT, operation: 'up', replicas: '3', zones: 'us-east1-b,us-west1-a' },
+      ['zones'],
+      'span the regions us-east1, us-west1',
+    ],
+    [
+      'gce-zone outside zones region',
+      { ...PROJECT, operation: 'up', replicas: '3', 'gce-zone': 'us-west1-a', zones: 'us-east1-b' },
+      ['zones'],
+      'span the regions us-west1, us-east1',
+    ],
     ['replicas zero', { ...PROJECT, operation: 'up', replicas: '0' }, ['replicas'], '"0" is not a positive whole number.'],
     ['replicas word', { ...PROJECT, operation: 'up', replicas: 'three' }, ['replicas'], '"three" is not a positive whole number.'],
     ['replicas fraction', { ...PROJECT, operation: 'up', replicas: '2.5' }, ['replicas'], 'is not a positive whole number.'],
     ['replicas negative', { ...PROJECT, operation: 'up', replicas: '-3' }, ['replicas'], 'is not a positive whole number.'],
-    ['even replicas', { ...PROJECT, operation: 'up', replicas: '4' }, ['replicas'], '4 is even: etcd with 4 members survives no more failures than with 3'],
-    ['bad allow-even-replicas', { ...PROJECT, operation: 'up', replicas: '3', 'allow-even-replicas': 'sure' }, ['allow-even-replicas'], '"sure" is not a boolean.'],
+    [
+      'even replicas',
+      { ...PROJECT, operation: 'up', replicas: '4' },
+      ['replicas'],
+      '4 is even: etcd with 4 members survives no more failures than with 3',
+    ],
+    [
+      'bad allow-even-replicas',
+      { ...PROJECT, operation: 'up', replicas: '3', 'allow-even-replicas': 'sure' },
+      ['allow-even-replicas'],
+      '"sure" is not a boolean.',
+    ],
     ['bad delete-nodes', { ...PROJECT, operation: 'down', 'delete-nodes': 'nope' }, ['delete-nodes'], '"nope" is not a boolean.'],
-    ['bad replicate', { ...PROJECT, operation: 'up', 'replicate-existing-master': 'y' }, ['replicate-existing-master'], '"y" is not a boolean.'],
-    ['bad quorum read', { ...PROJECT, operation: 'up', 'enable-etcd-quorum-read': 'on' }, ['enable-etcd-quorum-read'], '"on" is not a boolean.'],
-    ['replicate with down', { ...PROJECT, operation: 'down', 'replicate-existing-master': 'true' }, ['replicate-existing-master'], 'it adds a replica, which operation down never does.'],
-    ['replicate with replace', { ...PROJECT, operation: 'replace', 'replica-name': 'kubernetes-master', 'replicate-existing-master': 'true' }, ['replicate-existing-master'], 'operation replace never does'],
-    ['replicate with status', { ...PROJECT, operation: 'status', 'replicate-existing-master': 'true' }, ['replicate-existing-master'], 'operation status never does'],
-    ['replicate with replicas', { ...PROJECT, operation: 'up', 'replicate-existing-master': 'true', replicas: '3' }, ['replicas'], 'contradict each other'],
-    ['replicas with down', { ...PROJECT, operation: 'down', replicas: '3' }, ['replicas'], 'it scales the cluster, which operation down never does.'],
+    [
+      'bad replicate',
+      { ...PROJECT, operation: 'up', 'replicate-existing-master': 'y' },
+      ['replicate-existing-master'],
+      '"y" is not a boolean.',
+    ],
+    [
+      'bad quorum read',
+      { ...PROJECT, operation: 'up', 'enable-etcd-quorum-read': 'on' },
+      ['enable-etcd-quorum-read'],
+      '"on" is not a boolean.',
+    ],
+    [
+      'replicate with down',
+      { ...PROJECT, operation: 'down', 'replicate-existing-master': 'true' },
+      ['replicate-existing-master'],
+      'it adds a replica, which operation down never does.',
+    ],
+    [
+      'replicate with replace',
+      { ...PROJECT, operation: 'replace', 'replica-name': 'kubernetes-master', 'replicate-existing-master': 'true' },
+      ['replicate-existing-master'],
+      'operation replace never does',
+    ],
+    [
+      'replicate with status',
+      { ...PROJECT, operation: 'status', 'replicate-existing-master': 'true' },
+      ['replicate-existing-master'],
+      'operation status never does',
+    ],
+    [
+      'replicate with replicas',
+      { ...PROJECT, operation: 'up', 'replicate-existing-master': 'true', replicas: '3' },
+      ['replicas'],
+      'contradict each other',
+    ],
+    [
+      'replicas with down',
+      { ...PROJECT, operation: 'down', replicas: '3' },
+      ['replicas'],
+      'it scales the cluster, which operation down never does.',
+    ],
     ['replicas with replace', { ...PROJECT, operation: 'replace', replicas: '3' }, ['replicas'], 'operation replace never does'],
     ['replicas with status', { ...PROJECT, operation: 'status', replicas: '1' }, ['replicas'], 'operation status never does'],
-    ['replica-name with up', { ...PROJECT, operation: 'up', 'replica-name': 'kubernetes-master-a1f' }, ['replica-name'], 'up never removes one'],
-    ['replica-name with status', { ...PROJECT, operation: 'status', 'replica-name': 'kubernetes-master-a1f' }, ['replica-name'], 'status reports every replica'],
-    ['replica-name with down and default delete-nodes', { ...PROJECT, operation: 'down', 'replica-name': 'kubernetes-master-a1f' }, ['replica-name'], 'with delete-nodes true (the default), down tears the whole cluster down'],
-    ['replica-name with down and delete-nodes true', { ...PROJECT, operation: 'down', 'delete-nodes': 'true', 'replica-name': 'kubernetes-master-a1f' }, ['replica-name'], 'with delete-nodes true, down tears'],
+    [
+      'replica-name with up',
+      { ...PROJECT, operation: 'up', 'replica-name': 'kubernetes-master-a1f' },
+      ['replica-name'],
+      'up never removes one',
+    ],
+    [
+      'replica-name with status',
+      { ...PROJECT, operation: 'status', 'replica-name': 'kubernetes-master-a1f' },
+      ['replica-name'],
+      'status reports every replica',
+    ],
+    [
+      'replica-name with down and default delete-nodes',
+      { ...PROJECT, operation: 'down', 'replica-name': 'kubernetes-master-a1f' },
+      ['replica-name'],
+      'with delete-nodes true (the default), down tears the whole cluster down',
+    ],
+    [
+      'replica-name with down and delete-nodes true',
+      { ...PROJECT, operation: 'down', 'delete-nodes': 'true', 'replica-name': 'kubernetes-master-a1f' },
+      ['replica-name'],
+      'with delete-nodes true, down tears',
+    ],
     ['delete-nodes with up', { ...PROJECT, operation: 'up', 'delete-nodes': 'false' }, ['delete-nodes'], 'not to up.'],
     ['delete-nodes true with replace', { ...PROJECT, operation: 'replace', 'delete-nodes': 'true' }, ['delete-nodes'], 'not to replace.'],
     ['delete-nodes with status', { ...PROJECT, operation: 'status', 'delete-nodes': 'true' }, ['delete-nodes'], 'not to status.'],
-    ['remove one replica without saying which', { ...PROJECT, operation: 'down', 'delete-nodes': 'false' }, ['gce-zone'], 'neither gce-zone nor replica-name says which'],
+    [
+      'remove one replica without saying which',
+      { ...PROJECT, operation: 'down', 'delete-nodes': 'false' },
+      ['gce-zone'],
+      'neither gce-zone nor replica-name says which',
+    ],
     ['zones with down', { ...PROJECT, operation: 'down', zones: 'us-east1-b' }, ['zones'], 'and down places none.'],
     ['zones with status', { ...PROJECT, operation: 'status', zones: 'us-east1-b' }, ['zones'], 'and status places none.'],
-    ['replica of another prefix', { ...PROJECT, operation: 'replace', 'replica-name': 'kubernetes-master-a1f', 'instance-prefix': 'ci' }, ['replica-name'], '"kubernetes-master-a1f" is not a master replica of instance prefix ci.'],
-    ['replica name with a longer suffix', { ...PROJECT, operation: 'replace', 'replica-name': 'kubernetes-master-a1f2' }, ['replica-name'], 'is not a master replica'],
-    ['replica name with non-hex suffix', { ...PROJECT, operation: 'replace', 'replica-name': 'kubernetes-master-xyz' }, ['replica-name'], 'is not a master replica'],
-    ['prefix with capitals', { ...PROJECT, operation: 'up', 'instance-prefix': 'Kubernetes' }, ['instance-prefix'], '"Kubernetes" cannot start GCE names'],
+    [
+      'replica of another prefix',
+      { ...PROJECT, operation: 'replace', 'replica-name': 'kubernetes-master-a1f', 'instance-prefix': 'ci' },
+      ['replica-name'],
+      '"kubernetes-master-a1f" is not a master replica of instance prefix ci.',
+    ],
+    [
+      'replica name with a longer suffix',
+      { ...PROJECT, operation: 'replace', 'replica-name': 'kubernetes-master-a1f2' },
+      ['replica-name'],
+      'is not a master replica',
+    ],
+    [
+      'replica name with non-hex suffix',
+      { ...PROJECT, operation: 'replace', 'replica-name': 'kubernetes-master-xyz' },
+      ['replica-name'],
+      'is not a master replica',
+    ],
+    [
+      'prefix with capitals',
+      { ...PROJECT, operation: 'up', 'instance-prefix': 'Kubernetes' },
+      ['instance-prefix'],
+      '"Kubernetes" cannot start GCE names',
+    ],
     ['prefix ending in a dash', { ...PROJECT, operation: 'up', 'instance-prefix': 'k8s-' }, ['instance-prefix'], 'cannot start GCE names'],
     ['prefix too long', { ...PROJECT, operation: 'up', 'instance-prefix': 'a'.repeat(43) }, ['instance-prefix'], 'cannot start GCE names'],
     ['project with capitals', { project: 'My-Project', operation: 'up' }, ['project'], '"My-Project" is not a project ID.'],
@@ -178,13 +297,43 @@ describe('refusals name the input and the fix', () => {
     ['disk with unit', { ...PROJECT, operation: 'up', 'data-disk-size-gb': '20GB' }, ['data-disk-size-gb'], '"20GB" is not a disk size'],
     ['timeout without unit', { ...PROJECT, operation: 'up', timeout: '30' }, ['timeout'], '"30" is not a duration.'],
     ['zero timeout', { ...PROJECT, operation: 'up', timeout: '0m' }, ['timeout'], '"0m" is not a duration.'],
-    ['endpoint not a URL', { ...PROJECT, operation: 'up', 'compute-endpoint': 'localhost:8085' }, ['compute-endpoint'], 'must be a plain http(s) URL'],
-    ['endpoint garbage', { ...PROJECT, operation: 'up', 'compute-endpoint': 'not a url' }, ['compute-endpoint'], '"not a url" is not a URL.'],
-    ['endpoint with credentials', { ...PROJECT, operation: 'up', 'compute-endpoint': 'http://u:p@127.0.0.1:1' }, ['compute-endpoint'], 'without credentials'],
+    [
+      'endpoint not a URL',
+      { ...PROJECT, operation: 'up', 'compute-endpoint': 'localhost:8085' },
+      ['compute-endpoint'],
+      'must be a plain http(s) URL',
+    ],
+    [
+      'endpoint garbage',
+      { ...PROJECT, operation: 'up', 'compute-endpoint': 'not a url' },
+      ['compute-endpoint'],
+      '"not a url" is not a URL.',
+    ],
+    [
+      'endpoint with credentials',
+      { ...PROJECT, operation: 'up', 'compute-endpoint': 'http://u:p@127.0.0.1:1' },
+      ['compute-endpoint'],
+      'without credentials',
+    ],
     ['unknown transport', { ...PROJECT, operation: 'up', transport: 'ssh' }, ['transport'], '"ssh" is not a transport.'],
-    ['iap-endpoint not wss', { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'https://127.0.0.1:8443' }, ['iap-endpoint'], 'must be a plain wss:// URL'],
-    ['iap-endpoint with a query', { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'wss://127.0.0.1:8443/?x=1' }, ['iap-endpoint'], 'must be a plain wss:// URL'],
-    ['iap-endpoint garbage', { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'relay' }, ['iap-endpoint'], '"relay" is not a URL.'],
+    [
+      'iap-endpoint not wss',
+      { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'https://127.0.0.1:8443' },
+      ['iap-endpoint'],
+      'must be a plain wss:// URL',
+    ],
+    [
+      'iap-endpoint with a query',
+      { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'wss://127.0.0.1:8443/?x=1' },
+      ['iap-endpoint'],
+      'must be a plain wss:// URL',
+    ],
+    [
+      'iap-endpoint garbage',
+      { ...PROJECT, operation: 'up', transport: 'iap', 'iap-endpoint': 'relay' },
+      ['iap-endpoint'],
+      '"relay" is not a URL.',
+    ],
     ['request-id upper case', { ...PROJECT, operation: 'up', 'request-id': 'PR-42' }, ['request-id'], 'cannot be a GCE label value'],
     ['request-id too long', { ...PROJECT, operation: 'up', 'request-id': 'a'.repeat(64) }, ['request-id'], 'cannot be a GCE label value'],
   ];
@@ -243,7 +392,9 @@ describe('accepted combinations', () => {
     expect(parse({ ...PROJECT, operation: 'replace', 'replica-name': 'kubernetes-master' }).intent.replicaName).toBe('kubernetes-master');
     expect(parse({ ...PROJECT, operation: 'replace' }).intent.replicaName).toBeUndefined();
     // The docs' replace procedure starts with KUBE_DELETE_NODES=false; that is harmless with replace.
-    expect(parse({ ...PROJECT, operation: 'replace', 'delete-nodes': 'false', 'replica-name': 'kubernetes-master' }).intent.deleteNodes).toBe(false);
+    expect(
+      parse({ ...PROJECT, operation: 'replace', 'delete-nodes': 'false', 'replica-name': 'kubernetes-master' }).intent.deleteNodes,
+    ).toBe(false);
   });
 
   it('allows an even count when asked', () => {
@@ -253,7 +404,11 @@ describe('accepted combinations', () => {
   it('refuses more than 7 replicas with the reason, and only warns when allow-many-replicas is true', () => {
     expect(parse({ ...PROJECT, operation: 'up', replicas: '7' }).warnings).toEqual([]);
     expect(problemsOf({ ...PROJECT, operation: 'up', replicas: '9' })).toEqual([
-      expect.objectContaining({ input: 'replicas', problem: expect.stringContaining('9 is above 7: etcd recommends at most 7 members'), fix: expect.stringContaining('allow-many-replicas: true') }),
+      expect.objectContaining({
+        input: 'replicas',
+        problem: expect.stringContaining('9 is above 7: etcd recommends at most 7 members'),
+        fix: expect.stringContaining('allow-many-replicas: true'),
+      }),
     ]);
     const r = parse({ ...PROJECT, operation: 'up', replicas: '9', 'allow-many-replicas': 'true' });
     expect(r.intent.replicas).toBe(9);
@@ -262,7 +417,9 @@ describe('accepted combinations', () => {
 
   it('warns about allow-even-replicas only when it is true and nothing scales', () => {
     expect(parse({ ...PROJECT, operation: 'down', 'allow-even-replicas': 'false' }).warnings).toEqual([]);
-    expect(parse({ ...PROJECT, operation: 'down', 'allow-even-replicas': 'true' }).warnings).toEqual(['allow-even-replicas is ignored with operation down.']);
+    expect(parse({ ...PROJECT, operation: 'down', 'allow-even-replicas': 'true' }).warnings).toEqual([
+      'allow-even-replicas is ignored with operation down.',
+    ]);
   });
 
   it('warns that creation-time flags are ignored by down', () => {
@@ -286,9 +443,12 @@ describe('project', () => {
     expect(parse({ project: 'from-input', operation: 'status' }, { GCLOUD_PROJECT: 'from-env-1' }).intent.project).toBe('from-input');
   });
 
-  it.each(['CLOUDSDK_CORE_PROJECT', 'CLOUDSDK_PROJECT', 'GCLOUD_PROJECT', 'GCP_PROJECT', 'GOOGLE_CLOUD_PROJECT'])('falls back to %s', (name) => {
-    expect(parse({ operation: 'status' }, { [name]: 'env-project' }).intent.project).toBe('env-project');
-  });
+  it.each(['CLOUDSDK_CORE_PROJECT', 'CLOUDSDK_PROJECT', 'GCLOUD_PROJECT', 'GCP_PROJECT', 'GOOGLE_CLOUD_PROJECT'])(
+    'falls back to %s',
+    (name) => {
+      expect(parse({ operation: 'status' }, { [name]: 'env-project' }).intent.project).toBe('env-project');
+    },
+  );
 
   it('takes the variables in the order auth exports them', () => {
     const env = { GOOGLE_CLOUD_PROJECT: 'last-one', GCLOUD_PROJECT: 'third-one', CLOUDSDK_PROJECT: 'second-one' };

@@ -12,7 +12,7 @@ import { clusterNames } from '../../src/model.ts';
 import { readFileSync } from 'node:fs';
 
 const base = { project: 'my-project', operation: 'up', 'gce-zone': 'europe-west1-b' };
-const parse = (extra: Record<string, string>) => parseInputs((n) => ({ ...base, ...extra } as Record<string, string>)[n] ?? '', {});
+const parse = (extra: Record<string, string>) => parseInputs((n) => (({ ...base, ...extra }) as Record<string, string>)[n] ?? '', {});
 const problems = (extra: Record<string, string>) => {
   try {
     parse(extra);
@@ -48,8 +48,13 @@ describe('release inputs', () => {
   });
 
   it('takes a manifest reference as it is (loaded later) and refuses versions beside it', () => {
-    expect(parse({ 'release-manifest': 'https://mirror.example/ha/manifest.json' }).release).toEqual({ kind: 'manifest', ref: 'https://mirror.example/ha/manifest.json' });
-    expect(problems({ 'release-manifest': './m.json', 'etcd-version': DEFAULT_ETCD_VERSION }).map((p) => p.input)).toEqual(['etcd-version']);
+    expect(parse({ 'release-manifest': 'https://mirror.example/ha/manifest.json' }).release).toEqual({
+      kind: 'manifest',
+      ref: 'https://mirror.example/ha/manifest.json',
+    });
+    expect(problems({ 'release-manifest': './m.json', 'etcd-version': DEFAULT_ETCD_VERSION }).map((p) => p.input)).toEqual([
+      'etcd-version',
+    ]);
   });
 
   it('defaults the image to Debian 12, which the start-up script is written for', () => {
@@ -57,7 +62,7 @@ describe('release inputs', () => {
   });
 });
 
-describe('a master VM\'s metadata', () => {
+describe("a master VM's metadata", () => {
   it('carries the start-up script, guest attributes, the release, the seeds, the certificates and the versions of the keys, and no private key', async () => {
     const names = clusterNames('kubernetes');
     const secrets = await newClusterSecrets(names.master, '203.0.113.7');
@@ -67,9 +72,20 @@ describe('a master VM\'s metadata', () => {
       return r.manifest;
     })();
     const md = replicaMetadata({
-      names, vm: 'kubernetes-master-a1f', first: false, seeds: ['kubernetes-master'], seedEndpoints: ['https://10.132.0.2:2379'],
-      staticIp: '203.0.113.7', settings: { multizone: true, quorumRead: false }, secrets, zone: 'europe-west1-c', release,
-      refs: { clusterKeys: 'projects/1/secrets/kubernetes-master-cluster-keys/versions/1', etcdCaKey: 'projects/1/secrets/kubernetes-master-etcd-ca-key/versions/1' },
+      names,
+      vm: 'kubernetes-master-a1f',
+      first: false,
+      seeds: ['kubernetes-master'],
+      seedEndpoints: ['https://10.132.0.2:2379'],
+      staticIp: '203.0.113.7',
+      settings: { multizone: true, quorumRead: false },
+      secrets,
+      zone: 'europe-west1-c',
+      release,
+      refs: {
+        clusterKeys: 'projects/1/secrets/kubernetes-master-cluster-keys/versions/1',
+        etcdCaKey: 'projects/1/secrets/kubernetes-master-etcd-ca-key/versions/1',
+      },
     });
     expect(md['startup-script']).toBe(readFileSync('vm/startup.sh', 'utf8'));
     expect(md['enable-guest-attributes']).toBe('TRUE');
@@ -79,14 +95,16 @@ describe('a master VM\'s metadata', () => {
     expect(env.INITIAL_ETCD_CLUSTER_STATE).toBe('existing');
     expect(env.SERVICE_CLUSTER_IP_RANGE).toBe('10.0.0.0/16');
     const certs = decodeFlatYaml(md['kube-master-certs']!);
-    for (const key of ['CA_CERT', 'MASTER_CERT', 'ETCD_APISERVER_CLIENT_CERT', 'KUBE_CONTROLLER_MANAGER_CERT', 'KUBE_SCHEDULER_CERT']) expect(certs[key]).toBeTruthy();
+    for (const key of ['CA_CERT', 'MASTER_CERT', 'ETCD_APISERVER_CLIENT_CERT', 'KUBE_CONTROLLER_MANAGER_CERT', 'KUBE_SCHEDULER_CERT'])
+      expect(certs[key]).toBeTruthy();
     expect(certs.KEYS_SECRET).toBe('projects/1/secrets/kubernetes-master-cluster-keys/versions/1');
     expect(certs.ETCD_CA_KEY_SECRET).toBe('projects/1/secrets/kubernetes-master-etcd-ca-key/versions/1');
     expect(env.ETCD_CA_CERT).toBeTruthy();
     // No private key in any metadata value, in PEM or in base64 of PEM.
     for (const value of Object.values(md)) {
       const decoded = decodeFlatYaml(value);
-      for (const v of [value, ...Object.values(decoded).map((x) => Buffer.from(x, 'base64').toString())]) expect(v).not.toMatch(/PRIVATE KEY/);
+      for (const v of [value, ...Object.values(decoded).map((x) => Buffer.from(x, 'base64').toString())])
+        expect(v).not.toMatch(/PRIVATE KEY/);
     }
     const cm = Buffer.from(certs.KUBE_CONTROLLER_MANAGER_CERT!, 'base64').toString();
     expect(cm).toContain('BEGIN CERTIFICATE');

@@ -31,7 +31,8 @@ function userJson(overrides: Record<string, unknown> = {}): Record<string, unkno
   };
 }
 
-const parse = (doc: unknown) => parseReleaseManifest(typeof doc === 'string' ? doc : JSON.stringify(doc), 'https://mirror.example/release.json');
+const parse = (doc: unknown) =>
+  parseReleaseManifest(typeof doc === 'string' ? doc : JSON.stringify(doc), 'https://mirror.example/release.json');
 
 /** The error of parsing `doc`, which must be a ReleaseManifestError. */
 function errorOf(run: () => unknown): ReleaseManifestError {
@@ -84,7 +85,9 @@ describe('pinned releases', () => {
   });
 
   it('names the pinned versions when asked for one it does not have, both at once', () => {
-    expect(() => manifestFor('v1.99.0', 'v9.9.9')).toThrow(/Kubernetes "v1\.99\.0" is not pinned.*v1\.35\.4.*\n.*etcd "v9\.9\.9" is not pinned.*v3\.6\.14.*\nFix: .*release-manifest/);
+    expect(() => manifestFor('v1.99.0', 'v9.9.9')).toThrow(
+      /Kubernetes "v1\.99\.0" is not pinned.*v1\.35\.4.*\n.*etcd "v9\.9\.9" is not pinned.*v3\.6\.14.*\nFix: .*release-manifest/,
+    );
   });
 });
 
@@ -94,7 +97,11 @@ describe('parseReleaseManifest', () => {
       kubernetesVersion: 'v1.34.2',
       etcdVersion: 'v3.5.24',
       artifacts: {
-        'kubernetes-server': { url: 'https://mirror.example/k8s/v1.34.2/kubernetes-server-linux-amd64.tar.gz', algorithm: 'sha512', digest: SHA512 },
+        'kubernetes-server': {
+          url: 'https://mirror.example/k8s/v1.34.2/kubernetes-server-linux-amd64.tar.gz',
+          algorithm: 'sha512',
+          digest: SHA512,
+        },
         etcd: { url: 'http://mirror.example/etcd-v3.5.24-linux-amd64.tar.gz', algorithm: 'sha256', digest: SHA256 },
       },
     });
@@ -119,26 +126,86 @@ describe('parseReleaseManifest', () => {
   const cases: [string, unknown, RegExp][] = [
     ['text that is not JSON', '{"kubernetesVersion": ', /JSON: does not parse .* Fix: serve a JSON object like \{"kubernetesVersion"/],
     ['JSON that is not an object', '[1]', /JSON: must be an object, got an array/],
-    ['an unknown top-level key', userJson({ kubernetesVerison: 'v1.34.2' }), /manifest: has an unknown key "kubernetesVerison"\. Fix: check its spelling; the keys are kubernetesVersion, etcdVersion, artifacts/],
-    ['a missing version', userJson({ etcdVersion: undefined }), /etcdVersion: must be a string, it is missing\. Fix: add "etcdVersion": "v3\.5\.24"/],
+    [
+      'an unknown top-level key',
+      userJson({ kubernetesVerison: 'v1.34.2' }),
+      /manifest: has an unknown key "kubernetesVerison"\. Fix: check its spelling; the keys are kubernetesVersion, etcdVersion, artifacts/,
+    ],
+    [
+      'a missing version',
+      userJson({ etcdVersion: undefined }),
+      /etcdVersion: must be a string, it is missing\. Fix: add "etcdVersion": "v3\.5\.24"/,
+    ],
     ['a version that is a number', userJson({ etcdVersion: 3.5 }), /etcdVersion: must be a string, got a number/],
-    ['a version without its v', userJson({ kubernetesVersion: '1.34.2' }), /kubernetesVersion: must look like v1\.34\.2 .*got "1\.34\.2"\. Fix: add the leading v: "v1\.34\.2"/],
-    ['a version that is not semver', userJson({ etcdVersion: 'v3.5' }), /etcdVersion: must look like v3\.5\.24 .*got "v3\.5"\. Fix: write the release tag exactly as upstream does/],
-    ['missing artifacts', userJson({ artifacts: undefined }), /artifacts: must be an object with "kubernetes-server" and "etcd", it is missing/],
-    ['an unknown artifact', artifact('kube-server', {}), /artifacts: has an unknown key "kube-server"\. Fix: check its spelling; the keys are kubernetes-server, etcd/],
+    [
+      'a version without its v',
+      userJson({ kubernetesVersion: '1.34.2' }),
+      /kubernetesVersion: must look like v1\.34\.2 .*got "1\.34\.2"\. Fix: add the leading v: "v1\.34\.2"/,
+    ],
+    [
+      'a version that is not semver',
+      userJson({ etcdVersion: 'v3.5' }),
+      /etcdVersion: must look like v3\.5\.24 .*got "v3\.5"\. Fix: write the release tag exactly as upstream does/,
+    ],
+    [
+      'missing artifacts',
+      userJson({ artifacts: undefined }),
+      /artifacts: must be an object with "kubernetes-server" and "etcd", it is missing/,
+    ],
+    [
+      'an unknown artifact',
+      artifact('kube-server', {}),
+      /artifacts: has an unknown key "kube-server"\. Fix: check its spelling; the keys are kubernetes-server, etcd/,
+    ],
     ['a missing artifact', artifact('etcd', undefined), /etcd: must be an object with "url" and "sha256" or "sha512", it is missing/],
-    ['an unknown artifact key', artifact('etcd', { url: etcdUrl, sha256: SHA256, sha1: 'x' }), /etcd: has an unknown key "sha1"\. Fix: check its spelling; the keys are url, sha256, sha512/],
+    [
+      'an unknown artifact key',
+      artifact('etcd', { url: etcdUrl, sha256: SHA256, sha1: 'x' }),
+      /etcd: has an unknown key "sha1"\. Fix: check its spelling; the keys are url, sha256, sha512/,
+    ],
     ['a missing url', artifact('etcd', { sha256: SHA256 }), /etcd: url must be a string, it is missing\. Fix: add "url"/],
-    ['a url that is not a URL', artifact('etcd', { url: 'mirror/etcd.tar.gz', sha256: SHA256 }), /etcd: url must be an http\(s\) URL, got "mirror\/etcd\.tar\.gz"/],
-    ['a url of another scheme', artifact('etcd', { url: 'ftp://x.example/etcd.tar.gz', sha256: SHA256 }), /etcd: url must be an http\(s\) URL, got the scheme "ftp:"/],
-    ['a url with a space', artifact('etcd', { url: 'https://x.example/my etcd.tar.gz', sha256: SHA256 }), /etcd: url must not contain whitespace.* Fix: percent-encode spaces/],
+    [
+      'a url that is not a URL',
+      artifact('etcd', { url: 'mirror/etcd.tar.gz', sha256: SHA256 }),
+      /etcd: url must be an http\(s\) URL, got "mirror\/etcd\.tar\.gz"/,
+    ],
+    [
+      'a url of another scheme',
+      artifact('etcd', { url: 'ftp://x.example/etcd.tar.gz', sha256: SHA256 }),
+      /etcd: url must be an http\(s\) URL, got the scheme "ftp:"/,
+    ],
+    [
+      'a url with a space',
+      artifact('etcd', { url: 'https://x.example/my etcd.tar.gz', sha256: SHA256 }),
+      /etcd: url must not contain whitespace.* Fix: percent-encode spaces/,
+    ],
     ['no digest', artifact('etcd', { url: etcdUrl }), /etcd: has no digest\. Fix: give exactly one of "sha256" or "sha512"/],
-    ['two digests', artifact('etcd', { url: etcdUrl, sha256: SHA256, sha512: SHA512 }), /etcd: has both sha256 and sha512\. Fix: give exactly one/],
+    [
+      'two digests',
+      artifact('etcd', { url: etcdUrl, sha256: SHA256, sha512: SHA512 }),
+      /etcd: has both sha256 and sha512\. Fix: give exactly one/,
+    ],
     ['a digest that is not a string', artifact('etcd', { url: etcdUrl, sha256: 42 }), /etcd: sha256 must be a string, got a number/],
-    ['a truncated digest', artifact('etcd', { url: etcdUrl, sha256: SHA256.slice(1) }), /etcd: sha256 must be 64 lower-case hex digits, got 63 characters\. Fix: copy the sha256 digest .* SHA256SUMS/],
-    ['a digest of the other algorithm', artifact('etcd', { url: etcdUrl, sha256: SHA512 }), /etcd: sha256 must be 64 lower-case hex digits, got 128 characters\. Fix: that is the length of a sha512 digest: call it sha512/],
-    ['an upper-case digest', artifact('kubernetes-server', { url: etcdUrl, sha512: SHA512.toUpperCase() }), /kubernetes-server: sha512 must be lower-case hex, got upper-case letters\. Fix: write the same digest in lower case/],
-    ['a digest with a non-hex character', artifact('etcd', { url: etcdUrl, sha256: `${SHA256.slice(0, 63)}g` }), /etcd: sha256 must be 64 lower-case hex digits, got "g" at position 64/],
+    [
+      'a truncated digest',
+      artifact('etcd', { url: etcdUrl, sha256: SHA256.slice(1) }),
+      /etcd: sha256 must be 64 lower-case hex digits, got 63 characters\. Fix: copy the sha256 digest .* SHA256SUMS/,
+    ],
+    [
+      'a digest of the other algorithm',
+      artifact('etcd', { url: etcdUrl, sha256: SHA512 }),
+      /etcd: sha256 must be 64 lower-case hex digits, got 128 characters\. Fix: that is the length of a sha512 digest: call it sha512/,
+    ],
+    [
+      'an upper-case digest',
+      artifact('kubernetes-server', { url: etcdUrl, sha512: SHA512.toUpperCase() }),
+      /kubernetes-server: sha512 must be lower-case hex, got upper-case letters\. Fix: write the same digest in lower case/,
+    ],
+    [
+      'a digest with a non-hex character',
+      artifact('etcd', { url: etcdUrl, sha256: `${SHA256.slice(0, 63)}g` }),
+      /etcd: sha256 must be 64 lower-case hex digits, got "g" at position 64/,
+    ],
   ];
 
   it.each(cases)('explains %s, naming the source', (_, doc, message) => {
@@ -198,11 +265,16 @@ describe('the metadata form', () => {
       'line 4: repeats the artifact kubernetes-server.',
       'line 5: must have 5 fields "<artifact> <version> <algorithm> <hex digest> <url>", got 4.',
     ]);
-    expect(errorOf(() => fromMetadata('# nothing\n')).problems.map((p) => `${p.where}: ${p.problem}`)).toEqual(['kubernetes-server: has no line.', 'etcd: has no line.']);
+    expect(errorOf(() => fromMetadata('# nothing\n')).problems.map((p) => `${p.where}: ${p.problem}`)).toEqual([
+      'kubernetes-server: has no line.',
+      'etcd: has no line.',
+    ]);
   });
 
   it('checks the algorithm, the digest and the url of a line', () => {
-    const err = errorOf(() => fromMetadata(`kubernetes-server v1.34.2 sha1 ${SHA512} https://dl.k8s.io/k.tgz\netcd v3.5.24 sha256 ${SHA512} gs://b/e.tgz\n`));
+    const err = errorOf(() =>
+      fromMetadata(`kubernetes-server v1.34.2 sha1 ${SHA512} https://dl.k8s.io/k.tgz\netcd v3.5.24 sha256 ${SHA512} gs://b/e.tgz\n`),
+    );
     expect(err.problems.map((p) => `${p.where}: ${p.problem}`)).toEqual([
       'line 1 (kubernetes-server): the algorithm must be sha256 or sha512, got "sha1".',
       'line 2 (etcd): the url must be an http(s) URL, got the scheme "gs:".',
@@ -247,12 +319,16 @@ describe('loadReleaseManifest', () => {
   it('says which file it tried when it is missing', async () => {
     const path = join(dir, 'nope.json');
     await expect(loadReleaseManifest(path)).rejects.toThrow(
-      new RegExp(`release-manifest: tried the local file ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and could not read it \\(ENOENT.*\\)\\. Fix: check the path`),
+      new RegExp(
+        `release-manifest: tried the local file ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and could not read it \\(ENOENT.*\\)\\. Fix: check the path`,
+      ),
     );
   });
 
   it('says what the server answered on a 404', async () => {
-    await expect(loadReleaseManifest(`${base}/missing.json`)).rejects.toThrow(`release-manifest: GET ${base}/missing.json answered HTTP 404. Fix: check the URL;`);
+    await expect(loadReleaseManifest(`${base}/missing.json`)).rejects.toThrow(
+      `release-manifest: GET ${base}/missing.json answered HTTP 404. Fix: check the URL;`,
+    );
   });
 
   it('says why a server that does not answer failed', async () => {
@@ -260,7 +336,9 @@ describe('loadReleaseManifest', () => {
     await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/release.json`;
     await new Promise((done) => closed.close(done));
-    await expect(loadReleaseManifest(url)).rejects.toThrow(new RegExp(`GET ${url} got no answer \\(fetch failed: .*ECONNREFUSED.*\\)\\. Fix: check the host`));
+    await expect(loadReleaseManifest(url)).rejects.toThrow(
+      new RegExp(`GET ${url} got no answer \\(fetch failed: .*ECONNREFUSED.*\\)\\. Fix: check the host`),
+    );
   });
 
   it('names the URL when what it serves is not a valid manifest', async () => {
@@ -268,7 +346,9 @@ describe('loadReleaseManifest', () => {
   });
 
   it('refuses other schemes and an empty reference, saying what to do', async () => {
-    await expect(loadReleaseManifest('gs://bucket/release.json')).rejects.toThrow(/gs:\/\/ is not supported, only local paths and http\(s\) URLs\. Fix: give its https URL/);
+    await expect(loadReleaseManifest('gs://bucket/release.json')).rejects.toThrow(
+      /gs:\/\/ is not supported, only local paths and http\(s\) URLs\. Fix: give its https URL/,
+    );
     await expect(loadReleaseManifest('  ')).rejects.toThrow('release-manifest is empty. Fix:');
   });
 });

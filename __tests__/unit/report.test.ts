@@ -85,7 +85,12 @@ function haState(): ClusterState {
       reachable: true,
       leaderId: '111',
       members: [
-        member('kubernetes-master', '111', '127.10.0.1', { isLeader: true, appliedIndex: 900, dbSize: 4 * 1024 * 1024, dbSizeInUse: 1024 * 1024 }),
+        member('kubernetes-master', '111', '127.10.0.1', {
+          isLeader: true,
+          appliedIndex: 900,
+          dbSize: 4 * 1024 * 1024,
+          dbSizeInUse: 1024 * 1024,
+        }),
         member('kubernetes-master-a1f', '222', '127.10.0.2', { appliedIndex: 899, dbSize: 512 * 1024 }),
         member('kubernetes-master-0c1', '333', '127.10.0.3', { isLearner: true, appliedIndex: 850 }),
       ],
@@ -97,8 +102,17 @@ function haState(): ClusterState {
         { name: 'apiserver-bbbb', hostname: 'kubernetes-master-a1f.europe-west1-b.c.my-project.internal' },
         { name: 'apiserver-dddd', hostname: 'kubernetes-master-9e9', deleteFailed: 'HTTP 403' },
       ],
-      controllerManager: { holderIdentity: 'kubernetes-master-a1f_6f1c0f5e-54a4-4b43-9d3c-3b0e1d1f0a11', hostname: 'kubernetes-master-a1f', renewTime: '2026-12-02T10:00:01.000000Z', leaseDurationSeconds: 15 },
-      scheduler: { holderIdentity: 'kubernetes-master-9e9_0b5b1b84-1a43-4a0e-9a59-5d0f6c8f7d22', hostname: 'kubernetes-master-9e9', leaseDurationSeconds: 15 },
+      controllerManager: {
+        holderIdentity: 'kubernetes-master-a1f_6f1c0f5e-54a4-4b43-9d3c-3b0e1d1f0a11',
+        hostname: 'kubernetes-master-a1f',
+        renewTime: '2026-12-02T10:00:01.000000Z',
+        leaseDurationSeconds: 15,
+      },
+      scheduler: {
+        holderIdentity: 'kubernetes-master-9e9_0b5b1b84-1a43-4a0e-9a59-5d0f6c8f7d22',
+        hostname: 'kubernetes-master-9e9',
+        leaseDurationSeconds: 15,
+      },
     },
   });
 }
@@ -128,7 +142,9 @@ describe('outputsFor', () => {
       'plan-json': '',
       repaired: '',
     });
-    expect(renderSummary(report(expiring))).toContain('| First certificate to expire | `kubernetes-master-a1f ETCD_MEMBER_CERT` on 2031-12-01 |');
+    expect(renderSummary(report(expiring))).toContain(
+      '| First certificate to expire | `kubernetes-master-a1f ETCD_MEMBER_CERT` on 2031-12-01 |',
+    );
   });
 
   it('reports a single master holding the static IP, with no load balancer', () => {
@@ -143,7 +159,15 @@ describe('outputsFor', () => {
     expect(out.changed).toBe('false');
     expect(out['replica-name']).toBe('');
     expect(JSON.parse(out['replicas-json']!)).toEqual([
-      { name: 'kubernetes-master', zone: 'europe-west1-b', internalIp: '127.10.0.1', status: 'RUNNING', memberId: '7', role: 'voter', healthy: true },
+      {
+        name: 'kubernetes-master',
+        zone: 'europe-west1-b',
+        internalIp: '127.10.0.1',
+        status: 'RUNNING',
+        memberId: '7',
+        role: 'voter',
+        healthy: true,
+      },
     ]);
   });
 
@@ -166,10 +190,42 @@ describe('outputsFor', () => {
       },
     });
     expect(JSON.parse(outputsFor(report(s))['replicas-json']!)).toEqual([
-      { name: 'kubernetes-master', zone: 'europe-west1-b', internalIp: '127.10.0.1', status: 'RUNNING', memberId: '1', role: 'voter', healthy: true },
-      { name: 'kubernetes-master-fff', zone: 'europe-west1-b', internalIp: null, status: 'PROVISIONING', memberId: null, role: 'none', healthy: false },
-      { name: 'kubernetes-master-abc', zone: 'europe-west1-c', internalIp: '127.10.0.5', status: 'RUNNING', memberId: '5', role: 'learner', healthy: false },
-      { name: 'kubernetes-master-def', zone: 'europe-west1-c', internalIp: '127.10.0.6', status: 'TERMINATED', memberId: '6', role: 'voter', healthy: false },
+      {
+        name: 'kubernetes-master',
+        zone: 'europe-west1-b',
+        internalIp: '127.10.0.1',
+        status: 'RUNNING',
+        memberId: '1',
+        role: 'voter',
+        healthy: true,
+      },
+      {
+        name: 'kubernetes-master-fff',
+        zone: 'europe-west1-b',
+        internalIp: null,
+        status: 'PROVISIONING',
+        memberId: null,
+        role: 'none',
+        healthy: false,
+      },
+      {
+        name: 'kubernetes-master-abc',
+        zone: 'europe-west1-c',
+        internalIp: '127.10.0.5',
+        status: 'RUNNING',
+        memberId: '5',
+        role: 'learner',
+        healthy: false,
+      },
+      {
+        name: 'kubernetes-master-def',
+        zone: 'europe-west1-c',
+        internalIp: '127.10.0.6',
+        status: 'TERMINATED',
+        memberId: '6',
+        role: 'voter',
+        healthy: false,
+      },
     ]);
   });
 
@@ -199,8 +255,22 @@ describe('renderSummary', () => {
         changed: true,
         replicaName: 'kubernetes-master-0c1',
         steps: [
-          { step: { kind: 'createReplica', replica: 'kubernetes-master-0c1', zone: 'europe-west1-c', first: false, seeds: ['kubernetes-master', 'kubernetes-master-a1f'] }, reason: 'replicas: 3 wanted, 2 exist; europe-west1-c has fewest', ms: 12_345 },
-          { step: { kind: 'addLearner', replica: 'kubernetes-master-0c1', zone: 'europe-west1-c', peerUrl: 'https://127.10.0.3:2380' }, reason: 'a new member joins as a learner | never as a voter', ms: 420 },
+          {
+            step: {
+              kind: 'createReplica',
+              replica: 'kubernetes-master-0c1',
+              zone: 'europe-west1-c',
+              first: false,
+              seeds: ['kubernetes-master', 'kubernetes-master-a1f'],
+            },
+            reason: 'replicas: 3 wanted, 2 exist; europe-west1-c has fewest',
+            ms: 12_345,
+          },
+          {
+            step: { kind: 'addLearner', replica: 'kubernetes-master-0c1', zone: 'europe-west1-c', peerUrl: 'https://127.10.0.3:2380' },
+            reason: 'a new member joins as a learner | never as a voter',
+            ms: 420,
+          },
           { step: { kind: 'waitReady', replica: 'kubernetes-master-0c1', zone: 'europe-west1-c' }, reason: 'catching up', ms: 65_000 },
         ],
         warnings: ['kube-env: NUM_NODES is not a flag this action knows; <ignored>.'],
@@ -306,7 +376,9 @@ describe('renderSummary', () => {
       replicas: [replica('kubernetes-master', 'europe-west1-b', '127.10.0.1', { hasStaticIp: true })],
       leases: { readable: false, error: 'GET https://34.9.9.9/apis/...: no answer within 3000 ms' },
     });
-    expect(renderSummary(report(unreadable))).toContain('### Control plane leases\n\nCould not be read: GET https://34.9.9.9/apis/...: no answer within 3000 ms.\n');
+    expect(renderSummary(report(unreadable))).toContain(
+      '### Control plane leases\n\nCould not be read: GET https://34.9.9.9/apis/...: no answer within 3000 ms.\n',
+    );
     const leaderless = state({ ...unreadable, leases: { readable: true, identities: [] } });
     const md = renderSummary(report(leaderless));
     expect(md).toContain('| `kube-system/kube-controller-manager` | nobody: kube-controller-manager has not elected a leader (yet) |  |');
@@ -395,7 +467,14 @@ describe('renderSummary', () => {
 
   it('formats durations', () => {
     expect([0, 999, 1000, 4250, 59_999, 60_000, 125_000, 3_600_000].map(duration)).toEqual([
-      '0 ms', '999 ms', '1.0 s', '4.3 s', '1 min 00 s', '1 min 00 s', '2 min 05 s', '60 min 00 s',
+      '0 ms',
+      '999 ms',
+      '1.0 s',
+      '4.3 s',
+      '1 min 00 s',
+      '1 min 00 s',
+      '2 min 05 s',
+      '60 min 00 s',
     ]);
   });
 });

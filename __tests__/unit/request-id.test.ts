@@ -16,7 +16,8 @@ const LATEST_EXPIRY = 9_999_999_999_000;
 /** The longest step suffixes the planner appends (replace rounds, scale steps). */
 const STEP_SUFFIXES = ['', '-a63', '-r63', '-n999', '-d999'];
 
-const inputs = (id: string) => (name: string) => ({ project: 'my-project', operation: 'up', 'gce-zone': 'europe-west1-b', 'request-id': id })[name] ?? '';
+const inputs = (id: string) => (name: string) =>
+  ({ project: 'my-project', operation: 'up', 'gce-zone': 'europe-west1-b', 'request-id': id })[name] ?? '';
 function check(id: string): { ok: true; id: string } | { ok: false; message: string } {
   try {
     return { ok: true, id: parseInputs(inputs(id), {}).intent.requestId };
@@ -29,14 +30,23 @@ function check(id: string): { ok: true; id: string } | { ok: false; message: str
 describe('request-id: the check and the labels agree', () => {
   const longest = `pr_42-${'x'.repeat(REQUEST_ID_MAX_LENGTH - 6)}`;
 
-  it.each([['with underscores', 'nightly_2024_01'], ['of the longest allowed length', longest], ['of one character', 'a']])('an id %s passes the check and round-trips through every label', (_what, id) => {
+  it.each([
+    ['with underscores', 'nightly_2024_01'],
+    ['of the longest allowed length', longest],
+    ['of one character', 'a'],
+  ])('an id %s passes the check and round-trips through every label', (_what, id) => {
     expect(check(id)).toEqual({ ok: true, id });
     const lock = encodeLock({ request: id, expiresAt: LATEST_EXPIRY });
     expect(lock).toMatch(LABEL_VALUE);
     expect(decodeLock(lock)).toEqual({ request: id, expiresAt: LATEST_EXPIRY });
     const names = clusterNames('kubernetes');
     for (const suffix of STEP_SUFFIXES) {
-      const [key, value] = journalLabel(names, { request: `${id}${suffix}`, replica: `${names.master}-abc`, phase: 'removing', zone: 'europe-west1-b' });
+      const [key, value] = journalLabel(names, {
+        request: `${id}${suffix}`,
+        replica: `${names.master}-abc`,
+        phase: 'removing',
+        zone: 'europe-west1-b',
+      });
       expect(key).toMatch(LABEL_KEY);
       expect(value).toMatch(LABEL_VALUE);
       expect(`${id}${suffix}`).toMatch(LABEL_VALUE); // the VM's ha-masters-request label

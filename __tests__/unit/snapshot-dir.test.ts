@@ -54,7 +54,9 @@ describe('snapshotDirProblem', () => {
 
 describe('writeSnapshot', () => {
   it("does not start once the run's deadline has passed", async () => {
-    await expect(writeSnapshot({} as Etcd3, 'https://10.0.0.1:2379', join(dir, 's.db'), 1000, Date.now() - 1)).rejects.toThrow(/timeout has passed/);
+    await expect(writeSnapshot({} as Etcd3, 'https://10.0.0.1:2379', join(dir, 's.db'), 1000, Date.now() - 1)).rejects.toThrow(
+      /timeout has passed/,
+    );
   });
 
   // In a child process: a writer that spins would block this one's event loop, and the test with it.

@@ -5,9 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,7 +32,11 @@ const freshDir = (name: string): string => {
 // ---------------------------------------------------------------------------------------------
 // bash with the script sourced (async: the servers below live in this process's event loop)
 
-interface BashResult { code: number | null; stdout: string; stderr: string }
+interface BashResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function bash(snippet: string, env: Record<string, string> = {}, input = ''): Promise<BashResult> {
   return new Promise((done, reject) => {
@@ -172,10 +174,13 @@ class FakeSecretManager extends LocalServer {
     const name = /^\/v1\/(.+):access$/.exec(path)?.[1];
     const payload = name ? this.payloads.get(name) : undefined;
     const status = this.fail.shift() ?? (req.headers.authorization !== `Bearer ${this.token}` ? 401 : payload === undefined ? 403 : 200);
-    if (status !== 200) return void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: status } }));
+    if (status !== 200)
+      return void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: status } }));
     const data = Buffer.from(payload!);
     const sum = crc32c(data) + (this.badChecksum ? 1 : 0);
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ name, payload: { data: data.toString('base64'), dataCrc32c: String(sum) } }, null, 2));
+    res
+      .writeHead(200, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ name, payload: { data: data.toString('base64'), dataCrc32c: String(sum) } }, null, 2));
   });
 }
 
@@ -241,7 +246,11 @@ const etcdLayout = (v = ETCD_VERSION): Record<string, string> => ({
   [`etcd-${v}-linux-amd64/etcdctl`]: FAKE_ETCDCTL,
 });
 
-interface Release { text: string; kubePath: string; etcdPath: string }
+interface Release {
+  text: string;
+  kubePath: string;
+  etcdPath: string;
+}
 let releaseCount = 0;
 
 function publishRelease(art: FakeArtifacts, opts: { kubeVersion?: string; tamperKube?: boolean } = {}): Release {
@@ -253,7 +262,10 @@ function publishRelease(art: FakeArtifacts, opts: { kubeVersion?: string; tamper
   const kubePath = `/r${n}/${kv}/kubernetes-server-linux-amd64.tar.gz`;
   const etcdPath = `/r${n}/${ETCD_VERSION}/etcd-${ETCD_VERSION}-linux-amd64.tar.gz`;
   // Tampered: a well-formed archive in the right layout, just not the one the manifest names.
-  art.files.set(kubePath, opts.tamperKube ? tarGz({ ...kubeLayout(kv), 'kubernetes/server/bin/kube-apiserver': '#!/bin/sh\necho evil\n' }) : kube);
+  art.files.set(
+    kubePath,
+    opts.tamperKube ? tarGz({ ...kubeLayout(kv), 'kubernetes/server/bin/kube-apiserver': '#!/bin/sh\necho evil\n' }) : kube,
+  );
   art.files.set(etcdPath, etcd);
   const text = [
     '# ha-masters release manifest',
@@ -279,12 +291,22 @@ function fakeBin(): string {
   return dir;
 }
 
-const pemOf = (what: string): string => `-----BEGIN ${what.includes('KEY') ? 'PRIVATE KEY' : 'CERTIFICATE'}-----\nTEST ${what}\n-----END ${what.includes('KEY') ? 'PRIVATE KEY' : 'CERTIFICATE'}-----\n`;
+const pemOf = (what: string): string =>
+  `-----BEGIN ${what.includes('KEY') ? 'PRIVATE KEY' : 'CERTIFICATE'}-----\nTEST ${what}\n-----END ${what.includes('KEY') ? 'PRIVATE KEY' : 'CERTIFICATE'}-----\n`;
 const certsOf = (keys: string[]): Record<string, string> => Object.fromEntries(keys.map((k) => [k, b64(pemOf(k))]));
 
 const MASTER_CERT_KEYS = [
-  'CA_CERT', 'CA_KEY', 'MASTER_CERT', 'MASTER_KEY', 'ETCD_APISERVER_CLIENT_CERT', 'ETCD_APISERVER_CLIENT_KEY',
-  'SERVICE_ACCOUNT_KEY', 'KUBE_CONTROLLER_MANAGER_CERT', 'KUBE_CONTROLLER_MANAGER_KEY', 'KUBE_SCHEDULER_CERT', 'KUBE_SCHEDULER_KEY',
+  'CA_CERT',
+  'CA_KEY',
+  'MASTER_CERT',
+  'MASTER_KEY',
+  'ETCD_APISERVER_CLIENT_CERT',
+  'ETCD_APISERVER_CLIENT_KEY',
+  'SERVICE_ACCOUNT_KEY',
+  'KUBE_CONTROLLER_MANAGER_CERT',
+  'KUBE_CONTROLLER_MANAGER_KEY',
+  'KUBE_SCHEDULER_CERT',
+  'KUBE_SCHEDULER_KEY',
 ];
 
 function kubeEnv(extra: Record<string, string> = {}): string {
@@ -437,10 +459,14 @@ describe('etcd flags', () => {
       `--advertise-client-urls=https://${IP}:2379`,
       `--listen-peer-urls=https://${IP}:2380`,
       `--initial-advertise-peer-urls=https://${IP}:2380`,
-      `--cert-file=${pki}/etcd-member.crt`, `--key-file=${pki}/etcd-member.key`,
-      `--trusted-ca-file=${pki}/etcd-ca.crt`, '--client-cert-auth',
-      `--peer-cert-file=${pki}/etcd-member.crt`, `--peer-key-file=${pki}/etcd-member.key`,
-      `--peer-trusted-ca-file=${pki}/etcd-ca.crt`, '--peer-client-cert-auth',
+      `--cert-file=${pki}/etcd-member.crt`,
+      `--key-file=${pki}/etcd-member.key`,
+      `--trusted-ca-file=${pki}/etcd-ca.crt`,
+      '--client-cert-auth',
+      `--peer-cert-file=${pki}/etcd-member.crt`,
+      `--peer-key-file=${pki}/etcd-member.key`,
+      `--peer-trusted-ca-file=${pki}/etcd-ca.crt`,
+      '--peer-client-cert-auth',
     ]);
   });
 
@@ -479,15 +505,21 @@ describe('etcd flags', () => {
     writeFileSync(join(vm.state, 'members'), `${seeds.join('\n')}\n`);
     await new Promise((ok) => setTimeout(ok, 300));
     expect(existsSync(join(vm.state, 'etcdctl.log'))).toBe(true);
-    writeFileSync(join(vm.state, 'members'), [
-      ...seeds,
-      `a1b2c3d4e5f60708, unstarted, , https://${IP}:2380, , true`,
-      '0102030405060708, unstarted, , https://10.128.0.9:2380, , true',
-    ].join('\n') + '\n');
+    writeFileSync(
+      join(vm.state, 'members'),
+      [
+        ...seeds,
+        `a1b2c3d4e5f60708, unstarted, , https://${IP}:2380, , true`,
+        '0102030405060708, unstarted, , https://10.128.0.9:2380, , true',
+      ].join('\n') + '\n',
+    );
     const r = await running;
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`${PREFIX}waiting to be added as an etcd member`);
-    const flags = r.stdout.split('\n').filter((l) => !l.startsWith(PREFIX)).join('');
+    const flags = r.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith(PREFIX))
+      .join('');
     expect(flags).toBe(
       '--initial-cluster=etcd-kubernetes-master=https://10.128.0.2:2380,etcd-kubernetes-master-0ff=https://10.128.0.3:2380,' +
         `etcd-${VM}=https://${IP}:2380,unstarted-0102030405060708=https://10.128.0.9:2380 --initial-cluster-state=existing`,
@@ -537,17 +569,29 @@ describe('etcd flags', () => {
 describe('control-plane flags', () => {
   const IP = '10.128.0.7';
 
-  it('apiserver_flags: exactly the v1.34 flags of the contract, SERVICE_CLUSTER_IP_RANGE with kube-up\'s default', async () => {
+  it("apiserver_flags: exactly the v1.34 flags of the contract, SERVICE_CLUSTER_IP_RANGE with kube-up's default", async () => {
     const vm = vmDirs({ 'kube-env': kubeEnv() });
     const pki = `${vm.root}/etc/ha-masters/pki`;
     const expected = (range: string): string[] => [
-      `--advertise-address=${IP}`, '--bind-address=0.0.0.0', '--secure-port=443', '--etcd-servers=https://127.0.0.1:2379',
-      `--etcd-cafile=${pki}/etcd-ca.crt`, `--etcd-certfile=${pki}/etcd-client.crt`, `--etcd-keyfile=${pki}/etcd-client.key`,
-      `--tls-cert-file=${pki}/apiserver.crt`, `--tls-private-key-file=${pki}/apiserver.key`, `--client-ca-file=${pki}/ca.crt`,
-      `--service-account-key-file=${pki}/service-account.key`, `--service-account-signing-key-file=${pki}/service-account.key`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local', `--service-cluster-ip-range=${range}`,
-      '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', '--allow-privileged=true',
-      '--storage-backend=etcd3', '--endpoint-reconciler-type=lease',
+      `--advertise-address=${IP}`,
+      '--bind-address=0.0.0.0',
+      '--secure-port=443',
+      '--etcd-servers=https://127.0.0.1:2379',
+      `--etcd-cafile=${pki}/etcd-ca.crt`,
+      `--etcd-certfile=${pki}/etcd-client.crt`,
+      `--etcd-keyfile=${pki}/etcd-client.key`,
+      `--tls-cert-file=${pki}/apiserver.crt`,
+      `--tls-private-key-file=${pki}/apiserver.key`,
+      `--client-ca-file=${pki}/ca.crt`,
+      `--service-account-key-file=${pki}/service-account.key`,
+      `--service-account-signing-key-file=${pki}/service-account.key`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-cluster-ip-range=${range}`,
+      '--authorization-mode=Node,RBAC',
+      '--enable-admission-plugins=NodeRestriction',
+      '--allow-privileged=true',
+      '--storage-backend=etcd3',
+      '--endpoint-reconciler-type=lease',
     ];
     const r = await bash('apiserver_flags', { ...vm.env, VM: 'm', IP });
     expect(lines(r.stdout)).toEqual(expected('10.0.0.0/16'));
@@ -562,16 +606,22 @@ describe('control-plane flags', () => {
     const vm = vmDirs({ 'kube-env': kubeEnv({ INSTANCE_PREFIX: 'blue' }) });
     const etc = `${vm.root}/etc/ha-masters`;
     const common = (c: string): string[] => [
-      `--kubeconfig=${etc}/${c}.kubeconfig`, `--authentication-kubeconfig=${etc}/${c}.kubeconfig`,
-      `--authorization-kubeconfig=${etc}/${c}.kubeconfig`, '--leader-elect=true', '--bind-address=127.0.0.1',
+      `--kubeconfig=${etc}/${c}.kubeconfig`,
+      `--authentication-kubeconfig=${etc}/${c}.kubeconfig`,
+      `--authorization-kubeconfig=${etc}/${c}.kubeconfig`,
+      '--leader-elect=true',
+      '--bind-address=127.0.0.1',
     ];
     const r = await bash('controller_manager_flags; echo ---; scheduler_flags', { ...vm.env, VM: 'm', IP });
     const [cm, sched] = r.stdout.split('---\n');
     expect(lines(cm!)).toEqual([
       ...common('kube-controller-manager'),
-      `--service-account-private-key-file=${etc}/pki/service-account.key`, `--root-ca-file=${etc}/pki/ca.crt`,
-      `--cluster-signing-cert-file=${etc}/pki/ca.crt`, `--cluster-signing-key-file=${etc}/pki/ca.key`,
-      '--use-service-account-credentials=true', '--cluster-name=blue',
+      `--service-account-private-key-file=${etc}/pki/service-account.key`,
+      `--root-ca-file=${etc}/pki/ca.crt`,
+      `--cluster-signing-cert-file=${etc}/pki/ca.crt`,
+      `--cluster-signing-key-file=${etc}/pki/ca.key`,
+      '--use-service-account-credentials=true',
+      '--cluster-name=blue',
     ]);
     expect(lines(sched!)).toEqual(common('kube-scheduler'));
   });
@@ -625,7 +675,13 @@ describe('data disk', () => {
   it('fails with "data disk not found" when the device never appears', async () => {
     const vm = vmDirs();
     const t0 = Date.now();
-    const r = await bash('prepare_disk', { ...vm.env, VM: 'm', HA_DISK_DEV: join(vm.root, 'missing'), HA_DISK_WAIT_SECONDS: '1', HA_METADATA_URL: md.url });
+    const r = await bash('prepare_disk', {
+      ...vm.env,
+      VM: 'm',
+      HA_DISK_DEV: join(vm.root, 'missing'),
+      HA_DISK_WAIT_SECONDS: '1',
+      HA_METADATA_URL: md.url,
+    });
     expect(r.code).toBe(1);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900); // it waited for the device
     expect(r.stdout).toContain(`${PREFIX}failed: data disk not found\n`);
@@ -646,7 +702,15 @@ describe('binaries: download, verify, install', () => {
     const r = await bash('install_binaries', env);
     expect(r.code).toBe(0);
     const bin = join(vm.root, 'opt/ha-masters/bin');
-    expect(installed(vm.root)).toEqual(['.installed-etcd', '.installed-kubernetes-server', 'etcd', 'etcdctl', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+    expect(installed(vm.root)).toEqual([
+      '.installed-etcd',
+      '.installed-kubernetes-server',
+      'etcd',
+      'etcdctl',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kube-scheduler',
+    ]);
     for (const b of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
       expect(spawnSync(join(bin, b), { encoding: 'utf8' }).stdout).toBe(`${b} ${K8S_VERSION}\n`);
     }
@@ -696,7 +760,9 @@ describe('binaries: download, verify, install', () => {
     const before = md.guest.length;
     const r = await bash('install_binaries', { ...vm.env, HA_METADATA_URL: md.url, HA_DOWNLOAD_ATTEMPTS: '3', HA_BACKOFF_MS: '200' });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(new RegExp(`${PREFIX}failed: kubernetes-server sha512 mismatch \\(the mirror serves [0-9a-f]{16}\\.\\.\\. every time\\)\n`));
+    expect(r.stdout).toMatch(
+      new RegExp(`${PREFIX}failed: kubernetes-server sha512 mismatch \\(the mirror serves [0-9a-f]{16}\\.\\.\\. every time\\)\n`),
+    );
     // The retry tells the action the cause at once; the same wrong file again fails for good.
     expect(md.guest.slice(before)).toEqual([
       'running: installing binaries (kubernetes-server sha512 mismatch, attempt 1 of 3)',
@@ -723,7 +789,12 @@ describe('binaries: download, verify, install', () => {
 
   it('fails when the manifest lacks or repeats an artifact', async () => {
     const release = publishRelease(art);
-    const vm = vmDirs({ release: release.text.split('\n').filter((l) => !l.startsWith('etcd ')).join('\n') });
+    const vm = vmDirs({
+      release: release.text
+        .split('\n')
+        .filter((l) => !l.startsWith('etcd '))
+        .join('\n'),
+    });
     const r = await bash('install_binaries', { ...vm.env, HA_METADATA_URL: md.url });
     expect(r.code).toBe(1);
     expect(md.status).toBe('failed: ha-masters-release has no etcd');
@@ -739,24 +810,40 @@ describe('certificates and kubeconfigs', () => {
   const member = (extra: string[] = []): string => encodeFlatYaml(certsOf(['ETCD_MEMBER_CERT', 'ETCD_MEMBER_KEY', ...extra]));
 
   it('writes the PEMs decoded, keys 0600, MASTER_CERT without a per-replica cert, and both kubeconfigs', async () => {
-    const vm = vmDirs({ 'kube-env': kubeEnv(), 'kube-master-certs': encodeFlatYaml(certsOf(MASTER_CERT_KEYS)), 'etcd-member-certs': member() });
+    const vm = vmDirs({
+      'kube-env': kubeEnv(),
+      'kube-master-certs': encodeFlatYaml(certsOf(MASTER_CERT_KEYS)),
+      'etcd-member-certs': member(),
+    });
     const r = await bash('write_certs', vm.env);
     expect(r.code).toBe(0);
     const pki = join(vm.root, 'etc/ha-masters/pki');
     const expected: Record<string, string> = {
-      'etcd-ca.crt': 'ETCD_CA_CERT', 'etcd-member.crt': 'ETCD_MEMBER_CERT', 'etcd-member.key': 'ETCD_MEMBER_KEY',
-      'etcd-client.crt': 'ETCD_APISERVER_CLIENT_CERT', 'etcd-client.key': 'ETCD_APISERVER_CLIENT_KEY',
-      'ca.crt': 'CA_CERT', 'ca.key': 'CA_KEY', 'apiserver.crt': 'MASTER_CERT', 'apiserver.key': 'MASTER_KEY',
+      'etcd-ca.crt': 'ETCD_CA_CERT',
+      'etcd-member.crt': 'ETCD_MEMBER_CERT',
+      'etcd-member.key': 'ETCD_MEMBER_KEY',
+      'etcd-client.crt': 'ETCD_APISERVER_CLIENT_CERT',
+      'etcd-client.key': 'ETCD_APISERVER_CLIENT_KEY',
+      'ca.crt': 'CA_CERT',
+      'ca.key': 'CA_KEY',
+      'apiserver.crt': 'MASTER_CERT',
+      'apiserver.key': 'MASTER_KEY',
       'service-account.key': 'SERVICE_ACCOUNT_KEY',
-      'kube-controller-manager.crt': 'KUBE_CONTROLLER_MANAGER_CERT', 'kube-controller-manager.key': 'KUBE_CONTROLLER_MANAGER_KEY',
-      'kube-scheduler.crt': 'KUBE_SCHEDULER_CERT', 'kube-scheduler.key': 'KUBE_SCHEDULER_KEY',
+      'kube-controller-manager.crt': 'KUBE_CONTROLLER_MANAGER_CERT',
+      'kube-controller-manager.key': 'KUBE_CONTROLLER_MANAGER_KEY',
+      'kube-scheduler.crt': 'KUBE_SCHEDULER_CERT',
+      'kube-scheduler.key': 'KUBE_SCHEDULER_KEY',
     };
     expect(readdirSync(pki).sort()).toEqual(Object.keys(expected).sort());
     for (const [file, key] of Object.entries(expected)) {
       expect(readFileSync(join(pki, file), 'utf8')).toBe(pemOf(key));
       expect(statSync(join(pki, file)).mode & 0o777).toBe(file.endsWith('.key') ? 0o600 : 0o644);
     }
-    expect(readdirSync(join(vm.root, 'etc/ha-masters')).sort()).toEqual(['kube-controller-manager.kubeconfig', 'kube-scheduler.kubeconfig', 'pki']);
+    expect(readdirSync(join(vm.root, 'etc/ha-masters')).sort()).toEqual([
+      'kube-controller-manager.kubeconfig',
+      'kube-scheduler.kubeconfig',
+      'pki',
+    ]);
     const kc = readFileSync(join(vm.root, 'etc/ha-masters/kube-scheduler.kubeconfig'), 'utf8');
     expect(kc).toContain('server: https://127.0.0.1:443\n');
     expect(kc).toContain(`certificate-authority: ${pki}/ca.crt\n`);
@@ -768,7 +855,8 @@ describe('certificates and kubeconfigs', () => {
 
   it('prefers the per-replica APISERVER_CERT/KEY from etcd-member-certs', async () => {
     const vm = vmDirs({
-      'kube-env': kubeEnv(), 'kube-master-certs': encodeFlatYaml(certsOf(MASTER_CERT_KEYS)),
+      'kube-env': kubeEnv(),
+      'kube-master-certs': encodeFlatYaml(certsOf(MASTER_CERT_KEYS)),
       'etcd-member-certs': member(['APISERVER_CERT', 'APISERVER_KEY']),
     });
     expect((await bash('write_certs', vm.env)).code).toBe(0);
@@ -778,7 +866,8 @@ describe('certificates and kubeconfigs', () => {
 
   it('fails naming the missing key', async () => {
     const vm = vmDirs({
-      'kube-env': kubeEnv(), 'kube-master-certs': encodeFlatYaml(certsOf(MASTER_CERT_KEYS.filter((k) => k !== 'SERVICE_ACCOUNT_KEY'))),
+      'kube-env': kubeEnv(),
+      'kube-master-certs': encodeFlatYaml(certsOf(MASTER_CERT_KEYS.filter((k) => k !== 'SERVICE_ACCOUNT_KEY'))),
       'etcd-member-certs': member(),
     });
     const r = await bash('write_certs', { ...vm.env, HA_METADATA_URL: md.url });
@@ -797,12 +886,19 @@ describe('private keys in Secret Manager (contract v2: read_keys)', () => {
   const member = pki.member('kubernetes-master', '10.128.0.2');
   const other = pki.member('kubernetes-master', '10.128.0.9');
   const clusterCerts = {
-    CA_CERT: b64(pki.apiserverCa.cert), MASTER_CERT: b64(pki.master.cert), ETCD_APISERVER_CLIENT_CERT: b64(pki.etcdClient.cert),
-    KUBE_CONTROLLER_MANAGER_CERT: b64(pki.admin.cert), KUBE_SCHEDULER_CERT: b64(pki.admin.cert),
+    CA_CERT: b64(pki.apiserverCa.cert),
+    MASTER_CERT: b64(pki.master.cert),
+    ETCD_APISERVER_CLIENT_CERT: b64(pki.etcdClient.cert),
+    KUBE_CONTROLLER_MANAGER_CERT: b64(pki.admin.cert),
+    KUBE_SCHEDULER_CERT: b64(pki.admin.cert),
   };
   const clusterKeys = {
-    CA_KEY: b64(pki.apiserverCa.key), MASTER_KEY: b64(pki.master.key), ETCD_APISERVER_CLIENT_KEY: b64(pki.etcdClient.key),
-    SERVICE_ACCOUNT_KEY: b64(pki.admin.key), KUBE_CONTROLLER_MANAGER_KEY: b64(pki.admin.key), KUBE_SCHEDULER_KEY: b64(pki.admin.key),
+    CA_KEY: b64(pki.apiserverCa.key),
+    MASTER_KEY: b64(pki.master.key),
+    ETCD_APISERVER_CLIENT_KEY: b64(pki.etcdClient.key),
+    SERVICE_ACCOUNT_KEY: b64(pki.admin.key),
+    KUBE_CONTROLLER_MANAGER_KEY: b64(pki.admin.key),
+    KUBE_SCHEDULER_KEY: b64(pki.admin.key),
   };
   let sm: FakeSecretManager;
   beforeAll(async () => {
@@ -829,14 +925,17 @@ describe('private keys in Secret Manager (contract v2: read_keys)', () => {
     }
   };
 
-  it('reads both versions with the token of the VM\'s service account and writes their keys (0600); no key or token in the output', async () => {
+  it("reads both versions with the token of the VM's service account and writes their keys (0600); no key or token in the output", async () => {
     const { vm, env } = keysVm();
     const before = sm.requests.length;
     const r = await bash('read_keys && write_certs', env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(sm.requests.slice(before)).toEqual([CLUSTER, REPLICA].map((n) => `GET /v1/${n}:access Bearer ${sm.token}`));
-    expect(lines(r.stdout)).toEqual([`${PREFIX}read the keys of kube-master-certs from ${CLUSTER}`, `${PREFIX}read the keys of etcd-member-certs from ${REPLICA}`]);
+    expect(lines(r.stdout)).toEqual([
+      `${PREFIX}read the keys of kube-master-certs from ${CLUSTER}`,
+      `${PREFIX}read the keys of etcd-member-certs from ${REPLICA}`,
+    ]);
     expect(pkiFile(vm, 'ca.key')).toBe(pki.apiserverCa.key);
     expect(pkiFile(vm, 'apiserver.key')).toBe(pki.master.key);
     expect(pkiFile(vm, 'etcd-member.key')).toBe(member.key);
@@ -851,7 +950,9 @@ describe('private keys in Secret Manager (contract v2: read_keys)', () => {
     sm.payloads.delete(CLUSTER);
     const r = await bash('read_keys', env);
     expect(r.code).toBe(1);
-    expect(md.status).toBe(`failed: cannot read ${CLUSTER}: HTTP 403 (the VM's service account ${EMAIL} needs roles/secretmanager.secretAccessor on it)`);
+    expect(md.status).toBe(
+      `failed: cannot read ${CLUSTER}: HTTP 403 (the VM's service account ${EMAIL} needs roles/secretmanager.secretAccessor on it)`,
+    );
     noSecretIn(r);
   });
 
@@ -860,7 +961,9 @@ describe('private keys in Secret Manager (contract v2: read_keys)', () => {
     md.values.delete(TOKEN_PATH);
     const r = await bash('read_keys', env);
     expect(r.code).toBe(1);
-    expect(md.status).toBe(`failed: cannot read ${CLUSTER}: the VM has no service account (the metadata server has no token for it); create the VM with one that has roles/secretmanager.secretAccessor on the secret`);
+    expect(md.status).toBe(
+      `failed: cannot read ${CLUSTER}: the VM has no service account (the metadata server has no token for it); create the VM with one that has roles/secretmanager.secretAccessor on the secret`,
+    );
   });
 
   it('retries 503 and 429 with back-off, then reads; gives up after HA_SECRET_ATTEMPTS naming the last status', async () => {
@@ -893,14 +996,19 @@ describe('private keys in Secret Manager (contract v2: read_keys)', () => {
     expect((await bash('read_keys && write_certs', env)).code).toBe(0);
     sm.payloads.clear();
     // The next boot: fresh metadata copies, the keys only on the disk.
-    const again = { ...env, HA_WORK: vmDirs({
-      'kube-env': readFileSync(join(vm.work, 'kube-env'), 'utf8'),
-      'kube-master-certs': encodeFlatYaml({ ...clusterCerts, KEYS_SECRET: CLUSTER }),
-      'etcd-member-certs': encodeFlatYaml({ ETCD_MEMBER_CERT: b64(member.cert), KEYS_SECRET: REPLICA }),
-    }).work };
+    const again = {
+      ...env,
+      HA_WORK: vmDirs({
+        'kube-env': readFileSync(join(vm.work, 'kube-env'), 'utf8'),
+        'kube-master-certs': encodeFlatYaml({ ...clusterCerts, KEYS_SECRET: CLUSTER }),
+        'etcd-member-certs': encodeFlatYaml({ ETCD_MEMBER_CERT: b64(member.cert), KEYS_SECRET: REPLICA }),
+      }).work,
+    };
     const r = await bash('CHANGED=(); read_keys && write_certs && echo "changed: ${CHANGED[*]}"', again);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`${PREFIX}cannot read ${CLUSTER}: HTTP 403 (the VM's service account ${EMAIL} needs roles/secretmanager.secretAccessor on it); the keys on the boot disk match the certificates in metadata: using them\n`);
+    expect(r.stdout).toContain(
+      `${PREFIX}cannot read ${CLUSTER}: HTTP 403 (the VM's service account ${EMAIL} needs roles/secretmanager.secretAccessor on it); the keys on the boot disk match the certificates in metadata: using them\n`,
+    );
     expect(r.stdout).toContain(`${PREFIX}cannot read ${REPLICA}: HTTP 403`);
     // Nothing rewritten: no unit restarts.
     expect(r.stdout).toContain('changed: \n');
@@ -908,20 +1016,28 @@ describe('private keys in Secret Manager (contract v2: read_keys)', () => {
     noSecretIn(r);
 
     // A member certificate the disk's key does not belong to: the fallback is refused.
-    const mismatch = { ...env, HA_WORK: vmDirs({
-      'kube-env': readFileSync(join(vm.work, 'kube-env'), 'utf8'),
-      'kube-master-certs': encodeFlatYaml({ ...clusterCerts, KEYS_SECRET: CLUSTER }),
-      'etcd-member-certs': encodeFlatYaml({ ETCD_MEMBER_CERT: b64(other.cert), KEYS_SECRET: REPLICA }),
-    }).work };
+    const mismatch = {
+      ...env,
+      HA_WORK: vmDirs({
+        'kube-env': readFileSync(join(vm.work, 'kube-env'), 'utf8'),
+        'kube-master-certs': encodeFlatYaml({ ...clusterCerts, KEYS_SECRET: CLUSTER }),
+        'etcd-member-certs': encodeFlatYaml({ ETCD_MEMBER_CERT: b64(other.cert), KEYS_SECRET: REPLICA }),
+      }).work,
+    };
     const refused = await bash('read_keys', mismatch);
     expect(refused.code).toBe(1);
-    expect(md.status).toBe(`failed: cannot read ${REPLICA}: HTTP 403 (the VM's service account ${EMAIL} needs roles/secretmanager.secretAccessor on it)`);
+    expect(md.status).toBe(
+      `failed: cannot read ${REPLICA}: HTTP 403 (the VM's service account ${EMAIL} needs roles/secretmanager.secretAccessor on it)`,
+    );
   });
 
   it('without KEYS_SECRET the keys are inline (a cluster made before contract v2): nothing is asked', async () => {
     const { vm, env } = keysVm();
     writeFileSync(join(vm.work, 'kube-master-certs'), encodeFlatYaml({ ...clusterCerts, ...clusterKeys }));
-    writeFileSync(join(vm.work, 'etcd-member-certs'), encodeFlatYaml({ ETCD_MEMBER_CERT: b64(member.cert), ETCD_MEMBER_KEY: b64(member.key) }));
+    writeFileSync(
+      join(vm.work, 'etcd-member-certs'),
+      encodeFlatYaml({ ETCD_MEMBER_CERT: b64(member.cert), ETCD_MEMBER_KEY: b64(member.key) }),
+    );
     const before = sm.requests.length;
     const r = await bash('read_keys && write_certs', env);
     expect(r.code).toBe(0);
@@ -939,15 +1055,19 @@ describe('private keys in Secret Manager (contract v2: read_keys)', () => {
 });
 
 describe('systemd units and the :3990 sidecar', () => {
-  it('writes the contract\'s units: etcd with the persisted initial flags, guarded by the data-disk mount', async () => {
+  it("writes the contract's units: etcd with the persisted initial flags, guarded by the data-disk mount", async () => {
     const vm = vmDirs({ 'kube-env': kubeEnv() });
     const initial = '--initial-cluster=etcd-m=https://10.128.0.7:2380 --initial-cluster-state=new';
     const r = await bash(`write_units '${initial}'`, { ...vm.env, VM: 'm', IP: '10.128.0.7' });
     expect(r.code).toBe(0);
     const units = join(vm.root, 'etc/systemd/system');
     expect(readdirSync(units).sort()).toEqual([
-      'ha-etcd.service', 'ha-kube-apiserver.service', 'ha-kube-controller-manager.service', 'ha-kube-scheduler.service',
-      'ha-readyz.socket', 'ha-readyz@.service',
+      'ha-etcd.service',
+      'ha-kube-apiserver.service',
+      'ha-kube-controller-manager.service',
+      'ha-kube-scheduler.service',
+      'ha-readyz.socket',
+      'ha-readyz@.service',
     ]);
     const bin = `${vm.root}/opt/ha-masters/bin`;
     const etcd = readFileSync(join(units, 'ha-etcd.service'), 'utf8');
@@ -961,7 +1081,9 @@ describe('systemd units and the :3990 sidecar', () => {
     const api = readFileSync(join(units, 'ha-kube-apiserver.service'), 'utf8');
     expect(api).toContain('After=network-online.target ha-etcd.service\n');
     expect(api).toContain(`ExecStart=${bin}/kube-apiserver \\\n  --advertise-address=10.128.0.7 \\\n`);
-    expect(readFileSync(join(units, 'ha-kube-scheduler.service'), 'utf8')).toContain('After=network-online.target ha-kube-apiserver.service\n');
+    expect(readFileSync(join(units, 'ha-kube-scheduler.service'), 'utf8')).toContain(
+      'After=network-online.target ha-kube-apiserver.service\n',
+    );
     const socket = readFileSync(join(units, 'ha-readyz.socket'), 'utf8');
     expect(socket).toContain('ListenStream=3990\n');
     expect(socket).toContain('Accept=yes\n');
@@ -971,8 +1093,12 @@ describe('systemd units and the :3990 sidecar', () => {
     // systemd itself accepts them (when systemd-analyze is here): every directive parses, every binary exists.
     const analyze = spawnSync('systemd-analyze', ['--version']);
     if (analyze.status === 0) {
-      for (const b of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) writeFileSync(join(bin, b), '#!/bin/sh\n', { mode: 0o755 });
-      const v = spawnSync('systemd-analyze', ['verify', '--man=no', ...readdirSync(units).map((u) => `./${u}`)], { cwd: units, encoding: 'utf8' });
+      for (const b of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'])
+        writeFileSync(join(bin, b), '#!/bin/sh\n', { mode: 0o755 });
+      const v = spawnSync('systemd-analyze', ['verify', '--man=no', ...readdirSync(units).map((u) => `./${u}`)], {
+        cwd: units,
+        encoding: 'utf8',
+      });
       expect(v.stdout + v.stderr).toBe('');
       expect(v.status).toBe(0);
     }
@@ -1019,7 +1145,13 @@ describe('main, end to end (fake systemctl and mount; real metadata, artifact an
   const VM = 'kubernetes-master';
   const IP = '10.128.0.2';
 
-  async function machine(): Promise<{ meta: FakeMetadata; env: Record<string, string>; vm: ReturnType<typeof vmDirs>; release: Release; dev: string }> {
+  async function machine(): Promise<{
+    meta: FakeMetadata;
+    env: Record<string, string>;
+    vm: ReturnType<typeof vmDirs>;
+    release: Release;
+    dev: string;
+  }> {
     const meta = await new FakeMetadata().start();
     const release = publishRelease(art);
     meta.set('instance/name', VM);
@@ -1032,8 +1164,13 @@ describe('main, end to end (fake systemctl and mount; real metadata, artifact an
     writeFileSync(dev, '');
     truncateSync(dev, 32 * 1024 * 1024);
     const env: Record<string, string> = {
-      HA_ROOT: vm.root, HA_TEST_STATE: vm.state, HA_POLL_SECONDS: '0.05', HA_METADATA_URL: meta.url,
-      HA_DISK_DEV: dev, HA_BACKOFF_MS: '50', PATH: `${fakeBin()}:${process.env.PATH}`,
+      HA_ROOT: vm.root,
+      HA_TEST_STATE: vm.state,
+      HA_POLL_SECONDS: '0.05',
+      HA_METADATA_URL: meta.url,
+      HA_DISK_DEV: dev,
+      HA_BACKOFF_MS: '50',
+      PATH: `${fakeBin()}:${process.env.PATH}`,
     };
     return { meta, env, vm, release, dev };
   }
@@ -1053,18 +1190,31 @@ describe('main, end to end (fake systemctl and mount; real metadata, artifact an
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       for (const l of lines(r.stdout)) expect(l.startsWith(PREFIX)).toBe(true);
-      expect(r.stdout).toContain(`${PREFIX}etcd initial flags: --initial-cluster=etcd-${VM}=https://${IP}:2380 --initial-cluster-state=new\n`);
+      expect(r.stdout).toContain(
+        `${PREFIX}etcd initial flags: --initial-cluster=etcd-${VM}=https://${IP}:2380 --initial-cluster-state=new\n`,
+      );
       expect(meta.guest).toEqual([
-        'running: reading metadata', 'running: preparing the data disk', 'running: installing binaries',
-        'running: waiting for etcd-member-certs', 'running: reading the private keys', 'running: writing certificates and kubeconfigs',
-        "running: choosing etcd's initial cluster", 'running: writing and starting systemd units', 'ok',
+        'running: reading metadata',
+        'running: preparing the data disk',
+        'running: installing binaries',
+        'running: waiting for etcd-member-certs',
+        'running: reading the private keys',
+        'running: writing certificates and kubeconfigs',
+        "running: choosing etcd's initial cluster",
+        'running: writing and starting systemd units',
+        'ok',
       ]);
       expect(meta.rejected).toBe(0);
-      const polls = meta.requests.filter((q) => q === 'GET /computeMetadata/v1/instance/attributes/etcd-member-certs?wait_for_change=true&timeout_sec=60');
+      const polls = meta.requests.filter(
+        (q) => q === 'GET /computeMetadata/v1/instance/attributes/etcd-member-certs?wait_for_change=true&timeout_sec=60',
+      );
       expect(polls.length).toBeGreaterThanOrEqual(2);
       const all = 'ha-etcd.service ha-kube-apiserver.service ha-kube-controller-manager.service ha-kube-scheduler.service ha-readyz.socket';
       expect(lines(readFileSync(join(vm.state, 'systemctl.log'), 'utf8'))).toEqual([
-        'daemon-reload', `enable ${all}`, `restart --no-block ${all}`, `start --no-block ${all}`,
+        'daemon-reload',
+        `enable ${all}`,
+        `restart --no-block ${all}`,
+        `start --no-block ${all}`,
       ]);
       // The metadata copies (secrets) are gone; the disk got a filesystem.
       expect(readdirSync(vm.root).filter((f) => f.startsWith('ha-masters-work'))).toEqual([]);
@@ -1084,11 +1234,18 @@ describe('main, end to end (fake systemctl and mount; real metadata, artifact an
       expect(meta.guest.at(-1)).toBe('ok');
       expect(meta.guest.length - meta2).toBe(9);
       expect(readFileSync(join(vm.root, 'etc/ha-masters/etcd.env'), 'utf8')).toBe(envBefore);
-      expect(lines(readFileSync(join(vm.state, 'systemctl.log'), 'utf8'))).toEqual(['daemon-reload', `enable ${all}`, `start --no-block ${all}`]);
+      expect(lines(readFileSync(join(vm.state, 'systemctl.log'), 'utf8'))).toEqual([
+        'daemon-reload',
+        `enable ${all}`,
+        `start --no-block ${all}`,
+      ]);
 
       // A rotated serving cert: only kube-apiserver restarts.
       rmSync(join(vm.state, 'systemctl.log'));
-      meta.set('instance/attributes/etcd-member-certs', encodeFlatYaml(certsOf(['ETCD_MEMBER_CERT', 'ETCD_MEMBER_KEY', 'APISERVER_CERT', 'APISERVER_KEY'])));
+      meta.set(
+        'instance/attributes/etcd-member-certs',
+        encodeFlatYaml(certsOf(['ETCD_MEMBER_CERT', 'ETCD_MEMBER_KEY', 'APISERVER_CERT', 'APISERVER_KEY'])),
+      );
       expect((await main(env)).code).toBe(0);
       expect(lines(readFileSync(join(vm.state, 'systemctl.log'), 'utf8'))).toContain('restart --no-block ha-kube-apiserver.service');
     } finally {

@@ -3,9 +3,24 @@
 import type { ServerDeps } from './server.ts';
 import { serveRest } from './server.ts';
 
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 204: 'No Content', 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  204: 'No Content',
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
-interface Part { contentId?: string; method: string; target: string; body: string }
+interface Part {
+  contentId?: string;
+  method: string;
+  target: string;
+  body: string;
+}
 
 function parseParts(contentType: string, raw: string): Part[] {
   const m = /boundary="?([^";]+)"?/i.exec(contentType);
@@ -21,7 +36,13 @@ function parseParts(contentType: string, raw: string): Part[] {
     const contentId = /content-id:\s*(\S+)/i.exec(outerHeaders)?.[1];
     const innerSplit = inner.search(/\r?\n\r?\n/);
     const head = innerSplit >= 0 ? inner.slice(0, innerSplit) : inner;
-    const body = innerSplit >= 0 ? inner.slice(innerSplit).replace(/^\r?\n\r?\n/, '').replace(/\r?\n$/, '') : '';
+    const body =
+      innerSplit >= 0
+        ? inner
+            .slice(innerSplit)
+            .replace(/^\r?\n\r?\n/, '')
+            .replace(/\r?\n$/, '')
+        : '';
     const requestLine = head.split(/\r?\n/)[0] ?? '';
     const [method, target] = requestLine.split(' ');
     if (method && target) parts.push({ ...(contentId ? { contentId } : {}), method: method.toUpperCase(), target, body });
@@ -29,7 +50,11 @@ function parseParts(contentType: string, raw: string): Part[] {
   return parts;
 }
 
-export async function handleBatch(deps: ServerDeps, contentType: string, raw: string): Promise<{ status: number; contentType: string; body: string }> {
+export async function handleBatch(
+  deps: ServerDeps,
+  contentType: string,
+  raw: string,
+): Promise<{ status: number; contentType: string; body: string }> {
   const parts = parseParts(contentType, raw);
   const boundary = `batch_${Math.random().toString(36).slice(2)}`;
   let out = '';

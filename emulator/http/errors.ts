@@ -21,16 +21,13 @@ export function errorBody(err: ApiError): object {
   };
 }
 
-export const notFound = (path: string): ApiError =>
-  new ApiError(404, 'notFound', `The resource '${path}' was not found`);
+export const notFound = (path: string): ApiError => new ApiError(404, 'notFound', `The resource '${path}' was not found`);
 
-export const alreadyExists = (path: string): ApiError =>
-  new ApiError(409, 'alreadyExists', `The resource '${path}' already exists`);
+export const alreadyExists = (path: string): ApiError => new ApiError(409, 'alreadyExists', `The resource '${path}' already exists`);
 
 export const invalid = (message: string): ApiError => new ApiError(400, 'invalid', message);
 
-export const required = (field: string): ApiError =>
-  new ApiError(400, 'required', `Required field '${field}' not specified`);
+export const required = (field: string): ApiError => new ApiError(400, 'required', `Required field '${field}' not specified`);
 
 export const conditionNotMet = (message: string): ApiError => new ApiError(412, 'conditionNotMet', message);
 
@@ -40,14 +37,22 @@ export const inUse = (kind: string, path: string, user: string): ApiError =>
 /** Default reason for an injected HTTP failure of a given status. */
 export function reasonForStatus(status: number): string {
   switch (status) {
-    case 400: return 'badRequest';
-    case 403: return 'forbidden';
-    case 404: return 'notFound';
-    case 409: return 'alreadyExists';
-    case 412: return 'conditionNotMet';
-    case 429: return 'rateLimitExceeded';
-    case 503: return 'backendError';
-    default: return status >= 500 ? 'backendError' : 'invalid';
+    case 400:
+      return 'badRequest';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'notFound';
+    case 409:
+      return 'alreadyExists';
+    case 412:
+      return 'conditionNotMet';
+    case 429:
+      return 'rateLimitExceeded';
+    case 503:
+      return 'backendError';
+    default:
+      return status >= 500 ? 'backendError' : 'invalid';
   }
 }
 

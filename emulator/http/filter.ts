@@ -6,10 +6,7 @@
 import { invalid } from './errors.ts';
 import { lastSegment } from './wire.ts';
 
-type Node =
-  | { op: 'and' | 'or'; terms: Node[] }
-  | { op: 'not'; term: Node }
-  | { op: 'cmp'; field: string; cmp: string; value: string };
+type Node = { op: 'and' | 'or'; terms: Node[] } | { op: 'not'; term: Node } | { op: 'cmp'; field: string; cmp: string; value: string };
 
 type Token = { t: 'word' | 'str' | 'op' | '(' | ')'; v: string };
 
@@ -18,8 +15,15 @@ function tokenize(src: string): Token[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i] as string;
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '(' || c === ')') { out.push({ t: c, v: c }); i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '(' || c === ')') {
+      out.push({ t: c, v: c });
+      i++;
+      continue;
+    }
     if (c === '"' || c === "'") {
       let j = i + 1;
       let s = '';
@@ -37,8 +41,16 @@ function tokenize(src: string): Token[] {
       continue;
     }
     const two = src.slice(i, i + 2);
-    if (two === '!=' || two === '>=' || two === '<=') { out.push({ t: 'op', v: two }); i += 2; continue; }
-    if (c === '=' || c === ':' || c === '>' || c === '<') { out.push({ t: 'op', v: c }); i++; continue; }
+    if (two === '!=' || two === '>=' || two === '<=') {
+      out.push({ t: 'op', v: two });
+      i += 2;
+      continue;
+    }
+    if (c === '=' || c === ':' || c === '>' || c === '<') {
+      out.push({ t: 'op', v: c });
+      i++;
+      continue;
+    }
     let j = i;
     while (j < src.length && !/[\s()=:<>!]/.test(src[j] as string)) j++;
     if (j === i) throw invalid(`Invalid list filter expression: unexpected '${c}' in '${src}'`);
@@ -52,11 +64,16 @@ function parse(src: string): Node {
   const tokens = tokenize(src);
   let pos = 0;
   const peek = (): Token | undefined => tokens[pos];
-  const fail = (): never => { throw invalid(`Invalid list filter expression: '${src}'`); };
+  const fail = (): never => {
+    throw invalid(`Invalid list filter expression: '${src}'`);
+  };
 
   function orExpr(): Node {
     const terms = [andExpr()];
-    while (peek()?.t === 'word' && peek()?.v === 'OR') { pos++; terms.push(andExpr()); }
+    while (peek()?.t === 'word' && peek()?.v === 'OR') {
+      pos++;
+      terms.push(andExpr());
+    }
     return terms.length === 1 ? (terms[0] as Node) : { op: 'or', terms };
   }
   function andExpr(): Node {
@@ -71,7 +88,10 @@ function parse(src: string): Node {
   }
   function unary(): Node {
     const t = peek();
-    if (t?.t === 'word' && (t.v === 'NOT' || t.v === '-')) { pos++; return { op: 'not', term: unary() }; }
+    if (t?.t === 'word' && (t.v === 'NOT' || t.v === '-')) {
+      pos++;
+      return { op: 'not', term: unary() };
+    }
     return primary();
   }
   function primary(): Node {
@@ -113,14 +133,22 @@ function valuesAt(resource: unknown, path: string[]): unknown[] {
 }
 
 function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 function matches(node: Node, resource: unknown): boolean {
   switch (node.op) {
-    case 'and': return node.terms.every((t) => matches(t, resource));
-    case 'or': return node.terms.some((t) => matches(t, resource));
-    case 'not': return !matches(node.term, resource);
+    case 'and':
+      return node.terms.every((t) => matches(t, resource));
+    case 'or':
+      return node.terms.some((t) => matches(t, resource));
+    case 'not':
+      return !matches(node.term, resource);
     case 'cmp': {
       const found = valuesAt(resource, node.field.split('.')).filter((v) => v !== undefined && v !== null);
       const strings = found.flatMap((v) => {
@@ -129,7 +157,11 @@ function matches(node: Node, resource: unknown): boolean {
       });
       if (node.cmp === 'eq' || node.cmp === 'ne') {
         let re: RegExp;
-        try { re = new RegExp(`^(?:${node.value})$`); } catch { throw invalid(`Invalid regular expression in list filter: '${node.value}'`); }
+        try {
+          re = new RegExp(`^(?:${node.value})$`);
+        } catch {
+          throw invalid(`Invalid regular expression in list filter: '${node.value}'`);
+        }
         const hit = strings.some((s) => re.test(s));
         return node.cmp === 'eq' ? hit : !hit;
       }

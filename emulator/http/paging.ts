@@ -2,7 +2,10 @@
 // `nextPageToken` only when more remain; `orderBy` supports `name` and `creationTimestamp desc`.
 import { invalid } from './errors.ts';
 
-export interface Page<T> { items: T[]; nextPageToken?: string }
+export interface Page<T> {
+  items: T[];
+  nextPageToken?: string;
+}
 
 export function parseMaxResults(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 500;

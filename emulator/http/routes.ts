@@ -19,7 +19,12 @@ import * as projects from '../resources/projects.ts';
 import * as guest from '../resources/guest.ts';
 
 export type Handler = (call: Call) => unknown;
-export interface Route { method: string; template: string; handler: Handler; write: boolean }
+export interface Route {
+  method: string;
+  template: string;
+  handler: Handler;
+  write: boolean;
+}
 
 const table: Array<[string, string, Handler]> = [
   ['GET', '', projects.getProject],
@@ -128,17 +133,27 @@ const table: Array<[string, string, Handler]> = [
   ['GET', 'aggregated/operations', operations.aggregatedOperations],
 ];
 
-interface Compiled { method: string; regex: RegExp; names: string[]; handler: Handler; write: boolean }
+interface Compiled {
+  method: string;
+  regex: RegExp;
+  names: string[];
+  handler: Handler;
+  write: boolean;
+}
 
 const compiled: Compiled[] = table.map(([method, template, handler]) => {
   const names: string[] = [];
-  const source = template.split('/').map((seg) => {
-    const m = /^\{(\w+)\}$/.exec(seg);
-    if (!m) return seg;
-    names.push(m[1] as string);
-    return '([^/]+)';
-  }).join('/');
-  const isWrite = method !== 'GET' && !template.endsWith('/wait') && !template.endsWith('/getHealth') && !template.endsWith('/listManagedInstances');
+  const source = template
+    .split('/')
+    .map((seg) => {
+      const m = /^\{(\w+)\}$/.exec(seg);
+      if (!m) return seg;
+      names.push(m[1] as string);
+      return '([^/]+)';
+    })
+    .join('/');
+  const isWrite =
+    method !== 'GET' && !template.endsWith('/wait') && !template.endsWith('/getHealth') && !template.endsWith('/listManagedInstances');
   return { method, regex: new RegExp(`^${source}$`), names, handler, write: isWrite };
 });
 
@@ -153,7 +168,9 @@ export function matchRoute(method: string, rest: string): Match {
     pathMatched = true;
     if (r.method !== method) continue;
     const params: Record<string, string> = {};
-    r.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1] as string); });
+    r.names.forEach((n, i) => {
+      params[n] = decodeURIComponent(m[i + 1] as string);
+    });
     return { handler: r.handler, params, write: r.write };
   }
   return pathMatched ? { methodNotAllowed: true } : undefined;

@@ -27,11 +27,16 @@ function answer(who: RunnerIdentity, path: string, recursive: boolean): string |
     switch (account[2]) {
       case '':
         return recursive ? { aliases: ['default'], email: who.email, scopes: SCOPES } : 'aliases\nemail\nidentity\nscopes\ntoken\n';
-      case 'email': return who.email;
-      case 'aliases': return 'default\n';
-      case 'scopes': return `${SCOPES.join('\n')}\n`;
-      case 'token': return who.tokens.issueFor(who.email);
-      default: return undefined; // identity (ID tokens) is not served
+      case 'email':
+        return who.email;
+      case 'aliases':
+        return 'default\n';
+      case 'scopes':
+        return `${SCOPES.join('\n')}\n`;
+      case 'token':
+        return who.tokens.issueFor(who.email);
+      default:
+        return undefined; // identity (ID tokens) is not served
     }
   }
   switch (path) {
@@ -73,7 +78,11 @@ export function serveRunnerMetadata(req: IncomingMessage, res: ServerResponse, w
   }
   if (req.method !== 'GET') return reply(405, 'Method not allowed\n');
   const url = new URL(req.url ?? '/', 'http://metadata.invalid');
-  const path = url.pathname.startsWith(RUNNER_METADATA_PREFIX) ? url.pathname.slice(RUNNER_METADATA_PREFIX.length) : url.pathname === '/computeMetadata/v1' ? '' : undefined;
+  const path = url.pathname.startsWith(RUNNER_METADATA_PREFIX)
+    ? url.pathname.slice(RUNNER_METADATA_PREFIX.length)
+    : url.pathname === '/computeMetadata/v1'
+      ? ''
+      : undefined;
   const body = path === undefined ? undefined : answer(who, path, url.searchParams.get('recursive') === 'true');
   if (body === undefined) return reply(404, 'Not Found\n');
   reply(200, body);

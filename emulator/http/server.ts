@@ -24,7 +24,10 @@ export interface ServerDeps {
   crash: (why: string) => never;
 }
 
-export interface RestResponse { status: number; body: unknown }
+export interface RestResponse {
+  status: number;
+  body: unknown;
+}
 
 const REST_PREFIX = /^\/compute\/v1\/projects\/([^/]+)(?:\/(.*))?$/;
 
@@ -50,7 +53,13 @@ export async function serveRest(deps: ServerDeps, method: string, url: URL, rawB
     if (!route) throw new ApiError(404, 'notFound', `The requested URL ${path} was not found on this server.`);
     if ('methodNotAllowed' in route) throw new ApiError(405, 'httpMethodNotAllowed', `HTTP method ${method} is not supported by this URL`);
     if (route.write && deps.ctx.faults.shouldCrash(method, path, 'beforeWrite')) deps.crash(`crash before ${method} ${path}`);
-    const result = await route.handler({ ctx: deps.ctx, project: decodeURIComponent(m[1] as string), params: route.params, query: url.searchParams, body: parseBody(rawBody) });
+    const result = await route.handler({
+      ctx: deps.ctx,
+      project: decodeURIComponent(m[1] as string),
+      params: route.params,
+      query: url.searchParams,
+      body: parseBody(rawBody),
+    });
     if (route.write && deps.ctx.faults.shouldCrash(method, path, 'afterWrite')) deps.crash(`crash after ${method} ${path}`);
     status = result === undefined ? 204 : 200;
     return { status, body: result === undefined ? undefined : toWire(result, deps.baseUrl()) };
@@ -87,8 +96,14 @@ function send(res: ServerResponse, status: number, body: unknown, contentType = 
 /** What Secret Manager's calls need, from the server's: shared by HTTP callers and in-process VMs. */
 export function secretManagerDeps(deps: ServerDeps): SecretManagerDeps {
   return {
-    service: deps.secrets, tokens: deps.ctx.runner.tokens, owner: deps.ctx.runner.email, ownerProject: deps.ctx.runner.project, faults: deps.ctx.faults,
-    requests: deps.requests, log: (line) => deps.ctx.log(line), crash: deps.crash,
+    service: deps.secrets,
+    tokens: deps.ctx.runner.tokens,
+    owner: deps.ctx.runner.email,
+    ownerProject: deps.ctx.runner.project,
+    faults: deps.ctx.faults,
+    requests: deps.requests,
+    log: (line) => deps.ctx.log(line),
+    crash: deps.crash,
   };
 }
 

@@ -65,7 +65,11 @@ export function sameFingerprint(sent: unknown, current: unknown): boolean {
 }
 
 export function fingerprint(content: unknown): string {
-  return createHash('sha256').update(JSON.stringify(content ?? null)).digest().subarray(0, 8).toString('base64');
+  return createHash('sha256')
+    .update(JSON.stringify(content ?? null))
+    .digest()
+    .subarray(0, 8)
+    .toString('base64');
 }
 
 /** `kind` of a resource collection member, e.g. instances -> compute#instance. */

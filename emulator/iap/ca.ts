@@ -23,38 +23,103 @@ async function openssl(dir: string, args: string[]): Promise<void> {
   try {
     await run(OPENSSL, args, { cwd: dir });
   } catch (e) {
-    throw new Error(`openssl ${args[0]} for the emulator's certificates failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, { cause: e });
+    throw new Error(
+      `openssl ${args[0]} for the emulator's certificates failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
 async function makeCa(dir: string): Promise<void> {
   // Python's ssl (gcloud) and Node both want a proper CA: critical basicConstraints and keyUsage.
-  writeFileSync(join(dir, 'ca.cnf'), [
-    '[req]', 'prompt=no', 'distinguished_name=dn', 'x509_extensions=v3_ca',
-    '[dn]', 'O=ha-masters emulator', 'CN=IAP relay CA',
-    '[v3_ca]', 'basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash',
-  ].join('\n'));
-  await openssl(dir, ['req', '-x509', '-config', 'ca.cnf', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-days', '3650', '-keyout', 'ca.key', '-out', 'ca.pem']);
+  writeFileSync(
+    join(dir, 'ca.cnf'),
+    [
+      '[req]',
+      'prompt=no',
+      'distinguished_name=dn',
+      'x509_extensions=v3_ca',
+      '[dn]',
+      'O=ha-masters emulator',
+      'CN=IAP relay CA',
+      '[v3_ca]',
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      'subjectKeyIdentifier=hash',
+    ].join('\n'),
+  );
+  await openssl(dir, [
+    'req',
+    '-x509',
+    '-config',
+    'ca.cnf',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '3650',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  ]);
 }
 
 /** Names a server certificate is for: IP and DNS subject alternative names. */
-interface ServerNames { commonName: string; ips: string[]; dnsNames: string[] }
+interface ServerNames {
+  commonName: string;
+  ips: string[];
+  dnsNames: string[];
+}
 
 async function makeServerCert(dir: string, file: string, names: ServerNames): Promise<void> {
   const sans = [...new Set(names.ips)].map((ip) => `IP:${ip}`).concat(names.dnsNames.map((d) => `DNS:${d}`));
-  writeFileSync(join(dir, `${file}.ext`), [
-    'basicConstraints=CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
-    `subjectAltName=${sans.join(',')}`,
-    'authorityKeyIdentifier=keyid',
-    'subjectKeyIdentifier=hash',
-  ].join('\n'));
-  await openssl(dir, ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-subj', `/O=ha-masters emulator/CN=${names.commonName}`, '-keyout', `${file}.key`, '-out', `${file}.csr`]);
-  await openssl(dir, ['x509', '-req', '-in', `${file}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-    '-days', '825', '-extfile', `${file}.ext`, '-out', `${file}.pem`]);
+  writeFileSync(
+    join(dir, `${file}.ext`),
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      `subjectAltName=${sans.join(',')}`,
+      'authorityKeyIdentifier=keyid',
+      'subjectKeyIdentifier=hash',
+    ].join('\n'),
+  );
+  await openssl(dir, [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    `/O=ha-masters emulator/CN=${names.commonName}`,
+    '-keyout',
+    `${file}.key`,
+    '-out',
+    `${file}.csr`,
+  ]);
+  await openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${file}.csr`,
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    '825',
+    '-extfile',
+    `${file}.ext`,
+    '-out',
+    `${file}.pem`,
+  ]);
   rmSync(join(dir, `${file}.csr`), { force: true });
 }
 
@@ -64,8 +129,12 @@ function serverCertFits(dir: string, file: string, names: ServerNames): boolean 
   try {
     const ca = new X509Certificate(readFileSync(join(dir, 'ca.pem')));
     const cert = new X509Certificate(readFileSync(join(dir, `${file}.pem`)));
-    return cert.verify(ca.publicKey) && names.ips.every((ip) => cert.checkIP(ip) !== undefined)
-      && names.dnsNames.every((d) => cert.checkHost(d) !== undefined) && Date.parse(cert.validTo) > Date.now() + DAY_MS;
+    return (
+      cert.verify(ca.publicKey) &&
+      names.ips.every((ip) => cert.checkIP(ip) !== undefined) &&
+      names.dnsNames.every((d) => cert.checkHost(d) !== undefined) &&
+      Date.parse(cert.validTo) > Date.now() + DAY_MS
+    );
   } catch {
     return false;
   }
@@ -77,7 +146,11 @@ async function serverTls(stateDir: string, file: string, names: ServerNames): Pr
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!existsSync(join(dir, 'ca.pem')) || !existsSync(join(dir, 'ca.key'))) await makeCa(dir);
   if (!serverCertFits(dir, file, names)) await makeServerCert(dir, file, names);
-  return { caFile: join(dir, 'ca.pem'), cert: readFileSync(join(dir, `${file}.pem`), 'utf8'), key: readFileSync(join(dir, `${file}.key`), 'utf8') };
+  return {
+    caFile: join(dir, 'ca.pem'),
+    cert: readFileSync(join(dir, `${file}.pem`), 'utf8'),
+    key: readFileSync(join(dir, `${file}.key`), 'utf8'),
+  };
 }
 
 /** The IAP relay's certificate: for its loopback address, 127.0.0.1 and localhost. */

@@ -25,7 +25,8 @@ export class IapFaults {
   add(rule: IapFaultRule): void {
     const times = rule.times ?? 1;
     if (!wholeNumber(times, 1)) throw new Error('times must be a whole number >= 1');
-    if ((rule.dropAfterBytes === undefined) === (rule.refuse === undefined)) throw new Error('give exactly one of dropAfterBytes or refuse');
+    if ((rule.dropAfterBytes === undefined) === (rule.refuse === undefined))
+      throw new Error('give exactly one of dropAfterBytes or refuse');
     if (rule.dropAfterBytes !== undefined) {
       if (!wholeNumber(rule.dropAfterBytes, 0)) throw new Error('dropAfterBytes must be a whole number >= 0');
       this.drop = { afterBytes: rule.dropAfterBytes, relayed: 0, left: times, due: false };

@@ -83,7 +83,8 @@ function lengthPrefixedBody(message: Buffer, what: string, max: number): Buffer 
   if (message.length < 6) throw new MalformedFrame(CLOSE.invalidData, `${what} frame of ${message.length} bytes has no length`);
   const length = message.readUInt32BE(2);
   if (length > max) throw new MalformedFrame(CLOSE.invalidData, `${what} frame claims ${length} bytes (at most ${max})`);
-  if (message.length !== 6 + length) throw new MalformedFrame(CLOSE.invalidData, `${what} frame claims ${length} bytes but carries ${message.length - 6}`);
+  if (message.length !== 6 + length)
+    throw new MalformedFrame(CLOSE.invalidData, `${what} frame claims ${length} bytes but carries ${message.length - 6}`);
   return message.subarray(6);
 }
 

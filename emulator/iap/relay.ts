@@ -60,7 +60,15 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
   const sessions = new Map<string, IapSession>();
   // Every VM connection until it is closed: an ended session's may still be flushing when the emulator stops.
   const vmSockets = new Set<Socket>();
-  const tally = { connects: 0, reconnects: 0, sessionsOpened: 0, bytesToVm: 0, bytesToClient: 0, refused: {} as Record<string, number>, closed: {} as Record<string, number> };
+  const tally = {
+    connects: 0,
+    reconnects: 0,
+    sessionsOpened: 0,
+    bytesToVm: 0,
+    bytesToClient: 0,
+    refused: {} as Record<string, number>,
+    closed: {} as Record<string, number>,
+  };
   let stopping = false;
 
   const hooks: SessionHooks = {
@@ -78,7 +86,9 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
   };
 
   const server: Server = createServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
-    res.writeHead(400, { 'content-type': 'text/plain' }).end('the IAP relay takes WebSocket connections at /v4/connect and /v4/reconnect\n');
+    res
+      .writeHead(400, { 'content-type': 'text/plain' })
+      .end('the IAP relay takes WebSocket connections at /v4/connect and /v4/reconnect\n');
   });
   const wss = new WebSocketServer({
     noServer: true,
@@ -91,8 +101,10 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
   function refuse(socket: Duplex, status: number, message: string): void {
     count(tally.refused, status);
     const body = `${message}\n`;
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
 
   function closeWith(ws: WebSocket, code: number, reason: string, detail?: string): void {
@@ -115,7 +127,10 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
     vmSockets.add(vm);
     vm.once('close', () => vmSockets.delete(vm));
     const sid = randomBytes(18).toString('base64url');
-    sessions.set(sid, new IapSession(sid, { project: inst.project, zone: inst.zone, instance: inst.name, port }, vm, ws, hooks, resumeWindowMs));
+    sessions.set(
+      sid,
+      new IapSession(sid, { project: inst.project, zone: inst.zone, instance: inst.name, port }, vm, ws, hooks, resumeWindowMs),
+    );
     tally.sessionsOpened++;
     ctx.log(`IAP tunnel ${sid} to ${inst.project}/${inst.key}:${port} opened`);
   }
@@ -123,7 +138,8 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
   function resumeTunnel(ws: WebSocket, sid: string, ack: number, zone: string | null): void {
     tally.reconnects++;
     const session = sessions.get(sid);
-    if (!session || session.ended || (zone && zone !== session.target.zone)) return closeWith(ws, CLOSE.sidUnknown, 'sid unknown', `no live session ${sid}`);
+    if (!session || session.ended || (zone && zone !== session.target.zone))
+      return closeWith(ws, CLOSE.sidUnknown, 'sid unknown', `no live session ${sid}`);
     if (!session.resume(ws, ack)) closeWith(ws, CLOSE.invalidAck, 'invalid ack', `session ${sid}: ack ${ack} is not a point of its stream`);
   }
 
@@ -135,13 +151,25 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
     const token = bearerToken(req.headers.authorization);
     const check = tokens.check(token);
     if (check !== 'valid') {
-      return void refuse(socket, 401, !token ? 'Request is missing required authentication credential (Authorization: Bearer <access token>)'
-        : check === 'expired' ? 'the access token has expired' : 'the access token is not valid');
+      return void refuse(
+        socket,
+        401,
+        !token
+          ? 'Request is missing required authentication credential (Authorization: Bearer <access token>)'
+          : check === 'expired'
+            ? 'the access token has expired'
+            : 'the access token is not valid',
+      );
     }
     const injected = faults.takeRefusal();
     if (injected !== undefined && injected < 1000) {
-      return void refuse(socket, injected, injected === 403
-        ? 'permission iap.tunnelInstances.accessViaIAP denied (an injected fault)' : `refused by an injected fault (${injected})`);
+      return void refuse(
+        socket,
+        injected,
+        injected === 403
+          ? 'permission iap.tunnelInstances.accessViaIAP denied (an injected fault)'
+          : `refused by an injected fault (${injected})`,
+      );
     }
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(SUBPROTOCOL)) return void refuse(socket, 400, `the WebSocket subprotocol ${SUBPROTOCOL} is required`);
@@ -151,7 +179,8 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
       const [project, zone, instance] = [q.get('project'), q.get('zone'), q.get('instance')];
       const port = Number(q.get('port'));
       if (!project || !zone || !instance) return void refuse(socket, 400, 'project, zone and instance are required');
-      if (!Number.isInteger(port) || port < 1 || port > 65535) return void refuse(socket, 400, `port must be 1-65535, not ${q.get('port')}`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        return void refuse(socket, 400, `port must be 1-65535, not ${q.get('port')}`);
       const nic = q.get('interface') ?? 'nic0';
       if (nic !== 'nic0') return void refuse(socket, 400, `interface ${nic}: the emulator's instances have nic0 only`);
       const inst = findInstance(ctx, project, zone, instance);
@@ -164,7 +193,9 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
       open = (ws) => resumeTunnel(ws, sid, ack, q.get('zone'));
     }
     // A close code as the fault: the upgrade succeeds and the relay closes at once, as IAP does for 4033.
-    if (injected !== undefined) return (ws) => closeWith(ws, injected, injected === CLOSE.notAuthorized ? 'not authorized' : 'refused by an injected fault', 'injected fault');
+    if (injected !== undefined)
+      return (ws) =>
+        closeWith(ws, injected, injected === CLOSE.notAuthorized ? 'not authorized' : 'refused by an injected fault', 'injected fault');
     return open;
   }
 
@@ -187,9 +218,12 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
     port,
     caFile: tls.caFile,
     stats: () => ({
-      url, caFile: tls.caFile, tokensIssued: tokens.issued,
+      url,
+      caFile: tls.caFile,
+      tokensIssued: tokens.issued,
       handshakes: { connect: tally.connects, reconnect: tally.reconnects },
-      refused: tally.refused, closed: tally.closed,
+      refused: tally.refused,
+      closed: tally.closed,
       sessions: { opened: tally.sessionsOpened, open: sessions.size },
       bytes: { toVm: tally.bytesToVm, toClient: tally.bytesToClient },
       tunnels: [...sessions.values()].map((s) => s.describe()),

@@ -110,8 +110,15 @@ export class IapSession {
   describe(): object {
     const { project, zone, instance, port } = this.target;
     return {
-      sid: this.sid, instance: `${project}/${zone}/${instance}`, port, connected: this.ws !== undefined, webSockets: this.webSockets,
-      bytesFromClient: this.fromClient, bytesToClient: this.toClient.sent, bytesAckedByClient: this.toClient.acked, vmClosed: this.vmDone,
+      sid: this.sid,
+      instance: `${project}/${zone}/${instance}`,
+      port,
+      connected: this.ws !== undefined,
+      webSockets: this.webSockets,
+      bytesFromClient: this.fromClient,
+      bytesToClient: this.toClient.sent,
+      bytesAckedByClient: this.toClient.acked,
+      vmClosed: this.vmDone,
     };
   }
 
@@ -184,8 +191,10 @@ export class IapSession {
       throw e;
     }
     if (frame.tag === 'ack') {
-      if (frame.bytes < this.toClient.acked) return this.closeWebSocket(CLOSE.badAck, `ACK ${frame.bytes} goes back (was ${this.toClient.acked})`);
-      if (frame.bytes > this.toClient.sent) return this.closeWebSocket(CLOSE.invalidAck, `ACK ${frame.bytes} is more than the ${this.toClient.sent} bytes sent`);
+      if (frame.bytes < this.toClient.acked)
+        return this.closeWebSocket(CLOSE.badAck, `ACK ${frame.bytes} goes back (was ${this.toClient.acked})`);
+      if (frame.bytes > this.toClient.sent)
+        return this.closeWebSocket(CLOSE.invalidAck, `ACK ${frame.bytes} is more than the ${this.toClient.sent} bytes sent`);
       return this.confirm(frame.bytes);
     }
     if (this.vmDone) return; // the VM is gone; the WebSocket closes once the last bytes are out

@@ -55,7 +55,11 @@ export class AccessTokens {
     const expiresAt = Math.floor(now / 1000) + lifetimeSec;
     this.issued++;
     const who = Buffer.from(principal).toString('base64url');
-    return { access_token: `${PREFIX}${who}.${expiresAt}.${this.mac(principal, expiresAt)}`, expires_in: lifetimeSec, token_type: 'Bearer' };
+    return {
+      access_token: `${PREFIX}${who}.${expiresAt}.${this.mac(principal, expiresAt)}`,
+      expires_in: lifetimeSec,
+      token_type: 'Bearer',
+    };
   }
 
   verify(token: string | undefined, now = Date.now()): VerifiedToken {

@@ -6,7 +6,17 @@ import { registerEffect } from '../operations.ts';
 import { conditionNotMet, inUse, invalid, notFound } from '../http/errors.ts';
 import { fingerprint, link, pathOf, sameFingerprint } from '../http/wire.ts';
 import {
-  aggregatedResponse, baseFields, bodyAs, checkLabels, checkName, checkRegion, labelsOf, listResponse, mustBeFree, mustGet, write,
+  aggregatedResponse,
+  baseFields,
+  bodyAs,
+  checkLabels,
+  checkName,
+  checkRegion,
+  labelsOf,
+  listResponse,
+  mustBeFree,
+  mustGet,
+  write,
 } from './common.ts';
 
 export const addressPath = (project: string, region: string, name: string) => `projects/${project}/regions/${region}/addresses/${name}`;
@@ -82,7 +92,15 @@ registerEffect('addresses.setLabels', {
   },
 });
 
-interface AddressBody { name?: string; address?: string; addressType?: string; description?: string; labels?: Record<string, string>; networkTier?: string; ipVersion?: string }
+interface AddressBody {
+  name?: string;
+  address?: string;
+  addressType?: string;
+  description?: string;
+  labels?: Record<string, string>;
+  networkTier?: string;
+  ipVersion?: string;
+}
 
 export function insertAddress(c: Call) {
   const region = c.params.region as string;
@@ -91,11 +109,16 @@ export function insertAddress(c: Call) {
   const name = checkName(body.name);
   const path = addressPath(c.project, region, name);
   return write(c, {
-    scope: { region }, operationType: 'insert', targetPath: path, effect: 'addresses.insert', args: { path },
+    scope: { region },
+    operationType: 'insert',
+    targetPath: path,
+    effect: 'addresses.insert',
+    args: { path },
     prepare() {
       mustBeFree(c.ctx, path);
       const addressType = body.addressType ?? 'EXTERNAL';
-      if (addressType !== 'EXTERNAL' && addressType !== 'INTERNAL') throw invalid(`Invalid value for field 'resource.addressType': '${addressType}'.`);
+      if (addressType !== 'EXTERNAL' && addressType !== 'INTERNAL')
+        throw invalid(`Invalid value for field 'resource.addressType': '${addressType}'.`);
       const labels = labelsOf(body.labels);
       checkLabels(labels);
       if (body.address && !c.ctx.ips.claimStatic(body.address)) {
@@ -138,7 +161,12 @@ export function deleteAddress(c: Call) {
   const path = addressPath(c.project, region, c.params.address as string);
   const address = mustGet(c.ctx, path);
   return write(c, {
-    scope: { region }, operationType: 'delete', targetPath: path, targetId: String(address.id), effect: 'addresses.delete', args: { path },
+    scope: { region },
+    operationType: 'delete',
+    targetPath: path,
+    targetId: String(address.id),
+    effect: 'addresses.delete',
+    args: { path },
     prepare() {
       const users = (address.users as string[] | undefined) ?? [];
       if (users.length) throw inUse('address', path, pathOf(users[0] as string, ''));
@@ -153,12 +181,16 @@ export function setAddressLabels(c: Call) {
   const address = mustGet(c.ctx, path);
   const body = bodyAs<{ labels?: Record<string, string>; labelFingerprint?: string }>(c, 'RegionSetLabelsRequest');
   return write(c, {
-    scope: { region }, operationType: 'setLabels', targetPath: path, targetId: String(address.id), effect: 'addresses.setLabels',
+    scope: { region },
+    operationType: 'setLabels',
+    targetPath: path,
+    targetId: String(address.id),
+    effect: 'addresses.setLabels',
     args: { path, labels: labelsOf(body.labels) },
     prepare() {
       checkLabels(labelsOf(body.labels));
       if (!sameFingerprint(body.labelFingerprint, address.labelFingerprint)) {
-        throw conditionNotMet("Labels fingerprint either invalid or resource labels have changed");
+        throw conditionNotMet('Labels fingerprint either invalid or resource labels have changed');
       }
     },
   });

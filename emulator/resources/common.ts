@@ -23,7 +23,9 @@ export function checkRegion(region: string): void {
 export function checkName(name: unknown, field = 'resource.name'): string {
   if (name === undefined || name === null || name === '') throw new ApiError(400, 'required', `Required field '${field}' not specified`);
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw invalid(`Invalid value for field '${field}': '${String(name)}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'`);
+    throw invalid(
+      `Invalid value for field '${field}': '${String(name)}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'`,
+    );
   }
   return name;
 }
@@ -68,12 +70,20 @@ export function baseFields(collection: string, path: string, project: string, sc
  * runs only for a new request; it may fill in `args`, `targetId` and `forcedError` on the request
  * object (`this`) once its checks passed.
  */
-export function write(call: Call, req: {
-  forcedError?: OperationError;
-  scope: Scope; operationType: string; targetPath: string; targetId?: string; effect: string; args: Record<string, unknown>;
-  /** Synchronous checks and immediate changes; runs only when the request is new. */
-  prepare?: () => void;
-}): Resource {
+export function write(
+  call: Call,
+  req: {
+    forcedError?: OperationError;
+    scope: Scope;
+    operationType: string;
+    targetPath: string;
+    targetId?: string;
+    effect: string;
+    args: Record<string, unknown>;
+    /** Synchronous checks and immediate changes; runs only when the request is new. */
+    prepare?: () => void;
+  },
+): Resource {
   const requestId = call.query.get('requestId');
   const previous = call.ctx.ops.checkRequestId(call.project, requestId);
   if (previous) return previous;
@@ -94,7 +104,12 @@ export function listResponse(call: Call, collectionPath: string, collection: str
 }
 
 /** aggregatedList over every zone or region of the catalogue; empty scopes carry GCE's warning. */
-export function aggregatedResponse(call: Call, collection: string, scopeKind: 'zones' | 'regions', itemsOf: (scope: string) => Resource[]): object {
+export function aggregatedResponse(
+  call: Call,
+  collection: string,
+  scopeKind: 'zones' | 'regions',
+  itemsOf: (scope: string) => Resource[],
+): object {
   const filter = compileFilter(call.query.get('filter') ?? undefined);
   const scopes = scopeKind === 'zones' ? ZONES.map((z) => z.name) : REGIONS.map((r) => r.name);
   const flat: Array<{ scope: string; item: Resource }> = [];
@@ -106,7 +121,13 @@ export function aggregatedResponse(call: Call, collection: string, scopeKind: 'z
     const here = p.items.filter((e) => e.scope === key).map((e) => e.item);
     items[key] = here.length
       ? { [collection]: here }
-      : { warning: { code: 'NO_RESULTS_ON_PAGE', message: `There are no results for scope '${key}' on this page.`, data: [{ key: 'scope', value: key }] } };
+      : {
+          warning: {
+            code: 'NO_RESULTS_ON_PAGE',
+            message: `There are no results for scope '${key}' on this page.`,
+            data: [{ key: 'scope', value: key }],
+          },
+        };
   }
   return {
     kind: aggregatedListKind(collection),

@@ -10,7 +10,17 @@ import { lastSegment, link, pathOf, fingerprint, timestamp } from '../http/wire.
 import { DISK_TYPES } from '../catalogue.ts';
 import { findImage } from './images.ts';
 import {
-  aggregatedResponse, baseFields, bodyAs, checkLabels, checkName, checkZone, labelsOf, listResponse, mustBeFree, mustGet, write,
+  aggregatedResponse,
+  baseFields,
+  bodyAs,
+  checkLabels,
+  checkName,
+  checkZone,
+  labelsOf,
+  listResponse,
+  mustBeFree,
+  mustGet,
+  write,
 } from './common.ts';
 
 export interface DiskParams {
@@ -36,7 +46,9 @@ export function planDisk(ctx: EmulatorContext, project: string, zone: string, na
   const minimum = Number(image?.diskSizeGb ?? 1);
   const sizeGb = params.sizeGb !== undefined ? Number(params.sizeGb) : image ? minimum : 500;
   if (!Number.isInteger(sizeGb) || sizeGb < minimum) {
-    throw invalid(`Invalid value for field 'resource.sizeGb': '${params.sizeGb}'. Requested disk size cannot be smaller than the image size (${minimum} GB)`);
+    throw invalid(
+      `Invalid value for field 'resource.sizeGb': '${params.sizeGb}'. Requested disk size cannot be smaller than the image size (${minimum} GB)`,
+    );
   }
   const labels = labelsOf(params.labels);
   checkLabels(labels);
@@ -47,12 +59,14 @@ export function planDisk(ctx: EmulatorContext, project: string, zone: string, na
     sizeGb: String(sizeGb),
     status: 'READY',
     type: link(`projects/${project}/zones/${zone}/diskTypes/${type}`),
-    ...(image ? {
-      sourceImage: link(`projects/${image.project}/global/images/${image.name}`),
-      sourceImageId: image.id,
-      licenses: [link(`projects/${image.project}/global/licenses/${image.family}`)],
-      architecture: 'X86_64',
-    } : {}),
+    ...(image
+      ? {
+          sourceImage: link(`projects/${image.project}/global/images/${image.name}`),
+          sourceImageId: image.id,
+          licenses: [link(`projects/${image.project}/global/licenses/${image.family}`)],
+          architecture: 'X86_64',
+        }
+      : {}),
     labels,
     labelFingerprint: fingerprint(labels),
     physicalBlockSizeBytes: '4096',
@@ -120,10 +134,17 @@ export function insertDisk(c: Call) {
   const name = checkName(body.name);
   const path = diskPath(c.project, zone, name);
   return write(c, {
-    scope: { zone }, operationType: 'insert', targetPath: path, effect: 'disks.insert', args: {},
+    scope: { zone },
+    operationType: 'insert',
+    targetPath: path,
+    effect: 'disks.insert',
+    args: {},
     prepare() {
       mustBeFree(c.ctx, path);
-      const disk = planDisk(c.ctx, c.project, zone, name, { ...body, sourceImage: body.sourceImage ?? c.query.get('sourceImage') ?? undefined });
+      const disk = planDisk(c.ctx, c.project, zone, name, {
+        ...body,
+        sourceImage: body.sourceImage ?? c.query.get('sourceImage') ?? undefined,
+      });
       this.args.disk = disk;
       this.targetId = String(disk.id);
     },
@@ -151,11 +172,15 @@ export function deleteDisk(c: Call) {
   const path = diskPath(c.project, zone, c.params.disk as string);
   const disk = mustGet(c.ctx, path);
   return write(c, {
-    scope: { zone }, operationType: 'delete', targetPath: path, targetId: String(disk.id), effect: 'disks.delete', args: { path },
+    scope: { zone },
+    operationType: 'delete',
+    targetPath: path,
+    targetId: String(disk.id),
+    effect: 'disks.delete',
+    args: { path },
     prepare() {
       const users = (disk.users as string[] | undefined) ?? [];
       if (users.length) throw inUse('disk', path, pathOf(users[0] as string, ''));
     },
   });
 }
-

@@ -10,21 +10,33 @@ import { baseFields, bodyAs, checkName, listResponse, mustBeFree, mustGet, write
 const firewallPath = (project: string, name: string) => `projects/${project}/global/firewalls/${name}`;
 
 type FirewallBody = Record<string, unknown> & {
-  name?: string; network?: string; direction?: string; priority?: number; allowed?: unknown[]; denied?: unknown[];
-  sourceRanges?: string[]; sourceTags?: string[]; targetTags?: string[]; destinationRanges?: string[];
+  name?: string;
+  network?: string;
+  direction?: string;
+  priority?: number;
+  allowed?: unknown[];
+  denied?: unknown[];
+  sourceRanges?: string[];
+  sourceTags?: string[];
+  targetTags?: string[];
+  destinationRanges?: string[];
 };
 
 function checkRules(body: FirewallBody, project: string): void {
   const rules = [...(body.allowed ?? []), ...(body.denied ?? [])] as Array<{ IPProtocol?: string; ports?: string[] }>;
-  if (!rules.length) throw invalid("Invalid value for field 'resource.allowed': ''. At least one rule (allowed or denied) must be specified.");
+  if (!rules.length)
+    throw invalid("Invalid value for field 'resource.allowed': ''. At least one rule (allowed or denied) must be specified.");
   for (const r of rules) {
     if (!r.IPProtocol) throw invalid("Required field 'resource.allowed[0].IPProtocol' not specified");
     for (const p of r.ports ?? []) {
-      if (!/^\d{1,5}(-\d{1,5})?$/.test(p)) throw invalid(`Invalid value for field 'resource.allowed[0].ports[0]': '${p}'. Invalid port range.`);
+      if (!/^\d{1,5}(-\d{1,5})?$/.test(p))
+        throw invalid(`Invalid value for field 'resource.allowed[0].ports[0]': '${p}'. Invalid port range.`);
     }
   }
-  if (body.network && !networkExists(lastSegment(body.network))) throw notFound(`projects/${project}/global/networks/${lastSegment(body.network)}`);
-  if (body.direction && body.direction !== 'INGRESS' && body.direction !== 'EGRESS') throw invalid(`Invalid value for field 'resource.direction': '${body.direction}'.`);
+  if (body.network && !networkExists(lastSegment(body.network)))
+    throw notFound(`projects/${project}/global/networks/${lastSegment(body.network)}`);
+  if (body.direction && body.direction !== 'INGRESS' && body.direction !== 'EGRESS')
+    throw invalid(`Invalid value for field 'resource.direction': '${body.direction}'.`);
 }
 
 function normalise(body: FirewallBody, project: string): Record<string, unknown> {
@@ -45,10 +57,14 @@ function normalise(body: FirewallBody, project: string): Record<string, unknown>
 }
 
 registerEffect('firewalls.insert', {
-  done(ctx, args) { ctx.store.put(args.path as string, args.firewall as Resource); },
+  done(ctx, args) {
+    ctx.store.put(args.path as string, args.firewall as Resource);
+  },
 });
 registerEffect('firewalls.delete', {
-  done(ctx, args) { if (!ctx.store.delete(args.path as string)) throw notFound(args.path as string); },
+  done(ctx, args) {
+    if (!ctx.store.delete(args.path as string)) throw notFound(args.path as string);
+  },
 });
 registerEffect('firewalls.patch', {
   done(ctx, args) {
@@ -63,7 +79,11 @@ export function insertFirewall(c: Call) {
   const name = checkName(body.name);
   const path = firewallPath(c.project, name);
   return write(c, {
-    scope: { global: true }, operationType: 'insert', targetPath: path, effect: 'firewalls.insert', args: { path },
+    scope: { global: true },
+    operationType: 'insert',
+    targetPath: path,
+    effect: 'firewalls.insert',
+    args: { path },
     prepare() {
       mustBeFree(c.ctx, path);
       checkRules(body, c.project);
@@ -84,18 +104,33 @@ export function listFirewalls(c: Call) {
 export function deleteFirewall(c: Call) {
   const path = firewallPath(c.project, c.params.firewall as string);
   const firewall = mustGet(c.ctx, path);
-  return write(c, { scope: { global: true }, operationType: 'delete', targetPath: path, targetId: String(firewall.id), effect: 'firewalls.delete', args: { path } });
+  return write(c, {
+    scope: { global: true },
+    operationType: 'delete',
+    targetPath: path,
+    targetId: String(firewall.id),
+    effect: 'firewalls.delete',
+    args: { path },
+  });
 }
 
 export function patchFirewall(c: Call) {
   const path = firewallPath(c.project, c.params.firewall as string);
   const firewall = mustGet(c.ctx, path);
   const body = bodyAs<FirewallBody>(c, 'Firewall');
-  if (body.name !== undefined && body.name !== firewall.name) throw invalid(`Invalid value for field 'resource.name': '${body.name}'. The name cannot be changed.`);
+  if (body.name !== undefined && body.name !== firewall.name)
+    throw invalid(`Invalid value for field 'resource.name': '${body.name}'. The name cannot be changed.`);
   const merged = { ...firewall, ...body } as FirewallBody;
   checkRules(merged, c.project);
   const changes: Record<string, unknown> = { ...body };
   for (const k of ['kind', 'id', 'selfLink', 'creationTimestamp', 'name']) delete changes[k];
   if (body.network) changes.network = link(`projects/${c.project}/global/networks/${lastSegment(body.network)}`);
-  return write(c, { scope: { global: true }, operationType: 'patch', targetPath: path, targetId: String(firewall.id), effect: 'firewalls.patch', args: { path, changes } });
+  return write(c, {
+    scope: { global: true },
+    operationType: 'patch',
+    targetPath: path,
+    targetId: String(firewall.id),
+    effect: 'firewalls.patch',
+    args: { path, changes },
+  });
 }

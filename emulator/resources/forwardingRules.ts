@@ -8,14 +8,33 @@ import { invalid, notFound } from '../http/errors.ts';
 import { fingerprint, link, pathOf } from '../http/wire.ts';
 import { addressByIp, checkAddressFree, regionOfAddress, releaseAddressIp, useAddress } from './addresses.ts';
 import {
-  aggregatedResponse, baseFields, bodyAs, checkLabels, checkName, checkRegion, labelsOf, listResponse, mustBeFree, mustGet, write,
+  aggregatedResponse,
+  baseFields,
+  bodyAs,
+  checkLabels,
+  checkName,
+  checkRegion,
+  labelsOf,
+  listResponse,
+  mustBeFree,
+  mustGet,
+  write,
 } from './common.ts';
 
-export const forwardingRulePath = (project: string, region: string, name: string) => `projects/${project}/regions/${region}/forwardingRules/${name}`;
+export const forwardingRulePath = (project: string, region: string, name: string) =>
+  `projects/${project}/regions/${region}/forwardingRules/${name}`;
 
 interface RuleBody {
-  name?: string; description?: string; IPAddress?: string; IPProtocol?: string; portRange?: string; ports?: string[];
-  target?: string; loadBalancingScheme?: string; networkTier?: string; labels?: Record<string, string>;
+  name?: string;
+  description?: string;
+  IPAddress?: string;
+  IPProtocol?: string;
+  portRange?: string;
+  ports?: string[];
+  target?: string;
+  loadBalancingScheme?: string;
+  networkTier?: string;
+  labels?: Record<string, string>;
 }
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -35,7 +54,8 @@ function normalisePortRange(rule: RuleBody): string {
   const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(raw);
   const low = Number(m?.[1]);
   const high = Number(m?.[2] ?? m?.[1]);
-  if (!m || low < 1 || high > 65535 || low > high) throw invalid(`Invalid value for field 'resource.portRange': '${raw}'. Invalid port range.`);
+  if (!m || low < 1 || high > 65535 || low > high)
+    throw invalid(`Invalid value for field 'resource.portRange': '${raw}'. Invalid port range.`);
   return `${low}-${high}`;
 }
 
@@ -69,7 +89,11 @@ export function insertForwardingRule(c: Call) {
   const name = checkName(body.name);
   const path = forwardingRulePath(c.project, region, name);
   return write(c, {
-    scope: { region }, operationType: 'insert', targetPath: path, effect: 'forwardingRules.insert', args: { path },
+    scope: { region },
+    operationType: 'insert',
+    targetPath: path,
+    effect: 'forwardingRules.insert',
+    args: { path },
     prepare() {
       mustBeFree(c.ctx, path);
       if (!body.target) throw invalid("Invalid value for field 'resource.target': ''. A target pool must be specified.");
@@ -80,7 +104,9 @@ export function insertForwardingRule(c: Call) {
       mustGet(c.ctx, targetPath);
       const poolRegion = targetPath.split('/')[3];
       if (poolRegion !== region) {
-        throw invalid(`Invalid value for field 'resource.target': '${body.target}'. Target pool is in region '${poolRegion}' but the forwarding rule is in region '${region}'.`);
+        throw invalid(
+          `Invalid value for field 'resource.target': '${body.target}'. Target pool is in region '${poolRegion}' but the forwarding rule is in region '${region}'.`,
+        );
       }
       const protocol = body.IPProtocol ?? 'TCP';
       if (!['TCP', 'UDP'].includes(protocol)) throw invalid(`Invalid value for field 'resource.IPProtocol': '${protocol}'.`);
@@ -90,9 +116,14 @@ export function insertForwardingRule(c: Call) {
       let ip: string;
       if (body.IPAddress) {
         const address = staticAddress(c.ctx, c.project, region, body.IPAddress);
-        if (!address) throw invalid(`Invalid value for field 'resource.IPAddress': '${body.IPAddress}'. Specified IP address is not reserved in this project.`);
+        if (!address)
+          throw invalid(
+            `Invalid value for field 'resource.IPAddress': '${body.IPAddress}'. Specified IP address is not reserved in this project.`,
+          );
         if (regionOfAddress(address) !== region) {
-          throw invalid(`Invalid value for field 'resource.IPAddress': '${body.IPAddress}'. The address is in region '${regionOfAddress(address)}' but the forwarding rule is in region '${region}'.`);
+          throw invalid(
+            `Invalid value for field 'resource.IPAddress': '${body.IPAddress}'. The address is in region '${regionOfAddress(address)}' but the forwarding rule is in region '${region}'.`,
+          );
         }
         checkAddressFree(address, path);
         ip = String(address.address);
@@ -136,9 +167,18 @@ export function listForwardingRules(c: Call) {
 }
 
 export const aggregatedForwardingRules = (c: Call) =>
-  aggregatedResponse(c, 'forwardingRules', 'regions', (region) => c.ctx.store.list(`projects/${c.project}/regions/${region}/forwardingRules`));
+  aggregatedResponse(c, 'forwardingRules', 'regions', (region) =>
+    c.ctx.store.list(`projects/${c.project}/regions/${region}/forwardingRules`),
+  );
 
 export function deleteForwardingRule(c: Call) {
   const { region, path, rule } = regionalRule(c);
-  return write(c, { scope: { region }, operationType: 'delete', targetPath: path, targetId: String(rule.id), effect: 'forwardingRules.delete', args: { path } });
+  return write(c, {
+    scope: { region },
+    operationType: 'delete',
+    targetPath: path,
+    targetId: String(rule.id),
+    effect: 'forwardingRules.delete',
+    args: { path },
+  });
 }

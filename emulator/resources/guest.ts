@@ -20,7 +20,8 @@ function instanceOf(c: Call): { path: string; key: string } {
 export function getSerialPortOutput(c: Call) {
   const { path, key } = instanceOf(c);
   const port = Number(c.query.get('port') ?? '1');
-  if (!Number.isInteger(port) || port < 1 || port > 4) throw invalid(`Invalid value for field 'port': '${c.query.get('port')}'. Must be between 1 and 4.`);
+  if (!Number.isInteger(port) || port < 1 || port > 4)
+    throw invalid(`Invalid value for field 'port': '${c.query.get('port')}'. Must be between 1 and 4.`);
   // Only port 1 (the console) carries output; ports 2-4 exist but stay empty.
   const all = port === 1 ? (c.ctx.runtime.serialOutput?.(key) ?? Buffer.alloc(0)) : Buffer.alloc(0);
   const total = all.length;

@@ -12,10 +12,20 @@ import { fingerprint, link, newId, pathOf } from '../http/wire.ts';
 import { deleteInstance, insertInstance, instancePath, tearDown } from './instances.ts';
 import { templatePathOf, type InstanceTemplate } from './instanceTemplates.ts';
 import {
-  aggregatedResponse, baseFields, bodyAs, checkName, checkZone, listResponse, mustBeFree, mustGet, regionOfZone, write,
+  aggregatedResponse,
+  baseFields,
+  bodyAs,
+  checkName,
+  checkZone,
+  listResponse,
+  mustBeFree,
+  mustGet,
+  regionOfZone,
+  write,
 } from './common.ts';
 
-export const groupManagerPath = (project: string, zone: string, name: string) => `projects/${project}/zones/${zone}/instanceGroupManagers/${name}`;
+export const groupManagerPath = (project: string, zone: string, name: string) =>
+  `projects/${project}/zones/${zone}/instanceGroupManagers/${name}`;
 
 const BASE_INSTANCE_NAME = /^[a-z]([-a-z0-9]{0,57})$/;
 const SUFFIX_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -29,8 +39,13 @@ type Member = Resource & {
 };
 
 interface GroupBody {
-  name?: string; description?: string; baseInstanceName?: string; instanceTemplate?: string; targetSize?: number;
-  versions?: Array<{ instanceTemplate?: string; name?: string }>; namedPorts?: Array<{ name?: string; port?: number }>;
+  name?: string;
+  description?: string;
+  baseInstanceName?: string;
+  instanceTemplate?: string;
+  targetSize?: number;
+  versions?: Array<{ instanceTemplate?: string; name?: string }>;
+  namedPorts?: Array<{ name?: string; port?: number }>;
 }
 
 function metadataValue(vm: Member, key: string): string | undefined {
@@ -128,7 +143,9 @@ registerEffect('instanceGroupManagers.insert', {
 });
 
 registerEffect('instanceGroupManagers.delete', {
-  running(ctx, args) { setMemberStatus(ctx, args.path as string, 'STOPPING'); },
+  running(ctx, args) {
+    setMemberStatus(ctx, args.path as string, 'STOPPING');
+  },
   done(ctx, args) {
     const path = args.path as string;
     if (!ctx.store.has(path)) throw notFound(path);
@@ -150,8 +167,19 @@ registerEffect('instanceGroupManagers.resize', {
 });
 
 const ZERO_ACTIONS = {
-  abandoning: 0, creating: 0, creatingWithoutRetries: 0, deleting: 0, none: 0, recreating: 0, refreshing: 0,
-  restarting: 0, resuming: 0, starting: 0, stopping: 0, suspending: 0, verifying: 0,
+  abandoning: 0,
+  creating: 0,
+  creatingWithoutRetries: 0,
+  deleting: 0,
+  none: 0,
+  recreating: 0,
+  refreshing: 0,
+  restarting: 0,
+  resuming: 0,
+  starting: 0,
+  stopping: 0,
+  suspending: 0,
+  verifying: 0,
 };
 
 /** The stored group with what GCE computes on read: current actions and stability. */
@@ -172,14 +200,21 @@ function view(ctx: EmulatorContext, group: Group): Resource {
 }
 
 function templateOf(c: Call, body: GroupBody): string {
-  if (body.versions && body.versions.length > 1) throw invalid("Invalid value for field 'resource.versions': ''. The emulator supports one version.");
+  if (body.versions && body.versions.length > 1)
+    throw invalid("Invalid value for field 'resource.versions': ''. The emulator supports one version.");
   const fromVersion = body.versions?.[0]?.instanceTemplate;
   if (body.instanceTemplate && fromVersion && pathOf(body.instanceTemplate, c.project) !== pathOf(fromVersion, c.project)) {
-    throw invalid("Invalid value for field 'resource.instanceTemplate': ''. Instance template and versions[0].instanceTemplate must be the same.");
+    throw invalid(
+      "Invalid value for field 'resource.instanceTemplate': ''. Instance template and versions[0].instanceTemplate must be the same.",
+    );
   }
   const ref = body.instanceTemplate ?? fromVersion;
   if (!ref) throw new ApiError(400, 'required', "Required field 'resource.instanceTemplate' not specified");
-  const path = templatePathOf(ref, c.project, body.instanceTemplate ? 'resource.instanceTemplate' : 'resource.versions[0].instanceTemplate');
+  const path = templatePathOf(
+    ref,
+    c.project,
+    body.instanceTemplate ? 'resource.instanceTemplate' : 'resource.versions[0].instanceTemplate',
+  );
   mustGet(c.ctx, path);
   return path;
 }
@@ -191,12 +226,18 @@ export function insertInstanceGroupManager(c: Call) {
   const name = checkName(body.name);
   const path = groupManagerPath(c.project, zone, name);
   return write(c, {
-    scope: { zone }, operationType: 'insert', targetPath: path, effect: 'instanceGroupManagers.insert', args: { path },
+    scope: { zone },
+    operationType: 'insert',
+    targetPath: path,
+    effect: 'instanceGroupManagers.insert',
+    args: { path },
     prepare() {
       mustBeFree(c.ctx, path);
       if (!body.baseInstanceName) throw new ApiError(400, 'required', "Required field 'resource.baseInstanceName' not specified");
       if (!BASE_INSTANCE_NAME.test(body.baseInstanceName)) {
-        throw invalid(`Invalid value for field 'resource.baseInstanceName': '${body.baseInstanceName}'. Must be a match of regex '[a-z]([-a-z0-9]{0,57})'`);
+        throw invalid(
+          `Invalid value for field 'resource.baseInstanceName': '${body.baseInstanceName}'. Must be a match of regex '[a-z]([-a-z0-9]{0,57})'`,
+        );
       }
       const targetSize = Number(body.targetSize ?? 0);
       if (!Number.isInteger(targetSize) || targetSize < 0) {
@@ -214,8 +255,11 @@ export function insertInstanceGroupManager(c: Call) {
         targetSize,
         ...(body.namedPorts?.length ? { namedPorts: body.namedPorts } : {}),
         updatePolicy: {
-          type: 'OPPORTUNISTIC', minimalAction: 'REPLACE', replacementMethod: 'SUBSTITUTE',
-          maxSurge: { fixed: 1, calculated: 1 }, maxUnavailable: { fixed: 1, calculated: 1 },
+          type: 'OPPORTUNISTIC',
+          minimalAction: 'REPLACE',
+          replacementMethod: 'SUBSTITUTE',
+          maxSurge: { fixed: 1, calculated: 1 },
+          maxUnavailable: { fixed: 1, calculated: 1 },
         },
         instanceLifecyclePolicy: { forceUpdateOnRepair: 'NO', defaultActionOnFailure: 'REPAIR' },
         listManagedInstancesResults: 'PAGELESS',
@@ -240,16 +284,29 @@ export function listInstanceGroupManagers(c: Call) {
   const zone = c.params.zone as string;
   checkZone(zone);
   const coll = `projects/${c.project}/zones/${zone}/instanceGroupManagers`;
-  return listResponse(c, coll, 'instanceGroupManagers', c.ctx.store.list<Group>(coll).map((g) => view(c.ctx, g)));
+  return listResponse(
+    c,
+    coll,
+    'instanceGroupManagers',
+    c.ctx.store.list<Group>(coll).map((g) => view(c.ctx, g)),
+  );
 }
 
 export const aggregatedInstanceGroupManagers = (c: Call) =>
   aggregatedResponse(c, 'instanceGroupManagers', 'zones', (zone) =>
-    c.ctx.store.list<Group>(`projects/${c.project}/zones/${zone}/instanceGroupManagers`).map((g) => view(c.ctx, g)));
+    c.ctx.store.list<Group>(`projects/${c.project}/zones/${zone}/instanceGroupManagers`).map((g) => view(c.ctx, g)),
+  );
 
 export function deleteInstanceGroupManager(c: Call) {
   const { zone, path, group } = zonalGroup(c);
-  return write(c, { scope: { zone }, operationType: 'delete', targetPath: path, targetId: String(group.id), effect: 'instanceGroupManagers.delete', args: { path } });
+  return write(c, {
+    scope: { zone },
+    operationType: 'delete',
+    targetPath: path,
+    targetId: String(group.id),
+    effect: 'instanceGroupManagers.delete',
+    args: { path },
+  });
 }
 
 export function resizeInstanceGroupManager(c: Call) {
@@ -258,7 +315,14 @@ export function resizeInstanceGroupManager(c: Call) {
   if (raw === null || raw === '') throw new ApiError(400, 'required', "Required field 'size' not specified");
   const size = Number(raw);
   if (!Number.isInteger(size) || size < 0) throw invalid(`Invalid value for field 'size': '${raw}'. Must be greater than or equal to 0.`);
-  return write(c, { scope: { zone }, operationType: 'resize', targetPath: path, targetId: String(group.id), effect: 'instanceGroupManagers.resize', args: { path, size } });
+  return write(c, {
+    scope: { zone },
+    operationType: 'resize',
+    targetPath: path,
+    targetId: String(group.id),
+    effect: 'instanceGroupManagers.resize',
+    args: { path, size },
+  });
 }
 
 /**
@@ -314,7 +378,11 @@ export function listManagedInstances(c: Call) {
     name: vm.name,
     instanceStatus: vm.status,
     currentAction: CURRENT_ACTION[vm.status] ?? 'NONE',
-    version: { instanceTemplate: metadataValue(vm, 'instance-template') ? link(metadataValue(vm, 'instance-template') as string) : group.instanceTemplate },
+    version: {
+      instanceTemplate: metadataValue(vm, 'instance-template')
+        ? link(metadataValue(vm, 'instance-template') as string)
+        : group.instanceTemplate,
+    },
   }));
   return managedInstances.length ? { managedInstances } : {};
 }

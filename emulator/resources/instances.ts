@@ -13,28 +13,77 @@ import { networkExists } from './networks.ts';
 import { attachDisk, detachDisk, diskPath, planDisk, removeDisk, storeDisk, type DiskParams } from './disks.ts';
 import { addressByIp, checkAddressFree, regionOfAddress, releaseAddressIp, useAddress } from './addresses.ts';
 import {
-  aggregatedResponse, baseFields, bodyAs, checkLabels, checkName, checkZone, labelsOf, listResponse, mustBeFree, mustGet,
-  regionOfZone, write,
+  aggregatedResponse,
+  baseFields,
+  bodyAs,
+  checkLabels,
+  checkName,
+  checkZone,
+  labelsOf,
+  listResponse,
+  mustBeFree,
+  mustGet,
+  regionOfZone,
+  write,
 } from './common.ts';
 
 export const instancePath = (project: string, zone: string, name: string) => `projects/${project}/zones/${zone}/instances/${name}`;
 
-interface AccessConfigBody { name?: string; type?: string; natIP?: string; networkTier?: string; kind?: string }
-interface NicBody { network?: string; subnetwork?: string; networkIP?: string; accessConfigs?: AccessConfigBody[]; name?: string; stackType?: string; kind?: string }
+interface AccessConfigBody {
+  name?: string;
+  type?: string;
+  natIP?: string;
+  networkTier?: string;
+  kind?: string;
+}
+interface NicBody {
+  network?: string;
+  subnetwork?: string;
+  networkIP?: string;
+  accessConfigs?: AccessConfigBody[];
+  name?: string;
+  stackType?: string;
+  kind?: string;
+}
 interface AttachedDiskBody {
-  boot?: boolean; autoDelete?: boolean; deviceName?: string; mode?: string; type?: string; source?: string; interface?: string;
-  initializeParams?: DiskParams & { diskName?: string; diskSizeGb?: string | number; diskType?: string; sourceImage?: string; labels?: Record<string, string> };
+  boot?: boolean;
+  autoDelete?: boolean;
+  deviceName?: string;
+  mode?: string;
+  type?: string;
+  source?: string;
+  interface?: string;
+  initializeParams?: DiskParams & {
+    diskName?: string;
+    diskSizeGb?: string | number;
+    diskType?: string;
+    sourceImage?: string;
+    labels?: Record<string, string>;
+  };
 }
 interface InstanceBody {
-  name?: string; machineType?: string; description?: string; disks?: AttachedDiskBody[]; networkInterfaces?: NicBody[];
+  name?: string;
+  machineType?: string;
+  description?: string;
+  disks?: AttachedDiskBody[];
+  networkInterfaces?: NicBody[];
   metadata?: { items?: Array<{ key?: string; value?: string }>; fingerprint?: string; kind?: string };
-  labels?: Record<string, string>; tags?: { items?: string[] }; scheduling?: Record<string, unknown>;
-  serviceAccounts?: Array<{ email?: string; scopes?: string[] }>; canIpForward?: boolean; deletionProtection?: boolean;
+  labels?: Record<string, string>;
+  tags?: { items?: string[] };
+  scheduling?: Record<string, unknown>;
+  serviceAccounts?: Array<{ email?: string; scopes?: string[] }>;
+  canIpForward?: boolean;
+  deletionProtection?: boolean;
 }
 
 type Nic = Record<string, unknown> & { accessConfigs?: Array<Record<string, unknown>>; networkIP: string; name: string };
 type AttachedDisk = Record<string, unknown> & { source: string; boot: boolean; autoDelete: boolean };
-type Instance = Resource & { status: string; networkInterfaces: Nic[]; disks: AttachedDisk[]; metadata: { items?: Array<{ key: string; value: string }>; fingerprint: string; kind: string } };
+type Instance = Resource & {
+  status: string;
+  networkInterfaces: Nic[];
+  disks: AttachedDisk[];
+  metadata: { items?: Array<{ key: string; value: string }>; fingerprint: string; kind: string };
+};
 
 function zoneIsDown(ctx: EmulatorContext, zone: string): boolean {
   return ctx.meta.value.downZones.includes(zone);
@@ -52,27 +101,42 @@ function metadataOf(items: Array<{ key?: string; value?: string }> | undefined):
   const clean = (items ?? []).map((i) => ({ key: String(i.key ?? ''), value: String(i.value ?? '') }));
   const seen = new Set<string>();
   for (const i of clean) {
-    if (!/^[a-zA-Z0-9_-]{1,128}$/.test(i.key)) throw invalid(`Invalid value for field 'resource.metadata': '${i.key}'. Metadata keys must match [a-zA-Z0-9-_]{1,128}.`);
+    if (!/^[a-zA-Z0-9_-]{1,128}$/.test(i.key))
+      throw invalid(`Invalid value for field 'resource.metadata': '${i.key}'. Metadata keys must match [a-zA-Z0-9-_]{1,128}.`);
     if (seen.has(i.key)) throw invalid(`Invalid value for field 'resource.metadata': ''. Duplicate keys: ${i.key}.`);
     seen.add(i.key);
   }
-  return { kind: 'compute#metadata', fingerprint: fingerprint({ items: clean, at: Date.now(), r: Math.random() }), ...(clean.length ? { items: clean } : {}) };
+  return {
+    kind: 'compute#metadata',
+    fingerprint: fingerprint({ items: clean, at: Date.now(), r: Math.random() }),
+    ...(clean.length ? { items: clean } : {}),
+  };
 }
 
 /** The static address an access config's natIP names (an IP of one of ours), checked for region and use. */
 function staticAddressFor(ctx: EmulatorContext, project: string, zone: string, natIP: string, userPath: string): Resource | undefined {
   const address = addressByIp(ctx, project, natIP);
   if (!address) {
-    throw invalid(`Invalid value for field 'resource.networkInterfaces[0].accessConfigs[0].natIP': '${natIP}'. The specified external IP address '${natIP}' was not found in region '${regionOfZone(zone)}'.`);
+    throw invalid(
+      `Invalid value for field 'resource.networkInterfaces[0].accessConfigs[0].natIP': '${natIP}'. The specified external IP address '${natIP}' was not found in region '${regionOfZone(zone)}'.`,
+    );
   }
   if (regionOfAddress(address) !== regionOfZone(zone)) {
-    throw invalid(`Invalid value for field 'resource.networkInterfaces[0].accessConfigs[0].natIP': '${natIP}'. The specified external IP address '${natIP}' was not found in region '${regionOfZone(zone)}'.`);
+    throw invalid(
+      `Invalid value for field 'resource.networkInterfaces[0].accessConfigs[0].natIP': '${natIP}'. The specified external IP address '${natIP}' was not found in region '${regionOfZone(zone)}'.`,
+    );
   }
   checkAddressFree(address, userPath);
   return address;
 }
 
-function makeAccessConfig(ctx: EmulatorContext, project: string, zone: string, body: AccessConfigBody, userPath: string): Record<string, unknown> {
+function makeAccessConfig(
+  ctx: EmulatorContext,
+  project: string,
+  zone: string,
+  body: AccessConfigBody,
+  userPath: string,
+): Record<string, unknown> {
   const type = body.type ?? 'ONE_TO_ONE_NAT';
   if (type !== 'ONE_TO_ONE_NAT') throw invalid(`Invalid value for field 'resource.type': '${type}'. Only ONE_TO_ONE_NAT is supported.`);
   let natIP: string;
@@ -87,7 +151,8 @@ function makeAccessConfig(ctx: EmulatorContext, project: string, zone: string, b
 }
 
 function releaseAccessConfigs(ctx: EmulatorContext, project: string, instance: Instance, path: string): void {
-  for (const nic of instance.networkInterfaces) for (const ac of nic.accessConfigs ?? []) releaseAddressIp(ctx, project, String(ac.natIP), path);
+  for (const nic of instance.networkInterfaces)
+    for (const ac of nic.accessConfigs ?? []) releaseAddressIp(ctx, project, String(ac.natIP), path);
 }
 
 /** Everything an insert made, removed again (operation failed) or for good (delete; also a group's delete). */
@@ -114,8 +179,12 @@ function setStatus(ctx: EmulatorContext, path: string, status: string, extra: Re
 }
 
 registerEffect('instances.insert', {
-  running(ctx, args) { setStatus(ctx, args.path as string, 'STAGING'); },
-  done(ctx, args) { setStatus(ctx, args.path as string, 'RUNNING', { lastStartTimestamp: timestamp() }); },
+  running(ctx, args) {
+    setStatus(ctx, args.path as string, 'STAGING');
+  },
+  done(ctx, args) {
+    setStatus(ctx, args.path as string, 'RUNNING', { lastStartTimestamp: timestamp() });
+  },
   failed(ctx, args) {
     const path = args.path as string;
     const instance = ctx.store.get<Instance>(path);
@@ -130,8 +199,12 @@ registerEffect('instances.insert', {
 });
 
 registerEffect('instances.delete', {
-  running(ctx, args) { setStatus(ctx, args.path as string, 'STOPPING'); },
-  done(ctx, args) { tearDown(ctx, args.path as string, true); },
+  running(ctx, args) {
+    setStatus(ctx, args.path as string, 'STOPPING');
+  },
+  done(ctx, args) {
+    tearDown(ctx, args.path as string, true);
+  },
 });
 
 registerEffect('instances.start', {
@@ -141,15 +214,25 @@ registerEffect('instances.start', {
 });
 
 registerEffect('instances.stop', {
-  running(ctx, args) { setStatus(ctx, args.path as string, 'STOPPING'); },
-  done(ctx, args) { setStatus(ctx, args.path as string, 'TERMINATED', { lastStopTimestamp: timestamp() }); },
+  running(ctx, args) {
+    setStatus(ctx, args.path as string, 'STOPPING');
+  },
+  done(ctx, args) {
+    setStatus(ctx, args.path as string, 'TERMINATED', { lastStopTimestamp: timestamp() });
+  },
 });
 
 registerEffect('instances.reset', {
   // The processes die while the operation runs and start again at DONE: a hard reset.
-  running(ctx, args) { setStatus(ctx, args.path as string, 'STOPPING'); },
-  done(ctx, args) { setStatus(ctx, args.path as string, 'RUNNING', { lastStartTimestamp: timestamp() }); },
-  failed(ctx, args) { setStatus(ctx, args.path as string, 'RUNNING'); },
+  running(ctx, args) {
+    setStatus(ctx, args.path as string, 'STOPPING');
+  },
+  done(ctx, args) {
+    setStatus(ctx, args.path as string, 'RUNNING', { lastStartTimestamp: timestamp() });
+  },
+  failed(ctx, args) {
+    setStatus(ctx, args.path as string, 'RUNNING');
+  },
 });
 
 registerEffect('instances.setMetadata', {
@@ -188,7 +271,8 @@ registerEffect('instances.addAccessConfig', {
     if (!instance) throw notFound(path);
     const nic = instance.networkInterfaces.find((n) => n.name === args.nic);
     if (!nic) throw notFound(path);
-    if ((nic.accessConfigs ?? []).length) throw invalid("Invalid value for field 'resource.accessConfigs': ''. At most one access config currently supported.");
+    if ((nic.accessConfigs ?? []).length)
+      throw invalid("Invalid value for field 'resource.accessConfigs': ''. At most one access config currently supported.");
     const project = path.split('/')[1] as string;
     const zone = path.split('/')[3] as string;
     nic.accessConfigs = [makeAccessConfig(ctx, project, zone, args.body as AccessConfigBody, path)];
@@ -214,28 +298,42 @@ registerEffect('instances.deleteAccessConfig', {
 
 function parseDisks(c: Call, zone: string, name: string, disks: AttachedDiskBody[]): { attached: AttachedDisk[]; toCreate: Resource[] } {
   const bootCount = disks.filter((d) => d.boot).length;
-  if (bootCount !== 1) throw invalid(`Invalid value for field 'resource.disks': ''. ${bootCount === 0 ? 'Boot disk must be specified.' : 'Only one boot disk is allowed.'}`);
+  if (bootCount !== 1)
+    throw invalid(
+      `Invalid value for field 'resource.disks': ''. ${bootCount === 0 ? 'Boot disk must be specified.' : 'Only one boot disk is allowed.'}`,
+    );
   const attached: AttachedDisk[] = [];
   const toCreate: Resource[] = [];
   disks.forEach((d, index) => {
     let dp: string;
     let sizeGb: string;
     if (d.initializeParams) {
-      if (d.source) throw invalid(`Invalid value for field 'resource.disks[${index}]': ''. Source and initializeParams cannot both be specified.`);
+      if (d.source)
+        throw invalid(`Invalid value for field 'resource.disks[${index}]': ''. Source and initializeParams cannot both be specified.`);
       const p = d.initializeParams;
       const diskName = p.diskName ?? (d.boot ? name : `${name}-${index}`);
       dp = diskPath(c.project, zone, diskName);
       if (c.ctx.store.has(dp) || c.ctx.ops.pendingTarget(dp) || toCreate.some((t) => t.name === diskName)) throw alreadyExists(dp);
       const disk = planDisk(c.ctx, c.project, zone, diskName, {
-        sizeGb: p.diskSizeGb, sourceImage: p.sourceImage, type: p.diskType, labels: p.labels, description: p.description,
+        sizeGb: p.diskSizeGb,
+        sourceImage: p.sourceImage,
+        type: p.diskType,
+        labels: p.labels,
+        description: p.description,
       });
-      if (d.boot && !p.sourceImage) throw invalid(`Invalid value for field 'resource.disks[${index}].initializeParams.sourceImage': ''. Boot disk needs a source image.`);
+      if (d.boot && !p.sourceImage)
+        throw invalid(
+          `Invalid value for field 'resource.disks[${index}].initializeParams.sourceImage': ''. Boot disk needs a source image.`,
+        );
       toCreate.push(disk);
       sizeGb = String(disk.sizeGb);
     } else if (d.source) {
       dp = pathOf(d.source, c.project);
       const disk = mustGet(c.ctx, dp);
-      if (dp.split('/')[3] !== zone) throw invalid(`Invalid value for field 'resource.disks[${index}].source': '${d.source}'. Disk must be in the same zone as the instance.`);
+      if (dp.split('/')[3] !== zone)
+        throw invalid(
+          `Invalid value for field 'resource.disks[${index}].source': '${d.source}'. Disk must be in the same zone as the instance.`,
+        );
       const users = (disk.users as string[] | undefined) ?? [];
       if (users.length && (d.mode ?? 'READ_WRITE') === 'READ_WRITE') throw inUse('disk', dp, pathOf(users[0] as string, ''));
       sizeGb = String(disk.sizeGb);
@@ -253,7 +351,9 @@ function parseDisks(c: Call, zone: string, name: string, disks: AttachedDiskBody
       autoDelete: d.autoDelete ?? (d.initializeParams ? true : false),
       interface: d.interface ?? 'SCSI',
       diskSizeGb: sizeGb,
-      ...(d.boot ? { licenses: (toCreate.find((t) => t.name === lastSegment(dp))?.licenses as string[] | undefined) ?? [], architecture: 'X86_64' } : {}),
+      ...(d.boot
+        ? { licenses: (toCreate.find((t) => t.name === lastSegment(dp))?.licenses as string[] | undefined) ?? [], architecture: 'X86_64' }
+        : {}),
     });
   });
   return { attached, toCreate };
@@ -266,23 +366,34 @@ export function insertInstance(c: Call) {
   const name = checkName(body.name);
   const path = instancePath(c.project, zone, name);
   return write(c, {
-    scope: { zone }, operationType: 'insert', targetPath: path, effect: 'instances.insert', args: { path },
+    scope: { zone },
+    operationType: 'insert',
+    targetPath: path,
+    effect: 'instances.insert',
+    args: { path },
     prepare() {
       mustBeFree(c.ctx, path);
       if (!body.machineType) throw invalid("Invalid value for field 'resource.machineType': ''. Machine type must be specified.");
       const mt = lastSegment(body.machineType);
-      if (!machineTypeExists(mt)) throw invalid(`Invalid value for field 'resource.machineType': '${body.machineType}'. Machine type with name '${mt}' does not exist in zone '${zone}'.`);
+      if (!machineTypeExists(mt))
+        throw invalid(
+          `Invalid value for field 'resource.machineType': '${body.machineType}'. Machine type with name '${mt}' does not exist in zone '${zone}'.`,
+        );
       const labels = labelsOf(body.labels);
       checkLabels(labels);
       const metadata = metadataOf(body.metadata?.items);
       const { attached, toCreate } = parseDisks(c, zone, name, body.disks ?? []);
       const nicsBody = body.networkInterfaces?.length ? body.networkInterfaces : [{ network: 'global/networks/default' }];
-      if (nicsBody.length > 1) throw invalid("Invalid value for field 'resource.networkInterfaces': ''. The emulator supports one network interface.");
+      if (nicsBody.length > 1)
+        throw invalid("Invalid value for field 'resource.networkInterfaces': ''. The emulator supports one network interface.");
       // Check everything before changing anything.
       nicsBody.forEach((n, i) => {
         const net = lastSegment(n.network ?? n.subnetwork ?? 'default');
         if (!networkExists(net)) throw notFound(`projects/${c.project}/global/networks/${net}`);
-        if ((n.accessConfigs ?? []).length > 1) throw invalid(`Invalid value for field 'resource.networkInterfaces[${i}].accessConfigs': ''. At most one access config currently supported.`);
+        if ((n.accessConfigs ?? []).length > 1)
+          throw invalid(
+            `Invalid value for field 'resource.networkInterfaces[${i}].accessConfigs': ''. At most one access config currently supported.`,
+          );
         for (const ac of n.accessConfigs ?? []) if (ac.natIP) staticAddressFor(c.ctx, c.project, zone, ac.natIP, path);
       });
       const forcedError = zoneIsDown(c.ctx, zone) ? zoneDownError(c.project, zone) : undefined;
@@ -316,8 +427,17 @@ export function insertInstance(c: Call) {
         disks: attached,
         metadata,
         // GCE stores the account itself: `default` (or no email) becomes the project's Compute Engine default.
-        serviceAccounts: (body.serviceAccounts ?? []).map((s) => ({ email: !s.email || s.email === 'default' ? defaultComputeServiceAccount(c.project) : s.email, scopes: s.scopes ?? [] })),
-        scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: true, preemptible: false, provisioningModel: 'STANDARD', ...(body.scheduling ?? {}) },
+        serviceAccounts: (body.serviceAccounts ?? []).map((s) => ({
+          email: !s.email || s.email === 'default' ? defaultComputeServiceAccount(c.project) : s.email,
+          scopes: s.scopes ?? [],
+        })),
+        scheduling: {
+          onHostMaintenance: 'MIGRATE',
+          automaticRestart: true,
+          preemptible: false,
+          provisioningModel: 'STANDARD',
+          ...(body.scheduling ?? {}),
+        },
         cpuPlatform: 'Unknown CPU Platform',
         labels,
         labelFingerprint: fingerprint({ labels }),
@@ -356,10 +476,19 @@ export const aggregatedInstances = (c: Call) =>
 export function deleteInstance(c: Call) {
   const { zone, path, instance } = zonalInstance(c);
   return write(c, {
-    scope: { zone }, operationType: 'delete', targetPath: path, targetId: String(instance.id), effect: 'instances.delete', args: { path },
+    scope: { zone },
+    operationType: 'delete',
+    targetPath: path,
+    targetId: String(instance.id),
+    effect: 'instances.delete',
+    args: { path },
     prepare() {
       if (instance.deletionProtection) {
-        throw new ApiError(400, 'resourceIsProtected', `Invalid resource usage: 'Resource cannot be deleted if it's protected against deletion.'.`);
+        throw new ApiError(
+          400,
+          'resourceIsProtected',
+          `Invalid resource usage: 'Resource cannot be deleted if it's protected against deletion.'.`,
+        );
       }
     },
   });
@@ -369,7 +498,12 @@ function simpleAction(c: Call, operationType: string) {
   const { zone, path, instance } = zonalInstance(c);
   bodyAs(c, 'Empty');
   return write(c, {
-    scope: { zone }, operationType, targetPath: path, targetId: String(instance.id), effect: `instances.${operationType}`, args: { path },
+    scope: { zone },
+    operationType,
+    targetPath: path,
+    targetId: String(instance.id),
+    effect: `instances.${operationType}`,
+    args: { path },
     prepare() {
       if (operationType !== 'stop' && zoneIsDown(c.ctx, zone)) this.forcedError = zoneDownError(c.project, zone);
     },
@@ -385,7 +519,11 @@ export function setMetadata(c: Call) {
   const body = bodyAs<{ items?: Array<{ key?: string; value?: string }>; fingerprint?: string }>(c, 'Metadata');
   const checked = metadataOf(body.items);
   return write(c, {
-    scope: { zone }, operationType: 'setMetadata', targetPath: path, targetId: String(instance.id), effect: 'instances.setMetadata',
+    scope: { zone },
+    operationType: 'setMetadata',
+    targetPath: path,
+    targetId: String(instance.id),
+    effect: 'instances.setMetadata',
     args: { path, items: checked.items ?? [] },
     prepare() {
       if (!sameFingerprint(body.fingerprint, instance.metadata.fingerprint)) {
@@ -401,7 +539,11 @@ export function setLabels(c: Call) {
   const labels = labelsOf(body.labels);
   checkLabels(labels);
   return write(c, {
-    scope: { zone }, operationType: 'setLabels', targetPath: path, targetId: String(instance.id), effect: 'instances.setLabels',
+    scope: { zone },
+    operationType: 'setLabels',
+    targetPath: path,
+    targetId: String(instance.id),
+    effect: 'instances.setLabels',
     args: { path, labels },
     prepare() {
       if (!sameFingerprint(body.labelFingerprint, instance.labelFingerprint)) {
@@ -415,11 +557,16 @@ export function setTags(c: Call) {
   const { zone, path, instance } = zonalInstance(c);
   const body = bodyAs<{ items?: string[]; fingerprint?: string }>(c, 'Tags');
   return write(c, {
-    scope: { zone }, operationType: 'setTags', targetPath: path, targetId: String(instance.id), effect: 'instances.setTags',
+    scope: { zone },
+    operationType: 'setTags',
+    targetPath: path,
+    targetId: String(instance.id),
+    effect: 'instances.setTags',
     args: { path, items: body.items ?? [] },
     prepare() {
       const current = (instance.tags as { fingerprint?: string } | undefined)?.fingerprint;
-      if (!sameFingerprint(body.fingerprint, current)) throw conditionNotMet('Supplied fingerprint does not match current tags fingerprint.');
+      if (!sameFingerprint(body.fingerprint, current))
+        throw conditionNotMet('Supplied fingerprint does not match current tags fingerprint.');
     },
   });
 }
@@ -438,11 +585,16 @@ export function addAccessConfig(c: Call) {
   const body = bodyAs<AccessConfigBody>(c, 'AccessConfig');
   const nic = nicOf(c, instance);
   return write(c, {
-    scope: { zone }, operationType: 'addAccessConfig', targetPath: path, targetId: String(instance.id), effect: 'instances.addAccessConfig',
+    scope: { zone },
+    operationType: 'addAccessConfig',
+    targetPath: path,
+    targetId: String(instance.id),
+    effect: 'instances.addAccessConfig',
     args: { path, nic, body },
     prepare() {
       const current = instance.networkInterfaces.find((n) => n.name === nic);
-      if ((current?.accessConfigs ?? []).length) throw invalid("Invalid value for field 'resource.accessConfigs': ''. At most one access config currently supported.");
+      if ((current?.accessConfigs ?? []).length)
+        throw invalid("Invalid value for field 'resource.accessConfigs': ''. At most one access config currently supported.");
       if (body.natIP) staticAddressFor(c.ctx, c.project, zone, body.natIP, path);
     },
   });
@@ -458,7 +610,11 @@ export function deleteAccessConfig(c: Call) {
     throw invalid(`Invalid value for field 'accessConfig': '${accessConfig}'. The access config does not exist.`);
   }
   return write(c, {
-    scope: { zone }, operationType: 'deleteAccessConfig', targetPath: path, targetId: String(instance.id), effect: 'instances.deleteAccessConfig',
+    scope: { zone },
+    operationType: 'deleteAccessConfig',
+    targetPath: path,
+    targetId: String(instance.id),
+    effect: 'instances.deleteAccessConfig',
     args: { path, nic, accessConfig },
   });
 }

@@ -40,7 +40,12 @@ export function getMachineType(c: Call) {
 export function listMachineTypes(c: Call) {
   const zone = c.params.zone as string;
   checkZone(zone);
-  return listResponse(c, `projects/${c.project}/zones/${zone}/machineTypes`, 'machineTypes', MACHINE_TYPES.map((m) => machineTypeResource(c.project, zone, m)));
+  return listResponse(
+    c,
+    `projects/${c.project}/zones/${zone}/machineTypes`,
+    'machineTypes',
+    MACHINE_TYPES.map((m) => machineTypeResource(c.project, zone, m)),
+  );
 }
 
 export const aggregatedMachineTypes = (c: Call) =>

@@ -49,11 +49,17 @@ export function getNetwork(c: Call) {
 }
 
 export const listNetworks = (c: Call) =>
-  listResponse(c, `projects/${c.project}/global/networks`, 'networks', NETWORKS.map((n) => networkResource(c.project, n)));
+  listResponse(
+    c,
+    `projects/${c.project}/global/networks`,
+    'networks',
+    NETWORKS.map((n) => networkResource(c.project, n)),
+  );
 
 export function getSubnetwork(c: Call) {
   checkRegion(c.params.region as string);
-  if (!networkExists(c.params.subnetwork as string)) throw notFound(`projects/${c.project}/regions/${c.params.region}/subnetworks/${c.params.subnetwork}`);
+  if (!networkExists(c.params.subnetwork as string))
+    throw notFound(`projects/${c.project}/regions/${c.params.region}/subnetworks/${c.params.subnetwork}`);
   return subnetworkResource(c.project, c.params.region as string, c.params.subnetwork as string);
 }
 
@@ -73,11 +79,17 @@ function diskTypeResource(project: string, zone: string, name: string): Resource
 
 export function getDiskType(c: Call) {
   checkZone(c.params.zone as string);
-  if (!DISK_TYPES.includes(c.params.diskType as string)) throw notFound(`projects/${c.project}/zones/${c.params.zone}/diskTypes/${c.params.diskType}`);
+  if (!DISK_TYPES.includes(c.params.diskType as string))
+    throw notFound(`projects/${c.project}/zones/${c.params.zone}/diskTypes/${c.params.diskType}`);
   return diskTypeResource(c.project, c.params.zone as string, c.params.diskType as string);
 }
 
 export function listDiskTypes(c: Call) {
   checkZone(c.params.zone as string);
-  return listResponse(c, `projects/${c.project}/zones/${c.params.zone}/diskTypes`, 'diskTypes', DISK_TYPES.map((d) => diskTypeResource(c.project, c.params.zone as string, d)));
+  return listResponse(
+    c,
+    `projects/${c.project}/zones/${c.params.zone}/diskTypes`,
+    'diskTypes',
+    DISK_TYPES.map((d) => diskTypeResource(c.project, c.params.zone as string, d)),
+  );
 }

@@ -44,19 +44,26 @@ export function listOperations(c: Call) {
 
 export function aggregatedOperations(c: Call) {
   const filter = compileFilter(c.query.get('filter') ?? undefined);
-  const scopes = [
-    ...ZONES.map((z) => `zones/${z.name}`),
-    ...REGIONS.map((r) => `regions/${r.name}`),
-    'global',
-  ];
-  const flat = scopes.flatMap((s) => c.ctx.store.list(`projects/${c.project}/${s}/operations`).filter(filter).map((item) => ({ s, item })));
+  const scopes = [...ZONES.map((z) => `zones/${z.name}`), ...REGIONS.map((r) => `regions/${r.name}`), 'global'];
+  const flat = scopes.flatMap((s) =>
+    c.ctx.store
+      .list(`projects/${c.project}/${s}/operations`)
+      .filter(filter)
+      .map((item) => ({ s, item })),
+  );
   const p = page(flat, c.query.get('maxResults') ?? undefined, c.query.get('pageToken') ?? undefined);
   const items: Record<string, object> = {};
   for (const s of scopes) {
     const here = p.items.filter((e) => e.s === s).map((e) => e.item);
     items[s] = here.length
       ? { operations: here }
-      : { warning: { code: 'NO_RESULTS_ON_PAGE', message: `There are no results for scope '${s}' on this page.`, data: [{ key: 'scope', value: s }] } };
+      : {
+          warning: {
+            code: 'NO_RESULTS_ON_PAGE',
+            message: `There are no results for scope '${s}' on this page.`,
+            data: [{ key: 'scope', value: s }],
+          },
+        };
   }
   return {
     kind: 'compute#operationAggregatedList',

@@ -12,7 +12,10 @@ export function getProject(c: Call) {
     creationTimestamp: '2024-01-01T00:00:00.000-08:00',
     name: c.project,
     commonInstanceMetadata: { kind: 'compute#metadata', fingerprint: 'y1rBcqzl9GA=' },
-    quotas: [{ metric: 'FIREWALLS', limit: 200, usage: 0 }, { metric: 'FORWARDING_RULES', limit: 45, usage: 0 }],
+    quotas: [
+      { metric: 'FIREWALLS', limit: 200, usage: 0 },
+      { metric: 'FORWARDING_RULES', limit: 45, usage: 0 },
+    ],
     defaultServiceAccount: defaultComputeServiceAccount(c.project),
     xpnProjectStatus: 'UNSPECIFIED_XPN_PROJECT_STATUS',
     defaultNetworkTier: 'PREMIUM',

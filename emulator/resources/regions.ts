@@ -29,4 +29,9 @@ function regionResource(project: string, name: string): Resource {
 
 export const getRegion = (c: Call) => regionResource(c.project, c.params.region as string);
 export const listRegions = (c: Call) =>
-  listResponse(c, `projects/${c.project}/regions`, 'regions', REGIONS.map((r) => regionResource(c.project, r.name)));
+  listResponse(
+    c,
+    `projects/${c.project}/regions`,
+    'regions',
+    REGIONS.map((r) => regionResource(c.project, r.name)),
+  );

@@ -7,10 +7,20 @@ import { inUse, invalid, notFound } from '../http/errors.ts';
 import { link, pathOf } from '../http/wire.ts';
 import { healthCheckOf } from '../world.ts';
 import {
-  aggregatedResponse, baseFields, bodyAs, checkName, checkRegion, listResponse, mustBeFree, mustGet, regionOfZone, write,
+  aggregatedResponse,
+  baseFields,
+  bodyAs,
+  checkName,
+  checkRegion,
+  listResponse,
+  mustBeFree,
+  mustGet,
+  regionOfZone,
+  write,
 } from './common.ts';
 
-export const targetPoolPath = (project: string, region: string, name: string) => `projects/${project}/regions/${region}/targetPools/${name}`;
+export const targetPoolPath = (project: string, region: string, name: string) =>
+  `projects/${project}/regions/${region}/targetPools/${name}`;
 
 type Pool = Resource & { instances?: string[]; healthChecks?: string[] };
 
@@ -19,7 +29,8 @@ function instanceLinks(c: Call, region: string, refs: Array<string | undefined>,
   return refs.map((ref, i) => {
     if (!ref) throw invalid(`Required field '${field}[${i}].instance' not specified`);
     const path = pathOf(ref, c.project);
-    if (!/^projects\/[^/]+\/zones\/[^/]+\/instances\/[^/]+$/.test(path)) throw invalid(`Invalid value for field '${field}[${i}]': '${ref}'. Not an instance URL.`);
+    if (!/^projects\/[^/]+\/zones\/[^/]+\/instances\/[^/]+$/.test(path))
+      throw invalid(`Invalid value for field '${field}[${i}]': '${ref}'. Not an instance URL.`);
     mustGet(c.ctx, path);
     if (regionOfZone(path.split('/')[3] as string) !== region) {
       throw invalid(`Invalid value for field '${field}[${i}]': '${ref}'. Instance must be in the same region as the target pool.`);
@@ -32,7 +43,8 @@ function healthCheckLinks(c: Call, refs: Array<string | undefined>, field: strin
   const links = refs.map((ref, i) => {
     if (!ref) throw invalid(`Required field '${field}[${i}].healthCheck' not specified`);
     const path = pathOf(ref.includes('/') ? ref : `global/httpHealthChecks/${ref}`, c.project);
-    if (!path.includes('/global/httpHealthChecks/')) throw invalid(`Invalid value for field '${field}[${i}]': '${ref}'. Target pools accept only legacy HTTP health checks.`);
+    if (!path.includes('/global/httpHealthChecks/'))
+      throw invalid(`Invalid value for field '${field}[${i}]': '${ref}'. Target pools accept only legacy HTTP health checks.`);
     mustGet(c.ctx, path);
     return link(path);
   });
@@ -53,7 +65,11 @@ function update(ctx: EmulatorContext, path: string, change: (pool: Pool) => void
   ctx.store.put(path, pool);
 }
 
-registerEffect('targetPools.insert', { done(ctx, args) { ctx.store.put(args.path as string, { ...(args.pool as Pool), __changedAt: Date.now() }); } });
+registerEffect('targetPools.insert', {
+  done(ctx, args) {
+    ctx.store.put(args.path as string, { ...(args.pool as Pool), __changedAt: Date.now() });
+  },
+});
 registerEffect('targetPools.delete', {
   done(ctx, args) {
     const user = forwardingRuleUsing(ctx, args.path as string);
@@ -63,7 +79,9 @@ registerEffect('targetPools.delete', {
 });
 registerEffect('targetPools.addInstance', {
   done(ctx, args) {
-    update(ctx, args.path as string, (p) => { p.instances = [...new Set([...(p.instances ?? []), ...(args.links as string[])])]; });
+    update(ctx, args.path as string, (p) => {
+      p.instances = [...new Set([...(p.instances ?? []), ...(args.links as string[])])];
+    });
   },
 });
 registerEffect('targetPools.removeInstance', {
@@ -94,7 +112,15 @@ registerEffect('targetPools.removeHealthCheck', {
   },
 });
 
-interface PoolBody { name?: string; description?: string; instances?: string[]; healthChecks?: string[]; sessionAffinity?: string; failoverRatio?: number; backupPool?: string }
+interface PoolBody {
+  name?: string;
+  description?: string;
+  instances?: string[];
+  healthChecks?: string[];
+  sessionAffinity?: string;
+  failoverRatio?: number;
+  backupPool?: string;
+}
 
 export function insertTargetPool(c: Call) {
   const region = c.params.region as string;
@@ -103,7 +129,11 @@ export function insertTargetPool(c: Call) {
   const name = checkName(body.name);
   const path = targetPoolPath(c.project, region, name);
   return write(c, {
-    scope: { region }, operationType: 'insert', targetPath: path, effect: 'targetPools.insert', args: { path },
+    scope: { region },
+    operationType: 'insert',
+    targetPath: path,
+    effect: 'targetPools.insert',
+    args: { path },
     prepare() {
       mustBeFree(c.ctx, path);
       const instances = instanceLinks(c, region, body.instances ?? [], 'resource.instances');
@@ -144,7 +174,12 @@ export const aggregatedTargetPools = (c: Call) =>
 export function deleteTargetPool(c: Call) {
   const { region, path, pool } = regionalPool(c);
   return write(c, {
-    scope: { region }, operationType: 'delete', targetPath: path, targetId: String(pool.id), effect: 'targetPools.delete', args: { path },
+    scope: { region },
+    operationType: 'delete',
+    targetPath: path,
+    targetId: String(pool.id),
+    effect: 'targetPools.delete',
+    args: { path },
     prepare() {
       const user = forwardingRuleUsing(c.ctx, path);
       if (user) throw inUse('target_pool', path, user);
@@ -155,8 +190,20 @@ export function deleteTargetPool(c: Call) {
 export function addInstance(c: Call) {
   const { region, path, pool } = regionalPool(c);
   const body = bodyAs<{ instances?: Array<{ instance?: string }> }>(c, 'TargetPoolsAddInstanceRequest');
-  const links = instanceLinks(c, region, (body.instances ?? []).map((i) => i.instance), 'instances');
-  return write(c, { scope: { region }, operationType: 'addInstance', targetPath: path, targetId: String(pool.id), effect: 'targetPools.addInstance', args: { path, links } });
+  const links = instanceLinks(
+    c,
+    region,
+    (body.instances ?? []).map((i) => i.instance),
+    'instances',
+  );
+  return write(c, {
+    scope: { region },
+    operationType: 'addInstance',
+    targetPath: path,
+    targetId: String(pool.id),
+    effect: 'targetPools.addInstance',
+    args: { path, links },
+  });
 }
 
 export function removeInstance(c: Call) {
@@ -166,15 +213,34 @@ export function removeInstance(c: Call) {
     if (!i.instance) throw invalid(`Required field 'instances[${n}].instance' not specified`);
     return link(pathOf(i.instance, c.project));
   });
-  return write(c, { scope: { region }, operationType: 'removeInstance', targetPath: path, targetId: String(pool.id), effect: 'targetPools.removeInstance', args: { path, links } });
+  return write(c, {
+    scope: { region },
+    operationType: 'removeInstance',
+    targetPath: path,
+    targetId: String(pool.id),
+    effect: 'targetPools.removeInstance',
+    args: { path, links },
+  });
 }
 
 export function addHealthCheck(c: Call) {
   const { region, path, pool } = regionalPool(c);
   const body = bodyAs<{ healthChecks?: Array<{ healthCheck?: string }> }>(c, 'TargetPoolsAddHealthCheckRequest');
-  const links = healthCheckLinks(c, (body.healthChecks ?? []).map((h) => h.healthCheck), 'healthChecks');
-  if (new Set([...(pool.healthChecks ?? []), ...links]).size > 1) throw invalid("Invalid value for field 'healthChecks': ''. Only one health check is allowed per target pool.");
-  return write(c, { scope: { region }, operationType: 'addHealthCheck', targetPath: path, targetId: String(pool.id), effect: 'targetPools.addHealthCheck', args: { path, links } });
+  const links = healthCheckLinks(
+    c,
+    (body.healthChecks ?? []).map((h) => h.healthCheck),
+    'healthChecks',
+  );
+  if (new Set([...(pool.healthChecks ?? []), ...links]).size > 1)
+    throw invalid("Invalid value for field 'healthChecks': ''. Only one health check is allowed per target pool.");
+  return write(c, {
+    scope: { region },
+    operationType: 'addHealthCheck',
+    targetPath: path,
+    targetId: String(pool.id),
+    effect: 'targetPools.addHealthCheck',
+    args: { path, links },
+  });
 }
 
 export function removeHealthCheck(c: Call) {
@@ -184,7 +250,14 @@ export function removeHealthCheck(c: Call) {
     if (!h.healthCheck) throw invalid(`Required field 'healthChecks[${n}].healthCheck' not specified`);
     return link(pathOf(h.healthCheck.includes('/') ? h.healthCheck : `global/httpHealthChecks/${h.healthCheck}`, c.project));
   });
-  return write(c, { scope: { region }, operationType: 'removeHealthCheck', targetPath: path, targetId: String(pool.id), effect: 'targetPools.removeHealthCheck', args: { path, links } });
+  return write(c, {
+    scope: { region },
+    operationType: 'removeHealthCheck',
+    targetPath: path,
+    targetId: String(pool.id),
+    effect: 'targetPools.removeHealthCheck',
+    args: { path, links },
+  });
 }
 
 /** One entry per forwarding rule IP in front of the pool (one without IP if there is none). */
@@ -199,10 +272,11 @@ export function getHealth(c: Call) {
   const instance = c.ctx.store.get(instancePath);
   const key = `${instancePath.split('/')[3]}/${instancePath.split('/')[5]}`;
   const check = healthCheckOf(c.ctx, pool);
-  const state = !instance || instance.status !== 'RUNNING'
-    ? 'UNHEALTHY'
-    : check ? c.ctx.runtime.backendHealth(key, check) : 'HEALTHY';
-  const rules = c.ctx.store.entries((p) => p.includes('/forwardingRules/')).filter(([, r]) => r.target === link(path)).map(([, r]) => r);
+  const state = !instance || instance.status !== 'RUNNING' ? 'UNHEALTHY' : check ? c.ctx.runtime.backendHealth(key, check) : 'HEALTHY';
+  const rules = c.ctx.store
+    .entries((p) => p.includes('/forwardingRules/'))
+    .filter(([, r]) => r.target === link(path))
+    .map(([, r]) => r);
   const healthStatus = (rules.length ? rules : [undefined]).map((r) => ({
     healthState: state,
     instance: link(instancePath),

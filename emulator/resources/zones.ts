@@ -25,4 +25,9 @@ export function zoneResource(ctx: EmulatorContext, project: string, name: string
 
 export const getZone = (c: Call) => zoneResource(c.ctx, c.project, c.params.zone as string);
 export const listZones = (c: Call) =>
-  listResponse(c, `projects/${c.project}/zones`, 'zones', ZONES.map((z) => zoneResource(c.ctx, c.project, z.name)));
+  listResponse(
+    c,
+    `projects/${c.project}/zones`,
+    'zones',
+    ZONES.map((z) => zoneResource(c.ctx, c.project, z.name)),
+  );

@@ -32,12 +32,14 @@ function base32(bytes: Uint8Array): string {
 
 /** Each part prefixed by its 16-bit big-endian length (cryptobyte's AddUint16LengthPrefixed). */
 function lengthPrefixed(...parts: string[]): Buffer {
-  return Buffer.concat(parts.flatMap((p) => {
-    const bytes = Buffer.from(p, 'utf8');
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(bytes.length);
-    return [len, bytes];
-  }));
+  return Buffer.concat(
+    parts.flatMap((p) => {
+      const bytes = Buffer.from(p, 'utf8');
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(bytes.length);
+      return [len, bytes];
+    }),
+  );
 }
 
 /** The identity lease name kube-apiserver derives from its hostname. */

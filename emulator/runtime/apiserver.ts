@@ -68,9 +68,12 @@ export class ApiServerStandIn {
   }
 
   async start(): Promise<void> {
-    const server = createServer({ cert: this.spec.masterCert, key: this.spec.masterKey, ca: this.spec.apiserverCaCert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-      this.handle(req, res).catch((err: unknown) => sendJson(res, 500, failureStatus(500, 'InternalError', (err as Error).message)));
-    });
+    const server = createServer(
+      { cert: this.spec.masterCert, key: this.spec.masterKey, ca: this.spec.apiserverCaCert, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        this.handle(req, res).catch((err: unknown) => sendJson(res, 500, failureStatus(500, 'InternalError', (err as Error).message)));
+      },
+    );
     this.listening = await listenOn(server, this.spec.internalIp, APISERVER_PORT, `${this.opts.key} kube-apiserver`, this.opts.log);
     this.lease.start();
   }
@@ -124,12 +127,29 @@ export class ApiServerStandIn {
       if (method === 'POST') {
         const body = await readLease(req, res);
         if (!body) return;
-        if (!body.metadata.name) return sendJson(res, 422, failureStatus(422, 'Invalid', 'Lease.coordination.k8s.io "" is invalid: metadata.name: Required value: name or generateName is required'));
-        const lease: LeaseObject = { ...body, metadata: { ...body.metadata, uid: randomUUID(), creationTimestamp: secondTime(new Date()) } };
+        if (!body.metadata.name)
+          return sendJson(
+            res,
+            422,
+            failureStatus(
+              422,
+              'Invalid',
+              'Lease.coordination.k8s.io "" is invalid: metadata.name: Required value: name or generateName is required',
+            ),
+          );
+        const lease: LeaseObject = {
+          ...body,
+          metadata: { ...body.metadata, uid: randomUUID(), creationTimestamp: secondTime(new Date()) },
+        };
         const written = await this.etcdCall(res, () => createLease(this.etcd, lease));
         return written === null ? undefined : sendWrite(res, written, lease.metadata.name, 201);
       }
-      if (method !== 'GET') return sendJson(res, 405, failureStatus(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+      if (method !== 'GET')
+        return sendJson(
+          res,
+          405,
+          failureStatus(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`),
+        );
       const selector = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
       if ('error' in selector) return sendJson(res, 400, failureStatus(400, 'BadRequest', selector.error));
       const list = await this.etcdCall(res, () => listLeases(this.etcd));
@@ -148,7 +168,11 @@ export class ApiServerStandIn {
         const body = await readLease(req, res);
         if (!body) return;
         if (body.metadata.name !== name) {
-          return sendJson(res, 400, failureStatus(400, 'BadRequest', `the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`));
+          return sendJson(
+            res,
+            400,
+            failureStatus(400, 'BadRequest', `the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`),
+          );
         }
         const written = await this.etcdCall(res, () => updateLease(this.etcd, body));
         return written === null ? undefined : sendWrite(res, written, name, 200);
@@ -177,11 +201,23 @@ export class ApiServerStandIn {
 /** RBAC's refusal, worded as kube-apiserver words it. */
 function forbidden(user: User, method: string, path: string): KubeStatus {
   const name = path.startsWith(`${LEASES_PATH}/`) ? decodeURIComponent(path.slice(LEASES_PATH.length + 1)) : undefined;
-  const verb = method === 'DELETE' ? (name ? 'delete' : 'deletecollection') : method === 'PUT' ? 'update' : method === 'POST' ? 'create' : method.toLowerCase();
+  const verb =
+    method === 'DELETE'
+      ? name
+        ? 'delete'
+        : 'deletecollection'
+      : method === 'PUT'
+        ? 'update'
+        : method === 'POST'
+          ? 'create'
+          : method.toLowerCase();
   const target = name ? `leases.coordination.k8s.io ${JSON.stringify(name)}` : 'leases.coordination.k8s.io';
-  return failureStatus(403, 'Forbidden',
+  return failureStatus(
+    403,
+    'Forbidden',
     `${target} is forbidden: User ${JSON.stringify(user.name)} cannot ${verb} resource "leases" in API group "coordination.k8s.io" in the namespace ${JSON.stringify(LEASE_NAMESPACE)}`,
-    { ...(name ? { name } : {}), group: 'coordination.k8s.io', kind: 'leases' });
+    { ...(name ? { name } : {}), group: 'coordination.k8s.io', kind: 'leases' },
+  );
 }
 
 /** A Lease from a JSON request body, or undefined after answering 400/413. */
@@ -219,11 +255,26 @@ function sendWrite(res: ServerResponse, written: LeaseWrite, name: string, okCod
   if (written.ok) return sendJson(res, okCode, written.lease);
   if (written.reason === 'NotFound') return sendJson(res, 404, leaseNotFound(name));
   if (written.reason === 'AlreadyExists') {
-    return sendJson(res, 409, failureStatus(409, 'AlreadyExists', `leases.coordination.k8s.io ${JSON.stringify(name)} already exists`, { name, group: 'coordination.k8s.io', kind: 'leases' }));
+    return sendJson(
+      res,
+      409,
+      failureStatus(409, 'AlreadyExists', `leases.coordination.k8s.io ${JSON.stringify(name)} already exists`, {
+        name,
+        group: 'coordination.k8s.io',
+        kind: 'leases',
+      }),
+    );
   }
-  sendJson(res, 409, failureStatus(409, 'Conflict',
-    `Operation cannot be fulfilled on leases.coordination.k8s.io ${JSON.stringify(name)}: the object has been modified; please apply your changes to the latest version and try again`,
-    { name, group: 'coordination.k8s.io', kind: 'leases' }));
+  sendJson(
+    res,
+    409,
+    failureStatus(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on leases.coordination.k8s.io ${JSON.stringify(name)}: the object has been modified; please apply your changes to the latest version and try again`,
+      { name, group: 'coordination.k8s.io', kind: 'leases' },
+    ),
+  );
 }
 
 function sendText(res: ServerResponse, code: number, body: string): void {

@@ -34,7 +34,14 @@ export class ControlPlaneComponents {
     for (const [component, cred] of credentials) {
       if (!cred) continue;
       const client = new LeaseClient(
-        { server: `https://${spec.internalIp}:${APISERVER_PORT}`, ca: Buffer.from(spec.apiserverCaCert), cert: Buffer.from(cred.cert), key: Buffer.from(cred.key), serverName: SERVER_NAME, insecure: false },
+        {
+          server: `https://${spec.internalIp}:${APISERVER_PORT}`,
+          ca: Buffer.from(spec.apiserverCaCert),
+          cert: Buffer.from(cred.cert),
+          key: Buffer.from(cred.key),
+          serverName: SERVER_NAME,
+          insecure: false,
+        },
         `${component}/emulator leader-election`,
         RENEW_DEADLINE_MS / 2,
       );

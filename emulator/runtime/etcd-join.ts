@@ -9,9 +9,7 @@ export interface SeedAddress {
   ip: string;
 }
 
-export type JoinResult =
-  | { ok: true; initialCluster: string }
-  | { ok: false; reason: string };
+export type JoinResult = { ok: true; initialCluster: string } | { ok: false; reason: string };
 
 export const peerUrlOf = (ip: string): string => `https://${ip}:2380`;
 export const memberNameOf = (vm: string): string => `etcd-${vm}`;

@@ -119,7 +119,8 @@ export class EtcdMember {
       }
       failures += 1;
       // A removed member fails forever: say so once, then stay quiet.
-      if (failures === 1 && !this.keepDown) this.opts.log(`${this.opts.key}: etcd exited (${exit}); restarting with back-off (log: ${this.logPath})`);
+      if (failures === 1 && !this.keepDown)
+        this.opts.log(`${this.opts.key}: etcd exited (${exit}); restarting with back-off (log: ${this.logPath})`);
       if (!this.keepDown) await this.wakeup.sleep(backoff);
       backoff = Math.min(backoff * 2, BACKOFF_CAP_MS);
     }
@@ -166,15 +167,36 @@ export class EtcdMember {
     const clientUrl = `https://${spec.internalIp}:2379`;
     const peerUrl = peerUrlOf(spec.internalIp);
     const args = [
-      '--name', memberNameOf(spec.vm),
-      '--data-dir', this.dataDir,
-      '--listen-client-urls', clientUrl,
-      '--advertise-client-urls', clientUrl,
-      '--listen-peer-urls', peerUrl,
-      '--initial-advertise-peer-urls', peerUrl,
-      '--cert-file', files.cert, '--key-file', files.key, '--trusted-ca-file', files.ca, '--client-cert-auth',
-      '--peer-cert-file', files.cert, '--peer-key-file', files.key, '--peer-trusted-ca-file', files.ca, '--peer-client-cert-auth',
-      '--logger', 'zap', '--log-outputs', 'stderr',
+      '--name',
+      memberNameOf(spec.vm),
+      '--data-dir',
+      this.dataDir,
+      '--listen-client-urls',
+      clientUrl,
+      '--advertise-client-urls',
+      clientUrl,
+      '--listen-peer-urls',
+      peerUrl,
+      '--initial-advertise-peer-urls',
+      peerUrl,
+      '--cert-file',
+      files.cert,
+      '--key-file',
+      files.key,
+      '--trusted-ca-file',
+      files.ca,
+      '--client-cert-auth',
+      '--peer-cert-file',
+      files.cert,
+      '--peer-key-file',
+      files.key,
+      '--peer-trusted-ca-file',
+      files.ca,
+      '--peer-client-cert-auth',
+      '--logger',
+      'zap',
+      '--log-outputs',
+      'stderr',
       ...initialFlags,
     ];
     const logFd = openSync(this.logPath, 'a', 0o600);

@@ -18,10 +18,20 @@ function probeOnce(instance: RuntimeInstance, check: RuntimeHealthCheck, dial: V
     // Node uses createConnection only without an agent (`agent: false` makes a fresh one, which
     // would dial the internal IP from the host itself).
     const connection = dial ? { createConnection: () => dial(instance, check.port) } : { agent: false as const };
-    const req = request({ host: instance.internalIp, port: check.port, path: check.requestPath, method: 'GET', timeout: check.timeoutSec * 1000, ...connection }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    const req = request(
+      {
+        host: instance.internalIp,
+        port: check.port,
+        path: check.requestPath,
+        method: 'GET',
+        timeout: check.timeoutSec * 1000,
+        ...connection,
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', () => resolve(false));
     req.end();

@@ -20,7 +20,16 @@ function askApiserver(ip: string): Promise<Upstream> {
   return new Promise((resolve) => {
     const req = request(
       // SNI with the name the serving cert carries: an IP as TLS server name makes Node warn (DEP0123).
-      { host: ip, servername: 'kubernetes', port: APISERVER_PORT, path: '/readyz', method: 'GET', rejectUnauthorized: false, agent: false, timeout: UPSTREAM_TIMEOUT_MS },
+      {
+        host: ip,
+        servername: 'kubernetes',
+        port: APISERVER_PORT,
+        path: '/readyz',
+        method: 'GET',
+        rejectUnauthorized: false,
+        agent: false,
+        timeout: UPSTREAM_TIMEOUT_MS,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

@@ -15,9 +15,20 @@ export function failureStatus(code: number, reason: string, message: string, det
 }
 
 export function leaseNotFound(name: string): KubeStatus {
-  return failureStatus(404, 'NotFound', `leases.coordination.k8s.io "${name}" not found`, { name, group: 'coordination.k8s.io', kind: 'leases' });
+  return failureStatus(404, 'NotFound', `leases.coordination.k8s.io "${name}" not found`, {
+    name,
+    group: 'coordination.k8s.io',
+    kind: 'leases',
+  });
 }
 
 export function deletedStatus(name: string, uid: string): KubeStatus {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: 'coordination.k8s.io', kind: 'leases', uid }, code: 200 };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { name, group: 'coordination.k8s.io', kind: 'leases', uid },
+    code: 200,
+  };
 }

@@ -58,11 +58,18 @@ function decode(value: Buffer, modRevision: string): LeaseObject | undefined {
 export async function putLease(etcd: Etcd3, lease: LeaseObject): Promise<void> {
   const stored = { ...lease, metadata: { ...lease.metadata } };
   delete stored.metadata.resourceVersion;
-  await etcd.put(PREFIX + lease.metadata.name).value(JSON.stringify(stored)).options(deadlineIn(CALL_TIMEOUT_MS)).exec();
+  await etcd
+    .put(PREFIX + lease.metadata.name)
+    .value(JSON.stringify(stored))
+    .options(deadlineIn(CALL_TIMEOUT_MS))
+    .exec();
 }
 
 export async function getLease(etcd: Etcd3, name: string): Promise<LeaseObject | undefined> {
-  const res = await etcd.get(PREFIX + name).options(deadlineIn(CALL_TIMEOUT_MS)).exec();
+  const res = await etcd
+    .get(PREFIX + name)
+    .options(deadlineIn(CALL_TIMEOUT_MS))
+    .exec();
   const kv = res.kvs[0];
   return kv ? decode(kv.value, kv.mod_revision) : undefined;
 }
@@ -80,7 +87,11 @@ export async function listLeases(etcd: Etcd3): Promise<LeaseList> {
 
 /** The deleted lease, or undefined if there was none. */
 export async function deleteLease(etcd: Etcd3, name: string): Promise<LeaseObject | undefined> {
-  const prevKvs = await etcd.delete().key(PREFIX + name).options(deadlineIn(CALL_TIMEOUT_MS)).getPrevious();
+  const prevKvs = await etcd
+    .delete()
+    .key(PREFIX + name)
+    .options(deadlineIn(CALL_TIMEOUT_MS))
+    .getPrevious();
   const prev = prevKvs[0];
   return prev ? decode(prev.value, prev.mod_revision) : undefined;
 }
@@ -92,7 +103,11 @@ export async function createLease(etcd: Etcd3, lease: LeaseObject): Promise<Leas
   const key = PREFIX + lease.metadata.name;
   const stored = { ...lease, metadata: { ...lease.metadata } };
   delete stored.metadata.resourceVersion;
-  const res = await etcd.if(key, 'Create', '==', 0).then(etcd.put(key).value(JSON.stringify(stored))).options(deadlineIn(CALL_TIMEOUT_MS)).commit();
+  const res = await etcd
+    .if(key, 'Create', '==', 0)
+    .then(etcd.put(key).value(JSON.stringify(stored)))
+    .options(deadlineIn(CALL_TIMEOUT_MS))
+    .commit();
   if (!res.succeeded) return { ok: false, reason: 'AlreadyExists' };
   return { ok: true, lease: { ...stored, metadata: { ...stored.metadata, resourceVersion: res.header.revision } } };
 }
@@ -107,9 +122,16 @@ export async function updateLease(etcd: Etcd3, lease: LeaseObject): Promise<Leas
   const wanted = lease.metadata.resourceVersion;
   if (wanted && wanted !== current.metadata.resourceVersion) return { ok: false, reason: 'Conflict' };
   const key = PREFIX + lease.metadata.name;
-  const next: LeaseObject = { ...lease, metadata: { ...lease.metadata, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp } };
+  const next: LeaseObject = {
+    ...lease,
+    metadata: { ...lease.metadata, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp },
+  };
   delete next.metadata.resourceVersion;
-  const res = await etcd.if(key, 'Mod', '==', current.metadata.resourceVersion!).then(etcd.put(key).value(JSON.stringify(next))).options(deadlineIn(CALL_TIMEOUT_MS)).commit();
+  const res = await etcd
+    .if(key, 'Mod', '==', current.metadata.resourceVersion!)
+    .then(etcd.put(key).value(JSON.stringify(next)))
+    .options(deadlineIn(CALL_TIMEOUT_MS))
+    .commit();
   if (!res.succeeded) return { ok: false, reason: 'Conflict' };
   return { ok: true, lease: { ...next, metadata: { ...next.metadata, resourceVersion: res.header.revision } } };
 }

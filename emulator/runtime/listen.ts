@@ -8,7 +8,13 @@ export interface Listening {
 }
 
 /** Listens on ip:port; resolves undefined (after logging why) when the address cannot be bound. */
-export async function listenOn(server: Server, ip: string, port: number, what: string, log: (line: string) => void): Promise<Listening | undefined> {
+export async function listenOn(
+  server: Server,
+  ip: string,
+  port: number,
+  what: string,
+  log: (line: string) => void,
+): Promise<Listening | undefined> {
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -25,7 +31,8 @@ export async function listenOn(server: Server, ip: string, port: number, what: s
   });
   if (bound) {
     const code = (bound as NodeJS.ErrnoException).code;
-    if (code === 'EACCES') log(`cannot bind ${what} on ${ip}:${port}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)`);
+    if (code === 'EACCES')
+      log(`cannot bind ${what} on ${ip}:${port}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)`);
     else log(`cannot bind ${what} on ${ip}:${port}: ${bound.message}`);
     return undefined;
   }

@@ -51,9 +51,12 @@ class ProgrammedRule {
   private schedule(): void {
     clearTimeout(this.timer);
     const due = this.pending.changedAt + this.ctx.lbProgrammingDelayMs - Date.now();
-    this.timer = setTimeout(() => {
-      this.chain = this.chain.then(() => this.program());
-    }, Math.max(0, due));
+    this.timer = setTimeout(
+      () => {
+        this.chain = this.chain.then(() => this.program());
+      },
+      Math.max(0, due),
+    );
   }
 
   private async program(): Promise<void> {
@@ -65,7 +68,8 @@ class ProgrammedRule {
     if (!relisten) return;
     await this.closeListeners();
     const high = Math.min(next.portHigh, next.portLow + MAX_PORTS_PER_RULE - 1);
-    if (high < next.portHigh) this.ctx.log(`forwarding rule ${next.key}: serving only ports ${next.portLow}-${high} of ${next.portLow}-${next.portHigh}`);
+    if (high < next.portHigh)
+      this.ctx.log(`forwarding rule ${next.key}: serving only ports ${next.portLow}-${high} of ${next.portLow}-${next.portHigh}`);
     for (let port = next.portLow; port <= high && !this.closed; port++) {
       const l = await listenTcpProxy(next.ip, port, (client) => this.pick(port, client), `forwarding rule ${next.key}`, this.ctx.log);
       if (l) this.listeners.push(l);

@@ -17,7 +17,10 @@ const FIRST_BACKOFF_MS = 50;
 
 export type KeysOutcome = { ok: true; metadata: Record<string, string> } | { ok: false; reason: string };
 
-interface Read { version: string; outcome: { lines: string } | { failed: string } }
+interface Read {
+  version: string;
+  outcome: { lines: string } | { failed: string };
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,11 +39,14 @@ function belongs(cert: string, key: string): boolean {
 function matchesCertificates(lines: string, metadataText: string): boolean {
   const certs = parseFlatYaml(metadataText);
   const keys = Object.entries(parseFlatYaml(lines));
-  return keys.length > 0 && keys.every(([name, value]) => {
-    const cert = decodeBase64Pem(certs[name.replace(/_KEY$/, '_CERT')]);
-    const key = decodeBase64Pem(value);
-    return key !== undefined && (cert === undefined || belongs(cert, key));
-  });
+  return (
+    keys.length > 0 &&
+    keys.every(([name, value]) => {
+      const cert = decodeBase64Pem(certs[name.replace(/_KEY$/, '_CERT')]);
+      const key = decodeBase64Pem(value);
+      return key !== undefined && (cert === undefined || belongs(cert, key));
+    })
+  );
 }
 
 export class MasterKeys {
@@ -80,7 +86,12 @@ export class MasterKeys {
     return { ok: true, metadata };
   }
 
-  private async readAtBoot(instance: RuntimeInstance, source: string, version: string, text: string): Promise<{ lines: string } | { failed: string }> {
+  private async readAtBoot(
+    instance: RuntimeInstance,
+    source: string,
+    version: string,
+    text: string,
+  ): Promise<{ lines: string } | { failed: string }> {
     const disk = instance.bootDiskDir ? join(instance.bootDiskDir, 'ha-masters-keys', source) : undefined;
     const why = await this.readVersion(instance, version);
     if (typeof why !== 'string') {
@@ -102,13 +113,15 @@ export class MasterKeys {
   /** The payload's lines, or why not (the script's words); 429 and 5xx are retried with back-off. */
   private async readVersion(instance: RuntimeInstance, version: string): Promise<{ lines: string } | string> {
     const account = instance.serviceAccountEmail;
-    if (!account) return 'the VM has no service account (the metadata server has no token for it); create the VM with one that has roles/secretmanager.secretAccessor on the secret';
+    if (!account)
+      return 'the VM has no service account (the metadata server has no token for it); create the VM with one that has roles/secretmanager.secretAccessor on the secret';
     let status = 503;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const answer = this.read ? await this.read(version, account) : { status: 503 };
       status = answer.status;
       if (answer.data !== undefined) return { lines: answer.data };
-      if (status === 403 || status === 404) return `HTTP ${status} (the VM's service account ${account} needs roles/secretmanager.secretAccessor on it)`;
+      if (status === 403 || status === 404)
+        return `HTTP ${status} (the VM's service account ${account} needs roles/secretmanager.secretAccessor on it)`;
       if (status !== 429 && status < 500) return `HTTP ${status}`;
       if (attempt < ATTEMPTS) await sleep(FIRST_BACKOFF_MS * 2 ** (attempt - 1));
     }

@@ -59,11 +59,21 @@ export function masterSpecOf(instance: RuntimeInstance): MasterSpec | undefined 
   const memberKey = decodeBase64Pem(memberValues.ETCD_MEMBER_KEY);
   const member = memberCert && memberKey ? { cert: memberCert, key: memberKey } : undefined;
 
-  const initialCluster = (env.INITIAL_ETCD_CLUSTER ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const initialCluster = (env.INITIAL_ETCD_CLUSTER ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   // INITIAL_* only matter for the first boot, so they stay out of the fingerprint.
   const fingerprint = sha256([
-    instance.internalIp, etcdCaCert, apiserverCaCert, masterCert, masterKey, etcdClientCert, etcdClientKey,
-    controllerManager?.cert ?? '', scheduler?.cert ?? '',
+    instance.internalIp,
+    etcdCaCert,
+    apiserverCaCert,
+    masterCert,
+    masterKey,
+    etcdClientCert,
+    etcdClientKey,
+    controllerManager?.cert ?? '',
+    scheduler?.cert ?? '',
   ]);
   const memberFingerprint = member ? sha256([member.cert, member.key]) : '';
   return {
@@ -71,7 +81,12 @@ export function masterSpecOf(instance: RuntimeInstance): MasterSpec | undefined 
     internalIp: instance.internalIp,
     initialState: state,
     initialCluster,
-    etcdCaCert, apiserverCaCert, masterCert, masterKey, etcdClientCert, etcdClientKey,
+    etcdCaCert,
+    apiserverCaCert,
+    masterCert,
+    masterKey,
+    etcdClientCert,
+    etcdClientKey,
     ...(controllerManager ? { controllerManager } : {}),
     ...(scheduler ? { scheduler } : {}),
     member,

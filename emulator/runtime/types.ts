@@ -86,7 +86,10 @@ export interface RuntimeWorld {
  * A VM's read of a Secret Manager version (`projects/P/secrets/S/versions/V`) as its service account
  * (docs/vm-contract.md, "Private keys"): the payload's text, or the HTTP status it met.
  */
-export type VmSecretRead = (version: string, serviceAccount: string) => Promise<{ status: 200; data: string } | { status: number; data?: undefined }>;
+export type VmSecretRead = (
+  version: string,
+  serviceAccount: string,
+) => Promise<{ status: 200; data: string } | { status: number; data?: undefined }>;
 
 export interface RuntimeOptions {
   /** Root for per-VM files (certs, logs). */

@@ -37,8 +37,14 @@ export class RpcError extends Error {
 /** The canonical status Google sends with an HTTP status (for faults injected by HTTP status). */
 export function rpcStatusOf(httpStatus: number): RpcStatus {
   const byCode: Record<number, RpcStatus> = {
-    400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
-    429: 'RESOURCE_EXHAUSTED', 501: 'UNIMPLEMENTED', 503: 'UNAVAILABLE',
+    400: 'INVALID_ARGUMENT',
+    401: 'UNAUTHENTICATED',
+    403: 'PERMISSION_DENIED',
+    404: 'NOT_FOUND',
+    409: 'ABORTED',
+    429: 'RESOURCE_EXHAUSTED',
+    501: 'UNIMPLEMENTED',
+    503: 'UNAVAILABLE',
   };
   return byCode[httpStatus] ?? 'INTERNAL';
 }

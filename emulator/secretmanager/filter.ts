@@ -16,7 +16,10 @@ function words(filter: string): string[] {
 
 function termTest(raw: string): Test {
   const m = TERM.exec(raw);
-  if (!m) throw invalidArgument(`Invalid filter term '${raw}': the emulator understands labels.KEY=VALUE, labels.KEY:*, name:TEXT and name=ID, joined by AND / OR, negated by NOT or -.`);
+  if (!m)
+    throw invalidArgument(
+      `Invalid filter term '${raw}': the emulator understands labels.KEY=VALUE, labels.KEY:*, name:TEXT and name=ID, joined by AND / OR, negated by NOT or -.`,
+    );
   const negate = !!m[1];
   const field = m[2] as string;
   const op = m[3] as string;

@@ -25,7 +25,8 @@ export interface SecretManagerDeps {
   crash: (why: string) => never;
 }
 
-const CREDENTIALS_HELP = 'Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.';
+const CREDENTIALS_HELP =
+  'Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.';
 
 /** Who calls: the principal of a valid token, else UNAUTHENTICATED. */
 function principalOf(deps: SecretManagerDeps, authorization: string | undefined): string {
@@ -33,7 +34,10 @@ function principalOf(deps: SecretManagerDeps, authorization: string | undefined)
   if (!token) throw new RpcError('UNAUTHENTICATED', `Request is missing required authentication credential. ${CREDENTIALS_HELP}`);
   const verified = deps.tokens.verify(token);
   if (verified.state !== 'valid' || !verified.principal) {
-    throw new RpcError('UNAUTHENTICATED', `Request had invalid authentication credentials (${verified.state === 'expired' ? 'the access token has expired' : 'not a token this emulator issued'}). ${CREDENTIALS_HELP}`);
+    throw new RpcError(
+      'UNAUTHENTICATED',
+      `Request had invalid authentication credentials (${verified.state === 'expired' ? 'the access token has expired' : 'not a token this emulator issued'}). ${CREDENTIALS_HELP}`,
+    );
   }
   return verified.principal;
 }
@@ -48,7 +52,7 @@ function projectIdOf(deps: SecretManagerDeps, given: string): string {
 function authorize(deps: SecretManagerDeps, route: SecretRoute, principal: string): void {
   if (principal === deps.owner) return;
   const member = `${principal.endsWith('.gserviceaccount.com') ? 'serviceAccount' : 'user'}:${principal}`;
-  const policy = route.secret !== undefined ? deps.service.policyOf(route.project, route.secret) ?? EMPTY_POLICY : EMPTY_POLICY;
+  const policy = route.secret !== undefined ? (deps.service.policyOf(route.project, route.secret) ?? EMPTY_POLICY) : EMPTY_POLICY;
   if (!policyGrants(policy, member, route.permission)) throw permissionDenied(route.permission, route.resource);
 }
 
@@ -66,27 +70,45 @@ function dispatch(service: SecretManagerService, route: SecretRoute, query: URLS
   const secret = route.secret as string;
   const version = route.version as string;
   switch (route.action) {
-    case 'create': return service.create(project, query.get('secretId'), body);
-    case 'list': return service.list(project, query);
-    case 'get': return service.get(project, secret);
-    case 'delete': return service.delete(project, secret, query.get('etag'));
-    case 'addVersion': return service.addVersion(project, secret, body);
-    case 'listVersions': return service.listVersions(project, secret, query);
-    case 'getVersion': return service.getVersion(project, secret, version);
-    case 'access': return service.access(project, secret, version);
-    case 'getIamPolicy': return service.getIamPolicy(project, secret);
-    case 'setIamPolicy': return service.setIamPolicy(project, secret, body);
+    case 'create':
+      return service.create(project, query.get('secretId'), body);
+    case 'list':
+      return service.list(project, query);
+    case 'get':
+      return service.get(project, secret);
+    case 'delete':
+      return service.delete(project, secret, query.get('etag'));
+    case 'addVersion':
+      return service.addVersion(project, secret, body);
+    case 'listVersions':
+      return service.listVersions(project, secret, query);
+    case 'getVersion':
+      return service.getVersion(project, secret, version);
+    case 'access':
+      return service.access(project, secret, version);
+    case 'getIamPolicy':
+      return service.getIamPolicy(project, secret);
+    case 'setIamPolicy':
+      return service.setIamPolicy(project, secret, body);
   }
 }
 
 export async function serveSecretManager(
-  deps: SecretManagerDeps, method: string, url: URL, authorization: string | undefined, rawBody: string,
+  deps: SecretManagerDeps,
+  method: string,
+  url: URL,
+  authorization: string | undefined,
+  rawBody: string,
 ): Promise<{ status: number; body: object }> {
   const path = url.pathname;
   let status = 500;
   try {
     const matched = matchSecretRoute(method, path);
-    if (matched === 'no-path') throw new RpcError('NOT_FOUND', `The requested URL ${path} was not found on this server (the emulator serves Secret Manager under /v1/projects/PROJECT/secrets).`);
+    if (matched === 'no-path')
+      throw new RpcError(
+        'NOT_FOUND',
+        `The requested URL ${path} was not found on this server (the emulator serves Secret Manager under /v1/projects/PROJECT/secrets).`,
+      );
     if (matched === 'no-method') throw new RpcError('NOT_FOUND', `HTTP method ${method} is not served at ${path}.`);
     const route = { ...matched, project: projectIdOf(deps, matched.project) };
     const principal = principalOf(deps, authorization);

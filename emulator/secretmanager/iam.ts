@@ -33,14 +33,18 @@ export function policyGrants(policy: Policy, member: string, permission: string)
   return (policy.bindings ?? []).some((b) => b.members.includes(member) && (GRANTS[b.role] ?? []).includes(permission));
 }
 
-const MEMBER = /^(allUsers|allAuthenticatedUsers|(user|serviceAccount|group|domain|deleted:user|deleted:serviceAccount|deleted:group):\S+|principal(Set)?:\/\/\S+)$/;
+const MEMBER =
+  /^(allUsers|allAuthenticatedUsers|(user|serviceAccount|group|domain|deleted:user|deleted:serviceAccount|deleted:group):\S+|principal(Set)?:\/\/\S+)$/;
 
 /** setIamPolicy: checks the etag against the current policy and the new policy's shape; returns what is stored. */
 export function nextPolicy(current: Policy, proposed: unknown): Policy {
   if (!proposed || typeof proposed !== 'object') throw invalidArgument('SetIamPolicyRequest.policy is required.');
   const p = proposed as { version?: unknown; bindings?: unknown; etag?: unknown };
   if (p.etag !== undefined && p.etag !== '' && p.etag !== current.etag) {
-    throw new RpcError('ABORTED', `There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff. The request's ETag '${String(p.etag)}' did not match the current policy's ETag '${current.etag}'.`);
+    throw new RpcError(
+      'ABORTED',
+      `There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff. The request's ETag '${String(p.etag)}' did not match the current policy's ETag '${current.etag}'.`,
+    );
   }
   if (p.bindings !== undefined && !Array.isArray(p.bindings)) throw invalidArgument('Policy.bindings must be a list of {role, members}.');
   const bindings: Binding[] = [];
@@ -52,11 +56,19 @@ export function nextPolicy(current: Policy, proposed: unknown): Policy {
     }
     if (!Array.isArray(members) || members.length === 0) throw invalidArgument(`The binding of ${role} has no members.`);
     for (const m of members) {
-      if (typeof m !== 'string' || !MEMBER.test(m)) throw invalidArgument(`Invalid member ${JSON.stringify(m)} in the binding of ${role}: members look like serviceAccount:NAME@PROJECT.iam.gserviceaccount.com or user:EMAIL.`);
+      if (typeof m !== 'string' || !MEMBER.test(m))
+        throw invalidArgument(
+          `Invalid member ${JSON.stringify(m)} in the binding of ${role}: members look like serviceAccount:NAME@PROJECT.iam.gserviceaccount.com or user:EMAIL.`,
+        );
     }
     const same = bindings.find((b) => b.role === role && !b.condition && !raw.condition);
     if (same) same.members = [...new Set([...same.members, ...(members as string[])])];
-    else bindings.push({ role, members: [...new Set(members as string[])], ...(raw.condition ? { condition: raw.condition as Record<string, unknown> } : {}) });
+    else
+      bindings.push({
+        role,
+        members: [...new Set(members as string[])],
+        ...(raw.condition ? { condition: raw.condition as Record<string, unknown> } : {}),
+      });
   }
   const version = typeof p.version === 'number' && p.version > 0 ? p.version : 1;
   return { version, etag: randomBytes(8).toString('base64'), ...(bindings.length ? { bindings } : {}) };

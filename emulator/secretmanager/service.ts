@@ -22,9 +22,11 @@ const newEtag = (): string => `"${randomBytes(7).toString('hex')}"`;
 /** The object at `where`; with `fields`, rejects names the message does not have, as Google's JSON parser does. */
 function knownFields(value: unknown, where: string, fields?: string[]): Record<string, unknown> {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalidArgument(`Invalid JSON payload received. ${where} must be an object.`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw invalidArgument(`Invalid JSON payload received. ${where} must be an object.`);
   for (const key of Object.keys(value)) {
-    if (fields && !fields.includes(key)) throw invalidArgument(`Invalid JSON payload received. Unknown name "${key}" at '${where}': Cannot find field.`);
+    if (fields && !fields.includes(key))
+      throw invalidArgument(`Invalid JSON payload received. Unknown name "${key}" at '${where}': Cannot find field.`);
   }
   return value as Record<string, unknown>;
 }
@@ -33,7 +35,9 @@ function stringMap(value: unknown, what: string, key: RegExp, val: RegExp): Reco
   const map = knownFields(value, what);
   for (const [k, v] of Object.entries(map)) {
     if (!key.test(k) || typeof v !== 'string' || !val.test(v)) {
-      throw invalidArgument(`Invalid ${what} '${k}': '${String(v)}'. Keys start with a lowercase letter and hold up to 63 lowercase letters, digits, '_' or '-'; values up to 63 of those.`);
+      throw invalidArgument(
+        `Invalid ${what} '${k}': '${String(v)}'. Keys start with a lowercase letter and hold up to 63 lowercase letters, digits, '_' or '-'; values up to 63 of those.`,
+      );
     }
   }
   if (Object.keys(map).length > 64) throw invalidArgument(`A secret has at most 64 ${what}.`);
@@ -47,9 +51,12 @@ function pageOf<T>(items: T[], query: URLSearchParams): { items: T[]; nextPageTo
   const limit = size === 0 ? MAX_PAGE_SIZE : Math.min(size, MAX_PAGE_SIZE);
   const token = query.get('pageToken');
   const offset = token ? Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^o:/, '')) : 0;
-  if (!Number.isInteger(offset) || offset < 0) throw invalidArgument(`Invalid pageToken '${token}': pass the nextPageToken of the previous page.`);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw invalidArgument(`Invalid pageToken '${token}': pass the nextPageToken of the previous page.`);
   const slice = items.slice(offset, offset + limit);
-  return offset + limit < items.length ? { items: slice, nextPageToken: Buffer.from(`o:${offset + limit}`).toString('base64url') } : { items: slice };
+  return offset + limit < items.length
+    ? { items: slice, nextPageToken: Buffer.from(`o:${offset + limit}`).toString('base64url') }
+    : { items: slice };
 }
 
 export class SecretManagerService {
@@ -91,17 +98,37 @@ export class SecretManagerService {
   create(project: string, secretId: string | null, body: unknown): object {
     if (!secretId) throw invalidArgument('The secret id is missing: pass it as the secretId query parameter.');
     if (!SECRET_ID.test(secretId)) throw invalidArgument(`Invalid secret id '${secretId}': 1 to 255 letters, digits, '_' or '-'.`);
-    const b = knownFields(body, 'secret', ['replication', 'labels', 'annotations', 'name', 'etag', 'versionAliases', 'topics', 'expireTime', 'ttl', 'rotation', 'versionDestroyTtl', 'tags']);
+    const b = knownFields(body, 'secret', [
+      'replication',
+      'labels',
+      'annotations',
+      'name',
+      'etag',
+      'versionAliases',
+      'topics',
+      'expireTime',
+      'ttl',
+      'rotation',
+      'versionDestroyTtl',
+      'tags',
+    ]);
     const replication = knownFields(b.replication, 'secret.replication', ['automatic', 'userManaged']);
     if (!('automatic' in replication) && !('userManaged' in replication)) {
       throw invalidArgument('Secret.replication is required: {"replication": {"automatic": {}}} or {"userManaged": {"replicas": [...]}}.');
     }
-    if (this.store.get(project, secretId)) throw new RpcError('ALREADY_EXISTS', `Secret [${secretName(project, secretId)}] already exists.`);
+    if (this.store.get(project, secretId))
+      throw new RpcError('ALREADY_EXISTS', `Secret [${secretName(project, secretId)}] already exists.`);
     const secret: StoredSecret = {
-      project, id: secretId, createTime: now(), replication,
+      project,
+      id: secretId,
+      createTime: now(),
+      replication,
       labels: stringMap(b.labels, 'labels', LABEL_KEY, LABEL_VALUE),
       annotations: knownFields(b.annotations, 'annotations') as Record<string, string>,
-      etag: newEtag(), versions: [], lastVersion: 0, policy: EMPTY_POLICY,
+      etag: newEtag(),
+      versions: [],
+      lastVersion: 0,
+      policy: EMPTY_POLICY,
     };
     this.store.put(secret);
     return secretJson(secret);
@@ -123,7 +150,8 @@ export class SecretManagerService {
 
   delete(project: string, id: string, etag: string | null): object {
     const s = this.secret(project, id);
-    if (etag && etag !== s.etag) throw new RpcError('ABORTED', `The etag ${etag} does not match the secret's current etag ${s.etag}: read the secret again.`);
+    if (etag && etag !== s.etag)
+      throw new RpcError('ABORTED', `The etag ${etag} does not match the secret's current etag ${s.etag}: read the secret again.`);
     this.store.delete(project, id);
     return {};
   }
@@ -132,18 +160,27 @@ export class SecretManagerService {
     const b = knownFields(body, 'request', ['payload', 'parent']);
     const payload = knownFields(b.payload, 'payload', ['data', 'dataCrc32c']);
     const encoded = payload.data ?? '';
-    if (typeof encoded !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(encoded)) throw invalidArgument('Invalid value at \'payload.data\' (TYPE_BYTES): base64 expected.');
+    if (typeof encoded !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(encoded))
+      throw invalidArgument("Invalid value at 'payload.data' (TYPE_BYTES): base64 expected.");
     const data = Buffer.from(encoded, 'base64');
-    if (data.length > MAX_PAYLOAD_BYTES) throw invalidArgument(`Secret payload data is ${data.length} bytes; it must be no larger than 64KiB (${MAX_PAYLOAD_BYTES} bytes).`);
+    if (data.length > MAX_PAYLOAD_BYTES)
+      throw invalidArgument(`Secret payload data is ${data.length} bytes; it must be no larger than 64KiB (${MAX_PAYLOAD_BYTES} bytes).`);
     const checksum = String(crc32c(data));
     const given = payload.dataCrc32c;
     if (given !== undefined && given !== null && String(given) !== checksum) {
-      throw invalidArgument(`Checksum verification failed: payload.dataCrc32c ${String(given)} is not the CRC32C of the received data. The data was corrupted in transit or the checksum was computed on other bytes.`);
+      throw invalidArgument(
+        `Checksum verification failed: payload.dataCrc32c ${String(given)} is not the CRC32C of the received data. The data was corrupted in transit or the checksum was computed on other bytes.`,
+      );
     }
     const s = this.secret(project, id);
     const version: StoredVersion = {
-      number: s.lastVersion + 1, createTime: now(), state: 'ENABLED', data: data.toString('base64'), crc32c: checksum,
-      clientSpecifiedPayloadChecksum: given !== undefined && given !== null, etag: newEtag(),
+      number: s.lastVersion + 1,
+      createTime: now(),
+      state: 'ENABLED',
+      data: data.toString('base64'),
+      crc32c: checksum,
+      clientSpecifiedPayloadChecksum: given !== undefined && given !== null,
+      etag: newEtag(),
     };
     const next = { ...s, versions: [...s.versions, version], lastVersion: version.number };
     this.store.put(next);

@@ -54,7 +54,9 @@ export class SecretStore {
 
   /** A project's secrets, in creation order (as Secret Manager lists them). */
   list(project: string): StoredSecret[] {
-    return [...this.secrets.values()].filter((s) => s.project === project).sort((a, b) => (a.createTime < b.createTime ? -1 : a.createTime > b.createTime ? 1 : a.id < b.id ? -1 : 1));
+    return [...this.secrets.values()]
+      .filter((s) => s.project === project)
+      .sort((a, b) => (a.createTime < b.createTime ? -1 : a.createTime > b.createTime ? 1 : a.id < b.id ? -1 : 1));
   }
 
   put(secret: StoredSecret): void {

@@ -5,7 +5,8 @@ import { projectNumber } from '../project-number.ts';
 import type { StoredSecret, StoredVersion } from './store.ts';
 
 export const secretName = (project: string, id: string): string => `projects/${projectNumber(project)}/secrets/${id}`;
-export const versionName = (project: string, id: string, version: number | string): string => `${secretName(project, id)}/versions/${version}`;
+export const versionName = (project: string, id: string, version: number | string): string =>
+  `${secretName(project, id)}/versions/${version}`;
 
 export function secretJson(s: StoredSecret): object {
   return {

@@ -91,16 +91,19 @@ export class ApiServer {
   }
 
   async start(): Promise<void> {
-    const server = createServer({
-      cert: this.cfg.tlsCert,
-      key: this.cfg.tlsKey,
-      ...(this.cfg.clientCa ? { ca: this.cfg.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
-    }, (req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        if (err instanceof HttpError) return sendJson(res, err.status.code, err.status);
-        sendJson(res, 500, failureStatus(500, 'InternalError', (err as Error).message));
-      });
-    });
+    const server = createServer(
+      {
+        cert: this.cfg.tlsCert,
+        key: this.cfg.tlsKey,
+        ...(this.cfg.clientCa ? { ca: this.cfg.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+      },
+      (req, res) => {
+        this.handle(req, res).catch((err: unknown) => {
+          if (err instanceof HttpError) return sendJson(res, err.status.code, err.status);
+          sendJson(res, 500, failureStatus(500, 'InternalError', (err as Error).message));
+        });
+      },
+    );
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
@@ -151,7 +154,10 @@ export class ApiServer {
       klog.error('controller.go:195', `"Failed to update lease" err="${(err as Error).message}"`);
     }
     if (this.stopped) return;
-    this.identityTimer = setTimeout(() => void this.renewIdentity(), ok ? this.cfg.identityRenewMs : Math.min(this.cfg.identityRenewMs, 1000));
+    this.identityTimer = setTimeout(
+      () => void this.renewIdentity(),
+      ok ? this.cfg.identityRenewMs : Math.min(this.cfg.identityRenewMs, 1000),
+    );
   }
 
   private async etcdProblem(): Promise<string | undefined> {
@@ -209,9 +215,18 @@ export class ApiServer {
       const allowed = masters || user.name === 'system:kube-controller-manager' || user.name === 'system:kube-scheduler';
       if (!allowed) {
         const target = leaseRoute.name ? `leases.${GROUP} ${JSON.stringify(leaseRoute.name)}` : `leases.${GROUP}`;
-        const scope = leaseRoute.namespace === undefined ? 'at the cluster scope' : `in the namespace ${JSON.stringify(leaseRoute.namespace)}`;
-        return sendJson(res, 403, failureStatus(403, 'Forbidden',
-          `${target} is forbidden: User ${JSON.stringify(user.name)} cannot ${verb} resource "leases" in API group "${GROUP}" ${scope}`, leaseDetails(leaseRoute.name)));
+        const scope =
+          leaseRoute.namespace === undefined ? 'at the cluster scope' : `in the namespace ${JSON.stringify(leaseRoute.namespace)}`;
+        return sendJson(
+          res,
+          403,
+          failureStatus(
+            403,
+            'Forbidden',
+            `${target} is forbidden: User ${JSON.stringify(user.name)} cannot ${verb} resource "leases" in API group "${GROUP}" ${scope}`,
+            leaseDetails(leaseRoute.name),
+          ),
+        );
       }
       return this.serveLeases(req, res, verb, leaseRoute.namespace, leaseRoute.name, url.searchParams);
     }
@@ -220,7 +235,16 @@ export class ApiServer {
     const discovery = /^\/(api|apis|openapi)(\/|$)/.test(path) || /^\/(healthz|livez|readyz|version)(\/|$)/.test(path);
     const allowed = masters || (method === 'GET' && (PUBLIC_PATHS.has(path) || (authenticated && discovery)));
     if (!allowed) {
-      return sendJson(res, 403, failureStatus(403, 'Forbidden', `forbidden: User ${JSON.stringify(user.name)} cannot ${nonResourceVerb} path ${JSON.stringify(path)}`, {}));
+      return sendJson(
+        res,
+        403,
+        failureStatus(
+          403,
+          'Forbidden',
+          `forbidden: User ${JSON.stringify(user.name)} cannot ${nonResourceVerb} path ${JSON.stringify(path)}`,
+          {},
+        ),
+      );
     }
     if (method !== 'GET') return notFound(res);
 
@@ -269,14 +293,29 @@ export class ApiServer {
           kind: 'APIResourceList',
           apiVersion: 'v1',
           groupVersion: GROUP_VERSION,
-          resources: [{ name: 'leases', singularName: 'lease', namespaced: true, kind: 'Lease', verbs: ['create', 'delete', 'get', 'list', 'update'] }],
+          resources: [
+            {
+              name: 'leases',
+              singularName: 'lease',
+              namespaced: true,
+              kind: 'Lease',
+              verbs: ['create', 'delete', 'get', 'list', 'update'],
+            },
+          ],
         };
       default:
         return undefined;
     }
   }
 
-  private async serveLeases(req: IncomingMessage, res: ServerResponse, verb: string, namespace: string | undefined, name: string | undefined, query: URLSearchParams): Promise<void> {
+  private async serveLeases(
+    req: IncomingMessage,
+    res: ServerResponse,
+    verb: string,
+    namespace: string | undefined,
+    name: string | undefined,
+    query: URLSearchParams,
+  ): Promise<void> {
     const table = tableVersion(req.headers.accept);
     switch (verb) {
       case 'list': {
@@ -285,7 +324,12 @@ export class ApiServer {
         const { revision, items } = await etcdCall(() => this.leases.list(namespace));
         const matching = items.filter((l) => selector(l.metadata.labels ?? {}));
         if (table) return sendJson(res, 200, leaseTable(table, revision, matching, query.get('includeObject')));
-        return sendJson(res, 200, { kind: 'LeaseList', apiVersion: GROUP_VERSION, metadata: { resourceVersion: revision }, items: matching });
+        return sendJson(res, 200, {
+          kind: 'LeaseList',
+          apiVersion: GROUP_VERSION,
+          metadata: { resourceVersion: revision },
+          items: matching,
+        });
       }
       case 'get': {
         const lease = await etcdCall(() => this.leases.get(namespace!, name!));
@@ -302,20 +346,41 @@ export class ApiServer {
         if (query.get('dryRun') === 'All') return sendJson(res, 201, body);
         const result = await etcdCall(() => this.leases.create(body));
         if (!result.ok) {
-          return sendJson(res, 409, failureStatus(409, 'AlreadyExists', `leases.${GROUP} ${JSON.stringify(body.metadata.name)} already exists`, leaseDetails(body.metadata.name)));
+          return sendJson(
+            res,
+            409,
+            failureStatus(
+              409,
+              'AlreadyExists',
+              `leases.${GROUP} ${JSON.stringify(body.metadata.name)} already exists`,
+              leaseDetails(body.metadata.name),
+            ),
+          );
         }
         return sendJson(res, 201, result.lease);
       }
       case 'update': {
         const body = await readLease(req, namespace!);
         if (body.metadata.name !== name) {
-          return sendJson(res, 400, failureStatus(400, 'BadRequest', `the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`));
+          return sendJson(
+            res,
+            400,
+            failureStatus(400, 'BadRequest', `the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`),
+          );
         }
         const result = await etcdCall(() => this.leases.update(body));
         if (result.ok) return sendJson(res, 200, result.lease);
         if (result.reason === 'NotFound') return sendJson(res, 404, notFoundStatus(name));
-        return sendJson(res, 409, failureStatus(409, 'Conflict',
-          `Operation cannot be fulfilled on leases.${GROUP} ${JSON.stringify(name)}: the object has been modified; please apply your changes to the latest version and try again`, leaseDetails(name)));
+        return sendJson(
+          res,
+          409,
+          failureStatus(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on leases.${GROUP} ${JSON.stringify(name)}: the object has been modified; please apply your changes to the latest version and try again`,
+            leaseDetails(name),
+          ),
+        );
       }
       case 'delete': {
         const deleted = await etcdCall(() => this.leases.delete(namespace!, name!));
@@ -325,7 +390,11 @@ export class ApiServer {
       case 'watch':
         return sendJson(res, 405, failureStatus(405, 'MethodNotAllowed', 'watch is not served by the kube-apiserver stand-in'));
       default:
-        return sendJson(res, 405, failureStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+        return sendJson(
+          res,
+          405,
+          failureStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
+        );
     }
   }
 }
@@ -361,18 +430,37 @@ async function etcdCall<T>(call: () => Promise<T>): Promise<T> {
 }
 
 function validateName(name: string | undefined): void {
-  if (!name) throw new HttpError(failureStatus(422, 'Invalid', 'Lease.coordination.k8s.io "" is invalid: metadata.name: Required value: name or generateName is required', { group: GROUP, kind: 'Lease' }));
+  if (!name)
+    throw new HttpError(
+      failureStatus(
+        422,
+        'Invalid',
+        'Lease.coordination.k8s.io "" is invalid: metadata.name: Required value: name or generateName is required',
+        { group: GROUP, kind: 'Lease' },
+      ),
+    );
   if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
-    throw new HttpError(failureStatus(422, 'Invalid',
-      `Lease.coordination.k8s.io ${JSON.stringify(name)} is invalid: metadata.name: Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-      { name, group: GROUP, kind: 'Lease' }));
+    throw new HttpError(
+      failureStatus(
+        422,
+        'Invalid',
+        `Lease.coordination.k8s.io ${JSON.stringify(name)} is invalid: metadata.name: Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+        { name, group: GROUP, kind: 'Lease' },
+      ),
+    );
   }
 }
 
 async function readLease(req: IncomingMessage, namespace: string): Promise<Lease> {
   const type = req.headers['content-type'] ?? 'application/json';
   if (!/^application\/(json|merge-patch\+json)\b/.test(type) && !type.startsWith('*/*')) {
-    throw new HttpError(failureStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`));
+    throw new HttpError(
+      failureStatus(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json`,
+      ),
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -388,13 +476,21 @@ async function readLease(req: IncomingMessage, namespace: string): Promise<Lease
     throw new HttpError(failureStatus(400, 'BadRequest', `json: ${(err as Error).message}`));
   }
   if (!body || typeof body !== 'object' || typeof body.metadata !== 'object' || body.metadata === null) {
-    throw new HttpError(failureStatus(400, 'BadRequest', 'Object \'metadata\' is missing'));
+    throw new HttpError(failureStatus(400, 'BadRequest', "Object 'metadata' is missing"));
   }
   if (body.kind !== undefined && body.kind !== 'Lease') {
-    throw new HttpError(failureStatus(400, 'BadRequest', `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${GROUP_VERSION})`));
+    throw new HttpError(
+      failureStatus(
+        400,
+        'BadRequest',
+        `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${GROUP_VERSION})`,
+      ),
+    );
   }
   if (body.metadata.namespace && body.metadata.namespace !== namespace) {
-    throw new HttpError(failureStatus(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'));
+    throw new HttpError(
+      failureStatus(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'),
+    );
   }
   return {
     kind: 'Lease',
@@ -408,7 +504,12 @@ async function readLease(req: IncomingMessage, namespace: string): Promise<Lease
 function tableVersion(accept: string | undefined): 'v1' | 'v1beta1' | undefined {
   if (!accept) return undefined;
   for (const part of accept.split(',')) {
-    const params = new Map(part.split(';').slice(1).map((p) => p.trim().split('=') as [string, string]));
+    const params = new Map(
+      part
+        .split(';')
+        .slice(1)
+        .map((p) => p.trim().split('=') as [string, string]),
+    );
     if (params.get('as') === 'Table' && params.get('g') === 'meta.k8s.io') {
       const v = params.get('v');
       if (v === 'v1' || v === 'v1beta1') return v;
@@ -425,8 +526,20 @@ function leaseTable(version: 'v1' | 'v1beta1', resourceVersion: string, leases: 
     metadata: { resourceVersion },
     columnDefinitions: [
       { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
-      { name: 'Holder', type: 'string', format: '', description: 'holderIdentity contains the identity of the holder of a current lease.', priority: 0 },
-      { name: 'Age', type: 'string', format: '', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 },
+      {
+        name: 'Holder',
+        type: 'string',
+        format: '',
+        description: 'holderIdentity contains the identity of the holder of a current lease.',
+        priority: 0,
+      },
+      {
+        name: 'Age',
+        type: 'string',
+        format: '',
+        description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+        priority: 0,
+      },
     ],
     rows: leases.map((l) => {
       const created = l.metadata.creationTimestamp ? Date.parse(l.metadata.creationTimestamp) : NaN;
@@ -434,7 +547,8 @@ function leaseTable(version: 'v1' | 'v1beta1', resourceVersion: string, leases: 
         cells: [l.metadata.name, l.spec.holderIdentity ?? '', Number.isNaN(created) ? '<unknown>' : humanDuration(now - created)],
       };
       if (includeObject === 'Object') row.object = l;
-      else if (includeObject !== 'None') row.object = { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: l.metadata };
+      else if (includeObject !== 'None')
+        row.object = { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: l.metadata };
       return row;
     }),
   };
@@ -466,7 +580,11 @@ function notFound(res: ServerResponse): void {
 }
 
 function sendText(res: ServerResponse, code: number, body: string): void {
-  res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache, private' });
+  res.writeHead(code, {
+    'content-type': 'text/plain; charset=utf-8',
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-cache, private',
+  });
   res.end(body);
 }
 

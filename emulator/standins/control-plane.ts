@@ -32,7 +32,9 @@ export async function runControlPlaneComponent(component: 'kube-controller-manag
     const v = flags.get(flag);
     if (v === undefined) return fallbackMs;
     const ms = parseGoDuration(v);
-    return ms === undefined ? fail(`invalid argument ${JSON.stringify(v)} for "--${flag}" flag: time: invalid duration ${JSON.stringify(v)}`) : ms;
+    return ms === undefined
+      ? fail(`invalid argument ${JSON.stringify(v)} for "--${flag}" flag: time: invalid duration ${JSON.stringify(v)}`)
+      : ms;
   };
   const leaseDurationMs = duration('leader-elect-lease-duration', 15_000);
   const renewDeadlineMs = duration('leader-elect-renew-deadline', 10_000);
@@ -46,7 +48,8 @@ export async function runControlPlaneComponent(component: 'kube-controller-manag
 
   const kubeconfigPath = flags.get('kubeconfig');
   const master = flags.get('master');
-  if (!kubeconfigPath && !master) fail('invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable');
+  if (!kubeconfigPath && !master)
+    fail('invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable');
   let rest;
   try {
     rest = kubeconfigPath ? loadKubeconfig(kubeconfigPath, master) : { server: master!, insecure: false };
@@ -81,6 +84,9 @@ export async function runControlPlaneComponent(component: 'kube-controller-manag
   if (!(await elector.acquire())) return;
   await elector.renew();
   if (stopping.now) return;
-  klog.error(component === 'kube-scheduler' ? 'server.go:286' : 'controllermanager.go:339', component === 'kube-scheduler' ? '"Leaderelection lost"' : '"leaderelection lost"');
+  klog.error(
+    component === 'kube-scheduler' ? 'server.go:286' : 'controllermanager.go:339',
+    component === 'kube-scheduler' ? '"Leaderelection lost"' : '"leaderelection lost"',
+  );
   process.exit(1);
 }

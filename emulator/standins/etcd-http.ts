@@ -100,10 +100,15 @@ export class EtcdHttpClient {
    * Writes `value` only if the key is absent / still at `modRevision`. On success `revision` is the
    * key's new mod revision; on failure `current` is what the key holds now (undefined: absent).
    */
-  async putIf(key: string, value: string, cond: TxnCondition): Promise<{ succeeded: true; revision: string } | { succeeded: false; current: KeyValue | undefined }> {
-    const compare = 'absent' in cond
-      ? { key: b64(key), target: 'CREATE', result: 'EQUAL', create_revision: '0' }
-      : { key: b64(key), target: 'MOD', result: 'EQUAL', mod_revision: cond.modRevision };
+  async putIf(
+    key: string,
+    value: string,
+    cond: TxnCondition,
+  ): Promise<{ succeeded: true; revision: string } | { succeeded: false; current: KeyValue | undefined }> {
+    const compare =
+      'absent' in cond
+        ? { key: b64(key), target: 'CREATE', result: 'EQUAL', create_revision: '0' }
+        : { key: b64(key), target: 'MOD', result: 'EQUAL', mod_revision: cond.modRevision };
     const res = await this.call<TxnResponse>('/v3/kv/txn', {
       compare: [compare],
       success: [{ request_put: { key: b64(key), value: b64(value) } }],
@@ -144,32 +149,37 @@ export class EtcdHttpClient {
 
   private post<T>(endpoint: URL, path: string, payload: string, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const req = request({
-        protocol: 'https:',
-        hostname: endpoint.hostname.replace(/^\[|\]$/g, ''),
-        port: endpoint.port || 2379,
-        path,
-        method: 'POST',
-        agent: this.agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown;
-          try {
-            parsed = text ? JSON.parse(text) : {};
-          } catch {
-            parsed = undefined;
-          }
-          if (res.statusCode === 200 && parsed !== undefined) return resolve(parsed as T);
-          const message = (parsed as { message?: string; error?: string } | undefined)?.message
-            ?? (parsed as { error?: string } | undefined)?.error ?? `HTTP ${res.statusCode}: ${text.slice(0, 200)}`;
-          reject(Object.assign(new Error(`etcdserver: ${message}`), { final: (res.statusCode ?? 500) < 500 }));
-        });
-      });
+      const req = request(
+        {
+          protocol: 'https:',
+          hostname: endpoint.hostname.replace(/^\[|\]$/g, ''),
+          port: endpoint.port || 2379,
+          path,
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            try {
+              parsed = text ? JSON.parse(text) : {};
+            } catch {
+              parsed = undefined;
+            }
+            if (res.statusCode === 200 && parsed !== undefined) return resolve(parsed as T);
+            const message =
+              (parsed as { message?: string; error?: string } | undefined)?.message ??
+              (parsed as { error?: string } | undefined)?.error ??
+              `HTTP ${res.statusCode}: ${text.slice(0, 200)}`;
+            reject(Object.assign(new Error(`etcdserver: ${message}`), { final: (res.statusCode ?? 500) < 500 }));
+          });
+        },
+      );
       req.setTimeout(timeoutMs, () => req.destroy(new Error('context deadline exceeded')));
       req.on('error', reject);
       req.end(payload);

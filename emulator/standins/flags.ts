@@ -106,7 +106,9 @@ function displayName(spec: FlagSpec, name: string): string {
 
 function set(spec: FlagSpec, out: ParsedFlags, name: string, value: string): void {
   if (spec.kinds.get(name) === 'bool' && parseGoBool(value) === undefined) {
-    throw new FlagError(`invalid argument ${JSON.stringify(value)} for ${JSON.stringify(displayName(spec, name))} flag: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`);
+    throw new FlagError(
+      `invalid argument ${JSON.stringify(value)} for ${JSON.stringify(displayName(spec, name))} flag: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`,
+    );
   }
   const list = out.values.get(name);
   if (list) list.push(value);

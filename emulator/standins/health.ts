@@ -13,7 +13,12 @@ export interface HealthAnswer {
   failures: string[];
 }
 
-export async function runHealth(endpoint: string, checks: HealthCheck[], subPath: string, query: URLSearchParams): Promise<HealthAnswer | undefined> {
+export async function runHealth(
+  endpoint: string,
+  checks: HealthCheck[],
+  subPath: string,
+  query: URLSearchParams,
+): Promise<HealthAnswer | undefined> {
   if (subPath) {
     const only = checks.find((c) => c.name === subPath);
     if (!only) return undefined;

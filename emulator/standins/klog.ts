@@ -5,10 +5,16 @@ export type Severity = 'I' | 'W' | 'E';
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
-export function klogLine(severity: Severity, source: string, message: string, epochMs = performance.timeOrigin + performance.now()): string {
+export function klogLine(
+  severity: Severity,
+  source: string,
+  message: string,
+  epochMs = performance.timeOrigin + performance.now(),
+): string {
   const now = new Date(Math.floor(epochMs));
   const micros = pad(Math.floor(epochMs * 1000) % 1_000_000, 6);
-  const header = `${severity}${pad(now.getMonth() + 1, 2)}${pad(now.getDate(), 2)} ` +
+  const header =
+    `${severity}${pad(now.getMonth() + 1, 2)}${pad(now.getDate(), 2)} ` +
     `${pad(now.getHours(), 2)}:${pad(now.getMinutes(), 2)}:${pad(now.getSeconds(), 2)}.${micros} ` +
     `${String(process.pid).padStart(7, ' ')} ${source}] `;
   return header + message;

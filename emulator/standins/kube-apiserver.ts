@@ -22,7 +22,9 @@ if (!flags.get('service-account-signing-key-file') || issuers.length === 0) {
   errors.push('--service-account-signing-key-file and --service-account-issuer are required flags');
 }
 if (!flags.get('tls-cert-file') || !flags.get('tls-private-key-file')) {
-  errors.push('the kube-apiserver stand-in needs --tls-cert-file and --tls-private-key-file (it cannot generate a self-signed certificate)');
+  errors.push(
+    'the kube-apiserver stand-in needs --tls-cert-file and --tls-private-key-file (it cannot generate a self-signed certificate)',
+  );
 }
 if (errors.length > 0) {
   process.stderr.write(`Error: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}\n`);
@@ -35,7 +37,12 @@ function readFlagFile(flag: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    klog.error('run.go:72', structured('command failed', { err: `open ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}` }));
+    klog.error(
+      'run.go:72',
+      structured('command failed', {
+        err: `open ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
+      }),
+    );
     process.exit(1);
   }
 }
@@ -70,7 +77,12 @@ try {
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
   const addr = `${flags.string('bind-address', '0.0.0.0')}:${flags.string('secure-port', '6443')}`;
-  klog.error('run.go:72', structured('command failed', { err: `failed to create listener: failed to listen on ${addr}: listen tcp ${addr}: bind: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}` }));
+  klog.error(
+    'run.go:72',
+    structured('command failed', {
+      err: `failed to create listener: failed to listen on ${addr}: listen tcp ${addr}: bind: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`,
+    }),
+  );
   process.exit(1);
 }
 

@@ -36,7 +36,8 @@ export function loadKubeconfig(path: string, masterOverride?: string): RestConfi
   }
   const doc = (parse(text) ?? {}) as Dict;
   const base = dirname(resolve(path));
-  const file = (p: unknown): Buffer | undefined => (typeof p === 'string' && p ? readFileSync(isAbsolute(p) ? p : resolve(base, p)) : undefined);
+  const file = (p: unknown): Buffer | undefined =>
+    typeof p === 'string' && p ? readFileSync(isAbsolute(p) ? p : resolve(base, p)) : undefined;
   const data = (d: unknown): Buffer | undefined => (typeof d === 'string' && d ? Buffer.from(d, 'base64') : undefined);
   const contexts = (doc.contexts ?? []) as Named<Dict>[];
   const current = typeof doc['current-context'] === 'string' ? doc['current-context'] : contexts[0]?.name;

@@ -159,7 +159,10 @@ export class LeaderElector {
         this.setObserved(record);
         return true;
       } catch (err) {
-        this.log.error('leaderelection.go:429', `Failed to update lock optimistically: ${(err as Error).message}, falling back to slow path`);
+        this.log.error(
+          'leaderelection.go:429',
+          `Failed to update lock optimistically: ${(err as Error).message}, falling back to slow path`,
+        );
       }
     }
     // 2. get or create the lease

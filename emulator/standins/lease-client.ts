@@ -61,39 +61,50 @@ export class LeaseClient {
     const basePath = new URL(this.cfg.server).pathname.replace(/\/+$/, '');
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
-      const req = request({
-        protocol: url.protocol,
-        hostname: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port || 443,
-        path: basePath + path,
-        method,
-        agent: this.agent,
-        headers: {
-          accept: 'application/json',
-          'user-agent': this.userAgent,
-          ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-          ...(this.cfg.token ? { authorization: `Bearer ${this.cfg.token}` } : {}),
+      const req = request(
+        {
+          protocol: url.protocol,
+          hostname: url.hostname.replace(/^\[|\]$/g, ''),
+          port: url.port || 443,
+          path: basePath + path,
+          method,
+          agent: this.agent,
+          headers: {
+            accept: 'application/json',
+            'user-agent': this.userAgent,
+            ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+            ...(this.cfg.token ? { authorization: `Bearer ${this.cfg.token}` } : {}),
+          },
         },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: { kind?: string; reason?: string; message?: string } | undefined;
-          try {
-            parsed = JSON.parse(text) as typeof parsed;
-          } catch {
-            parsed = undefined;
-          }
-          const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 300 && parsed) return resolve(parsed as T);
-          if (parsed?.kind === 'Status') return reject(new ApiError(code, parsed.reason ?? '', parsed.message ?? text));
-          reject(new ApiError(code, 'Unknown', `the server responded with the status code ${code} but did not return more information`));
-        });
-      });
-      req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)));
-      req.on('error', (err) => reject(new Error(`${method === 'GET' ? 'Get' : method === 'POST' ? 'Post' : 'Put'} "${url.origin}${basePath}${path}": ${describeNetError(err)}`)));
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: { kind?: string; reason?: string; message?: string } | undefined;
+            try {
+              parsed = JSON.parse(text) as typeof parsed;
+            } catch {
+              parsed = undefined;
+            }
+            const code = res.statusCode ?? 0;
+            if (code >= 200 && code < 300 && parsed) return resolve(parsed as T);
+            if (parsed?.kind === 'Status') return reject(new ApiError(code, parsed.reason ?? '', parsed.message ?? text));
+            reject(new ApiError(code, 'Unknown', `the server responded with the status code ${code} but did not return more information`));
+          });
+        },
+      );
+      req.setTimeout(this.timeoutMs, () =>
+        req.destroy(new Error(`net/http: request canceled (Client.Timeout exceeded while awaiting headers)`)),
+      );
+      req.on('error', (err) =>
+        reject(
+          new Error(
+            `${method === 'GET' ? 'Get' : method === 'POST' ? 'Post' : 'Put'} "${url.origin}${basePath}${path}": ${describeNetError(err)}`,
+          ),
+        ),
+      );
       req.end(payload);
     });
   }
@@ -101,6 +112,7 @@ export class LeaseClient {
 
 function describeNetError(err: Error): string {
   const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ECONNREFUSED') return `dial tcp ${(e as { address?: string }).address ?? ''}:${(e as { port?: number }).port ?? ''}: connect: connection refused`;
+  if (e.code === 'ECONNREFUSED')
+    return `dial tcp ${(e as { address?: string }).address ?? ''}:${(e as { port?: number }).port ?? ''}: connect: connection refused`;
   return err.message;
 }

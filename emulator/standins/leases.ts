@@ -33,9 +33,7 @@ export const microTime = (d: Date): string => d.toISOString().replace(/\.(\d{3})
 /** Kubernetes' Time: RFC 3339 to the second. */
 export const secondTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export type WriteResult =
-  | { ok: true; lease: Lease }
-  | { ok: false; reason: 'AlreadyExists' | 'NotFound' | 'Conflict' };
+export type WriteResult = { ok: true; lease: Lease } | { ok: false; reason: 'AlreadyExists' | 'NotFound' | 'Conflict' };
 
 export class LeaseStore {
   private readonly etcd: EtcdHttpClient;

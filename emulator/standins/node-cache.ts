@@ -9,9 +9,15 @@ const AMARO = 'NativeModule internal/deps/amaro/dist/index';
 const GUARD = 'HA_EMULATOR_STANDIN_RESTARTED';
 
 export function restartWithoutTypeStripper(): void {
-  const proc = process as NodeJS.Process & { moduleLoadList?: string[]; execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never };
+  const proc = process as NodeJS.Process & {
+    moduleLoadList?: string[];
+    execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
+  };
   if (!getCompileCacheDir() || !proc.moduleLoadList?.includes(AMARO) || typeof proc.execve !== 'function') return;
   if (process.env[GUARD] === String(process.pid)) return; // already restarted once: cache not usable
   flushCompileCache();
-  proc.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, [GUARD]: String(process.pid) });
+  proc.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    ...process.env,
+    [GUARD]: String(process.pid),
+  });
 }

@@ -70,7 +70,10 @@ export class ResourceStore {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) this.load(full);
       else if (entry.name.endsWith('.json')) {
-        const path = relative(this.root as string, full).split(sep).join('/').replace(/\.json$/, '');
+        const path = relative(this.root as string, full)
+          .split(sep)
+          .join('/')
+          .replace(/\.json$/, '');
         this.items.set(path, JSON.parse(readFileSync(full, 'utf8')) as Resource);
       }
     }

@@ -29,7 +29,8 @@ export function inRange(ip: string, range: string): boolean {
 }
 
 const coversPort = (ports: string[], port: number): boolean =>
-  ports.length === 0 || ports.some((p) => {
+  ports.length === 0 ||
+  ports.some((p) => {
     const [low = -1, high = low] = p.split('-').map(Number);
     return port >= low && port <= high;
   });
@@ -39,7 +40,13 @@ const coversPort = (ports: string[], port: number): boolean =>
  * matches, so GCE's implied deny), in the order the nftables ruleset below evaluates it. For
  * callers that must know before they dial, e.g. the IAP relay on a runtime without a VPC.
  */
-export function decidingRule(target: RuntimeInstance, firewalls: RuntimeFirewall[], network: RuntimeInstance[], sourceIp: string, port: number): RuntimeFirewall | undefined {
+export function decidingRule(
+  target: RuntimeInstance,
+  firewalls: RuntimeFirewall[],
+  network: RuntimeInstance[],
+  sourceIp: string,
+  port: number,
+): RuntimeFirewall | undefined {
   return rulesFor(target, firewalls).find((fw) => {
     const ports = fw.rules.filter((r) => r.protocol === 'tcp' || r.protocol === 'all');
     if (ports.length === 0 || !ports.some((r) => coversPort(r.ports, port))) return false;
@@ -75,7 +82,10 @@ export function firewallRuleset(network: string, instances: RuntimeInstance[], f
     lines.push('    drop', '  }');
   });
   const newConnection = 'tcp flags & (syn | ack) == syn';
-  for (const [chain, hook] of [['from_vms', 'forward'], ['from_vpc', 'output']] as const) {
+  for (const [chain, hook] of [
+    ['from_vms', 'forward'],
+    ['from_vpc', 'output'],
+  ] as const) {
     lines.push(`  chain ${chain} {`, `    type filter hook ${hook} priority 0; policy accept;`);
     if (dispatch.length > 0) lines.push(`    ${newConnection} ip daddr vmap { ${dispatch.join(', ')} }`);
     lines.push('  }');

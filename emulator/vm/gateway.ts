@@ -20,7 +20,9 @@ import { relay } from '../runtime/tcp-proxy.ts';
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { dial: { type: 'string' }, forward: { type: 'string', multiple: true }, 'forward-any': { type: 'string', multiple: true } } });
+const { values } = parseArgs({
+  options: { dial: { type: 'string' }, forward: { type: 'string', multiple: true }, 'forward-any': { type: 'string', multiple: true } },
+});
 
 const listening: Promise<void>[] = [];
 for (const spec of values.forward ?? []) {

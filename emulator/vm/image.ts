@@ -19,8 +19,18 @@ export interface VmImage {
 
 export function recipeHash(): string {
   const hash = createHash('sha256');
-  const files = ['build.sh', ...readdirSync(join(recipeDir, 'files')).sort().map((f) => join('files', f))];
-  for (const f of files) hash.update(f).update('\0').update(readFileSync(join(recipeDir, f))).update('\0');
+  const files = [
+    'build.sh',
+    ...readdirSync(join(recipeDir, 'files'))
+      .sort()
+      .map((f) => join('files', f)),
+  ];
+  for (const f of files)
+    hash
+      .update(f)
+      .update('\0')
+      .update(readFileSync(join(recipeDir, f)))
+      .update('\0');
   return hash.digest('hex').slice(0, 12);
 }
 
@@ -44,10 +54,18 @@ export async function ensureImage(cacheDir: string, log: (line: string) => void)
   await new Promise<void>((resolve, reject) => {
     const child = spawn('bash', [join(recipeDir, 'build.sh'), image.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => log(l)));
+    child.stdout.on('data', (d: Buffer) =>
+      d
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => log(l)),
+    );
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`building the VM image failed (exit ${code}): ${stderr.trim().slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`building the VM image failed (exit ${code}): ${stderr.trim().slice(-2000)}`)),
+    );
   });
   return image;
 }

@@ -100,7 +100,10 @@ export async function sweepLeftovers(log: (line: string) => void): Promise<void>
       }
     }
     await new Promise((r) => setTimeout(r, 200));
-    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${dir}/`));
+    const mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(`${dir}/`));
     for (const m of mounts.sort().reverse()) await runTolerant(['umount', '--lazy', m], /not mounted|no mount point/i);
     if (owner) {
       for (const loop of await loopDevicesUnder(join(owner.stateDir, 'disks'))) await detachDisk(loop);

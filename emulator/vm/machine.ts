@@ -68,7 +68,9 @@ export class Machine {
     const pid = this.nspawn?.pid;
     if (pid === undefined) return undefined;
     try {
-      const children = readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)).filter(Boolean);
+      const children = readdirSync(`/proc/${pid}/task`)
+        .flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/))
+        .filter(Boolean);
       return children.length > 0 ? Number(children[0]) : undefined;
     } catch {
       return undefined;
@@ -99,8 +101,15 @@ export class Machine {
 
     this.serial = createWriteStream(s.serialLog, { flags: 'a' });
     const args = [
-      '--boot', '--directory', s.mountDir, '--register=no', '--keep-unit', '--console=read-only',
-      `--network-namespace-path=${nsPath(s.vmNamespace)}`, `--hostname=${s.name}`, `--machine=${s.vmNamespace}`,
+      '--boot',
+      '--directory',
+      s.mountDir,
+      '--register=no',
+      '--keep-unit',
+      '--console=read-only',
+      `--network-namespace-path=${nsPath(s.vmNamespace)}`,
+      `--hostname=${s.name}`,
+      `--machine=${s.vmNamespace}`,
       ...(this.loop && s.dataDisk ? [`--bind=${this.loop}:/dev/disk/by-id/google-${s.dataDisk.deviceName}`] : []),
       ...s.binds.map((b) => `--bind-ro=${b.host}:${b.guest}`),
     ];

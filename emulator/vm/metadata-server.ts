@@ -64,11 +64,20 @@ export class MetadataServer {
 
   async handle(req: IncomingMessage, res: ServerResponse, instanceKey: string | undefined): Promise<void> {
     const send = (status: number, body: string, type = 'application/text', etag?: string): void => {
-      res.writeHead(status, { 'Content-Type': type, 'Metadata-Flavor': 'Google', Server: 'Metadata Server for VM', ...(etag ? { ETag: etag } : {}) });
+      res.writeHead(status, {
+        'Content-Type': type,
+        'Metadata-Flavor': 'Google',
+        Server: 'Metadata Server for VM',
+        ...(etag ? { ETag: etag } : {}),
+      });
       res.end(body);
     };
     if (req.headers['metadata-flavor'] !== 'Google' || req.headers['x-forwarded-for']) {
-      return send(403, 'Your client does not have permission to get URL from this server. Missing Metadata-Flavor:Google header.\n', 'text/html');
+      return send(
+        403,
+        'Your client does not have permission to get URL from this server. Missing Metadata-Flavor:Google header.\n',
+        'text/html',
+      );
     }
     const vm = instanceKey ? this.instances.get(instanceKey) : undefined;
     if (!vm) return send(404, 'no instance has this address\n');
@@ -76,7 +85,8 @@ export class MetadataServer {
     if (!url.pathname.startsWith(PREFIX)) return send(404, 'Not Found\n', 'text/html');
     const path = url.pathname.slice(PREFIX.length);
 
-    if (path.startsWith('instance/guest-attributes/')) return this.guestAttribute(req, vm, path.slice('instance/guest-attributes/'.length), send);
+    if (path.startsWith('instance/guest-attributes/'))
+      return this.guestAttribute(req, vm, path.slice('instance/guest-attributes/'.length), send);
     if (req.method !== 'GET') return send(405, 'Method not allowed\n');
 
     const read = (): string | undefined => this.valueOf(vm.key, path, url.searchParams.get('recursive') === 'true');
@@ -97,10 +107,13 @@ export class MetadataServer {
 
   private nextChange(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(wake);
-        resolve();
-      }, Math.max(ms, 0));
+      const timer = setTimeout(
+        () => {
+          this.waiters.delete(wake);
+          resolve();
+        },
+        Math.max(ms, 0),
+      );
       const wake = (): void => {
         clearTimeout(timer);
         resolve();
@@ -115,12 +128,18 @@ export class MetadataServer {
     if (!vm) return undefined;
     const attrs = vm.attributes;
     if (path === 'instance/attributes/' || path === 'instance/attributes') {
-      return recursive ? JSON.stringify(attrs) : Object.keys(attrs).sort().map((k) => `${k}\n`).join('');
+      return recursive
+        ? JSON.stringify(attrs)
+        : Object.keys(attrs)
+            .sort()
+            .map((k) => `${k}\n`)
+            .join('');
     }
     if (path.startsWith('instance/attributes/')) return attrs[path.slice('instance/attributes/'.length)];
     const sa = vm.serviceAccountEmail;
     // The account answers under its e-mail as well as under `default`.
-    if (sa && path.startsWith(`instance/service-accounts/${sa}/`)) path = `instance/service-accounts/default/${path.slice(`instance/service-accounts/${sa}/`.length)}`;
+    if (sa && path.startsWith(`instance/service-accounts/${sa}/`))
+      path = `instance/service-accounts/default/${path.slice(`instance/service-accounts/${sa}/`.length)}`;
     if (path === 'instance/service-accounts/default/token') return sa ? JSON.stringify(this.tokens.issueFor(sa)) : undefined;
     const fixed: Record<string, string | undefined> = {
       'instance/name': vm.name,
@@ -145,7 +164,8 @@ export class MetadataServer {
     rest: string,
     send: (status: number, body: string) => void,
   ): Promise<void> {
-    if (vm.attributes['enable-guest-attributes']?.toUpperCase() !== 'TRUE') return send(403, 'Guest attributes endpoint access is disabled.\n');
+    if (vm.attributes['enable-guest-attributes']?.toUpperCase() !== 'TRUE')
+      return send(403, 'Guest attributes endpoint access is disabled.\n');
     const [namespace, key, ...extra] = rest.split('/');
     const attrs = this.guest.get(vm.key) ?? new Map<string, string>();
     if (req.method === 'PUT') {

@@ -23,7 +23,11 @@ export const GUEST_REPO = '/opt/ha-emulator/repo';
 export interface ReleaseMirror {
   /** The manifest as the runner reaches it (input `release-manifest`). */
   manifestUrl: string;
-  manifest: { kubernetesVersion: string; etcdVersion: string; artifacts: Record<string, { url: string; sha256?: string; sha512?: string }> };
+  manifest: {
+    kubernetesVersion: string;
+    etcdVersion: string;
+    artifacts: Record<string, { url: string; sha256?: string; sha512?: string }>;
+  };
   /** Serves the same paths to the VPCs (the Debian runtime's `mirror` hook). */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Makes the next downloads of an artifact differ from its digest (a tampered mirror). */
@@ -42,10 +46,28 @@ function etcdVersionOf(etcdBinary: string): string {
 
 /** A gzipped tar of `rootDir`'s `entry`, owned by root and dated 0, so its digest is stable. */
 function tarball(out: string, rootDir: string, entry: string): void {
-  execFileSync('tar', ['--create', '--gzip', '--file', out, '--directory', rootDir, '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '--sort=name', entry]);
+  execFileSync('tar', [
+    '--create',
+    '--gzip',
+    '--file',
+    out,
+    '--directory',
+    rootDir,
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '--mtime=@0',
+    '--sort=name',
+    entry,
+  ]);
 }
 
-export async function startReleaseMirror(options: { dir: string; etcdBinary: string; etcdctlBinary: string; log: (line: string) => void }): Promise<ReleaseMirror> {
+export async function startReleaseMirror(options: {
+  dir: string;
+  etcdBinary: string;
+  etcdctlBinary: string;
+  log: (line: string) => void;
+}): Promise<ReleaseMirror> {
   const { dir, log } = options;
   rmSync(dir, { recursive: true, force: true });
   const build = join(dir, 'build');

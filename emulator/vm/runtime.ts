@@ -66,7 +66,8 @@ export interface DebianRuntime extends VmRuntime {
 const repoRoot = resolvePath(fileURLToPath(new URL('../..', import.meta.url)));
 const ETCD_UNIT = 'ha-etcd.service';
 
-export const bootsOnDebian = (inst: RuntimeInstance): boolean => /\/images\/debian-12-/.test(inst.bootImage) || /family\/debian-12$/.test(inst.bootImage);
+export const bootsOnDebian = (inst: RuntimeInstance): boolean =>
+  /\/images\/debian-12-/.test(inst.bootImage) || /family\/debian-12$/.test(inst.bootImage);
 
 export async function createDebianRuntime(options: DebianRuntimeOptions): Promise<DebianRuntime> {
   const { log, image } = options;
@@ -94,13 +95,17 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
   /** A VPC address with no VPC behind it fails like an unroutable one: the connection, not the caller. */
   const unreachable = (host: string, port: number, why: string): NetSocket => {
     const socket = new NetSocket();
-    process.nextTick(() => socket.destroy(Object.assign(new Error(`connect EHOSTUNREACH ${host}:${port} (${why})`), { code: 'EHOSTUNREACH' })));
+    process.nextTick(() =>
+      socket.destroy(Object.assign(new Error(`connect EHOSTUNREACH ${host}:${port} (${why})`), { code: 'EHOSTUNREACH' })),
+    );
     return socket;
   };
   const dialNetwork = (network: string, host: string, port: number, from: DialSource): NetSocket =>
     vpcs.get(network)?.dial(host, port, from) ?? unreachable(host, port, `no VM of VPC ${network} runs yet`);
-  const dialFrom = (from: DialSource): VpcDialer => (target, port) =>
-    dialNetwork(instances.get(target.key)?.network ?? '', target.internalIp, port, from);
+  const dialFrom =
+    (from: DialSource): VpcDialer =>
+    (target, port) =>
+      dialNetwork(instances.get(target.key)?.network ?? '', target.internalIp, port, from);
   const health = new HealthChecker(dialFrom('health-check'));
   // GCE's external IPs and network load balancers pass the client's address through to the VM.
   const nat = new ExternalNat(log, dialFrom('internet'));
@@ -159,7 +164,9 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
     });
     await listenUnix(metadataSocket, (socket) => {
       void readProxyHeader(socket).then((from) => {
-        const inst = from ? [...instances.values()].find((i) => i.network === network && i.internalIp === from.sourceIp && i.status === 'RUNNING') : undefined;
+        const inst = from
+          ? [...instances.values()].find((i) => i.network === network && i.internalIp === from.sourceIp && i.status === 'RUNNING')
+          : undefined;
         (socket as Socket & { vmKey?: string }).vmKey = inst?.key;
         metadataHttp.emit('connection', socket);
         socket.resume();
@@ -171,7 +178,16 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
         socket.resume();
       });
     });
-    const vpc = new Vpc({ network, namespace: names.vpcNamespace(network), dialSocket: join(runDir, `net${n}.dial.sock`), metadataSocket, mirrorSocket, apiSocket, externalSocket, log });
+    const vpc = new Vpc({
+      network,
+      namespace: names.vpcNamespace(network),
+      dialSocket: join(runDir, `net${n}.dial.sock`),
+      metadataSocket,
+      mirrorSocket,
+      apiSocket,
+      externalSocket,
+      log,
+    });
     vpcs.set(network, vpc);
     await vpc.start();
     ledger.track(vpc.gatewayPid);
@@ -180,7 +196,8 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
   }
 
   const vmDir = (inst: RuntimeInstance): string => join(options.stateDir, 'vms', inst.zone, `${inst.name}-${inst.id}`);
-  const fingerprintOf = (inst: RuntimeInstance): string => JSON.stringify([inst.internalIp, inst.network, inst.bootDiskDir, inst.dataDisk ?? null]);
+  const fingerprintOf = (inst: RuntimeInstance): string =>
+    JSON.stringify([inst.internalIp, inst.network, inst.bootDiskDir, inst.dataDisk ?? null]);
 
   function desiredMachines(world: RuntimeWorld): RuntimeInstance[] {
     return world.instances.filter((inst) => {
@@ -188,7 +205,9 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
       if (bootsOnDebian(inst) && REGION_SUBNETS[inst.region] && inst.bootDiskDir) return true;
       if (!warnedDark.has(inst.key)) {
         warnedDark.add(inst.key);
-        log(`${inst.key}: boot image ${inst.bootImage || '(none)'} cannot boot in the Debian runtime (only debian-12 can): the instance runs with nothing inside`);
+        log(
+          `${inst.key}: boot image ${inst.bootImage || '(none)'} cannot boot in the Debian runtime (only debian-12 can): the instance runs with nothing inside`,
+        );
       }
       return false;
     });
@@ -211,27 +230,31 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
     const dir = vmDir(inst);
     mkdirSync(dir, { recursive: true });
     const nodeBinary = process.execPath;
-    const machine = new Machine({
-      key: inst.key,
-      name: inst.name,
-      internalIp: inst.internalIp,
-      prefixLength: REGION_SUBNETS[inst.region]!.prefixLength,
-      gateway: subnetGateway(inst.region),
-      vpcNamespace: vpc.options.namespace,
-      vmNamespace: names.vmNamespace(n),
-      vmLink: names.vmLink(n),
-      bootDiskDir: inst.bootDiskDir,
-      ...(inst.dataDisk ? { dataDisk: inst.dataDisk } : {}),
-      mountDir: join(runDir, `vm${n}`, 'root'),
-      serialLog: join(dir, 'serial.log'),
-      // The Kubernetes stand-ins are Node programs from this repository (see emulator/standins).
-      binds: [
-        { host: nodeBinary, guest: '/opt/ha-emulator/node' },
-        { host: repoRoot, guest: '/opt/ha-emulator/repo' },
-        { host: caBundle, guest: GUEST_CA_BUNDLE },
-      ],
-      hostsEntry: { ip: API_IP, names: API_HOST_NAMES },
-    }, image, log);
+    const machine = new Machine(
+      {
+        key: inst.key,
+        name: inst.name,
+        internalIp: inst.internalIp,
+        prefixLength: REGION_SUBNETS[inst.region]!.prefixLength,
+        gateway: subnetGateway(inst.region),
+        vpcNamespace: vpc.options.namespace,
+        vmNamespace: names.vmNamespace(n),
+        vmLink: names.vmLink(n),
+        bootDiskDir: inst.bootDiskDir,
+        ...(inst.dataDisk ? { dataDisk: inst.dataDisk } : {}),
+        mountDir: join(runDir, `vm${n}`, 'root'),
+        serialLog: join(dir, 'serial.log'),
+        // The Kubernetes stand-ins are Node programs from this repository (see emulator/standins).
+        binds: [
+          { host: nodeBinary, guest: '/opt/ha-emulator/node' },
+          { host: repoRoot, guest: '/opt/ha-emulator/repo' },
+          { host: caBundle, guest: GUEST_CA_BUNDLE },
+        ],
+        hostsEntry: { ip: API_IP, names: API_HOST_NAMES },
+      },
+      image,
+      log,
+    );
     machines.set(inst.key, { machine, fingerprint: fingerprintOf(inst) });
     try {
       await machine.powerOn();

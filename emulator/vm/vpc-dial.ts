@@ -56,7 +56,13 @@ export async function readProxyHeader(socket: Socket): Promise<{ sourceIp: strin
  * silently, so only a deadline tells). The socket resolved is paused and carries nothing but the
  * VM's bytes: a reader resumes it once it listens.
  */
-export async function dialVpcConfirmed(dialSocket: string, host: string, port: number, from: string | undefined, timeoutMs: number): Promise<Socket> {
+export async function dialVpcConfirmed(
+  dialSocket: string,
+  host: string,
+  port: number,
+  from: string | undefined,
+  timeoutMs: number,
+): Promise<Socket> {
   const socket = connect(dialSocket);
   socket.write(`CONNECT ${host}:${port}${from ? ` FROM ${from}` : ''} CONFIRM\n`);
   // Until it is handed over, a failure is this function's to report, not an unhandled 'error'.
@@ -72,7 +78,11 @@ export async function dialVpcConfirmed(dialSocket: string, host: string, port: n
   if (line === 'CONNECTED') return socket.off('error', quiet);
   socket.destroy();
   throw Object.assign(
-    new Error(timedOut ? `no connection to ${host}:${port} within ${timeoutMs} ms (dropped by a firewall, or no such host)` : `connection to ${host}:${port} refused`),
+    new Error(
+      timedOut
+        ? `no connection to ${host}:${port} within ${timeoutMs} ms (dropped by a firewall, or no such host)`
+        : `connection to ${host}:${port} refused`,
+    ),
     { code: timedOut ? 'ETIMEDOUT' : 'ECONNREFUSED' },
   );
 }

@@ -52,21 +52,35 @@ export class Vpc {
     // connections to them for seconds. A fixed, locally administered MAC keeps it still.
     await ipIn(ns, 'link', 'add', 'br0', 'address', BRIDGE_MAC, 'type', 'bridge');
     await ipIn(ns, 'link', 'set', 'br0', 'up');
-    for (const ip of [METADATA_IP, MIRROR_IP, API_IP, ...Object.values(SOURCE_IPS)]) await ipIn(ns, 'addr', 'add', `${ip}/32`, 'dev', 'br0');
+    for (const ip of [METADATA_IP, MIRROR_IP, API_IP, ...Object.values(SOURCE_IPS)])
+      await ipIn(ns, 'addr', 'add', `${ip}/32`, 'dev', 'br0');
     await run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     await this.startGateway();
   }
 
   private async startGateway(): Promise<void> {
     const o = this.options;
-    const child = spawn('ip', [
-      'netns', 'exec', o.namespace, process.execPath, gatewayEntry,
-      '--dial', o.dialSocket,
-      '--forward', `${METADATA_IP}:80=${o.metadataSocket}`,
-      '--forward', `${MIRROR_IP}:80=${o.mirrorSocket}`,
-      '--forward', `${API_IP}:80=${o.apiSocket}`,
-      '--forward-any', `443=${o.externalSocket}`,
-    ], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        o.namespace,
+        process.execPath,
+        gatewayEntry,
+        '--dial',
+        o.dialSocket,
+        '--forward',
+        `${METADATA_IP}:80=${o.metadataSocket}`,
+        '--forward',
+        `${MIRROR_IP}:80=${o.mirrorSocket}`,
+        '--forward',
+        `${API_IP}:80=${o.apiSocket}`,
+        '--forward-any',
+        `443=${o.externalSocket}`,
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     this.gateway = child;
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

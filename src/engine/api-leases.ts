@@ -49,7 +49,11 @@ export class ApiLeaseAccess {
   }
 
   /** Deletes an identity lease; 'absent' counts as done. A failure is returned, remembered, not thrown. */
-  async deleteIdentity(ip: string | undefined, secrets: ClusterSecrets | undefined, name: string): Promise<{ ok: true; result: 'deleted' | 'absent' } | { ok: false; error: string }> {
+  async deleteIdentity(
+    ip: string | undefined,
+    secrets: ClusterSecrets | undefined,
+    name: string,
+  ): Promise<{ ok: true; result: 'deleted' | 'absent' } | { ok: false; error: string }> {
     try {
       if (!secrets || !ip) throw new Error('the cluster has no static IP or no certificates to reach its API with');
       return { ok: true, result: await deleteKubeSystemLease(await this.target(secrets, ip), name, CALL_TIMEOUT_MS) };
@@ -62,8 +66,10 @@ export class ApiLeaseAccess {
 
   /** Warnings for the report: the identity leases this run could not delete. */
   warnings(): string[] {
-    return [...this.failedDeletes].map(([name, why]) =>
-      `could not delete the apiserver identity lease kube-system/${name} of a removed replica (${why}); kube-apiserver collects it an hour after its last renewal, or delete it with kubectl -n kube-system delete lease ${name}`);
+    return [...this.failedDeletes].map(
+      ([name, why]) =>
+        `could not delete the apiserver identity lease kube-system/${name} of a removed replica (${why}); kube-apiserver collects it an hour after its last renewal, or delete it with kubectl -n kube-system delete lease ${name}`,
+    );
   }
 
   private async target(secrets: ClusterSecrets, ip: string): Promise<ApiTarget> {

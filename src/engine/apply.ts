@@ -95,8 +95,13 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     case 'createHealthCheck':
       return created(
         compute.insertHttpHealthCheck({
-          name: n.healthCheck, port: HEALTH_PORT, requestPath: '/readyz',
-          checkIntervalSec: 2, timeoutSec: 1, healthyThreshold: 1, unhealthyThreshold: 2,
+          name: n.healthCheck,
+          port: HEALTH_PORT,
+          requestPath: '/readyz',
+          checkIntervalSec: 2,
+          timeoutSec: 1,
+          healthyThreshold: 1,
+          unhealthyThreshold: 2,
         }),
       );
     case 'createReplica': {
@@ -111,7 +116,10 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
         refs = await deps.keys.saveCluster(n, fresh, `serviceAccount:${account}`, clusterLabels(ctx));
         secrets = fresh;
       } else {
-        if (!refs) throw new Error(`the keys of ${n.master} are still in its metadata: they move to Secret Manager before ${step.replica} is made (re-run to let the move go first)`);
+        if (!refs)
+          throw new Error(
+            `the keys of ${n.master} are still in its metadata: they move to Secret Manager before ${step.replica} is made (re-run to let the move go first)`,
+          );
         // Idempotent: the account the new VM runs as may read the keys it starts from.
         await deps.keys.shareCluster(n, `serviceAccount:${account}`);
       }
@@ -120,17 +128,36 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       if (step.request) labels['ha-masters-request'] = step.request;
       if (step.repairs !== undefined) labels[REPAIRS_LABEL] = String(step.repairs);
       if (step.replaces) labels[REPLACES_LABEL] = step.replaces;
-      return noCapacityAs(step.zone, created(
-        compute.insertInstance({
-          zone: step.zone, name: step.replica, machineType: intent.machineType, image: intent.image, network: intent.network,
-          tags: [n.tag], labels, dataDiskSizeGb: intent.dataDiskSizeGb, serviceAccount: account,
-          metadata: replicaMetadata({
-            names: n, vm: step.replica, first: step.first, seeds: step.seeds, seedEndpoints: seedEndpoints(state, step.seeds),
-            staticIp: address.ip, settings, secrets, refs, zone: step.zone, release: intent.release ?? defaultRelease(),
+      return noCapacityAs(
+        step.zone,
+        created(
+          compute.insertInstance({
+            zone: step.zone,
+            name: step.replica,
+            machineType: intent.machineType,
+            image: intent.image,
+            network: intent.network,
+            tags: [n.tag],
+            labels,
+            dataDiskSizeGb: intent.dataDiskSizeGb,
+            serviceAccount: account,
+            metadata: replicaMetadata({
+              names: n,
+              vm: step.replica,
+              first: step.first,
+              seeds: step.seeds,
+              seedEndpoints: seedEndpoints(state, step.seeds),
+              staticIp: address.ip,
+              settings,
+              secrets,
+              refs,
+              zone: step.zone,
+              release: intent.release ?? defaultRelease(),
+            }),
+            natIP: step.first ? address.ip : undefined,
           }),
-          natIP: step.first ? address.ip : undefined,
-        }),
-      ));
+        ),
+      );
     }
     case 'setMemberCerts':
       return setMemberCerts(step.zone, step.replica, ctx);
@@ -148,10 +175,10 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       const watch = new AbortController();
       const failedStartup = vm
         ? watchStartupFailure(compute, vm.zone, step.replica, watch.signal).then((why) => {
-          if (!why) return;
-          deps.log(`  ${step.replica} reported a failed start-up: no longer waiting for its learner to catch up`);
-          watch.abort(why);
-        })
+            if (!why) return;
+            deps.log(`  ${step.replica} reported a failed start-up: no longer waiting for its learner to catch up`);
+            watch.abort(why);
+          })
         : undefined;
       try {
         await admin.promote(voterEndpoints(state), step.memberId, waitEnd(ctx, deps.limits.readyTimeoutMs).at, watch.signal);
@@ -173,7 +200,8 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     case 'createTargetPool':
       return created(
         compute.insertTargetPool(
-          requireRegion(state), n.targetPool,
+          requireRegion(state),
+          n.targetPool,
           step.instances.map((i) => compute.instanceLink(i.zone, i.name)),
           [compute.httpHealthCheckLink(n.healthCheck)],
         ),
@@ -204,7 +232,14 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     }
     case 'createForwardingRule':
       await created(
-        compute.insertForwardingRule(requireRegion(state), n.forwardingRule, requireAddress(state).ip, compute.targetPoolLink(requireRegion(state), n.targetPool), `${APISERVER_PORT}-${APISERVER_PORT}`, clusterLabels(ctx)),
+        compute.insertForwardingRule(
+          requireRegion(state),
+          n.forwardingRule,
+          requireAddress(state).ip,
+          compute.targetPoolLink(requireRegion(state), n.targetPool),
+          `${APISERVER_PORT}-${APISERVER_PORT}`,
+          clusterLabels(ctx),
+        ),
       );
       return waitExternalServes(ctx, requireAddress(state).ip, `the load balancer ${n.forwardingRule}`);
     case 'deleteForwardingRule':
@@ -315,7 +350,9 @@ async function waitRunning(zone: string, name: string, ctx: ApplyContext): Promi
     if (status !== 'PROVISIONING' && status !== 'STAGING') return;
     await delay(Math.max(0, Math.min(1000, end.at - Date.now())));
   }
-  throw new Error(`VM ${name} in ${zone} did not leave ${status} ${end.why}; re-run to keep waiting, or remove it (operation: down, delete-nodes: false, replica-name: ${name})`);
+  throw new Error(
+    `VM ${name} in ${zone} did not leave ${status} ${end.why}; re-run to keep waiting, or remove it (operation: down, delete-nodes: false, replica-name: ${name})`,
+  );
 }
 
 async function noCapacityAs(zone: string, insert: Promise<void>): Promise<void> {
@@ -336,15 +373,35 @@ function firewallSpec(name: string, state: ClusterState, network: string) {
   const n = state.names;
   const base = { name, network, targetTags: [n.tag] };
   if (name === n.firewallHttps) {
-    return { ...base, description: `ha-masters: kube-apiserver of ${n.master}`, allowed: [{ IPProtocol: 'tcp', ports: [String(APISERVER_PORT)] }], sourceRanges: ['0.0.0.0/0'] };
+    return {
+      ...base,
+      description: `ha-masters: kube-apiserver of ${n.master}`,
+      allowed: [{ IPProtocol: 'tcp', ports: [String(APISERVER_PORT)] }],
+      sourceRanges: ['0.0.0.0/0'],
+    };
   }
   if (name === n.firewallIap) {
-    return { ...base, description: `ha-masters: etcd and kube-apiserver of ${n.master} through IAP TCP forwarding`, allowed: [{ IPProtocol: 'tcp', ports: ['2379', String(APISERVER_PORT)] }], sourceRanges: IAP_RANGES };
+    return {
+      ...base,
+      description: `ha-masters: etcd and kube-apiserver of ${n.master} through IAP TCP forwarding`,
+      allowed: [{ IPProtocol: 'tcp', ports: ['2379', String(APISERVER_PORT)] }],
+      sourceRanges: IAP_RANGES,
+    };
   }
   if (name === n.firewallEtcd) {
-    return { ...base, description: `ha-masters: etcd clients and peers between replicas of ${n.master}`, allowed: [{ IPProtocol: 'tcp', ports: ['2379', '2380'] }], sourceTags: [n.tag] };
+    return {
+      ...base,
+      description: `ha-masters: etcd clients and peers between replicas of ${n.master}`,
+      allowed: [{ IPProtocol: 'tcp', ports: ['2379', '2380'] }],
+      sourceTags: [n.tag],
+    };
   }
-  return { ...base, description: `ha-masters: load balancer health checks of ${n.master}`, allowed: [{ IPProtocol: 'tcp', ports: [String(HEALTH_PORT)] }], sourceRanges: HEALTH_CHECK_RANGES };
+  return {
+    ...base,
+    description: `ha-masters: load balancer health checks of ${n.master}`,
+    allowed: [{ IPProtocol: 'tcp', ports: [String(HEALTH_PORT)] }],
+    sourceRanges: HEALTH_CHECK_RANGES,
+  };
 }
 
 /** Read-modify-write with the fingerprint; a concurrent change (412) is re-read and retried. */
@@ -374,7 +431,12 @@ async function setMemberCerts(zone: string, name: string, ctx: ApplyContext): Pr
     for (const v of [...keyMaskValues(pair.key), ...keyMaskValues(serving.key)]) ctx.deps.mask(v);
     // The key first, the certificate that names its version second: a VM never sees one without the other.
     const version = await keys.saveReplica(state.names, name, pair, serving, vm.serviceAccount && `serviceAccount:${vm.serviceAccount}`);
-    await compute.setInstanceMetadata(zone, name, { ...vm.metadata, [MEMBER_CERTS_KEY]: memberCertsMetadata(pair, serving, version) }, vm.metadataFingerprint);
+    await compute.setInstanceMetadata(
+      zone,
+      name,
+      { ...vm.metadata, [MEMBER_CERTS_KEY]: memberCertsMetadata(pair, serving, version) },
+      vm.metadataFingerprint,
+    );
   });
 }
 
@@ -394,16 +456,22 @@ async function moveKeys(zone: string, name: string, ctx: ApplyContext): Promise<
     const vm = await compute.getInstance(zone, name);
     if (!vm) throw new Error(`replica ${name} vanished before its keys could be moved`);
     if (!holdsInlineKeys(vm)) return;
-    const refs = stored.where === 'secret-manager'
-      ? stored.refs
-      : await keys.saveCluster(n, { ...secrets, etcdCa: await keys.withEtcdCaKey(stored, secrets) }, `serviceAccount:${await ctx.serviceAccount()}`);
+    const refs =
+      stored.where === 'secret-manager'
+        ? stored.refs
+        : await keys.saveCluster(
+            n,
+            { ...secrets, etcdCa: await keys.withEtcdCaKey(stored, secrets) },
+            `serviceAccount:${await ctx.serviceAccount()}`,
+          );
     // A VM made without a service account cannot be given one while it runs: it keeps its disk keys.
     if (vm.serviceAccount) await keys.shareCluster(n, `serviceAccount:${vm.serviceAccount}`);
     const own = decodeFlatYaml(vm.metadata[MEMBER_CERTS_KEY] ?? '');
     const metadata = withoutInlineKeys(vm.metadata, refs);
     if (own.ETCD_MEMBER_KEY && own.ETCD_MEMBER_CERT) {
       const member = { cert: unb64(own.ETCD_MEMBER_CERT), key: unb64(own.ETCD_MEMBER_KEY) };
-      const serving = own.APISERVER_CERT && own.APISERVER_KEY ? { cert: unb64(own.APISERVER_CERT), key: unb64(own.APISERVER_KEY) } : undefined;
+      const serving =
+        own.APISERVER_CERT && own.APISERVER_KEY ? { cert: unb64(own.APISERVER_CERT), key: unb64(own.APISERVER_KEY) } : undefined;
       for (const v of [member.key, ...(serving ? [serving.key] : [])].flatMap(keyMaskValues)) ctx.deps.mask(v);
       const version = await keys.saveReplica(n, name, member, serving, vm.serviceAccount && `serviceAccount:${vm.serviceAccount}`);
       metadata[MEMBER_CERTS_KEY] = memberCertsMetadata(member, serving, version);
@@ -413,7 +481,12 @@ async function moveKeys(zone: string, name: string, ctx: ApplyContext): Promise<
 }
 
 /** Polls the VM's start-up report until `stop`; the failure (as the error to end the run with) if it reports one. */
-async function watchStartupFailure(compute: ApplyContext['deps']['compute'], zone: string, replica: string, stop: AbortSignal): Promise<Error | undefined> {
+async function watchStartupFailure(
+  compute: ApplyContext['deps']['compute'],
+  zone: string,
+  replica: string,
+  stop: AbortSignal,
+): Promise<Error | undefined> {
   while (!stop.aborted) {
     await delay(STARTUP_POLL_MS, undefined, { signal: stop }).catch(() => undefined);
     if (stop.aborted) return undefined;
@@ -449,7 +522,9 @@ async function waitExternalServes(ctx: ApplyContext, ip: string, what: string): 
     last = r.error ?? `HTTP ${r.status}`;
     await delay(Math.max(0, Math.min(500, deadline - Date.now())));
   }
-  ctx.deps.log(`  warning: ${what} did not answer https://${ip}/readyz from this runner within ${Math.round((Date.now() - started) / 1000)} s (${last}); the cluster is as asked, but check that the runner may reach ${ip}:443`);
+  ctx.deps.log(
+    `  warning: ${what} did not answer https://${ip}/readyz from this runner within ${Math.round((Date.now() - started) / 1000)} s (${last}); the cluster is as asked, but check that the runner may reach ${ip}:443`,
+  );
 }
 
 async function relabelAddress(ctx: ApplyContext, change: (labels: Record<string, string>) => Record<string, string>): Promise<void> {
@@ -462,4 +537,3 @@ async function relabelAddress(ctx: ApplyContext, change: (labels: Record<string,
     await compute.setAddressLabels(region, address.name, change(address.labels), address.labelFingerprint);
   });
 }
-

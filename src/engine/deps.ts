@@ -38,4 +38,9 @@ export interface EngineLimits {
   lockWaitMs: number;
 }
 
-export const DEFAULT_LIMITS: EngineLimits = { readyTimeoutMs: 10 * 60_000, runTimeoutMs: 30 * 60_000, maxSteps: 200, lockWaitMs: 5 * 60_000 };
+export const DEFAULT_LIMITS: EngineLimits = {
+  readyTimeoutMs: 10 * 60_000,
+  runTimeoutMs: 30 * 60_000,
+  maxSteps: 200,
+  lockWaitMs: 5 * 60_000,
+};

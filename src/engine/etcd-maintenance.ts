@@ -5,7 +5,11 @@
 import type { ClusterState, Step } from '../model.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
 
-export async function reclaimEtcdSpace(step: Extract<Step, { kind: 'reclaimEtcdSpace' }>, state: ClusterState, admin: EtcdAdmin): Promise<void> {
+export async function reclaimEtcdSpace(
+  step: Extract<Step, { kind: 'reclaimEtcdSpace' }>,
+  state: ClusterState,
+  admin: EtcdAdmin,
+): Promise<void> {
   const urlOf = (id: string): string => {
     const url = state.etcd.members.find((m) => m.id === id)?.clientUrls[0];
     if (!url) throw new Error(`etcd member ${id} has no client URL: cannot reclaim its space`);

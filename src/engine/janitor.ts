@@ -48,10 +48,14 @@ export interface JanitorOptions {
 export async function runJanitor(o: JanitorOptions): Promise<JanitorReport> {
   const [addresses, vms, zones] = await Promise.all([o.compute.listAddresses(), o.compute.listInstances(''), o.compute.listZones()]);
   const clusters = findClusters(addresses, vms, o.keepLabel);
-  o.log(`janitor: ${count(clusters.length, 'ha-masters cluster')} in project ${o.compute.project}${clusters.length ? `: ${clusters.map((c) => c.master).join(', ')}` : ''}`);
+  o.log(
+    `janitor: ${count(clusters.length, 'ha-masters cluster')} in project ${o.compute.project}${clusters.length ? `: ${clusters.map((c) => c.master).join(', ')}` : ''}`,
+  );
   const report: JanitorReport = { rows: [], failed: [], warnings: [], dryRun: o.dryRun };
   if (!o.canCheckPrs && clusters.some((c) => c.pr !== undefined)) {
-    report.warnings.push('could not check the state of pull requests (github-token is empty): only expired clusters are deleted; a cluster whose pull request is closed stays until it expires.');
+    report.warnings.push(
+      'could not check the state of pull requests (github-token is empty): only expired clusters are deleted; a cluster whose pull request is closed stays until it expires.',
+    );
   }
   for (const cluster of clusters) {
     const now = o.now().getTime();
@@ -67,7 +71,9 @@ export async function runJanitor(o: JanitorOptions): Promise<JanitorReport> {
       outcome: verdict.delete ? (o.dryRun ? 'would delete' : 'deleted') : 'kept',
       why: verdict.why,
     };
-    o.log(`janitor: ${cluster.master}: ${row.outcome === 'kept' ? 'kept' : row.outcome === 'deleted' ? 'tearing down' : 'would tear down'}: ${verdict.why}`);
+    o.log(
+      `janitor: ${cluster.master}: ${row.outcome === 'kept' ? 'kept' : row.outcome === 'deleted' ? 'tearing down' : 'would tear down'}: ${verdict.why}`,
+    );
     if (verdict.delete) {
       try {
         const done = await o.teardown(teardownIntent(o.template, cluster, zones));
@@ -92,5 +98,12 @@ export async function runJanitor(o: JanitorOptions): Promise<JanitorReport> {
 export function teardownIntent(template: Intent, cluster: FoundCluster, zones: { name: string; region: string }[]): Intent {
   const zone = cluster.region ? (zones.find((z) => z.region === cluster.region)?.name ?? `${cluster.region}-b`) : undefined;
   const { requestSeq: _seq, ...rest } = template;
-  return { ...rest, operation: 'down', deleteNodes: true, instancePrefix: cluster.prefix, ...(zone ? { zone } : {}), requestId: `janitor-${cluster.prefix}` };
+  return {
+    ...rest,
+    operation: 'down',
+    deleteNodes: true,
+    instancePrefix: cluster.prefix,
+    ...(zone ? { zone } : {}),
+    requestId: `janitor-${cluster.prefix}`,
+  };
 }

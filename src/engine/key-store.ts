@@ -5,7 +5,13 @@ import { replicaKeysSecret } from '../model.ts';
 import type { ClusterNames } from '../model.ts';
 import type { SecretManagerApi } from '../secrets/client.ts';
 import {
-  clusterKeysPayload, etcdCaKeyFromPayload, etcdCaKeyPayload, keyMaskValues, replicaKeysPayload, secretsFromPayload, secretValues,
+  clusterKeysPayload,
+  etcdCaKeyFromPayload,
+  etcdCaKeyPayload,
+  keyMaskValues,
+  replicaKeysPayload,
+  secretsFromPayload,
+  secretValues,
 } from './secrets.ts';
 import type { ClusterSecrets, KeyPair, KeyRefs, StoredKeys } from './secrets.ts';
 
@@ -39,7 +45,12 @@ export class KeyStore {
    * A new cluster's keys into its two secrets, the cluster keys shared with the replicas' service
    * account. A run that died after this and before the first VM makes new keys and new versions.
    */
-  async saveCluster(names: ClusterNames, secrets: ClusterSecrets & { etcdCa: KeyPair }, member: string, owner: Record<string, string> = {}): Promise<KeyRefs> {
+  async saveCluster(
+    names: ClusterNames,
+    secrets: ClusterSecrets & { etcdCa: KeyPair },
+    member: string,
+    owner: Record<string, string> = {},
+  ): Promise<KeyRefs> {
     // `owner`: the ownership labels of the run that makes the cluster (labels.ts).
     const labels = { ...owner, [CLUSTER_LABEL]: names.master };
     await Promise.all([this.sm.createSecret(names.secretClusterKeys, labels), this.sm.createSecret(names.secretEtcdCaKey, labels)]);
@@ -64,7 +75,9 @@ export class KeyStore {
       for (const v of secretValues(stored.secrets)) this.mask(v);
       return stored.secrets;
     }
-    const secrets = await once(this.read, stored.refs.clusterKeys, async (version) => secretsFromPayload(stored, await this.sm.access(version)));
+    const secrets = await once(this.read, stored.refs.clusterKeys, async (version) =>
+      secretsFromPayload(stored, await this.sm.access(version)),
+    );
     for (const v of secretValues(secrets)) this.mask(v);
     return secrets;
   }
@@ -72,13 +85,21 @@ export class KeyStore {
   /** The etcd CA with its key, to issue a member certificate. */
   async withEtcdCaKey(stored: StoredKeys, secrets: ClusterSecrets): Promise<KeyPair> {
     if (stored.where === 'metadata') return stored.secrets.etcdCa;
-    const key = await once(this.caKeys, stored.refs.etcdCaKey, async (version) => etcdCaKeyFromPayload(await this.sm.access(version), version));
+    const key = await once(this.caKeys, stored.refs.etcdCaKey, async (version) =>
+      etcdCaKeyFromPayload(await this.sm.access(version), version),
+    );
     for (const v of keyMaskValues(key)) this.mask(v);
     return { cert: secrets.etcdCa.cert, key };
   }
 
   /** One replica's keys into `<vm>-replica-keys`, shared with its service account; the version name. */
-  async saveReplica(names: ClusterNames, vm: string, member: KeyPair, serving: KeyPair | undefined, reader: string | undefined): Promise<string> {
+  async saveReplica(
+    names: ClusterNames,
+    vm: string,
+    member: KeyPair,
+    serving: KeyPair | undefined,
+    reader: string | undefined,
+  ): Promise<string> {
     const id = replicaKeysSecret(vm);
     await this.sm.createSecret(id, { [CLUSTER_LABEL]: names.master, [REPLICA_LABEL]: vm });
     const version = await this.sm.addVersion(id, replicaKeysPayload(member, serving));

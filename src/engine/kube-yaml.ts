@@ -2,9 +2,11 @@
 // master VMs read `kube-env`, `kube-master-certs` and `etcd-member-certs` in this format.
 
 export function encodeFlatYaml(values: Record<string, string>): string {
-  return Object.entries(values)
-    .map(([k, v]) => `${k}: '${v.replace(/'/g, "''")}'`)
-    .join('\n') + '\n';
+  return (
+    Object.entries(values)
+      .map(([k, v]) => `${k}: '${v.replace(/'/g, "''")}'`)
+      .join('\n') + '\n'
+  );
 }
 
 export function decodeFlatYaml(text: string): Record<string, string> {

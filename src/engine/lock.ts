@@ -89,18 +89,27 @@ export class ClusterLock {
       if (live && !holderRunEnded) {
         const left = wait.until - Date.now();
         if (left <= 0) throw new LockBusyError(state.names.master, current, Date.now() - started, wait.limit);
-        this.deps.log(`waiting for run ${current.request}, which holds the lock on ${state.names.master} until ${new Date(current.expiresAt).toISOString()} (this run waits at most ${Math.ceil(left / 1000)} s more, ${wait.limit})`);
+        this.deps.log(
+          `waiting for run ${current.request}, which holds the lock on ${state.names.master} until ${new Date(current.expiresAt).toISOString()} (this run waits at most ${Math.ceil(left / 1000)} s more, ${wait.limit})`,
+        );
         await new Promise((r) => setTimeout(r, Math.min(5000, left)));
         continue;
       }
       if (finished && current.expiresAt > now) {
-        this.deps.log(`taking over the lock on ${state.names.master} from request ${current.request}: the journal records that request as done, so its run has no step left (it died before releasing the lock, or is releasing it now)`);
+        this.deps.log(
+          `taking over the lock on ${state.names.master} from request ${current.request}: the journal records that request as done, so its run has no step left (it died before releasing the lock, or is releasing it now)`,
+        );
       }
       if (holderRunEnded) {
-        this.deps.log(`taking over the lock on ${state.names.master} from request ${current!.request}: ${holderRunEnded}, so it can write no more`);
+        this.deps.log(
+          `taking over the lock on ${state.names.master} from request ${current!.request}: ${holderRunEnded}, so it can write no more`,
+        );
       }
       if (ours && this.held && current!.expiresAt - now > LOCK_TTL_MS - RENEW_AFTER_MS) return false;
-      const labels: Record<string, string> = { ...address.labels, [LOCK_LABEL]: encodeLock({ request: this.request, expiresAt: now + LOCK_TTL_MS }) };
+      const labels: Record<string, string> = {
+        ...address.labels,
+        [LOCK_LABEL]: encodeLock({ request: this.request, expiresAt: now + LOCK_TTL_MS }),
+      };
       // The former holder's run label goes with its lease.
       delete labels[LOCK_RUN_LABEL];
       const mine = this.deps.workflowRun?.mine;

@@ -1,7 +1,17 @@
 // observe(): one read of everything the planner looks at, into a plain ClusterState. GCE reads
 // run in parallel; a failed read fails the observation (a partial view could make the planner
 // remove a live member), except etcd, whose unreachability is itself a fact to plan with.
-import { ORPHAN_CONFIRM_MS, REPAIRS_LABEL, REPLACES_LABEL, clientUrl, clusterNames, isNodeGroupName, isNodeTemplateName, isReplicaName, regionOfZone } from '../model.ts';
+import {
+  ORPHAN_CONFIRM_MS,
+  REPAIRS_LABEL,
+  REPLACES_LABEL,
+  clientUrl,
+  clusterNames,
+  isNodeGroupName,
+  isNodeTemplateName,
+  isReplicaName,
+  regionOfZone,
+} from '../model.ts';
 import type { ClusterState, EtcdView, Intent, Replica, VmStatus } from '../model.ts';
 import type { InstanceInfo, ZoneRecord } from '../gce/types.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
@@ -50,7 +60,11 @@ function confirmOrphans(state: ClusterState, cache: ObserveCache, now: number): 
  * use them; waits for readiness do not).
  */
 export async function observe(
-  intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, cache: ObserveCache = {}, leases?: ApiLeaseAccess,
+  intent: Intent,
+  deps: EngineDeps,
+  etcdFor: (s: ClusterSecrets) => EtcdAdmin,
+  cache: ObserveCache = {},
+  leases?: ApiLeaseAccess,
 ): Promise<Observation> {
   const { compute } = deps;
   const names = clusterNames(intent.instancePrefix);
@@ -90,13 +104,19 @@ export async function observe(
 
   const inPool = (vm: InstanceInfo) => (pool?.instances ?? []).some((link) => link.endsWith(`/zones/${vm.zone}/instances/${vm.name}`));
   const running = instances.filter((vm) => vm.status === 'RUNNING' && vm.internalIp);
-  const apiIp = apiIpOf({ ...(address ? { address: { ip: address.address } } : {}), ...(rule ? { forwardingRule: { ip: rule.IPAddress } } : {}) });
+  const apiIp = apiIpOf({
+    ...(address ? { address: { ip: address.address } } : {}),
+    ...(rule ? { forwardingRule: { ip: rule.IPAddress } } : {}),
+  });
   const [etcd, readiness, apiLeases] = await Promise.all([
     observeEtcd(secrets, running, etcdFor),
     Promise.all(
       running.map(async (vm) =>
         // The shared serving cert names the static IP and `kubernetes`, not each internal IP.
-        secrets ? (await deps.probeReadyz(`https://${vm.internalIp}:443`, secrets.apiCa.cert, READYZ_PROBE_MS, { serverName: 'kubernetes' })).ready : undefined,
+        secrets
+          ? (await deps.probeReadyz(`https://${vm.internalIp}:443`, secrets.apiCa.cert, READYZ_PROBE_MS, { serverName: 'kubernetes' }))
+              .ready
+          : undefined,
       ),
     ),
     leases && running.length > 0 ? leases.read(apiIp, secrets) : Promise.resolve(undefined),
@@ -126,7 +146,14 @@ export async function observe(
     project: compute.project,
     region: address?.region ?? region,
     zones: zones.map((z) => ({ name: z.name, region: z.region, status: z.status })),
-    address: address && { name: address.name, ip: address.address, status: address.status, users: address.users, region: address.region, labels: address.labels },
+    address: address && {
+      name: address.name,
+      ip: address.address,
+      status: address.status,
+      users: address.users,
+      region: address.region,
+      labels: address.labels,
+    },
     firewalls: [fwHttps, fwEtcd, fwHc, fwIap].flatMap((f) => (f ? [f.name] : [])),
     healthCheck: healthCheck?.name,
     targetPool: pool && { name: pool.name, instances: pool.instances, healthChecks: pool.healthChecks },
@@ -181,4 +208,3 @@ async function observeEtcd(
   if (endpoints.length === 0) return { reachable: false, members: [], error: 'no running replica has an etcd member yet' };
   return etcdFor(secrets).observe(endpoints);
 }
-

@@ -60,7 +60,11 @@ export function replicaMetadata(input: ReplicaMetadataInput): Record<string, str
 
 /** The replica's own certificates (its etcd member cert, its apiserver serving cert) and the version of their keys. */
 export function memberCertsMetadata(pair: KeyPair, serving: KeyPair | undefined, keysVersion: string): string {
-  return encodeFlatYaml({ ETCD_MEMBER_CERT: b64(pair.cert), ...(serving ? { APISERVER_CERT: b64(serving.cert) } : {}), [KEYS_SECRET]: keysVersion });
+  return encodeFlatYaml({
+    ETCD_MEMBER_CERT: b64(pair.cert),
+    ...(serving ? { APISERVER_CERT: b64(serving.cert) } : {}),
+    [KEYS_SECRET]: keysVersion,
+  });
 }
 
 /**
@@ -69,11 +73,16 @@ export function memberCertsMetadata(pair: KeyPair, serving: KeyPair | undefined,
  * version's. (`etcd-member-certs` is the caller's: its keys need a secret of their own.)
  */
 export function withoutInlineKeys(metadata: Record<string, string>, refs: KeyRefs): Record<string, string> {
-  const strip = (value: string): Record<string, string> => Object.fromEntries(Object.entries(decodeFlatYaml(value)).filter(([k]) => !k.endsWith('_KEY')));
+  const strip = (value: string): Record<string, string> =>
+    Object.fromEntries(Object.entries(decodeFlatYaml(value)).filter(([k]) => !k.endsWith('_KEY')));
   return {
     ...metadata,
     'kube-env': encodeFlatYaml(strip(metadata['kube-env'] ?? '')),
-    'kube-master-certs': encodeFlatYaml({ ...strip(metadata['kube-master-certs'] ?? ''), [KEYS_SECRET]: refs.clusterKeys, [ETCD_CA_KEY_SECRET]: refs.etcdCaKey }),
+    'kube-master-certs': encodeFlatYaml({
+      ...strip(metadata['kube-master-certs'] ?? ''),
+      [KEYS_SECRET]: refs.clusterKeys,
+      [ETCD_CA_KEY_SECRET]: refs.etcdCaKey,
+    }),
     'startup-script': startupScript(),
   };
 }

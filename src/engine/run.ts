@@ -41,7 +41,15 @@ const MEMBERSHIP_STEPS = new Set<Step['kind']>(['addLearner', 'promoteLearner', 
 export async function runEngine(intent: Intent, given: EngineDeps, options: RunOptions = {}): Promise<RunReport> {
   // Every pass observes the same secrets again: register each with the runner once.
   const masked = new Set<string>();
-  const deps: EngineDeps = { ...given, mask: (v) => { if (!masked.has(v)) { masked.add(v); given.mask(v); } } };
+  const deps: EngineDeps = {
+    ...given,
+    mask: (v) => {
+      if (!masked.has(v)) {
+        masked.add(v);
+        given.mask(v);
+      }
+    },
+  };
   const started = Date.now();
   const steps: RunReport['steps'] = [];
   let lastState: Observation['state'] | undefined;
@@ -64,7 +72,8 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
   const cache: ObserveCache = {};
   const leases = new ApiLeaseAccess(deps.mask);
   let account: Promise<string> | undefined;
-  const serviceAccount = (): Promise<string> => (account ??= intent.serviceAccount ? Promise.resolve(intent.serviceAccount) : deps.compute.getDefaultServiceAccount());
+  const serviceAccount = (): Promise<string> =>
+    (account ??= intent.serviceAccount ? Promise.resolve(intent.serviceAccount) : deps.compute.getDefaultServiceAccount());
   const runDeadline = started + deps.limits.runTimeoutMs;
   // Set while a pass is under way, for the message of a run stopped at its deadline.
   let doing = 'observing the cluster';
@@ -93,10 +102,18 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       if (decision.type === 'refuse') {
         throw new RefusedError(decision.problem, decision.fix, decision.nothingChanged && !changed());
       }
-      if (pass >= deps.limits.maxSteps) throw new Error(`gave up after ${pass} steps without reaching the goal; last planned: ${describeStep(decision.step, observation.state)}`);
+      if (pass >= deps.limits.maxSteps)
+        throw new Error(
+          `gave up after ${pass} steps without reaching the goal; last planned: ${describeStep(decision.step, observation.state)}`,
+        );
       if (Date.now() > runDeadline) {
-        const stuck = repeat.times > 0 && repeat.key === stepKey(decision.step) ? `; ${describeStep(decision.step, observation.state)} was applied ${repeat.times + 1} times and its effect never showed (a GCE operation started earlier may still be under way)` : '';
-        throw new RunTimedOutError(`run timed out after ${Math.round((Date.now() - started) / 1000)} s${stuck}; re-run with the same inputs to continue`);
+        const stuck =
+          repeat.times > 0 && repeat.key === stepKey(decision.step)
+            ? `; ${describeStep(decision.step, observation.state)} was applied ${repeat.times + 1} times and its effect never showed (a GCE operation started earlier may still be under way)`
+            : '';
+        throw new RunTimedOutError(
+          `run timed out after ${Math.round((Date.now() - started) / 1000)} s${stuck}; re-run with the same inputs to continue`,
+        );
       }
       if (await lock.ensure(observation.state, lockWait(deps, started))) continue;
       if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets) {
@@ -108,7 +125,10 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       repeat = key === repeat.key ? { key, times: repeat.times + 1 } : { key, times: 0 };
       if (repeat.times > 0) {
         const pause = Math.max(0, Math.min(1000 * 2 ** (repeat.times - 1), MAX_REPEAT_PAUSE_MS, runDeadline - Date.now()));
-        if (repeat.times === 1) deps.log(`  the effect of that step does not show yet (an operation started earlier may still be under way): applying it again, at most every ${MAX_REPEAT_PAUSE_MS / 1000} s`);
+        if (repeat.times === 1)
+          deps.log(
+            `  the effect of that step does not show yet (an operation started earlier may still be under way): applying it again, at most every ${MAX_REPEAT_PAUSE_MS / 1000} s`,
+          );
         await delay(pause);
       }
       const number = steps.length + 1;
@@ -117,7 +137,13 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       const t0 = Date.now();
       try {
         await applyStep(decision.step, {
-          intent, deps, observation, etcd: etcdFor, leases, serviceAccount, runDeadline,
+          intent,
+          deps,
+          observation,
+          etcd: etcdFor,
+          leases,
+          serviceAccount,
+          runDeadline,
           waitReady: (replica) => waitReady(intent, deps, etcdFor, cache, replica, runDeadline),
         });
       } catch (e) {
@@ -149,7 +175,15 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
             { cause: caught },
           );
     if (lastState) {
-      partialReports.set(err, { operation: intent.operation, changed: changed(), replicaName: touchedReplica(steps.map((s) => s.step)), steps, warnings: leases.warnings(), state: lastState, snapshot });
+      partialReports.set(err, {
+        operation: intent.operation,
+        changed: changed(),
+        replicaName: touchedReplica(steps.map((s) => s.step)),
+        steps,
+        warnings: leases.warnings(),
+        state: lastState,
+        snapshot,
+      });
     }
     throw err;
   } finally {
@@ -186,7 +220,7 @@ export class RunAbandonedError extends RunTimedOutError {
   constructor(doing: string, seconds: number, timeoutMs: number) {
     super(
       `run stopped at its timeout (${Math.round(timeoutMs / 1000)} s) after ${seconds} s, while ${doing} was still under way; it may finish in GCE by itself. ` +
-        'Re-run with the same inputs and request-id to continue: every step is safe to repeat, and that re-run takes over this run\'s lock at once (other requests wait for it to expire). ' +
+        "Re-run with the same inputs and request-id to continue: every step is safe to repeat, and that re-run takes over this run's lock at once (other requests wait for it to expire). " +
         'If this keeps happening, raise timeout.',
     );
     this.name = 'RunAbandonedError';
@@ -208,7 +242,14 @@ async function untilAbandoned<T>(work: Promise<T>, at: number, abandon: () => Er
 }
 
 /** Polls until `replica` is a healthy voting member with a ready apiserver, never past the run's own deadline. */
-async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterSecrets) => EtcdAdmin, cache: ObserveCache, replica: string, runDeadline: number): Promise<void> {
+async function waitReady(
+  intent: Intent,
+  deps: EngineDeps,
+  etcdFor: (s: ClusterSecrets) => EtcdAdmin,
+  cache: ObserveCache,
+  replica: string,
+  runDeadline: number,
+): Promise<void> {
   const readyDeadline = Date.now() + deps.limits.readyTimeoutMs;
   const deadline = Math.min(readyDeadline, runDeadline);
   let last = 'not observed yet';
@@ -229,8 +270,13 @@ async function waitReady(intent: Intent, deps: EngineDeps, etcdFor: (s: ClusterS
     await new Promise((res) => setTimeout(res, 1000));
   }
   const progress = startup ? ` (its start-up script last reported "${startup}")` : '';
-  const limit = runDeadline < readyDeadline ? `before the run's timeout (${Math.round(deps.limits.runTimeoutMs / 1000)} s)` : `within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s`;
-  throw new Error(`replica ${replica} did not become ready ${limit}: ${last}${progress}. Re-run with the same inputs to keep waiting, or replace it`);
+  const limit =
+    runDeadline < readyDeadline
+      ? `before the run's timeout (${Math.round(deps.limits.runTimeoutMs / 1000)} s)`
+      : `within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s`;
+  throw new Error(
+    `replica ${replica} did not become ready ${limit}: ${last}${progress}. Re-run with the same inputs to keep waiting, or replace it`,
+  );
 }
 
 /** A wait for another run's lock ends at lock-wait's end or the run's own timeout, whichever comes first. */
@@ -268,10 +314,15 @@ export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunR
     const projected = projectPlan(intent, state);
     for (const [i, s] of projected.steps.entries()) deps.log(`would ${i + 1}: ${describeStep(s.step, state)} (${s.reason})`);
     const end = projected.end;
-    const outcome = end.type === 'done' ? end.reason : end.type === 'refuse' ? `${end.problem}. To fix: ${end.fix}` : `the plan was cut: ${end.reason}`;
+    const outcome =
+      end.type === 'done' ? end.reason : end.type === 'refuse' ? `${end.problem}. To fix: ${end.fix}` : `the plan was cut: ${end.reason}`;
     deps.log(`dry run: ${count(projected.steps.length, 'step')}, then: ${outcome}`);
     return {
-      operation: intent.operation, changed: false, steps: [], warnings: shapeWarnings(state), state,
+      operation: intent.operation,
+      changed: false,
+      steps: [],
+      warnings: shapeWarnings(state),
+      state,
       plan: { steps: projected.steps, outcome, refused: end.type !== 'done' },
     };
   } finally {
@@ -280,15 +331,26 @@ export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunR
 }
 
 /** A restorable backup before etcd membership changes; without one the change does not start. */
-async function takeSnapshot(dir: string, o: Observation, admin: EtcdAdmin, deps: EngineDeps, deadline: number): Promise<NonNullable<RunReport['snapshot']>> {
+async function takeSnapshot(
+  dir: string,
+  o: Observation,
+  admin: EtcdAdmin,
+  deps: EngineDeps,
+  deadline: number,
+): Promise<NonNullable<RunReport['snapshot']>> {
   const stamp = o.state.observedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const path = join(dir, `${o.state.names.master}-${stamp}.db`);
   const endpoints = o.state.etcd.members.filter((m) => !m.isLearner && m.healthy && m.clientUrls[0]).map((m) => m.clientUrls[0]!);
   try {
     const info = await admin.snapshot(endpoints, path, deadline);
-    deps.log(`etcd snapshot: ${info.path} (${info.bytes} bytes, revision ${info.revision}, sha256 ${info.sha256.slice(0, 16)}..., from ${info.from})`);
+    deps.log(
+      `etcd snapshot: ${info.path} (${info.bytes} bytes, revision ${info.revision}, sha256 ${info.sha256.slice(0, 16)}..., from ${info.from})`,
+    );
     return info;
   } catch (err) {
-    throw new Error(`${errorMessage(err)}. No etcd membership change was made; fix the cause or leave etcd-snapshot-dir empty to go on without a backup`, { cause: err });
+    throw new Error(
+      `${errorMessage(err)}. No etcd membership change was made; fix the cause or leave etcd-snapshot-dir empty to go on without a backup`,
+      { cause: err },
+    );
   }
 }

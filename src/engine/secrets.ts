@@ -58,7 +58,12 @@ export async function newClusterSecrets(master: string, staticIp: string): Promi
  * One replica's apiserver serving certificate: the static IP (users and kubelets) and this
  * replica's internal IP (its peers and the health checks), as the seed asks.
  */
-export async function replicaServingCertFor(secrets: ClusterSecrets, master: string, staticIp: string, internalIp: string): Promise<KeyPair> {
+export async function replicaServingCertFor(
+  secrets: ClusterSecrets,
+  master: string,
+  staticIp: string,
+  internalIp: string,
+): Promise<KeyPair> {
   return issueServingCert(secrets.apiCa, { ips: [staticIp, internalIp, '127.0.0.1'], dnsNames: apiServerDnsNames(master) });
 }
 
@@ -67,7 +72,10 @@ export async function memberCertFor(etcdCa: KeyPair, vmName: string, internalIp:
 }
 
 /** `kube-env` and `kube-master-certs` entries: certificates and the key secrets' versions, no key. */
-export function certsToMetadata(s: ClusterSecrets, refs: KeyRefs): { kubeEnv: Record<string, string>; masterCerts: Record<string, string> } {
+export function certsToMetadata(
+  s: ClusterSecrets,
+  refs: KeyRefs,
+): { kubeEnv: Record<string, string>; masterCerts: Record<string, string> } {
   return {
     kubeEnv: { ETCD_CA_CERT: b64(s.etcdCa.cert) },
     masterCerts: {
@@ -84,14 +92,16 @@ export function certsToMetadata(s: ClusterSecrets, refs: KeyRefs): { kubeEnv: Re
 
 /** The payload of `<master>-cluster-keys`: what every replica's processes need. */
 export function clusterKeysPayload(s: ClusterSecrets): Buffer {
-  return Buffer.from(encodeFlatYaml({
-    CA_KEY: b64(s.apiCa.key),
-    MASTER_KEY: b64(s.apiServing.key),
-    ETCD_APISERVER_CLIENT_KEY: b64(s.etcdClient.key),
-    SERVICE_ACCOUNT_KEY: b64(s.serviceAccountKey),
-    KUBE_CONTROLLER_MANAGER_KEY: b64(s.controllerManager.key),
-    KUBE_SCHEDULER_KEY: b64(s.scheduler.key),
-  }));
+  return Buffer.from(
+    encodeFlatYaml({
+      CA_KEY: b64(s.apiCa.key),
+      MASTER_KEY: b64(s.apiServing.key),
+      ETCD_APISERVER_CLIENT_KEY: b64(s.etcdClient.key),
+      SERVICE_ACCOUNT_KEY: b64(s.serviceAccountKey),
+      KUBE_CONTROLLER_MANAGER_KEY: b64(s.controllerManager.key),
+      KUBE_SCHEDULER_KEY: b64(s.scheduler.key),
+    }),
+  );
 }
 
 /** The payload of `<master>-etcd-ca-key`: only the action reads it. */
@@ -101,7 +111,8 @@ export function etcdCaKeyPayload(key: string): Buffer {
 
 export function etcdCaKeyFromPayload(payload: Buffer, version: string): string {
   const key = decodeFlatYaml(payload.toString('utf8')).ETCD_CA_KEY;
-  if (!key) throw new Error(`${version} holds no ETCD_CA_KEY: the cluster's etcd CA key is lost, so no new replica can get a member certificate`);
+  if (!key)
+    throw new Error(`${version} holds no ETCD_CA_KEY: the cluster's etcd CA key is lost, so no new replica can get a member certificate`);
   return unb64(key);
 }
 
@@ -119,11 +130,19 @@ export type StoredKeys =
   | { where: 'secret-manager'; refs: KeyRefs; certs: Record<string, string>; vm: string };
 
 const CERT_KEYS = ['CA_CERT', 'MASTER_CERT', 'ETCD_APISERVER_CLIENT_CERT', 'KUBE_CONTROLLER_MANAGER_CERT', 'KUBE_SCHEDULER_CERT'] as const;
-const CLUSTER_KEY_KEYS = ['CA_KEY', 'MASTER_KEY', 'ETCD_APISERVER_CLIENT_KEY', 'SERVICE_ACCOUNT_KEY', 'KUBE_CONTROLLER_MANAGER_KEY', 'KUBE_SCHEDULER_KEY'] as const;
+const CLUSTER_KEY_KEYS = [
+  'CA_KEY',
+  'MASTER_KEY',
+  'ETCD_APISERVER_CLIENT_KEY',
+  'SERVICE_ACCOUNT_KEY',
+  'KUBE_CONTROLLER_MANAGER_KEY',
+  'KUBE_SCHEDULER_KEY',
+] as const;
 /** Whether a VM's metadata holds a private key in any of the three values (an earlier version's way). */
 export function holdsInlineKeys(vm: InstanceInfo): boolean {
   return ['kube-env', 'kube-master-certs', 'etcd-member-certs'].some((item) =>
-    Object.entries(decodeFlatYaml(vm.metadata[item] ?? '')).some(([k, v]) => k.endsWith('_KEY') && v !== ''));
+    Object.entries(decodeFlatYaml(vm.metadata[item] ?? '')).some(([k, v]) => k.endsWith('_KEY') && v !== ''),
+  );
 }
 
 export function storedKeysOf(vm: InstanceInfo): StoredKeys | undefined {
@@ -132,17 +151,29 @@ export function storedKeysOf(vm: InstanceInfo): StoredKeys | undefined {
   if (!env.ETCD_CA_CERT || CERT_KEYS.some((k) => !certs[k])) return undefined;
   const all = { ...certs, ETCD_CA_CERT: env.ETCD_CA_CERT };
   if (certs[KEYS_SECRET] && certs[ETCD_CA_KEY_SECRET]) {
-    return { where: 'secret-manager', refs: { clusterKeys: certs[KEYS_SECRET], etcdCaKey: certs[ETCD_CA_KEY_SECRET] }, certs: all, vm: vm.name };
+    return {
+      where: 'secret-manager',
+      refs: { clusterKeys: certs[KEYS_SECRET], etcdCaKey: certs[ETCD_CA_KEY_SECRET] },
+      certs: all,
+      vm: vm.name,
+    };
   }
   if (!env.ETCD_CA_KEY || CLUSTER_KEY_KEYS.some((k) => !certs[k])) return undefined;
-  return { where: 'metadata', secrets: { ...assemble(all, certs), etcdCa: { cert: unb64(env.ETCD_CA_CERT), key: unb64(env.ETCD_CA_KEY) } }, vm: vm.name };
+  return {
+    where: 'metadata',
+    secrets: { ...assemble(all, certs), etcdCa: { cert: unb64(env.ETCD_CA_CERT), key: unb64(env.ETCD_CA_KEY) } },
+    vm: vm.name,
+  };
 }
 
 /** Certificates from metadata and keys from `<master>-cluster-keys`, as one set. */
 export function secretsFromPayload(stored: Extract<StoredKeys, { where: 'secret-manager' }>, payload: Buffer): ClusterSecrets {
   const keys = decodeFlatYaml(payload.toString('utf8'));
   const missing = CLUSTER_KEY_KEYS.filter((k) => !keys[k]);
-  if (missing.length) throw new Error(`${stored.refs.clusterKeys} lacks ${missing.join(', ')}: the cluster's keys are incomplete (it was changed outside ha-masters)`);
+  if (missing.length)
+    throw new Error(
+      `${stored.refs.clusterKeys} lacks ${missing.join(', ')}: the cluster's keys are incomplete (it was changed outside ha-masters)`,
+    );
   return assemble(stored.certs, keys);
 }
 
@@ -175,6 +206,9 @@ export function secretValues(s: ClusterSecrets): string[] {
 }
 
 export function keyMaskValues(pem: string): string[] {
-  const lines = pem.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('-----'));
+  const lines = pem
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('-----'));
   return [...lines, b64(pem)];
 }

@@ -25,5 +25,7 @@ export function startupFailureMessage(replica: string, zone: string, reported: s
 export async function explainStartup(compute: ComputeApi, zone: string, replica: string): Promise<string> {
   const reported = await startupStatus(compute, zone, replica);
   if (reported?.startsWith('failed')) throw new Error(startupFailureMessage(replica, zone, reported));
-  return reported && reported !== 'ok' ? `its start-up script reports "${reported}" (serial console: gcloud compute instances get-serial-port-output ${replica} --zone ${zone})` : '';
+  return reported && reported !== 'ok'
+    ? `its start-up script reports "${reported}" (serial console: gcloud compute instances get-serial-port-output ${replica} --zone ${zone})`
+    : '';
 }

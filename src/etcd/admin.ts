@@ -123,7 +123,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
           problem = `${endpoint}: ${shortError(err)}`;
           continue;
         }
-        const learnerUrls = members.filter(m => m.isLearner).flatMap(m => m.clientURLs);
+        const learnerUrls = members.filter((m) => m.isLearner).flatMap((m) => m.clientURLs);
         if (learnerUrls.includes(endpoint) || (avoid?.(members) ?? []).includes(endpoint)) continue;
         tried = true;
         try {
@@ -157,7 +157,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     if (endpoints.length === 0) return { reachable: false, members: [], error: 'no etcd endpoints to ask' };
     const phaseDeadline = Date.now() + callTimeoutMs;
     const reads = await Promise.all(
-      endpoints.map(async endpoint => {
+      endpoints.map(async (endpoint) => {
         try {
           const members = await listMembers(endpoint, phaseDeadline);
           // Retried within the phase: right after a leader dies the read fails until the election ends.
@@ -167,7 +167,8 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
               return { endpoint, members, quorum: true };
             } catch (err) {
               const kind = classifyEtcdError(err);
-              const retryable = kind === 'noLeader' || kind === 'notLeader' || (kind === 'deadline' && !/Deadline exceeded/i.test(shortError(err)));
+              const retryable =
+                kind === 'noLeader' || kind === 'notLeader' || (kind === 'deadline' && !/Deadline exceeded/i.test(shortError(err)));
               if (!retryable || Date.now() + retryIntervalMs >= phaseDeadline) {
                 return { endpoint, members, quorum: false, error: `${endpoint}: quorum read: ${shortError(err)}` };
               }
@@ -179,14 +180,14 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
         }
       }),
     );
-    const withQuorum = reads.find(r => r.quorum);
-    const source = withQuorum ?? reads.find(r => r.members !== undefined);
+    const withQuorum = reads.find((r) => r.quorum);
+    const source = withQuorum ?? reads.find((r) => r.members !== undefined);
     if (!source?.members) {
-      return { reachable: false, members: [], error: reads.map(r => r.error).join('; ') };
+      return { reachable: false, members: [], error: reads.map((r) => r.error).join('; ') };
     }
     const listed = source.members;
     const statuses = await Promise.all(
-      listed.map(async m => {
+      listed.map(async (m) => {
         const url = m.clientURLs[0];
         if (!url) return undefined;
         const st = await memberStatus(url);
@@ -208,7 +209,9 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     }
     if (withQuorum) {
       try {
-        const res = await (await clientFor(withQuorum.endpoint)).maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' }, callOptions());
+        const res = await (
+          await clientFor(withQuorum.endpoint)
+        ).maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' }, callOptions());
         // The client names them `Nospace`, a member's status `NOSPACE`: one spelling, etcdctl's.
         for (const a of res.alarms) addAlarm(a.memberID, String(a.alarm).toUpperCase());
       } catch (err) {
@@ -239,14 +242,14 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
     });
     const view: EtcdView = { reachable: withQuorum !== undefined, members };
     if (leaderId !== undefined) view.leaderId = leaderId;
-    if (!withQuorum) view.error = `no member answered a quorum read: ${reads.map(r => r.error).join('; ')}`;
+    if (!withQuorum) view.error = `no member answered a quorum read: ${reads.map((r) => r.error).join('; ')}`;
     return view;
   }
 
   async function addLearner(endpoints: string[], peerUrl: string): Promise<{ id: string }> {
     const what = `add learner ${peerUrl}`;
     return reconfigure<{ id: string }>(what, endpoints, Date.now() + membershipTimeoutMs, async (endpoint, members) => {
-      const existing = members.find(m => m.peerURLs.includes(peerUrl));
+      const existing = members.find((m) => m.peerURLs.includes(peerUrl));
       if (existing) return { done: { id: existing.ID } };
       const client = await clientFor(endpoint);
       try {
@@ -258,7 +261,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
         // Added meanwhile (by us before a timeout, or by a parallel run): the next list shows it.
         if (kind === 'peerUrlExists') return { retry: `${peerUrl} exists already; reading the member list again` };
         if (kind === 'tooManyLearners') {
-          const learner = members.find(m => m.isLearner);
+          const learner = members.find((m) => m.isLearner);
           throw new Error(
             `${what}: etcd allows one learner at a time and member ${learner ? memberIdHex(learner.ID) : '?'} (${learner?.peerURLs.join(',') ?? '?'}) ` +
               'is still a learner: promote it or remove it first',
@@ -273,28 +276,35 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
   async function promote(endpoints: string[], memberId: string, deadlineMs: number, stop?: AbortSignal): Promise<void> {
     const deadline = deadlineMs >= EPOCH_THRESHOLD_MS ? deadlineMs : Date.now() + deadlineMs;
     const what = `promote member ${memberIdHex(memberId)}`;
-    await reconfigure(what, endpoints, deadline, async (endpoint, members) => {
-      const member = members.find(m => m.ID === memberId);
-      if (!member) throw new Error(`${what}: no such member (members: ${members.map(m => memberIdHex(m.ID)).join(', ')})`);
-      if (!member.isLearner) return { done: undefined };
-      try {
-        await (await clientFor(endpoint)).cluster.memberPromote({ ID: memberId }, callOptions(deadline));
-        log(`etcd: promoted member ${memberIdHex(memberId)}`);
-        return { done: undefined };
-      } catch (err) {
-        const kind = classifyEtcdError(err);
-        if (kind === 'learnerNotInSync') return { retry: 'the learner has not caught up with the leader yet' };
-        if (kind === 'notALearner') return { retry: 'already promoted; reading the member list again' };
-        throw err;
-      }
-    }, undefined, stop);
+    await reconfigure(
+      what,
+      endpoints,
+      deadline,
+      async (endpoint, members) => {
+        const member = members.find((m) => m.ID === memberId);
+        if (!member) throw new Error(`${what}: no such member (members: ${members.map((m) => memberIdHex(m.ID)).join(', ')})`);
+        if (!member.isLearner) return { done: undefined };
+        try {
+          await (await clientFor(endpoint)).cluster.memberPromote({ ID: memberId }, callOptions(deadline));
+          log(`etcd: promoted member ${memberIdHex(memberId)}`);
+          return { done: undefined };
+        } catch (err) {
+          const kind = classifyEtcdError(err);
+          if (kind === 'learnerNotInSync') return { retry: 'the learner has not caught up with the leader yet' };
+          if (kind === 'notALearner') return { retry: 'already promoted; reading the member list again' };
+          throw err;
+        }
+      },
+      undefined,
+      stop,
+    );
   }
 
   async function moveLeader(leaderEndpoint: string, toId: string): Promise<void> {
     const deadline = Date.now() + membershipTimeoutMs;
     const what = `move etcd leadership to ${memberIdHex(toId)}`;
     await reconfigure(what, [leaderEndpoint], deadline, async (endpoint, members) => {
-      const target = members.find(m => m.ID === toId);
+      const target = members.find((m) => m.ID === toId);
       if (!target) throw new Error(`${what}: no such member`);
       if (target.isLearner) throw new Error(`${what}: it is a learner; promote it first`);
       const st = await status(endpoint, deadline);
@@ -303,7 +313,7 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
       // The request must reach the leader itself; if leadership moved since the caller looked, follow it.
       let via = endpoint;
       if (st.header.member_id !== st.leader) {
-        const leader = members.find(m => m.ID === st.leader);
+        const leader = members.find((m) => m.ID === st.leader);
         const url = leader?.clientURLs[0];
         if (!url) return { retry: `leader ${st.leader} has no client URL in the member list` };
         log(`etcd: ${endpoint} is not the leader; sending the move to the leader ${st.leader} at ${url}`);
@@ -318,13 +328,13 @@ export function createEtcdAdmin(tls: TlsMaterial, transport: EtcdTransport, opts
 
   async function removeMember(endpoints: string[], memberId: string): Promise<void> {
     const what = `remove member ${memberIdHex(memberId)}`;
-    const victimUrls = (members: IMember[]) => members.find(m => m.ID === memberId)?.clientURLs ?? [];
+    const victimUrls = (members: IMember[]) => members.find((m) => m.ID === memberId)?.clientURLs ?? [];
     await reconfigure(
       what,
       endpoints,
       Date.now() + membershipTimeoutMs,
       async (endpoint, members) => {
-        if (!members.some(m => m.ID === memberId)) return { done: undefined };
+        if (!members.some((m) => m.ID === memberId)) return { done: undefined };
         try {
           await (await clientFor(endpoint)).cluster.memberRemove({ ID: memberId }, callOptions());
           log(`etcd: removed member ${memberIdHex(memberId)}`);
@@ -397,5 +407,5 @@ function mostCommonLeader(statuses: (IStatusResponse | undefined)[]): string | u
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

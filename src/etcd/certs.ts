@@ -105,7 +105,12 @@ export async function issueServingCert(
   names: { ips: string[]; dnsNames: string[]; commonName?: string },
 ): Promise<PemPair> {
   const commonName = names.commonName ?? names.dnsNames[0] ?? names.ips[0] ?? 'kube-apiserver';
-  return issueLeaf(ca, { commonName, ips: unique(names.ips), dnsNames: unique(names.dnsNames), usages: [x509.ExtendedKeyUsage.serverAuth] });
+  return issueLeaf(ca, {
+    commonName,
+    ips: unique(names.ips),
+    dnsNames: unique(names.dnsNames),
+    usages: [x509.ExtendedKeyUsage.serverAuth],
+  });
 }
 
 export function certificateInfo(pem: string): CertificateInfo {
@@ -119,9 +124,9 @@ export function certificateInfo(pem: string): CertificateInfo {
     issuer: cert.issuer,
     serialNumber: cert.serialNumber,
     isCa: basic?.ca ?? false,
-    dnsNames: names.filter(n => n.type === 'dns').map(n => n.value),
-    ipAddresses: names.filter(n => n.type === 'ip').map(n => n.value),
-    extendedKeyUsages: Array.from(eku?.usages ?? [], u => usageName(String(u))),
+    dnsNames: names.filter((n) => n.type === 'dns').map((n) => n.value),
+    ipAddresses: names.filter((n) => n.type === 'ip').map((n) => n.value),
+    extendedKeyUsages: Array.from(eku?.usages ?? [], (u) => usageName(String(u))),
     notBefore: cert.notBefore,
     notAfter: cert.notAfter,
   };
@@ -145,8 +150,8 @@ async function issueLeaf(ca: CertificateAuthority, spec: LeafSpec): Promise<PemP
   const keys = await webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
   const { notBefore, notAfter } = validity(spec.validForMs);
   const sans: x509.JsonGeneralName[] = [
-    ...spec.dnsNames.map(value => ({ type: 'dns' as const, value })),
-    ...spec.ips.map(value => ({ type: 'ip' as const, value })),
+    ...spec.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+    ...spec.ips.map((value) => ({ type: 'ip' as const, value })),
   ];
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),

@@ -34,7 +34,8 @@ export function classifyEtcdError(err: unknown): EtcdErrorKind {
   if (message.includes('no leader')) return 'noLeader';
   // The server gave up waiting for the proposal: like our own deadline, the outcome is unknown.
   if (message.includes('request timed out') || message.includes('leader changed')) return 'deadline';
-  if (message.includes('DEADLINE_EXCEEDED') || message.includes('Deadline exceeded') || message.includes('context deadline exceeded')) return 'deadline';
+  if (message.includes('DEADLINE_EXCEEDED') || message.includes('Deadline exceeded') || message.includes('context deadline exceeded'))
+    return 'deadline';
   if (message.includes('UNAVAILABLE') || message.includes('ECONNREFUSED') || message.includes('closed')) return 'unreachable';
   return 'other';
 }
@@ -45,5 +46,7 @@ export function errorText(err: unknown): string {
 }
 
 export function shortError(err: unknown): string {
-  return errorText(err).replace(/^\w*Error: /, '').replace(/^\d+ [A-Z_]+: /, '');
+  return errorText(err)
+    .replace(/^\w*Error: /, '')
+    .replace(/^\d+ [A-Z_]+: /, '');
 }

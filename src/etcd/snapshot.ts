@@ -25,7 +25,13 @@ export interface SnapshotInfo {
 const SNAPSHOT_LIMIT_MS = 60 * 60_000;
 
 /** `deadline` (epoch ms): the run's own end; the stream is cut there whatever its pace. */
-export async function writeSnapshot(client: Etcd3, from: string, path: string, stallMs: number, deadline = Infinity): Promise<SnapshotInfo> {
+export async function writeSnapshot(
+  client: Etcd3,
+  from: string,
+  path: string,
+  stallMs: number,
+  deadline = Infinity,
+): Promise<SnapshotInfo> {
   if (Date.now() >= deadline) throw new Error(`etcd snapshot from ${from} not started: the run's timeout has passed`);
   makeDirs(dirname(path), 0o700);
   const partial = `${path}.partial`;

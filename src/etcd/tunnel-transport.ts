@@ -79,9 +79,11 @@ export class TunnelTransport implements EtcdTransport {
     this.listeners.clear();
     for (const stream of this.open) stream.destroy();
     this.open.clear();
-    await Promise.all(all.map(async (p) => {
-      const { server } = await p;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }));
+    await Promise.all(
+      all.map(async (p) => {
+        const { server } = await p;
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }),
+    );
   }
 }

@@ -40,7 +40,9 @@ export async function getAddress(ctx: GceContext, region: string, name: string):
 /** Every regional address of the project (aggregatedList, all pages): the janitor finds clusters by their labels. */
 export async function listAddresses(ctx: GceContext): Promise<AddressInfo[]> {
   const path = `projects/${ctx.project}/aggregated/addresses`;
-  const all = await read(ctx, { verb: 'list', what: 'addresses', resource: path }, () => aggregatedListAll<'addresses', Address>(ctx, path, 'addresses'));
+  const all = await read(ctx, { verb: 'list', what: 'addresses', resource: path }, () =>
+    aggregatedListAll<'addresses', Address>(ctx, path, 'addresses'),
+  );
   return all.filter((a) => a.region).map((a) => toAddressInfo(ctx, a));
 }
 

@@ -139,7 +139,8 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
     deleteTargetPool: (region, name) => targetPools.deleteTargetPool(ctx, region, name),
 
     getForwardingRule: (region, name) => forwardingRules.getForwardingRule(ctx, region, name),
-    insertForwardingRule: (region, name, ip, target, ports, labels) => forwardingRules.insertForwardingRule(ctx, region, name, ip, target, ports, labels),
+    insertForwardingRule: (region, name, ip, target, ports, labels) =>
+      forwardingRules.insertForwardingRule(ctx, region, name, ip, target, ports, labels),
     deleteForwardingRule: (region, name) => forwardingRules.deleteForwardingRule(ctx, region, name),
 
     listInstanceGroupManagers: (prefix) => instanceGroups.listInstanceGroupManagers(ctx, prefix),

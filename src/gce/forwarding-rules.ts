@@ -36,7 +36,15 @@ export async function insertForwardingRule(
   portRange: string,
   labels: Record<string, string> = {},
 ): Promise<void> {
-  const body: ForwardingRule = { name, IPAddress: ip, IPProtocol: 'TCP', portRange, target: targetLink, loadBalancingScheme: 'EXTERNAL', labels };
+  const body: ForwardingRule = {
+    name,
+    IPAddress: ip,
+    IPProtocol: 'TCP',
+    portRange,
+    target: targetLink,
+    loadBalancingScheme: 'EXTERNAL',
+    labels,
+  };
   await write(ctx, ruleCall(ctx, 'insert', region, name), {
     method: 'POST',
     path: `projects/${ctx.project}/regions/${region}/forwardingRules`,

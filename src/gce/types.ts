@@ -156,7 +156,14 @@ export interface ComputeApi {
   deleteTargetPool(region: string, name: string): Promise<void>;
 
   getForwardingRule(region: string, name: string): Promise<ForwardingRuleInfo | undefined>;
-  insertForwardingRule(region: string, name: string, ip: string, targetLink: string, portRange: string, labels?: Record<string, string>): Promise<void>;
+  insertForwardingRule(
+    region: string,
+    name: string,
+    ip: string,
+    targetLink: string,
+    portRange: string,
+    labels?: Record<string, string>,
+  ): Promise<void>;
   deleteForwardingRule(region: string, name: string): Promise<void>;
 
   /** Node managed instance groups whose name starts with `namePrefix`, in every zone (aggregatedList). */

@@ -39,7 +39,8 @@ export function parseFrame(message: Buffer): Frame {
   if (message.length < 2) throw new FrameError(`a frame of ${message.length} byte(s) has no tag`);
   const tag = message.readUInt16BE(0);
   const need = (n: number): void => {
-    if (message.length < n) throw new FrameError(`frame 0x${tag.toString(16).padStart(4, '0')} is truncated: ${message.length} of ${n} bytes`);
+    if (message.length < n)
+      throw new FrameError(`frame 0x${tag.toString(16).padStart(4, '0')} is truncated: ${message.length} of ${n} bytes`);
   };
   switch (tag) {
     case TAG.connectSuccessSid:

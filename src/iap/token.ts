@@ -9,7 +9,8 @@ export function iapTokenSource(tokens: TokenSource): TokenSource {
     try {
       return await tokens();
     } catch (err) {
-      if (err instanceof CredentialsError) throw new IapError('credentials', err.problem.replace('no access token', 'no access token for IAP'), AUTHENTICATE_FIX);
+      if (err instanceof CredentialsError)
+        throw new IapError('credentials', err.problem.replace('no access token', 'no access token for IAP'), AUTHENTICATE_FIX);
       throw err;
     }
   };

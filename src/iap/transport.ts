@@ -73,7 +73,12 @@ export class IapTransport implements EtcdTransport {
       this.fatal = undefined;
     });
     tunnel.on('close', () => {
-      void target.then((t) => { if (!carried) this.refused.set(key(t), t); }, () => {});
+      void target.then(
+        (t) => {
+          if (!carried) this.refused.set(key(t), t);
+        },
+        () => {},
+      );
     });
     tunnel.on('error', (err: Error) => {
       if (err instanceof IapError && err.fatal) this.fatal ??= err;

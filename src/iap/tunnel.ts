@@ -65,12 +65,12 @@ export class IapTunnel extends Duplex {
     // A frame is 16 KiB: a larger read buffer keeps one frame from pausing the WebSocket.
     super({ allowHalfOpen: false, readableHighWaterMark: 1024 * 1024 });
     this.opts = { endpoint: DEFAULT_IAP_ENDPOINT, resumeWindowMs: 60_000, handshakeTimeoutMs: 20_000, ...opts };
-    void Promise.resolve(target).then(
-      (t) => {
+    void Promise.resolve(target)
+      .then((t) => {
         this.target = t;
         return this.open(false);
-      },
-    ).catch((err: unknown) => this.destroy(err as Error));
+      })
+      .catch((err: unknown) => this.destroy(err as Error));
   }
 
   /** The relay's URL for a new session or for resuming this one. */
@@ -80,7 +80,14 @@ export class IapTunnel extends Duplex {
     const t = this.target!;
     const query: Record<string, string> = resume
       ? { sid: this.sid!, ack: String(this.received), newWebsocket: 'True', zone: t.zone }
-      : { project: t.project, port: String(t.port), newWebsocket: 'True', zone: t.zone, instance: t.instance, interface: t.networkInterface ?? 'nic0' };
+      : {
+          project: t.project,
+          port: String(t.port),
+          newWebsocket: 'True',
+          zone: t.zone,
+          instance: t.instance,
+          interface: t.networkInterface ?? 'nic0',
+        };
     return `${base.protocol}//${base.host}${root}/${resume ? 'reconnect' : 'connect'}?${new URLSearchParams(query)}`;
   }
 
@@ -109,12 +116,19 @@ export class IapTunnel extends Duplex {
       let carried = false;
       const timer = setTimeout(() => {
         ws.terminate();
-        settle(new IapError('relay', `the IAP relay at ${this.opts.endpoint} did not open a tunnel to ${where.instance} port ${where.port} within ${this.opts.handshakeTimeoutMs} ms`));
+        settle(
+          new IapError(
+            'relay',
+            `the IAP relay at ${this.opts.endpoint} did not open a tunnel to ${where.instance} port ${where.port} within ${this.opts.handshakeTimeoutMs} ms`,
+          ),
+        );
       }, this.opts.handshakeTimeoutMs);
       ws.on('unexpected-response', (req, res) => {
         let body = '';
         res.setEncoding('utf8');
-        res.on('data', (c: string) => { if (body.length < 300) body += c; });
+        res.on('data', (c: string) => {
+          if (body.length < 300) body += c;
+        });
         res.on('end', () => settle(handshakeError(res.statusCode ?? 0, where, body.trim().slice(0, 300))));
         res.on('error', () => settle(handshakeError(res.statusCode ?? 0, where, '')));
         req.on('error', () => undefined);
@@ -146,7 +160,8 @@ export class IapTunnel extends Duplex {
           if (!this.push(frame.bytes)) ws.pause();
           if (this.received - this.acked > ACK_AFTER) this.sendAck();
         } catch (err) {
-          const why = err instanceof FrameError ? `the IAP relay sent a frame this client cannot read: ${err.message}` : (err as Error).message;
+          const why =
+            err instanceof FrameError ? `the IAP relay sent a frame this client cannot read: ${err.message}` : (err as Error).message;
           this.destroy(new IapError('relay', why));
         }
       });
@@ -179,7 +194,9 @@ export class IapTunnel extends Duplex {
   /** Reconnects with back-off until the relay takes the session up again or the window closes. */
   private async resumeSession(code: number): Promise<void> {
     const t = this.target!;
-    this.opts.log?.(`iap: tunnel to ${t.instance}:${t.port} dropped (close ${code}); resuming session after ${this.received} bytes received, ${this.confirmed} confirmed`);
+    this.opts.log?.(
+      `iap: tunnel to ${t.instance}:${t.port} dropped (close ${code}); resuming session after ${this.received} bytes received, ${this.confirmed} confirmed`,
+    );
     const deadline = Date.now() + this.opts.resumeWindowMs;
     let delay = 100;
     for (;;) {
@@ -191,7 +208,14 @@ export class IapTunnel extends Duplex {
       } catch (err) {
         const fatal = err instanceof IapError && err.fatal;
         if (fatal || Date.now() + delay > deadline) {
-          this.destroy(fatal ? err : new IapError('relay', `the IAP tunnel to ${t.instance} port ${t.port} dropped and could not be resumed within ${this.opts.resumeWindowMs} ms: ${(err as Error).message}`));
+          this.destroy(
+            fatal
+              ? err
+              : new IapError(
+                  'relay',
+                  `the IAP tunnel to ${t.instance} port ${t.port} dropped and could not be resumed within ${this.opts.resumeWindowMs} ms: ${(err as Error).message}`,
+                ),
+          );
           return;
         }
         await new Promise((r) => setTimeout(r, delay));

@@ -35,7 +35,14 @@ export interface HttpsAnswer {
  * connect, handshake and body (a half-open replica or a black-holed IP must not stall the run).
  * Rejects with the transport's own words (`describeError`), or "no answer from <url> within N ms".
  */
-export function apiCall(url: URL, method: 'GET' | 'DELETE', caPem: string, timeoutMs: number, tls: ApiserverTlsOptions = {}, maxBodyChars = MAX_BODY_CHARS): Promise<HttpsAnswer> {
+export function apiCall(
+  url: URL,
+  method: 'GET' | 'DELETE',
+  caPem: string,
+  timeoutMs: number,
+  tls: ApiserverTlsOptions = {},
+  maxBodyChars = MAX_BODY_CHARS,
+): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (err: Error | undefined, answer?: HttpsAnswer) => {
@@ -56,21 +63,21 @@ export function apiCall(url: URL, method: 'GET' | 'DELETE', caPem: string, timeo
         headers,
         agent: false,
       },
-      res => {
+      (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           if (body.length < maxBodyChars) body += chunk;
         });
         res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, body: body.slice(0, maxBodyChars) }));
-        res.on('error', err => finish(new Error(describeError(err))));
+        res.on('error', (err) => finish(new Error(describeError(err))));
       },
     );
     const timer = setTimeout(() => {
       finish(new Error(`no answer from ${url.href} within ${timeoutMs} ms`));
       req.destroy();
     }, timeoutMs);
-    req.on('error', err => finish(new Error(describeError(err))));
+    req.on('error', (err) => finish(new Error(describeError(err))));
     req.end();
   });
 }
@@ -96,4 +103,3 @@ export function describeError(err: unknown): string {
   }
   return String(err);
 }
-

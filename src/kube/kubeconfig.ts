@@ -44,9 +44,17 @@ export function renderKubeconfig(o: { name: string; server: string; caPem: strin
   ].join('\n');
 }
 
-export async function writeAdminKubeconfig(o: { apiCa: KeyPair; master: string; externalIp: string; ttlMs: number; dir: string }): Promise<KubeconfigFile> {
+export async function writeAdminKubeconfig(o: {
+  apiCa: KeyPair;
+  master: string;
+  externalIp: string;
+  ttlMs: number;
+  dir: string;
+}): Promise<KubeconfigFile> {
   const client = await issueClientCert(o.apiCa, 'ha-masters-admin', { organizations: ['system:masters'], validForMs: o.ttlMs });
   const path = join(o.dir, `ha-masters-${o.master}-${randomBytes(4).toString('hex')}.kubeconfig`);
-  writeFileSync(path, renderKubeconfig({ name: o.master, server: `https://${o.externalIp}`, caPem: o.apiCa.cert, client }), { mode: 0o600 });
+  writeFileSync(path, renderKubeconfig({ name: o.master, server: `https://${o.externalIp}`, caPem: o.apiCa.cert, client }), {
+    mode: 0o600,
+  });
   return { path, key: client.key, expiresAt: new Date(Date.now() + o.ttlMs) };
 }

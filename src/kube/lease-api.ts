@@ -26,7 +26,14 @@ const MAX_BODY_CHARS = 4 * 1024 * 1024;
 async function call(target: ApiTarget, method: 'GET' | 'DELETE', path: string, timeoutMs: number): Promise<HttpsAnswer> {
   const url = new URL(path, target.url);
   try {
-    return await apiCall(url, method, target.caPem, timeoutMs, { serverName: target.serverName, clientCert: target.clientCert, clientKey: target.clientKey }, MAX_BODY_CHARS);
+    return await apiCall(
+      url,
+      method,
+      target.caPem,
+      timeoutMs,
+      { serverName: target.serverName, clientCert: target.clientCert, clientKey: target.clientKey },
+      MAX_BODY_CHARS,
+    );
   } catch (err) {
     throw new Error(`${method} ${url.href}: ${describeError(err)}`, { cause: err });
   }

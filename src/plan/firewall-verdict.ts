@@ -28,7 +28,8 @@ export function rangesOverlap(a: string, b: string): boolean {
 }
 
 const coversPort = (ports: string[], port: number): boolean =>
-  ports.length === 0 || ports.some((p) => {
+  ports.length === 0 ||
+  ports.some((p) => {
     const [low = -1, high = low] = p.split('-').map(Number);
     return port >= low && port <= high;
   });
@@ -62,7 +63,12 @@ export interface BlockedTunnel {
  * (then nothing listens on the port yet, which a retry mends) and when the cluster's rule is
  * missing (every operation but status makes it again before it dials).
  */
-export function iapFirewallProblem(rules: FirewallRule[], network: string, iapRule: string, blocked: BlockedTunnel[]): { problem: string; fix: string } | undefined {
+export function iapFirewallProblem(
+  rules: FirewallRule[],
+  network: string,
+  iapRule: string,
+  blocked: BlockedTunnel[],
+): { problem: string; fix: string } | undefined {
   const ours = rules.find((r) => r.name === iapRule);
   if (!ours) return undefined;
   for (const t of blocked) {

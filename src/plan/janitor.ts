@@ -39,7 +39,9 @@ export function findClusters(addresses: LabelledResource[], vms: LabelledResourc
     .map(([master, { address, vms: its }]) => {
       const all = [...(address ? [address] : []), ...its];
       // The address's expiry is the one every run moves; VMs speak only for a cluster without one.
-      const expiries = (address && expiryOf(address.labels) !== undefined ? [address] : all).map((r) => expiryOf(r.labels)).filter((e): e is number => e !== undefined);
+      const expiries = (address && expiryOf(address.labels) !== undefined ? [address] : all)
+        .map((r) => expiryOf(r.labels))
+        .filter((e): e is number => e !== undefined);
       const first = (key: string) => all.map((r) => r.labels[key]).find((v) => v !== undefined && v !== '');
       const pr = first(PR_LABEL);
       const region = address?.region ?? (its[0]?.zone ? regionOfZone(its[0].zone) : undefined);
@@ -76,5 +78,8 @@ export function judgeCluster(cluster: FoundCluster, nowMs: number, pr: PullReque
   const until = expiry ? `it expires at ${expiry}` : 'it has no expiry';
   if (cluster.pr === undefined) return { delete: false, why: until };
   if (pr?.state === 'open') return { delete: false, why: `its pull request #${cluster.pr} is open and ${until}` };
-  return { delete: false, why: `${until}; the state of its pull request #${cluster.pr} is unknown (${pr?.state === 'unknown' ? pr.why : 'not asked'})` };
+  return {
+    delete: false,
+    why: `${until}; the state of its pull request #${cluster.pr} is unknown (${pr?.state === 'unknown' ? pr.why : 'not asked'})`,
+  };
 }

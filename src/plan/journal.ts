@@ -43,7 +43,11 @@ export function decodeJournal(names: ClusterNames, labels: Record<string, string
 
 export function journalLabel(names: ClusterNames, entry: JournalEntry): [string, string] {
   const suffix = entry.replica === names.master ? 'm' : entry.replica.slice(names.master.length + 1);
-  const extras = [...(entry.seq !== undefined ? [`s${entry.seq}`] : []), ...(entry.successorOwed ? ['o'] : []), ...(entry.repairs !== undefined ? [`p${entry.repairs}`] : [])];
+  const extras = [
+    ...(entry.seq !== undefined ? [`s${entry.seq}`] : []),
+    ...(entry.successorOwed ? ['o'] : []),
+    ...(entry.repairs !== undefined ? [`p${entry.repairs}`] : []),
+  ];
   const tail = extras.length ? `_${entry.zone ?? ''}_${extras.join('_')}` : entry.zone ? `_${entry.zone}` : '';
   return [`${KEY_PREFIX}${entry.request}`, `${entry.phase}_${suffix}${tail}`];
 }

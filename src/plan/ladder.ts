@@ -75,7 +75,10 @@ function refusalFromState(intent: Intent, view: ClusterView): Rung {
   const hasCluster = state.address !== undefined || state.replicas.length > 0;
   const creating = intent.operation === 'up' && !intent.replicate;
   if (!hasCluster && creating && !intent.zone && intent.zones.length === 0) {
-    return refuse(`there is no cluster ${state.names.master} yet, and no zone to create its first master in`, `set gce-zone (KUBE_GCE_ZONE) to the zone of the first master`);
+    return refuse(
+      `there is no cluster ${state.names.master} yet, and no zone to create its first master in`,
+      `set gce-zone (KUBE_GCE_ZONE) to the zone of the first master`,
+    );
   }
   if (!hasCluster && !creating) {
     return refuse(
@@ -86,7 +89,10 @@ function refusalFromState(intent: Intent, view: ClusterView): Rung {
   if (intent.zone) {
     const zone = state.zones.find((z) => z.name === intent.zone);
     if (!zone) {
-      return refuse(`zone ${intent.zone} does not exist in project ${state.project}`, `set gce-zone to one of: ${state.zones.map((z) => z.name).join(', ')}`);
+      return refuse(
+        `zone ${intent.zone} does not exist in project ${state.project}`,
+        `set gce-zone to one of: ${state.zones.map((z) => z.name).join(', ')}`,
+      );
     }
     if (state.region && zone.region !== state.region && hasCluster) {
       return refuse(
@@ -97,9 +103,13 @@ function refusalFromState(intent: Intent, view: ClusterView): Rung {
   }
   for (const z of intent.zones) {
     const zone = state.zones.find((x) => x.name === z);
-    if (!zone) return refuse(`zone ${z} (in zones) does not exist`, `list zones of region ${state.region}: ${zonesOfRegion(state).join(', ')}`);
+    if (!zone)
+      return refuse(`zone ${z} (in zones) does not exist`, `list zones of region ${state.region}: ${zonesOfRegion(state).join(', ')}`);
     if (state.region && zone.region !== state.region) {
-      return refuse(`zone ${z} (in zones) is in region ${zone.region}, not in the cluster's region ${state.region}`, `list zones of ${state.region} only`);
+      return refuse(
+        `zone ${z} (in zones) is in region ${zone.region}, not in the cluster's region ${state.region}`,
+        `list zones of ${state.region} only`,
+      );
     }
   }
   return undefined;
@@ -119,10 +129,16 @@ function baseResources(intent: Intent, view: ClusterView): Rung {
   // A run through IAP reaches etcd and the apiservers only with this rule (a cluster made from a
   // self-hosted runner gets it the first time a hosted one manages it).
   if (intent.transport === 'iap' && !state.firewalls.includes(n.firewallIap)) {
-    return step({ kind: 'createFirewall', name: n.firewallIap }, `firewall ${n.firewallIap} is missing: this run reaches the replicas through IAP`);
+    return step(
+      { kind: 'createFirewall', name: n.firewallIap },
+      `firewall ${n.firewallIap} is missing: this run reaches the replicas through IAP`,
+    );
   }
   if (!state.healthCheck) {
-    return step({ kind: 'createHealthCheck' }, `health check ${n.healthCheck} is missing (made early so the load balancer can be built without delay)`);
+    return step(
+      { kind: 'createHealthCheck' },
+      `health check ${n.healthCheck} is missing (made early so the load balancer can be built without delay)`,
+    );
   }
   return undefined;
 }
@@ -137,7 +153,10 @@ function moveKeys(view: ClusterView): Rung {
   for (const name of state.inlineKeys) {
     const r = state.replicas.find((x) => x.name === name);
     if (!r) continue;
-    return step({ kind: 'moveKeys', replica: name, zone: r.zone }, `the metadata of ${name} holds private keys that anyone who may read the instance can see`);
+    return step(
+      { kind: 'moveKeys', replica: name, zone: r.zone },
+      `the metadata of ${name} holds private keys that anyone who may read the instance can see`,
+    );
   }
   return undefined;
 }
@@ -147,20 +166,33 @@ function finishRemovals(view: ClusterView): Rung {
   for (const entry of view.removals) {
     const r = view.replicas.find((x) => x.name === entry.replica);
     if (!r || (!r.vm && !r.member)) {
-      return step({ kind: 'writeJournal', entry: { ...entry, phase: 'done' } }, `replica ${entry.replica} is gone: record request ${entry.request} as done`);
+      return step(
+        { kind: 'writeJournal', entry: { ...entry, phase: 'done' } },
+        `replica ${entry.replica} is gone: record request ${entry.request} as done`,
+      );
     }
     if (r.vm && r.vm.inTargetPool && state.targetPool) {
-      return step({ kind: 'removeFromTargetPool', replica: r.name, zone: r.vm.zone }, `take ${r.name} out of the load balancer before it leaves`);
+      return step(
+        { kind: 'removeFromTargetPool', replica: r.name, zone: r.vm.zone },
+        `take ${r.name} out of the load balancer before it leaves`,
+      );
     }
     if (r.member) {
       const others = voters(state).filter((m) => m.id !== r.member!.id);
       if (!r.member.isLearner && others.length === 0) {
-        return refuse(`${r.name} holds the last etcd voting member`, `to delete the whole cluster use operation: down with delete-nodes: true`, false);
+        return refuse(
+          `${r.name} holds the last etcd voting member`,
+          `to delete the whole cluster use operation: down with delete-nodes: true`,
+          false,
+        );
       }
       if (r.member.isLeader) {
         const target = bestLeaderCandidate(view, r.member.id);
         if (target) {
-          return step({ kind: 'moveLeader', fromId: r.member.id, toId: target.id }, `${r.name} leads etcd: hand leadership to ${target.name} first so writes do not stall`);
+          return step(
+            { kind: 'moveLeader', fromId: r.member.id, toId: target.id },
+            `${r.name} leads etcd: hand leadership to ${target.name} first so writes do not stall`,
+          );
         }
       }
       if (!r.member.isLearner) {
@@ -173,7 +205,10 @@ function finishRemovals(view: ClusterView): Rung {
           );
         }
       }
-      return step({ kind: 'removeMember', memberId: r.member.id, memberName: r.member.name || r.name }, `remove ${r.name} from etcd while the rest keep quorum`);
+      return step(
+        { kind: 'removeMember', memberId: r.member.id, memberName: r.member.name || r.name },
+        `remove ${r.name} from etcd while the rest keep quorum`,
+      );
     }
     if (r.vm) {
       return step({ kind: 'deleteReplica', replica: r.name, zone: r.vm.zone }, `delete VM ${r.name} and its disks`);
@@ -199,11 +234,23 @@ function removeOrphanMembers(intent: Intent, view: ClusterView): Rung {
     // A repair counts a member whose VM is gone as a replica lost: it leaves, and a successor is owed.
     if (intent.repair && vmName) {
       if (!state.confirmedOrphans?.includes(m.id)) {
-        return step({ kind: 'pause', ms: ORPHAN_CONFIRM_MS, why: `etcd member ${m.name} has no VM` }, `etcd member ${m.name} has no VM ${vmName}: look again in ${ORPHAN_CONFIRM_MS / 1000} s before acting on it (a VM list can lag)`);
+        return step(
+          { kind: 'pause', ms: ORPHAN_CONFIRM_MS, why: `etcd member ${m.name} has no VM` },
+          `etcd member ${m.name} has no VM ${vmName}: look again in ${ORPHAN_CONFIRM_MS / 1000} s before acting on it (a VM list can lag)`,
+        );
       }
       const tag = nextRoundTag(intent, state);
-      const entry: JournalEntry = stamped(intent, { request: `${intent.requestId}-r${tag}`, replica: vmName, phase: 'removing', successorOwed: true, repairs: 1 });
-      return step({ kind: 'writeJournal', entry }, `VM ${vmName} of etcd member ${m.name} is gone (seen twice): record its removal, so that its member leaves and a successor is made`);
+      const entry: JournalEntry = stamped(intent, {
+        request: `${intent.requestId}-r${tag}`,
+        replica: vmName,
+        phase: 'removing',
+        successorOwed: true,
+        repairs: 1,
+      });
+      return step(
+        { kind: 'writeJournal', entry },
+        `VM ${vmName} of etcd member ${m.name} is gone (seen twice): record its removal, so that its member leaves and a successor is made`,
+      );
     }
     const label = m.name || `unstarted member ${memberIdHex(m.id)} (${m.peerUrls.join(',')})`;
     if (!m.isLearner) {
@@ -211,7 +258,10 @@ function removeOrphanMembers(intent: Intent, view: ClusterView): Rung {
       if (!p.ok) continue; // kept: removing it would cost quorum; reported as unhealthy
       if (m.isLeader) continue; // a leader without a VM cannot be: skip rather than guess
     }
-    return step({ kind: 'removeMember', memberId: m.id, memberName: m.name || memberIdHex(m.id) }, `etcd member ${label} has no VM: remove it so it stops counting towards quorum`);
+    return step(
+      { kind: 'removeMember', memberId: m.id, memberName: m.name || memberIdHex(m.id) },
+      `etcd member ${label} has no VM: remove it so it stops counting towards quorum`,
+    );
   }
   return undefined;
 }
@@ -236,23 +286,38 @@ function finishJoining(intent: Intent, view: ClusterView): Rung {
     const vm = r.vm!;
     if (vm.status !== 'RUNNING' || !vm.internalIp) continue;
     if (!vm.hasMemberCerts) {
-      return step({ kind: 'setMemberCerts', replica: r.name, zone: vm.zone }, `${r.name} waits for its etcd member certificate (issued for its internal IP ${vm.internalIp})`);
+      return step(
+        { kind: 'setMemberCerts', replica: r.name, zone: vm.zone },
+        `${r.name} waits for its etcd member certificate (issued for its internal IP ${vm.internalIp})`,
+      );
     }
     if (!r.member) {
       const first = state.etcd.members.length === 0;
       if (first) {
-        if (live.length === 1) return step({ kind: 'waitReady', replica: r.name, zone: vm.zone }, `${r.name} is starting a new one-member etcd cluster`);
+        if (live.length === 1)
+          return step({ kind: 'waitReady', replica: r.name, zone: vm.zone }, `${r.name} is starting a new one-member etcd cluster`);
         continue;
       }
       if (!state.etcd.reachable) {
-        return refuse(`${r.name} cannot join etcd: ${state.etcd.error ?? 'no member answers with quorum'}`, `bring etcd back to quorum first`, false);
+        return refuse(
+          `${r.name} cannot join etcd: ${state.etcd.error ?? 'no member answers with quorum'}`,
+          `bring etcd back to quorum first`,
+          false,
+        );
       }
       const can = canAddLearner(state.etcd.members);
-      if (!can.ok) return refuse(`${r.name} cannot join etcd yet: ${can.why}`, `replace or repair the unhealthy replica first, then re-run`, false);
-      return step({ kind: 'addLearner', replica: r.name, zone: vm.zone, peerUrl: peerUrl(vm.internalIp) }, `${r.name} joins etcd as a learner: it gets the data before it may vote`);
+      if (!can.ok)
+        return refuse(`${r.name} cannot join etcd yet: ${can.why}`, `replace or repair the unhealthy replica first, then re-run`, false);
+      return step(
+        { kind: 'addLearner', replica: r.name, zone: vm.zone, peerUrl: peerUrl(vm.internalIp) },
+        `${r.name} joins etcd as a learner: it gets the data before it may vote`,
+      );
     }
     if (r.member.isLearner) {
-      return step({ kind: 'promoteLearner', replica: r.name, memberId: r.member.id }, `promote ${r.name} to voter once it has caught up with the leader`);
+      return step(
+        { kind: 'promoteLearner', replica: r.name, memberId: r.member.id },
+        `promote ${r.name} to voter once it has caught up with the leader`,
+      );
     }
   }
   return undefined;
@@ -274,25 +339,37 @@ function loadBalancer(view: ClusterView): Rung {
       );
     }
     const missing = joined.find((r) => !r.vm!.inTargetPool);
-    if (missing) return step({ kind: 'addToTargetPool', replica: missing.name, zone: missing.vm!.zone }, `${missing.name} joins the load balancer`);
+    if (missing)
+      return step({ kind: 'addToTargetPool', replica: missing.name, zone: missing.vm!.zone }, `${missing.name} joins the load balancer`);
     if (!rule) {
       const holder = live.find((r) => r.vm!.hasStaticIp);
       if (holder) {
-        return step({ kind: 'detachStaticIp', replica: holder.name, zone: holder.vm!.zone }, `free ${n.address} from ${holder.name} so the forwarding rule can take it (the API is unreachable on it until the rule serves)`);
+        return step(
+          { kind: 'detachStaticIp', replica: holder.name, zone: holder.vm!.zone },
+          `free ${n.address} from ${holder.name} so the forwarding rule can take it (the API is unreachable on it until the rule serves)`,
+        );
       }
       return step({ kind: 'createForwardingRule' }, `forward TCP 443 on ${n.address} to the target pool`);
     }
     const bare = live.find((r) => r.vm!.status === 'RUNNING' && !r.vm!.externalIp);
-    if (bare) return step({ kind: 'attachEphemeralIp', replica: bare.name, zone: bare.vm!.zone }, `${bare.name} gets an ephemeral external IP back`);
+    if (bare)
+      return step(
+        { kind: 'attachEphemeralIp', replica: bare.name, zone: bare.vm!.zone },
+        `${bare.name} gets an ephemeral external IP back`,
+      );
     return undefined;
   }
   // One replica (or none) left: the static IP goes back on it and the load balancer goes away.
   const joining = live.some((r) => !r.member || r.member.isLearner);
   if (live.length === 1 && !joining) {
     const last = live[0]!;
-    if (rule) return step({ kind: 'deleteForwardingRule' }, `one replica left: delete forwarding rule ${n.forwardingRule} to free ${n.address}`);
+    if (rule)
+      return step({ kind: 'deleteForwardingRule' }, `one replica left: delete forwarding rule ${n.forwardingRule} to free ${n.address}`);
     if (!last.vm!.hasStaticIp && last.vm!.status === 'RUNNING') {
-      return step({ kind: 'attachStaticIp', replica: last.name, zone: last.vm!.zone }, `put ${n.address} back on ${last.name}, the last replica`);
+      return step(
+        { kind: 'attachStaticIp', replica: last.name, zone: last.vm!.zone },
+        `put ${n.address} back on ${last.name}, the last replica`,
+      );
     }
     if (pool) return step({ kind: 'deleteTargetPool' }, `one replica left: delete target pool ${n.targetPool}`);
   }
@@ -321,12 +398,18 @@ function ensureFirstMaster(intent: Intent, view: ClusterView): PlanResult {
   if (state.replicas.length === 0) {
     const zone = intent.zone ?? intent.zones[0];
     if (!zone) return refuse(`no zone to create the first master in`, `set gce-zone (KUBE_GCE_ZONE)`);
-    return step({ kind: 'createReplica', replica: state.names.master, zone, first: true, seeds: [] }, `create the first master ${state.names.master} in ${zone} with the static IP and a one-member etcd`);
+    return step(
+      { kind: 'createReplica', replica: state.names.master, zone, first: true, seeds: [] },
+      `create the first master ${state.names.master} in ${zone} with the static IP and a one-member etcd`,
+    );
   }
   const live = liveReplicas(view);
   const only = live.length === 1 ? live[0]! : undefined;
   if (only?.vm && only.vm.status === 'RUNNING' && (!isHealthyReplica(only) || only.vm.apiserverReady !== true)) {
-    return step({ kind: 'waitReady', replica: only.name, zone: only.vm.zone }, `wait until ${only.name} serves: ${unhealthyReason(only) ?? 'its apiserver is not ready yet'}`);
+    return step(
+      { kind: 'waitReady', replica: only.name, zone: only.vm.zone },
+      `wait until ${only.name} serves: ${unhealthyReason(only) ?? 'its apiserver is not ready yet'}`,
+    );
   }
   return done(`cluster ${state.names.master} exists with ${count(state.replicas.length, 'replica')}`);
 }
@@ -335,31 +418,71 @@ function ensureFirstMaster(intent: Intent, view: ClusterView): PlanResult {
  * Add one replica for `request`: in `zone` when the user named it, else where placement.ts puts it
  * (`preferred` first: the zone of the replica it succeeds).
  */
-function addReplica(intent: Intent, view: ClusterView, request: string, zone: string | undefined, preferred?: string, leaving?: string, repairs?: number): PlanResult {
+function addReplica(
+  intent: Intent,
+  view: ClusterView,
+  request: string,
+  zone: string | undefined,
+  preferred?: string,
+  leaving?: string,
+  repairs?: number,
+): PlanResult {
   const { state } = view;
   const entry = journalFor(state.journal, request);
   if (entry?.phase === 'done') return done(`request ${request} already added ${entry.replica}`);
   const own = view.replicas.find((r) => r.vm?.request === request);
   if (own) {
-    if (isBeingCreated(own)) return step({ kind: 'waitRunning', replica: own.name, zone: own.vm!.zone }, `${own.name}, made by this request, is still being created (${own.vm!.status}): wait until it runs`);
+    if (isBeingCreated(own))
+      return step(
+        { kind: 'waitRunning', replica: own.name, zone: own.vm!.zone },
+        `${own.name}, made by this request, is still being created (${own.vm!.status}): wait until it runs`,
+      );
     if (!own.vm || own.vm.status !== 'RUNNING') {
-      return refuse(`the replica ${own.name} this request created is ${own.vm?.status ?? 'gone'}`, `remove it (operation: down, delete-nodes: false, replica-name: ${own.name}) or start it, then re-run`, false);
+      return refuse(
+        `the replica ${own.name} this request created is ${own.vm?.status ?? 'gone'}`,
+        `remove it (operation: down, delete-nodes: false, replica-name: ${own.name}) or start it, then re-run`,
+        false,
+      );
     }
-    if (!isHealthyReplica(own)) return step({ kind: 'waitReady', replica: own.name, zone: own.vm.zone }, `wait for ${own.name}: ${unhealthyReason(own)}`);
-    return step({ kind: 'writeJournal', entry: stamped(intent, { request, replica: own.name, phase: 'done', zone: own.vm.zone }) }, `${own.name} serves: record request ${request} as done`);
+    if (!isHealthyReplica(own))
+      return step({ kind: 'waitReady', replica: own.name, zone: own.vm.zone }, `wait for ${own.name}: ${unhealthyReason(own)}`);
+    return step(
+      { kind: 'writeJournal', entry: stamped(intent, { request, replica: own.name, phase: 'done', zone: own.vm.zone }) },
+      `${own.name} serves: record request ${request} as done`,
+    );
   }
   const preflight = preflightForChange(view, leaving);
   if (preflight) return preflight;
   const live = liveReplicas(view);
   const named = zone ? zoneProblem(state, zone) : undefined;
-  if (named) return refuse(`gce-zone ${zone} cannot take a new replica: ${named}`, `set gce-zone to another zone of ${state.region} (${zonesOfRegion(state).join(', ')}), or leave it empty to let the zone with fewest replicas take it`);
-  const placed = zone ? { zone } : placeReplica(intent, state, live.map((r) => r.zone!), preferred);
+  if (named)
+    return refuse(
+      `gce-zone ${zone} cannot take a new replica: ${named}`,
+      `set gce-zone to another zone of ${state.region} (${zonesOfRegion(state).join(', ')}), or leave it empty to let the zone with fewest replicas take it`,
+    );
+  const placed = zone
+    ? { zone }
+    : placeReplica(
+        intent,
+        state,
+        live.map((r) => r.zone!),
+        preferred,
+      );
   if (placed.zone === undefined) return refuse(placed.why, noPlaceFix(intent), true);
   const target = placed.zone;
   const taken = [...state.replicas.map((r) => r.name), ...state.etcd.members.map((m) => m.name.replace(/^etcd-/, ''))];
   const name = newReplicaName(state.names, taken, request);
   return step(
-    { kind: 'createReplica', replica: name, zone: target, first: false, seeds: live.map((r) => r.name), request, ...(repairs !== undefined ? { repairs } : {}), ...(leaving ? { replaces: leaving } : {}) },
+    {
+      kind: 'createReplica',
+      replica: name,
+      zone: target,
+      first: false,
+      seeds: live.map((r) => r.name),
+      request,
+      ...(repairs !== undefined ? { repairs } : {}),
+      ...(leaving ? { replaces: leaving } : {}),
+    },
     `add replica ${name} in ${target}; it joins etcd as a learner once its VM runs`,
   );
 }
@@ -372,18 +495,27 @@ function isBeingCreated(r: ReplicaView): boolean {
 function preflightForChange(view: ClusterView, leaving?: string): PlanResult | undefined {
   const { state } = view;
   if (!state.etcd.reachable) {
-    return refuse(`etcd of ${state.names.master} cannot be read with quorum: ${state.etcd.error ?? 'no member answers'}`, `repair the cluster first; check the replicas' VMs in the summary`);
+    return refuse(
+      `etcd of ${state.names.master} cannot be read with quorum: ${state.etcd.error ?? 'no member answers'}`,
+      `repair the cluster first; check the replicas' VMs in the summary`,
+    );
   }
   const sick = liveReplicas(view).filter((r) => r.name !== leaving && !isHealthyReplica(r));
   // A VM still being created is a replica in flight: GCE finishes the insert even when the run that
   // asked for it stopped, so wait until it runs; the joining rungs then finish it.
   const creating = sick.find((r) => isBeingCreated(r));
   if (creating) {
-    return step({ kind: 'waitRunning', replica: creating.name, zone: creating.vm!.zone }, `${creating.name} is still being created (its VM is ${creating.vm!.status}${creating.vm!.request ? `, made by request ${creating.vm!.request}` : ''}): wait until it runs, then let it join`);
+    return step(
+      { kind: 'waitRunning', replica: creating.name, zone: creating.vm!.zone },
+      `${creating.name} is still being created (its VM is ${creating.vm!.status}${creating.vm!.request ? `, made by request ${creating.vm!.request}` : ''}): wait until it runs, then let it join`,
+    );
   }
   if (sick.length) {
     const list = sick.map((r) => `${r.name} (${unhealthyReason(r)})`).join(', ');
-    return refuse(`not every replica is healthy: ${list}`, `replace the unhealthy replica first (operation: replace, replica-name: ${sick[0]!.name}), then re-run`);
+    return refuse(
+      `not every replica is healthy: ${list}`,
+      `replace the unhealthy replica first (operation: replace, replica-name: ${sick[0]!.name}), then re-run`,
+    );
   }
   return undefined;
 }
@@ -405,7 +537,7 @@ function stamped(intent: Intent, entry: JournalEntry): JournalEntry {
 
 function noPlaceFix(intent: Intent): string {
   if (intent.repair?.zonePolicy === 'same') {
-    return 're-run once the zone is UP again or has capacity, or set repair-zone-policy: spread to let the region\'s zone with fewest replicas take the replacement';
+    return "re-run once the zone is UP again or has capacity, or set repair-zone-policy: spread to let the region's zone with fewest replicas take the replacement";
   }
   return `re-run with the same inputs once a zone is UP again or has capacity (a new run tries every zone again)${intent.zones.length ? ', or list more zones of the region in zones' : ''}`;
 }
@@ -420,22 +552,40 @@ function repairReplicas(intent: Intent, view: ClusterView): PlanResult {
   if (lost) return refuse(lost.problem, lost.fix);
   const verdict = judgeRepairs(intent, view);
   if (verdict.exhausted && verdict.candidates.length === 0) {
-    return refuse(`repair gives up on ${verdict.exhausted.why}`, `find out why its replacements fail (its serial console, the start-up script's guest attribute), fix that, then replace it by hand (operation: replace, replica-name: ${verdict.exhausted.name}); raise repair-max-retries only if the cause is gone`);
+    return refuse(
+      `repair gives up on ${verdict.exhausted.why}`,
+      `find out why its replacements fail (its serial console, the start-up script's guest attribute), fix that, then replace it by hand (operation: replace, replica-name: ${verdict.exhausted.name}); raise repair-max-retries only if the cause is gone`,
+    );
   }
   const result = replaceReplica(intent, view, verdict.candidates);
   if (result.type !== 'done') return result;
-  if (verdict.exhausted) return refuse(`repair gives up on ${verdict.exhausted.why}`, `find out why its replacements fail, fix that, then replace it by hand (operation: replace, replica-name: ${verdict.exhausted.name})`, false);
+  if (verdict.exhausted)
+    return refuse(
+      `repair gives up on ${verdict.exhausted.why}`,
+      `find out why its replacements fail, fix that, then replace it by hand (operation: replace, replica-name: ${verdict.exhausted.name})`,
+      false,
+    );
   const held = verdict.held.map((h) => `${h.name}: ${h.why}`);
   if (held.length) return done(`${result.reason}; left alone this run: ${held.join('; ')}`);
   return result.reason.startsWith('every replica') ? done('every replica is healthy: nothing to repair') : result;
 }
 
 /** `successorOwed`: a replace removes it before its successor exists (the journal keeps the debt). */
-function startRemoval(intent: Intent, view: ClusterView, request: string, victim: ReplicaView, successorOwed = false, repairs?: number): PlanResult {
+function startRemoval(
+  intent: Intent,
+  view: ClusterView,
+  request: string,
+  victim: ReplicaView,
+  successorOwed = false,
+  repairs?: number,
+): PlanResult {
   const { state } = view;
   const others = liveReplicas(view).filter((r) => r.name !== victim.name);
   if (others.length === 0) {
-    return refuse(`${victim.name} is the last replica of ${state.names.master}`, `to delete the whole cluster use operation: down with delete-nodes: true`);
+    return refuse(
+      `${victim.name} is the last replica of ${state.names.master}`,
+      `to delete the whole cluster use operation: down with delete-nodes: true`,
+    );
   }
   if (victim.member && !victim.member.isLearner) {
     if (!state.etcd.reachable) return refuse(`etcd cannot be read with quorum: ${state.etcd.error ?? ''}`, `repair etcd first`);
@@ -448,7 +598,10 @@ function startRemoval(intent: Intent, view: ClusterView, request: string, victim
   if (victim.zone) entry.zone = victim.zone;
   if (successorOwed) entry.successorOwed = true;
   if (repairs !== undefined) entry.repairs = repairs;
-  return step({ kind: 'writeJournal', entry }, `record that request ${request} removes ${victim.name}, so that a re-run finishes this removal and no other`);
+  return step(
+    { kind: 'writeJournal', entry },
+    `record that request ${request} removes ${victim.name}, so that a re-run finishes this removal and no other`,
+  );
 }
 
 /** replica-name (must exist, in gce-zone, of this cluster) or a replica in gce-zone. */
@@ -459,20 +612,31 @@ function pickNamedOrZoneVictim(intent: Intent, view: ClusterView, unhealthyOnly:
     const r = findNamedReplica(view, intent.replicaName);
     if (!r) {
       const known = view.replicas.map((x) => `${x.name} (${x.zone ?? 'no VM'})`).join(', ') || 'none';
-      return refuse(`replica ${intent.replicaName} of ${n.master} was not found (no VM and no etcd member by that name)`, `replicas are: ${known}`);
+      return refuse(
+        `replica ${intent.replicaName} of ${n.master} was not found (no VM and no etcd member by that name)`,
+        `replicas are: ${known}`,
+      );
     }
     if (intent.zone && r.zone && r.zone !== intent.zone) {
       return refuse(`replica ${r.name} is in zone ${r.zone}, not in gce-zone ${intent.zone}`, `set gce-zone: ${r.zone}, or leave it empty`);
     }
     return r;
   }
-  if (!intent.zone) return refuse(`neither replica-name nor gce-zone says which replica to act on`, `set replica-name (KUBE_REPLICA_NAME) or gce-zone (KUBE_GCE_ZONE)`);
+  if (!intent.zone)
+    return refuse(
+      `neither replica-name nor gce-zone says which replica to act on`,
+      `set replica-name (KUBE_REPLICA_NAME) or gce-zone (KUBE_GCE_ZONE)`,
+    );
   const inZone = liveReplicas(view).filter((r) => r.zone === intent.zone && (!unhealthyOnly || !isHealthyReplica(r)));
   if (inZone.length === 0) {
-    const where = liveReplicas(view).map((r) => `${r.name} (${r.zone})`).join(', ');
+    const where = liveReplicas(view)
+      .map((r) => `${r.name} (${r.zone})`)
+      .join(', ');
     return refuse(
       unhealthyOnly ? `no unhealthy replica in zone ${intent.zone}` : `no replica of ${n.master} in zone ${intent.zone}`,
-      unhealthyOnly ? `name the replica to replace with replica-name; replicas are: ${where}` : `pick a zone that has one, or set replica-name; replicas are: ${where}`,
+      unhealthyOnly
+        ? `name the replica to replace with replica-name; replicas are: ${where}`
+        : `pick a zone that has one, or set replica-name; replicas are: ${where}`,
     );
   }
   return chooseVictim(inZone, liveReplicas(view))!;
@@ -498,7 +662,13 @@ function findNamedReplica(view: ClusterView, name: string): ReplicaView | undefi
  */
 function replaceReplica(intent: Intent, view: ClusterView, repairCandidates?: RepairCandidate[]): PlanResult {
   const { state } = view;
-  interface Round { addReq: string; rmReq: string; added?: JournalEntry; removed?: JournalEntry; addingVm?: ReplicaView }
+  interface Round {
+    addReq: string;
+    rmReq: string;
+    added?: JournalEntry;
+    removed?: JournalEntry;
+    addingVm?: ReplicaView;
+  }
   const rounds: Round[] = [];
   let next = 0;
   for (; next < 64; next++) {
@@ -535,7 +705,10 @@ function replaceReplica(intent: Intent, view: ClusterView, repairCandidates?: Re
         return addReplica(intent, view, `${intent.requestId}-a`, undefined, intent.zone);
       }
       if (intent.zone && victim.zone && victim.zone !== intent.zone) {
-        return refuse(`replica ${victim.name} is in zone ${victim.zone}, not in gce-zone ${intent.zone}`, `set gce-zone: ${victim.zone}, or leave it empty`);
+        return refuse(
+          `replica ${victim.name} is in zone ${victim.zone}, not in gce-zone ${intent.zone}`,
+          `set gce-zone: ${victim.zone}, or leave it empty`,
+        );
       }
       return replaceOne(intent, view, victim, `${intent.requestId}-a`, `${intent.requestId}-r`, true);
     }
@@ -566,10 +739,23 @@ function replaceReplica(intent: Intent, view: ClusterView, repairCandidates?: Re
  * serves, and no zone means nothing happens. Otherwise the victim leaves first, once a zone can take
  * its successor.
  */
-function replaceOne(intent: Intent, view: ClusterView, victim: ReplicaView, addReq: string, rmReq: string, named: boolean, repairs?: number): PlanResult {
+function replaceOne(
+  intent: Intent,
+  view: ClusterView,
+  victim: ReplicaView,
+  addReq: string,
+  rmReq: string,
+  named: boolean,
+  repairs?: number,
+): PlanResult {
   const { state } = view;
   const others = liveReplicas(view).filter((r) => r.name !== victim.name);
-  const placed = placeReplica(intent, state, others.map((r) => r.zone!), victim.zone);
+  const placed = placeReplica(
+    intent,
+    state,
+    others.map((r) => r.zone!),
+    victim.zone,
+  );
   const votesAndAnswers = !isDead(victim) && !victim.member!.isLearner;
   // A voter that still answers (its apiserver failing, say) keeps voting until its successor votes:
   // the one a user names, and every one repair replaces.
@@ -600,7 +786,12 @@ function leavingLowersQuorum(state: ClusterState, victim: ReplicaView): boolean 
 /** The successor of `removed` (request `addReq`), in its zone when that can take one. */
 function makeSuccessor(intent: Intent, view: ClusterView, removed: JournalEntry, addReq: string): PlanResult {
   const live = liveReplicas(view);
-  const placed = placeReplica(intent, view.state, live.map((r) => r.zone!), removed.zone ?? intent.zone);
+  const placed = placeReplica(
+    intent,
+    view.state,
+    live.map((r) => r.zone!),
+    removed.zone ?? intent.zone,
+  );
   if (placed.zone === undefined) {
     return refuse(
       `${removed.replica} has left (request ${removed.request}), but its successor cannot be made yet: ${placed.why}`,
@@ -675,13 +866,17 @@ export function shapeWarnings(state: ClusterState): string[] {
     );
   }
   const region = state.region;
-  const empty = state.zones.filter((z) => z.region === region && z.status === 'UP' && !live.some((r) => r.zone === z.name)).map((z) => z.name);
+  const empty = state.zones
+    .filter((z) => z.region === region && z.status === 'UP' && !live.some((r) => r.zone === z.name))
+    .map((z) => z.name);
   if (empty.length) {
     const counts = new Map<string, number>();
     for (const r of live) counts.set(r.zone!, (counts.get(r.zone!) ?? 0) + 1);
     for (const [zone, count] of counts) {
       if (count >= 2) {
-        warnings.push(`${count} replicas of ${state.names.master} are in zone ${zone} while ${empty.join(', ')} ha${empty.length > 1 ? 've' : 's'} none: losing ${zone} loses ${count} at once. Remove one there (operation: down, delete-nodes: false, gce-zone: ${zone}) and add one in ${empty[0]}.`);
+        warnings.push(
+          `${count} replicas of ${state.names.master} are in zone ${zone} while ${empty.join(', ')} ha${empty.length > 1 ? 've' : 's'} none: losing ${zone} loses ${count} at once. Remove one there (operation: down, delete-nodes: false, gce-zone: ${zone}) and add one in ${empty[0]}.`,
+        );
       }
     }
   }

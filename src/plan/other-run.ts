@@ -17,7 +17,12 @@ export function otherLockHolder(intent: Intent, state: ClusterState): string | u
  * wait for a VM being created (most likely that run's own).
  */
 export function waitInsteadOfRefusing(intent: Intent, state: ClusterState, decision: PlanResult): PlanResult {
-  const seen = decision.type === 'refuse' ? decision.problem : decision.type === 'step' && decision.step.kind === 'waitRunning' ? decision.reason : undefined;
+  const seen =
+    decision.type === 'refuse'
+      ? decision.problem
+      : decision.type === 'step' && decision.step.kind === 'waitRunning'
+        ? decision.reason
+        : undefined;
   if (seen === undefined) return decision;
   const holder = otherLockHolder(intent, state);
   if (!holder) return decision;

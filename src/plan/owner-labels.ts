@@ -25,6 +25,8 @@ export function ownerLabelsRung(intent: Intent, state: ClusterState): PlanResult
     return current === undefined || Math.abs(Number(value) * 1000 - current) > expiryTolerance(intent.ttlMs!);
   });
   if (stale.length === 0) return undefined;
-  const why = stale.map(([key, value]) => (key === EXPIRES_LABEL ? `expiry to ${new Date(Number(value) * 1000).toISOString()} (ttl from this run)` : `${key}: ${value}`));
+  const why = stale.map(([key, value]) =>
+    key === EXPIRES_LABEL ? `expiry to ${new Date(Number(value) * 1000).toISOString()} (ttl from this run)` : `${key}: ${value}`,
+  );
   return { type: 'step', step: { kind: 'labelCluster', labels: wanted }, reason: `set ${why.join(', ')} on ${state.names.master}` };
 }

@@ -36,6 +36,11 @@ export function placeReplica(intent: Intent, state: ClusterState, replicaZones: 
   const zone = pickFewest(usable, replicaZones);
   if (zone) return { zone };
   const tried = [...new Set([...(preferred ? [preferred] : []), ...allowed])];
-  const why = tried.map((z) => zoneProblem(state, z)).filter(Boolean).join('; ');
-  return { why: `no zone ${intent.zones.length ? 'of zones' : `of region ${state.region}`} can take a new replica: ${why || 'none is listed'}` };
+  const why = tried
+    .map((z) => zoneProblem(state, z))
+    .filter(Boolean)
+    .join('; ');
+  return {
+    why: `no zone ${intent.zones.length ? 'of zones' : `of region ${state.region}`} can take a new replica: ${why || 'none is listed'}`,
+  };
 }

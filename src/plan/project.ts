@@ -15,20 +15,46 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
   const n = s.names;
   const vm = (name: string) => s.replicas.find((r) => r.name === name);
   const member = (name: string, ip: string, learner: boolean) => ({
-    id: placeholderId(name), name: `etcd-${name}`, peerUrls: [peerUrl(ip)], clientUrls: [clientUrl(ip)],
-    isLearner: learner, healthy: true, isLeader: false, alarms: [], appliedIndex: 0,
+    id: placeholderId(name),
+    name: `etcd-${name}`,
+    peerUrls: [peerUrl(ip)],
+    clientUrls: [clientUrl(ip)],
+    isLearner: learner,
+    healthy: true,
+    isLeader: false,
+    alarms: [],
+    appliedIndex: 0,
   });
   switch (step.kind) {
     case 'createAddress':
-      s.address = { name: n.address, ip: `ip-of-${n.address}`, status: 'RESERVED', users: [], region: s.region ?? '', labels: { [CLUSTER_LABEL]: n.master } };
+      s.address = {
+        name: n.address,
+        ip: `ip-of-${n.address}`,
+        status: 'RESERVED',
+        users: [],
+        region: s.region ?? '',
+        labels: { [CLUSTER_LABEL]: n.master },
+      };
       break;
-    case 'createFirewall': s.firewalls.push(step.name); break;
-    case 'createHealthCheck': s.healthCheck = n.healthCheck; break;
+    case 'createFirewall':
+      s.firewalls.push(step.name);
+      break;
+    case 'createHealthCheck':
+      s.healthCheck = n.healthCheck;
+      break;
     case 'createReplica':
       s.replicas.push({
-        name: step.replica, zone: step.zone, status: 'RUNNING', internalIp: placeholderIp(step.replica),
-        externalIp: step.first ? s.address?.ip : `ephemeral-ip-of-${step.replica}`, hasStaticIp: step.first, hasMemberCerts: false,
-        inTargetPool: false, request: step.request, apiserverReady: false, creationTimestamp: s.observedAt,
+        name: step.replica,
+        zone: step.zone,
+        status: 'RUNNING',
+        internalIp: placeholderIp(step.replica),
+        externalIp: step.first ? s.address?.ip : `ephemeral-ip-of-${step.replica}`,
+        hasStaticIp: step.first,
+        hasMemberCerts: false,
+        inTargetPool: false,
+        request: step.request,
+        apiserverReady: false,
+        creationTimestamp: s.observedAt,
         ...(step.replaces ? { replaces: step.replaces } : {}),
       });
       break;
@@ -68,13 +94,43 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
         s.targetPool.instances.push(`zones/${i.zone}/instances/${i.name}`);
       }
       break;
-    case 'addToTargetPool': { const r = vm(step.replica); if (r) r.inTargetPool = true; break; }
-    case 'removeFromTargetPool': { const r = vm(step.replica); if (r) r.inTargetPool = false; break; }
-    case 'detachStaticIp': { const r = vm(step.replica); if (r) { r.hasStaticIp = false; r.externalIp = undefined; } break; }
-    case 'attachEphemeralIp': { const r = vm(step.replica); if (r) r.externalIp = `ephemeral-ip-of-${step.replica}`; break; }
-    case 'attachStaticIp': { const r = vm(step.replica); if (r) { r.hasStaticIp = true; r.externalIp = s.address?.ip; } break; }
-    case 'createForwardingRule': s.forwardingRule = { name: n.forwardingRule, ip: s.address?.ip ?? '', target: n.targetPool }; break;
-    case 'deleteForwardingRule': s.forwardingRule = undefined; break;
+    case 'addToTargetPool': {
+      const r = vm(step.replica);
+      if (r) r.inTargetPool = true;
+      break;
+    }
+    case 'removeFromTargetPool': {
+      const r = vm(step.replica);
+      if (r) r.inTargetPool = false;
+      break;
+    }
+    case 'detachStaticIp': {
+      const r = vm(step.replica);
+      if (r) {
+        r.hasStaticIp = false;
+        r.externalIp = undefined;
+      }
+      break;
+    }
+    case 'attachEphemeralIp': {
+      const r = vm(step.replica);
+      if (r) r.externalIp = `ephemeral-ip-of-${step.replica}`;
+      break;
+    }
+    case 'attachStaticIp': {
+      const r = vm(step.replica);
+      if (r) {
+        r.hasStaticIp = true;
+        r.externalIp = s.address?.ip;
+      }
+      break;
+    }
+    case 'createForwardingRule':
+      s.forwardingRule = { name: n.forwardingRule, ip: s.address?.ip ?? '', target: n.targetPool };
+      break;
+    case 'deleteForwardingRule':
+      s.forwardingRule = undefined;
+      break;
     case 'deleteTargetPool':
       s.targetPool = undefined;
       for (const r of s.replicas) r.inTargetPool = false;
@@ -91,19 +147,44 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
       }
       break;
     }
-    case 'deleteReplica': s.replicas = s.replicas.filter((r) => r.name !== step.replica); break;
+    case 'deleteReplica':
+      s.replicas = s.replicas.filter((r) => r.name !== step.replica);
+      break;
     case 'deleteIdentityLease':
       if (s.leases?.readable) s.leases.identities = s.leases.identities.filter((l) => l.name !== step.name);
       break;
-    case 'deleteFirewall': s.firewalls = s.firewalls.filter((f) => f !== step.name); break;
-    case 'deleteHealthCheck': s.healthCheck = undefined; break;
-    case 'deleteAddress': s.address = undefined; break;
-    case 'deleteNodeGroup': s.nodeGroups = s.nodeGroups.filter((g) => g.name !== step.name); break;
-    case 'deleteNodeTemplate': s.nodeTemplates = s.nodeTemplates.filter((t) => t !== step.name); break;
-    case 'deleteSecret': s.secrets = s.secrets.filter((x) => x !== step.name); break;
-    case 'moveKeys': s.inlineKeys = s.inlineKeys.filter((x) => x !== step.replica); break;
-    case 'waitRunning': { const r = vm(step.replica); if (r) { r.status = 'RUNNING'; r.internalIp ??= placeholderIp(r.name); } break; }
-    case 'waitForLock': s.lock = undefined; break; // assumed: the other run finishes and lets go
+    case 'deleteFirewall':
+      s.firewalls = s.firewalls.filter((f) => f !== step.name);
+      break;
+    case 'deleteHealthCheck':
+      s.healthCheck = undefined;
+      break;
+    case 'deleteAddress':
+      s.address = undefined;
+      break;
+    case 'deleteNodeGroup':
+      s.nodeGroups = s.nodeGroups.filter((g) => g.name !== step.name);
+      break;
+    case 'deleteNodeTemplate':
+      s.nodeTemplates = s.nodeTemplates.filter((t) => t !== step.name);
+      break;
+    case 'deleteSecret':
+      s.secrets = s.secrets.filter((x) => x !== step.name);
+      break;
+    case 'moveKeys':
+      s.inlineKeys = s.inlineKeys.filter((x) => x !== step.replica);
+      break;
+    case 'waitRunning': {
+      const r = vm(step.replica);
+      if (r) {
+        r.status = 'RUNNING';
+        r.internalIp ??= placeholderIp(r.name);
+      }
+      break;
+    }
+    case 'waitForLock':
+      s.lock = undefined;
+      break; // assumed: the other run finishes and lets go
     case 'writeJournal':
       if (s.address) s.address.labels = withJournalEntry(n, s.address.labels, step.entry);
       break;
@@ -149,7 +230,8 @@ export function projectPlan(intent: Intent, start: ClusterState, maxSteps = 100)
     steps.push({ step: r.step, reason: r.reason });
     state = projectStep(state, r.step);
     // A new address carries the run's ownership labels from the start (apply.ts), as the rung expects.
-    if (r.step.kind === 'createAddress' && state.address) state.address.labels = { ...state.address.labels, ...ownerLabels(intent.owner, intent.expiresAt) };
+    if (r.step.kind === 'createAddress' && state.address)
+      state.address.labels = { ...state.address.labels, ...ownerLabels(intent.owner, intent.expiresAt) };
   }
   return { steps, end: { type: 'cut', reason: `more than ${maxSteps} steps` }, state };
 }

@@ -49,10 +49,17 @@ export function projectPromotion(members: EtcdMember[], learnerId: string): Proj
 /** Adding a learner changes no vote, but etcd (strict reconfig) refuses it unless every voter is connected. */
 export function canAddLearner(members: EtcdMember[]): { ok: boolean; why?: string } {
   const learner = members.find((m) => m.isLearner);
-  if (learner) return { ok: false, why: `learner ${learner.name || memberIdHex(learner.id)} must be promoted or removed first (etcd allows one learner)` };
+  if (learner)
+    return {
+      ok: false,
+      why: `learner ${learner.name || memberIdHex(learner.id)} must be promoted or removed first (etcd allows one learner)`,
+    };
   const sick = members.filter((m) => !m.isLearner && !m.healthy);
   if (sick.length > 0) {
-    return { ok: false, why: `${sick.length === 1 ? 'voting member' : 'voting members'} ${sick.map((m) => m.name || memberIdHex(m.id)).join(', ')} ${sick.length === 1 ? 'is' : 'are'} unhealthy; etcd refuses to add a member until every voter is connected` };
+    return {
+      ok: false,
+      why: `${sick.length === 1 ? 'voting member' : 'voting members'} ${sick.map((m) => m.name || memberIdHex(m.id)).join(', ')} ${sick.length === 1 ? 'is' : 'are'} unhealthy; etcd refuses to add a member until every voter is connected`,
+    };
   }
   return { ok: true };
 }

@@ -43,7 +43,10 @@ export function judgeRepairs(intent: Intent, view: ClusterView): RepairVerdict {
     if (isHealthyReplica(r)) continue;
     // Out of space is the whole cluster's, and maintenance (etcd-space.ts) is its repair.
     if (r.member && r.vm!.status === 'RUNNING' && onlyOutOfSpace(r.member.alarms) && r.vm!.apiserverReady !== false) {
-      verdict.held.push({ name: r.name, why: 'etcd NOSPACE alarm again after space was reclaimed: its live data fills the quota; delete data or raise the quota' });
+      verdict.held.push({
+        name: r.name,
+        why: 'etcd NOSPACE alarm again after space was reclaimed: its live data fills the quota; delete data or raise the quota',
+      });
       continue;
     }
     // In flight (PROVISIONING/STAGING) or joining within its grace: not broken yet.
@@ -52,7 +55,10 @@ export function judgeRepairs(intent: Intent, view: ClusterView): RepairVerdict {
     const madeByRepair = r.vm!.repairs;
     if (madeByRepair !== undefined && age < policy.retryPeriodMs) {
       const at = new Date(Date.parse(r.vm!.creationTimestamp) + policy.retryPeriodMs).toISOString();
-      verdict.held.push({ name: r.name, why: `${unhealthyReason(r)}; a repair made it ${Math.round(age / 60_000)} min ago, and repair-retry-period lets the next repair start at ${at}` });
+      verdict.held.push({
+        name: r.name,
+        why: `${unhealthyReason(r)}; a repair made it ${Math.round(age / 60_000)} min ago, and repair-retry-period lets the next repair start at ${at}`,
+      });
       continue;
     }
     const repairs = madeByRepair !== undefined && age < policy.minHealthyPeriodMs ? madeByRepair + 1 : 1;
@@ -80,7 +86,9 @@ export function quorumLoss(state: ClusterState): { problem: string; fix: string 
   const answering = all.filter((m) => m.healthy);
   const best = [...answering].sort((a, b) => (b.appliedIndex ?? 0) - (a.appliedIndex ?? 0))[0];
   const who = all.length ? `${answering.length} of ${count(all.length, 'voter')} answer` : 'no member answers';
-  const from = best ? `the survivor with the highest raft index is ${best.name || memberIdHex(best.id)} (applied index ${best.appliedIndex ?? '?'})` : 'no member survives: restore from your latest snapshot (etcd-snapshot-dir)';
+  const from = best
+    ? `the survivor with the highest raft index is ${best.name || memberIdHex(best.id)} (applied index ${best.appliedIndex ?? '?'})`
+    : 'no member survives: restore from your latest snapshot (etcd-snapshot-dir)';
   return {
     problem: `etcd of ${state.names.master} has no quorum: ${who} (${state.etcd.error ?? 'no quorum read succeeded'}); repair changes nothing without a quorum, since replacing a member needs one. If this runner simply cannot reach the replicas, fix that first (transport, firewall)`,
     fix: `recover by hand (docs/troubleshooting.md, "etcd lost quorum"): ${from}; snapshot it, restart it with --force-new-cluster, then run repair or up with the former replicas count to add the others back one at a time`,

@@ -6,7 +6,8 @@ import type { ClusterState, PlanResult, Step } from '../model.ts';
 
 export function planTeardown(state: ClusterState): PlanResult {
   const n = state.names;
-  for (const g of state.nodeGroups) return mk({ kind: 'deleteNodeGroup', name: g.name, zone: g.zone }, `delete node group ${g.name} and its nodes`);
+  for (const g of state.nodeGroups)
+    return mk({ kind: 'deleteNodeGroup', name: g.name, zone: g.zone }, `delete node group ${g.name} and its nodes`);
   for (const t of state.nodeTemplates) return mk({ kind: 'deleteNodeTemplate', name: t }, `delete node template ${t}`);
   if (state.forwardingRule) return mk({ kind: 'deleteForwardingRule' }, `delete forwarding rule ${n.forwardingRule}`);
   if (state.targetPool) return mk({ kind: 'deleteTargetPool' }, `delete target pool ${n.targetPool}`);
@@ -14,7 +15,8 @@ export function planTeardown(state: ClusterState): PlanResult {
   if (vm) return mk({ kind: 'deleteReplica', replica: vm.name, zone: vm.zone }, `delete replica ${vm.name} in ${vm.zone} with its disks`);
   if (state.healthCheck) return mk({ kind: 'deleteHealthCheck' }, `delete health check ${n.healthCheck}`);
   for (const fw of state.firewalls) return mk({ kind: 'deleteFirewall', name: fw }, `delete firewall ${fw}`);
-  for (const secret of state.secrets) return mk({ kind: 'deleteSecret', name: secret }, `delete secret ${secret}: no replica needs its keys any more`);
+  for (const secret of state.secrets)
+    return mk({ kind: 'deleteSecret', name: secret }, `delete secret ${secret}: no replica needs its keys any more`);
   if (state.address) return mk({ kind: 'deleteAddress' }, `release the static IP ${n.address}`);
   return { type: 'done', reason: `nothing of ${n.master} is left` };
 }

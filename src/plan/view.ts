@@ -24,9 +24,7 @@ export interface ClusterView {
 
 export function memberOf(state: ClusterState, vm: Replica): EtcdMember | undefined {
   const url = vm.internalIp ? peerUrl(vm.internalIp) : undefined;
-  return state.etcd.members.find(
-    (m) => (url !== undefined && m.peerUrls.includes(url)) || m.name === etcdMemberName(vm.name),
-  );
+  return state.etcd.members.find((m) => (url !== undefined && m.peerUrls.includes(url)) || m.name === etcdMemberName(vm.name));
 }
 
 export function buildView(state: ClusterState): ClusterView {
@@ -56,13 +54,7 @@ export function isVoter(m: EtcdMember | undefined): boolean {
 
 /** Serves: VM RUNNING, voting member, healthy, apiserver not known to be failing. */
 export function isHealthyReplica(r: ReplicaView): boolean {
-  return (
-    r.vm?.status === 'RUNNING' &&
-    r.member !== undefined &&
-    !r.member.isLearner &&
-    r.member.healthy &&
-    r.vm.apiserverReady !== false
-  );
+  return r.vm?.status === 'RUNNING' && r.member !== undefined && !r.member.isLearner && r.member.healthy && r.vm.apiserverReady !== false;
 }
 
 /** Why a replica is not healthy, in words for logs and refusals. */

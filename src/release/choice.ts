@@ -18,8 +18,16 @@ type AddProblem = (input: string, problem: string, fix: string) => void;
 
 export function chooseRelease(raw: ReleaseInputs, add: AddProblem): ReleaseChoice | undefined {
   if (raw.releaseManifest) {
-    for (const [input, value] of [['kubernetes-version', raw.kubernetesVersion], ['etcd-version', raw.etcdVersion]] as const) {
-      if (value) add(input, 'it cannot be combined with release-manifest, which names its own versions.', `remove ${input}, or remove release-manifest to use the pinned ${input}.`);
+    for (const [input, value] of [
+      ['kubernetes-version', raw.kubernetesVersion],
+      ['etcd-version', raw.etcdVersion],
+    ] as const) {
+      if (value)
+        add(
+          input,
+          'it cannot be combined with release-manifest, which names its own versions.',
+          `remove ${input}, or remove release-manifest to use the pinned ${input}.`,
+        );
     }
     return { kind: 'manifest', ref: raw.releaseManifest };
   }
@@ -28,11 +36,19 @@ export function chooseRelease(raw: ReleaseInputs, add: AddProblem): ReleaseChoic
   let ok = true;
   if (!PINNED_KUBERNETES[kubernetesVersion]) {
     ok = false;
-    add('kubernetes-version', `${JSON.stringify(kubernetesVersion)} is not a release this version of ha-masters pins.`, `use one of ${Object.keys(PINNED_KUBERNETES).join(', ')}, or serve a manifest of your own with release-manifest.`);
+    add(
+      'kubernetes-version',
+      `${JSON.stringify(kubernetesVersion)} is not a release this version of ha-masters pins.`,
+      `use one of ${Object.keys(PINNED_KUBERNETES).join(', ')}, or serve a manifest of your own with release-manifest.`,
+    );
   }
   if (!PINNED_ETCD[etcdVersion]) {
     ok = false;
-    add('etcd-version', `${JSON.stringify(etcdVersion)} is not a release this version of ha-masters pins.`, `use one of ${Object.keys(PINNED_ETCD).join(', ')}, or serve a manifest of your own with release-manifest.`);
+    add(
+      'etcd-version',
+      `${JSON.stringify(etcdVersion)} is not a release this version of ha-masters pins.`,
+      `use one of ${Object.keys(PINNED_ETCD).join(', ')}, or serve a manifest of your own with release-manifest.`,
+    );
   }
   return ok ? { kind: 'pinned', manifest: manifestFor(kubernetesVersion, etcdVersion) } : undefined;
 }

@@ -22,7 +22,11 @@ export const fetchText: FetchText = async (url) => {
 };
 
 /** The manifest at `ref` (a path, relative to the working directory, or an http(s) URL), validated. */
-export async function loadReleaseManifest(ref: string, read: ReadTextFile = readTextFile, fetchUrl: FetchText = fetchText): Promise<ReleaseManifest> {
+export async function loadReleaseManifest(
+  ref: string,
+  read: ReadTextFile = readTextFile,
+  fetchUrl: FetchText = fetchText,
+): Promise<ReleaseManifest> {
   const trimmed = ref.trim();
   if (!trimmed) throw new Error('release-manifest is empty. Fix: give a local path or an http(s) URL of the manifest JSON.');
 
@@ -58,10 +62,14 @@ async function get(url: string, fetchUrl: FetchText): Promise<string> {
     answer = await fetchUrl(url);
   } catch (err) {
     // eslint-disable-next-line preserve-caught-error -- the cause names the URL with its query (a signed URL's token); this message shows it redacted
-    throw new Error(`release-manifest: GET ${shown} got no answer (${withCause(err).split(url).join(shown)}). Fix: check the host name and that the runner can reach it.`);
+    throw new Error(
+      `release-manifest: GET ${shown} got no answer (${withCause(err).split(url).join(shown)}). Fix: check the host name and that the runner can reach it.`,
+    );
   }
   if (answer.status < 200 || answer.status > 299) {
-    throw new Error(`release-manifest: GET ${shown} answered HTTP ${answer.status}. Fix: check the URL; \`curl -fsSL '<the URL>'\` should print the manifest JSON.`);
+    throw new Error(
+      `release-manifest: GET ${shown} answered HTTP ${answer.status}. Fix: check the URL; \`curl -fsSL '<the URL>'\` should print the manifest JSON.`,
+    );
   }
   return answer.body;
 }

@@ -71,21 +71,28 @@ type Found = Omit<ManifestProblem, 'where'>;
 function versionProblem(artifact: ArtifactName, value: string): Found | undefined {
   if (isReleaseVersion(value)) return undefined;
   const example = VERSION_EXAMPLE[artifact];
-  const fix = isReleaseVersion(`v${value}`) ? `add the leading v: "v${value}".` : `write the release tag exactly as upstream does, e.g. "${example}".`;
-  return { problem: `must look like ${example} (a leading v, major.minor.patch, optionally a pre-release such as -rc.1), got ${JSON.stringify(value)}.`, fix };
+  const fix = isReleaseVersion(`v${value}`)
+    ? `add the leading v: "v${value}".`
+    : `write the release tag exactly as upstream does, e.g. "${example}".`;
+  return {
+    problem: `must look like ${example} (a leading v, major.minor.patch, optionally a pre-release such as -rc.1), got ${JSON.stringify(value)}.`,
+    fix,
+  };
 }
 
 function urlProblem(value: string): Found | undefined {
   const fix = 'give the full https:// (or http://) address of the archive.';
   // The metadata form separates fields with spaces.
-  if (/\s/.test(value)) return { problem: `must not contain whitespace, got ${JSON.stringify(value)}.`, fix: 'percent-encode spaces (%20).' };
+  if (/\s/.test(value))
+    return { problem: `must not contain whitespace, got ${JSON.stringify(value)}.`, fix: 'percent-encode spaces (%20).' };
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     return { problem: `must be an http(s) URL, got ${JSON.stringify(value)}.`, fix };
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { problem: `must be an http(s) URL, got the scheme "${url.protocol}".`, fix };
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return { problem: `must be an http(s) URL, got the scheme "${url.protocol}".`, fix };
   if (!url.hostname) return { problem: `must name a host, got ${JSON.stringify(value)}.`, fix };
   return undefined;
 }
@@ -102,7 +109,11 @@ function digestProblem(artifact: ArtifactName, algorithm: DigestAlgorithm, diges
     return { problem: `${algorithm} must be lower-case hex, got upper-case letters.`, fix: 'write the same digest in lower case.' };
   }
   const bad = /[^0-9a-f]/.exec(digest);
-  if (bad) return { problem: `${algorithm} must be ${want} lower-case hex digits, got ${JSON.stringify(bad[0])} at position ${bad.index + 1}.`, fix: copyAgain };
+  if (bad)
+    return {
+      problem: `${algorithm} must be ${want} lower-case hex digits, got ${JSON.stringify(bad[0])} at position ${bad.index + 1}.`,
+      fix: copyAgain,
+    };
   return undefined;
 }
 
@@ -144,10 +155,14 @@ export function parseReleaseManifest(text: string, source: string): ReleaseManif
   try {
     doc = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw new ReleaseManifestError(source, [{ where: 'JSON', problem: `does not parse (${errorMessage(err)}).`, fix: `serve a JSON object like ${JSON_EXAMPLE}.` }]);
+    throw new ReleaseManifestError(source, [
+      { where: 'JSON', problem: `does not parse (${errorMessage(err)}).`, fix: `serve a JSON object like ${JSON_EXAMPLE}.` },
+    ]);
   }
   if (!isObject(doc)) {
-    throw new ReleaseManifestError(source, [{ where: 'JSON', problem: `must be an object, got ${kindOf(doc)}.`, fix: `serve a JSON object like ${JSON_EXAMPLE}.` }]);
+    throw new ReleaseManifestError(source, [
+      { where: 'JSON', problem: `must be an object, got ${kindOf(doc)}.`, fix: `serve a JSON object like ${JSON_EXAMPLE}.` },
+    ]);
   }
 
   const problems: ManifestProblem[] = [];
@@ -161,7 +176,10 @@ export function parseReleaseManifest(text: string, source: string): ReleaseManif
     const value = doc[field];
     if (typeof value !== 'string') {
       const got = value === undefined ? 'it is missing' : `got ${kindOf(value)}`;
-      add(field, { problem: `must be a string, ${got}.`, fix: `add "${field}": "${VERSION_EXAMPLE[artifact]}" (the release the archive holds).` });
+      add(field, {
+        problem: `must be a string, ${got}.`,
+        fix: `add "${field}": "${VERSION_EXAMPLE[artifact]}" (the release the archive holds).`,
+      });
       return '';
     }
     add(field, versionProblem(artifact, value));
@@ -187,7 +205,11 @@ export function parseReleaseManifest(text: string, source: string): ReleaseManif
 function unknownKeys(obj: JsonObject, known: readonly string[], where: string, problems: ManifestProblem[]): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
-    problems.push({ where, problem: `has an unknown key ${JSON.stringify(key)}.`, fix: `check its spelling; the keys are ${known.join(', ')}.` });
+    problems.push({
+      where,
+      problem: `has an unknown key ${JSON.stringify(key)}.`,
+      fix: `check its spelling; the keys are ${known.join(', ')}.`,
+    });
   }
 }
 
@@ -197,13 +219,20 @@ function artifactOf(name: ArtifactName, value: unknown, problems: ManifestProble
   };
   if (!isObject(value)) {
     const got = value === undefined ? 'it is missing' : `got ${kindOf(value)}`;
-    add({ problem: `must be an object with "url" and "sha256" or "sha512", ${got}.`, fix: `add "artifacts": {"${name}": {"url": "https://…", "sha256": "<hex>"}}.` });
+    add({
+      problem: `must be an object with "url" and "sha256" or "sha512", ${got}.`,
+      fix: `add "artifacts": {"${name}": {"url": "https://…", "sha256": "<hex>"}}.`,
+    });
     return undefined;
   }
   unknownKeys(value, ARTIFACT_KEYS, name, problems);
 
   const url = value.url;
-  if (typeof url !== 'string') add({ problem: `url must be a string, ${url === undefined ? 'it is missing' : `got ${kindOf(url)}`}.`, fix: 'add "url": "https://…" (the archive to download).' });
+  if (typeof url !== 'string')
+    add({
+      problem: `url must be a string, ${url === undefined ? 'it is missing' : `got ${kindOf(url)}`}.`,
+      fix: 'add "url": "https://…" (the archive to download).',
+    });
   else add(prefixed('url', urlProblem(url)));
 
   const given = ALGORITHMS.filter((a) => a in value);
@@ -250,7 +279,11 @@ export function fromMetadata(text: string, source = `in metadata ${METADATA_KEY}
     // A malformed line still counts as its artifact's line, so it is not also reported missing.
     if (isArtifactName(fields[0]!) && fields.length !== 5) seen.add(fields[0]);
     if (fields.length !== 5) {
-      problems.push({ where, problem: `must have 5 fields "${METADATA_FIELDS}", got ${fields.length}.`, fix: 'write the line as toMetadata does (one space between fields).' });
+      problems.push({
+        where,
+        problem: `must have 5 fields "${METADATA_FIELDS}", got ${fields.length}.`,
+        fix: 'write the line as toMetadata does (one space between fields).',
+      });
       return;
     }
     const [name, version, algorithm, digest, url] = fields as [string, string, string, string, string];
@@ -278,7 +311,8 @@ export function fromMetadata(text: string, source = `in metadata ${METADATA_KEY}
   });
 
   for (const name of ARTIFACT_NAMES) {
-    if (!seen.has(name)) problems.push({ where: name, problem: 'has no line.', fix: `add a line "${name} <version> <algorithm> <hex digest> <url>".` });
+    if (!seen.has(name))
+      problems.push({ where: name, problem: 'has no line.', fix: `add a line "${name} <version> <algorithm> <hex digest> <url>".` });
   }
   if (problems.length) throw new ReleaseManifestError(source, problems);
   return {

@@ -26,9 +26,11 @@ function etcd(sha256ByVersion: Record<string, string>): Readonly<Record<string, 
 // row kubernetes-server-linux-amd64.tar.gz (sha512).
 export const PINNED_KUBERNETES = kubernetesServer({
   // CHANGELOG/CHANGELOG-1.35.md, v1.35.4
-  'v1.35.4': '7454c2d9023de3230972e965e1e2a587a291e2a1abee703bb0737057e1646b23ebac538b93dd778e93579e3c293dc1fa8d002e6848ad5ebc01598bc47358fe44',
+  'v1.35.4':
+    '7454c2d9023de3230972e965e1e2a587a291e2a1abee703bb0737057e1646b23ebac538b93dd778e93579e3c293dc1fa8d002e6848ad5ebc01598bc47358fe44',
   // CHANGELOG/CHANGELOG-1.34.md, v1.34.7
-  'v1.34.7': 'baaf8dd4ff110a384e9dfe3db54a85a04223074fd13da32a38f9883a12b93bcd26ae4d666bbc2f37724f0a6631f3d2e4ddb97caaf909906711a824afd70cec81',
+  'v1.34.7':
+    'baaf8dd4ff110a384e9dfe3db54a85a04223074fd13da32a38f9883a12b93bcd26ae4d666bbc2f37724f0a6631f3d2e4ddb97caaf909906711a824afd70cec81',
 });
 
 // Newest first. Source of each: kubernetes-sigs/kubespray

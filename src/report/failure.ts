@@ -8,10 +8,13 @@ import type { RunFailure } from '../model.ts';
 export function failureOf(err: unknown): RunFailure {
   const message = errorMessage(err);
   const kind = (e: unknown): RunFailure['kind'] | undefined =>
-    e instanceof RefusedError || e instanceof InputError ? 'refused'
-    : e instanceof LockBusyError ? 'lockBusy'
-    : e instanceof RunTimedOutError ? 'timedOut'
-    : undefined;
+    e instanceof RefusedError || e instanceof InputError
+      ? 'refused'
+      : e instanceof LockBusyError
+        ? 'lockBusy'
+        : e instanceof RunTimedOutError
+          ? 'timedOut'
+          : undefined;
   // The engine wraps what it did not expect in an error that says what the run had done: look inside.
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     const k = kind(e);

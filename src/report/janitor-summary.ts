@@ -16,11 +16,18 @@ export function renderJanitorSummary(report: JanitorReport, project: string): st
       table(
         ['Cluster', 'Pull request', 'Expires', 'Outcome', 'Why'],
         ['l', 'r', 'l', 'l', 'l'],
-        report.rows.map((r) => [code(r.master), r.pr !== undefined ? `#${r.pr}` : '', r.expiresAt ?? 'never', `**${r.outcome}**`, cell(r.why)]),
+        report.rows.map((r) => [
+          code(r.master),
+          r.pr !== undefined ? `#${r.pr}` : '',
+          r.expiresAt ?? 'never',
+          `**${r.outcome}**`,
+          cell(r.why),
+        ]),
       ),
     );
   }
-  if (report.failed.length) sections.push(`Failed: ${report.failed.map(code).join(', ')}. Re-run the janitor: each teardown goes on where it stopped.`);
+  if (report.failed.length)
+    sections.push(`Failed: ${report.failed.map(code).join(', ')}. Re-run the janitor: each teardown goes on where it stopped.`);
   if (report.warnings.length) sections.push('### Warnings', report.warnings.map((w) => `- ${text(w)}`).join('\n'));
   return `${sections.join('\n\n')}\n`;
 }

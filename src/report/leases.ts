@@ -9,12 +9,14 @@ export function leasesSection(state: ClusterState): string {
   if (!leases) return 'Not read: the cluster has no running replica or no static IP to reach its API at.';
   if (!leases.readable) return `Could not be read: ${text(leases.error)}.`;
   const rows = [
-    ['`kube-system/kube-controller-manager`', leaderCell(state, leases.controllerManager, 'kube-controller-manager'), renewed(leases.controllerManager?.renewTime)],
+    [
+      '`kube-system/kube-controller-manager`',
+      leaderCell(state, leases.controllerManager, 'kube-controller-manager'),
+      renewed(leases.controllerManager?.renewTime),
+    ],
     ['`kube-system/kube-scheduler`', leaderCell(state, leases.scheduler, 'kube-scheduler'), renewed(leases.scheduler?.renewTime)],
   ];
-  const identities = leases.identities.length
-    ? leases.identities.map((l) => identityItem(state, l)).join(', ')
-    : 'none';
+  const identities = leases.identities.length ? leases.identities.map((l) => identityItem(state, l)).join(', ') : 'none';
   return `${table(['Leader lease', 'Held by', 'Renewed'], ['l', 'l', 'l'], rows)}\n\nkube-apiserver identity leases: ${identities}.`;
 }
 
@@ -22,7 +24,8 @@ function leaderCell(state: ClusterState, lease: LeaderLeaseView | undefined, com
   if (!lease) return `nobody: ${component} has not elected a leader (yet)`;
   const vm = vmOfHostname(lease.hostname);
   if (state.replicas.some((r) => r.name === vm)) return `replica ${code(vm)}`;
-  const expiry = lease.leaseDurationSeconds === undefined ? 'once the lease expires' : `within ${lease.leaseDurationSeconds} s of its last renewal`;
+  const expiry =
+    lease.leaseDurationSeconds === undefined ? 'once the lease expires' : `within ${lease.leaseDurationSeconds} s of its last renewal`;
   return cell(`${lease.hostname}, which is no replica of this cluster now: a running replica takes over ${expiry}`);
 }
 

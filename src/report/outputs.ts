@@ -29,7 +29,9 @@ export function outputsFor(report: RunReport, kubeconfigPath = ''): Record<strin
 
 /** The replicas a repair run replaced: those whose removal it recorded as done (their VM may have been gone already). */
 export function repairedReplicas(report: RunReport): string[] {
-  return report.steps.flatMap((s) => (s.step.kind === 'writeJournal' && s.step.entry.phase === 'done' && /-r\d*$/.test(s.step.entry.request) ? [s.step.entry.replica] : []));
+  return report.steps.flatMap((s) =>
+    s.step.kind === 'writeJournal' && s.step.entry.phase === 'done' && /-r\d*$/.test(s.step.entry.request) ? [s.step.entry.replica] : [],
+  );
 }
 
 /** A dry run's plan for later steps of a workflow: each step as the planner made it, in words, and why. */

@@ -33,9 +33,9 @@ function forReviewers(report: RunReport): string {
     '',
     '```yaml',
     '- env:',
-    '    KUBECONFIG: ${{ steps.<this step\'s id>.outputs.kubeconfig }}',
+    "    KUBECONFIG: ${{ steps.<this step's id>.outputs.kubeconfig }}",
     '  run: kubectl get --raw /readyz',
     '```',
   ];
-  return ['### This pull request\'s cluster', '', ...lines, '', ...use].join('\n');
+  return ["### This pull request's cluster", '', ...lines, '', ...use].join('\n');
 }

@@ -76,7 +76,9 @@ export function describeStep(step: Step, state: ClusterState): string {
     case 'writeJournal':
       return `record request ${step.entry.request}: ${step.entry.phase} ${step.entry.replica}`;
     case 'labelCluster':
-      return `label ${n.master}'s VMs and address ${n.address} with ${Object.entries(step.labels).map(([k, v]) => `${k}=${v}`).join(', ')}`;
+      return `label ${n.master}'s VMs and address ${n.address} with ${Object.entries(step.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}`;
     case 'reclaimEtcdSpace':
       return `reclaim etcd's space: compact, defragment ${step.defragOrder.map((id) => member(id)).join(', ')} in turn, disarm NOSPACE`;
     default:

@@ -18,13 +18,23 @@ export function renderSummary(report: RunReport): string {
   ];
   if (health.healthy === false) sections.push('### Unhealthy', health.problems.map((p) => `- ${text(p)}`).join('\n'));
   if (clusterExists(state)) {
-    sections.push(overview(state), '### Replicas per zone', zonesTable(state), '### etcd members', membersSection(state), '### Control plane leases', leasesSection(state));
+    sections.push(
+      overview(state),
+      '### Replicas per zone',
+      zonesTable(state),
+      '### etcd members',
+      membersSection(state),
+      '### Control plane leases',
+      leasesSection(state),
+    );
   } else {
     sections.push(`No cluster ${code(state.names.master)} exists in project ${code(state.project)}.`);
   }
   if (report.snapshot) {
     const s = report.snapshot;
-    sections.push(`etcd snapshot before the membership change: ${code(s.path)} (${s.bytes} bytes, revision ${s.revision}, sha256 ${code(s.sha256)}); restore with \`etcdctl snapshot restore\`.`);
+    sections.push(
+      `etcd snapshot before the membership change: ${code(s.path)} (${s.bytes} bytes, revision ${s.revision}, sha256 ${code(s.sha256)}); restore with \`etcdctl snapshot restore\`.`,
+    );
   }
   if (report.plan) sections.push('### What a run would do', planSection(report));
   else sections.push('### What this run did', stepsSection(report));
@@ -58,12 +68,17 @@ function headline(report: RunReport, health: ClusterHealth): string {
   const writes = report.steps.filter((s) => !WAIT_STEPS.has(s.step.kind)).length;
   if (report.plan) {
     const planned = count(report.plan.steps.length, 'step');
-    return report.plan.refused ? `dry run, nothing was changed; a run would take ${planned}, then stop` : `dry run, nothing was changed; a run would take ${planned}`;
+    return report.plan.refused
+      ? `dry run, nothing was changed; a run would take ${planned}, then stop`
+      : `dry run, nothing was changed; a run would take ${planned}`;
   }
   const replicas = replicaViews(report.state);
-  const judged = health.healthy === true ? `healthy (${count(replicas.length, 'replica')})`
-    : health.healthy === false ? `UNHEALTHY: ${health.problems.join('; ')}`
-    : 'no cluster exists';
+  const judged =
+    health.healthy === true
+      ? `healthy (${count(replicas.length, 'replica')})`
+      : health.healthy === false
+        ? `UNHEALTHY: ${health.problems.join('; ')}`
+        : 'no cluster exists';
   if (report.operation === 'status') return judged;
   const done = report.changed ? `done, changed the cluster (${count(writes, 'write')})` : 'done, no change was needed';
   return health.healthy === false ? `${done}, but the cluster is ${judged}` : done;
@@ -81,7 +96,10 @@ function clusterExists(state: ClusterState): boolean {
 function verdict(report: RunReport): string {
   const writes = report.steps.filter((s) => !WAIT_STEPS.has(s.step.kind)).length;
   if (report.failure) return `**${FAILURE_WORDS[report.failure.kind]}**: ${text(report.failure.message)}`;
-  if (!report.changed) return report.operation === 'status' ? 'A status only reads the cluster: nothing was changed.' : '**No changes**: the cluster already matched the request.';
+  if (!report.changed)
+    return report.operation === 'status'
+      ? 'A status only reads the cluster: nothing was changed.'
+      : '**No changes**: the cluster already matched the request.';
   const made = report.steps.flatMap((s) => (s.step.kind === 'createReplica' ? [s.step.replica] : []));
   const deleted = report.steps.flatMap((s) => (s.step.kind === 'deleteReplica' ? [s.step.replica] : []));
   // "Replaced" only when this run both removed a replica and made one: a half-done replace says which half.
@@ -89,13 +107,26 @@ function verdict(report: RunReport): string {
     const repaired = repairedReplicas(report).map(code).join(', ');
     return `**Changed** the cluster in ${count(writes, 'write')}.${repaired ? ` Repaired: ${repaired}${made.length ? `; replacements ${made.map(code).join(', ')}` : ''}.` : ''}`;
   }
-  const what = report.operation === 'down' ? 'removed' : report.operation === 'up' ? 'added'
-    : made.length && deleted.length ? 'replaced' : deleted.length ? 'removed (its successor is not made yet)' : 'added (the one it replaces has not left yet)';
+  const what =
+    report.operation === 'down'
+      ? 'removed'
+      : report.operation === 'up'
+        ? 'added'
+        : made.length && deleted.length
+          ? 'replaced'
+          : deleted.length
+            ? 'removed (its successor is not made yet)'
+            : 'added (the one it replaces has not left yet)';
   const added = report.replicaName ? ` Replica ${what}: ${code(report.replicaName)}.` : '';
   return `**Changed** the cluster in ${count(writes, 'write')}.${added}`;
 }
 
-const FAILURE_WORDS: Record<RunFailure['kind'], string> = { refused: 'Refused', lockBusy: 'Not started', timedOut: 'Timed out', failed: 'Failed' };
+const FAILURE_WORDS: Record<RunFailure['kind'], string> = {
+  refused: 'Refused',
+  lockBusy: 'Not started',
+  timedOut: 'Timed out',
+  failed: 'Failed',
+};
 
 function overview(state: ClusterState): string {
   const views = replicaViews(state);
@@ -107,7 +138,8 @@ function overview(state: ClusterState): string {
     ['Replicas', `${views.length} (${healthy} healthy)`],
     ['etcd', etcdLine(state)],
   ];
-  if (state.certExpiry) rows.push(['First certificate to expire', `${code(state.certExpiry.what)} on ${state.certExpiry.notAfter.slice(0, 10)}`]);
+  if (state.certExpiry)
+    rows.push(['First certificate to expire', `${code(state.certExpiry.what)} on ${state.certExpiry.notAfter.slice(0, 10)}`]);
   if (state.settings) {
     rows.push(['Recorded settings', `MULTIZONE=${state.settings.multizone}, ENABLE_ETCD_QUORUM_READ=${state.settings.quorumRead}`]);
   }
@@ -167,7 +199,11 @@ function membersSection(state: ClusterState): string {
     rows.push(memberRow(state, m, vm, code(v.zone)));
   }
   for (const m of membersWithoutReplica(state)) rows.push(memberRow(state, m, 'no VM', ''));
-  const body = table(['Member', 'ID', 'VM', 'Zone', 'Role', 'Leader', 'Healthy', 'Applied index', 'DB size (free)', 'Alarms'], ['l', 'l', 'l', 'l', 'l', 'l', 'l', 'r', 'r', 'l'], rows);
+  const body = table(
+    ['Member', 'ID', 'VM', 'Zone', 'Role', 'Leader', 'Healthy', 'Applied index', 'DB size (free)', 'Alarms'],
+    ['l', 'l', 'l', 'l', 'l', 'l', 'l', 'r', 'r', 'l'],
+    rows,
+  );
   return state.etcd.reachable ? body : `etcd could not be read${state.etcd.error ? `: ${text(state.etcd.error)}` : ''}.\n\n${body}`;
 }
 

@@ -96,7 +96,13 @@ export function createSecretManager(opts: SecretManagerOptions): SecretManagerAp
     },
 
     async getSecret(id) {
-      const found = await call<{ name: string; labels?: Record<string, string> }>(`get secret ${secretPath(id)}`, 'GET', secretPath(id), undefined, true);
+      const found = await call<{ name: string; labels?: Record<string, string> }>(
+        `get secret ${secretPath(id)}`,
+        'GET',
+        secretPath(id),
+        undefined,
+        true,
+      );
       return found && { id: secretId(found.name), labels: found.labels ?? {} };
     },
 
@@ -111,7 +117,10 @@ export function createSecretManager(opts: SecretManagerOptions): SecretManagerAp
       const data = Buffer.from(got?.payload?.data ?? '', 'base64');
       const sum = got?.payload?.dataCrc32c;
       if (sum !== undefined && Number(sum) !== crc32c(data)) {
-        throw new SecretManagerError('corrupt', `the payload of ${versionName} does not match its CRC32C checksum; it was damaged on the way. Re-run the step`);
+        throw new SecretManagerError(
+          'corrupt',
+          `the payload of ${versionName} does not match its CRC32C checksum; it was damaged on the way. Re-run the step`,
+        );
       }
       return data;
     },
@@ -125,7 +134,10 @@ export function createSecretManager(opts: SecretManagerOptions): SecretManagerAp
         if (bindings.some((b) => b.role === SECRET_ACCESSOR && b.members.includes(member))) return;
         const others = bindings.filter((b) => b.role !== SECRET_ACCESSOR);
         const accessor = bindings.find((b) => b.role === SECRET_ACCESSOR);
-        const next: Policy = { ...current, bindings: [...others, { role: SECRET_ACCESSOR, members: [...(accessor?.members ?? []), member] }] };
+        const next: Policy = {
+          ...current,
+          bindings: [...others, { role: SECRET_ACCESSOR, members: [...(accessor?.members ?? []), member] }],
+        };
         try {
           await call(`set the IAM policy of ${secretPath(id)}`, 'POST', `${secretPath(id)}:setIamPolicy`, { policy: next });
           return;
@@ -141,7 +153,9 @@ export function createSecretManager(opts: SecretManagerOptions): SecretManagerAp
       do {
         const query = new URLSearchParams({ filter: `labels.${key}=${value}`, pageSize: '100', ...(pageToken ? { pageToken } : {}) });
         const page = (await call<{ secrets?: Array<{ name: string; labels?: Record<string, string> }>; nextPageToken?: string }>(
-          `list the secrets labelled ${key}=${value}`, 'GET', `projects/${encodeURIComponent(opts.project)}/secrets?${query}`,
+          `list the secrets labelled ${key}=${value}`,
+          'GET',
+          `projects/${encodeURIComponent(opts.project)}/secrets?${query}`,
         ))!;
         // Applied here too: a server that ignored the filter must not widen what a teardown deletes.
         for (const s of page.secrets ?? []) if (s.labels?.[key] === value) out.push({ id: secretId(s.name), labels: s.labels });

@@ -1,5 +1,15 @@
 // Secret Manager failures, sorted so that callers branch on `kind` and users read what to do.
-export type SecretErrorKind = 'notFound' | 'alreadyExists' | 'aborted' | 'permissionDenied' | 'unauthenticated' | 'disabled' | 'invalid' | 'unavailable' | 'corrupt' | 'other';
+export type SecretErrorKind =
+  | 'notFound'
+  | 'alreadyExists'
+  | 'aborted'
+  | 'permissionDenied'
+  | 'unauthenticated'
+  | 'disabled'
+  | 'invalid'
+  | 'unavailable'
+  | 'corrupt'
+  | 'other';
 
 export class SecretManagerError extends Error {
   readonly kind: SecretErrorKind;
@@ -41,7 +51,8 @@ function kindOf(status: number, body: ErrorBody | undefined): SecretErrorKind {
 
 /** What the workflow's identity needs for each kind of call (README, IAM table). */
 const FIX: Partial<Record<SecretErrorKind, string>> = {
-  permissionDenied: 'Grant the workflow\'s identity roles/secretmanager.admin on the project (it creates, reads, shares and deletes the cluster\'s secrets); nothing else needs it',
+  permissionDenied:
+    "Grant the workflow's identity roles/secretmanager.admin on the project (it creates, reads, shares and deletes the cluster's secrets); nothing else needs it",
   unauthenticated: 'Authenticate the job to Google Cloud before this step (google-github-actions/auth)',
   disabled: 'Enable the Secret Manager API: gcloud services enable secretmanager.googleapis.com --project <project>',
 };
@@ -57,5 +68,9 @@ export function secretHttpError(call: string, status: number, text: string): Sec
   const kind = kindOf(status, body);
   const said = body?.message ?? text.slice(0, 300);
   const fix = FIX[kind];
-  return new SecretManagerError(kind, `Secret Manager refused to ${call} (HTTP ${status}${said ? `: ${said}` : ''})${fix ? `. ${fix}` : ''}`, status);
+  return new SecretManagerError(
+    kind,
+    `Secret Manager refused to ${call} (HTTP ${status}${said ? `: ${said}` : ''})${fix ? `. ${fix}` : ''}`,
+    status,
+  );
 }

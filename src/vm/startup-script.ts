@@ -15,5 +15,7 @@ export function startupScript(): string {
     const path = fileURLToPath(new URL(place, import.meta.url));
     if (existsSync(path)) return (cached = readFileSync(path, 'utf8'));
   }
-  throw new Error(`the master start-up script is missing (looked for ${PLACES.join(' and ')} beside ${fileURLToPath(import.meta.url)}): the action is incompletely installed; re-run npm run bundle`);
+  throw new Error(
+    `the master start-up script is missing (looked for ${PLACES.join(' and ')} beside ${fileURLToPath(import.meta.url)}): the action is incompletely installed; re-run npm run bundle`,
+  );
 }

@@ -21,8 +21,13 @@ import { ZonesClient } from '@google-cloud/compute/build/src/v1/zones_client.js'
 import { PassThroughClient } from 'google-auth-library';
 
 export type Op = {
-  name?: string | null; status?: string | number | null; zone?: string | null; region?: string | null;
-  operationType?: string | null; targetLink?: string | null; targetId?: string | null;
+  name?: string | null;
+  status?: string | number | null;
+  zone?: string | null;
+  region?: string | null;
+  operationType?: string | null;
+  targetLink?: string | null;
+  targetId?: string | null;
   error?: { errors?: Array<{ code?: string | null; message?: string | null }> | null } | null;
   httpErrorStatusCode?: number | null;
 };
@@ -51,8 +56,12 @@ export function computeClients(port: number) {
       let op = (started as [{ latestResponse: Op }])[0].latestResponse;
       while (op.status !== 'DONE') {
         const name = op.name as string;
-        if (op.zone) [op] = (await c.zoneOperations.wait({ project, zone: op.zone.split('/').pop() as string, operation: name })) as unknown as [Op];
-        else if (op.region) [op] = (await c.regionOperations.wait({ project, region: op.region.split('/').pop() as string, operation: name })) as unknown as [Op];
+        if (op.zone)
+          [op] = (await c.zoneOperations.wait({ project, zone: op.zone.split('/').pop() as string, operation: name })) as unknown as [Op];
+        else if (op.region)
+          [op] = (await c.regionOperations.wait({ project, region: op.region.split('/').pop() as string, operation: name })) as unknown as [
+            Op,
+          ];
         else [op] = (await c.globalOperations.wait({ project, operation: name })) as unknown as [Op];
       }
       return op;
@@ -88,7 +97,10 @@ export async function raw(url: string, method: string, path: string, body?: unkn
 }
 
 export async function admin(url: string, action: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${url}/_emulator/${action}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(
+    `${url}/_emulator/${action}`,
+    body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
   const text = await res.text();
   if (!res.ok) throw new Error(`admin ${action}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
