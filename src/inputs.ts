@@ -63,6 +63,7 @@ export const INPUT_NAMES = [
   'repair-min-healthy-period',
   'repair-zone-policy',
   'repair-learner-grace',
+  'confirm',
   'etcd-snapshot-dir',
   'keep-label',
   'pr-comment',
@@ -71,7 +72,7 @@ export const INPUT_NAMES = [
 
 export type InputName = (typeof INPUT_NAMES)[number];
 
-export const OPERATIONS: readonly OperationName[] = ['up', 'down', 'replace', 'status', 'repair'];
+export const OPERATIONS: readonly OperationName[] = ['up', 'down', 'replace', 'status', 'repair', 'recover'];
 /** Not a change to one cluster: it tears down every expired cluster of the project (src/janitor.ts). */
 export const JANITOR = 'janitor';
 
@@ -295,6 +296,8 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
       warnings,
     );
   }
+
+  checkRecoverConfirmed(operation, instancePrefix, raw, p, warnings);
 
   if (problems.length > 0 || !operation || project === undefined || !release || !transport) {
     throw new InputError(problems);
@@ -530,6 +533,42 @@ function parseRepairPolicy(raw: Record<InputName, string>, p: Problems): RepairP
   };
 }
 
+/**
+ * `recover` rebuilds etcd from one member and deletes every other replica: it runs only with the
+ * cluster's master name in `confirm`, and with a place for the snapshot it takes first.
+ */
+function checkRecoverConfirmed(
+  operation: OperationName | undefined,
+  prefix: string | undefined,
+  raw: Record<InputName, string>,
+  p: Problems,
+  warnings: string[],
+): void {
+  const confirm = raw.confirm?.trim() ?? '';
+  if (operation !== 'recover') {
+    if (confirm) warnings.push(`confirm is ignored with operation ${operation ?? '(none)'}: only recover asks for it.`);
+    return;
+  }
+  if (prefix === undefined) return; // the prefix's own problem is reported
+  const master = clusterNames(prefix).master;
+  if (confirm !== master) {
+    p.add(
+      'confirm',
+      confirm
+        ? `${quoted(confirm)} is not the name of the cluster's master, ${master}.`
+        : 'recover rebuilds etcd from one surviving member and deletes every other replica VM, so it needs a confirmation.',
+      `set confirm: ${master} to say you mean it (and check instance-prefix).`,
+    );
+  }
+  if (!raw['etcd-snapshot-dir']) {
+    p.add(
+      'etcd-snapshot-dir',
+      'recover takes a snapshot of the surviving member before it changes anything, and needs a directory for it.',
+      'set etcd-snapshot-dir to a directory on the runner, such as ${{ runner.temp }}/etcd-backups, and keep the file (e.g. as an artifact).',
+    );
+  }
+}
+
 interface Combination {
   operation: OperationName;
   zone?: string;
@@ -583,10 +622,10 @@ function checkCombinations(c: Combination, p: Problems, warnings: string[]): voi
       );
     } else if (op === 'status') {
       p.add('replica-name', 'status reports every replica and touches none.', 'drop replica-name, or use operation replace or down.');
-    } else if (op === 'repair') {
+    } else if (op === 'repair' || op === 'recover') {
       p.add(
         'replica-name',
-        'repair finds the unhealthy replicas itself.',
+        `${op} finds the replicas to act on itself.`,
         `drop replica-name, or use operation replace to swap ${c.replicaName} for a new replica.`,
       );
     } else if (op === 'down' && deleteNodes) {

@@ -85,7 +85,10 @@ export async function run(): Promise<RunEnd> {
     const summary = renderSummary(report);
     await publishSummary(summary);
     // A repair that could not restore health fails the step: the scheduled job's failure tells the team.
-    const unhealthy = (inputs.failOnUnhealthy || intent.operation === 'repair') && !inputs.dryRun ? unhealthyProblem(report) : undefined;
+    const unhealthy =
+      (inputs.failOnUnhealthy || intent.operation === 'repair' || intent.operation === 'recover') && !inputs.dryRun
+        ? unhealthyProblem(report)
+        : undefined;
     if (inputs.prComment && inputs.githubToken) {
       // The cluster is already as asked: a comment that cannot be written is worth a warning only.
       try {
@@ -128,8 +131,8 @@ function unhealthyProblem(report: RunReport): string | undefined {
       ? undefined
       : `no replica of ${master} exists, and fail-on-unhealthy is true. Fix: create it (operation: up), or check instance-prefix and project`;
   }
-  if (report.operation === 'repair') {
-    return `repair could not restore the health of ${master}: ${health.problems.join('; ')}. Fix: see the job summary for why each was left (guards, zones); replace by hand with operation: replace, replica-name: <its name>`;
+  if (report.operation === 'repair' || report.operation === 'recover') {
+    return `${report.operation} could not restore the health of ${master}: ${health.problems.join('; ')}. Fix: see the job summary for why each was left (guards, zones); replace by hand with operation: replace, replica-name: <its name>`;
   }
   return `${master} is unhealthy, and fail-on-unhealthy is true: ${health.problems.join('; ')}. Fix: replace each unhealthy replica (operation: replace, replica-name: <its name>); the job summary shows the etcd members and VMs`;
 }

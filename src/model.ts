@@ -5,7 +5,7 @@
 import type { ReleaseManifest } from './release/manifest.ts';
 import type { ClusterOwner } from './labels.ts';
 
-export type OperationName = 'up' | 'down' | 'replace' | 'status' | 'repair';
+export type OperationName = 'up' | 'down' | 'replace' | 'status' | 'repair' | 'recover';
 
 /** The label a replica made by `repair` carries: how many repairs in a row made it (1: the first). */
 export const REPAIRS_LABEL = 'ha-masters-repairs';
@@ -385,6 +385,10 @@ export type Step =
   | { kind: 'labelCluster'; labels: Record<string, string> }
   /** Another run holds the cluster's lock: the engine's wait for the lock before each step is the whole step. */
   | { kind: 'waitForLock'; holder: string }
+  /** Quorum recovery (plan/recover.ts): the record on the address; none clears it. */
+  | { kind: 'writeRecovery'; record?: { survivor: string; count: number; phase: 'p' | 'f' } }
+  /** Quorum recovery: `etcd-force-new-cluster: <nonce>` on the survivor, a reset, its wait; then the record's phase `f`. */
+  | { kind: 'forceNewCluster'; replica: string; zone: string; nonce: string }
   /** Look again after `ms` (e.g. to confirm what one observation showed). */
   | { kind: 'pause'; ms: number; why: string };
 

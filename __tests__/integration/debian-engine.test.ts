@@ -1,8 +1,9 @@
 // The engine against real Debian 12 VMs that boot the action's own start-up script (the emulator's
 // Debian runtime): a first master, the 1 -> 2 step that builds the load balancer, kubectl through
 // the external IP before and after the IP moves, a tampered release refused with its reason, the
-// broken replica (its start-up failed) replaced by repair at once, and a teardown that leaves nothing on the host. The test process has no
-// route into the VPC: the engine reaches the VMs through the emulator's IAP relay, as on a
+// broken replica (its start-up failed) replaced by repair at once, a quorum lost and recovered from
+// the survivor's data (its start-up script forcing a new cluster), and a teardown that leaves
+// nothing on the host. The test process has no route into the VPC: the engine reaches the VMs through the emulator's IAP relay, as on a
 // GitHub-hosted runner (HA_TEST_REACH=inside-vpc runs it as a self-hosted runner in the VPC).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -138,7 +139,7 @@ debianTest(
 );
 
 debianTest(
-  'repair swaps the replica whose start-up failed (a learner that never started) for a good one at once, then down tears everything down',
+  'repair swaps the replica whose start-up failed (a learner that never started) for a good one at once',
   async () => {
     const broken = (await world.compute.listInstances('kubernetes-master')).find((v) => v.zone === D)!;
     // Well within its learner grace period (10 min): the VM's own report of a failed start-up is enough.
@@ -155,6 +156,34 @@ debianTest(
       [names.secretClusterKeys, names.secretEtcdCaKey, ...replaced.state.replicas.map((r) => replicaKeysSecret(r.name))].sort(),
     );
     expect(await privateKeysGcloudSees(world.url, PROJECT)).toEqual([]);
+  },
+  400_000,
+);
+
+debianTest(
+  'two of three etcd units stopped for good: recover has the survivor start with --force-new-cluster from its data (the shipped script), then three again; then down tears everything down',
+  async () => {
+    const before = (await world.run(intent({ operation: 'status' }))).state;
+    const survivor = before.replicas.find((r) => r.name === 'kubernetes-master')!;
+    const lost = before.replicas.filter((r) => r.name !== survivor.name);
+    for (const r of lost) await world.admin('kill-etcd', { zone: r.zone, instance: r.name, keepDown: true });
+    const snapshots = mkdtempSync(join(tmpdir(), 'ha-recover-'));
+    try {
+      const recovered = await slow().run(intent({ operation: 'recover' }), { snapshotDir: snapshots });
+      expect(recovered.steps.map((s) => s.step.kind)).toContain('forceNewCluster');
+      expect(recovered.snapshot?.path).toContain(snapshots);
+      expect(recovered.state.replicas).toHaveLength(3);
+      expect(recovered.state.etcd.members.filter((m) => m.healthy && !m.isLearner)).toHaveLength(3);
+      expect(await kubectlReadyz(recovered)).toBe('ok');
+      // The survivor's own script did it, once: its console says so, and the flag is gone again.
+      expect(serial(`${survivor.zone}/${survivor.name}`)).toContain('etcd formed a new one-member cluster from its own data');
+      expect(await world.debian!.exec(`${survivor.zone}/${survivor.name}`, ['cat', '/etc/ha-masters/etcd.env'])).toBe(
+        'ETCD_INITIAL_FLAGS=""\n',
+      );
+    } finally {
+      rmSync(snapshots, { recursive: true, force: true });
+    }
+    const names = clusterNames('kubernetes');
     const down = await slow().run(intent({ operation: 'down', deleteNodes: true }));
     expect(down.state.replicas).toEqual([]);
     expect(await world.keys.listCluster(names)).toEqual([]);

@@ -177,8 +177,29 @@ test('quorum lost: repair changes nothing, fails, and names the survivor to reco
   const r = await repair();
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(
-    /::error::.*etcd of kubernetes-master has no quorum: 2 of 5 voters answer .*repair changes nothing without a quorum.*Fix: recover by hand .*the survivor with the highest raft index is etcd-kubernetes-master(-[0-9a-f]{3})? \(applied index \d+\)/,
+    /::error::.*etcd of kubernetes-master has no quorum: 2 of 5 voters answer .*repair changes nothing without a quorum.*Fix: the survivor with the highest raft index is etcd-kubernetes-master(-[0-9a-f]{3})? \(applied index \d+\); run operation: recover with confirm: kubernetes-master and etcd-snapshot-dir/,
   );
   expect(firstLine(r.summary)).toMatch(/: REFUSED, nothing was changed/);
   expect(await action.writesSince(mark)).toEqual([]);
 }, 240_000);
+
+test('recover: refused without confirm and a snapshot directory, then rebuilds etcd from the survivor and is back at five', async () => {
+  const mark = await action.requestCount();
+  const unconfirmed = await action.run({ operation: 'recover', 'gce-zone': B });
+  expect(unconfirmed.code).toBe(1);
+  expect(unconfirmed.stdout).toMatch(
+    /::error::.*confirm: recover rebuilds etcd from one surviving member .*Fix: set confirm: kubernetes-master/,
+  );
+  expect(unconfirmed.stdout).toMatch(/etcd-snapshot-dir: recover takes a snapshot of the surviving member/);
+  expect(await action.writesSince(mark)).toEqual([]);
+
+  const snapshots = `${action.dir()}/snapshots`;
+  const r = await action.run({ operation: 'recover', 'gce-zone': B, confirm: 'kubernetes-master', 'etcd-snapshot-dir': snapshots });
+  expect(r.stdout).not.toMatch(/::error::/);
+  expect(r.code).toBe(0);
+  expect(r.outputs['etcd-snapshot']).toContain(snapshots);
+  expect(r.outputs.healthy).toBe('true');
+  expect(replicasOf(r)).toHaveLength(5);
+  expect(r.stdout).toMatch(/step \d+: set etcd-force-new-cluster on kubernetes-master(-[0-9a-f]{3})? in europe-west1-[bcd], reset it/);
+  expect(firstLine(r.summary)).toMatch(/: done, changed the cluster \(\d+ writes\)$/);
+}, 420_000);

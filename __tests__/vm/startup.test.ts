@@ -566,6 +566,36 @@ describe('etcd flags', () => {
   });
 });
 
+describe('etcd-force-new-cluster (quorum recovery)', () => {
+  const IP = '10.128.0.7';
+  const VM = 'kubernetes-master-a1f';
+
+  it('a nonce not applied yet forces a new cluster from existing data, once; no data refuses; an applied nonce does nothing', async () => {
+    const vm = vmDirs({ 'kube-env': kubeEnv({ INITIAL_ETCD_CLUSTER_STATE: 'existing' }) });
+    const env = { ...vm.env, VM, IP, HA_METADATA_URL: md.url };
+    md.set('instance/attributes/etcd-force-new-cluster', 'rec-1');
+    try {
+      // No etcd data: nothing to rebuild from, and an empty new cluster would lose everything.
+      const empty = await bash('force_new_cluster_nonce; echo "|rc=$?"', env);
+      expect(empty.code).toBe(1);
+      expect(md.status).toBe('failed: etcd-force-new-cluster rec-1: this VM has no etcd data to form a new cluster from');
+
+      mkdirSync(join(vm.root, 'mnt/disks/master-pd/var/etcd/data/member/wal'), { recursive: true });
+      const forced = await bash('FORCE_NONCE=$(force_new_cluster_nonce); echo "$FORCE_NONCE|$(etcd_initial_flags)"', env);
+      expect(forced.stdout).toBe('rec-1|--force-new-cluster\n');
+
+      writeFileSync(join(vm.root, 'mnt/disks/master-pd/var/etcd/force-new-cluster.applied'), 'rec-1');
+      const applied = await bash('echo "[$(force_new_cluster_nonce)]"', env);
+      expect(applied.stdout).toBe('[]\n');
+    } finally {
+      md.values.delete('instance/attributes/etcd-force-new-cluster');
+    }
+    // No key at all (every ordinary boot): nothing.
+    const none = await bash('echo "[$(force_new_cluster_nonce)]"', env);
+    expect(none.stdout).toBe('[]\n');
+  });
+});
+
 describe('control-plane flags', () => {
   const IP = '10.128.0.7';
 

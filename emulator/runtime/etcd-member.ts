@@ -3,7 +3,7 @@
 // and restarts the process with a bounded back-off whenever it exits.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MasterSpec } from './master-spec.ts';
 import { memberNameOf, peerUrlOf, resolveInitialCluster } from './etcd-join.ts';
@@ -136,7 +136,18 @@ export class EtcdMember {
   }
 
   private async initialFlags(spec: MasterSpec): Promise<{ ok: true; flags: string[] } | { ok: false; reason: string }> {
-    if (this.hasData()) return { ok: true, flags: [] };
+    if (this.hasData()) {
+      // As vm/startup.sh: once per nonce, a new one-member cluster from this member's data. (The
+      // script records the nonce once etcd answers; here it is recorded as etcd starts.)
+      const nonce = spec.forceNewCluster;
+      const applied = join(this.opts.dataDiskDir, 'force-new-cluster.applied');
+      if (nonce && (existsSync(applied) ? readFileSync(applied, 'utf8') : '') !== nonce) {
+        writeFileSync(applied, nonce, { mode: 0o600 });
+        this.opts.log(`${this.opts.key}: etcd forms a new one-member cluster from its data (etcd-force-new-cluster ${nonce})`);
+        return { ok: true, flags: ['--force-new-cluster'] };
+      }
+      return { ok: true, flags: [] };
+    }
     const self = `${memberNameOf(spec.vm)}=${peerUrlOf(spec.internalIp)}`;
     if (spec.initialState === 'new') return { ok: true, flags: ['--initial-cluster', self, '--initial-cluster-state', 'new'] };
     const seeds: SeedAddress[] = [];

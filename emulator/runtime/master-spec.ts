@@ -21,6 +21,8 @@ export interface MasterSpec {
   scheduler?: { cert: string; key: string };
   /** Absent until the action has set `etcd-member-certs`: etcd waits for it. */
   member?: { cert: string; key: string };
+  /** `etcd-force-new-cluster` (docs/vm-contract.md): a nonce; etcd forms a new one-member cluster from its data once per nonce. */
+  forceNewCluster?: string;
   /** Changes with the IP or any cluster certificate: the VM's processes restart then. */
   fingerprint: string;
   /** Changes with the member certificate: etcd (only) restarts then. '' while there is none. */
@@ -88,6 +90,7 @@ export function masterSpecOf(instance: RuntimeInstance): MasterSpec | undefined 
     etcdClientCert,
     etcdClientKey,
     ...(controllerManager ? { controllerManager } : {}),
+    ...(instance.metadata['etcd-force-new-cluster'] ? { forceNewCluster: instance.metadata['etcd-force-new-cluster'] } : {}),
     ...(scheduler ? { scheduler } : {}),
     member,
     fingerprint,

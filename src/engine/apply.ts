@@ -19,6 +19,11 @@ import { explainStartup, startupFailureMessage, startupStatus } from './startup-
 import { errorMessage } from '../errors.ts';
 import { apiIpOf } from './api-leases.ts';
 import { reclaimEtcdSpace } from './etcd-maintenance.ts';
+import { RECOVERY_LABEL, decodeRecovery, encodeRecovery } from '../plan/recover.ts';
+import type { Recovery } from '../plan/recover.ts';
+
+/** docs/vm-contract.md: the nonce that makes a master's etcd form a new cluster from its data once. */
+const FORCE_NEW_CLUSTER_KEY = 'etcd-force-new-cluster';
 import type { ApiLeaseAccess } from './api-leases.ts';
 import { CLUSTER_LABEL, ownerLabels } from '../labels.ts';
 
@@ -284,6 +289,10 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return; // the engine waited for the lock before this step; the next pass decides afresh
     case 'pause':
       return delay(Math.max(0, Math.min(step.ms, ctx.runDeadline - Date.now())));
+    case 'writeRecovery':
+      return relabelAddress(ctx, (labels) => withRecovery(n, labels, step.record));
+    case 'forceNewCluster':
+      return forceNewCluster(step, ctx);
     case 'writeJournal':
       return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
     case 'labelCluster':
@@ -317,6 +326,41 @@ async function labelCluster(ctx: ApplyContext, wanted: Record<string, string>): 
     });
   }
   await relabelAddress(ctx, (labels) => ({ ...labels, ...wanted }));
+}
+
+/**
+ * Quorum recovery's turning point (plan/recover.ts): the survivor gets `etcd-force-new-cluster` and a
+ * reset, boots into a new one-member cluster from its own data (vm/startup.sh), and once it serves
+ * the record moves on. Repeating it is harmless: a VM forces once per nonce.
+ */
+async function forceNewCluster(step: Extract<Step, { kind: 'forceNewCluster' }>, ctx: ApplyContext): Promise<void> {
+  const { compute } = ctx.deps;
+  const n = ctx.observation.state.names;
+  await withFreshFingerprint(async () => {
+    const vm = await compute.getInstance(step.zone, step.replica);
+    if (!vm) throw new Error(`replica ${step.replica} vanished before etcd could be rebuilt from it`);
+    if (vm.metadata[FORCE_NEW_CLUSTER_KEY] === step.nonce) return;
+    await compute.setInstanceMetadata(
+      step.zone,
+      step.replica,
+      { ...vm.metadata, [FORCE_NEW_CLUSTER_KEY]: step.nonce },
+      vm.metadataFingerprint,
+    );
+  });
+  await compute.resetInstance(step.zone, step.replica);
+  ctx.deps.log(`  ${step.replica} was reset: it starts etcd with --force-new-cluster from its own data`);
+  await ctx.waitReady(step.replica);
+  await relabelAddress(ctx, (labels) => {
+    const record = decodeRecovery(n, labels);
+    return record ? withRecovery(n, labels, { ...record, phase: 'f' }) : labels;
+  });
+}
+
+function withRecovery(n: ClusterState['names'], labels: Record<string, string>, record: Recovery | undefined): Record<string, string> {
+  const next = { ...labels };
+  if (record) next[RECOVERY_LABEL] = encodeRecovery(n, record);
+  else delete next[RECOVERY_LABEL];
+  return next;
 }
 
 /** A step kind without a case here would do nothing at all: the compiler says so, and so does the run. */

@@ -35,8 +35,11 @@ export interface RunOptions {
   snapshotDir?: string;
 }
 
-/** Steps that change etcd membership: a snapshot comes first when one is asked for. */
-const MEMBERSHIP_STEPS = new Set<Step['kind']>(['addLearner', 'promoteLearner', 'moveLeader', 'removeMember']);
+/**
+ * Steps that change etcd membership, and the first step of a quorum recovery (which rebuilds etcd
+ * from one member): a snapshot comes first when one is asked for.
+ */
+const MEMBERSHIP_STEPS = new Set<Step['kind']>(['addLearner', 'promoteLearner', 'moveLeader', 'removeMember', 'writeRecovery']);
 
 export async function runEngine(intent: Intent, given: EngineDeps, options: RunOptions = {}): Promise<RunReport> {
   // Every pass observes the same secrets again: register each with the runner once.
@@ -340,7 +343,11 @@ async function takeSnapshot(
 ): Promise<NonNullable<RunReport['snapshot']>> {
   const stamp = o.state.observedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const path = join(dir, `${o.state.names.master}-${stamp}.db`);
-  const endpoints = o.state.etcd.members.filter((m) => !m.isLearner && m.healthy && m.clientUrls[0]).map((m) => m.clientUrls[0]!);
+  // The most advanced member first: with quorum lost, members may hold different amounts.
+  const endpoints = o.state.etcd.members
+    .filter((m) => !m.isLearner && m.healthy && m.clientUrls[0])
+    .sort((a, b) => (b.appliedIndex ?? 0) - (a.appliedIndex ?? 0))
+    .map((m) => m.clientUrls[0]!);
   try {
     const info = await admin.snapshot(endpoints, path, deadline);
     deps.log(

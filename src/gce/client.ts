@@ -112,6 +112,7 @@ export function createComputeApi(options: ComputeApiOptions): ComputeApiHandle {
     getGuestAttribute: (zone, name, key) => instances.getGuestAttribute(ctx, zone, name, key),
     insertInstance: (spec) => instances.insertInstance(ctx, spec),
     deleteInstance: (zone, name) => instances.deleteInstance(ctx, zone, name),
+    resetInstance: (zone, name) => instances.resetInstance(ctx, zone, name),
     setInstanceMetadata: (zone, name, items, fp) => instances.setInstanceMetadata(ctx, zone, name, items, fp),
     setInstanceLabels: (zone, name, labels, fp) => instances.setInstanceLabels(ctx, zone, name, labels, fp),
     deleteAccessConfig: (zone, vm, ac) => instances.deleteAccessConfig(ctx, zone, vm, ac),

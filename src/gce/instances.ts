@@ -136,6 +136,11 @@ export async function deleteInstance(ctx: GceContext, zone: string, name: string
   await write(ctx, instanceCall(ctx, 'delete', zone, name), { method: 'DELETE', path: instancePath(ctx, zone, name) });
 }
 
+/** A hard reset (power cycle): the guest boots again and runs its start-up script. */
+export async function resetInstance(ctx: GceContext, zone: string, name: string): Promise<void> {
+  await write(ctx, instanceCall(ctx, 'reset', zone, name), { method: 'POST', path: `${instancePath(ctx, zone, name)}/reset` });
+}
+
 export async function setInstanceMetadata(
   ctx: GceContext,
   zone: string,

@@ -126,6 +126,8 @@ export interface ComputeApi {
   getGuestAttribute(zone: string, name: string, variableKey: string): Promise<string | undefined>;
   insertInstance(spec: InstanceSpec): Promise<void>;
   deleteInstance(zone: string, name: string): Promise<void>;
+  /** Power-cycles the VM (it boots and runs its start-up script again). */
+  resetInstance(zone: string, name: string): Promise<void>;
   /** Replaces every metadata item; fails with conditionNotMet on a stale fingerprint. */
   setInstanceMetadata(zone: string, name: string, items: Record<string, string>, fingerprint: string): Promise<void>;
   setInstanceLabels(zone: string, name: string, labels: Record<string, string>, fingerprint: string): Promise<void>;

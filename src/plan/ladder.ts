@@ -9,6 +9,7 @@
 //   3a. the ownership labels: pull request, repository, expiry (owner-labels.ts)
 //   3b. a cluster made before Secret Manager: each replica's private keys leave its metadata
 //   3c. repair only: an etcd NOSPACE alarm is reclaimed (compact, defragment, disarm) first
+//   (recover, before 3a: quorum rebuilt from one survivor, recover.ts)
 //   4. finish removals already started (journal `removing`): out of the pool, move the leader,
 //      remove the member, delete the VM, delete its apiserver identity lease (rung 4a, for any
 //      replica whose VM is gone), then mark the entry done
@@ -35,6 +36,7 @@ import { waitInsteadOfRefusing } from './other-run.ts';
 import { forgottenRequest } from './forgotten.ts';
 import { isJoiningInGrace, judgeRepairs, quorumLoss } from './repair.ts';
 import { reclaimSpace } from './etcd-space.ts';
+import { recoverCount, recoverQuorum } from './recover.ts';
 import type { RepairCandidate } from './repair.ts';
 import { ownerLabelsRung } from './owner-labels.ts';
 
@@ -52,6 +54,8 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
   const view = buildView(state);
   const fromState = (): PlanResult =>
     baseResources(intent, view) ??
+    // Without quorum no other rung can work: a confirmed recovery restores it first (recover.ts).
+    (intent.operation === 'recover' ? recoverQuorum(intent, view) : undefined) ??
     ownerLabelsRung(intent, state) ??
     moveKeys(view) ??
     staleIdentityLease(view) ??
@@ -388,6 +392,8 @@ function theRequest(intent: Intent, view: ClusterView): PlanResult {
       return replaceReplica(intent, view);
     case 'repair':
       return repairReplicas(intent, view);
+    case 'recover':
+      return recoverCount(view, () => addReplica(intent, view, `${intent.requestId}-n${liveReplicas(view).length + 1}`, undefined));
     case 'status':
       return done('status only reads the cluster');
   }

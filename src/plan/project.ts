@@ -5,6 +5,7 @@ import { clientUrl, peerUrl } from '../model.ts';
 import type { ClusterState, PlanResult, Step, Intent } from '../model.ts';
 import { decodeJournal, withJournalEntry } from './journal.ts';
 import { plan } from './ladder.ts';
+import { RECOVERY_LABEL, decodeRecovery, encodeRecovery } from './recover.ts';
 import { CLUSTER_LABEL, ownerLabels } from '../labels.ts';
 
 const placeholderIp = (vm: string) => `ip-of-${vm}`;
@@ -188,6 +189,24 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
     case 'writeJournal':
       if (s.address) s.address.labels = withJournalEntry(n, s.address.labels, step.entry);
       break;
+    case 'writeRecovery':
+      if (s.address) {
+        const labels = { ...s.address.labels };
+        if (step.record) labels[RECOVERY_LABEL] = encodeRecovery(n, step.record);
+        else delete labels[RECOVERY_LABEL];
+        s.address.labels = labels;
+      }
+      break;
+    case 'forceNewCluster': {
+      // The survivor's member alone, as the one voter and leader; the record moves to phase f.
+      const own = s.etcd.members.find((m) => m.name === `etcd-${step.replica}`);
+      s.etcd = { reachable: true, members: own ? [{ ...own, healthy: true, isLeader: true, isLearner: false, alarms: [] }] : [] };
+      const r = vm(step.replica);
+      if (r) r.apiserverReady = true;
+      const record = decodeRecovery(n, s.address?.labels);
+      if (record && s.address) s.address.labels = { ...s.address.labels, [RECOVERY_LABEL]: encodeRecovery(n, { ...record, phase: 'f' }) };
+      break;
+    }
     case 'pause':
       // What it waits to confirm is assumed confirmed: the etcd members without a VM.
       s.confirmedOrphans = s.etcd.members.filter((m) => !s.replicas.some((r) => m.name === `etcd-${r.name}`)).map((m) => m.id);

@@ -91,7 +91,9 @@ export function quorumLoss(state: ClusterState): { problem: string; fix: string 
     : 'no member survives: restore from your latest snapshot (etcd-snapshot-dir)';
   return {
     problem: `etcd of ${state.names.master} has no quorum: ${who} (${state.etcd.error ?? 'no quorum read succeeded'}); repair changes nothing without a quorum, since replacing a member needs one. If this runner simply cannot reach the replicas, fix that first (transport, firewall)`,
-    fix: `recover by hand (docs/troubleshooting.md, "etcd lost quorum"): ${from}; snapshot it, restart it with --force-new-cluster, then run repair or up with the former replicas count to add the others back one at a time`,
+    fix: best
+      ? `${from}; run operation: recover with confirm: ${state.names.master} and etcd-snapshot-dir (it snapshots that member, rebuilds etcd from it and adds the others back one at a time), or recover by hand (docs/troubleshooting.md, "etcd lost quorum")`
+      : `${from} (docs/troubleshooting.md, "etcd lost quorum")`,
   };
 }
 

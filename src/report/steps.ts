@@ -69,6 +69,12 @@ export function describeStep(step: Step, state: ClusterState): string {
       return `delete secret ${step.name} and its versions`;
     case 'waitRunning':
       return `wait until VM ${step.replica} in ${step.zone}, still being created, runs`;
+    case 'writeRecovery':
+      return step.record
+        ? `record the recovery on ${n.address}: rebuild etcd from ${step.record.survivor}, back to ${step.record.count} replicas (${step.record.phase === 'p' ? 'prepared' : 'forced'})`
+        : `clear the recovery record on ${n.address}`;
+    case 'forceNewCluster':
+      return `set etcd-force-new-cluster on ${step.replica} in ${step.zone}, reset it, and wait until it serves as a one-member etcd cluster`;
     case 'pause':
       return `wait ${Math.round(step.ms / 1000)} s and look again (${step.why})`;
     case 'waitForLock':
