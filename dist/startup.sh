@@ -30,6 +30,7 @@ CACHE=$R/var/cache/ha-masters
 MNT=$R/mnt/disks/master-pd
 ETCD_DATA=$MNT/var/etcd/data
 ETCD_ENV=$ETC/etcd.env
+FORCE_NONCE='' # set at boot when the action asks for --force-new-cluster (force_new_cluster_nonce)
 DISK_WAIT=${HA_DISK_WAIT_SECONDS:-60}
 ATTEMPTS=${HA_DOWNLOAD_ATTEMPTS:-8}
 SECRET_ATTEMPTS=${HA_SECRET_ATTEMPTS:-5}
@@ -579,9 +580,45 @@ join_existing() {
   done
 }
 
+# Quorum recovery (docs/vm-contract.md, etcd-force-new-cluster): the action sets a nonce on the
+# survivor it chose and resets the VM; etcd then starts once with --force-new-cluster, a new
+# one-member cluster from its own data. The nonce is recorded on the data disk once etcd answers,
+# so a later boot (or a restart of the unit) never forces again.
+FORCE_APPLIED=$MNT/var/etcd/force-new-cluster.applied
+
+# Prints the nonce to apply at this boot, or nothing.
+force_new_cluster_nonce() {
+  local code nonce
+  code=$(md_fetch instance/attributes/etcd-force-new-cluster "$WORK/force-new-cluster")
+  [[ $code == 200 ]] || return 0
+  nonce=$(<"$WORK/force-new-cluster")
+  [[ -n $nonce && $nonce != "$(cat "$FORCE_APPLIED" 2>/dev/null || true)" ]] || return 0
+  etcd_has_data || fail "etcd-force-new-cluster $nonce: this VM has no etcd data to form a new cluster from"
+  printf '%s' "$nonce"
+}
+
+# After a forced start: wait until etcd answers, record the nonce, and drop the flag again.
+finish_force_new_cluster() {
+  local nonce=$1 i
+  for ((i = 0; i < 60; i++)); do
+    if etcd_member_list https://127.0.0.1:2379 >/dev/null 2>&1; then
+      printf '%s' "$nonce" | put "$FORCE_APPLIED" 0600
+      printf 'ETCD_INITIAL_FLAGS=""\n' | put "$ETCD_ENV" 0600
+      log "etcd formed a new one-member cluster from its own data (etcd-force-new-cluster $nonce)"
+      return 0
+    fi
+    sleep 1
+  done
+  fail "etcd-force-new-cluster $nonce: etcd did not answer within 60 s of its forced start"
+}
+
 # etcd_initial_flags: the flags that depend on the cluster's state (docs/vm-contract.md step 2).
 etcd_initial_flags() {
   local state cluster
+  if [[ -n $FORCE_NONCE ]]; then
+    printf -- '--force-new-cluster'
+    return 0
+  fi
   if etcd_has_data; then
     # A reboot: etcd ignores --initial-* with data; keep what the first boot chose.
     [[ ! -f $ETCD_ENV ]] || printf '%s' "$(sed -n 's/^ETCD_INITIAL_FLAGS="\(.*\)"$/\1/p' "$ETCD_ENV")"
@@ -779,11 +816,16 @@ main() {
   write_certs
   STEP='etcd'; step "choosing etcd's initial cluster"
   local initial
+  FORCE_NONCE=$(force_new_cluster_nonce)
   initial=$(etcd_initial_flags)
   log "etcd initial flags: ${initial:-none (existing data)}"
   STEP='units'; step "writing and starting systemd units"
   write_units "$initial"
   start_units
+  if [[ -n $FORCE_NONCE ]]; then
+    STEP='force-new-cluster'; step "waiting for etcd's forced start"
+    finish_force_new_cluster "$FORCE_NONCE"
+  fi
   log "ok"
   set_status ok
 }
