@@ -326,6 +326,8 @@ export interface ClusterState {
    * ORPHAN_CONFIRM_MS apart: a VM list that lags cannot make repair remove a live replica's member.
    */
   confirmedOrphans?: string[];
+  /** This run has reclaimed etcd's space already: a NOSPACE alarm now is live data filling the quota. */
+  spaceReclaimed?: boolean;
   /** The lease a run holds on the cluster (the address's `ha-masters-lock` label), when one is set. */
   lock?: { request: string; expiresAt: string };
   /** Time of observation, ISO string; the planner's only clock. */

@@ -128,4 +128,16 @@ describe('repair', () => {
     expect(kinds).toContain('removeMember');
     expect(kinds).toContain('createReplica');
   });
+
+  it('reclaims etcd space once a run: an alarm back at once leaves the replicas alone, saying why', () => {
+    const full = (r: { member?: { alarms: string[]; healthy: boolean; dbSize?: number } }) => {
+      r.member!.alarms = ['NOSPACE'];
+      r.member!.healthy = false;
+      r.member!.dbSize = 1 << 20;
+    };
+    const s = cluster({ lb: 'full' }, replica('', B, leader(), full), replica('a1f', C), replica('0c1', D));
+    expect(plan(repairIntent(), s)).toMatchObject({ type: 'step', step: { kind: 'reclaimEtcdSpace' } });
+    const again = plan(repairIntent(), { ...s, spaceReclaimed: true });
+    expect(again).toMatchObject({ type: 'done', reason: expect.stringContaining('NOSPACE alarm again after space was reclaimed') });
+  });
 });

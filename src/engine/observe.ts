@@ -42,6 +42,8 @@ export interface ObserveCache {
   zones?: ZoneRecord[];
   /** Zones where a VM insert of this run failed for want of capacity, with the error's reason. */
   noCapacity?: Map<string, string>;
+  /** This run has already compacted, defragmented and disarmed etcd (ClusterState.spaceReclaimed). */
+  spaceReclaimed?: boolean;
   /** When this run first saw each etcd member without a VM (epoch ms). */
   orphanSince?: Map<string, number>;
 }
@@ -170,6 +172,7 @@ export async function observe(
     ...(apiLeases ? { leases: apiLeases } : {}),
     ...lockOf(address?.labels),
     ...(cache.noCapacity?.size ? { noCapacity: Object.fromEntries(cache.noCapacity) } : {}),
+    ...(cache.spaceReclaimed ? { spaceReclaimed: true } : {}),
     observedAt: deps.now().toISOString(),
   };
   if (state.etcd.reachable) state.confirmedOrphans = confirmOrphans(state, cache, Date.now());

@@ -157,6 +157,8 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
         continue;
       }
       steps.push({ step: decision.step, reason: decision.reason, ms: Date.now() - t0 });
+      // Space is reclaimed once a run: an alarm that is back at once means live data fills the quota.
+      if (decision.step.kind === 'reclaimEtcdSpace') cache.spaceReclaimed = true;
     }
   };
   try {

@@ -10,7 +10,9 @@ export const NOSPACE = 'NOSPACE';
 /** The step that reclaims space when any member raised NOSPACE, else undefined. */
 export function reclaimSpace(state: ClusterState): PlanResult | undefined {
   const alarmed = state.etcd.members.filter((m) => m.alarms.includes(NOSPACE));
-  if (alarmed.length === 0 || !state.etcd.reachable) return undefined;
+  // Once a run: defragmenting stalls each member, and an alarm that is back at once will not go
+  // this way (repair.ts then reports the replicas as left alone).
+  if (alarmed.length === 0 || !state.etcd.reachable || state.spaceReclaimed) return undefined;
   // Only members that answered their status can be defragmented; the leader goes last.
   const answering = state.etcd.members.filter((m) => m.dbSize !== undefined);
   const isLeader = (id: string) => state.etcd.leaderId === id || state.etcd.members.some((m) => m.id === id && m.isLeader);
