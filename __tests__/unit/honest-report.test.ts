@@ -11,40 +11,11 @@ import { clusterHealth } from '../../src/report/health.ts';
 import { outputsFor } from '../../src/report/outputs.ts';
 import { renderFailureSummary, renderSummary } from '../../src/report/summary.ts';
 import { count } from '../../src/words.ts';
+import { member, replica } from '../support/report-fixtures.ts';
 
 const names = clusterNames('kubernetes');
 const B = 'europe-west1-b',
   C = 'europe-west1-c';
-
-function vm(name: string, zone: string, ip: string, extra: Partial<Replica> = {}): Replica {
-  return {
-    name,
-    zone,
-    status: 'RUNNING',
-    internalIp: ip,
-    hasStaticIp: false,
-    hasMemberCerts: true,
-    inTargetPool: true,
-    apiserverReady: true,
-    creationTimestamp: '2026-01-01T00:00:00Z',
-    ...extra,
-  };
-}
-
-function member(name: string, id: string, ip: string, extra: Partial<EtcdMember> = {}): EtcdMember {
-  return {
-    id,
-    name: `etcd-${name}`,
-    peerUrls: [`https://${ip}:2380`],
-    clientUrls: [`https://${ip}:2379`],
-    isLearner: false,
-    healthy: true,
-    isLeader: false,
-    appliedIndex: 7,
-    alarms: [],
-    ...extra,
-  };
-}
 
 /** Three replicas; `sick` decides what is wrong with the third. */
 function cluster(sick: Partial<EtcdMember> = {}, sickVm: Partial<Replica> = {}): ClusterState {
@@ -58,7 +29,7 @@ function cluster(sick: Partial<EtcdMember> = {}, sickVm: Partial<Replica> = {}):
       { name: B, region: 'europe-west1', status: 'UP' },
       { name: C, region: 'europe-west1', status: 'UP' },
     ],
-    replicas: [vm(M, B, '10.0.0.1'), vm(`${M}-a1f`, B, '10.0.0.2'), vm(`${M}-0c1`, C, '10.0.0.3', sickVm)],
+    replicas: [replica(M, B, '10.0.0.1'), replica(`${M}-a1f`, B, '10.0.0.2'), replica(`${M}-0c1`, C, '10.0.0.3', sickVm)],
     etcd: {
       reachable: true,
       members: [

@@ -1,40 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { clusterNames, type ClusterState, type EtcdMember, type Replica, type RunReport, type Step } from '../../src/model.ts';
+import { clusterNames, type ClusterState, type RunReport, type Step } from '../../src/model.ts';
 import { outputsFor } from '../../src/report/outputs.ts';
 import { renderSummary } from '../../src/report/summary.ts';
 import { duration } from '../../src/report/markdown.ts';
+import { member, replica } from '../support/report-fixtures.ts';
 
 const names = clusterNames('kubernetes');
-
-function replica(name: string, zone: string, ip: string, extra: Partial<Replica> = {}): Replica {
-  return {
-    name,
-    zone,
-    status: 'RUNNING',
-    internalIp: ip,
-    hasStaticIp: false,
-    hasMemberCerts: true,
-    inTargetPool: true,
-    apiserverReady: true,
-    creationTimestamp: '2026-01-01T00:00:00Z',
-    ...extra,
-  };
-}
-
-function member(vm: string, id: string, ip: string, extra: Partial<EtcdMember> = {}): EtcdMember {
-  return {
-    id,
-    name: `etcd-${vm}`,
-    peerUrls: [`https://${ip}:2380`],
-    clientUrls: [`https://${ip}:2379`],
-    isLearner: false,
-    healthy: true,
-    isLeader: false,
-    appliedIndex: 42,
-    alarms: [],
-    ...extra,
-  };
-}
 
 function state(extra: Partial<ClusterState> = {}): ClusterState {
   return {
