@@ -19,6 +19,7 @@ import { explainStartup, startupFailureMessage, startupStatus } from './startup-
 import { errorMessage } from '../errors.ts';
 import { apiIpOf } from './api-leases.ts';
 import { reclaimEtcdSpace } from './etcd-maintenance.ts';
+import { waitEnd } from './wait-end.ts';
 import { RECOVERY_LABEL, decodeRecovery, encodeRecovery } from '../plan/recover.ts';
 import type { Recovery } from '../plan/recover.ts';
 
@@ -40,14 +41,6 @@ export interface ApplyContext {
   serviceAccount: () => Promise<string>;
   /** Epoch ms at which the run's `timeout` ends: no wait of a step goes past it. */
   runDeadline: number;
-}
-
-/** A wait of `limitMs` that starts now, cut at the run's deadline; `why` names what ended it, for messages. */
-function waitEnd(ctx: ApplyContext, limitMs: number): { at: number; why: string } {
-  const own = Date.now() + limitMs;
-  return ctx.runDeadline < own
-    ? { at: ctx.runDeadline, why: `before the run's timeout (${Math.round(ctx.deps.limits.runTimeoutMs / 1000)} s)` }
-    : { at: own, why: `within ${Math.round(limitMs / 1000)} s` };
 }
 
 const EXTERNAL_NAT = 'external-nat';
@@ -186,7 +179,12 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
           })
         : undefined;
       try {
-        await admin.promote(voterEndpoints(state), step.memberId, waitEnd(ctx, deps.limits.readyTimeoutMs).at, watch.signal);
+        await admin.promote(
+          voterEndpoints(state),
+          step.memberId,
+          waitEnd(ctx.runDeadline, ctx.deps.limits.runTimeoutMs, deps.limits.readyTimeoutMs).at,
+          watch.signal,
+        );
       } catch (e) {
         if (watch.signal.aborted && watch.signal.reason instanceof Error) throw watch.signal.reason;
         // A learner that never started is most often a VM whose start-up failed: say why.
@@ -386,7 +384,7 @@ export class ZoneCapacityError extends Error {
 
 /** Polls a VM still being created until it runs (or ends otherwise: the next pass plans with what it is). */
 async function waitRunning(zone: string, name: string, ctx: ApplyContext): Promise<void> {
-  const end = waitEnd(ctx, ctx.deps.limits.readyTimeoutMs);
+  const end = waitEnd(ctx.runDeadline, ctx.deps.limits.runTimeoutMs, ctx.deps.limits.readyTimeoutMs);
   let status = 'not read yet';
   while (Date.now() < end.at) {
     const vm = await ctx.deps.compute.getInstance(zone, name);
@@ -555,7 +553,11 @@ async function waitExternalServes(ctx: ApplyContext, ip: string, what: string): 
   const secrets = ctx.observation.secrets;
   if (!secrets) return;
   const started = Date.now();
-  const deadline = waitEnd(ctx, Math.min(ctx.deps.limits.readyTimeoutMs, EXTERNAL_WAIT_MAX_MS)).at;
+  const deadline = waitEnd(
+    ctx.runDeadline,
+    ctx.deps.limits.runTimeoutMs,
+    Math.min(ctx.deps.limits.readyTimeoutMs, EXTERNAL_WAIT_MAX_MS),
+  ).at;
   let last = '';
   while (Date.now() < deadline) {
     const r = await probeReadyz(`https://${ip}:${APISERVER_PORT}`, secrets.apiCa.cert, 3000, { serverName: 'kubernetes' });

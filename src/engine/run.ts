@@ -23,6 +23,7 @@ import type { LockWait } from './lock.ts';
 import { REQUEST_ID_RULE, requestIdProblem } from '../request-id.ts';
 import { RefusedError, errorMessage } from '../errors.ts';
 import { ApiLeaseAccess } from './api-leases.ts';
+import { waitEnd } from './wait-end.ts';
 
 /** What a failed run did before it failed, so the job summary can still show it. */
 const partialReports = new WeakMap<object, RunReport>();
@@ -255,12 +256,11 @@ async function waitReady(
   replica: string,
   runDeadline: number,
 ): Promise<void> {
-  const readyDeadline = Date.now() + deps.limits.readyTimeoutMs;
-  const deadline = Math.min(readyDeadline, runDeadline);
+  const end = waitEnd(runDeadline, deps.limits.runTimeoutMs, deps.limits.readyTimeoutMs);
   let last = 'not observed yet';
   let startup: string | undefined;
   let nextStartupRead = 0;
-  while (Date.now() < deadline) {
+  while (Date.now() < end.at) {
     const o: Observation = await observe(intent, deps, etcdFor, cache);
     await stopIfUnreachable(deps, false);
     const r = buildView(o.state).replicas.find((x) => x.name === replica);
@@ -275,22 +275,18 @@ async function waitReady(
     await new Promise((res) => setTimeout(res, 1000));
   }
   const progress = startup ? ` (its start-up script last reported "${startup}")` : '';
-  const limit =
-    runDeadline < readyDeadline
-      ? `before the run's timeout (${Math.round(deps.limits.runTimeoutMs / 1000)} s)`
-      : `within ${Math.round(deps.limits.readyTimeoutMs / 1000)} s`;
   throw new Error(
-    `replica ${replica} did not become ready ${limit}: ${last}${progress}. Re-run with the same inputs to keep waiting, or replace it`,
+    `replica ${replica} did not become ready ${end.why}: ${last}${progress}. Re-run with the same inputs to keep waiting, or replace it`,
   );
 }
 
 /** A wait for another run's lock ends at lock-wait's end or the run's own timeout, whichever comes first. */
 function lockWait(deps: EngineDeps, runStarted: number): LockWait {
-  const waitEnd = Date.now() + deps.limits.lockWaitMs;
+  const lockEnd = Date.now() + deps.limits.lockWaitMs;
   const runEnd = runStarted + deps.limits.runTimeoutMs;
-  return runEnd <= waitEnd
+  return runEnd <= lockEnd
     ? { until: runEnd, limit: `this run's timeout (${Math.round(deps.limits.runTimeoutMs / 1000)} s)` }
-    : { until: waitEnd, limit: `the lock wait limit (${Math.round(deps.limits.lockWaitMs / 1000)} s)` };
+    : { until: lockEnd, limit: `the lock wait limit (${Math.round(deps.limits.lockWaitMs / 1000)} s)` };
 }
 
 /** A way to the replicas that cannot work (IAP without permission, or kept out by a firewall) ends the run before it plans around unreachable members. */
