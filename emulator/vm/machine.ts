@@ -4,7 +4,7 @@
 // loop device at /dev/disk/by-id/google-<device name>, its console appended to a serial log.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { VmImage } from './image.ts';
@@ -12,6 +12,7 @@ import { addNamespace, addVethPair, deleteNamespace, ipIn, nsPath } from './netn
 import { attachDisk, detachDisk } from './data-disk.ts';
 import { run, runTolerant } from './sh.ts';
 import { writeHostsEntries } from './guest-files.ts';
+import { childInOwnPidNamespace } from './guest-init.ts';
 
 export interface MachineSpec {
   key: string;
@@ -66,15 +67,7 @@ export class Machine {
 
   private findInit(): number | undefined {
     const pid = this.nspawn?.pid;
-    if (pid === undefined) return undefined;
-    try {
-      const children = readdirSync(`/proc/${pid}/task`)
-        .flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/))
-        .filter(Boolean);
-      return children.length > 0 ? Number(children[0]) : undefined;
-    } catch {
-      return undefined;
-    }
+    return pid === undefined ? undefined : childInOwnPidNamespace(pid);
   }
 
   async powerOn(): Promise<void> {
