@@ -23,6 +23,7 @@ import { startReleaseMirror } from './vm/mirror.ts';
 import { AccessTokens } from './iap/tokens.ts';
 import { SecretStore } from './secretmanager/store.ts';
 import { SecretManagerService } from './secretmanager/service.ts';
+import { StorageService } from './storage/service.ts';
 import { vmSecretReader } from './secretmanager/vm-access.ts';
 import type { VmSecretRead } from './runtime/types.ts';
 import { startIapRelay } from './iap/relay.ts';
@@ -184,6 +185,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     baseUrl: () => baseUrl,
     requests,
     secrets: new SecretManagerService(new SecretStore(opts.stateDir)),
+    storage: new StorageService(opts.stateDir),
     debug: opts.debug ?? false,
     crash,
   };

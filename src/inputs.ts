@@ -19,7 +19,9 @@ import {
   type OperationName,
   type TransportKind,
   type RepairPolicy,
+  type RestoreSource,
 } from './model.ts';
+import { parseObjectUrl } from './storage/object-url.ts';
 
 /** Reads one input by its action.yml name; '' when unset (as core.getInput does). */
 export type ReadInput = (name: string) => string;
@@ -54,6 +56,7 @@ export const INPUT_NAMES = [
   'timeout',
   'compute-endpoint',
   'secret-manager-endpoint',
+  'storage-endpoint',
   'transport',
   'iap-endpoint',
   'dry-run',
@@ -65,6 +68,7 @@ export const INPUT_NAMES = [
   'repair-learner-grace',
   'confirm',
   'etcd-snapshot-dir',
+  'restore-from',
   'keep-label',
   'pr-comment',
   'github-token',
@@ -119,6 +123,8 @@ export interface ActionInputs {
   computeEndpoint?: string;
   /** Base URL of a Secret Manager API (e.g. the emulator's, on its Compute port). */
   secretManagerEndpoint?: string;
+  /** Base URL of a Cloud Storage JSON API (e.g. the emulator's), for `restore-from`. */
+  storageEndpoint?: string;
   /** Why the run reaches the replicas the way `intent.transport` says (the input, or what `auto` saw). */
   transportWhy: string;
   /** The IAP relay to use instead of Google's (e.g. the emulator's). */
@@ -235,43 +241,35 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   const timeoutMs = parseTimeout(raw.timeout || INPUT_DEFAULTS.timeout, p);
   const repair = operation === 'repair' ? parseRepairPolicy(raw, p) : undefined;
   const kubeconfigTtlMs = parseKubeconfigTtl(raw['kubeconfig-ttl'] || INPUT_DEFAULTS['kubeconfig-ttl'], p);
-  const computeEndpoint = raw['compute-endpoint']
-    ? plainUrl(
-        raw['compute-endpoint'],
-        {
-          input: 'compute-endpoint',
-          schemes: ['http', 'https'],
-          kind: 'http(s)',
-          fix: 'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.',
-        },
-        p,
-      )
-    : undefined;
-  const secretManagerEndpoint = raw['secret-manager-endpoint']
-    ? plainUrl(
-        raw['secret-manager-endpoint'],
-        {
-          input: 'secret-manager-endpoint',
-          schemes: ['http', 'https'],
-          kind: 'http(s)',
-          fix: "write the Secret Manager base URL, such as http://127.0.0.1:8085 for the local emulator (Google's, the default, is https://secretmanager.googleapis.com).",
-        },
-        p,
-      )
-    : undefined;
+  /** A base URL input (an API or relay to use instead of Google's), undefined when empty. */
+  const endpointInput = (input: InputName, schemes: string[], kind: string, fix: string): string | undefined =>
+    raw[input] ? plainUrl(raw[input], { input, schemes, kind, fix }, p) : undefined;
+  const computeEndpoint = endpointInput(
+    'compute-endpoint',
+    ['http', 'https'],
+    'http(s)',
+    'write the Compute API base URL, such as http://127.0.0.1:8085 for the local emulator.',
+  );
+  const secretManagerEndpoint = endpointInput(
+    'secret-manager-endpoint',
+    ['http', 'https'],
+    'http(s)',
+    "write the Secret Manager base URL, such as http://127.0.0.1:8085 for the local emulator (Google's, the default, is https://secretmanager.googleapis.com).",
+  );
+  const storageEndpoint = endpointInput(
+    'storage-endpoint',
+    ['http', 'https'],
+    'http(s)',
+    "write the Cloud Storage base URL, such as http://127.0.0.1:8085 for the local emulator (Google's, the default, is https://storage.googleapis.com).",
+  );
+  const restoreFrom = raw['restore-from'] ? parseRestoreFrom(raw['restore-from'], operation, p) : undefined;
   const transport = parseTransport(raw.transport || INPUT_DEFAULTS.transport, env, p);
-  const iapEndpoint = raw['iap-endpoint']
-    ? plainUrl(
-        raw['iap-endpoint'],
-        {
-          input: 'iap-endpoint',
-          schemes: ['wss'],
-          kind: 'wss://',
-          fix: "write the relay's base URL, such as wss://127.0.0.1:8443 for the local emulator's relay (Google's, the default, is wss://tunnel.cloudproxy.app).",
-        },
-        p,
-      )
-    : undefined;
+  const iapEndpoint = endpointInput(
+    'iap-endpoint',
+    ['wss'],
+    'wss://',
+    "write the relay's base URL, such as wss://127.0.0.1:8443 for the local emulator's relay (Google's, the default, is wss://tunnel.cloudproxy.app).",
+  );
   if (iapEndpoint && transport?.kind === 'direct') warnings.push(`iap-endpoint is ignored: the transport is direct (${transport.why}).`);
   const release = chooseRelease(
     { kubernetesVersion: raw['kubernetes-version'], etcdVersion: raw['etcd-version'], releaseManifest: raw['release-manifest'] },
@@ -324,6 +322,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     dataDiskSizeGb,
     transport: transport.kind,
     ...(repair ? { repair } : {}),
+    ...(restoreFrom ? { restore: restoreFrom } : {}),
     ...(owner ? { owner } : {}),
     // Fixed once per run, so that every pass of the run wants the same expiry.
     ...(ttlMs !== undefined ? { ttlMs, expiresAt: Math.floor((Date.now() + ttlMs) / 1000) * 1000 } : {}),
@@ -339,6 +338,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     intent,
     computeEndpoint,
     secretManagerEndpoint,
+    storageEndpoint,
     transportWhy: transport.why,
     iapEndpoint,
     timeoutMs,
@@ -533,6 +533,28 @@ function parseRepairPolicy(raw: Record<InputName, string>, p: Problems): RepairP
   };
 }
 
+/** `restore-from`: the etcd snapshot object a `recover` restores when no member survives. */
+function parseRestoreFrom(text: string, operation: OperationName | undefined, p: Problems): RestoreSource | undefined {
+  if (operation !== 'recover') {
+    p.add(
+      'restore-from',
+      `it restores etcd from a snapshot, which only operation recover does (operation is ${operation ?? 'not set'}).`,
+      'set operation: recover (with confirm) to restore, or drop restore-from.',
+    );
+    return undefined;
+  }
+  const ref = parseObjectUrl(text);
+  if ('problem' in ref) {
+    p.add(
+      'restore-from',
+      `${ref.problem}.`,
+      "upload the snapshot file (etcdctl snapshot save, or the action's etcd-snapshot-dir) to a bucket first, e.g. gcloud storage cp snap.db gs://my-backups/snap.db, and name it here as gs://my-backups/snap.db.",
+    );
+    return undefined;
+  }
+  return ref;
+}
+
 /**
  * `recover` rebuilds etcd from one member and deletes every other replica: it runs only with the
  * cluster's master name in `confirm`, and with a place for the snapshot it takes first.
@@ -560,7 +582,8 @@ function checkRecoverConfirmed(
       `set confirm: ${master} to say you mean it (and check instance-prefix).`,
     );
   }
-  if (!raw['etcd-snapshot-dir']) {
+  // A restore from a snapshot file has no member to take one of.
+  if (!raw['etcd-snapshot-dir'] && !raw['restore-from']) {
     p.add(
       'etcd-snapshot-dir',
       'recover takes a snapshot of the surviving member before it changes anything, and needs a directory for it.',
@@ -604,7 +627,8 @@ function checkCombinations(c: Combination, p: Problems, warnings: string[]): voi
       'set only one of them: replicas for a target count, replicate-existing-master for "one more".',
     );
   }
-  if (c.replicas !== undefined && op !== 'up') {
+  // recover: how many replicas to bring back (default: as many as there were).
+  if (c.replicas !== undefined && op !== 'up' && op !== 'recover') {
     p.add(
       'replicas',
       `it scales the cluster, which operation ${op} never does.`,
@@ -946,6 +970,8 @@ function requestKey(intent: Intent): string {
     intent.replicas ?? 0,
     intent.zones,
     intent.allowEvenReplicas,
+    // Only when set, so that every other request keeps the id it had before restore-from existed.
+    ...(intent.restore ? [`gs://${intent.restore.bucket}/${intent.restore.object}`] : []),
   ]);
 }
 

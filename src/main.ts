@@ -22,6 +22,7 @@ import { writeAdminKubeconfig } from './kube/kubeconfig.ts';
 import { keyMaskValues, storedKeysOf } from './engine/secrets.ts';
 import { KeyStore } from './engine/key-store.ts';
 import { createSecretManager } from './secrets/client.ts';
+import { createStorage } from './storage/client.ts';
 import { adcTokenSource } from './auth/adc.ts';
 import type { RunReport } from './model.ts';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,13 @@ import { tmpdir } from 'node:os';
 /** Registers a secret with the runner once (it masks every later log line that contains it). */
 const masked = new Set<string>();
 /** Inputs that hold a URL, which may carry a password or token. */
-const URL_INPUTS: readonly InputName[] = ['compute-endpoint', 'secret-manager-endpoint', 'iap-endpoint', 'release-manifest'];
+const URL_INPUTS: readonly InputName[] = [
+  'compute-endpoint',
+  'secret-manager-endpoint',
+  'storage-endpoint',
+  'iap-endpoint',
+  'release-manifest',
+];
 function mask(value: string): void {
   if (!value || masked.has(value)) return;
   masked.add(value);
@@ -67,6 +74,18 @@ export async function run(): Promise<RunEnd> {
       }),
       mask,
     );
+    // The snapshot's version is fixed before anything changes: a missing or unreadable object is refused here.
+    if (intent.restore) {
+      const storage = createStorage({ endpoint: inputs.storageEndpoint, token: adcTokenSource(mask), log: (l) => core.debug(l) });
+      const info = await storage.objectInfo(intent.restore);
+      intent.restore = {
+        ...intent.restore,
+        generation: info.generation,
+        size: info.size,
+        ...(info.md5Hash ? { md5Hash: info.md5Hash } : {}),
+      };
+      core.info(`ha-masters: restore-from gs://${info.bucket}/${info.object}: generation ${info.generation}, ${info.size} bytes`);
+    }
     // Its intent is only the teardown template of the clusters it deletes.
     if (inputs.janitor) {
       await janitorStep({ ...inputs, janitor: inputs.janitor }, compute, keys, mask, publishSummary);

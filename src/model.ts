@@ -73,12 +73,24 @@ export interface Intent {
   transport?: TransportKind;
   /** Set for `repair`. */
   repair?: RepairPolicy;
+  /** `recover` with `restore-from`: the snapshot object; its version is read before the run plans (main.ts). */
+  restore?: RestoreSource;
   /** The pull request whose run this is: its number and repository go on the cluster's labels. */
   owner?: ClusterOwner;
   /** `ttl`: the cluster expires this long after the last up, replace or repair on it (labels.ts). */
   ttlMs?: number;
   /** `ttl` after this run's start, in whole seconds (epoch ms): one expiry for every write of the run. */
   expiresAt?: number;
+}
+
+/** An etcd snapshot in Cloud Storage (`gs://bucket/object`) that a master restores itself from. */
+export interface RestoreSource {
+  bucket: string;
+  object: string;
+  /** The version the masters download, and its MD5 (base64): read from Cloud Storage before anything changes. */
+  generation?: string;
+  md5Hash?: string;
+  size?: number;
 }
 
 export const DEFAULT_INSTANCE_PREFIX = 'kubernetes';
@@ -388,9 +400,11 @@ export type Step =
   /** Another run holds the cluster's lock: the engine's wait for the lock before each step is the whole step. */
   | { kind: 'waitForLock'; holder: string }
   /** Quorum recovery (plan/recover.ts): the record on the address; none clears it. */
-  | { kind: 'writeRecovery'; record?: { survivor: string; count: number; phase: 'p' | 'f' } }
+  | { kind: 'writeRecovery'; record?: { survivor: string; count: number; phase: 'p' | 's' | 'f' } }
   /** Quorum recovery: `etcd-force-new-cluster: <nonce>` on the survivor, a reset, its wait; then the record's phase `f`. */
   | { kind: 'forceNewCluster'; replica: string; zone: string; nonce: string }
+  /** Restore from a snapshot: `etcd-restore-from: <nonce> <gs url> <generation> <md5>` on the replica, a reset, its wait; then phase `f`. */
+  | { kind: 'restoreSnapshot'; replica: string; zone: string; nonce: string; source: RestoreSource }
   /** Look again after `ms` (e.g. to confirm what one observation showed). */
   | { kind: 'pause'; ms: number; why: string };
 

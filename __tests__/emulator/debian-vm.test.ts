@@ -3,7 +3,7 @@
 // data disk across a stop and start, and lives in a VPC the host (the runner) has no address in.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeClients } from './support/compute.ts';
@@ -11,6 +11,7 @@ import type { Compute } from './support/compute.ts';
 import { startEmulator } from '../../emulator/index.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { hostNamesFor } from '../../emulator/vm/names.ts';
+import { DEFAULT_IMAGE_CACHE, imageAt, standinCompileCacheDir } from '../../emulator/vm/image.ts';
 import { debianInstanceBody, debianTest, hostLeftovers, startDebianEmulator, waitUntil } from '../support/debian-vms.ts';
 
 const execFileAsync = promisify(execFile);
@@ -19,6 +20,7 @@ const ZONE = 'europe-west1-b';
 let emulator: RunningEmulator;
 let compute: Compute;
 const lines: string[] = [];
+const probes: string[] = [];
 
 // Formats the data disk only when blank, keeps a boot counter on it, reports through the metadata
 // server, then waits (long poll) for a key the test sets later.
@@ -31,6 +33,7 @@ echo "without header: $(curl -s -o /dev/null -w '%{http_code}' http://metadata.g
 blkid "$disk" >/dev/null || { echo "formatting $disk"; mkfs.ext4 -q "$disk"; }
 mkdir -p /mnt/pd && mount "$disk" /mnt/pd
 boots=$(( $(cat /mnt/pd/boots 2>/dev/null || echo 0) + 1 )); echo $boots > /mnt/pd/boots; sync
+echo "$(hostname)" > /var/cache/ha-emulator/node-compile-cache/probe-$(md instance/id)
 echo "boots on disk: $boots"
 curl -sf -X PUT -H 'Metadata-Flavor: Google' --data "boot-$boots" http://metadata.google.internal/computeMetadata/v1/instance/guest-attributes/test/progress
 echo "later-key: $(md 'instance/attributes/later-key?wait_for_change=true&timeout_sec=60')"
@@ -43,6 +46,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  for (const probe of probes) rmSync(probe, { force: true });
   if (!emulator) return;
   await compute.close();
   await emulator.stop();
@@ -56,6 +60,21 @@ async function serial(name: string): Promise<string> {
   const [out] = await compute.instances.getSerialPortOutput({ project: PROJECT, zone: ZONE, instance: name });
   return out.contents ?? '';
 }
+
+debianTest("a firewall rule builds its network's VPC before any VM boots into it (the first VM does not wait for it)", async () => {
+  const ns = hostNamesFor(emulator.stateDir).vpcNamespace('default');
+  expect(existsSync(`/run/netns/${ns}`)).toBe(false);
+  const rule = {
+    name: 'early-rule',
+    network: 'global/networks/default',
+    allowed: [{ IPProtocol: 'tcp', ports: ['1'] }],
+    sourceRanges: ['192.0.2.0/24'],
+  };
+  await compute.finish(await compute.firewalls.insert({ project: PROJECT, firewallResource: rule }), PROJECT);
+  await emulator.settled();
+  expect(existsSync(`/run/netns/${ns}`)).toBe(true);
+  await compute.finish(await compute.firewalls.delete({ project: PROJECT, firewall: rule.name }), PROJECT);
+});
 
 debianTest(
   'a debian-12 instance boots, runs its start-up script and reads the metadata server',
@@ -85,6 +104,10 @@ debianTest(
     // GCE refuses metadata requests without Metadata-Flavor: Google.
     expect(text).toContain('startup-script: without header: 403');
     expect(text).toContain('startup-script: formatting /dev/disk/by-id/google-vm1-pd');
+    // The stand-ins' compile cache is the host's one directory, shared by every VM.
+    const probe = join(standinCompileCacheDir(imageAt(DEFAULT_IMAGE_CACHE)), `probe-${vm.id}`);
+    probes.push(probe);
+    expect(readFileSync(probe, 'utf8')).toBe('vm1\n');
 
     // Written right after the line above: wait for it.
     const written = await waitUntil('the guest attribute', 15_000, async () => {

@@ -7,13 +7,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
-import { createMemberClient } from '../../src/etcd/client.ts';
-import { etcdClientTls } from '../../src/engine/secrets.ts';
 import type { Intent } from '../../src/model.ts';
 import { clusterHealth } from '../../src/report/health.ts';
 import { intent as baseIntent, M } from '../support/cluster-builder.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
+import { memberClient } from '../support/member-client.ts';
 
 const B = 'europe-west1-b',
   C = 'europe-west1-c',
@@ -34,13 +33,7 @@ afterAll(async () => {
   rmSync(snapshots, { recursive: true, force: true });
 }, 60_000);
 
-async function clientOf(vmName: string): Promise<Etcd3> {
-  const { secrets, vms } = await world.secrets();
-  const url = `https://${vms.find((vm) => vm.name === vmName)!.internalIp}:2379`;
-  const c = createMemberClient(etcdClientTls(secrets), url, await world.dialUrl(url));
-  clients.push(c);
-  return c;
-}
+const clientOf = (vmName: string): Promise<Etcd3> => memberClient(world, vmName, clients);
 
 test('two of three members lost: recover rebuilds etcd from the survivor, keeps its data, and is back at three', async () => {
   await world.run(intent({ operation: 'up', zone: B }));

@@ -530,3 +530,46 @@ describe('transport', () => {
     expect(parse({ ...base, transport: 'iap' }).intent.requestId).toBe(parse({ ...base, transport: 'direct' }).intent.requestId);
   });
 });
+
+describe('restore-from (recover from a snapshot in Cloud Storage)', () => {
+  const recover = { ...PROJECT, operation: 'recover', confirm: 'kubernetes-master' };
+
+  it('takes a gs:// object with recover, without etcd-snapshot-dir; replicas sets the count to bring back', () => {
+    const parsed = parse({ ...recover, 'restore-from': 'gs://my-backups/etcd/snap 1.db', replicas: '3' });
+    expect(parsed.intent.restore).toEqual({ bucket: 'my-backups', object: 'etcd/snap 1.db' });
+    expect(parsed.intent.replicas).toBe(3);
+    expect(parsed.snapshotDir).toBeUndefined();
+  });
+
+  it('changes the derived request id only when it is set', () => {
+    const plain = parse({ ...recover, 'etcd-snapshot-dir': '/tmp/x' }).intent;
+    const withRestore = parse({ ...recover, 'restore-from': 'gs://bk1/o' }).intent;
+    const otherObject = parse({ ...recover, 'restore-from': 'gs://bk1/p' }).intent;
+    expect(plain.requestId).toBe(deriveRequestId({ ...plain, restore: undefined }, {}));
+    expect(new Set([plain.requestId, withRestore.requestId, otherObject.requestId]).size).toBe(3);
+  });
+
+  it.each([
+    ['/home/runner/snap.db', 'is not a gs://bucket/object URL', 'gcloud storage cp'],
+    ['gs://Bad_Bucket/x', 'is not a Cloud Storage bucket name', 'gcloud storage cp'],
+    ['gs://bucket/x#1', "is not an object name this action accepts (no '#'", 'gcloud storage cp'],
+    ['gs://bucket/', 'is not a gs://bucket/object URL', 'gcloud storage cp'],
+  ])('refuses %s, saying what a good value is', (value, problem, fix) => {
+    const [p] = problemsOf({ ...recover, 'restore-from': value });
+    expect(p).toMatchObject({ input: 'restore-from', problem: expect.stringContaining(problem), fix: expect.stringContaining(fix) });
+  });
+
+  it('is refused with any other operation', () => {
+    const problems = problemsOf({ ...PROJECT, operation: 'repair', 'restore-from': 'gs://bk1/o' });
+    expect(problems).toEqual([
+      expect.objectContaining({
+        input: 'restore-from',
+        problem: expect.stringContaining('only operation recover does (operation is repair)'),
+      }),
+    ]);
+  });
+
+  it('recover without restore-from still needs etcd-snapshot-dir', () => {
+    expect(problemsOf(recover).map((p) => p.input)).toEqual(['etcd-snapshot-dir']);
+  });
+});

@@ -244,6 +244,7 @@ const kubeLayout = (v = K8S_VERSION): Record<string, string> => ({
 const etcdLayout = (v = ETCD_VERSION): Record<string, string> => ({
   [`etcd-${v}-linux-amd64/etcd`]: fakeBinary('etcd', v),
   [`etcd-${v}-linux-amd64/etcdctl`]: FAKE_ETCDCTL,
+  [`etcd-${v}-linux-amd64/etcdutl`]: fakeBinary('etcdutl', v),
 });
 
 interface Release {
@@ -416,13 +417,21 @@ describe('release manifest (parse_manifest)', () => {
 
   it('keeps artifact lines, drops comments and blank lines, and names the archive members', async () => {
     const manifest = `# comment\n\nkubernetes-server v1.34.2 sha512 ${k} https://dl.k8s.io/v1.34.2/kubernetes-server-linux-amd64.tar.gz\n  etcd   v3.5.24 sha256 ${e} https://example.com/etcd.tar.gz\r\n`;
-    const r = await bash('parse_manifest; artifact_members etcd v3.5.24; artifact_members kubernetes-server v1.34.2', {}, manifest);
+    const r = await bash(
+      'parse_manifest; artifact_members etcd v3.5.24; artifact_members etcd 3.4.23; artifact_members kubernetes-server v1.34.2',
+      {},
+      manifest,
+    );
     expect(r.code).toBe(0);
     expect(lines(r.stdout)).toEqual([
       `kubernetes-server v1.34.2 sha512 ${k} https://dl.k8s.io/v1.34.2/kubernetes-server-linux-amd64.tar.gz`,
       `etcd v3.5.24 sha256 ${e} https://example.com/etcd.tar.gz`,
       'etcd-v3.5.24-linux-amd64/etcd',
       'etcd-v3.5.24-linux-amd64/etcdctl',
+      // etcdutl ships from 3.5 on (the offline snapshot restore; 3.6's etcdctl has none).
+      'etcd-v3.5.24-linux-amd64/etcdutl',
+      'etcd-3.4.23-linux-amd64/etcd',
+      'etcd-3.4.23-linux-amd64/etcdctl',
       'kubernetes/server/bin/kube-apiserver',
       'kubernetes/server/bin/kube-controller-manager',
       'kubernetes/server/bin/kube-scheduler',
@@ -596,6 +605,123 @@ describe('etcd-force-new-cluster (quorum recovery)', () => {
   });
 });
 
+describe('etcd-restore-from (restore from a snapshot in Cloud Storage)', () => {
+  const IP = '10.128.0.7';
+  const VM = 'kubernetes-master';
+  const TOKEN = 'vm-token-for-storage';
+  const SNAPSHOT = Buffer.from('pretend etcd snapshot bytes\n'.repeat(100));
+  const MD5 = createHash('md5').update(SNAPSHOT).digest('base64');
+  const OBJECT = encodeURIComponent('etcd/kubernetes master.db');
+  // Cloud Storage stand-in: one object at one generation, readable with the VM's token only.
+  const gets: string[] = [];
+  let failWith: number[] = [];
+  const gcs = createServer((req, res) => {
+    gets.push(req.url ?? '');
+    const status = failWith.shift();
+    if (status) return void res.writeHead(status).end('{"error":{"code":' + status + '}}');
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return void res.writeHead(401).end();
+    if (req.url !== `/storage/v1/b/backups/o/${OBJECT}?alt=media&generation=42`) return void res.writeHead(404).end();
+    res.writeHead(200).end(SNAPSHOT);
+  });
+  let gcsUrl = '';
+  beforeAll(async () => {
+    gcsUrl = await listen(gcs);
+  });
+  afterAll(() => new Promise<void>((ok) => gcs.close(() => ok())));
+
+  // etcdctl/etcdutl stand-ins: log their arguments and make the data dir a restore would.
+  const fakeRestore = (tool: string) => `#!/bin/bash
+echo "${tool} $*" >>"$HA_TEST_STATE/restore.log"
+for a in "$@"; do case $a in --data-dir=*) d=\${a#--data-dir=} ;; esac; done
+[[ ! -e $d ]] || { echo "Error: data-dir $d exists" >&2; exit 1; }
+mkdir -p "$d/member/snap" && cp "$3" "$d/member/snap/db"
+`;
+  function restoreVm(tools: string[]) {
+    const vm = vmDirs({});
+    const bin = join(vm.root, 'opt/ha-masters/bin');
+    mkdirSync(bin, { recursive: true });
+    for (const t of tools) writeFileSync(join(bin, t), fakeRestore(t), { mode: 0o755 });
+    md.set('instance/service-accounts/default/token', JSON.stringify({ access_token: TOKEN, expires_in: 3599, token_type: 'Bearer' }));
+    md.set('instance/service-accounts/default/email', 'masters@p.iam.gserviceaccount.com');
+    const env = { ...vm.env, VM, IP, HA_METADATA_URL: md.url, HA_STORAGE_URL: gcsUrl, HA_BACKOFF_MS: '20', HA_DOWNLOAD_ATTEMPTS: '3' };
+    return { vm, env, data: join(vm.root, 'mnt/disks/master-pd/var/etcd/data'), etcd: join(vm.root, 'mnt/disks/master-pd/var/etcd') };
+  }
+  const request = (md5 = MD5) => `rs-1 backups ${OBJECT} 42 ${md5}`;
+
+  it('downloads that generation with the VM token, checks the MD5, restores beside the old data, records the nonce; a later boot does nothing', async () => {
+    const { vm, env, data, etcd } = restoreVm(['etcdctl']);
+    mkdirSync(join(data, 'member/wal'), { recursive: true });
+    writeFileSync(join(data, 'member/wal/old'), 'the lost cluster');
+    md.set('instance/attributes/etcd-restore-from', request());
+    failWith = [503]; // a transient failure is retried
+    try {
+      const r = await bash(
+        'RESTORE=$(restore_request); restore_snapshot "$RESTORE"; echo "[$(restore_request)]|$(etcd_initial_flags)"',
+        env,
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`etcd restored from gs://backups/${OBJECT} generation 42 with etcdctl`);
+      expect(r.stdout.trim().split('\n').at(-1)).toBe('[]|');
+      expect(r.stdout + r.stderr).not.toContain(TOKEN);
+      expect(readFileSync(join(data, 'member/snap/db'))).toEqual(SNAPSHOT);
+      expect(readFileSync(join(etcd, 'data.before-restore/member/wal/old'), 'utf8')).toBe('the lost cluster');
+      expect(readFileSync(join(etcd, 'restore-from.applied'), 'utf8')).toBe('rs-1');
+      expect(existsSync(join(etcd, 'restore.db'))).toBe(false);
+      expect(statSync(data).mode & 0o777).toBe(0o700);
+      expect(lines(readFileSync(join(vm.state, 'restore.log'), 'utf8'))).toEqual([
+        `etcdctl snapshot restore ${etcd}/restore.db --data-dir=${etcd}/data.restoring --name=etcd-${VM} ` +
+          `--initial-cluster=etcd-${VM}=https://${IP}:2380 --initial-advertise-peer-urls=https://${IP}:2380`,
+      ]);
+    } finally {
+      md.values.delete('instance/attributes/etcd-restore-from');
+    }
+  });
+
+  it('with etcdutl (etcd 3.5+): bumps the revisions and marks them compacted', async () => {
+    const { vm, env, etcd } = restoreVm(['etcdctl', 'etcdutl']);
+    md.set('instance/attributes/etcd-restore-from', request());
+    try {
+      const r = await bash('restore_snapshot "$(restore_request)"', env);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(lines(readFileSync(join(vm.state, 'restore.log'), 'utf8'))).toEqual([
+        `etcdutl snapshot restore ${etcd}/restore.db --data-dir=${etcd}/data.restoring --name=etcd-${VM} ` +
+          `--initial-cluster=etcd-${VM}=https://${IP}:2380 --initial-advertise-peer-urls=https://${IP}:2380 --bump-revision=1000000000 --mark-compacted`,
+      ]);
+    } finally {
+      md.values.delete('instance/attributes/etcd-restore-from');
+    }
+  });
+
+  it('a wrong MD5 or a 403 fails the start-up with what to do, and restores nothing', async () => {
+    const { vm, env, data } = restoreVm(['etcdctl']);
+    md.set('instance/attributes/etcd-restore-from', request('AAAAAAAAAAAAAAAAAAAAAA=='));
+    try {
+      const bad = await bash('restore_snapshot "$(restore_request)"', env);
+      expect(bad.code).toBe(1);
+      expect(md.status).toMatch(
+        /^failed: etcd-restore-from: the download's MD5 is .*, Cloud Storage said AAAAAAAAAAAAAAAAAAAAAA==: damaged on the way/,
+      );
+      failWith = [403];
+      md.set('instance/attributes/etcd-restore-from', request());
+      const denied = await bash('restore_snapshot "$(restore_request)"', env);
+      expect(denied.code).toBe(1);
+      expect(md.status).toContain('HTTP 403');
+      expect(md.status).toContain('masters@p.iam.gserviceaccount.com needs roles/storage.objectViewer');
+      expect(existsSync(data)).toBe(false);
+      expect(existsSync(join(vm.state, 'restore.log'))).toBe(false);
+      md.set('instance/attributes/etcd-restore-from', 'rs-1 backups obj notanumber x');
+      const malformed = await bash('restore_snapshot "$(restore_request)"', env);
+      expect(malformed.code).toBe(1);
+      expect(md.status).toContain('etcd-restore-from: bad value');
+    } finally {
+      failWith = [];
+      md.values.delete('instance/attributes/etcd-restore-from');
+    }
+  });
+});
+
 describe('control-plane flags', () => {
   const IP = '10.128.0.7';
 
@@ -737,6 +863,7 @@ describe('binaries: download, verify, install', () => {
       '.installed-kubernetes-server',
       'etcd',
       'etcdctl',
+      'etcdutl',
       'kube-apiserver',
       'kube-controller-manager',
       'kube-scheduler',

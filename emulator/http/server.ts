@@ -1,5 +1,6 @@
 // The HTTP front: Compute REST under /compute/v1/projects/{project}/..., gcloud's batch endpoint,
-// Secret Manager v1 under /v1/projects/{project}/secrets, the admin API under /_emulator/, and the
+// Secret Manager v1 under /v1/projects/{project}/secrets, Cloud Storage's JSON API under
+// /storage/v1 and /upload/storage/v1, the admin API under /_emulator/, and the
 // runner's metadata server (its credentials) under /computeMetadata/. Every REST call is logged
 // (method, path, status).
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,12 +14,15 @@ import { serveRunnerMetadata } from './runner-metadata.ts';
 import { SECRET_MANAGER_PATH } from '../secretmanager/routes.ts';
 import { serveSecretManager, type SecretManagerDeps } from '../secretmanager/http.ts';
 import type { SecretManagerService } from '../secretmanager/service.ts';
+import { serveStorage, STORAGE_PATH } from '../storage/http.ts';
+import type { StorageService } from '../storage/service.ts';
 
 export interface ServerDeps {
   ctx: EmulatorContext;
   baseUrl: () => string;
   requests: RequestLogEntry[];
   secrets: SecretManagerService;
+  storage: StorageService;
   debug: boolean;
   /** Exit at once (a crash fault): kill VM processes, no clean-up. */
   crash: (why: string) => never;
@@ -78,11 +82,11 @@ export async function serveRest(deps: ServerDeps, method: string, url: URL, rawB
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -109,11 +113,29 @@ export function secretManagerDeps(deps: ServerDeps): SecretManagerDeps {
 
 export function createHandler(deps: ServerDeps) {
   const secretManager = secretManagerDeps(deps);
+  const storage = {
+    service: deps.storage,
+    tokens: deps.ctx.runner.tokens,
+    owner: deps.ctx.runner.email,
+    faults: deps.ctx.faults,
+    requests: deps.requests,
+  };
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://emulator.local');
     try {
-      const raw = await readBody(req);
+      const bytes = await readBody(req);
+      if (STORAGE_PATH.test(url.pathname)) {
+        // Object bodies are snapshots: binary, and never logged.
+        const out = serveStorage(storage, method, url, req.headers.authorization, bytes);
+        if (deps.debug) deps.ctx.log(`${method} ${url.pathname} -> ${out.status} (Cloud Storage: bodies are not logged)`);
+        if (Buffer.isBuffer(out.body)) {
+          res.writeHead(out.status, { 'content-type': out.contentType ?? 'application/octet-stream', 'content-length': out.body.length });
+          res.end(out.body);
+        } else send(res, out.status, out.body);
+        return;
+      }
+      const raw = bytes.toString('utf8');
       if (SECRET_MANAGER_PATH.test(url.pathname)) {
         // Bodies carry secret payloads: never logged, not even with --debug.
         const out = await serveSecretManager(secretManager, method, url, req.headers.authorization, raw);

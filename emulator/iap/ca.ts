@@ -159,4 +159,8 @@ export const relayTls = (stateDir: string, host: string): Promise<ServerTls> =>
 
 /** Google's API host names as VMs reach them inside the emulated VPCs (emulator/vm/runtime.ts). */
 export const googleApisTls = (stateDir: string): Promise<ServerTls> =>
-  serverTls(stateDir, 'googleapis', { commonName: 'secretmanager.googleapis.com', ips: [], dnsNames: ['secretmanager.googleapis.com'] });
+  serverTls(stateDir, 'googleapis', {
+    commonName: 'secretmanager.googleapis.com',
+    ips: [],
+    dnsNames: ['secretmanager.googleapis.com', 'storage.googleapis.com'],
+  });

@@ -1,5 +1,5 @@
 // Files a VM needs so that it reaches Google's APIs as on GCE, with nothing changed in what it runs:
-//  - /etc/hosts names each API host (`secretmanager.googleapis.com`) at the emulator's in-VPC API
+//  - /etc/hosts names each API host (`secretmanager.googleapis.com`, ...) at the emulator's in-VPC API
 //    address, as GCE's DNS resolves it (the emulated VPC has no DNS server). Written into the boot
 //    disk's upper layer at every boot, keeping whatever else the VM put there, the way GCE's guest
 //    agent keeps its own lines in that file.
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 export const GUEST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** Google API host names served inside every VPC (TLS, at API_IP:443). */
-export const API_HOST_NAMES = ['secretmanager.googleapis.com'];
+export const API_HOST_NAMES = ['secretmanager.googleapis.com', 'storage.googleapis.com'];
 
 /** Adds `ip names...` to the VM's /etc/hosts (in its boot disk's upper layer), replacing older lines for those names. */
 export function writeHostsEntries(rootfs: string, upper: string, ip: string, names: string[]): void {

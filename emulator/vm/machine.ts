@@ -29,8 +29,8 @@ export interface MachineSpec {
   /** Where the merged root is mounted while the VM runs. */
   mountDir: string;
   serialLog: string;
-  /** Read-only binds from the host into the VM (the stand-ins' Node and code, the CA bundle). */
-  binds: Array<{ host: string; guest: string }>;
+  /** Binds from the host into the VM (the stand-ins' Node and code, the CA bundle): read-only unless `writable`. */
+  binds: Array<{ host: string; guest: string; writable?: boolean }>;
   /** Host names the VM resolves through /etc/hosts (Google's APIs at the in-VPC API address). */
   hostsEntry: { ip: string; names: string[] };
 }
@@ -104,7 +104,7 @@ export class Machine {
       `--hostname=${s.name}`,
       `--machine=${s.vmNamespace}`,
       ...(this.loop && s.dataDisk ? [`--bind=${this.loop}:/dev/disk/by-id/google-${s.dataDisk.deviceName}`] : []),
-      ...s.binds.map((b) => `--bind-ro=${b.host}:${b.guest}`),
+      ...s.binds.map((b) => `--bind${b.writable ? '' : '-ro'}=${b.host}:${b.guest}`),
     ];
     const child = spawn(this.image.nspawn, args, {
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LD_LIBRARY_PATH: this.image.nspawnLibDir, SYSTEMD_COLORS: '0' },

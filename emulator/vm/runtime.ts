@@ -3,8 +3,8 @@
 // serial console and guest attributes. The host reaches VMs only through external IPs and forwarding
 // rules (relayed into the VPC by its gateway), never by their internal IPs, as a GitHub-hosted
 // runner would. Google's APIs answer inside every VPC: the emulator's API at API_IP:80, and over TLS
-// at API_IP:443 as `secretmanager.googleapis.com` (each VM resolves that name there and trusts the
-// emulator's CA). Like the process runtime, apply() is level-triggered and serialised.
+// at API_IP:443 as `secretmanager.googleapis.com` and `storage.googleapis.com` (each VM resolves
+// those names there and trusts the emulator's CA). Like the process runtime, apply() is level-triggered and serialised.
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
@@ -20,6 +20,7 @@ import { LoadBalancer } from '../runtime/load-balancer.ts';
 import { relay } from '../runtime/tcp-proxy.ts';
 import type { VpcDialer } from '../runtime/tcp-proxy.ts';
 import type { VmImage } from './image.ts';
+import { standinCompileCacheDir } from './image.ts';
 import { Machine } from './machine.ts';
 import { MetadataServer } from './metadata-server.ts';
 import type { MetadataInstance } from './metadata-server.ts';
@@ -33,6 +34,7 @@ import { run } from './sh.ts';
 import type { AccessTokens } from '../iap/tokens.ts';
 import { googleApisTls } from '../iap/ca.ts';
 import { API_HOST_NAMES, GUEST_CA_BUNDLE, writeCaBundle } from './guest-files.ts';
+import { DEFAULT_COMPILE_CACHE_DIR } from '../standins/wrappers.ts';
 
 export interface DebianRuntimeOptions {
   stateDir: string;
@@ -80,6 +82,8 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
   const apiTls = await googleApisTls(options.stateDir);
   const caBundle = join(runDir, 'ca-certificates.crt');
   writeCaBundle(image.rootfs, apiTls.caFile, caBundle);
+  const compileCache = standinCompileCacheDir(image);
+  mkdirSync(compileCache, { recursive: true });
   const vpcs = new Map<string, Vpc>();
   const machines = new Map<string, { machine: Machine; fingerprint: string }>();
   const vmNumbers = new Map<string, number>();
@@ -186,6 +190,7 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
       mirrorSocket,
       apiSocket,
       externalSocket,
+      compileCacheDir: compileCache,
       log,
     });
     vpcs.set(network, vpc);
@@ -249,6 +254,8 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
           { host: nodeBinary, guest: '/opt/ha-emulator/node' },
           { host: repoRoot, guest: '/opt/ha-emulator/repo' },
           { host: caBundle, guest: GUEST_CA_BUNDLE },
+          // One compile cache for every VM: a new VM's stand-ins start from the code earlier VMs compiled.
+          { host: compileCache, guest: DEFAULT_COMPILE_CACHE_DIR, writable: true },
         ],
         hostsEntry: { ip: API_IP, names: API_HOST_NAMES },
       },
@@ -286,7 +293,10 @@ export async function createDebianRuntime(options: DebianRuntimeOptions): Promis
     }
     await Promise.all(stopping);
     // The firewall is in place before a VM boots into its VPC, and follows every change of rules or tags.
-    for (const network of new Set([...vpcs.keys(), ...[...desired.values()].map((i) => i.network)])) {
+    // A network with firewall rules gets its VPC before its first VM (as on GCE, where the network
+    // exists first): that VM's boot does not wait for the namespace and the gateway.
+    const networks = [...vpcs.keys(), ...world.firewalls.map((f) => f.network), ...[...desired.values()].map((i) => i.network)];
+    for (const network of new Set(networks)) {
       const vpc = await vpcFor(network);
       await vpc.setFirewall(firewallRuleset(network, world.instances, world.firewalls));
     }

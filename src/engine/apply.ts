@@ -25,6 +25,7 @@ import type { Recovery } from '../plan/recover.ts';
 
 /** docs/vm-contract.md: the nonce that makes a master's etcd form a new cluster from its data once. */
 const FORCE_NEW_CLUSTER_KEY = 'etcd-force-new-cluster';
+const RESTORE_FROM_KEY = 'etcd-restore-from';
 import type { ApiLeaseAccess } from './api-leases.ts';
 import { CLUSTER_LABEL, ownerLabels } from '../labels.ts';
 
@@ -291,6 +292,8 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       return relabelAddress(ctx, (labels) => withRecovery(n, labels, step.record));
     case 'forceNewCluster':
       return forceNewCluster(step, ctx);
+    case 'restoreSnapshot':
+      return restoreSnapshot(step, ctx);
     case 'writeJournal':
       return relabelAddress(ctx, (labels) => withJournalEntry(n, labels, step.entry));
     case 'labelCluster':
@@ -331,22 +334,45 @@ async function labelCluster(ctx: ApplyContext, wanted: Record<string, string>): 
  * reset, boots into a new one-member cluster from its own data (vm/startup.sh), and once it serves
  * the record moves on. Repeating it is harmless: a VM forces once per nonce.
  */
-async function forceNewCluster(step: Extract<Step, { kind: 'forceNewCluster' }>, ctx: ApplyContext): Promise<void> {
+function forceNewCluster(step: Extract<Step, { kind: 'forceNewCluster' }>, ctx: ApplyContext): Promise<void> {
+  return restartRecovering(step, FORCE_NEW_CLUSTER_KEY, step.nonce, 'it starts etcd with --force-new-cluster from its own data', ctx);
+}
+
+/**
+ * A restore from a snapshot (plan/recover.ts): `etcd-restore-from: <nonce> <bucket> <object, URL-encoded>
+ * <generation> <md5 or ->` and a reset; the VM downloads that version, checks it and restores it into
+ * a new one-member cluster (vm/startup.sh), once per nonce.
+ */
+function restoreSnapshot(step: Extract<Step, { kind: 'restoreSnapshot' }>, ctx: ApplyContext): Promise<void> {
+  const { source } = step;
+  const value = [step.nonce, source.bucket, encodeURIComponent(source.object), source.generation ?? '', source.md5Hash ?? '-'].join(' ');
+  return restartRecovering(
+    step,
+    RESTORE_FROM_KEY,
+    value,
+    `it restores etcd from gs://${source.bucket}/${source.object} (generation ${source.generation})`,
+    ctx,
+  );
+}
+
+/** Sets `key: value` on the replica, resets it, waits until it serves, then moves the recovery record to phase `f`. */
+async function restartRecovering(
+  step: { replica: string; zone: string },
+  key: string,
+  value: string,
+  what: string,
+  ctx: ApplyContext,
+): Promise<void> {
   const { compute } = ctx.deps;
   const n = ctx.observation.state.names;
   await withFreshFingerprint(async () => {
     const vm = await compute.getInstance(step.zone, step.replica);
-    if (!vm) throw new Error(`replica ${step.replica} vanished before etcd could be rebuilt from it`);
-    if (vm.metadata[FORCE_NEW_CLUSTER_KEY] === step.nonce) return;
-    await compute.setInstanceMetadata(
-      step.zone,
-      step.replica,
-      { ...vm.metadata, [FORCE_NEW_CLUSTER_KEY]: step.nonce },
-      vm.metadataFingerprint,
-    );
+    if (!vm) throw new Error(`replica ${step.replica} vanished before etcd could be rebuilt on it`);
+    if (vm.metadata[key] === value) return;
+    await compute.setInstanceMetadata(step.zone, step.replica, { ...vm.metadata, [key]: value }, vm.metadataFingerprint);
   });
   await compute.resetInstance(step.zone, step.replica);
-  ctx.deps.log(`  ${step.replica} was reset: it starts etcd with --force-new-cluster from its own data`);
+  ctx.deps.log(`  ${step.replica} was reset: ${what}`);
   await ctx.waitReady(step.replica);
   await relabelAddress(ctx, (labels) => {
     const record = decodeRecovery(n, labels);

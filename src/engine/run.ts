@@ -120,7 +120,9 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
         );
       }
       if (await lock.ensure(observation.state, lockWait(deps, started))) continue;
-      if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets) {
+      // A restore from a snapshot file starts when no member answers: there is nothing to snapshot.
+      const restoring = decision.step.kind === 'writeRecovery' && decision.step.record?.phase === 's';
+      if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets && !restoring) {
         snapshot = await takeSnapshot(options.snapshotDir, observation, etcdFor(observation.secrets), deps, runDeadline);
       }
       // The step just applied is wanted again: its effect does not show yet (e.g. "already exists" from

@@ -393,7 +393,7 @@ function theRequest(intent: Intent, view: ClusterView): PlanResult {
     case 'repair':
       return repairReplicas(intent, view);
     case 'recover':
-      return recoverCount(view, () => addReplica(intent, view, `${intent.requestId}-n${liveReplicas(view).length + 1}`, undefined));
+      return recoverCount(intent, view, () => addReplica(intent, view, `${intent.requestId}-n${liveReplicas(view).length + 1}`, undefined));
     case 'status':
       return done('status only reads the cluster');
   }

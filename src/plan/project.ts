@@ -15,6 +15,11 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
   const s: ClusterState = structuredClone(state);
   const n = s.names;
   const vm = (name: string) => s.replicas.find((r) => r.name === name);
+  /** The recovery record's phase `f`: etcd serves again, replicas come back. */
+  const recoveryServes = (): void => {
+    const record = decodeRecovery(n, s.address?.labels);
+    if (record && s.address) s.address.labels = { ...s.address.labels, [RECOVERY_LABEL]: encodeRecovery(n, { ...record, phase: 'f' }) };
+  };
   const member = (name: string, ip: string, learner: boolean) => ({
     id: placeholderId(name),
     name: `etcd-${name}`,
@@ -203,8 +208,15 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
       s.etcd = { reachable: true, members: own ? [{ ...own, healthy: true, isLeader: true, isLearner: false, alarms: [] }] : [] };
       const r = vm(step.replica);
       if (r) r.apiserverReady = true;
-      const record = decodeRecovery(n, s.address?.labels);
-      if (record && s.address) s.address.labels = { ...s.address.labels, [RECOVERY_LABEL]: encodeRecovery(n, { ...record, phase: 'f' }) };
+      recoveryServes();
+      break;
+    }
+    case 'restoreSnapshot': {
+      // A new one-member cluster holding the snapshot's data; the record moves to phase f.
+      const r = vm(step.replica)!;
+      s.etcd = { reachable: true, members: [{ ...member(r.name, r.internalIp!, false), isLeader: true }] };
+      r.apiserverReady = true;
+      recoveryServes();
       break;
     }
     case 'pause':

@@ -75,6 +75,8 @@ export function describeStep(step: Step, state: ClusterState): string {
         : `clear the recovery record on ${n.address}`;
     case 'forceNewCluster':
       return `set etcd-force-new-cluster on ${step.replica} in ${step.zone}, reset it, and wait until it serves as a one-member etcd cluster`;
+    case 'restoreSnapshot':
+      return `set etcd-restore-from on ${step.replica} in ${step.zone} (gs://${step.source.bucket}/${step.source.object}, generation ${step.source.generation ?? '?'}), reset it, and wait until it serves the restored data as a one-member etcd cluster`;
     case 'pause':
       return `wait ${Math.round(step.ms / 1000)} s and look again (${step.why})`;
     case 'waitForLock':
