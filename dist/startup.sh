@@ -4,7 +4,7 @@
 # step is idempotent: a reboot with data on the disk only starts the services again.
 # Needs bash, curl, coreutils, tar, gzip, e2fsprogs, util-linux, systemd, openssl (no jq, no python).
 #
-# Test hooks (environment): HA_METADATA_URL, HA_SECRETMANAGER_URL, HA_ROOT (prefix of every path
+# Test hooks (environment): HA_METADATA_URL, HA_SECRETMANAGER_URL, HA_STORAGE_URL, HA_ROOT (prefix of every path
 # written), HA_DISK_DEV, HA_DISK_WAIT_SECONDS, HA_DOWNLOAD_ATTEMPTS, HA_SECRET_ATTEMPTS, HA_BACKOFF_MS,
 # HA_BACKOFF_MAX_MS, HA_POLL_SECONDS, HA_WORK (scratch dir for the metadata values; default a fresh
 # one under /run, removed at exit).
@@ -21,6 +21,7 @@ shopt -s inherit_errexit
 
 MD=${HA_METADATA_URL:-http://metadata.google.internal/computeMetadata/v1}
 SM=${HA_SECRETMANAGER_URL:-https://secretmanager.googleapis.com}
+GCS=${HA_STORAGE_URL:-https://storage.googleapis.com}
 R=${HA_ROOT:-}
 ETC=$R/etc/ha-masters
 PKI=$ETC/pki
@@ -31,6 +32,7 @@ MNT=$R/mnt/disks/master-pd
 ETCD_DATA=$MNT/var/etcd/data
 ETCD_ENV=$ETC/etcd.env
 FORCE_NONCE='' # set at boot when the action asks for --force-new-cluster (force_new_cluster_nonce)
+RESTORE=''     # set at boot when the action asks for a restore from a snapshot (restore_request)
 DISK_WAIT=${HA_DISK_WAIT_SECONDS:-60}
 ATTEMPTS=${HA_DOWNLOAD_ATTEMPTS:-8}
 SECRET_ATTEMPTS=${HA_SECRET_ATTEMPTS:-5}
@@ -235,7 +237,13 @@ parse_manifest() {
 artifact_members() {
   case $1 in
     kubernetes-server) printf 'kubernetes/server/bin/%s\n' kube-apiserver kube-controller-manager kube-scheduler ;;
-    etcd) printf "etcd-$2-linux-amd64/%s\n" etcd etcdctl ;;
+    etcd)
+      printf "etcd-$2-linux-amd64/%s\n" etcd etcdctl
+      # etcdutl (offline snapshot restore) ships from 3.5 on; 3.6's etcdctl no longer restores.
+      if [[ $2 =~ ^v?([0-9]+)\.([0-9]+) ]] && ((BASH_REMATCH[1] > 3 || (BASH_REMATCH[1] == 3 && BASH_REMATCH[2] >= 5))); then
+        printf 'etcd-%s-linux-amd64/etcdutl\n' "$2"
+      fi
+      ;;
   esac
 }
 
@@ -612,6 +620,94 @@ finish_force_new_cluster() {
   fail "etcd-force-new-cluster $nonce: etcd did not answer within 60 s of its forced start"
 }
 
+# Restore from a snapshot (docs/vm-contract.md, etcd-restore-from): when no etcd member survived,
+# the action sets `<nonce> <bucket> <object, URL-encoded> <generation> <md5 base64 or ->` on one VM
+# and resets it. Before etcd starts, this downloads exactly that version of the object with the VM's
+# own token, checks its MD5, restores it into a new one-member cluster (the data found before is kept
+# beside it as data.before-restore) and records the nonce, so that a later boot never restores again.
+RESTORE_APPLIED=$MNT/var/etcd/restore-from.applied
+
+# Prints the request to apply at this boot, or nothing.
+restore_request() {
+  local code value nonce
+  code=$(md_fetch instance/attributes/etcd-restore-from "$WORK/restore-from")
+  [[ $code == 200 ]] || return 0
+  value=$(<"$WORK/restore-from")
+  read -r nonce _ <<<"$value"
+  [[ -n $nonce && $nonce != "$(cat "$RESTORE_APPLIED" 2>/dev/null || true)" ]] || return 0
+  printf '%s' "$value"
+}
+
+# download_snapshot BUCKET OBJECT GENERATION OUT: transient failures retried with back-off.
+download_snapshot() {
+  local url="$GCS/storage/v1/b/$1/o/$2?alt=media&generation=$3" out=$4 code why attempt=1 delay=$BACKOFF_MS
+  while :; do
+    code=$(md_fetch instance/service-accounts/default/token "$WORK/token")
+    [[ $code != 404 ]] || fail "etcd-restore-from: the VM has no service account to download gs://$1 with"
+    why="no token from the metadata server (HTTP $code)"
+    if [[ $code == 200 && $(<"$WORK/token") =~ \"access_token\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]]; then
+      printf 'Authorization: Bearer %s\n' "${BASH_REMATCH[1]}" >"$WORK/auth"
+      # A transfer cut short (curl fails after the status line) counts as no answer: retried.
+      code=$(curl -sS -o "$out" -w '%{http_code}' --connect-timeout 10 --max-time 3600 -H @"$WORK/auth" "$url" 2>/dev/null) || code=000
+      rm -f "$WORK/auth"
+      why="HTTP $code"
+      [[ $code == 000 ]] && why="no answer from $GCS"
+    fi
+    rm -f "$WORK/token"
+    case $code in
+      200) return 0 ;;
+      403 | 404)
+        rm -f "$out"
+        md_fetch instance/service-accounts/default/email "$WORK/email" >/dev/null
+        fail "etcd-restore-from: gs://$1/$2 generation $3: HTTP $code (the object must exist at that generation, and the VM's service account $(<"$WORK/email") needs roles/storage.objectViewer on the bucket)"
+        ;;
+      000 | 429 | 5??) ;;
+      *) rm -f "$out"; fail "etcd-restore-from: gs://$1/$2: $why" ;;
+    esac
+    rm -f "$out"
+    ((attempt < ATTEMPTS)) || fail "etcd-restore-from: gs://$1/$2: $why after $attempt tries"
+    retry_pause "restoring etcd from a snapshot" "download: $why" "$ATTEMPTS"
+  done
+}
+
+# restore_snapshot REQUEST: etcd is not running yet (its unit starts only from this script).
+restore_snapshot() {
+  local nonce bucket object generation md5 extra db got restoring=$MNT/var/etcd/data.restoring tool
+  read -r nonce bucket object generation md5 extra <<<"$1"
+  [[ -n $md5 && -z $extra && $generation =~ ^[0-9]+$ && $bucket =~ ^[a-z0-9._-]+$ && $object =~ ^[A-Za-z0-9%._~!*\'()-]+$ ]] ||
+    fail "etcd-restore-from: bad value '$1' (want: nonce bucket object generation md5)"
+  db=$MNT/var/etcd/restore.db
+  mkdir -p "${db%/*}"
+  log "downloading the snapshot gs://$bucket/$object (generation $generation)"
+  download_snapshot "$bucket" "$object" "$generation" "$db"
+  if [[ $md5 != - ]]; then
+    got=$(openssl dgst -md5 -binary "$db" | base64)
+    [[ $got == "$md5" ]] || { rm -f "$db"; fail "etcd-restore-from: the download's MD5 is $got, Cloud Storage said $md5: damaged on the way; re-run recover"; }
+  fi
+  rm -rf "$restoring"
+  # etcd 3.5+ has etcdutl: move revisions past any a client saw, and mark them compacted, so that
+  # watchers re-list instead of silently missing changes. etcd 3.4's etcdctl cannot.
+  local common=(--data-dir="$restoring" --name="etcd-$VM" --initial-cluster="etcd-$VM=https://$IP:2380"
+    --initial-advertise-peer-urls="https://$IP:2380")
+  if [[ -x $BIN/etcdutl ]]; then
+    tool=etcdutl
+    "$BIN/etcdutl" snapshot restore "$db" "${common[@]}" --bump-revision=1000000000 --mark-compacted >"$WORK/restore.out" 2>&1 ||
+      fail "etcd-restore-from: etcdutl snapshot restore failed: $(tail -n 1 "$WORK/restore.out")"
+  else
+    tool=etcdctl
+    ETCDCTL_API=3 "$BIN/etcdctl" snapshot restore "$db" "${common[@]}" >"$WORK/restore.out" 2>&1 ||
+      fail "etcd-restore-from: etcdctl snapshot restore failed: $(tail -n 1 "$WORK/restore.out")"
+  fi
+  rm -rf "$MNT/var/etcd/data.before-restore"
+  [[ ! -d $ETCD_DATA ]] || mv "$ETCD_DATA" "$MNT/var/etcd/data.before-restore"
+  mv "$restoring" "$ETCD_DATA"
+  chmod 0700 "$ETCD_DATA"
+  rm -f "$db"
+  printf '%s' "$nonce" | put "$RESTORE_APPLIED" 0600
+  printf 'ETCD_INITIAL_FLAGS=""\n' | put "$ETCD_ENV" 0600
+  log "etcd restored from gs://$bucket/$object generation $generation with $tool: a new one-member cluster (etcd-restore-from $nonce)"
+}
+
 # etcd_initial_flags: the flags that depend on the cluster's state (docs/vm-contract.md step 2).
 etcd_initial_flags() {
   local state cluster
@@ -816,6 +912,11 @@ main() {
   write_certs
   STEP='etcd'; step "choosing etcd's initial cluster"
   local initial
+  RESTORE=$(restore_request)
+  if [[ -n $RESTORE ]]; then
+    STEP='restore'; step "restoring etcd from a snapshot"
+    restore_snapshot "$RESTORE"
+  fi
   FORCE_NONCE=$(force_new_cluster_nonce)
   initial=$(etcd_initial_flags)
   log "etcd initial flags: ${initial:-none (existing data)}"
