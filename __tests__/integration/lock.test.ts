@@ -22,7 +22,7 @@ const intent = (over: Partial<Intent>) =>
 
 let world: EngineWorld;
 beforeAll(async () => {
-  world = await startEngineWorld({ lockWaitMs: 1500 });
+  world = await startEngineWorld({ lockWaitMs: 1500, vmRuntime: 'process', reach: 'iap' });
   await world.run(intent({ zone: B }));
 }, 120_000);
 afterAll(async () => {

@@ -63,6 +63,18 @@ export interface EngineWorld {
   secrets(): Promise<{ secrets: ClusterSecrets; vms: InstanceInfo[] }>;
   /** The engine's own key store (Secret Manager on the emulator, the runner's identity). */
   keys: KeyStore;
+  /** The GCE project this world's engine works in, and the instance prefix of its cluster. */
+  project: string;
+  instancePrefix: string;
+  /**
+   * Another project on the same emulator, with its own Compute and Secret Manager clients, reach
+   * and logs: a cluster of its own, for tests that drive several clusters at once (intents must
+   * name the project and the prefix; the prefix must differ between them too, as the emulator's VM
+   * runtime tells VMs apart by zone and name). Its `resetRequests` only marks where its `writes`
+   * start (the emulator's log is shared: the first world's `resetRequests` clears it for all), and
+   * its `writes` are the calls to its own project. `stop` closes its clients, not the emulator.
+   */
+  inProject(project: string, instancePrefix: string): Promise<EngineWorld>;
   stop(): Promise<void>;
 }
 
@@ -94,6 +106,8 @@ export async function startEngineWorld(
   opts: {
     lbProgrammingDelayMs?: number;
     lockWaitMs?: number;
+    /** How long each GCE operation takes (the emulator's default when not given: 100 ms). */
+    operationLatencyMs?: number;
     vmRuntime?: 'debian' | 'process';
     reach?: WorldReach;
     emulatorLog?: string[];
@@ -106,11 +120,25 @@ export async function startEngineWorld(
     port: 0,
     stateDir,
     lbProgrammingDelayMs: opts.lbProgrammingDelayMs ?? 300,
+    ...(opts.operationLatencyMs !== undefined ? { defaultOperationLatencyMs: opts.operationLatencyMs } : {}),
     vmRuntime,
     log: emulatorLog ? (l) => emulatorLog.push(l) : () => {},
   });
   try {
-    return await worldOn(emulator, stateDir, vmRuntime, opts);
+    // Application Default Credentials find the emulator as the runner's metadata server (Secret
+    // Manager and the IAP relay take its tokens).
+    process.env.GCE_METADATA_HOST = `${emulator.host}:${emulator.port}`;
+    const release = emulator.releaseManifestUrl ? await loadReleaseManifest(emulator.releaseManifestUrl) : undefined;
+    const base = { emulator, stateDir, vmRuntime, release, opts };
+    const world = await worldOn(base, PROJECT, DEFAULT_INSTANCE_PREFIX, false);
+    return {
+      ...world,
+      stop: async () => {
+        await world.stop();
+        await emulator.stop();
+        rmSync(stateDir, { recursive: true, force: true });
+      },
+    };
   } catch (e) {
     // A world that could not be set up must not leave its VMs running (jest would wait on them).
     await emulator.stop().catch(() => undefined);
@@ -119,25 +147,28 @@ export async function startEngineWorld(
   }
 }
 
-async function worldOn(
-  emulator: RunningEmulator,
-  stateDir: string,
-  vmRuntime: 'debian' | 'process',
-  opts: Parameters<typeof startEngineWorld>[0] & {},
-): Promise<EngineWorld> {
-  // Application Default Credentials find the emulator as the runner's metadata server (Secret
-  // Manager and the IAP relay take its tokens).
-  process.env.GCE_METADATA_HOST = `${emulator.host}:${emulator.port}`;
-  const compute = createComputeApi({ project: PROJECT, endpoint: emulator.url });
+/** What every project's world on one emulator shares. */
+interface WorldBase {
+  emulator: RunningEmulator;
+  stateDir: string;
+  vmRuntime: 'debian' | 'process';
+  release: ReleaseManifest | undefined;
+  opts: Parameters<typeof startEngineWorld>[0] & {};
+}
+
+/** The engine's world in `project` on the base's emulator; `shared`: other worlds use the emulator's request log too. */
+async function worldOn(base: WorldBase, project: string, instancePrefix: string, shared: boolean): Promise<EngineWorld> {
+  const { emulator, stateDir, vmRuntime, release, opts } = base;
+  const compute = createComputeApi({ project, endpoint: emulator.url });
   const logs: string[] = [];
   const debian = vmRuntime === 'debian' ? (emulator.runtime as DebianRuntime) : undefined;
   const reachKind: WorldReach = opts.reach ?? (process.env.HA_TEST_REACH as WorldReach | undefined) ?? (debian ? 'iap' : 'direct');
   if (reachKind === 'inside-vpc' && !debian) throw new Error('inside-vpc needs the debian VM runtime');
-  const release = emulator.releaseManifestUrl ? await loadReleaseManifest(emulator.releaseManifestUrl) : undefined;
-  const reach = await worldReach(reachKind, emulator, compute, logs, debian);
+  const master = clusterNames(instancePrefix).master;
+  const reach = await worldReach(reachKind, emulator, compute, logs, debian, project, instancePrefix);
   const transportKind: TransportKind = reachKind === 'iap' ? 'iap' : 'direct';
   const keys = new KeyStore(
-    createSecretManager({ project: PROJECT, endpoint: emulator.url, token: adcTokenSource(() => {}), log: (l) => logs.push(l) }),
+    createSecretManager({ project, endpoint: emulator.url, token: adcTokenSource(() => {}), log: (l) => logs.push(l) }),
     () => {},
   );
   const deps: EngineDeps = {
@@ -166,9 +197,14 @@ async function worldOn(
     runWith: (intent, wrap) => runEngine(withRelease(intent), wrap(d)),
     withLimits: (limits) => ({ ...world, ...withDeps({ ...d, limits: { ...d.limits, ...limits } }) }),
   });
+  // Where this world's requests start in the emulator's log (0: the log was last reset by this world).
+  let mark = 0;
+  const requestLog = async () => ((await admin('requests')) as { requests: { method: string; path: string; status: number }[] }).requests;
   const world: EngineWorld = {
     url: emulator.url,
     stateDir,
+    project,
+    instancePrefix,
     compute,
     logs,
     ...(release ? { release } : {}),
@@ -176,32 +212,33 @@ async function worldOn(
     ...withDeps(deps),
     reach: reachKind,
     dialUrl: async (url) => reach.transport.dialUrl(url),
-    writes: async () => {
-      const log = (await admin('requests')) as { requests: { method: string; path: string; status: number }[] };
-      return log.requests.filter(
-        (r) =>
-          r.method !== 'GET' &&
-          !/\/operations\/[^/]+\/wait$/.test(r.path) &&
-          !r.path.endsWith(':getIamPolicy') &&
-          /^\/(compute\/)?v1\//.test(r.path),
-      );
-    },
+    writes: async () =>
+      (await requestLog())
+        .slice(mark)
+        .filter(
+          (r) =>
+            r.method !== 'GET' &&
+            !/\/operations\/[^/]+\/wait$/.test(r.path) &&
+            !r.path.endsWith(':getIamPolicy') &&
+            /^\/(compute\/)?v1\//.test(r.path) &&
+            (!shared || r.path.includes(`/projects/${project}/`)),
+        ),
     resetRequests: async () => {
-      await admin('reset-requests', {});
+      if (shared) mark = (await requestLog()).length;
+      else await admin('reset-requests', {});
     },
     admin,
     keys,
     secrets: async () => {
-      const vms = await compute.listInstances(clusterNames(DEFAULT_INSTANCE_PREFIX).master);
+      const vms = await compute.listInstances(master);
       const stored = vms.map(storedKeysOf).find((x) => x !== undefined);
       if (!stored) throw new Error('no replica carries the cluster certificates');
       return { secrets: await keys.load(stored), vms };
     },
+    inProject: (other, prefix) => worldOn(base, other, prefix, true),
     stop: async () => {
       await compute.close();
       await reach.close();
-      await emulator.stop();
-      rmSync(stateDir, { recursive: true, force: true });
     },
   };
   return world;
@@ -214,14 +251,17 @@ async function worldReach(
   compute: ComputeApiHandle,
   logs: string[],
   debian: DebianRuntime | undefined,
+  project: string,
+  instancePrefix: string,
 ): Promise<Reach> {
+  const names = clusterNames(instancePrefix);
   if (kind === 'iap') {
     const reach = createReach({
       kind: 'iap',
       compute,
-      master: clusterNames(DEFAULT_INSTANCE_PREFIX).master,
+      master: names.master,
       network: 'default',
-      iapFirewall: clusterNames(DEFAULT_INSTANCE_PREFIX).firewallIap,
+      iapFirewall: names.firewallIap,
       iapEndpoint: emulator.iapRelayUrl,
       iapCa: readFileSync(emulator.iapCaFile, 'utf8'),
       mask: () => {},
@@ -234,14 +274,14 @@ async function worldReach(
     return createReach({
       kind: 'direct',
       compute,
-      master: clusterNames(DEFAULT_INSTANCE_PREFIX).master,
+      master: names.master,
       network: 'default',
-      iapFirewall: clusterNames(DEFAULT_INSTANCE_PREFIX).firewallIap,
+      iapFirewall: names.firewallIap,
       mask: () => {},
       log: (l) => logs.push(l),
     });
   // Inside the VPC: a self-hosted runner reaches etcd because its owner allowed it (the VPC enforces firewall rules).
-  await allowSelfHostedRunner(emulator.url, PROJECT);
+  await allowSelfHostedRunner(emulator.url, project);
   const tunnel = new TunnelTransport((host, port) => debian!.dial('default', host, port, 'runner'));
   return {
     transport: tunnel,
