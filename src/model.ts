@@ -93,6 +93,9 @@ export interface RestoreSource {
   size?: number;
 }
 
+/** `down` with delete-nodes: the whole cluster goes, which needs no etcd (plan/teardown.ts). */
+export const isTeardown = (intent: Pick<Intent, 'operation' | 'deleteNodes'>): boolean => intent.operation === 'down' && intent.deleteNodes;
+
 export const DEFAULT_INSTANCE_PREFIX = 'kubernetes';
 
 /** Every resource name of one cluster, derived from the instance prefix (docs/vm-contract.md). */

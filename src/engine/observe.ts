@@ -13,6 +13,7 @@ import {
   regionOfZone,
 } from '../model.ts';
 import type { ClusterState, EtcdView, Intent, Replica, VmStatus } from '../model.ts';
+import { isTeardown } from '../model.ts';
 import type { InstanceInfo, ZoneRecord } from '../gce/types.ts';
 import type { EtcdAdmin } from '../etcd/types.ts';
 import { decodeJournal } from '../plan/journal.ts';
@@ -82,7 +83,7 @@ export async function observe(
     (intent.zones[0] ? regionOfZone(intent.zones[0]) : undefined);
   const byRegion = <T>(f: (r: string) => Promise<T | undefined>) => (region ? f(region) : Promise.resolve(undefined));
   // Node groups only matter to a teardown: other runs do not pay for two aggregated lists.
-  const teardown = intent.operation === 'down' && intent.deleteNodes;
+  const teardown = isTeardown(intent);
   const [address, fwHttps, fwEtcd, fwHc, fwIap, healthCheck, pool, rule, nodeGroups, nodeTemplates, secretIds] = await Promise.all([
     byRegion((r) => compute.getAddress(r, names.address)),
     compute.getFirewall(names.firewallHttps),

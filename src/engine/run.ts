@@ -2,7 +2,7 @@
 // refuses. Level-triggered: nothing carries over between passes but what GCE and etcd show, so a
 // run that dies anywhere is finished by the next run with the same inputs.
 import { startupFailureMessage, startupStatus } from './startup-status.ts';
-import { WAIT_STEPS } from '../model.ts';
+import { WAIT_STEPS, isTeardown } from '../model.ts';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { count } from '../words.ts';
@@ -89,7 +89,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       const observation = await observe(intent, deps, etcdFor, cache, leases);
       lastState = observation.state;
       // A teardown deletes VMs whether or not their etcd can be reached.
-      if (!(intent.operation === 'down' && intent.deleteNodes)) await stopIfUnreachable(deps, !changed());
+      if (!isTeardown(intent)) await stopIfUnreachable(deps, !changed());
       const decision = plan(intent, observation.state);
       if (decision.type === 'done') {
         deps.log(`done: ${decision.reason}`);
@@ -313,7 +313,8 @@ export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunR
   const etcdFor = (s: ClusterSecrets): EtcdAdmin => (admin ??= deps.etcd(etcdClientTls(s)));
   try {
     const { state } = await observe(intent, deps, etcdFor, {}, new ApiLeaseAccess(deps.mask));
-    await stopIfUnreachable(deps, true);
+    // As in a real run: a teardown's plan does not depend on reaching etcd.
+    if (!isTeardown(intent)) await stopIfUnreachable(deps, true);
     const projected = projectPlan(intent, state);
     for (const [i, s] of projected.steps.entries()) deps.log(`would ${i + 1}: ${describeStep(s.step, state)} (${s.reason})`);
     const end = projected.end;

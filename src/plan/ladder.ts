@@ -20,7 +20,7 @@
 // Before all: a request older than what the journal can vouch for is refused (forgotten.ts).
 // A refusal from rungs 3-8 while another request holds the cluster's lock becomes a wait for that
 // lock (other-run.ts): what looks broken may be that run's change in flight.
-import { ORPHAN_CONFIRM_MS, memberIdHex, peerUrl } from '../model.ts';
+import { ORPHAN_CONFIRM_MS, isTeardown, memberIdHex, peerUrl } from '../model.ts';
 import { count } from '../words.ts';
 import type { ClusterState, Intent, JournalEntry, PlanResult, Step } from '../model.ts';
 import { journalFor } from './journal.ts';
@@ -50,7 +50,7 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
   if (intent.operation === 'status') return done('status only reads the cluster');
   const forgotten = forgottenRequest(intent, state);
   if (forgotten) return forgotten;
-  if (intent.operation === 'down' && intent.deleteNodes) return planTeardown(state);
+  if (isTeardown(intent)) return planTeardown(state);
   const view = buildView(state);
   const fromState = (): PlanResult =>
     baseResources(intent, view) ??
