@@ -4,7 +4,7 @@
 // The session outlives its WebSocket: when the relay asks us to (close 4004, "reauthenticate") or
 // the socket drops, we reconnect with the session id and the count of bytes we received; the relay
 // answers with the count it received, and we resend the rest. So every byte we send is kept until
-// the relay acknowledges it, and we acknowledge what we receive (after 2 frames' worth, as gcloud).
+// the relay acknowledges it, and we acknowledge what we receive (cumulatively: see ACK_AFTER).
 import { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
@@ -38,8 +38,13 @@ export interface IapTunnelOptions {
 
 /** Unacknowledged bytes we let the caller queue before its writes wait for the relay's ACKs. */
 const SEND_WINDOW = 4 * 1024 * 1024;
-/** We acknowledge received bytes once this many are unacknowledged (gcloud: more than 2 frames). */
-const ACK_AFTER = 2 * MAX_DATA_BYTES;
+/**
+ * We acknowledge received bytes once this many are unacknowledged, and the rest after ACK_DELAY_MS.
+ * gcloud acks after 2 frames, the least Google recommends ("at least 2x the frame size"); each
+ * ACK is a write that wakes the relay, and a 100 MB snapshot took 3,900 of them at 32 KiB.
+ */
+const ACK_AFTER = 16 * MAX_DATA_BYTES;
+const ACK_DELAY_MS = 10;
 const CLOSE_REAUTHENTICATE = 4004;
 const CLOSE_ABNORMAL = 1006;
 
@@ -54,6 +59,7 @@ export class IapTunnel extends Duplex {
   /** Bytes of DATA received from the relay, and the part of them we acknowledged. */
   private received = 0;
   private acked = 0;
+  private ackTimer: NodeJS.Timeout | undefined;
   /** Bytes we sent, the part the relay confirmed, and the payloads in between (for a resend). */
   private sent = 0;
   private confirmed = 0;
@@ -141,7 +147,11 @@ export class IapTunnel extends Duplex {
           const frame = parseFrame(toBuffer(data));
           if (frame.type === 'connected' || frame.type === 'reconnected') {
             if (frame.type === 'connected') this.sid = frame.sid;
-            else this.dropConfirmed(frame.ack);
+            else {
+              this.dropConfirmed(frame.ack);
+              // The reconnect's URL told the relay how much we had received.
+              this.acked = this.received;
+            }
             if (this.destroyed) return;
             if (frame.type === 'connected') this.emit('carried', where);
             carried = true;
@@ -158,7 +168,8 @@ export class IapTunnel extends Duplex {
           }
           this.received += frame.bytes.length;
           if (!this.push(frame.bytes)) ws.pause();
-          if (this.received - this.acked > ACK_AFTER) this.sendAck();
+          if (this.received - this.acked >= ACK_AFTER) this.sendAck();
+          else this.ackTimer ??= setTimeout(() => this.sendAck(), ACK_DELAY_MS);
         } catch (err) {
           const why =
             err instanceof FrameError ? `the IAP relay sent a frame this client cannot read: ${err.message}` : (err as Error).message;
@@ -250,7 +261,9 @@ export class IapTunnel extends Duplex {
   }
 
   private sendAck(): void {
-    if (this.phase !== 'open' || !this.ws) return;
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.phase !== 'open' || !this.ws || this.received === this.acked) return;
     this.acked = this.received;
     this.ws.send(ackFrame(this.received));
   }
@@ -291,6 +304,7 @@ export class IapTunnel extends Duplex {
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
     this.phase = 'ended';
+    clearTimeout(this.ackTimer);
     const ws = this.ws;
     this.ws = undefined;
     if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate();
