@@ -186,6 +186,8 @@ test('4 MiB each way, byte-exact, through three 4004 drops and a WebSocket that 
   expect(tunnel.closeCodes.filter((c) => c === 4004)).toHaveLength(3);
   expect(tunnel.closeCodes).toContain(1006);
   expect(tunnel.webSockets).toBe(5);
+  // The relay's frames fill a TLS record each (16 KiB: 4 bytes of WebSocket header, 6 of tag and length).
+  expect(tunnel.largestData + 4 + 6).toBe(16384);
 
   const after = await admin(emu.url, 'iap');
   expect(after.handshakes.reconnect - before.handshakes.reconnect).toBe(4);

@@ -50,6 +50,8 @@ export class TestTunnel {
   /** WebSockets the tunnel used (1 + reconnects), and the close codes that ended them. */
   webSockets = 0;
   readonly closeCodes: number[] = [];
+  /** The largest DATA payload the relay sent. */
+  largestData = 0;
 
   private constructor(target: TunnelTarget) {
     this.target = target;
@@ -98,6 +100,7 @@ export class TestTunnel {
           return resolve();
         }
         if (frame.tag === 'ack') return this.unconfirmed.confirm(frame.bytes);
+        this.largestData = Math.max(this.largestData, frame.payload.length);
         if (this.onData) this.onData(frame.payload);
         else this.chunks.push(frame.payload);
         this.received += frame.payload.length;

@@ -16,7 +16,7 @@ import type { EmulatorContext } from '../context.ts';
 import type { RuntimeInstance } from '../runtime/types.ts';
 import { CLOSE, SUBPROTOCOL } from './frames.ts';
 import { relayTls } from './ca.ts';
-import { IapSession, type SessionHooks } from './session.ts';
+import { IapSession, type ClientSocket, type SessionHooks } from './session.ts';
 import { bearerToken, type AccessTokens } from './tokens.ts';
 import type { IapFaults } from './faults.ts';
 import { connectToVm, findInstance, unreachableWhy } from './target.ts';
@@ -113,7 +113,8 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
     ws.close(code, reason);
   }
 
-  async function openTunnel(ws: WebSocket, inst: RuntimeInstance, port: number): Promise<void> {
+  async function openTunnel(client: ClientSocket, inst: RuntimeInstance, port: number): Promise<void> {
+    const { ws } = client;
     tally.connects++;
     const why = unreachableWhy(ctx, inst, port);
     if (why) return closeWith(ws, CLOSE.failedToConnectToBackend, FAILED_TO_CONNECT, why);
@@ -129,22 +130,24 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
     const sid = randomBytes(18).toString('base64url');
     sessions.set(
       sid,
-      new IapSession(sid, { project: inst.project, zone: inst.zone, instance: inst.name, port }, vm, ws, hooks, resumeWindowMs),
+      new IapSession(sid, { project: inst.project, zone: inst.zone, instance: inst.name, port }, vm, client, hooks, resumeWindowMs),
     );
     tally.sessionsOpened++;
     ctx.log(`IAP tunnel ${sid} to ${inst.project}/${inst.key}:${port} opened`);
   }
 
-  function resumeTunnel(ws: WebSocket, sid: string, ack: number, zone: string | null): void {
+  function resumeTunnel(client: ClientSocket, sid: string, ack: number, zone: string | null): void {
+    const { ws } = client;
     tally.reconnects++;
     const session = sessions.get(sid);
     if (!session || session.ended || (zone && zone !== session.target.zone))
       return closeWith(ws, CLOSE.sidUnknown, 'sid unknown', `no live session ${sid}`);
-    if (!session.resume(ws, ack)) closeWith(ws, CLOSE.invalidAck, 'invalid ack', `session ${sid}: ack ${ack} is not a point of its stream`);
+    if (!session.resume(client, ack))
+      closeWith(ws, CLOSE.invalidAck, 'invalid ack', `session ${sid}: ack ${ack} is not a point of its stream`);
   }
 
   /** Everything checked before the upgrade; returns what to do with the WebSocket, or refuses. */
-  function admit(req: IncomingMessage, socket: Duplex): ((ws: WebSocket) => void) | undefined {
+  function admit(req: IncomingMessage, socket: Duplex): ((client: ClientSocket) => void) | undefined {
     const url = new URL(req.url ?? '/', 'https://relay.invalid');
     const endpoint = url.pathname.replace(/\/+$/, '');
     if (endpoint !== '/v4/connect' && endpoint !== '/v4/reconnect') return void refuse(socket, 404, `no IAP endpoint at ${url.pathname}`);
@@ -174,7 +177,7 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(SUBPROTOCOL)) return void refuse(socket, 400, `the WebSocket subprotocol ${SUBPROTOCOL} is required`);
     const q = url.searchParams;
-    let open: (ws: WebSocket) => void;
+    let open: (client: ClientSocket) => void;
     if (endpoint === '/v4/connect') {
       const [project, zone, instance] = [q.get('project'), q.get('zone'), q.get('instance')];
       const port = Number(q.get('port'));
@@ -185,16 +188,16 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
       if (nic !== 'nic0') return void refuse(socket, 400, `interface ${nic}: the emulator's instances have nic0 only`);
       const inst = findInstance(ctx, project, zone, instance);
       if (!inst) return void refuse(socket, 404, `instance projects/${project}/zones/${zone}/instances/${instance} not found`);
-      open = (ws) => void openTunnel(ws, inst, port);
+      open = (client) => void openTunnel(client, inst, port);
     } else {
       const sid = q.get('sid');
       const ack = Number(q.get('ack'));
       if (!sid || !Number.isSafeInteger(ack) || ack < 0) return void refuse(socket, 400, 'sid and ack (a byte count) are required');
-      open = (ws) => resumeTunnel(ws, sid, ack, q.get('zone'));
+      open = (client) => resumeTunnel(client, sid, ack, q.get('zone'));
     }
     // A close code as the fault: the upgrade succeeds and the relay closes at once, as IAP does for 4033.
     if (injected !== undefined)
-      return (ws) =>
+      return ({ ws }) =>
         closeWith(ws, injected, injected === CLOSE.notAuthorized ? 'not authorized' : 'refused by an injected fault', 'injected fault');
     return open;
   }
@@ -203,7 +206,8 @@ export async function startIapRelay(options: IapRelayOptions): Promise<IapRelay>
     socket.on('error', () => socket.destroy());
     if (stopping) return void socket.destroy();
     const open = admit(req, socket);
-    if (open) wss.handleUpgrade(req, socket, head, open);
+    // The session keeps the TLS socket beside its WebSocket, to send a VM read's frames in one write.
+    if (open) wss.handleUpgrade(req, socket, head, (ws) => open({ ws, wire: socket }));
   });
 
   await new Promise<void>((resolve, reject) => {
