@@ -3,8 +3,12 @@
 // (files or inline *-data, files relative to the kubeconfig), tls-server-name,
 // insecure-skip-tls-verify and a bearer token.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parseBlockYaml } from './block-yaml.ts';
+
+/** The full YAML parser, loaded only for a kubeconfig block-yaml.ts does not cover (it costs ~3.4 MB). */
+const parseAnyYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 export interface RestConfig {
   server: string;
@@ -34,7 +38,7 @@ export function loadKubeconfig(path: string, masterOverride?: string): RestConfi
     const e = err as NodeJS.ErrnoException;
     throw new Error(e.code === 'ENOENT' ? `stat ${path}: no such file or directory` : `open ${path}: ${e.message}`, { cause: err });
   }
-  const doc = (parse(text) ?? {}) as Dict;
+  const doc = (parseBlockYaml(text) ?? parseAnyYaml(text) ?? {}) as Dict;
   const base = dirname(resolve(path));
   const file = (p: unknown): Buffer | undefined =>
     typeof p === 'string' && p ? readFileSync(isAbsolute(p) ? p : resolve(base, p)) : undefined;
