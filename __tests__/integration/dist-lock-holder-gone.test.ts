@@ -33,7 +33,8 @@ test('a run takes over the lock of a killed run once GitHub reports that run com
     expect(first.code).toBe(0);
 
     // The holder: adds a replica with slow VM inserts, and is killed once it holds the lock.
-    await admin('latency', { operationType: 'insert', ms: 20_000 });
+    // (Slow enough that it is still at work when killed.)
+    await admin('latency', { operationType: 'insert', ms: 8_000 });
     api.runs.set(111, { status: 'in_progress', conclusion: null });
     let holder: ChildProcess | undefined;
     // Three replicas: the holder adds two (of which it is killed in the first).
@@ -52,7 +53,7 @@ test('a run takes over the lock of a killed run once GitHub reports that run com
 
     // GitHub still reports the holder's run in progress: no proof, so the lock is waited for.
     const blocked = await action.run(
-      { operation: 'up', 'gce-zone': ZONE, replicas: '3', 'request-id': 'taker-b', 'github-token': 'gh-token', timeout: '15s' },
+      { operation: 'up', 'gce-zone': ZONE, replicas: '3', 'request-id': 'taker-b', 'github-token': 'gh-token', timeout: '8s' },
       { env: github('222') },
     );
     expect(blocked.code).toBe(1);

@@ -74,14 +74,14 @@ test("waiting for a lease ends with the run's timeout, and says whose lease it i
   await setLock(encodeLock({ request: 'long-run', expiresAt: until }));
   await world.resetRequests();
   // lock-wait alone would wait 10 minutes (the test's own timeout fails that).
-  const impatient = world.withLimits({ lockWaitMs: 600_000, runTimeoutMs: 10_000 });
+  const impatient = world.withLimits({ lockWaitMs: 600_000, runTimeoutMs: 4_000 });
   const err = await impatient.run(intent({ zone: C, replicate: true })).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(LockBusyError);
   const until8601 = new Date(until).toISOString();
   expect((err as Error).message).toContain(
     `another run (request long-run) is changing kubernetes-master and holds its lock until ${until8601}`,
   );
-  expect((err as Error).message).toContain("as long as this run's timeout (10 s) allows");
+  expect((err as Error).message).toContain("as long as this run's timeout (4 s) allows");
   expect(world.logs).toContainEqual(
     expect.stringContaining(`waiting for run long-run, which holds the lock on kubernetes-master until ${until8601}`),
   );
