@@ -14,7 +14,8 @@ import { IpAllocator } from './ips.ts';
 import { Operations } from './operations.ts';
 import { Faults } from './faults.ts';
 import { computeWorld } from './world.ts';
-import { createHandler, secretManagerDeps, type ServerDeps } from './http/server.ts';
+import { createHandler, secretManagerDeps, storageDeps, type ServerDeps } from './http/server.ts';
+import { vmObjectReader } from './storage/vm-access.ts';
 import { createVmRuntime } from './runtime/index.ts';
 import { createDebianRuntime } from './vm/runtime.ts';
 import { DEFAULT_IMAGE_CACHE, ensureImage } from './vm/image.ts';
@@ -25,7 +26,7 @@ import { SecretStore } from './secretmanager/store.ts';
 import { SecretManagerService } from './secretmanager/service.ts';
 import { StorageService } from './storage/service.ts';
 import { vmSecretReader } from './secretmanager/vm-access.ts';
-import type { VmSecretRead } from './runtime/types.ts';
+import type { VmObjectRead, VmSecretRead } from './runtime/types.ts';
 import { startIapRelay } from './iap/relay.ts';
 import type { IapRelay } from './iap/relay.ts';
 import type { ReleaseMirror } from './vm/mirror.ts';
@@ -104,9 +105,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   // Process-runtime VMs read secrets in-process through the API, bound once it is built (below).
   let vmRead: VmSecretRead | undefined;
   const readSecret: VmSecretRead = (version, account) => (vmRead ? vmRead(version, account) : Promise.resolve({ status: 503 }));
+  let vmObjectRead: VmObjectRead | undefined;
+  const readObject: VmObjectRead = (...args) => (vmObjectRead ? vmObjectRead(...args) : Promise.resolve({ status: 503 }));
   const { runtime, mirror } = opts.runtime
     ? { runtime: opts.runtime, mirror: undefined }
-    : await chooseRuntime(opts, tokens, readSecret, log);
+    : await chooseRuntime(opts, tokens, { readSecret, readObject }, log);
 
   let applying: Promise<void> | undefined;
   let dirty = false;
@@ -190,6 +193,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     crash,
   };
   vmRead = vmSecretReader(secretManagerDeps(serverDeps), tokens);
+  vmObjectRead = vmObjectReader(storageDeps(serverDeps), tokens);
   const server: Server = createServer(createHandler(serverDeps));
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -241,7 +245,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
 async function chooseRuntime(
   opts: EmulatorOptions,
   tokens: AccessTokens,
-  readSecret: VmSecretRead,
+  reads: { readSecret: VmSecretRead; readObject: VmObjectRead },
   log: (line: string) => void,
 ): Promise<{ runtime: VmRuntime; mirror?: ReleaseMirror }> {
   const kind = opts.vmRuntime ?? 'auto';
@@ -273,7 +277,7 @@ async function chooseRuntime(
       lbProgrammingDelayMs: 0,
       leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
       etcdBinary: opts.etcdBinary ?? 'etcd',
-      readSecret,
+      ...reads,
       log,
     }),
   };

@@ -14,7 +14,7 @@ import { serveRunnerMetadata } from './runner-metadata.ts';
 import { SECRET_MANAGER_PATH } from '../secretmanager/routes.ts';
 import { serveSecretManager, type SecretManagerDeps } from '../secretmanager/http.ts';
 import type { SecretManagerService } from '../secretmanager/service.ts';
-import { serveStorage, STORAGE_PATH } from '../storage/http.ts';
+import { serveStorage, STORAGE_PATH, type StorageDeps } from '../storage/http.ts';
 import type { StorageService } from '../storage/service.ts';
 
 export interface ServerDeps {
@@ -111,15 +111,20 @@ export function secretManagerDeps(deps: ServerDeps): SecretManagerDeps {
   };
 }
 
-export function createHandler(deps: ServerDeps) {
-  const secretManager = secretManagerDeps(deps);
-  const storage = {
+/** What Cloud Storage's calls need, from the server's: shared by HTTP callers and in-process VMs. */
+export function storageDeps(deps: ServerDeps): StorageDeps {
+  return {
     service: deps.storage,
     tokens: deps.ctx.runner.tokens,
     owner: deps.ctx.runner.email,
     faults: deps.ctx.faults,
     requests: deps.requests,
   };
+}
+
+export function createHandler(deps: ServerDeps) {
+  const secretManager = secretManagerDeps(deps);
+  const storage = storageDeps(deps);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://emulator.local');

@@ -10,6 +10,7 @@ import { MasterKeys } from './master-keys.ts';
 import { ExternalNat } from './external-nat.ts';
 import { HealthChecker } from './health-checker.ts';
 import { LoadBalancer } from './load-balancer.ts';
+import { restoreIfAsked } from './snapshot-restore.ts';
 
 export type { RuntimeForwardingRule, RuntimeHealthCheck, RuntimeInstance, RuntimeOptions, RuntimeWorld, VmRuntime } from './types.ts';
 
@@ -30,6 +31,8 @@ export function createVmRuntime(options: RuntimeOptions): VmRuntimeDetails {
   const keys = new MasterKeys(options.readSecret, log);
   /** Per instance, `ha-masters/startup` as vm/startup.sh reports it (when guest attributes are enabled). */
   const startup = new Map<string, string>();
+  /** VMs whose restore failed at this boot: they start nothing until they are powered off. */
+  const failedRestores = new Set<string>();
   const health = new HealthChecker();
   const nat = new ExternalNat(log);
   const lb = new LoadBalancer({ lbProgrammingDelayMs: options.lbProgrammingDelayMs, log, health, instance: (key) => instances.get(key) });
@@ -53,8 +56,9 @@ export function createVmRuntime(options: RuntimeOptions): VmRuntimeDetails {
     const running = new Set(world.instances.filter((i) => i.status === 'RUNNING').map((i) => i.key));
     keys.poweredOff(running);
     for (const key of startup.keys()) if (!running.has(key)) startup.delete(key);
+    for (const key of failedRestores) if (!running.has(key)) failedRestores.delete(key);
     for (const instance of world.instances) {
-      if (instance.status !== 'RUNNING') continue;
+      if (instance.status !== 'RUNNING' || failedRestores.has(instance.key)) continue;
       const report = (status: string) => {
         if (instance.metadata['enable-guest-attributes']?.toUpperCase() === 'TRUE') startup.set(instance.key, status);
       };
@@ -81,6 +85,20 @@ export function createVmRuntime(options: RuntimeOptions): VmRuntimeDetails {
       const existing = vms.get(key);
       if (existing) {
         await existing.update(spec);
+        continue;
+      }
+      // Before etcd starts, as vm/startup.sh: a restore that fails is the start-up's failure, until the next boot.
+      const failed = await restoreIfAsked(spec, {
+        dataDiskDir: instance.dataDiskDir,
+        etcdBinary: options.etcdBinary,
+        serviceAccount: instance.serviceAccountEmail,
+        read: options.readObject ?? (async () => ({ status: 503 })),
+        log,
+      });
+      if (failed) {
+        log(`${key}: start-up failed: ${failed}`);
+        failedRestores.add(key);
+        if (instance.metadata['enable-guest-attributes']?.toUpperCase() === 'TRUE') startup.set(key, `failed: ${failed}`);
         continue;
       }
       const vm = new MasterVm(instance, spec, {

@@ -23,6 +23,8 @@ export interface MasterSpec {
   member?: { cert: string; key: string };
   /** `etcd-force-new-cluster` (docs/vm-contract.md): a nonce; etcd forms a new one-member cluster from its data once per nonce. */
   forceNewCluster?: string;
+  /** `etcd-restore-from` (docs/vm-contract.md): restore this snapshot once per nonce before etcd starts. */
+  restoreFrom?: { nonce: string; bucket: string; object: string; generation: string; md5: string };
   /** Changes with the IP or any cluster certificate: the VM's processes restart then. */
   fingerprint: string;
   /** Changes with the member certificate: etcd (only) restarts then. '' while there is none. */
@@ -91,6 +93,7 @@ export function masterSpecOf(instance: RuntimeInstance): MasterSpec | undefined 
     etcdClientKey,
     ...(controllerManager ? { controllerManager } : {}),
     ...(instance.metadata['etcd-force-new-cluster'] ? { forceNewCluster: instance.metadata['etcd-force-new-cluster'] } : {}),
+    ...restoreRequestOf(instance.metadata['etcd-restore-from']),
     ...(scheduler ? { scheduler } : {}),
     member,
     fingerprint,
@@ -100,4 +103,11 @@ export function masterSpecOf(instance: RuntimeInstance): MasterSpec | undefined 
 
 function sha256(parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex');
+}
+
+/** `<nonce> <bucket> <object, URL-encoded> <generation> <md5 or ->`; anything else asks for nothing. */
+function restoreRequestOf(value: string | undefined): { restoreFrom?: NonNullable<MasterSpec['restoreFrom']> } {
+  const [nonce, bucket, object, generation, md5, extra] = (value ?? '').trim().split(/\s+/);
+  if (!nonce || !bucket || !object || !generation || !md5 || extra !== undefined) return {};
+  return { restoreFrom: { nonce, bucket, object: decodeURIComponent(object), generation, md5 } };
 }

@@ -91,6 +91,14 @@ export type VmSecretRead = (
   serviceAccount: string,
 ) => Promise<{ status: 200; data: string } | { status: number; data?: undefined }>;
 
+/** A VM's download of one generation of a Cloud Storage object as its service account: the bytes, or the HTTP status it met. */
+export type VmObjectRead = (
+  bucket: string,
+  object: string,
+  generation: string,
+  serviceAccount: string,
+) => Promise<{ status: 200; data: Buffer } | { status: number; data?: undefined }>;
+
 export interface RuntimeOptions {
   /** Root for per-VM files (certs, logs). */
   stateDir: string;
@@ -102,6 +110,8 @@ export interface RuntimeOptions {
   etcdBinary: string;
   /** How master VMs read the secrets their metadata names (KEYS_SECRET); without it every read is 503. */
   readSecret?: VmSecretRead;
+  /** How master VMs download the snapshot `etcd-restore-from` names; without it every read is 503. */
+  readObject?: VmObjectRead;
   log: (line: string) => void;
 }
 
