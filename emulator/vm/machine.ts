@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { VmImage } from './image.ts';
-import { addNamespace, addVethPair, deleteNamespace, ipIn, nsPath } from './netns.ts';
+import { addNamespace, addVethPair, deleteNamespace, nsPath } from './netns.ts';
 import { attachDisk, detachDisk } from './data-disk.ts';
 import { run, runTolerant } from './sh.ts';
 import { writeHostsEntries } from './guest-files.ts';
@@ -73,11 +73,18 @@ export class Machine {
   async powerOn(): Promise<void> {
     const s = this.spec;
     await addNamespace(s.vmNamespace);
-    await addVethPair({ ns: s.vpcNamespace, name: s.vmLink }, { ns: s.vmNamespace, name: 'eth0' });
-    await ipIn(s.vpcNamespace, 'link', 'set', s.vmLink, 'master', 'br0', 'up');
-    await ipIn(s.vmNamespace, 'addr', 'add', `${s.internalIp}/${s.prefixLength}`, 'dev', 'eth0');
-    await ipIn(s.vmNamespace, 'link', 'set', 'eth0', 'up');
-    await ipIn(s.vmNamespace, 'route', 'add', 'default', 'via', s.gateway);
+    await addVethPair(
+      { ns: s.vpcNamespace, name: s.vmLink },
+      { ns: s.vmNamespace, name: 'eth0' },
+      {
+        inA: [['link', 'set', s.vmLink, 'master', 'br0', 'up']],
+        inB: [
+          ['addr', 'add', `${s.internalIp}/${s.prefixLength}`, 'dev', 'eth0'],
+          ['link', 'set', 'eth0', 'up'],
+          ['route', 'add', 'default', 'via', s.gateway],
+        ],
+      },
+    );
 
     if (s.dataDisk) this.loop = await attachDisk(s.dataDisk.dir, s.dataDisk.sizeGb);
 

@@ -29,15 +29,33 @@ export function ipIn(ns: string, ...args: string[]): Promise<string> {
 }
 
 /**
- * A veth pair from namespace `a` (named `aName`) to namespace `b` (named `bName`). The pair is made
- * inside `a` and one end moved, so it never exists in the host namespace under a VPC address.
+ * Several `ip` commands inside a namespace in one process (`ip -batch`): a VM's boot waits for
+ * them, and each `ip` of its own is a process start. Stops at the first failure, which it names.
  */
-export async function addVethPair(a: { ns: string; name: string }, b: { ns: string; name: string }): Promise<void> {
+export function ipBatch(ns: string, commands: string[][]): Promise<string> {
+  for (const arg of commands.flat())
+    if (!/^[A-Za-z0-9_./:@-]+$/.test(arg)) throw new Error(`ip -batch: unsafe argument ${JSON.stringify(arg)}`);
+  return run(['ip', '-n', ns, '-batch', '-'], { input: commands.map((c) => c.join(' ')).join('\n') + '\n' });
+}
+
+/**
+ * A veth pair from namespace `a` (named `aName`) to namespace `b` (named `bName`), then `then`'s
+ * commands in each namespace (one `ip -batch` per side). The pair is made inside `a` and one end
+ * moved, so it never exists in the host namespace under a VPC address.
+ */
+export async function addVethPair(
+  a: { ns: string; name: string },
+  b: { ns: string; name: string },
+  then: { inA?: string[][]; inB?: string[][] } = {},
+): Promise<void> {
   // The peer needs a name unique inside `a` until it moves: derived from a's unique end.
   const tmp = `t${a.name}`.slice(0, 15);
-  await ipIn(a.ns, 'link', 'add', a.name, 'type', 'veth', 'peer', 'name', tmp);
-  await ipIn(a.ns, 'link', 'set', tmp, 'netns', b.ns);
-  await ipIn(b.ns, 'link', 'set', tmp, 'name', b.name);
+  await ipBatch(a.ns, [
+    ['link', 'add', a.name, 'type', 'veth', 'peer', 'name', tmp],
+    ['link', 'set', tmp, 'netns', b.ns],
+    ...(then.inA ?? []),
+  ]);
+  await ipBatch(b.ns, [['link', 'set', tmp, 'name', b.name], ...(then.inB ?? [])]);
 }
 
 export async function deleteLink(ns: string, name: string): Promise<void> {

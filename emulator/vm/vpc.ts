@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { addNamespace, deleteNamespace, ipIn } from './netns.ts';
+import { addNamespace, deleteNamespace, ipBatch, ipIn } from './netns.ts';
 import { run } from './sh.ts';
 import { dialVpc, dialVpcConfirmed } from './vpc-dial.ts';
 import { API_IP, METADATA_IP, MIRROR_IP, REGION_SUBNETS, SOURCE_IPS, subnetGateway } from './names.ts';
@@ -52,10 +52,11 @@ export class Vpc {
     // A bridge without an address of its own takes the lowest MAC of its ports, so a VM booting
     // (a new veth) could change the gateway's MAC under the VMs' ARP caches and cut the VPC side's
     // connections to them for seconds. A fixed, locally administered MAC keeps it still.
-    await ipIn(ns, 'link', 'add', 'br0', 'address', BRIDGE_MAC, 'type', 'bridge');
-    await ipIn(ns, 'link', 'set', 'br0', 'up');
-    for (const ip of [METADATA_IP, MIRROR_IP, API_IP, ...Object.values(SOURCE_IPS)])
-      await ipIn(ns, 'addr', 'add', `${ip}/32`, 'dev', 'br0');
+    await ipBatch(ns, [
+      ['link', 'add', 'br0', 'address', BRIDGE_MAC, 'type', 'bridge'],
+      ['link', 'set', 'br0', 'up'],
+      ...[METADATA_IP, MIRROR_IP, API_IP, ...Object.values(SOURCE_IPS)].map((ip) => ['addr', 'add', `${ip}/32`, 'dev', 'br0']),
+    ]);
     await run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     await this.startGateway();
   }
