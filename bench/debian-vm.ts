@@ -75,6 +75,18 @@ function scriptSeconds(serial: string): number | undefined {
   return ok && stamps[0] ? ok.t - stamps[0].t : undefined;
 }
 
+/** Journal messages that mark a boot's steps. */
+const MILESTONES: [string, string][] = [
+  ['journal', 'Journal started'],
+  ['script', 'ha-masters-startup: reading metadata'],
+  ['units', 'ha-masters-startup: writing and starting systemd units'],
+  ['etcd started', 'Started ha-etcd.service'],
+  ['script ok', 'ha-masters-startup: ok'],
+  ['etcd ready', 'ready to serve client requests'],
+  ['apiserver serving', 'Serving securely on'],
+  ['leases', 'successfully acquired lease'],
+];
+
 /** Wall-clock ms of the first journal message of the VM that contains `text`. */
 function journalTime(entries: { at: number; message: string }[], text: string): number | undefined {
   return entries.find((e) => e.message.includes(text))?.at;
@@ -125,6 +137,11 @@ for (let run = 1; run <= RUNS; run++) {
     const etcdAt = journalTime(entries, 'ready to serve client requests');
     const apiserverAt = journalTime(entries, 'Serving securely on');
     if (etcdAt === undefined || apiserverAt === undefined) throw new Error('the VM journal lacks etcd or apiserver readiness');
+    // Where the time goes: the VM's milestones, ms after the insert.
+    const milestones = MILESTONES.map(([label, text]) => {
+      const at = journalTime(entries, text);
+      return `${label} ${at === undefined ? '?' : Math.round(at - inserted)}`;
+    });
     const pids = processesOfVm(vmInit(world));
     const each = processMemory(pids).sort((a, b) => b.pssKb - a.pssKb);
     const row: Row = {
@@ -141,6 +158,7 @@ for (let run = 1; run <= RUNS; run++) {
     console.log(
       `run ${run} (load average before: ${load}): PSS by process: ${each.map((e) => `${e.name} ${(e.pssKb / 1024).toFixed(0)}`).join(', ')}`,
     );
+    console.log(`run ${run}: ms after the insert: ${milestones.join(', ')}`);
     console.log(
       `run ${run}: insert -> etcd ready ${row.etcdMs} ms, -> apiserver serving ${row.apiserverMs} ms, engine saw ready after ${engineMs} ms, script ${row.scriptS.toFixed(2)} s; ` +
         `${pids.length} processes, PSS ${row.pssMb.toFixed(0)} MB, distinct resident ${row.distinctMb.toFixed(0)} MB, RSS ${row.rssMb.toFixed(0)} MB`,
