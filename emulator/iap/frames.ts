@@ -8,12 +8,6 @@
 
 export const SUBPROTOCOL = 'relay.tunnel.cloudproxy.app';
 export const MAX_DATA_BYTES = 16384;
-/**
- * The relay's own DATA payloads (the protocol allows up to MAX_DATA_BYTES): with the WebSocket
- * header (4 bytes) and the frame's tag and length (6), one frame fills one 16 KiB TLS record, so
- * the client's TLS reads hand its WebSocket whole messages instead of pieces it must join.
- */
-export const RELAY_DATA_BYTES = MAX_DATA_BYTES - 4 - 6;
 
 export const TAGS = { connectSuccessSid: 0x0001, reconnectSuccessAck: 0x0002, data: 0x0004, ack: 0x0007 } as const;
 

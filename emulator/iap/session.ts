@@ -7,7 +7,8 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { CLOSE, MAX_DATA_BYTES, MalformedFrame, RELAY_DATA_BYTES, decodeClientFrame, encodeFrame } from './frames.ts';
+import { CLOSE, MAX_DATA_BYTES, MalformedFrame, decodeClientFrame, encodeFrame } from './frames.ts';
+import { dataMessages } from './data-messages.ts';
 import { Unacknowledged } from './unacknowledged.ts';
 
 /** The relay stops reading from the VM while this much of what it sent is unacknowledged. */
@@ -34,10 +35,10 @@ export interface SessionHooks {
   ended(session: IapSession, why: string): void;
 }
 
-/** A client's WebSocket and the TLS connection under it (which the relay corks to batch frames). */
+/** A client's WebSocket and the TLS connection under it (DATA goes straight onto it: data-messages.ts). */
 export interface ClientSocket {
   ws: WebSocket;
-  wire: Pick<Duplex, 'cork' | 'uncork'>;
+  wire: Pick<Duplex, 'write'>;
 }
 
 export class IapSession {
@@ -92,9 +93,7 @@ export class IapSession {
     this.attach(client);
     this.send(encodeFrame({ tag: 'reconnectSuccessAck', bytes: this.fromClient }));
     this.ackSent = this.fromClient;
-    this.batched(() => {
-      for (const piece of this.toClient) this.send(encodeFrame({ tag: 'data', payload: piece }));
-    });
+    for (const piece of this.toClient) this.sendData(piece);
     this.finishIfDrained();
     return true;
   }
@@ -175,27 +174,18 @@ export class IapSession {
   }
 
   /**
-   * Sends what `sendFrames` sends in one write: each write to another process costs a wake-up
-   * (dear on a small VM), so a VM read's frames leave together instead of one write each.
+   * DATA frames for `bytes`, in one write straight onto the WebSocket's socket (between whole
+   * messages of ws's own, which writes synchronously without compression); nothing once closing.
    */
-  private batched(sendFrames: () => void): void {
-    const wire = this.wire;
-    wire?.cork();
-    try {
-      sendFrames();
-    } finally {
-      wire?.uncork();
-    }
+  private sendData(bytes: Buffer): Buffer[] {
+    const { wire, pieces } = dataMessages(bytes);
+    const ws = this.ws;
+    if (ws && ws.readyState === ws.OPEN) this.wire?.write(wire);
+    return pieces;
   }
 
   private fromVm(chunk: Buffer): void {
-    this.batched(() => {
-      for (let at = 0; at < chunk.length; at += RELAY_DATA_BYTES) {
-        const piece = chunk.subarray(at, at + RELAY_DATA_BYTES);
-        this.toClient.push(piece);
-        this.send(encodeFrame({ tag: 'data', payload: piece }));
-      }
-    });
+    for (const piece of this.sendData(chunk)) this.toClient.push(piece);
     if (this.toClient.held >= UNACKED_WINDOW) this.vm.pause();
     this.hooks.relayed('toClient', chunk.length);
     this.maybeDrop();
