@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -38,6 +38,9 @@ const zone = 'europe-west1-b';
 const dir = mkdtempSync(join(tmpdir(), 'bench-iap-'));
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+// The machine is shared: a figure means little without how busy it was (1-minute load average).
+const load = (): string => loadavg()[0]!.toFixed(1);
+const loadAtStart = load();
 
 /** The emulator CLI as its own process; resolves with its API port and relay once it listens. */
 async function startEmulatorProcess(): Promise<{ port: number; relay: string; ca: string; stop: () => Promise<void> }> {
@@ -158,6 +161,8 @@ try {
   console.log(
     `  snapshot of ${fmt(bytes / 1e6)} MB: direct ${fmt(median(rate.direct))} MB/s, IAP ${fmt(median(rate.iap))} MB/s, ratio ${rateRatio.toFixed(2)} (target >= 0.5)`,
   );
+  console.log(`  each snapshot, MB/s: direct ${rate.direct.map(fmt).join(', ')}; IAP ${rate.iap.map(fmt).join(', ')}`);
+  console.log(`  load average (1 min, ${cpus().length} cores): ${loadAtStart} at the start, ${load()} at the end`);
 } finally {
   await compute.close();
   await gce.close();
