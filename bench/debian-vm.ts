@@ -183,7 +183,10 @@ console.log(
       median((r) => r.pssMb),
       TARGET_MEMORY_MB,
     )}), ` +
-    `distinct resident ${median((r) => r.distinctMb).toFixed(0)} MB (host-independent), RSS ${median((r) => r.rssMb).toFixed(0)} MB; ` +
+    `distinct resident ${median((r) => r.distinctMb).toFixed(0)} MB (host-independent; against the same target: ${verdict(
+      median((r) => r.distinctMb),
+      TARGET_MEMORY_MB,
+    )}), RSS ${median((r) => r.rssMb).toFixed(0)} MB; ` +
     `load average now ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
