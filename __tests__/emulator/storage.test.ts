@@ -2,9 +2,11 @@
 // metadata (generation, MD5 and CRC32C as Google encodes them), media downloads of one generation,
 // Google's error bodies, bucket IAM for principals other than the owner (the runner), the project's
 // default Compute Engine account, and a restart on the same state dir. Also the action's own client
-// (src/storage/client.ts) against it: what it reads, and the errors a user acts on.
+// (src/storage/client.ts) against it: what it reads, and the errors a user acts on; and gcloud's
+// `storage cat`, a real third-party client.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.ts';
@@ -127,6 +129,40 @@ test("the action's client reads generation, size and MD5, and says what to fix f
     /HTTP 403: .*; grant the workflow's identity and the masters' service account roles\/storage.objectViewer on the bucket/,
   );
 });
+
+/** gcloud in a child process, awaited: the emulator answering it lives in this process's event loop. */
+function gcloud(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('gcloud', args, { env });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out), stderr }));
+  });
+}
+
+test('gcloud storage reads an object from it: metadata, then the bytes from its mediaLink', async () => {
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, owner);
+  const env = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    CLOUDSDK_CONFIG: join(dir, 'gcloud'),
+    CLOUDSDK_CORE_PROJECT: P,
+    CLOUDSDK_AUTH_ACCESS_TOKEN_FILE: tokenFile,
+  };
+  expect((await gcloud(['config', 'set', 'api_endpoint_overrides/storage', `${emu.url}/storage/v1/`], env)).status).toBe(0);
+  const cat = await gcloud(['storage', 'cat', 'gs://backups/etcd/snap.db'], env);
+  expect(cat.stderr).toBe('');
+  expect(cat.status).toBe(0);
+  expect(cat.stdout.equals(DATA)).toBe(true);
+  const missing = await gcloud(['storage', 'cat', 'gs://backups/nope.db'], env);
+  expect(missing.status).toBe(1);
+  // (gcloud names only the bucket here: it parses the resource from an overridden endpoint's URL.)
+  expect(missing.stderr).toMatch(/gs:\/\/backups.* not found: 404/);
+}, 60_000);
 
 test('buckets, objects and bindings outlive a restart on the same state dir', async () => {
   await emu.stop();

@@ -8,21 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { writeSnapshot } from '../../src/etcd/snapshot.ts';
-import type { Intent } from '../../src/model.ts';
 import { clusterHealth } from '../../src/report/health.ts';
 import { createStorage } from '../../src/storage/client.ts';
 import { adcTokenSource } from '../../src/auth/adc.ts';
-import { intent as baseIntent, M } from '../support/cluster-builder.ts';
+import { M } from '../support/cluster-builder.ts';
+import { B, C, D, newRequest } from '../support/engine-intents.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 import { memberClient } from '../support/member-client.ts';
 import { uploadObject } from '../support/storage-upload.ts';
 
-const B = 'europe-west1-b',
-  C = 'europe-west1-c',
-  D = 'europe-west1-d';
-const intent = (over: Partial<Intent>) =>
-  baseIntent({ project: PROJECT, requestId: `req-${Math.random().toString(16).slice(2, 10)}`, ...over });
+const intent = newRequest;
 
 let world: EngineWorld;
 const clients: Etcd3[] = [];

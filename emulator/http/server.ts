@@ -132,7 +132,8 @@ export function createHandler(deps: ServerDeps) {
       const bytes = await readBody(req);
       if (STORAGE_PATH.test(url.pathname)) {
         // Object bodies are snapshots: binary, and never logged.
-        const out = serveStorage(storage, method, url, req.headers.authorization, bytes);
+        const base = `${(req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'}://${req.headers.host ?? 'storage.googleapis.com'}`;
+        const out = serveStorage(storage, method, url, req.headers.authorization, bytes, base);
         if (deps.debug) deps.ctx.log(`${method} ${url.pathname} -> ${out.status} (Cloud Storage: bodies are not logged)`);
         if (Buffer.isBuffer(out.body)) {
           res.writeHead(out.status, { 'content-type': out.contentType ?? 'application/octet-stream', 'content-length': out.body.length });

@@ -29,7 +29,7 @@ export interface StorageAnswer {
   contentType?: string;
 }
 
-export const STORAGE_PATH = /^\/(upload\/)?storage\/v1\//;
+export const STORAGE_PATH = /^\/(upload\/|download\/)?storage\/v1\//;
 
 const READ = 'storage.objects.get';
 const CREATE = 'storage.objects.create';
@@ -79,7 +79,7 @@ const bucketJson = (b: Bucket) => ({
   storageClass: 'STANDARD',
 });
 
-const objectJson = (o: ObjectMeta) => ({
+const objectJson = (o: ObjectMeta, base: string) => ({
   kind: 'storage#object',
   id: `${o.bucket}/${o.name}/${o.generation}`,
   bucket: o.bucket,
@@ -92,11 +92,15 @@ const objectJson = (o: ObjectMeta) => ({
   crc32c: o.crc32c,
   timeCreated: o.timeCreated,
   updated: o.timeCreated,
+  selfLink: `${base}/storage/v1/b/${o.bucket}/o/${encodeURIComponent(o.name)}`,
+  // Where clients (gcloud's apitools) download from.
+  mediaLink: `${base}/download/storage/v1/b/${o.bucket}/o/${encodeURIComponent(o.name)}?generation=${o.generation}&alt=media`,
 });
 
-function route(deps: StorageDeps, method: string, url: URL, authorization: string | undefined, body: Buffer): StorageAnswer {
+function route(deps: StorageDeps, method: string, url: URL, authorization: string | undefined, body: Buffer, base: string): StorageAnswer {
   const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
-  const object = /^\/storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
+  const object = /^\/(?:download\/)?storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
+  const download = url.pathname.startsWith('/download/');
   const bucketIam = /^\/storage\/v1\/b\/([^/]+)\/iam$/.exec(url.pathname);
   const bucketOnly = /^\/storage\/v1\/b\/([^/]+)$/.exec(url.pathname);
   const needBucket = (name: string): Bucket => {
@@ -120,7 +124,7 @@ function route(deps: StorageDeps, method: string, url: URL, authorization: strin
     if (url.searchParams.get('uploadType') !== 'media' || !name) {
       throw new ApiError(400, 'invalid', 'This emulator takes uploadType=media with a name parameter only.');
     }
-    return { status: 200, body: objectJson(deps.service.put(bucket.name, name, body, 'application/octet-stream')) };
+    return { status: 200, body: objectJson(deps.service.put(bucket.name, name, body, 'application/octet-stream'), base) };
   }
   if (object && (method === 'GET' || method === 'DELETE')) {
     const bucket = needBucket(object[1]!);
@@ -134,8 +138,9 @@ function route(deps: StorageDeps, method: string, url: URL, authorization: strin
       deps.service.delete(bucket.name, name);
       return { status: 204 };
     }
-    if (url.searchParams.get('alt') === 'media') return { status: 200, body: deps.service.data(found), contentType: found.contentType };
-    return { status: 200, body: objectJson(found) };
+    if (url.searchParams.get('alt') === 'media' || download)
+      return { status: 200, body: deps.service.data(found), contentType: found.contentType };
+    return { status: 200, body: objectJson(found, base) };
   }
   if (bucketIam && (method === 'GET' || method === 'PUT')) {
     const bucket = needBucket(bucketIam[1]!);
@@ -159,7 +164,15 @@ function route(deps: StorageDeps, method: string, url: URL, authorization: strin
   throw new ApiError(404, 'notFound', `Not Found: ${method} ${url.pathname}`);
 }
 
-export function serveStorage(deps: StorageDeps, method: string, url: URL, authorization: string | undefined, body: Buffer): StorageAnswer {
+/** `base`: the scheme and host the client called, for the links in object metadata. */
+export function serveStorage(
+  deps: StorageDeps,
+  method: string,
+  url: URL,
+  authorization: string | undefined,
+  body: Buffer,
+  base = 'https://storage.googleapis.com',
+): StorageAnswer {
   let status = 500;
   try {
     const injected = deps.faults.takeHttpFailure(method, url.pathname);
@@ -167,7 +180,7 @@ export function serveStorage(deps: StorageDeps, method: string, url: URL, author
       status = injected.status;
       return { status, body: errorBody(injected) };
     }
-    const out = route(deps, method, url, authorization, body);
+    const out = route(deps, method, url, authorization, body, base);
     status = out.status;
     return out;
   } catch (err) {
