@@ -31,7 +31,7 @@ const intent = (over: Partial<Intent>): Intent =>
 const sm = () => createSecretManager({ project: PROJECT, endpoint: world.url, token: adcTokenSource(() => {}) });
 
 beforeAll(async () => {
-  world = await startEngineWorld({ vmRuntime: 'process', reach: 'iap' });
+  world = await startEngineWorld({ vmRuntime: 'process', reach: 'iap', operationLatencyMs: 20 });
   await world.run(intent({ zone: B, replicas: 2, zones: [B, C] }));
 }, 300_000);
 afterAll(async () => {

@@ -22,7 +22,8 @@ const intent = (over: Partial<Intent>) =>
 
 let world: EngineWorld;
 beforeAll(async () => {
-  world = await startEngineWorld({ lockWaitMs: 1500, vmRuntime: 'process', reach: 'iap' });
+  // GCE's operations take 20 ms here (the emulator's default: 100); the one test that needs them slow sets that itself.
+  world = await startEngineWorld({ lockWaitMs: 1500, vmRuntime: 'process', reach: 'iap', operationLatencyMs: 20 });
   await world.run(intent({ zone: B }));
 }, 120_000);
 afterAll(async () => {
@@ -167,7 +168,7 @@ test('two runs whose request ids hold `_`, started together while VM inserts tak
     ]);
     expect([a.changed, b.changed]).toEqual([true, true]);
   } finally {
-    await world.admin('latency', { operationType: 'insert', ms: 100 });
+    await world.admin('latency', { operationType: 'insert', ms: 20 });
   }
   const waits = world.logs
     .slice(logsBefore)

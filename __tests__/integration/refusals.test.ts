@@ -16,7 +16,7 @@ let world: EngineWorld;
 const names: Record<string, string> = {};
 
 beforeAll(async () => {
-  world = await startEngineWorld({ vmRuntime: 'process', reach: 'iap' });
+  world = await startEngineWorld({ vmRuntime: 'process', reach: 'iap', operationLatencyMs: 20 });
   const report = await world.run(intent({ zone: B, replicas: 3 }));
   for (const r of report.state.replicas) names[r.zone] = r.name;
 }, 240_000);
