@@ -20,7 +20,7 @@ import type { EngineWorld } from '../support/engine-world.ts';
 
 const B = 'europe-west1-b',
   C = 'europe-west1-c';
-const LANES = 3;
+const LANES = 4;
 const intentIn = (lane: EngineWorld, over: Partial<Intent>) =>
   baseIntent({
     project: lane.project,
