@@ -9,7 +9,9 @@
 //  - script: the start-up script's own run, first console line to `ok` (kernel timestamps);
 //  - memory: PSS summed over every process in the VM's PID namespace, and the distinct resident
 //    pages of those processes (bench/vm-memory.ts says why both).
-// Other agents may share the machine: each run prints the load average before it.
+// Other agents may share the machine: each run prints the load average before it. The stand-ins
+// start from the compile cache every VM shares (emulator/vm/image.ts), warm from the first VM on
+// after a change of their code; that first VM compiles them (~0.5 s of CPU per process).
 //
 //   node bench/debian-vm.ts [--runs 3]
 import { loadavg } from 'node:os';
