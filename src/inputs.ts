@@ -21,7 +21,7 @@ import {
   type RepairPolicy,
   type RestoreSource,
 } from './model.ts';
-import { parseObjectUrl } from './storage/object-url.ts';
+import { parseObjectUrl, parsePrefixUrl } from './storage/object-url.ts';
 
 /** Reads one input by its action.yml name; '' when unset (as core.getInput does). */
 export type ReadInput = (name: string) => string;
@@ -139,6 +139,8 @@ export interface ActionInputs {
   failOnUnhealthy: boolean;
   /** Where to write an etcd snapshot before the run's first membership change (none when unset). */
   snapshotDir?: string;
+  /** `etcd-snapshot-dir: gs://bucket/prefix/`: the snapshot goes to Cloud Storage instead (snapshotDir is then unset). */
+  snapshotBucket?: { bucket: string; prefix: string };
   /** Keep one comment with the summary on the pull request that triggered the run. */
   prComment: boolean;
   githubToken?: string;
@@ -263,6 +265,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     "write the Cloud Storage base URL, such as http://127.0.0.1:8085 for the local emulator (Google's, the default, is https://storage.googleapis.com).",
   );
   const restoreFrom = raw['restore-from'] ? parseRestoreFrom(raw['restore-from'], operation, p) : undefined;
+  const snapshotBucket = raw['etcd-snapshot-dir'] ? parseSnapshotBucket(raw['etcd-snapshot-dir'], p) : undefined;
   const transport = parseTransport(raw.transport || INPUT_DEFAULTS.transport, env, p);
   const iapEndpoint = endpointInput(
     'iap-endpoint',
@@ -333,7 +336,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   // Orders requests for the journal's floor (plan/journal.ts): re-runs keep their workflow run id.
   const runId = env.GITHUB_RUN_ID?.trim();
   if (runId && /^\d{1,15}$/.test(runId)) intent.requestSeq = Number(runId);
-  const snapshotDir = raw['etcd-snapshot-dir'] || undefined;
+  const snapshotDir = snapshotBucket ? undefined : raw['etcd-snapshot-dir'] || undefined;
   return {
     intent,
     computeEndpoint,
@@ -346,6 +349,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     dryRun,
     failOnUnhealthy,
     snapshotDir,
+    ...(snapshotBucket ? { snapshotBucket } : {}),
     prComment,
     githubToken,
     release,
@@ -531,6 +535,16 @@ function parseRepairPolicy(raw: Record<InputName, string>, p: Problems): RepairP
     learnerGraceMs: period('repair-learner-grace', 'how long a new replica may take to join etcd'),
     zonePolicy: policy === 'spread' ? 'spread' : 'same',
   };
+}
+
+/** `etcd-snapshot-dir: gs://bucket/prefix/`: a bucket instead of a directory; undefined for a directory. */
+function parseSnapshotBucket(text: string, p: Problems): { bucket: string; prefix: string } | undefined {
+  const place = parsePrefixUrl(text);
+  if (place && 'problem' in place) {
+    p.add('etcd-snapshot-dir', `${place.problem}.`, 'give a directory on the runner, or a bucket as gs://my-backups/etcd/.');
+    return undefined;
+  }
+  return place;
 }
 
 /** `restore-from`: the etcd snapshot object a `recover` restores when no member survives. */

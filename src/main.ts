@@ -4,11 +4,11 @@ import * as core from '@actions/core';
 import { createComputeApi } from './gce/client.ts';
 import type { ComputeApiHandle } from './gce/client.ts';
 import type { Reach } from './reach.ts';
-import { parseInputs, type InputName } from './inputs.ts';
+import { parseInputs, type ActionInputs, type InputName } from './inputs.ts';
 import { urlSecrets } from './url-credentials.ts';
 import { errorMessage, InputError } from './errors.ts';
 import { snapshotDirProblem } from './engine/snapshot-dir.ts';
-import { RunAbandonedError, partialReportOf, planEngine, runEngine } from './engine/run.ts';
+import { RunAbandonedError, partialReportOf, planEngine, runEngine, type RunOptions } from './engine/run.ts';
 import { outputsFor } from './report/outputs.ts';
 import { renderFailureSummary, renderSummary } from './report/summary.ts';
 import { failureOf } from './report/failure.ts';
@@ -25,7 +25,9 @@ import { createSecretManager } from './secrets/client.ts';
 import { createStorage } from './storage/client.ts';
 import { adcTokenSource } from './auth/adc.ts';
 import type { RunReport } from './model.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 
 /** Registers a secret with the runner once (it masks every later log line that contains it). */
 const masked = new Set<string>();
@@ -49,6 +51,7 @@ export type RunEnd = 'finished' | 'abandoned';
 export async function run(): Promise<RunEnd> {
   let compute: ComputeApiHandle | undefined;
   let reach: Reach | undefined;
+  const cleanups: Array<() => void> = [];
   try {
     // Masked before anything can print them: a refusal, a library's error, a debug line.
     for (const name of URL_INPUTS) for (const secret of urlSecrets(core.getInput(name))) mask(secret);
@@ -97,7 +100,7 @@ export async function run(): Promise<RunEnd> {
     core.info(
       `ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`,
     );
-    const report = inputs.dryRun ? await planEngine(intent, deps) : await runEngine(intent, deps, { snapshotDir: inputs.snapshotDir });
+    const report = inputs.dryRun ? await planEngine(intent, deps) : await runEngine(intent, deps, snapshotOptions(inputs, mask, cleanups));
     const kubeconfig = inputs.dryRun ? undefined : await adminKubeconfig(compute, keys, report, inputs.kubeconfigTtlMs);
     for (const [name, value] of Object.entries(outputsFor(report, kubeconfig))) core.setOutput(name, value);
     for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
@@ -134,10 +137,35 @@ export async function run(): Promise<RunEnd> {
     core.setFailed(`ha-masters failed with: ${errorMessage(err)}`);
     if (err instanceof RunAbandonedError) return 'abandoned';
   } finally {
+    for (const cleanup of cleanups) cleanup();
     await reach?.close();
     await compute?.close();
   }
   return 'finished';
+}
+
+/**
+ * Where the run's etcd snapshot goes: the directory of `etcd-snapshot-dir`, or for `gs://` a private
+ * temporary directory on the runner from which it is uploaded, then deleted (it holds every secret).
+ */
+function snapshotOptions(inputs: ActionInputs, mask: (s: string) => void, cleanups: Array<() => void>): RunOptions {
+  const target = inputs.snapshotBucket;
+  if (!target) return { snapshotDir: inputs.snapshotDir };
+  const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'ha-masters-snapshot-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const storage = createStorage({ endpoint: inputs.storageEndpoint, token: adcTokenSource(mask), log: (l) => core.debug(l) });
+  return {
+    snapshotDir: dir,
+    snapshotUpload: async (path) => {
+      const ref = { bucket: target.bucket, object: `${target.prefix}${basename(path)}` };
+      try {
+        const stored = await storage.uploadFile(ref, path);
+        return `gs://${stored.bucket}/${stored.object}`;
+      } finally {
+        rmSync(path, { force: true });
+      }
+    },
+  };
 }
 
 /** Why `fail-on-unhealthy` fails the step, or undefined when the cluster is healthy (or was torn down, as asked). */

@@ -1,14 +1,15 @@
 // Issue 12's restore from a snapshot when every member is gone, through the bundled action against
-// the emulator with real etcd (process VMs): the action's own snapshot (etcd-snapshot-dir) is put
-// into Cloud Storage, a key is written after it, and every master VM is deleted. recover then
-// refuses without restore-from, refuses a snapshot that is not there without writing anything,
-// shows its plan in a dry run, and with restore-from brings the cluster back at three from the
-// snapshot: its keys read back, the later one does not.
+// the emulator with real etcd (process VMs): a scale-out writes its snapshot straight to Cloud Storage
+// (etcd-snapshot-dir: gs://...), a key is written after it, and every master VM is deleted. recover
+// then refuses without restore-from, refuses a snapshot that is not there without writing anything,
+// shows its plan in a dry run, and with restore-from naming the scale-out's snapshot brings the
+// cluster back at three: the keys from before the snapshot read back, the later one does not.
 import type { Etcd3 } from 'etcd3';
 import { bundleAgainstEmulator } from '../support/run-bundle.ts';
 import type { BundleRun } from '../support/run-bundle.ts';
 import { bundleEtcdClient } from '../support/bundle-etcd.ts';
-import { uploadObject } from '../support/storage-upload.ts';
+import { createBucket } from '../support/storage-upload.ts';
+import { readdirSync } from 'node:fs';
 
 const PROJECT = 'restore';
 const B = 'europe-west1-b';
@@ -34,14 +35,15 @@ test('every VM gone: recover restores the snapshot from Cloud Storage and is bac
   expect([first.code, errorsOf(first)]).toEqual([0, '']);
   const writer = await client(M);
   for (let i = 0; i < 10; i++) await writer.put(`/registry/test/key-${i}`).value(`value-${i}`);
-  const snapshots = `${action.dir()}/snapshots`;
-  const three = await action.run({ operation: 'up', replicas: '3', 'etcd-snapshot-dir': snapshots });
-  expect([three.code, errorsOf(three)]).toEqual([0, '']);
-  const file = three.outputs['etcd-snapshot']!;
-  expect(file).toContain(snapshots);
-  await writer.put('/registry/test/after-snapshot').value('lost');
   const url = action.emulator().url;
-  await uploadObject(url, PROJECT, 'ha-backups', 'etcd/latest.db', file);
+  await createBucket(url, PROJECT, 'ha-backups');
+  const three = await action.run({ operation: 'up', replicas: '3', 'etcd-snapshot-dir': 'gs://ha-backups/etcd', 'storage-endpoint': url });
+  expect([three.code, errorsOf(three)]).toEqual([0, '']);
+  const snapshot = three.outputs['etcd-snapshot']!;
+  expect(snapshot).toMatch(/^gs:\/\/ha-backups\/etcd\/kubernetes-master-\d{8}T\d{6}Z\.db$/);
+  // Only in the bucket: the runner's copy (it holds every secret) is gone.
+  expect(readdirSync(action.dir()).filter((f) => f.startsWith('ha-masters-snapshot-'))).toEqual([]);
+  await writer.put('/registry/test/after-snapshot').value('lost');
   for (const vm of await action.instances()) {
     expect((await fetch(`${url}/compute/v1/projects/${PROJECT}/zones/${vm.zone}/instances/${vm.name}`, { method: 'DELETE' })).ok).toBe(
       true,
@@ -51,7 +53,7 @@ test('every VM gone: recover restores the snapshot from Cloud Storage and is bac
   const recover = { ...RECOVER, 'storage-endpoint': url };
 
   const mark = await action.requestCount();
-  const noSnapshot = await action.run({ ...recover, 'etcd-snapshot-dir': snapshots });
+  const noSnapshot = await action.run({ ...recover, 'etcd-snapshot-dir': `${action.dir()}/snapshots` });
   expect(noSnapshot.code).toBe(1);
   expect(errorsOf(noSnapshot)).toMatch(/no etcd member of kubernetes-master answers.*set restore-from: gs:\/\/<bucket>\/<snapshot.db>/);
   const missing = await action.run({ ...recover, 'restore-from': 'gs://ha-backups/etcd/nope.db' });
@@ -59,16 +61,14 @@ test('every VM gone: recover restores the snapshot from Cloud Storage and is bac
   expect(errorsOf(missing)).toMatch(
     /Cloud Storage refused to read the metadata of gs:\/\/ha-backups\/etcd\/nope.db \(HTTP 404: No such object: ha-backups\/etcd\/nope.db\); check the bucket and object name/,
   );
-  const dry = await action.run({ ...recover, 'restore-from': 'gs://ha-backups/etcd/latest.db', replicas: '3', 'dry-run': 'true' });
+  const dry = await action.run({ ...recover, 'restore-from': snapshot, replicas: '3', 'dry-run': 'true' });
   expect([dry.code, errorsOf(dry)]).toEqual([0, '']);
-  expect(dry.stdout).toMatch(
-    /would \d+: set etcd-restore-from on kubernetes-master in europe-west1-b \(gs:\/\/ha-backups\/etcd\/latest.db, generation \d+\)/,
-  );
+  expect(dry.stdout).toContain(`set etcd-restore-from on kubernetes-master in europe-west1-b (${snapshot}, generation `);
   expect(await action.writesSince(mark)).toEqual([]);
 
-  const r = await action.run({ ...recover, 'restore-from': 'gs://ha-backups/etcd/latest.db', replicas: '3' });
+  const r = await action.run({ ...recover, 'restore-from': snapshot, replicas: '3' });
   expect([r.code, errorsOf(r)]).toEqual([0, '']);
-  expect(r.stdout).toMatch(/restore-from gs:\/\/ha-backups\/etcd\/latest.db: generation \d+, \d+ bytes/);
+  expect(r.stdout).toMatch(new RegExp(`restore-from ${snapshot.replace(/[.]/g, '\\.')}: generation \\d+, \\d+ bytes`));
   expect(r.outputs.healthy).toBe('true');
   expect((await action.instances()).map((v) => v.name)).toHaveLength(3);
   const newcomer = (await action.instances()).find((v) => v.name !== M)!.name;
@@ -76,6 +76,6 @@ test('every VM gone: recover restores the snapshot from Cloud Storage and is bac
   for (let i = 0; i < 10; i++) expect(await reader.get(`/registry/test/key-${i}`).string()).toBe(`value-${i}`);
   expect(await reader.get('/registry/test/after-snapshot').string()).toBeNull();
 
-  const again = await action.run({ ...recover, 'restore-from': 'gs://ha-backups/etcd/latest.db', replicas: '3' });
+  const again = await action.run({ ...recover, 'restore-from': snapshot, replicas: '3' });
   expect([again.code, again.outputs.changed]).toEqual([0, 'false']);
 }, 420_000);

@@ -1,5 +1,6 @@
 // Puts a file into the emulator's Cloud Storage as a user would with `gcloud storage cp`: the bucket
 // (made when missing) and a media upload, with the runner's token from the emulator's metadata server.
+// Also the bucket alone, as `gcloud storage buckets create`.
 import { readFileSync } from 'node:fs';
 
 async function runnerToken(emulatorUrl: string): Promise<string> {
@@ -18,12 +19,7 @@ export async function uploadObject(
   file: string,
 ): Promise<{ generation: string; md5Hash: string; size: string }> {
   const auth = { authorization: `Bearer ${await runnerToken(emulatorUrl)}` };
-  const made = await fetch(`${emulatorUrl}/storage/v1/b?project=${project}`, {
-    method: 'POST',
-    headers: { ...auth, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: bucket }),
-  });
-  if (made.status !== 200 && made.status !== 409) throw new Error(`bucket ${bucket}: HTTP ${made.status} ${await made.text()}`);
+  await createBucket(emulatorUrl, project, bucket);
   const put = await fetch(`${emulatorUrl}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(object)}`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/octet-stream' },
@@ -31,4 +27,14 @@ export async function uploadObject(
   });
   if (put.status !== 200) throw new Error(`upload gs://${bucket}/${object}: HTTP ${put.status} ${await put.text()}`);
   return (await put.json()) as { generation: string; md5Hash: string; size: string };
+}
+
+/** Makes the bucket (as `gcloud storage buckets create`); one that exists is kept. */
+export async function createBucket(emulatorUrl: string, project: string, bucket: string): Promise<void> {
+  const made = await fetch(`${emulatorUrl}/storage/v1/b?project=${project}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await runnerToken(emulatorUrl)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: bucket }),
+  });
+  if (made.status !== 200 && made.status !== 409) throw new Error(`bucket ${bucket}: HTTP ${made.status} ${await made.text()}`);
 }

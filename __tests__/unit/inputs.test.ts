@@ -573,3 +573,28 @@ describe('restore-from (recover from a snapshot in Cloud Storage)', () => {
     expect(problemsOf(recover).map((p) => p.input)).toEqual(['etcd-snapshot-dir']);
   });
 });
+
+describe('etcd-snapshot-dir in Cloud Storage', () => {
+  const up = { ...PROJECT, operation: 'up', 'gce-zone': 'europe-west1-b' };
+  it.each([
+    ['gs://my-backups', { bucket: 'my-backups', prefix: '' }],
+    ['gs://my-backups/', { bucket: 'my-backups', prefix: '' }],
+    ['gs://my-backups/etcd/prod', { bucket: 'my-backups', prefix: 'etcd/prod/' }],
+    ['gs://my-backups/etcd/', { bucket: 'my-backups', prefix: 'etcd/' }],
+  ])('%s is a bucket and prefix, not a directory', (value, place) => {
+    const parsed = parse({ ...up, 'etcd-snapshot-dir': value });
+    expect(parsed.snapshotBucket).toEqual(place);
+    expect(parsed.snapshotDir).toBeUndefined();
+  });
+
+  it('a directory stays a directory; a bad bucket name is refused with both forms in the fix', () => {
+    expect(parse({ ...up, 'etcd-snapshot-dir': '/tmp/backups' })).toMatchObject({ snapshotDir: '/tmp/backups' });
+    expect(parse({ ...up, 'etcd-snapshot-dir': '/tmp/backups' }).snapshotBucket).toBeUndefined();
+    const [p] = problemsOf({ ...up, 'etcd-snapshot-dir': 'gs://No_Such/x' });
+    expect(p).toMatchObject({
+      input: 'etcd-snapshot-dir',
+      problem: expect.stringContaining('is not a Cloud Storage bucket name'),
+      fix: 'give a directory on the runner, or a bucket as gs://my-backups/etcd/.',
+    });
+  });
+});

@@ -34,6 +34,8 @@ export function partialReportOf(err: unknown): RunReport | undefined {
 export interface RunOptions {
   /** Take an etcd snapshot into this directory before the first membership change. */
   snapshotDir?: string;
+  /** Where the snapshot goes from there (Cloud Storage): its new place, once it is safely there. */
+  snapshotUpload?: (path: string) => Promise<string>;
 }
 
 /**
@@ -123,7 +125,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       // A restore from a snapshot file starts when no member answers: there is nothing to snapshot.
       const restoring = decision.step.kind === 'writeRecovery' && decision.step.record?.phase === 's';
       if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets && !restoring) {
-        snapshot = await takeSnapshot(options.snapshotDir, observation, etcdFor(observation.secrets), deps, runDeadline);
+        snapshot = await takeSnapshot({ ...options, snapshotDir: options.snapshotDir }, observation, etcdFor(observation.secrets), deps, runDeadline);
       }
       // The step just applied is wanted again: its effect does not show yet (e.g. "already exists" from
       // an insert that an earlier run started and GCE has not finished). Applying it is safe; pace it.
@@ -336,7 +338,7 @@ export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunR
 
 /** A restorable backup before etcd membership changes; without one the change does not start. */
 async function takeSnapshot(
-  dir: string,
+  { snapshotDir: dir, snapshotUpload: upload }: RunOptions & { snapshotDir: string },
   o: Observation,
   admin: EtcdAdmin,
   deps: EngineDeps,
@@ -350,7 +352,8 @@ async function takeSnapshot(
     .sort((a, b) => (b.appliedIndex ?? 0) - (a.appliedIndex ?? 0))
     .map((m) => m.clientUrls[0]!);
   try {
-    const info = await admin.snapshot(endpoints, path, deadline);
+    const taken = await admin.snapshot(endpoints, path, deadline);
+    const info = upload ? { ...taken, path: await upload(taken.path) } : taken;
     deps.log(
       `etcd snapshot: ${info.path} (${info.bytes} bytes, revision ${info.revision}, sha256 ${info.sha256.slice(0, 16)}..., from ${info.from})`,
     );

@@ -1,6 +1,11 @@
-// Cloud Storage's JSON API over fetch, the one call the action makes: an object's metadata (its live
+// Cloud Storage's JSON API over fetch, the two calls the action makes: an object's metadata (its live
 // generation and MD5), read before a restore so that a missing or unreadable snapshot is refused
-// before anything changes, and so that the VM downloads exactly that version and checks it.
+// before anything changes and the VM downloads exactly that version; and the upload of an etcd
+// snapshot (etcd-snapshot-dir: gs://...), streamed from its file and checked against its MD5.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { backoffDelay, DEFAULT_RETRY, realSleep } from '../gce/retry.ts';
 import { CredentialsError } from '../auth/adc.ts';
 import type { TokenSource } from '../auth/adc.ts';
@@ -18,6 +23,8 @@ export interface ObjectInfo extends ObjectRef {
 
 export interface StorageApi {
   objectInfo(ref: ObjectRef): Promise<ObjectInfo>;
+  /** Uploads the file as `ref` (replacing what is there) and checks the stored MD5 against the file's. */
+  uploadFile(ref: ObjectRef, path: string): Promise<ObjectInfo>;
 }
 
 export interface StorageOptions {
@@ -31,30 +38,66 @@ export interface StorageOptions {
 export function createStorage(opts: StorageOptions): StorageApi {
   const base = (opts.endpoint ?? STORAGE_ENDPOINT).replace(/\/$/, '');
   const policy = { ...DEFAULT_RETRY, attempts: opts.attempts ?? DEFAULT_RETRY.attempts };
-  return {
-    async objectInfo(ref) {
-      const what = `read the metadata of ${objectUrl(ref)}`;
-      const url = `${base}/storage/v1/b/${encodeURIComponent(ref.bucket)}/o/${encodeURIComponent(ref.object)}`;
-      for (let attempt = 1; ; attempt++) {
-        let error: StorageError;
-        try {
-          const res = await fetch(url, { headers: { authorization: `Bearer ${await opts.token()}` }, signal: AbortSignal.timeout(30_000) });
-          const text = await res.text();
-          if (res.ok) {
-            const o = JSON.parse(text) as { generation?: string; size?: string; md5Hash?: string };
-            if (!o.generation) throw new StorageError('other', `Cloud Storage gave no generation for ${objectUrl(ref)}`);
-            return { ...ref, generation: o.generation, size: Number(o.size ?? 0), ...(o.md5Hash ? { md5Hash: o.md5Hash } : {}) };
-          }
-          error = storageHttpError(what, res.status, text);
-        } catch (e) {
-          if (e instanceof StorageError || e instanceof CredentialsError) throw e;
-          error = new StorageError('unavailable', `could not reach Cloud Storage at ${base} to ${what}: ${(e as Error).message}`);
+  /** One call with retries on 429, 5xx and network errors; `body` makes a fresh body per attempt. */
+  async function call(what: string, url: string, init: { method?: string; body?: () => RequestInit['body'] } = {}): Promise<ObjectInfo> {
+    for (let attempt = 1; ; attempt++) {
+      let error: StorageError;
+      try {
+        const body = init.body?.();
+        const res = await fetch(url, {
+          method: init.method ?? 'GET',
+          headers: { authorization: `Bearer ${await opts.token()}`, ...(body ? { 'content-type': 'application/octet-stream' } : {}) },
+          ...(body ? { body, duplex: 'half' } : {}),
+          // A snapshot upload may take long; its bytes keep the connection busy.
+          signal: AbortSignal.timeout(body ? 3_600_000 : 30_000),
+        } as RequestInit);
+        const text = await res.text();
+        if (res.ok) {
+          const o = JSON.parse(text) as { bucket?: string; name?: string; generation?: string; size?: string; md5Hash?: string };
+          if (!o.generation || !o.bucket || !o.name)
+            throw new StorageError('other', `Cloud Storage answered ${what} without an object's generation`);
+          return {
+            bucket: o.bucket,
+            object: o.name,
+            generation: o.generation,
+            size: Number(o.size ?? 0),
+            ...(o.md5Hash ? { md5Hash: o.md5Hash } : {}),
+          };
         }
-        if (!error.retryable || attempt >= policy.attempts) throw error;
-        const delay = backoffDelay(policy, attempt, Math.random);
-        opts.log?.(`cloud storage: ${what}: ${error.kind}, retry ${attempt}/${policy.attempts - 1} in ${delay} ms`);
-        await realSleep(delay);
+        error = storageHttpError(what, res.status, text);
+      } catch (e) {
+        if (e instanceof StorageError || e instanceof CredentialsError) throw e;
+        error = new StorageError('unavailable', `could not reach Cloud Storage at ${base} to ${what}: ${(e as Error).message}`);
       }
+      if (!error.retryable || attempt >= policy.attempts) throw error;
+      const delay = backoffDelay(policy, attempt, Math.random);
+      opts.log?.(`cloud storage: ${what}: ${error.kind}, retry ${attempt}/${policy.attempts - 1} in ${delay} ms`);
+      await realSleep(delay);
+    }
+  }
+
+  return {
+    objectInfo(ref) {
+      const url = `${base}/storage/v1/b/${encodeURIComponent(ref.bucket)}/o/${encodeURIComponent(ref.object)}`;
+      return call(`read the metadata of ${objectUrl(ref)}`, url);
+    },
+
+    async uploadFile(ref, path) {
+      const url = `${base}/upload/storage/v1/b/${encodeURIComponent(ref.bucket)}/o?uploadType=media&name=${encodeURIComponent(ref.object)}`;
+      const stored = await call(`write ${objectUrl(ref)}`, url, {
+        method: 'POST',
+        body: () => Readable.toWeb(createReadStream(path)) as unknown as ReadableStream,
+      });
+      const md5 = createHash('md5');
+      await pipeline(createReadStream(path), md5);
+      const local = md5.digest('base64');
+      if (stored.md5Hash !== undefined && stored.md5Hash !== local) {
+        throw new StorageError(
+          'other',
+          `${objectUrl(ref)} was damaged on the way: Cloud Storage holds MD5 ${stored.md5Hash}, the file has ${local}`,
+        );
+      }
+      return stored;
     },
   };
 }

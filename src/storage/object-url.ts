@@ -25,3 +25,14 @@ export function parseObjectUrl(text: string): ObjectRef | { problem: string } {
   }
   return { bucket, object };
 }
+
+/** `gs://bucket` or `gs://bucket/prefix/`: where objects are written under a name of the writer's; undefined when the text is no gs:// URL. */
+export function parsePrefixUrl(text: string): { bucket: string; prefix: string } | { problem: string } | undefined {
+  const m = /^gs:\/\/([^/]+)(?:\/(.*))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const bucket = m[1]!;
+  const rest = m[2] ?? '';
+  const prefix = rest === '' || rest.endsWith('/') ? rest : `${rest}/`;
+  const probe = parseObjectUrl(`gs://${bucket}/${prefix}x`);
+  return 'problem' in probe ? probe : { bucket, prefix };
+}
