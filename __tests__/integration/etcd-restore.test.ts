@@ -1,8 +1,9 @@
 // Disaster recovery with no etcd member left, through the engine on Debian VMs (the real start-up
 // script) with real etcd: a snapshot is taken and put into the emulator's Cloud Storage, more is
 // written after it, then every master VM is deleted. `recover` with `restore-from` makes a new master
-// that downloads that version of the snapshot, checks it and restores it, then adds replicas back to
-// three. The keys written before the snapshot read back; the one written after it does not.
+// with the cluster's own CAs and keys (from Secret Manager) that downloads that version of the
+// snapshot, checks it and restores it, then adds replicas back to three. The keys written before the
+// snapshot read back; the one written after it does not.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,7 @@ test('every master VM gone: recover with restore-from restores the snapshot onto
   await writeSnapshot(writer, M, file, 30_000);
   const uploaded = await uploadObject(world.url, PROJECT, 'ha-backups', 'etcd/kubernetes-master.db', file);
   await writer.put('/registry/test/after-snapshot').value('lost');
+  const before = (await world.secrets()).secrets;
   for (const r of three.state.replicas) await world.compute.deleteInstance(r.zone, r.name);
 
   // Without a snapshot, recover refuses and names restore-from.
@@ -68,6 +70,11 @@ test('every master VM gone: recover with restore-from restores the snapshot onto
   expect(report.state.address?.labels['ha-masters-recovery']).toBeUndefined();
   expect(report.state.forwardingRule).toBeDefined();
 
+  // The new masters carry the cluster's own CAs and keys (from Secret Manager): nodes and tokens stay valid.
+  const after = (await world.secrets()).secrets;
+  expect(after.apiCa).toEqual(before.apiCa);
+  expect(after.etcdCa.cert).toBe(before.etcdCa.cert);
+  expect(after.serviceAccountKey).toBe(before.serviceAccountKey);
   // The snapshot's keys, read through a replica that joined after the restore; not what came after it.
   const newcomer = report.state.replicas.find((r) => r.name !== M)!;
   const reader = await clientOf(newcomer.name);

@@ -1,6 +1,7 @@
 // The action's Secret Manager client against the emulator's Secret Manager (tokens from the
 // emulator's runner metadata through Application Default Credentials), and against canned answers
-// for what the emulator does not do (a damaged payload, a disabled API).
+// for what the emulator does not do (a damaged payload, a disabled API). Also the KeyStore's finding
+// of a cluster's keys and certificates with no VM left (loadLatest).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,9 @@ import { createSecretManager, SECRET_ACCESSOR } from '../../src/secrets/client.t
 import { SecretManagerError } from '../../src/secrets/errors.ts';
 import { crc32c } from '../../src/secrets/crc32c.ts';
 import { startCannedServer } from '../gce/canned-server.ts';
+import { KeyStore } from '../../src/engine/key-store.ts';
+import { newClusterSecrets } from '../../src/engine/secrets.ts';
+import { clusterNames } from '../../src/model.ts';
 
 let dir: string;
 let emu: RunningEmulator;
@@ -128,4 +132,30 @@ test('a payload that does not match its checksum is refused; a disabled API says
   } finally {
     await canned.stop();
   }
+});
+
+test('accessLatest: the newest version with its full name; undefined for a secret that does not exist', async () => {
+  const sm = manager();
+  await sm.createSecret('c3-cluster-keys', { 'ha-masters-cluster': 'c3' });
+  await sm.addVersion('c3-cluster-keys', Buffer.from('older'));
+  const newest = await sm.addVersion('c3-cluster-keys', Buffer.from('newest'));
+  const got = await sm.accessLatest('c3-cluster-keys');
+  expect(got?.name).toBe(newest);
+  expect(got?.payload.toString()).toBe('newest');
+  expect(await sm.accessLatest('no-such-secret')).toBeUndefined();
+});
+
+test("a KeyStore finds a cluster's keys and certificates in its secrets' newest versions; a payload without certificates is not enough", async () => {
+  const names = clusterNames('c4');
+  const keys = new KeyStore(manager(), (s) => masked.push(s));
+  const made = await newClusterSecrets(names.master, '34.1.2.3');
+  const refs = await keys.saveCluster(names, made, `serviceAccount:vm@${project}.iam.gserviceaccount.com`);
+  const found = await new KeyStore(manager(), (s) => masked.push(s)).loadLatest(names);
+  expect(found?.stored).toMatchObject({ where: 'secret-manager', refs });
+  expect(found?.secrets).toEqual({ ...made, etcdCa: { cert: made.etcdCa.cert } });
+  expect(masked).toContain(made.apiCa.key.split('\n')[1]);
+  // A cluster made before its payload carried the certificates: nothing to rebuild from.
+  await manager().addVersion(names.secretClusterKeys, Buffer.from("CA_KEY: 'eA=='\n"));
+  expect(await new KeyStore(manager(), () => {}).loadLatest(names)).toBeUndefined();
+  expect(await new KeyStore(manager(), () => {}).loadLatest(clusterNames('never-made'))).toBeUndefined();
 });

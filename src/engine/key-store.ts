@@ -5,6 +5,7 @@ import { replicaKeysSecret } from '../model.ts';
 import type { ClusterNames } from '../model.ts';
 import type { SecretManagerApi } from '../secrets/client.ts';
 import {
+  certsFromPayload,
   clusterKeysPayload,
   etcdCaKeyFromPayload,
   etcdCaKeyPayload,
@@ -43,7 +44,7 @@ export class KeyStore {
 
   /**
    * A new cluster's keys into its two secrets, the cluster keys shared with the replicas' service
-   * account. A run that died after this and before the first VM makes new keys and new versions.
+   * account. A run that died after this and before the first VM finds them again (loadLatest).
    */
   async saveCluster(
     names: ClusterNames,
@@ -80,6 +81,25 @@ export class KeyStore {
     );
     for (const v of secretValues(secrets)) this.mask(v);
     return secrets;
+  }
+
+  /**
+   * A cluster none of whose VMs is left: its keys and certificates from the newest versions of its
+   * two secrets, so that the next master is made with the same CAs and keys (a restore keeps the
+   * nodes' certificates and service-account tokens valid). Undefined when the secrets are gone or
+   * were written before they carried the certificates.
+   */
+  async loadLatest(names: ClusterNames): Promise<{ stored: StoredKeys; secrets: ClusterSecrets } | undefined> {
+    const [cluster, ca] = await Promise.all([this.sm.accessLatest(names.secretClusterKeys), this.sm.accessLatest(names.secretEtcdCaKey)]);
+    const certs = cluster && certsFromPayload(cluster.payload);
+    if (!cluster || !ca || !certs) return undefined;
+    const stored: StoredKeys = { where: 'secret-manager', refs: { clusterKeys: cluster.name, etcdCaKey: ca.name }, certs, vm: '' };
+    const secrets = secretsFromPayload(stored, cluster.payload);
+    const caKey = etcdCaKeyFromPayload(ca.payload, ca.name);
+    for (const v of [...secretValues(secrets), ...keyMaskValues(caKey)]) this.mask(v);
+    this.read.set(cluster.name, Promise.resolve(secrets));
+    this.caKeys.set(ca.name, Promise.resolve(caKey));
+    return { stored, secrets };
   }
 
   /** The etcd CA with its key, to issue a member certificate. */

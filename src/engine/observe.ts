@@ -100,8 +100,12 @@ export async function observe(
 
   // A replica that already names the versions wins: a move that stopped half-way goes on with them.
   const allStored = instances.map(storedKeysOf);
-  const stored = allStored.find((s) => s?.where === 'secret-manager') ?? allStored.find((s) => s !== undefined);
-  const secrets = stored ? await deps.keys.load(stored) : undefined;
+  const fromVm = allStored.find((s) => s?.where === 'secret-manager') ?? allStored.find((s) => s !== undefined);
+  // No VM left but the cluster's address: its keys may still be in Secret Manager (a restore after
+  // every master was lost makes the new one with them). A teardown needs none.
+  const fromSecrets = !fromVm && instances.length === 0 && address && !teardown ? await deps.keys.loadLatest(names) : undefined;
+  const stored = fromVm ?? fromSecrets?.stored;
+  const secrets = fromVm ? await deps.keys.load(fromVm) : fromSecrets?.secrets;
   const settingsSource = instances.find((vm) => vm.name === names.master) ?? instances[0];
   const settings = settingsSource ? settingsFromKubeEnv(decodeFlatYaml(settingsSource.metadata['kube-env'] ?? '')) : undefined;
 

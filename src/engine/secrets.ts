@@ -91,9 +91,15 @@ export function certsToMetadata(
 }
 
 /** The payload of `<master>-cluster-keys`: what every replica's processes need. */
+/**
+ * The payload of `<master>-cluster-keys`: the private keys, and (as `PUBLIC_<name>`, which a VM's
+ * start-up ignores) the certificates that go with them, so that a cluster whose every VM is gone can
+ * be made again with the same CAs and keys (KeyStore.loadLatest).
+ */
 export function clusterKeysPayload(s: ClusterSecrets): Buffer {
   return Buffer.from(
     encodeFlatYaml({
+      ...Object.fromEntries(Object.entries(certValues(s)).map(([k, v]) => [`${PUBLIC_PREFIX}${k}`, v])),
       CA_KEY: b64(s.apiCa.key),
       MASTER_KEY: b64(s.apiServing.key),
       ETCD_APISERVER_CLIENT_KEY: b64(s.etcdClient.key),
@@ -164,6 +170,32 @@ export function storedKeysOf(vm: InstanceInfo): StoredKeys | undefined {
     secrets: { ...assemble(all, certs), etcdCa: { cert: unb64(env.ETCD_CA_CERT), key: unb64(env.ETCD_CA_KEY) } },
     vm: vm.name,
   };
+}
+
+const PUBLIC_PREFIX = 'PUBLIC_';
+
+/** The cluster-wide certificates under their metadata names (base64 PEM). */
+function certValues(s: ClusterSecrets): Record<(typeof CERT_KEYS)[number] | 'ETCD_CA_CERT', string> {
+  return {
+    ETCD_CA_CERT: b64(s.etcdCa.cert),
+    CA_CERT: b64(s.apiCa.cert),
+    MASTER_CERT: b64(s.apiServing.cert),
+    ETCD_APISERVER_CLIENT_CERT: b64(s.etcdClient.cert),
+    KUBE_CONTROLLER_MANAGER_CERT: b64(s.controllerManager.cert),
+    KUBE_SCHEDULER_CERT: b64(s.scheduler.cert),
+  };
+}
+
+/**
+ * The certificates a `<master>-cluster-keys` payload carries beside its keys, under their metadata
+ * names; undefined for a payload written before it carried them.
+ */
+export function certsFromPayload(payload: Buffer): Record<string, string> | undefined {
+  const all = decodeFlatYaml(payload.toString('utf8'));
+  const certs = Object.fromEntries(
+    [...CERT_KEYS, 'ETCD_CA_CERT'].map((k) => [k, all[`${PUBLIC_PREFIX}${k}`] ?? '']).filter(([, v]) => v !== ''),
+  );
+  return Object.keys(certs).length === CERT_KEYS.length + 1 ? certs : undefined;
 }
 
 /** Certificates from metadata and keys from `<master>-cluster-keys`, as one set. */

@@ -25,6 +25,8 @@ export interface SecretManagerApi {
   addVersion(id: string, payload: Buffer): Promise<string>;
   /** The payload of a version name as addVersion returned it. */
   access(versionName: string): Promise<Buffer>;
+  /** The newest enabled version of a secret: its full name and payload; undefined when the secret has none. */
+  accessLatest(id: string): Promise<{ name: string; payload: Buffer } | undefined>;
   /** Lets `member` (e.g. `serviceAccount:x@y`) read the secret's versions; no-op when it already may. */
   grantAccessor(id: string, member: string): Promise<void>;
   /** Secrets whose label `key` is `value`. */
@@ -50,6 +52,24 @@ interface Policy {
 }
 
 const secretId = (name: string): string => name.slice(name.lastIndexOf('/') + 1);
+
+interface AccessAnswer {
+  name?: string;
+  payload?: { data?: string; dataCrc32c?: string };
+}
+
+/** The payload of an `:access` answer, checked against its CRC32C. */
+function checkedPayload(versionName: string, got: AccessAnswer | undefined): Buffer {
+  const data = Buffer.from(got?.payload?.data ?? '', 'base64');
+  const sum = got?.payload?.dataCrc32c;
+  if (sum !== undefined && Number(sum) !== crc32c(data)) {
+    throw new SecretManagerError(
+      'corrupt',
+      `the payload of ${versionName} does not match its CRC32C checksum; it was damaged on the way. Re-run the step`,
+    );
+  }
+  return data;
+}
 
 export function createSecretManager(opts: SecretManagerOptions): SecretManagerApi {
   const base = (opts.endpoint ?? SECRET_MANAGER_ENDPOINT).replace(/\/$/, '');
@@ -113,16 +133,15 @@ export function createSecretManager(opts: SecretManagerOptions): SecretManagerAp
     },
 
     async access(versionName) {
-      const got = await call<{ payload?: { data?: string; dataCrc32c?: string } }>(`access ${versionName}`, 'GET', `${versionName}:access`);
-      const data = Buffer.from(got?.payload?.data ?? '', 'base64');
-      const sum = got?.payload?.dataCrc32c;
-      if (sum !== undefined && Number(sum) !== crc32c(data)) {
-        throw new SecretManagerError(
-          'corrupt',
-          `the payload of ${versionName} does not match its CRC32C checksum; it was damaged on the way. Re-run the step`,
-        );
-      }
-      return data;
+      const got = await call<AccessAnswer>(`access ${versionName}`, 'GET', `${versionName}:access`);
+      return checkedPayload(versionName, got);
+    },
+
+    async accessLatest(id) {
+      const path = `${secretPath(id)}/versions/latest`;
+      const got = await call<AccessAnswer>(`access ${path}`, 'GET', `${path}:access`, undefined, true);
+      if (!got?.name) return undefined;
+      return { name: got.name, payload: checkedPayload(got.name, got) };
     },
 
     async grantAccessor(id, member) {
