@@ -125,7 +125,13 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       // A restore from a snapshot file starts when no member answers: there is nothing to snapshot.
       const restoring = decision.step.kind === 'writeRecovery' && decision.step.record?.phase === 's';
       if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets && !restoring) {
-        snapshot = await takeSnapshot({ ...options, snapshotDir: options.snapshotDir }, observation, etcdFor(observation.secrets), deps, runDeadline);
+        snapshot = await takeSnapshot(
+          { ...options, snapshotDir: options.snapshotDir },
+          observation,
+          etcdFor(observation.secrets),
+          deps,
+          runDeadline,
+        );
       }
       // The step just applied is wanted again: its effect does not show yet (e.g. "already exists" from
       // an insert that an earlier run started and GCE has not finished). Applying it is safe; pace it.
