@@ -151,7 +151,12 @@ test('2 -> 3 in a third zone, announced first by a dry run that writes nothing; 
 
 test('down without delete-nodes removes the replica in the zone: snapshot, member, VM, then its apiserver identity lease at once', async () => {
   const snapshotDir = join(world.stateDir, 'backups');
-  const before = await apiLeases();
+  // Each apiserver writes its identity lease once it runs, a moment after it is ready: the third
+  // replica's may not be there yet right after the run that added it.
+  const before = await waitForValue(30_000, async () => {
+    const leases = await apiLeases();
+    return leases.identities.length >= 3 ? leases : undefined;
+  }).catch(() => apiLeases());
   const hostsBefore = before.identities.map((l) => l.hostname).sort();
   expect(hostsBefore).toHaveLength(3);
   const report = await world.run(intent({ operation: 'down', deleteNodes: false, zone: D }), { snapshotDir });
