@@ -13,7 +13,7 @@ import type { Intent } from '../../src/model.ts';
 import { clusterNames } from '../../src/model.ts';
 import type { EngineDeps } from '../../src/engine/deps.ts';
 import { SimulatedCrash, crashAfterWrite, intercepted } from '../support/crash.ts';
-import { intent as baseIntent } from '../support/cluster-builder.ts';
+import { laneRequest } from '../support/engine-intents.ts';
 import { LOCK_LABEL, decodeLock } from '../../src/engine/lock.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
@@ -21,13 +21,7 @@ import type { EngineWorld } from '../support/engine-world.ts';
 const B = 'europe-west1-b',
   C = 'europe-west1-c';
 const LANES = 4;
-const intentIn = (lane: EngineWorld, over: Partial<Intent>) =>
-  baseIntent({
-    project: lane.project,
-    instancePrefix: lane.instancePrefix,
-    requestId: `req-${Math.random().toString(16).slice(2, 10)}`,
-    ...over,
-  });
+const intentIn = laneRequest;
 
 /**
  * Deps of a process that is killed right after its journal records `request` as done (its last

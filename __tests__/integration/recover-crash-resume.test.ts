@@ -7,24 +7,16 @@
 // path, crash-tested write by write in crash-resume.test.ts. Process VMs; the writes are real. The
 // three points run side by side, each on a cluster in a project of its own on the one emulator.
 import type { Etcd3 } from 'etcd3';
-import type { Intent } from '../../src/model.ts';
 import { clusterNames } from '../../src/model.ts';
 import { clusterHealth } from '../../src/report/health.ts';
-import { intent as baseIntent } from '../support/cluster-builder.ts';
 import { SimulatedCrash, crashAfterWrite } from '../support/crash.ts';
-import { B, C } from '../support/engine-intents.ts';
+import { B, C, laneRequest } from '../support/engine-intents.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 import { memberClient } from '../support/member-client.ts';
 
 const POINTS = 3;
-const intentIn = (lane: EngineWorld, over: Partial<Intent>) =>
-  baseIntent({
-    project: lane.project,
-    instancePrefix: lane.instancePrefix,
-    requestId: `req-${Math.random().toString(16).slice(2, 10)}`,
-    ...over,
-  });
+const intentIn = laneRequest;
 const masterOf = (lane: EngineWorld): string => clusterNames(lane.instancePrefix).master;
 
 let world: EngineWorld;
