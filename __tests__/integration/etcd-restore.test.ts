@@ -59,7 +59,14 @@ test('every master VM gone: recover with restore-from restores the snapshot onto
   await expect(world.run(intent({ operation: 'recover', zone: B }))).rejects.toThrow(/restore-from: gs:\/\//);
 
   const recover = intent({ operation: 'recover', zone: B, replicas: 3, restore: source });
+  await world.resetRequests();
   const report = await world.run(recover);
+  // The keys' newest versions are read once for the run, though several passes see no VM.
+  const log = (await world.admin('requests')) as { requests: { method: string; path: string }[] };
+  expect(log.requests.filter((r) => r.path.endsWith('/versions/latest:access')).map((r) => r.path.split('/')[5])).toEqual(
+    expect.arrayContaining(['kubernetes-master-cluster-keys', 'kubernetes-master-etcd-ca-key']),
+  );
+  expect(log.requests.filter((r) => r.path.endsWith('/versions/latest:access'))).toHaveLength(2);
   const kinds = report.steps.map((s) => s.step.kind);
   expect(kinds.slice(0, 3)).toEqual(['writeRecovery', 'deleteForwardingRule', 'createReplica']);
   expect(kinds).toContain('restoreSnapshot');

@@ -43,6 +43,11 @@ export interface ObserveCache {
   zones?: ZoneRecord[];
   /** Zones where a VM insert of this run failed for want of capacity, with the error's reason. */
   noCapacity?: Map<string, string>;
+  /**
+   * The cluster's keys as Secret Manager's newest versions hold them (KeyStore.loadLatest), read once
+   * a run: while no VM exists (a new cluster's first passes, a restore) every pass would ask again.
+   */
+  latestKeys?: Promise<Awaited<ReturnType<EngineDeps['keys']['loadLatest']>>>;
   /** This run has already compacted, defragmented and disarmed etcd (ClusterState.spaceReclaimed). */
   spaceReclaimed?: boolean;
   /** When this run first saw each etcd member without a VM (epoch ms). */
@@ -103,7 +108,7 @@ export async function observe(
   const fromVm = allStored.find((s) => s?.where === 'secret-manager') ?? allStored.find((s) => s !== undefined);
   // No VM left but the cluster's address: its keys may still be in Secret Manager (a restore after
   // every master was lost makes the new one with them). A teardown needs none.
-  const fromSecrets = !fromVm && instances.length === 0 && address && !teardown ? await deps.keys.loadLatest(names) : undefined;
+  const fromSecrets = !fromVm && instances.length === 0 && address && !teardown ? await latestKeys(cache, deps, names) : undefined;
   const stored = fromVm ?? fromSecrets?.stored;
   const secrets = fromVm ? await deps.keys.load(fromVm) : fromSecrets?.secrets;
   const settingsSource = instances.find((vm) => vm.name === names.master) ?? instances[0];
@@ -215,4 +220,14 @@ async function observeEtcd(
   const endpoints = running.filter((vm) => vm.metadata[MEMBER_CERTS_KEY]).map((vm) => clientUrl(vm.internalIp!));
   if (endpoints.length === 0) return { reachable: false, members: [], error: 'no running replica has an etcd member yet' };
   return etcdFor(secrets).observe(endpoints);
+}
+
+/** KeyStore.loadLatest once a run; a failed read is tried again on the next pass. */
+function latestKeys(cache: ObserveCache, deps: EngineDeps, names: ClusterState['names']): NonNullable<ObserveCache['latestKeys']> {
+  if (!cache.latestKeys) {
+    const pending = deps.keys.loadLatest(names);
+    pending.catch(() => (cache.latestKeys = undefined));
+    cache.latestKeys = pending;
+  }
+  return cache.latestKeys;
 }
