@@ -16,6 +16,7 @@ import { crc32c } from '../../emulator/secretmanager/crc32c.ts';
 import { createStorage } from '../../src/storage/client.ts';
 import { StorageError } from '../../src/storage/errors.ts';
 import { runnerToken } from '../support/iap-world.ts';
+import { startCannedServer } from '../gce/canned-server.ts';
 
 const P = 'gcs-project';
 const READER = `reader@${P}.iam.gserviceaccount.com`;
@@ -128,6 +129,40 @@ test("the action's client reads generation, size and MD5, and says what to fix f
   await expect(asStranger.objectInfo({ bucket: 'backups', object: 'etcd/snap.db' })).rejects.toThrow(
     /HTTP 403: .*; grant the workflow's identity and the masters' service account roles\/storage.objectViewer on the bucket/,
   );
+});
+
+test('an upload is streamed from its file and checked against the MD5 Cloud Storage reports; a 503 is retried', async () => {
+  const file = join(dir, 'upload.db');
+  writeFileSync(file, DATA);
+  const storage = createStorage({ endpoint: emu.url, token: async () => owner, attempts: 1 });
+  const stored = await storage.uploadFile({ bucket: 'backups', object: 'up/one.db' }, file);
+  expect(stored).toMatchObject({
+    bucket: 'backups',
+    object: 'up/one.db',
+    size: DATA.length,
+    md5Hash: createHash('md5').update(DATA).digest('base64'),
+  });
+  expect((await call('GET', `/storage/v1/b/backups/o/${encodeURIComponent('up/one.db')}?alt=media`, owner)).bytes.equals(DATA)).toBe(true);
+  // What the emulator never does: answer with another MD5 (damaged on the way), or fail once.
+  const canned = await startCannedServer();
+  try {
+    const answer = {
+      bucket: 'backups',
+      name: 'up/two.db',
+      generation: '7',
+      size: String(DATA.length),
+      md5Hash: 'AAAAAAAAAAAAAAAAAAAAAA==',
+    };
+    canned.reply({ status: 503, body: { error: { code: 503, message: 'backend' } } }, { status: 200, body: answer });
+    const flaky = createStorage({ endpoint: canned.url, token: async () => 't', attempts: 2 });
+    await expect(flaky.uploadFile({ bucket: 'backups', object: 'up/two.db' }, file)).rejects.toThrow(
+      'gs://backups/up/two.db was damaged on the way: Cloud Storage holds MD5 AAAAAAAAAAAAAAAAAAAAAA==, the file has',
+    );
+    expect(canned.seen).toHaveLength(2);
+    expect(canned.bodies[1]!.length).toBe(DATA.toString().length);
+  } finally {
+    await canned.stop();
+  }
 });
 
 /** gcloud in a child process, awaited: the emulator answering it lives in this process's event loop. */
