@@ -99,6 +99,8 @@ describe('catalogue', () => {
 
 describe('instances and disks', () => {
   test('insert: PROVISIONING/STAGING while running, RUNNING at DONE; IPs, disks, users, world', async () => {
+    // Long enough that the read below lands while the insert runs, even on a loaded CI machine.
+    await admin(emu.url, 'latency', { operationType: 'insert', ms: 3000 });
     const started = await gce.instances.insert({ project, zone, instanceResource: instanceBody('vm-a') });
     const first = (started as unknown as [{ latestResponse: { status: string; operationType: string; targetLink: string } }])[0]
       .latestResponse;
@@ -107,6 +109,7 @@ describe('instances and disks', () => {
     expect(first.targetLink).toBe(`${emu.url}/compute/v1/projects/${project}/zones/${zone}/instances/vm-a`);
     const [early] = await gce.instances.get({ project, zone, instance: 'vm-a' });
     expect(['PROVISIONING', 'STAGING']).toContain(early.status);
+    await admin(emu.url, 'latency', { operationType: 'insert', ms: 60 });
     const op = await gce.finish(started, project);
     expect(op.error ?? null).toBeNull();
     const [vm] = await gce.instances.get({ project, zone, instance: 'vm-a' });
