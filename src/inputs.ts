@@ -76,7 +76,7 @@ export const INPUT_NAMES = [
 
 export type InputName = (typeof INPUT_NAMES)[number];
 
-export const OPERATIONS: readonly OperationName[] = ['up', 'down', 'replace', 'status', 'repair', 'recover'];
+export const OPERATIONS: readonly OperationName[] = ['up', 'down', 'replace', 'status', 'repair', 'recover', 'rollout'];
 /** Not a change to one cluster: it tears down every expired cluster of the project (src/janitor.ts). */
 export const JANITOR = 'janitor';
 
@@ -660,7 +660,7 @@ function checkCombinations(c: Combination, p: Problems, warnings: string[]): voi
       );
     } else if (op === 'status') {
       p.add('replica-name', 'status reports every replica and touches none.', 'drop replica-name, or use operation replace or down.');
-    } else if (op === 'repair' || op === 'recover') {
+    } else if (op === 'repair' || op === 'recover' || op === 'rollout') {
       p.add(
         'replica-name',
         `${op} finds the replicas to act on itself.`,

@@ -24,7 +24,7 @@ import { KeyStore } from './engine/key-store.ts';
 import { createSecretManager } from './secrets/client.ts';
 import { createStorage } from './storage/client.ts';
 import { adcTokenSource } from './auth/adc.ts';
-import type { RunReport } from './model.ts';
+import type { OperationName, RunReport } from './model.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -39,6 +39,8 @@ const URL_INPUTS: readonly InputName[] = [
   'iap-endpoint',
   'release-manifest',
 ];
+/** Operations that may create a master, and so may need a release other than the cluster's. */
+const CREATING: ReadonlySet<OperationName> = new Set(['up', 'replace', 'repair', 'recover']);
 function mask(value: string): void {
   if (!value || masked.has(value)) return;
   masked.add(value);
@@ -61,8 +63,10 @@ export async function run(): Promise<RunEnd> {
     if (snapshotProblem) throw new InputError([snapshotProblem]);
     for (const w of inputs.warnings) core.warning(w, { title: 'ha-masters input' });
     const { intent } = inputs;
-    // Only runs that may create a master need the binaries' manifest (a teardown must not depend on a mirror).
-    if (intent.operation === 'up' || intent.operation === 'replace') intent.release = await resolveRelease(inputs.release);
+    // Only runs that may create a master need the binaries' manifest (a teardown must not depend on a
+    // mirror); unnamed, a new master gets what the cluster runs (plan/release.ts), a rollout the defaults.
+    if (intent.operation === 'rollout' || (inputs.release.named && CREATING.has(intent.operation)))
+      intent.release = await resolveRelease(inputs.release);
     compute = createComputeApi({ project: intent.project, endpoint: inputs.computeEndpoint, log: (l) => core.debug(l) });
     const transport = intent.transport ?? 'direct';
     core.info(

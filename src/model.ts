@@ -5,7 +5,7 @@
 import type { ReleaseManifest } from './release/manifest.ts';
 import type { ClusterOwner } from './labels.ts';
 
-export type OperationName = 'up' | 'down' | 'replace' | 'status' | 'repair' | 'recover';
+export type OperationName = 'up' | 'down' | 'replace' | 'status' | 'repair' | 'recover' | 'rollout';
 
 /** The label a replica made by `repair` carries: how many repairs in a row made it (1: the first). */
 export const REPAIRS_LABEL = 'ha-masters-repairs';
@@ -67,7 +67,11 @@ export interface Intent {
   /** The masters' service account; undefined: the project's default Compute Engine account. */
   serviceAccount?: string;
   dataDiskSizeGb: number;
-  /** The binaries new masters download; the pinned defaults when unset (runs that create no master). */
+  /**
+   * The binaries new masters download, when the run names them (`kubernetes-version`, `etcd-version`,
+   * `release-manifest`) or rolls them out; unset, a new master gets what the cluster's replicas run
+   * (plan/release.ts), and the first one the pinned defaults.
+   */
   release?: ReleaseManifest;
   /** How this run reaches the replicas (default direct); `iap` needs the cluster's IAP firewall rule. */
   transport?: TransportKind;
@@ -210,6 +214,8 @@ export interface Replica {
   startupFailure?: string;
   /** `/readyz` of its apiserver answered 200 (undefined: not probed). */
   apiserverReady?: boolean;
+  /** The binaries it was made with (metadata `ha-masters-release`); undefined when that is missing or unreadable. */
+  release?: ReleaseManifest;
   creationTimestamp: string;
 }
 

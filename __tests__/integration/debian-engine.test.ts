@@ -19,7 +19,7 @@ import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
 import { debianTest, hostLeftovers } from '../support/debian-vms.ts';
 import { hostNamesFor } from '../../emulator/vm/names.ts';
-import { repairedReplicas } from '../../src/report/outputs.ts';
+import { replacedReplicas } from '../../src/report/outputs.ts';
 
 const run = promisify(execFile);
 const B = 'europe-west1-b',
@@ -145,7 +145,7 @@ debianTest(
     // Well within its learner grace period (10 min): the VM's own report of a failed start-up is enough.
     const repair = { maxRetries: 3, retryPeriodMs: 0, minHealthyPeriodMs: 3_600_000, zonePolicy: 'same' as const, learnerGraceMs: 600_000 };
     const replaced = await slow().run(intent({ operation: 'repair', repair }));
-    expect(repairedReplicas(replaced)).toEqual([broken.name]);
+    expect(replacedReplicas(replaced)).toEqual([broken.name]);
     expect(replaced.state.replicas.map((r) => r.name)).not.toContain(broken.name);
     expect(replaced.state.replicas.find((r) => r.zone === D)).toBeDefined();
     expect(replaced.state.etcd.members.filter((m) => m.healthy && !m.isLearner)).toHaveLength(3);

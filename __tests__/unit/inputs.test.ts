@@ -358,7 +358,7 @@ describe('refusals name the input and the fix', () => {
     expect(e.message).toBe(
       [
         'the inputs have 5 problems; nothing was changed.',
-        '  - operation: "grow" is not an operation. Fix: set operation to one of up, down, replace, status, repair, recover.',
+        '  - operation: "grow" is not an operation. Fix: set operation to one of up, down, replace, status, repair, recover, rollout.',
         '  - project: no project was given, and none of the project variables is set. Fix: set the project input, or run google-github-actions/auth first (it exports CLOUDSDK_CORE_PROJECT, CLOUDSDK_PROJECT, GCLOUD_PROJECT, GCP_PROJECT, GOOGLE_CLOUD_PROJECT), or set one of those variables.',
         '  - gce-zone: "mars" is not a zone. Fix: write a zone as <region>-<letter>, such as europe-west1-b.',
         '  - multizone: "perhaps" is not a boolean. Fix: write true or false (1/0 and yes/no are accepted too), or leave it empty for false.',

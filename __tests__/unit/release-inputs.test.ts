@@ -30,6 +30,8 @@ describe('release inputs', () => {
     expect(release.manifest.kubernetesVersion).toBe(DEFAULT_KUBERNETES_VERSION);
     expect(release.manifest.etcdVersion).toBe(DEFAULT_ETCD_VERSION);
     expect(release.manifest.artifacts['kubernetes-server']).toEqual(PINNED_KUBERNETES[DEFAULT_KUBERNETES_VERSION]);
+    // Unnamed: a new master of an existing cluster gets what the cluster runs (plan/release.ts).
+    expect(release.named).toBe(false);
   });
 
   it('takes any pinned pair of versions', () => {
@@ -37,6 +39,10 @@ describe('release inputs', () => {
     const olderEtcd = Object.keys(PINNED_ETCD).find((v) => v !== DEFAULT_ETCD_VERSION)!;
     const { release } = parse({ 'kubernetes-version': older, 'etcd-version': olderEtcd });
     expect(release.kind === 'pinned' && [release.manifest.kubernetesVersion, release.manifest.etcdVersion]).toEqual([older, olderEtcd]);
+    expect(release.named).toBe(true);
+    // One version alone names the release too; the other is the pinned default.
+    const alone = parse({ 'kubernetes-version': older }).release;
+    expect(alone.kind === 'pinned' && [alone.named, alone.manifest.etcdVersion]).toEqual([true, DEFAULT_ETCD_VERSION]);
   });
 
   it('refuses a version it does not pin, naming the ones it does and the way out', () => {
@@ -51,6 +57,7 @@ describe('release inputs', () => {
     expect(parse({ 'release-manifest': 'https://mirror.example/ha/manifest.json' }).release).toEqual({
       kind: 'manifest',
       ref: 'https://mirror.example/ha/manifest.json',
+      named: true,
     });
     expect(problems({ 'release-manifest': './m.json', 'etcd-version': DEFAULT_ETCD_VERSION }).map((p) => p.input)).toEqual([
       'etcd-version',

@@ -4,6 +4,7 @@ import { outputsFor } from '../../src/report/outputs.ts';
 import { renderSummary } from '../../src/report/summary.ts';
 import { duration } from '../../src/report/markdown.ts';
 import { member, replica } from '../support/report-fixtures.ts';
+import { manifestFor } from '../../src/release/pinned.ts';
 
 const names = clusterNames('kubernetes');
 
@@ -48,9 +49,12 @@ function haState(): ClusterState {
     healthCheck: names.healthCheck,
     settings: { multizone: true, quorumRead: false },
     replicas: [
-      replica('kubernetes-master-0c1', 'europe-west1-c', '127.10.0.3'),
-      replica('kubernetes-master', 'europe-west1-b', '127.10.0.1'),
-      replica('kubernetes-master-a1f', 'europe-west1-b', '127.10.0.2', { apiserverReady: false }),
+      replica('kubernetes-master-0c1', 'europe-west1-c', '127.10.0.3', { release: manifestFor('v1.35.4', 'v3.6.14') }),
+      replica('kubernetes-master', 'europe-west1-b', '127.10.0.1', { release: manifestFor('v1.34.7', 'v3.5.33') }),
+      replica('kubernetes-master-a1f', 'europe-west1-b', '127.10.0.2', {
+        apiserverReady: false,
+        release: manifestFor('v1.34.7', 'v3.5.33'),
+      }),
     ],
     etcd: {
       reachable: true,
@@ -100,9 +104,9 @@ describe('outputsFor', () => {
       'external-ip': '34.1.2.3',
       'replica-count': '3',
       'replicas-json':
-        '[{"name":"kubernetes-master","zone":"europe-west1-b","internalIp":"127.10.0.1","status":"RUNNING","memberId":"6f","role":"voter","healthy":true},' +
-        '{"name":"kubernetes-master-a1f","zone":"europe-west1-b","internalIp":"127.10.0.2","status":"RUNNING","memberId":"de","role":"voter","healthy":false},' +
-        '{"name":"kubernetes-master-0c1","zone":"europe-west1-c","internalIp":"127.10.0.3","status":"RUNNING","memberId":"14d","role":"learner","healthy":false}]',
+        '[{"name":"kubernetes-master","zone":"europe-west1-b","internalIp":"127.10.0.1","status":"RUNNING","memberId":"6f","role":"voter","healthy":true,"kubernetesVersion":"v1.34.7","etcdVersion":"v3.5.33"},' +
+        '{"name":"kubernetes-master-a1f","zone":"europe-west1-b","internalIp":"127.10.0.2","status":"RUNNING","memberId":"de","role":"voter","healthy":false,"kubernetesVersion":"v1.34.7","etcdVersion":"v3.5.33"},' +
+        '{"name":"kubernetes-master-0c1","zone":"europe-west1-c","internalIp":"127.10.0.3","status":"RUNNING","memberId":"14d","role":"learner","healthy":false,"kubernetesVersion":"v1.35.4","etcdVersion":"v3.6.14"}]',
       'load-balancer': 'true',
       changed: 'true',
       'replica-name': 'kubernetes-master-0c1',
@@ -138,6 +142,8 @@ describe('outputsFor', () => {
         memberId: '7',
         role: 'voter',
         healthy: true,
+        kubernetesVersion: null,
+        etcdVersion: null,
       },
     ]);
   });
@@ -169,6 +175,8 @@ describe('outputsFor', () => {
         memberId: '1',
         role: 'voter',
         healthy: true,
+        kubernetesVersion: null,
+        etcdVersion: null,
       },
       {
         name: 'kubernetes-master-fff',
@@ -178,6 +186,8 @@ describe('outputsFor', () => {
         memberId: null,
         role: 'none',
         healthy: false,
+        kubernetesVersion: null,
+        etcdVersion: null,
       },
       {
         name: 'kubernetes-master-abc',
@@ -187,6 +197,8 @@ describe('outputsFor', () => {
         memberId: '5',
         role: 'learner',
         healthy: false,
+        kubernetesVersion: null,
+        etcdVersion: null,
       },
       {
         name: 'kubernetes-master-def',
@@ -196,6 +208,8 @@ describe('outputsFor', () => {
         memberId: '6',
         role: 'voter',
         healthy: false,
+        kubernetesVersion: null,
+        etcdVersion: null,
       },
     ]);
   });
@@ -264,6 +278,7 @@ describe('renderSummary', () => {
         '| Load balancer | yes: forwarding rule `kubernetes-master` tcp:443 to target pool `kubernetes-master` (3 instances, health check `kubernetes-master-hc`) |',
         '| Replicas | 3 (1 healthy) |',
         '| etcd | 2 voters (quorum 2), 1 learner, leader `etcd-kubernetes-master` |',
+        '| Release | Kubernetes v1.34.7, etcd v3.5.33 (2); Kubernetes v1.35.4, etcd v3.6.14 (1) |',
         '| Recorded settings | MULTIZONE=true, ENABLE_ETCD_QUORUM_READ=false |',
         '',
         '### Replicas per zone',

@@ -12,6 +12,7 @@ import { MEMBER_CERTS_KEY, memberCertsMetadata, replicaMetadata, withoutInlineKe
 import { holdsInlineKeys, keyMaskValues, memberCertFor, newClusterSecrets, replicaServingCertFor, secretValues } from './secrets.ts';
 import { decodeFlatYaml, unb64 } from './kube-yaml.ts';
 import { defaultRelease } from '../release/pinned.ts';
+import { releaseForNewReplica } from '../plan/release.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import type { Observation } from './observe.ts';
 import { probeReadyz } from '../kube/apiserver.ts';
@@ -151,7 +152,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
               secrets,
               refs,
               zone: step.zone,
-              release: intent.release ?? defaultRelease(),
+              release: releaseForNewReplica(intent, state, step.replaces) ?? defaultRelease(),
             }),
             natIP: step.first ? address.ip : undefined,
           }),

@@ -28,6 +28,7 @@ import { apiIpOf } from './api-leases.ts';
 import { LOCK_LABEL, decodeLock } from './lock.ts';
 import { startupStatus } from './startup-status.ts';
 import type { ApiLeaseAccess } from './api-leases.ts';
+import { METADATA_KEY as RELEASE_METADATA_KEY, fromMetadata } from '../release/manifest.ts';
 
 export interface Observation {
   state: ClusterState;
@@ -149,6 +150,7 @@ export async function observe(
     ...(vm.labels[REPLACES_LABEL] ? { replaces: vm.labels[REPLACES_LABEL] } : {}),
     ...(/^\d+$/.test(vm.labels[REPAIRS_LABEL] ?? '') ? { repairs: Number(vm.labels[REPAIRS_LABEL]) } : {}),
     apiserverReady: ready.get(vm.name),
+    ...releaseOf(vm.metadata),
     creationTimestamp: vm.creationTimestamp,
     ...(failedStartups.has(vm.name) ? { startupFailure: failedStartups.get(vm.name)! } : {}),
   }));
@@ -230,4 +232,15 @@ function latestKeys(cache: ObserveCache, deps: EngineDeps, names: ClusterState['
     cache.latestKeys = pending;
   }
   return cache.latestKeys;
+}
+
+/** The release a VM was made with; none when its metadata lacks it or cannot be read (a rollout then replaces it). */
+function releaseOf(metadata: Record<string, string>): Pick<Replica, 'release'> {
+  const text = metadata[RELEASE_METADATA_KEY];
+  if (!text) return {};
+  try {
+    return { release: fromMetadata(text) };
+  } catch {
+    return {};
+  }
 }

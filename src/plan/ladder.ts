@@ -16,7 +16,8 @@
 //   5. remove etcd members whose VM is gone (one per pass, only if quorum holds)
 //   6. finish replicas that are joining: member certs, learner, promotion, readiness
 //   7. the load balancer: built once two replicas vote, torn down when one is left
-//   8. the request itself: create the first master, add a replica, start a removal, scale
+//   8. the request itself: create the first master, add a replica, start a removal, scale, roll a
+//      release out (release.ts)
 // Before all: a request older than what the journal can vouch for is refused (forgotten.ts).
 // A refusal from rungs 3-8 while another request holds the cluster's lock becomes a wait for that
 // lock (other-run.ts): what looks broken may be that run's change in flight.
@@ -38,6 +39,7 @@ import { isJoiningInGrace, judgeRepairs, quorumLoss } from './repair.ts';
 import { reclaimSpace } from './etcd-space.ts';
 import { recoverCount, recoverQuorum } from './recover.ts';
 import type { RepairCandidate } from './repair.ts';
+import { mixedReleaseWarning, nextToRollOut, outdatedReplicas, releaseWords, rolloutProblem } from './release.ts';
 import { ownerLabelsRung } from './owner-labels.ts';
 
 type Rung = PlanResult | undefined;
@@ -381,6 +383,16 @@ function loadBalancer(view: ClusterView): Rung {
 }
 
 function theRequest(intent: Intent, view: ClusterView): PlanResult {
+  const result = requestedStep(intent, view);
+  // A named release on a replica beside others: only a version step Kubernetes and etcd support.
+  if (result.type === 'step' && result.step.kind === 'createReplica' && !result.step.first && intent.release) {
+    const skew = intent.operation === 'repair' || intent.operation === 'recover' ? undefined : rolloutProblem(view, intent.release);
+    if (skew) return refuse(`${result.step.replica} cannot join with ${releaseWords(intent.release)}: ${skew.problem}`, skew.fix);
+  }
+  return result;
+}
+
+function requestedStep(intent: Intent, view: ClusterView): PlanResult {
   switch (intent.operation) {
     case 'up':
       if (view.state.replicas.length === 0) return ensureFirstMaster(intent, view);
@@ -394,6 +406,8 @@ function theRequest(intent: Intent, view: ClusterView): PlanResult {
       return repairReplicas(intent, view);
     case 'recover':
       return recoverCount(intent, view, () => addReplica(intent, view, `${intent.requestId}-n${liveReplicas(view).length + 1}`, undefined));
+    case 'rollout':
+      return rolloutRelease(intent, view);
     case 'status':
       return done('status only reads the cluster');
   }
@@ -574,6 +588,34 @@ function repairReplicas(intent: Intent, view: ClusterView): PlanResult {
   const held = verdict.held.map((h) => `${h.name}: ${h.why}`);
   if (held.length) return done(`${result.reason}; left alone this run: ${held.join('; ')}`);
   return result.reason.startsWith('every replica') ? done('every replica is healthy: nothing to repair') : result;
+}
+
+/**
+ * `rollout`: each live replica that runs another release than the run's is replaced, one at a time,
+ * by one that runs it, in its zone and added before it leaves (replaceReplica's rounds). A round
+ * starts only while every replica is healthy and the version step is one Kubernetes and etcd take.
+ */
+function rolloutRelease(intent: Intent, view: ClusterView): PlanResult {
+  const target = intent.release;
+  if (!target) return refuse('the run has no release to roll out', 'set kubernetes-version and etcd-version, or release-manifest');
+  const skew = rolloutProblem(view, target);
+  if (skew) return refuse(skew.problem, skew.fix);
+  const outdated = outdatedReplicas(view, target);
+  const unhealthy = liveReplicas(view).filter((r) => !isHealthyReplica(r));
+  const next = unhealthy.length > 0 ? undefined : nextToRollOut(outdated);
+  const candidates = next ? [{ replica: next }] : [];
+  const result = replaceReplica(intent, view, candidates);
+  if (result.type !== 'done') return result;
+  const replaced = result.reason.startsWith('replaced ') ? `${result.reason}; ` : '';
+  if (outdated.length > 0) {
+    const sick = unhealthy.map((r) => `${r.name} (${unhealthyReason(r)})`).join(', ');
+    return refuse(
+      `${replaced}${count(outdated.length, 'replica')} still to roll out to ${releaseWords(target)} (${outdated.map((r) => r.name).join(', ')}), but ${sick} ${unhealthy.length === 1 ? 'is' : 'are'} not healthy: a rollout replaces healthy replicas only, so that each step keeps etcd's quorum`,
+      'repair the cluster first (operation: repair), then run the rollout again',
+      replaced === '',
+    );
+  }
+  return done(`${replaced}every replica runs ${releaseWords(target)}`);
 }
 
 /** `successorOwed`: a replace removes it before its successor exists (the journal keeps the debt). */
@@ -861,6 +903,8 @@ export function shapeWarnings(state: ClusterState): string[] {
       : 'it is shared by every replica, and ha-masters cannot rotate the shared certificates yet: plan a new cluster before then';
     warnings.push(`certificate ${expiry.what} of ${state.names.master} expires on ${expiry.notAfter.slice(0, 10)}; ${fix}.`);
   }
+  const mixed = mixedReleaseWarning(state, view);
+  if (mixed) warnings.push(mixed);
   if (state.inlineKeys.length > 0) {
     warnings.push(
       `the metadata of ${state.inlineKeys.join(', ')} holds the cluster's private keys (made by an earlier version): anyone who may read the instances can read them. Run operation: up to move them to Secret Manager.`,

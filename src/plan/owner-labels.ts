@@ -11,7 +11,7 @@ export function expiryTolerance(ttlMs: number): number {
   return Math.max(1000, Math.min(5 * 60_000, Math.floor(ttlMs / 10)));
 }
 
-const MOVING_OPERATIONS = new Set<Intent['operation']>(['up', 'replace', 'repair']);
+const MOVING_OPERATIONS = new Set<Intent['operation']>(['up', 'replace', 'repair', 'rollout']);
 
 export function ownerLabelsRung(intent: Intent, state: ClusterState): PlanResult | undefined {
   if (!MOVING_OPERATIONS.has(intent.operation) || !state.address) return undefined;

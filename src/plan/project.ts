@@ -7,11 +7,13 @@ import { decodeJournal, withJournalEntry } from './journal.ts';
 import { plan } from './ladder.ts';
 import { RECOVERY_LABEL, decodeRecovery, encodeRecovery } from './recover.ts';
 import { CLUSTER_LABEL, ownerLabels } from '../labels.ts';
+import { releaseForNewReplica } from './release.ts';
 
 const placeholderIp = (vm: string) => `ip-of-${vm}`;
 const placeholderId = (vm: string) => `member-of-${vm}`;
 
-export function projectStep(state: ClusterState, step: Step): ClusterState {
+/** `intent`: the run's, which decides the release a new replica gets (without it, none is projected). */
+export function projectStep(state: ClusterState, step: Step, intent?: Pick<Intent, 'release' | 'operation'>): ClusterState {
   const s: ClusterState = structuredClone(state);
   const n = s.names;
   const vm = (name: string) => s.replicas.find((r) => r.name === name);
@@ -48,7 +50,8 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
     case 'createHealthCheck':
       s.healthCheck = n.healthCheck;
       break;
-    case 'createReplica':
+    case 'createReplica': {
+      const release = intent && releaseForNewReplica(intent, state, step.replaces);
       s.replicas.push({
         name: step.replica,
         zone: step.zone,
@@ -62,8 +65,10 @@ export function projectStep(state: ClusterState, step: Step): ClusterState {
         apiserverReady: false,
         creationTimestamp: s.observedAt,
         ...(step.replaces ? { replaces: step.replaces } : {}),
+        ...(release ? { release } : {}),
       });
       break;
+    }
     case 'setMemberCerts': {
       const r = vm(step.replica)!;
       r.hasMemberCerts = true;
@@ -259,7 +264,7 @@ export function projectPlan(intent: Intent, start: ClusterState, maxSteps = 100)
     const r = plan(intent, state);
     if (r.type !== 'step') return { steps, end: r, state };
     steps.push({ step: r.step, reason: r.reason });
-    state = projectStep(state, r.step);
+    state = projectStep(state, r.step, intent);
     // A new address carries the run's ownership labels from the start (apply.ts), as the rung expects.
     if (r.step.kind === 'createAddress' && state.address)
       state.address.labels = { ...state.address.labels, ...ownerLabels(intent.owner, intent.expiresAt) };

@@ -13,8 +13,8 @@ import type { ClusterView, ReplicaView } from './view.ts';
 
 export interface RepairCandidate {
   replica: ReplicaView;
-  /** The `ha-masters-repairs` count its successor gets. */
-  repairs: number;
+  /** The `ha-masters-repairs` count its successor gets (none: not a repair's). */
+  repairs?: number;
 }
 
 export interface RepairVerdict {

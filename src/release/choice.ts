@@ -6,7 +6,8 @@ import { DEFAULT_ETCD_VERSION, DEFAULT_KUBERNETES_VERSION, PINNED_ETCD, PINNED_K
 import { loadReleaseManifest } from './load.ts';
 import type { ReleaseManifest } from './manifest.ts';
 
-export type ReleaseChoice = { kind: 'pinned'; manifest: ReleaseManifest } | { kind: 'manifest'; ref: string };
+/** `named`: the inputs name the release (a version input or a manifest); unnamed, the pinned defaults. */
+export type ReleaseChoice = { kind: 'pinned'; manifest: ReleaseManifest; named: boolean } | { kind: 'manifest'; ref: string; named: true };
 
 export interface ReleaseInputs {
   kubernetesVersion: string;
@@ -29,7 +30,7 @@ export function chooseRelease(raw: ReleaseInputs, add: AddProblem): ReleaseChoic
           `remove ${input}, or remove release-manifest to use the pinned ${input}.`,
         );
     }
-    return { kind: 'manifest', ref: raw.releaseManifest };
+    return { kind: 'manifest', ref: raw.releaseManifest, named: true };
   }
   const kubernetesVersion = raw.kubernetesVersion || DEFAULT_KUBERNETES_VERSION;
   const etcdVersion = raw.etcdVersion || DEFAULT_ETCD_VERSION;
@@ -50,7 +51,8 @@ export function chooseRelease(raw: ReleaseInputs, add: AddProblem): ReleaseChoic
       `use one of ${Object.keys(PINNED_ETCD).join(', ')}, or serve a manifest of your own with release-manifest.`,
     );
   }
-  return ok ? { kind: 'pinned', manifest: manifestFor(kubernetesVersion, etcdVersion) } : undefined;
+  const named = Boolean(raw.kubernetesVersion || raw.etcdVersion);
+  return ok ? { kind: 'pinned', manifest: manifestFor(kubernetesVersion, etcdVersion), named } : undefined;
 }
 
 /** The manifest itself: pinned at once, a reference read from its file or URL. */

@@ -23,12 +23,12 @@ export function outputsFor(report: RunReport, kubeconfigPath = ''): Record<strin
     // Empty when no replica exists: there is nothing to judge.
     healthy: healthy === undefined ? '' : String(healthy),
     'plan-json': report.plan ? planJson(report) : '',
-    repaired: report.operation === 'repair' ? repairedReplicas(report).join(',') : '',
+    repaired: report.operation === 'repair' ? replacedReplicas(report).join(',') : '',
   };
 }
 
-/** The replicas a repair run replaced: those whose removal it recorded as done (their VM may have been gone already). */
-export function repairedReplicas(report: RunReport): string[] {
+/** The replicas a repair or rollout run replaced: those whose removal it recorded as done (their VM may have been gone already). */
+export function replacedReplicas(report: RunReport): string[] {
   return report.steps.flatMap((s) =>
     s.step.kind === 'writeJournal' && s.step.entry.phase === 'done' && /-r\d*$/.test(s.step.entry.request) ? [s.step.entry.replica] : [],
   );

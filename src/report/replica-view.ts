@@ -14,6 +14,9 @@ export interface ReplicaView {
   role: MemberRole;
   /** VM RUNNING, a voting etcd member that answers with no alarm, apiserver not failing (src/plan/view.ts). */
   healthy: boolean;
+  /** What it was made with (metadata `ha-masters-release`); null when unknown. */
+  kubernetesVersion: string | null;
+  etcdVersion: string | null;
 }
 
 /** The member of a VM, joined the way the planner joins them (src/plan/view.ts). */
@@ -37,6 +40,8 @@ export function replicaViews(state: ClusterState): ReplicaView[] {
         memberId: r.member ? memberIdHex(r.member.id) : null,
         role: r.member ? (r.member.isLearner ? 'learner' : 'voter') : 'none',
         healthy: isHealthyReplica(r),
+        kubernetesVersion: vm.release?.kubernetesVersion ?? null,
+        etcdVersion: vm.release?.etcdVersion ?? null,
       };
     });
 }

@@ -3,7 +3,7 @@
 import { WAIT_STEPS, memberIdHex, regionOfZone, type ClusterState, type RunFailure, type RunReport } from '../model.ts';
 import { count } from '../words.ts';
 import { clusterHealth, type ClusterHealth } from './health.ts';
-import { repairedReplicas } from './outputs.ts';
+import { replacedReplicas } from './outputs.ts';
 import { cell, code, duration, table, text } from './markdown.ts';
 import { isLeader, membersWithoutReplica, memberOfReplica, replicaViews } from './replica-view.ts';
 import { describeStep } from './steps.ts';
@@ -103,9 +103,10 @@ function verdict(report: RunReport): string {
   const made = report.steps.flatMap((s) => (s.step.kind === 'createReplica' ? [s.step.replica] : []));
   const deleted = report.steps.flatMap((s) => (s.step.kind === 'deleteReplica' ? [s.step.replica] : []));
   // "Replaced" only when this run both removed a replica and made one: a half-done replace says which half.
-  if (report.operation === 'repair') {
-    const repaired = repairedReplicas(report).map(code).join(', ');
-    return `**Changed** the cluster in ${count(writes, 'write')}.${repaired ? ` Repaired: ${repaired}${made.length ? `; replacements ${made.map(code).join(', ')}` : ''}.` : ''}`;
+  if (report.operation === 'repair' || report.operation === 'rollout') {
+    const replaced = replacedReplicas(report).map(code).join(', ');
+    const verb = report.operation === 'repair' ? 'Repaired' : 'Rolled out, replaced';
+    return `**Changed** the cluster in ${count(writes, 'write')}.${replaced ? ` ${verb}: ${replaced}${made.length ? `; replacements ${made.map(code).join(', ')}` : ''}.` : ''}`;
   }
   const what =
     report.operation === 'down'
@@ -138,12 +139,25 @@ function overview(state: ClusterState): string {
     ['Replicas', `${views.length} (${healthy} healthy)`],
     ['etcd', etcdLine(state)],
   ];
+  const releases = releaseLine(views);
+  if (releases) rows.push(['Release', releases]);
   if (state.certExpiry)
     rows.push(['First certificate to expire', `${code(state.certExpiry.what)} on ${state.certExpiry.notAfter.slice(0, 10)}`]);
   if (state.settings) {
     rows.push(['Recorded settings', `MULTIZONE=${state.settings.multizone}, ENABLE_ETCD_QUORUM_READ=${state.settings.quorumRead}`]);
   }
   return table(['', ''], ['l', 'l'], rows);
+}
+
+/** What the replicas run, one group per release: "Kubernetes v1.35.4, etcd v3.6.14 (3)". */
+function releaseLine(views: ReturnType<typeof replicaViews>): string | undefined {
+  const groups = new Map<string, number>();
+  for (const v of views) {
+    const key = v.kubernetesVersion ? `Kubernetes ${v.kubernetesVersion}, etcd ${v.etcdVersion}` : 'not recorded';
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  if (groups.size === 0) return undefined;
+  return [...groups].map(([what, n]) => `${what} (${n})`).join('; ');
 }
 
 function loadBalancer(state: ClusterState): string {
