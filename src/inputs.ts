@@ -68,6 +68,7 @@ export const INPUT_NAMES = [
   'repair-learner-grace',
   'confirm',
   'etcd-snapshot-dir',
+  'etcd-snapshot-keep',
   'restore-from',
   'keep-label',
   'pr-comment',
@@ -76,7 +77,7 @@ export const INPUT_NAMES = [
 
 export type InputName = (typeof INPUT_NAMES)[number];
 
-export const OPERATIONS: readonly OperationName[] = ['up', 'down', 'replace', 'status', 'repair', 'recover', 'rollout'];
+export const OPERATIONS: readonly OperationName[] = ['up', 'down', 'replace', 'status', 'repair', 'recover', 'rollout', 'snapshot'];
 /** Not a change to one cluster: it tears down every expired cluster of the project (src/janitor.ts). */
 export const JANITOR = 'janitor';
 
@@ -141,6 +142,8 @@ export interface ActionInputs {
   snapshotDir?: string;
   /** `etcd-snapshot-dir: gs://bucket/prefix/`: the snapshot goes to Cloud Storage instead (snapshotDir is then unset). */
   snapshotBucket?: { bucket: string; prefix: string };
+  /** `etcd-snapshot-keep`: after a snapshot, the cluster's snapshots there beyond the newest this many go (unset: all stay). */
+  snapshotKeep?: number;
   /** Keep one comment with the summary on the pull request that triggered the run. */
   prComment: boolean;
   githubToken?: string;
@@ -266,6 +269,14 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
   );
   const restoreFrom = raw['restore-from'] ? parseRestoreFrom(raw['restore-from'], operation, p) : undefined;
   const snapshotBucket = raw['etcd-snapshot-dir'] ? parseSnapshotBucket(raw['etcd-snapshot-dir'], p) : undefined;
+  const snapshotKeep = raw['etcd-snapshot-keep'] ? parseSnapshotKeep(raw['etcd-snapshot-keep'], raw['etcd-snapshot-dir'], p) : undefined;
+  if (operation === 'snapshot' && !raw['etcd-snapshot-dir']) {
+    p.add(
+      'etcd-snapshot-dir',
+      'operation snapshot writes an etcd snapshot there, and it is empty.',
+      'set etcd-snapshot-dir to a bucket prefix such as gs://my-backups/etcd/ (or a directory on the runner that a later step keeps).',
+    );
+  }
   const transport = parseTransport(raw.transport || INPUT_DEFAULTS.transport, env, p);
   const iapEndpoint = endpointInput(
     'iap-endpoint',
@@ -350,6 +361,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     failOnUnhealthy,
     snapshotDir,
     ...(snapshotBucket ? { snapshotBucket } : {}),
+    ...(snapshotKeep !== undefined ? { snapshotKeep } : {}),
     prComment,
     githubToken,
     release,
@@ -487,13 +499,13 @@ function parseOperation(value: string, kubeEnv: KubeEnvResult, p: Problems, warn
     p.add(
       'operation',
       'no operation was given.',
-      `set operation to one of ${OPERATIONS.join(', ')}, or end kube-env with ./cluster/kube-up.sh or ./cluster/kube-down.sh.`,
+      `set operation to one of ${[...OPERATIONS, JANITOR].join(', ')}, or end kube-env with ./cluster/kube-up.sh or ./cluster/kube-down.sh.`,
     );
     return undefined;
   }
   const op = OPERATIONS.find((o) => o === value.toLowerCase());
   if (!op) {
-    p.add('operation', `${quoted(value)} is not an operation.`, `set operation to one of ${OPERATIONS.join(', ')}.`);
+    p.add('operation', `${quoted(value)} is not an operation.`, `set operation to one of ${[...OPERATIONS, JANITOR].join(', ')}.`);
     return undefined;
   }
   if (kubeEnv.script && kubeEnv.script !== op) {
@@ -545,6 +557,28 @@ function parseSnapshotBucket(text: string, p: Problems): { bucket: string; prefi
     return undefined;
   }
   return place;
+}
+
+/** `etcd-snapshot-keep`: how many of the cluster's snapshots stay where etcd-snapshot-dir puts them. */
+function parseSnapshotKeep(text: string, dir: string, p: Problems): number | undefined {
+  const n = wholeNumber(text.trim());
+  if (n === undefined || n < 1) {
+    p.add(
+      'etcd-snapshot-keep',
+      `${quoted(text)} is not a positive whole number.`,
+      'set it to how many of the newest snapshots to keep, such as 24 for a day of hourly ones, or leave it empty to keep all.',
+    );
+    return undefined;
+  }
+  if (!dir) {
+    p.add(
+      'etcd-snapshot-keep',
+      'it prunes the snapshots in etcd-snapshot-dir, which is empty.',
+      'set etcd-snapshot-dir too, or drop etcd-snapshot-keep.',
+    );
+    return undefined;
+  }
+  return n;
 }
 
 /** `restore-from`: the etcd snapshot object a `recover` restores when no member survives. */
@@ -658,8 +692,12 @@ function checkCombinations(c: Combination, p: Problems, warnings: string[]): voi
         `it names a replica to remove or replace, and up never removes one.`,
         'use operation replace to swap it for a new replica, or down with delete-nodes: false to remove it.',
       );
-    } else if (op === 'status') {
-      p.add('replica-name', 'status reports every replica and touches none.', 'drop replica-name, or use operation replace or down.');
+    } else if (op === 'status' || op === 'snapshot') {
+      p.add(
+        'replica-name',
+        `${op} reads the whole cluster and touches no replica.`,
+        'drop replica-name, or use operation replace or down.',
+      );
     } else if (op === 'repair' || op === 'recover' || op === 'rollout') {
       p.add(
         'replica-name',
@@ -688,14 +726,14 @@ function checkCombinations(c: Combination, p: Problems, warnings: string[]): voi
       'set replica-name to the replica to remove, or gce-zone to remove one replica of that zone.',
     );
   }
-  if (c.zones.length > 0 && (op === 'down' || op === 'status')) {
+  if (c.zones.length > 0 && (op === 'down' || op === 'status' || op === 'snapshot')) {
     p.add('zones', `it lists zones to place new replicas in, and ${op} places none.`, 'drop zones, or use operation up or replace.');
   }
   // action.yml gives it a default, so only a true value says the user meant it.
   if (c.allowEven && c.replicas === undefined && op !== 'up') {
     warnings.push(`allow-even-replicas is ignored with operation ${op}.`);
   }
-  if ((c.multizoneGiven || c.quorumGiven) && (op === 'down' || op === 'status')) {
+  if ((c.multizoneGiven || c.quorumGiven) && (op === 'down' || op === 'status' || op === 'snapshot')) {
     warnings.push(`multizone and enable-etcd-quorum-read are recorded when a cluster is created; operation ${op} ignores them.`);
   }
 }

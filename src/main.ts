@@ -8,6 +8,7 @@ import { parseInputs, type ActionInputs, type InputName } from './inputs.ts';
 import { urlSecrets } from './url-credentials.ts';
 import { errorMessage, InputError } from './errors.ts';
 import { snapshotDirProblem } from './engine/snapshot-dir.ts';
+import { bucketPruner, directoryPruner } from './engine/snapshot-store.ts';
 import { RunAbandonedError, partialReportOf, planEngine, runEngine, type RunOptions } from './engine/run.ts';
 import { outputsFor } from './report/outputs.ts';
 import { renderFailureSummary, renderSummary } from './report/summary.ts';
@@ -154,12 +155,17 @@ export async function run(): Promise<RunEnd> {
  */
 function snapshotOptions(inputs: ActionInputs, mask: (s: string) => void, cleanups: Array<() => void>): RunOptions {
   const target = inputs.snapshotBucket;
-  if (!target) return { snapshotDir: inputs.snapshotDir };
+  const keep = inputs.snapshotKeep;
+  if (!target) {
+    const local = inputs.snapshotDir;
+    return { snapshotDir: local, ...(local && keep !== undefined ? { pruneSnapshots: directoryPruner(local, keep) } : {}) };
+  }
   const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'ha-masters-snapshot-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const storage = createStorage({ endpoint: inputs.storageEndpoint, token: adcTokenSource(mask), log: (l) => core.debug(l) });
   return {
     snapshotDir: dir,
+    ...(keep !== undefined ? { pruneSnapshots: bucketPruner(storage, target, keep) } : {}),
     snapshotUpload: async (path) => {
       const ref = { bucket: target.bucket, object: `${target.prefix}${basename(path)}` };
       try {

@@ -5,7 +5,7 @@
 import type { ReleaseManifest } from './release/manifest.ts';
 import type { ClusterOwner } from './labels.ts';
 
-export type OperationName = 'up' | 'down' | 'replace' | 'status' | 'repair' | 'recover' | 'rollout';
+export type OperationName = 'up' | 'down' | 'replace' | 'status' | 'repair' | 'recover' | 'rollout' | 'snapshot';
 
 /** The label a replica made by `repair` carries: how many repairs in a row made it (1: the first). */
 export const REPAIRS_LABEL = 'ha-masters-repairs';

@@ -1,9 +1,10 @@
-// The emulator's Cloud Storage JSON API, the part a restore uses: buckets, media uploads, object
-// metadata (generation, MD5 and CRC32C as Google encodes them), media downloads of one generation,
-// Google's error bodies, bucket IAM for principals other than the owner (the runner), the project's
-// default Compute Engine account, and a restart on the same state dir. Also the action's own client
-// (src/storage/client.ts) against it: what it reads, and the errors a user acts on; and gcloud's
-// `storage cat`, a real third-party client.
+// The emulator's Cloud Storage JSON API, the part a restore and snapshot retention use: buckets,
+// media uploads, object lists by prefix, deletes by generation, object metadata (generation, MD5
+// and CRC32C as Google encodes them), media downloads of one generation, Google's error bodies,
+// bucket IAM for principals other than the owner (the runner), the project's default Compute Engine
+// account, and a restart on the same state dir. Also the action's own client (src/storage/client.ts)
+// against it: what it reads, and the errors a user acts on; and gcloud's `storage cat`, a real
+// third-party client.
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -165,6 +166,32 @@ test('an upload is streamed from its file and checked against the MD5 Cloud Stor
   }
 });
 
+test('objects.list by prefix, page after page, for those who may list; a delete names its generation', async () => {
+  const put = async (name: string) =>
+    (await call('POST', `/upload/storage/v1/b/backups/o?uploadType=media&name=${encodeURIComponent(name)}`, owner, 'x')).json as {
+      generation: string;
+    };
+  for (const n of ['list/c.db', 'list/a.db', 'list/b.db', 'other/a.db']) await put(n);
+  const first = await call('GET', `/storage/v1/b/backups/o?prefix=list%2F&maxResults=2`, owner);
+  expect(first.status).toBe(200);
+  expect(first.json.items.map((o: { name: string }) => o.name)).toEqual(['list/a.db', 'list/b.db']);
+  const second = await call('GET', `/storage/v1/b/backups/o?prefix=list%2F&maxResults=2&pageToken=${first.json.nextPageToken}`, owner);
+  expect(second.json.items.map((o: { name: string }) => o.name)).toEqual(['list/c.db']);
+  expect(second.json.nextPageToken).toBeUndefined();
+  expect((await call('GET', `/storage/v1/b/backups/o?prefix=list%2F`, tokenOf(STRANGER))).status).toBe(403);
+
+  // The action's client: every page, and a delete of exactly the version it listed.
+  const storage = createStorage({ endpoint: emu.url, token: async () => owner, attempts: 1 });
+  const listed = await storage.listObjects('backups', 'list/');
+  expect(listed.map((o) => o.object)).toEqual(['list/a.db', 'list/b.db', 'list/c.db']);
+  const a = listed[0]!;
+  const newer = await put('list/a.db'); // written again since the list: a newer generation
+  expect(await storage.deleteObject(a)).toBe(false);
+  expect((await storage.listObjects('backups', 'list/a')).map((o) => o.generation)).toEqual([newer.generation]);
+  expect(await storage.deleteObject({ ...a, generation: newer.generation })).toBe(true);
+  expect((await storage.listObjects('backups', 'list/')).map((o) => o.object)).toEqual(['list/b.db', 'list/c.db']);
+});
+
 /** gcloud in a child process, awaited: the emulator answering it lives in this process's event loop. */
 function gcloud(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -195,8 +222,8 @@ test('gcloud storage reads an object from it: metadata, then the bytes from its 
   expect(cat.stdout.equals(DATA)).toBe(true);
   const missing = await gcloud(['storage', 'cat', 'gs://backups/nope.db'], env);
   expect(missing.status).toBe(1);
-  // (gcloud names only the bucket here: it parses the resource from an overridden endpoint's URL.)
-  expect(missing.stderr).toMatch(/gs:\/\/backups.* not found: 404/);
+  // After the 404 gcloud lists the bucket for the name (objects.list) and says what it found: nothing.
+  expect(missing.stderr).toContain('The following URLs matched no objects or files:\ngs://backups/nope.db');
 }, 60_000);
 
 test('buckets, objects and bindings outlive a restart on the same state dir', async () => {

@@ -237,7 +237,7 @@ describe('refusals name the input and the fix', () => {
       'replica-name with status',
       { ...PROJECT, operation: 'status', 'replica-name': 'kubernetes-master-a1f' },
       ['replica-name'],
-      'status reports every replica',
+      'status reads the whole cluster and touches no replica',
     ],
     [
       'replica-name with down and default delete-nodes',
@@ -358,7 +358,7 @@ describe('refusals name the input and the fix', () => {
     expect(e.message).toBe(
       [
         'the inputs have 5 problems; nothing was changed.',
-        '  - operation: "grow" is not an operation. Fix: set operation to one of up, down, replace, status, repair, recover, rollout.',
+        '  - operation: "grow" is not an operation. Fix: set operation to one of up, down, replace, status, repair, recover, rollout, snapshot, janitor.',
         '  - project: no project was given, and none of the project variables is set. Fix: set the project input, or run google-github-actions/auth first (it exports CLOUDSDK_CORE_PROJECT, CLOUDSDK_PROJECT, GCLOUD_PROJECT, GCP_PROJECT, GOOGLE_CLOUD_PROJECT), or set one of those variables.',
         '  - gce-zone: "mars" is not a zone. Fix: write a zone as <region>-<letter>, such as europe-west1-b.',
         '  - multizone: "perhaps" is not a boolean. Fix: write true or false (1/0 and yes/no are accepted too), or leave it empty for false.',
@@ -596,5 +596,35 @@ describe('etcd-snapshot-dir in Cloud Storage', () => {
       problem: expect.stringContaining('is not a Cloud Storage bucket name'),
       fix: 'give a directory on the runner, or a bucket as gs://my-backups/etcd/.',
     });
+  });
+});
+
+describe('operation snapshot and etcd-snapshot-keep', () => {
+  const snapshot = { ...PROJECT, operation: 'snapshot', 'gce-zone': 'europe-west1-b' };
+  it('snapshot needs etcd-snapshot-dir; with it, it is a read-only operation', () => {
+    expect(problemsOf(snapshot).map((p) => p.input)).toEqual(['etcd-snapshot-dir']);
+    const parsed = parse({ ...snapshot, 'etcd-snapshot-dir': 'gs://my-backups/etcd/', 'etcd-snapshot-keep': '24' });
+    expect(parsed.intent.operation).toBe('snapshot');
+    expect(parsed.snapshotKeep).toBe(24);
+    expect(problemsOf({ ...snapshot, 'etcd-snapshot-dir': '/tmp/b', replicas: '3' }).map((p) => p.input)).toEqual(['replicas']);
+  });
+
+  it('etcd-snapshot-keep is a positive whole number, and only with etcd-snapshot-dir', () => {
+    const up = { ...PROJECT, operation: 'up', 'gce-zone': 'europe-west1-b' };
+    expect(problemsOf({ ...up, 'etcd-snapshot-dir': '/tmp/b', 'etcd-snapshot-keep': '0' })).toEqual([
+      {
+        input: 'etcd-snapshot-keep',
+        problem: '"0" is not a positive whole number.',
+        fix: 'set it to how many of the newest snapshots to keep, such as 24 for a day of hourly ones, or leave it empty to keep all.',
+      },
+    ]);
+    expect(problemsOf({ ...up, 'etcd-snapshot-keep': '3' })).toEqual([
+      {
+        input: 'etcd-snapshot-keep',
+        problem: 'it prunes the snapshots in etcd-snapshot-dir, which is empty.',
+        fix: 'set etcd-snapshot-dir too, or drop etcd-snapshot-keep.',
+      },
+    ]);
+    expect(parse({ ...up, 'etcd-snapshot-dir': '/tmp/b' }).snapshotKeep).toBeUndefined();
   });
 });

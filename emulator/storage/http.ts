@@ -1,10 +1,11 @@
 // Cloud Storage's JSON API (https://storage.googleapis.com/storage/v1, uploads under /upload), the
-// calls an etcd restore and its tests make: buckets (insert, get, IAM get/set) and objects (media
-// upload, metadata, media download by generation, delete). Authentication by the emulator's access
-// tokens; the runner's principal owns everything, and others read what the bucket's IAM grants them
-// or what GCE grants a project's default Compute Engine account (the project's Editor role). Errors
-// have Compute's body (emulator/http/errors.ts), which is Cloud Storage's JSON API's too.
-// Every call is logged (method, path, status); object bodies never are.
+// calls an etcd restore, snapshot retention and their tests make: buckets (insert, get, IAM get/set)
+// and objects (media upload, list by prefix, metadata, media download by generation, delete).
+// Authentication by the emulator's access tokens; the runner's principal owns everything, and
+// others read what the bucket's IAM grants them or what GCE grants a project's default Compute
+// Engine account (the project's Editor role). Errors have Compute's body (emulator/http/errors.ts),
+// which is Cloud Storage's JSON API's too. Every call is logged (method, path, status); object
+// bodies never are.
 import type { RequestLogEntry } from '../admin.ts';
 import type { Faults } from '../faults.ts';
 import type { AccessTokens } from '../iap/tokens.ts';
@@ -34,13 +35,16 @@ export const STORAGE_PATH = /^\/(upload\/|download\/)?storage\/v1\//;
 const READ = 'storage.objects.get';
 const CREATE = 'storage.objects.create';
 const DELETE = 'storage.objects.delete';
+const LIST = 'storage.objects.list';
 const ROLES: Record<string, string[]> = {
-  'roles/storage.objectViewer': [READ],
+  'roles/storage.objectViewer': [READ, LIST],
   'roles/storage.legacyObjectReader': [READ],
   'roles/storage.objectCreator': [CREATE],
-  'roles/storage.objectAdmin': [READ, CREATE, DELETE],
-  'roles/storage.admin': [READ, CREATE, DELETE],
+  'roles/storage.objectAdmin': [READ, CREATE, DELETE, LIST],
+  'roles/storage.admin': [READ, CREATE, DELETE, LIST],
 };
+/** objects.list's default and largest page (Cloud Storage's JSON API reference, `maxResults`). */
+const LIST_PAGE = 1000;
 
 function principalOf(deps: StorageDeps, authorization: string | undefined, permission: string): string {
   const token = bearerToken(authorization);
@@ -125,6 +129,22 @@ function route(deps: StorageDeps, method: string, url: URL, authorization: strin
       throw new ApiError(400, 'invalid', 'This emulator takes uploadType=media with a name parameter only.');
     }
     return { status: 200, body: objectJson(deps.service.put(bucket.name, name, body, 'application/octet-stream'), base) };
+  }
+  const objects = /^\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
+  if (objects && method === 'GET') {
+    // objects.list: by name, from after `pageToken` (the last name of the page before), `prefix` only.
+    const bucket = needBucket(objects[1]!);
+    authorize(deps, principalOf(deps, authorization, LIST), bucket, LIST, 'bucket');
+    const prefix = url.searchParams.get('prefix') ?? '';
+    const after = url.searchParams.get('pageToken') ? Buffer.from(url.searchParams.get('pageToken')!, 'base64url').toString('utf8') : '';
+    const size = Math.min(LIST_PAGE, Number(url.searchParams.get('maxResults') ?? LIST_PAGE) || LIST_PAGE);
+    const names = deps.service
+      .list(bucket.name)
+      .filter((n) => n.startsWith(prefix) && n > after)
+      .sort();
+    const page = names.slice(0, size).map((n) => deps.service.get(bucket.name, n)!);
+    const more = names.length > size ? { nextPageToken: Buffer.from(page.at(-1)!.name).toString('base64url') } : {};
+    return { status: 200, body: { kind: 'storage#objects', items: page.map((o) => objectJson(o, base)), ...more } };
   }
   if (object && (method === 'GET' || method === 'DELETE')) {
     const bucket = needBucket(object[1]!);

@@ -24,6 +24,8 @@ import { REQUEST_ID_RULE, requestIdProblem } from '../request-id.ts';
 import { RefusedError, errorMessage } from '../errors.ts';
 import { ApiLeaseAccess } from './api-leases.ts';
 import { waitEnd } from './wait-end.ts';
+import type { SnapshotPruner } from './snapshot-store.ts';
+import { snapshotName } from '../plan/snapshot-names.ts';
 
 /** What a failed run did before it failed, so the job summary can still show it. */
 const partialReports = new WeakMap<object, RunReport>();
@@ -32,10 +34,12 @@ export function partialReportOf(err: unknown): RunReport | undefined {
 }
 
 export interface RunOptions {
-  /** Take an etcd snapshot into this directory before the first membership change. */
+  /** Take an etcd snapshot into this directory before the first membership change (and for operation snapshot). */
   snapshotDir?: string;
   /** Where the snapshot goes from there (Cloud Storage): its new place, once it is safely there. */
   snapshotUpload?: (path: string) => Promise<string>;
+  /** After a snapshot: the cluster's older ones beyond `etcd-snapshot-keep` go (snapshot-store.ts). */
+  pruneSnapshots?: SnapshotPruner;
 }
 
 /**
@@ -60,6 +64,8 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
   const steps: RunReport['steps'] = [];
   let lastState: Observation['state'] | undefined;
   let snapshot: RunReport['snapshot'];
+  /** A snapshot was taken, but older ones could not be pruned: worth a warning, not a failure. */
+  const pruneWarnings: string[] = [];
   let admin: { key: string; client: EtcdAdmin } | undefined;
   const etcdFor = (s: ClusterSecrets): EtcdAdmin => {
     const key = s.etcdClient.cert;
@@ -81,6 +87,8 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
   const serviceAccount = (): Promise<string> =>
     (account ??= intent.serviceAccount ? Promise.resolve(intent.serviceAccount) : deps.compute.getDefaultServiceAccount());
   const runDeadline = started + deps.limits.runTimeoutMs;
+  const snapshotOf = (dir: string, o: Observation, secrets: ClusterSecrets, asked = false) =>
+    takeSnapshot({ ...options, snapshotDir: dir }, o, etcdFor(secrets), deps, runDeadline, pruneWarnings, asked);
   // Set while a pass is under way, for the message of a run stopped at its deadline.
   let doing = 'observing the cluster';
   let abandoned = false;
@@ -94,13 +102,23 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       if (!isTeardown(intent)) await stopIfUnreachable(deps, !changed());
       const decision = plan(intent, observation.state);
       if (decision.type === 'done') {
+        if (intent.operation === 'snapshot' && options.snapshotDir && !snapshot) {
+          if (!observation.secrets) {
+            throw new RefusedError(
+              `no replica of ${observation.state.names.master} names the cluster's keys in its metadata, so etcd cannot be asked for a snapshot`,
+              'check instance-prefix and project; `operation: status` shows the replicas the action finds',
+              true,
+            );
+          }
+          snapshot = await snapshotOf(options.snapshotDir, observation, observation.secrets, true);
+        }
         deps.log(`done: ${decision.reason}`);
         return {
           operation: intent.operation,
           changed: changed(),
           replicaName: touchedReplica(steps.map((s) => s.step)),
           steps,
-          warnings: [...shapeWarnings(observation.state), ...leases.warnings()],
+          warnings: [...shapeWarnings(observation.state), ...leases.warnings(), ...pruneWarnings],
           state: observation.state,
           snapshot,
         };
@@ -125,13 +143,7 @@ export async function runEngine(intent: Intent, given: EngineDeps, options: RunO
       // A restore from a snapshot file starts when no member answers: there is nothing to snapshot.
       const restoring = decision.step.kind === 'writeRecovery' && decision.step.record?.phase === 's';
       if (options.snapshotDir && !snapshot && MEMBERSHIP_STEPS.has(decision.step.kind) && observation.secrets && !restoring) {
-        snapshot = await takeSnapshot(
-          { ...options, snapshotDir: options.snapshotDir },
-          observation,
-          etcdFor(observation.secrets),
-          deps,
-          runDeadline,
-        );
+        snapshot = await snapshotOf(options.snapshotDir, observation, observation.secrets);
       }
       // The step just applied is wanted again: its effect does not show yet (e.g. "already exists" from
       // an insert that an earlier run started and GCE has not finished). Applying it is safe; pace it.
@@ -342,32 +354,47 @@ export async function planEngine(intent: Intent, deps: EngineDeps): Promise<RunR
   }
 }
 
-/** A restorable backup before etcd membership changes; without one the change does not start. */
+/**
+ * A restorable backup, before etcd membership changes (without one the change does not start) or as
+ * the whole of operation snapshot (`asked`); then the older ones beyond `etcd-snapshot-keep` go.
+ */
 async function takeSnapshot(
-  { snapshotDir: dir, snapshotUpload: upload }: RunOptions & { snapshotDir: string },
+  { snapshotDir: dir, snapshotUpload: upload, pruneSnapshots }: RunOptions & { snapshotDir: string },
   o: Observation,
   admin: EtcdAdmin,
   deps: EngineDeps,
   deadline: number,
+  warnings: string[],
+  asked = false,
 ): Promise<NonNullable<RunReport['snapshot']>> {
-  const stamp = o.state.observedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const path = join(dir, `${o.state.names.master}-${stamp}.db`);
+  const master = o.state.names.master;
+  const path = join(dir, snapshotName(master, o.state.observedAt));
   // The most advanced member first: with quorum lost, members may hold different amounts.
   const endpoints = o.state.etcd.members
     .filter((m) => !m.isLearner && m.healthy && m.clientUrls[0])
     .sort((a, b) => (b.appliedIndex ?? 0) - (a.appliedIndex ?? 0))
     .map((m) => m.clientUrls[0]!);
+  let info: NonNullable<RunReport['snapshot']>;
   try {
     const taken = await admin.snapshot(endpoints, path, deadline);
-    const info = upload ? { ...taken, path: await upload(taken.path) } : taken;
+    info = upload ? { ...taken, path: await upload(taken.path) } : taken;
     deps.log(
       `etcd snapshot: ${info.path} (${info.bytes} bytes, revision ${info.revision}, sha256 ${info.sha256.slice(0, 16)}..., from ${info.from})`,
     );
-    return info;
   } catch (err) {
-    throw new Error(
-      `${errorMessage(err)}. No etcd membership change was made; fix the cause or leave etcd-snapshot-dir empty to go on without a backup`,
-      { cause: err },
-    );
+    const then = asked
+      ? 'Nothing was changed; fix the cause (the job summary shows each etcd member) and run again'
+      : 'No etcd membership change was made; fix the cause or leave etcd-snapshot-dir empty to go on without a backup';
+    throw new Error(`${errorMessage(err)}. ${then}`, { cause: err });
   }
+  if (pruneSnapshots) {
+    try {
+      const gone = await pruneSnapshots(master);
+      if (gone.length)
+        deps.log(`etcd snapshots: deleted ${count(gone.length, 'older snapshot')} beyond etcd-snapshot-keep: ${gone.join(', ')}`);
+    } catch (err) {
+      warnings.push(`the snapshot ${info.path} was taken, but older ones could not be deleted (etcd-snapshot-keep): ${errorMessage(err)}`);
+    }
+  }
+  return info;
 }

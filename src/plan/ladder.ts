@@ -54,6 +54,8 @@ export function plan(intent: Intent, state: ClusterState): PlanResult {
   if (forgotten) return forgotten;
   if (isTeardown(intent)) return planTeardown(state);
   const view = buildView(state);
+  // The engine streams the snapshot once the plan is done (run.ts): nothing is written to the cluster.
+  if (intent.operation === 'snapshot') return refusalFromState(intent, view) ?? done('a snapshot writes nothing to the cluster');
   const fromState = (): PlanResult =>
     baseResources(intent, view) ??
     // Without quorum no other rung can work: a confirmed recovery restores it first (recover.ts).
@@ -410,6 +412,8 @@ function requestedStep(intent: Intent, view: ClusterView): PlanResult {
       return rolloutRelease(intent, view);
     case 'status':
       return done('status only reads the cluster');
+    case 'snapshot':
+      return done('a snapshot writes nothing to the cluster');
   }
 }
 

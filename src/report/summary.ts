@@ -32,9 +32,11 @@ export function renderSummary(report: RunReport): string {
   }
   if (report.snapshot) {
     const s = report.snapshot;
-    sections.push(
-      `etcd snapshot before the membership change: ${code(s.path)} (${s.bytes} bytes, revision ${s.revision}, sha256 ${code(s.sha256)}); restore with \`etcdctl snapshot restore\`.`,
-    );
+    const when = report.operation === 'snapshot' ? 'etcd snapshot' : 'etcd snapshot before the membership change';
+    const restore = s.path.startsWith('gs://')
+      ? `restore with \`operation: recover\` and \`restore-from: ${s.path}\``
+      : 'restore with `etcdctl snapshot restore`';
+    sections.push(`${when}: ${code(s.path)} (${s.bytes} bytes, revision ${s.revision}, sha256 ${code(s.sha256)}); ${restore}.`);
   }
   if (report.plan) sections.push('### What a run would do', planSection(report));
   else sections.push('### What this run did', stepsSection(report));
@@ -99,7 +101,9 @@ function verdict(report: RunReport): string {
   if (!report.changed)
     return report.operation === 'status'
       ? 'A status only reads the cluster: nothing was changed.'
-      : '**No changes**: the cluster already matched the request.';
+      : report.operation === 'snapshot'
+        ? `A snapshot only reads the cluster: nothing was changed${report.snapshot ? `; the snapshot is ${code(report.snapshot.path)}` : ''}.`
+        : '**No changes**: the cluster already matched the request.';
   const made = report.steps.flatMap((s) => (s.step.kind === 'createReplica' ? [s.step.replica] : []));
   const deleted = report.steps.flatMap((s) => (s.step.kind === 'deleteReplica' ? [s.step.replica] : []));
   // "Replaced" only when this run both removed a replica and made one: a half-done replace says which half.

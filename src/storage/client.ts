@@ -1,7 +1,8 @@
-// Cloud Storage's JSON API over fetch, the two calls the action makes: an object's metadata (its live
+// Cloud Storage's JSON API over fetch, the calls the action makes: an object's metadata (its live
 // generation and MD5), read before a restore so that a missing or unreadable snapshot is refused
-// before anything changes and the VM downloads exactly that version; and the upload of an etcd
-// snapshot (etcd-snapshot-dir: gs://...), streamed from its file and checked against its MD5.
+// before anything changes and the VM downloads exactly that version; the upload of an etcd snapshot
+// (etcd-snapshot-dir: gs://...), streamed from its file and checked against its MD5; and for
+// `etcd-snapshot-keep`, the list of a prefix and the delete of one version.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -25,6 +26,30 @@ export interface StorageApi {
   objectInfo(ref: ObjectRef): Promise<ObjectInfo>;
   /** Uploads the file as `ref` (replacing what is there) and checks the stored MD5 against the file's. */
   uploadFile(ref: ObjectRef, path: string): Promise<ObjectInfo>;
+  /** Every live object of `bucket` whose name starts with `prefix`, page after page. */
+  listObjects(bucket: string, prefix: string): Promise<ObjectInfo[]>;
+  /** Deletes that version of the object; false when it is gone already (or was replaced since). */
+  deleteObject(object: ObjectInfo): Promise<boolean>;
+}
+
+interface ObjectJson {
+  bucket?: string;
+  name?: string;
+  generation?: string;
+  size?: string;
+  md5Hash?: string;
+}
+
+function objectInfoOf(o: ObjectJson, what: string): ObjectInfo {
+  if (!o.generation || !o.bucket || !o.name)
+    throw new StorageError('other', `Cloud Storage answered ${what} without an object's generation`);
+  return {
+    bucket: o.bucket,
+    object: o.name,
+    generation: o.generation,
+    size: Number(o.size ?? 0),
+    ...(o.md5Hash ? { md5Hash: o.md5Hash } : {}),
+  };
 }
 
 export interface StorageOptions {
@@ -39,7 +64,11 @@ export function createStorage(opts: StorageOptions): StorageApi {
   const base = (opts.endpoint ?? STORAGE_ENDPOINT).replace(/\/$/, '');
   const policy = { ...DEFAULT_RETRY, attempts: opts.attempts ?? DEFAULT_RETRY.attempts };
   /** One call with retries on 429, 5xx and network errors; `body` makes a fresh body per attempt. */
-  async function call(what: string, url: string, init: { method?: string; body?: () => RequestInit['body'] } = {}): Promise<ObjectInfo> {
+  async function call<T>(
+    what: string,
+    url: string,
+    init: { method?: string; body?: () => RequestInit['body']; accept404?: boolean } = {},
+  ): Promise<T | undefined> {
     for (let attempt = 1; ; attempt++) {
       let error: StorageError;
       try {
@@ -52,18 +81,8 @@ export function createStorage(opts: StorageOptions): StorageApi {
           signal: AbortSignal.timeout(body ? 3_600_000 : 30_000),
         } as RequestInit);
         const text = await res.text();
-        if (res.ok) {
-          const o = JSON.parse(text) as { bucket?: string; name?: string; generation?: string; size?: string; md5Hash?: string };
-          if (!o.generation || !o.bucket || !o.name)
-            throw new StorageError('other', `Cloud Storage answered ${what} without an object's generation`);
-          return {
-            bucket: o.bucket,
-            object: o.name,
-            generation: o.generation,
-            size: Number(o.size ?? 0),
-            ...(o.md5Hash ? { md5Hash: o.md5Hash } : {}),
-          };
-        }
+        if (res.ok) return (text ? JSON.parse(text) : {}) as T;
+        if (res.status === 404 && init.accept404) return undefined;
         error = storageHttpError(what, res.status, text);
       } catch (e) {
         if (e instanceof StorageError || e instanceof CredentialsError) throw e;
@@ -77,17 +96,20 @@ export function createStorage(opts: StorageOptions): StorageApi {
   }
 
   return {
-    objectInfo(ref) {
+    async objectInfo(ref) {
       const url = `${base}/storage/v1/b/${encodeURIComponent(ref.bucket)}/o/${encodeURIComponent(ref.object)}`;
-      return call(`read the metadata of ${objectUrl(ref)}`, url);
+      const what = `read the metadata of ${objectUrl(ref)}`;
+      return objectInfoOf((await call<ObjectJson>(what, url))!, what);
     },
 
     async uploadFile(ref, path) {
       const url = `${base}/upload/storage/v1/b/${encodeURIComponent(ref.bucket)}/o?uploadType=media&name=${encodeURIComponent(ref.object)}`;
-      const stored = await call(`write ${objectUrl(ref)}`, url, {
+      const what = `write ${objectUrl(ref)}`;
+      const answer = await call<ObjectJson>(what, url, {
         method: 'POST',
         body: () => Readable.toWeb(createReadStream(path)) as unknown as ReadableStream,
       });
+      const stored = objectInfoOf(answer!, what);
       const md5 = createHash('md5');
       await pipeline(createReadStream(path), md5);
       const local = md5.digest('base64');
@@ -98,6 +120,28 @@ export function createStorage(opts: StorageOptions): StorageApi {
         );
       }
       return stored;
+    },
+
+    async listObjects(bucket, prefix) {
+      const what = `list ${objectUrl({ bucket, object: prefix })}*`;
+      const out: ObjectInfo[] = [];
+      let pageToken = '';
+      do {
+        const query = new URLSearchParams({ prefix, ...(pageToken ? { pageToken } : {}) });
+        const page = (await call<{ items?: ObjectJson[]; nextPageToken?: string }>(
+          what,
+          `${base}/storage/v1/b/${encodeURIComponent(bucket)}/o?${query}`,
+        ))!;
+        out.push(...(page.items ?? []).map((o) => objectInfoOf(o, what)));
+        pageToken = page.nextPageToken ?? '';
+      } while (pageToken);
+      return out;
+    },
+
+    async deleteObject(o) {
+      const url = `${base}/storage/v1/b/${encodeURIComponent(o.bucket)}/o/${encodeURIComponent(o.object)}?generation=${encodeURIComponent(o.generation)}`;
+      const gone = await call(`delete ${objectUrl(o)} (generation ${o.generation})`, url, { method: 'DELETE', accept404: true });
+      return gone !== undefined;
     },
   };
 }
