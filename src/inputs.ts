@@ -20,6 +20,7 @@ import {
   type TransportKind,
   type RepairPolicy,
   type RestoreSource,
+  type ShapeField,
 } from './model.ts';
 import { parseObjectUrl, parsePrefixUrl } from './storage/object-url.ts';
 
@@ -329,6 +330,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     zones,
     allowEvenReplicas,
     requestId: '',
+    shapeNamed: namedShape(raw),
     machineType,
     image,
     network,
@@ -557,6 +559,17 @@ function parseSnapshotBucket(text: string, p: Problems): { bucket: string; prefi
     return undefined;
   }
   return place;
+}
+
+/** The shape inputs the run gives; a new replica copies the others from the cluster (plan/shape.ts). */
+function namedShape(raw: Record<InputName, string>): ShapeField[] {
+  const inputs: [InputName, ShapeField][] = [
+    ['machine-type', 'machineType'],
+    ['network', 'network'],
+    ['data-disk-size-gb', 'dataDiskSizeGb'],
+    ['service-account', 'serviceAccount'],
+  ];
+  return inputs.filter(([input]) => raw[input]?.trim()).map(([, field]) => field);
 }
 
 /** `etcd-snapshot-keep`: how many of the cluster's snapshots stay where etcd-snapshot-dir puts them. */

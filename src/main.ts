@@ -41,7 +41,7 @@ const URL_INPUTS: readonly InputName[] = [
   'release-manifest',
 ];
 /** Operations that may create a master, and so may need a release other than the cluster's. */
-const CREATING: ReadonlySet<OperationName> = new Set(['up', 'replace', 'repair', 'recover']);
+const CREATING: ReadonlySet<OperationName> = new Set(['up', 'replace', 'repair', 'recover', 'rollout']);
 function mask(value: string): void {
   if (!value || masked.has(value)) return;
   masked.add(value);
@@ -65,9 +65,8 @@ export async function run(): Promise<RunEnd> {
     for (const w of inputs.warnings) core.warning(w, { title: 'ha-masters input' });
     const { intent } = inputs;
     // Only runs that may create a master need the binaries' manifest (a teardown must not depend on a
-    // mirror); unnamed, a new master gets what the cluster runs (plan/release.ts), a rollout the defaults.
-    if (intent.operation === 'rollout' || (inputs.release.named && CREATING.has(intent.operation)))
-      intent.release = await resolveRelease(inputs.release);
+    // mirror); unnamed, a new master gets what the cluster runs (plan/release.ts).
+    if (inputs.release.named && CREATING.has(intent.operation)) intent.release = await resolveRelease(inputs.release);
     compute = createComputeApi({ project: intent.project, endpoint: inputs.computeEndpoint, log: (l) => core.debug(l) });
     const transport = intent.transport ?? 'direct';
     core.info(

@@ -5,6 +5,9 @@
 import type { ReleaseManifest } from './release/manifest.ts';
 import type { ClusterOwner } from './labels.ts';
 
+/** The parts of a replica's shape a new replica copies from the cluster unless the run names them. */
+export type ShapeField = 'machineType' | 'network' | 'dataDiskSizeGb' | 'serviceAccount';
+
 export type OperationName = 'up' | 'down' | 'replace' | 'status' | 'repair' | 'recover' | 'rollout' | 'snapshot';
 
 /** The label a replica made by `repair` carries: how many repairs in a row made it (1: the first). */
@@ -60,7 +63,11 @@ export interface Intent {
    * workflow. A request at or below the journal's floor that the journal no longer holds is refused.
    */
   requestSeq?: number;
-  /** VM shape for new replicas. */
+  /**
+   * VM shape for new replicas: the inputs' values, defaults included. `shapeNamed` lists those the
+   * run gave; the others a new replica copies from the cluster's replicas (plan/shape.ts).
+   */
+  shapeNamed?: ShapeField[];
   machineType: string;
   image: string;
   network: string;
@@ -216,6 +223,11 @@ export interface Replica {
   apiserverReady?: boolean;
   /** The binaries it was made with (metadata `ha-masters-release`); undefined when that is missing or unreadable. */
   release?: ReleaseManifest;
+  /** What it is made of, as GCE reports it (plan/shape.ts): undefined when GCE does not say. */
+  machineType?: string;
+  network?: string;
+  dataDiskSizeGb?: number;
+  serviceAccount?: string;
   creationTimestamp: string;
 }
 

@@ -147,6 +147,10 @@ describe('instances', () => {
       metadataFingerprint: expect.any(String),
       tags: [prefix],
       serviceAccount: 'masters@p.iam.gserviceaccount.com',
+      // The shape a new replica copies when the run does not name it (src/plan/shape.ts).
+      machineType: 'e2-small',
+      network: 'default',
+      dataDiskSizeGb: 10,
       creationTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       selfLink: api.instanceLink(zoneA, prefix),
     });

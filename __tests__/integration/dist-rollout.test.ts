@@ -1,8 +1,9 @@
 // `operation: rollout` through the bundled action, against the emulator with real etcd: a cluster
-// made with Kubernetes v1.34.7 and etcd v3.5.33 keeps that release through a repair job that names
-// none; a rollout's dry run shows every replacement and writes nothing; a step of two minor versions
-// is refused before any write; the rollout replaces every replica, one at a time and added before it
-// leaves, with etcd's data kept; a second rollout writes nothing.
+// made with Kubernetes v1.34.7, etcd v3.5.33 and machine type e2-standard-4 keeps them through a
+// repair job that names none; a rollout's dry run shows every replacement and writes nothing; a step
+// of two minor versions is refused before any write; the rollout replaces every replica, one at a
+// time and added before it leaves, with etcd's data kept; a second one writes nothing; a rollout
+// naming only a machine type resizes every replica and keeps the release.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleEtcdClient } from '../support/bundle-etcd.ts';
@@ -15,6 +16,7 @@ const B = 'europe-west1-b',
   D = 'europe-west1-d';
 const action = bundleAgainstEmulator(PROJECT);
 const OLD = { 'kubernetes-version': 'v1.34.7', 'etcd-version': 'v3.5.33' };
+const NEW = { 'kubernetes-version': 'v1.35.4', 'etcd-version': 'v3.6.14' };
 
 interface View {
   name: string;
@@ -26,9 +28,20 @@ interface View {
 }
 const replicasOf = (r: BundleRun): View[] => JSON.parse(r.outputs['replicas-json'] ?? '[]') as View[];
 const versionsOf = (r: BundleRun) => replicasOf(r).map((v) => `${v.kubernetesVersion}/${v.etcdVersion}`);
+/** The machine type of each master VM, as GCE reports it. */
+const machineTypes = async () =>
+  (await action.instances()).map((vm) => (vm as unknown as { machineType: string }).machineType.split('/').pop()).sort();
 
 test('a cluster made with a named older release; a repair without version inputs keeps it', async () => {
-  const up = await action.run({ operation: 'up', 'gce-zone': B, multizone: 'true', replicas: '3', zones: `${B},${C},${D}`, ...OLD });
+  const up = await action.run({
+    operation: 'up',
+    'gce-zone': B,
+    multizone: 'true',
+    replicas: '3',
+    zones: `${B},${C},${D}`,
+    'machine-type': 'e2-standard-4',
+    ...OLD,
+  });
   expect(up.stdout).not.toMatch(/::error::/);
   expect(up.code).toBe(0);
   expect(versionsOf(up)).toEqual(['v1.34.7/v3.5.33', 'v1.34.7/v3.5.33', 'v1.34.7/v3.5.33']);
@@ -50,11 +63,12 @@ test('a cluster made with a named older release; a repair without version inputs
   expect(repair.code).toBe(0);
   expect(repair.outputs.repaired).toBe(dead.name);
   expect(versionsOf(repair)).toEqual(['v1.34.7/v3.5.33', 'v1.34.7/v3.5.33', 'v1.34.7/v3.5.33']);
+  expect(await machineTypes()).toEqual(['e2-standard-4', 'e2-standard-4', 'e2-standard-4']);
 }, 300_000);
 
 test('a dry run shows the whole rollout and writes nothing; a step of two minor versions is refused, nothing written', async () => {
   const mark = await action.requestCount();
-  const dry = await action.run({ operation: 'rollout', 'gce-zone': B, 'dry-run': 'true' });
+  const dry = await action.run({ operation: 'rollout', 'gce-zone': B, 'dry-run': 'true', ...NEW });
   expect(dry.code).toBe(0);
   const plan = JSON.parse(dry.outputs['plan-json']!) as { steps: { kind: string }[]; outcome: string; refused: boolean };
   expect(plan.refused).toBe(false);
@@ -86,7 +100,7 @@ test('a dry run shows the whole rollout and writes nothing; a step of two minor 
 
 test('rollout replaces every replica with the new release, in its zone, keeping etcd data; a second rollout writes nothing', async () => {
   const before = replicasOf(await action.run({ operation: 'status', 'gce-zone': B }));
-  const r = await action.run({ operation: 'rollout', 'gce-zone': B });
+  const r = await action.run({ operation: 'rollout', 'gce-zone': B, ...NEW });
   expect(r.stdout).not.toMatch(/::error::/);
   expect(r.code).toBe(0);
   const after = replicasOf(r);
@@ -111,8 +125,19 @@ test('rollout replaces every replica with the new release, in its zone, keeping 
   }
 
   const mark = await action.requestCount();
-  const again = await action.run({ operation: 'rollout', 'gce-zone': B });
+  const again = await action.run({ operation: 'rollout', 'gce-zone': B, ...NEW });
   expect(again.code).toBe(0);
   expect(again.outputs.changed).toBe('false');
   expect(await action.writesSince(mark)).toEqual([]);
+  expect(await machineTypes()).toEqual(['e2-standard-4', 'e2-standard-4', 'e2-standard-4']);
+}, 420_000);
+
+test('a rollout that names only a machine type resizes every replica and keeps the release', async () => {
+  const r = await action.run({ operation: 'rollout', 'gce-zone': B, 'machine-type': 'n2-standard-2' });
+  expect(r.stdout).not.toMatch(/::error::/);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/done: replaced .*; every replica runs Kubernetes v1\.35\.4, etcd v3\.6\.14 with machine type n2-standard-2/);
+  expect(await machineTypes()).toEqual(['n2-standard-2', 'n2-standard-2', 'n2-standard-2']);
+  expect(versionsOf(r)).toEqual(['v1.35.4/v3.6.14', 'v1.35.4/v3.6.14', 'v1.35.4/v3.6.14']);
+  expect(replicasOf(r).every((v) => v.healthy && v.role === 'voter')).toBe(true);
 }, 420_000);

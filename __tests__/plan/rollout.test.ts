@@ -1,12 +1,14 @@
-// `rollout` as the planner decides it (src/plan/release.ts, ladder rung 8): every replica that runs
-// another release is replaced, one at a time, added before it leaves; unsupported version steps and
-// unhealthy clusters are refused before anything is written; new replicas of other operations get
-// the cluster's release unless the run names one, and repair never changes it.
+// `rollout` as the planner decides it (src/plan/release.ts and shape.ts, ladder rung 8): every replica
+// that runs another release, or has another machine type than the run names, is replaced, one at a
+// time, added before it leaves; unsupported version steps, other networks and unhealthy clusters are
+// refused before anything is written; new replicas of other operations get the cluster's release and
+// shape unless the run names them, and repair never changes them.
 import { describe, expect, it } from '@jest/globals';
 import type { Replica } from '../../src/model.ts';
 import { plan, shapeWarnings } from '../../src/plan/ladder.ts';
 import { projectPlan } from '../../src/plan/project.ts';
 import { releaseForNewReplica, releaseStepProblem, sameRelease } from '../../src/plan/release.ts';
+import { shapeForNewReplica } from '../../src/plan/shape.ts';
 import { manifestFor } from '../../src/release/pinned.ts';
 import type { ReleaseManifest } from '../../src/release/manifest.ts';
 import { cluster, deadEtcd, intent, leader, replica } from '../support/cluster-builder.ts';
@@ -169,5 +171,73 @@ describe('the release of a new replica', () => {
       type: 'step',
       step: { kind: 'createReplica' },
     });
+  });
+});
+
+describe('the shape of a new replica, and rollouts by shape', () => {
+  const shaped =
+    (machineType: string, dataDiskSizeGb = 20, network = 'prod-vpc') =>
+    (r: { replica?: Replica }) => {
+      Object.assign(r.replica!, { machineType, dataDiskSizeGb, network, serviceAccount: 'masters@p.iam.gserviceaccount.com' });
+    };
+  const big = () =>
+    cluster(
+      { lb: 'full' },
+      replica('', B, leader(), runs(OLD), shaped('n2-standard-8', 50)),
+      replica('a1f', C, runs(OLD), shaped('n2-standard-8', 50)),
+      replica('0c1', D, runs(OLD), shaped('n2-standard-8', 50)),
+    );
+
+  it('unnamed, a new replica copies the cluster: machine type, disk, network and account; named ones win, but never for repair', () => {
+    const s = big();
+    expect(shapeForNewReplica(intent({ operation: 'up' }), s)).toEqual({
+      machineType: 'n2-standard-8',
+      network: 'prod-vpc',
+      dataDiskSizeGb: 50,
+      serviceAccount: 'masters@p.iam.gserviceaccount.com',
+    });
+    const named = intent({ operation: 'up', machineType: 'e2-standard-4', shapeNamed: ['machineType'] });
+    expect(shapeForNewReplica(named, s)).toMatchObject({ machineType: 'e2-standard-4', dataDiskSizeGb: 50 });
+    const repair = intent({ operation: 'repair', machineType: 'e2-standard-4', shapeNamed: ['machineType'] });
+    expect(shapeForNewReplica(repair, s, 'kubernetes-master-a1f').machineType).toBe('n2-standard-8');
+    // A new cluster: the inputs (their defaults).
+    expect(shapeForNewReplica(intent({ operation: 'up' }), cluster({ lb: 'none' }))).toEqual({
+      machineType: 'e2-standard-2',
+      network: 'default',
+      dataDiskSizeGb: 20,
+    });
+  });
+
+  it('a named machine type alone resizes every replica and leaves the release as it is', () => {
+    const resize = intent({ operation: 'rollout', machineType: 'n2-standard-16', shapeNamed: ['machineType'] });
+    const projected = projectPlan(resize, big(), 400);
+    expect(projected.end).toEqual({
+      type: 'done',
+      reason: expect.stringMatching(/every replica runs Kubernetes v1\.34\.7, etcd v3\.5\.33 with machine type n2-standard-16$/),
+    });
+    expect(projected.steps.filter((x) => x.step.kind === 'createReplica')).toHaveLength(3);
+    expect(projected.state.replicas.map((r) => [r.machineType, r.dataDiskSizeGb, r.release && sameRelease(r.release, OLD)])).toEqual([
+      ['n2-standard-16', 50, true],
+      ['n2-standard-16', 50, true],
+      ['n2-standard-16', 50, true],
+    ]);
+  });
+
+  it('nothing named: done at once when the replicas agree, refused when they run different releases', () => {
+    expect(plan(intent({ operation: 'rollout' }), big())).toMatchObject({ type: 'done' });
+    const mixed = cluster({ lb: 'full' }, replica('', B, leader(), runs(OLD)), replica('a1f', C, runs(NEW)), replica('0c1', D, runs(OLD)));
+    expect(plan(intent({ operation: 'rollout' }), mixed)).toMatchObject({
+      type: 'refuse',
+      fix: 'set kubernetes-version and etcd-version, or release-manifest, to the release they should all run',
+    });
+  });
+
+  it('another network is refused, for a rollout and for a new replica beside the others', () => {
+    const elsewhere = { network: 'default', shapeNamed: ['network' as const] };
+    const r = plan(intent({ operation: 'rollout', ...elsewhere }), big());
+    expect(r).toMatchObject({ type: 'refuse', nothingChanged: true });
+    expect(r.type === 'refuse' && r.problem).toMatch(/^network default is not the network of kubernetes-master's replicas, prod-vpc/);
+    const up = plan(intent({ operation: 'up', replicas: 5, ...elsewhere }), big());
+    expect(up.type === 'refuse' && up.problem).toMatch(/^kubernetes-master-[0-9a-f]{3} cannot join: network default is not/);
   });
 });

@@ -69,6 +69,11 @@ describe('action.yml', () => {
       'delete-nodes',
       'replica-name',
       'operation',
+      // Unset, a new replica copies the cluster's (src/plan/shape.ts): a default would hide that.
+      'machine-type',
+      'network',
+      'data-disk-size-gb',
+      'service-account',
     ]) {
       expect([name, action.inputs[name]!.default]).toEqual([name, undefined]);
     }

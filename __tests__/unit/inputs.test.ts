@@ -39,6 +39,8 @@ describe('parseIntent defaults', () => {
       zones: [],
       allowEvenReplicas: false,
       requestId: intent.requestId,
+      // The defaults, for a new cluster: none is named, so new replicas of a cluster copy its own.
+      shapeNamed: [],
       machineType: 'e2-standard-2',
       image: 'projects/debian-cloud/global/images/family/debian-12',
       network: 'default',
@@ -46,6 +48,21 @@ describe('parseIntent defaults', () => {
       transport: 'direct',
     });
     expect(intent.requestId).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('records which shape inputs the run gives, so that new replicas copy only the others from the cluster', () => {
+    const intent = parseIntent(
+      reader({
+        ...PROJECT,
+        operation: 'up',
+        'gce-zone': 'europe-west1-b',
+        'machine-type': 'n2-standard-8',
+        'service-account': 'm@my-project.iam.gserviceaccount.com',
+      }),
+      {},
+    );
+    expect(intent.shapeNamed).toEqual(['machineType', 'serviceAccount']);
+    expect([intent.machineType, intent.network, intent.dataDiskSizeGb]).toEqual(['n2-standard-8', 'default', 20]);
   });
 
   it('returns the run settings beside the intent', () => {

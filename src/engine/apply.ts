@@ -13,6 +13,7 @@ import { holdsInlineKeys, keyMaskValues, memberCertFor, newClusterSecrets, repli
 import { decodeFlatYaml, unb64 } from './kube-yaml.ts';
 import { defaultRelease } from '../release/pinned.ts';
 import { releaseForNewReplica } from '../plan/release.ts';
+import { clusterNetwork, shapeForNewReplica } from '../plan/shape.ts';
 import type { ClusterSecrets } from './secrets.ts';
 import type { Observation } from './observe.ts';
 import { probeReadyz } from '../kube/apiserver.ts';
@@ -91,7 +92,7 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
     case 'createAddress':
       return created(compute.insertAddress(requireRegion(state), n.address, clusterLabels(ctx)));
     case 'createFirewall':
-      return created(compute.insertFirewall(firewallSpec(step.name, state, intent.network)));
+      return created(compute.insertFirewall(firewallSpec(step.name, state, clusterNetwork(intent, state))));
     case 'createHealthCheck':
       return created(
         compute.insertHttpHealthCheck({
@@ -106,7 +107,8 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
       );
     case 'createReplica': {
       const address = requireAddress(state);
-      const account = await ctx.serviceAccount();
+      const shape = shapeForNewReplica(intent, state, step.replaces);
+      const account = shape.serviceAccount ?? (await ctx.serviceAccount());
       let secrets = observation.secrets;
       let refs = observation.stored?.where === 'secret-manager' ? observation.stored.refs : undefined;
       if (!secrets) {
@@ -134,12 +136,12 @@ export async function applyStep(step: Step, ctx: ApplyContext): Promise<void> {
           compute.insertInstance({
             zone: step.zone,
             name: step.replica,
-            machineType: intent.machineType,
+            machineType: shape.machineType,
             image: intent.image,
-            network: intent.network,
+            network: shape.network,
             tags: [n.tag],
             labels,
-            dataDiskSizeGb: intent.dataDiskSizeGb,
+            dataDiskSizeGb: shape.dataDiskSizeGb,
             serviceAccount: account,
             metadata: replicaMetadata({
               names: n,

@@ -151,6 +151,10 @@ export async function observe(
     ...(/^\d+$/.test(vm.labels[REPAIRS_LABEL] ?? '') ? { repairs: Number(vm.labels[REPAIRS_LABEL]) } : {}),
     apiserverReady: ready.get(vm.name),
     ...releaseOf(vm.metadata),
+    ...(vm.machineType ? { machineType: vm.machineType } : {}),
+    ...(vm.network ? { network: vm.network } : {}),
+    ...(vm.dataDiskSizeGb ? { dataDiskSizeGb: vm.dataDiskSizeGb } : {}),
+    ...(vm.serviceAccount ? { serviceAccount: vm.serviceAccount } : {}),
     creationTimestamp: vm.creationTimestamp,
     ...(failedStartups.has(vm.name) ? { startupFailure: failedStartups.get(vm.name)! } : {}),
   }));

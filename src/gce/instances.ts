@@ -14,6 +14,7 @@ const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 function toInstanceInfo(ctx: GceContext, vm: Instance): InstanceInfo {
   const nic0 = vm.networkInterfaces?.[0];
+  const dataDisk = vm.disks?.find((d) => d.deviceName === `${vm.name}-pd`);
   const metadata: Record<string, string> = {};
   for (const item of vm.metadata?.items ?? []) {
     if (item.key) metadata[item.key] = item.value ?? '';
@@ -30,6 +31,9 @@ function toInstanceInfo(ctx: GceContext, vm: Instance): InstanceInfo {
     metadataFingerprint: vm.metadata?.fingerprint ?? '',
     tags: [...(vm.tags?.items ?? [])],
     ...(vm.serviceAccounts?.[0]?.email ? { serviceAccount: vm.serviceAccounts[0].email } : {}),
+    ...(vm.machineType ? { machineType: lastSegment(vm.machineType) } : {}),
+    ...(nic0?.network ? { network: lastSegment(nic0.network) } : {}),
+    ...(dataDisk?.diskSizeGb ? { dataDiskSizeGb: Number(dataDisk.diskSizeGb) } : {}),
     creationTimestamp: vm.creationTimestamp ?? '',
     selfLink: canonicalLink(ctx.linkBase, vm.selfLink ?? ''),
   };

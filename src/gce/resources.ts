@@ -66,6 +66,8 @@ export interface Instance {
     autoDelete?: boolean;
     deviceName?: string;
     initializeParams?: { diskName?: string; sourceImage?: string; diskType?: string; /** int64 */ diskSizeGb?: string };
+    /** Output only: the attached disk's size (int64). */
+    diskSizeGb?: string;
   }[];
   networkInterfaces?: { network?: string; networkIP?: string; accessConfigs?: AccessConfig[] }[];
   serviceAccounts?: { email?: string; scopes?: string[] }[];

@@ -20,6 +20,10 @@ export interface InstanceInfo {
   tags: string[];
   /** The VM's service account, if it has one. */
   serviceAccount?: string;
+  /** Its machine type's and nic0's network's names, and the size of its data disk `<vm>-pd`, as GCE reports them. */
+  machineType?: string;
+  network?: string;
+  dataDiskSizeGb?: number;
   creationTimestamp: string;
   selfLink: string;
 }

@@ -39,7 +39,8 @@ import { isJoiningInGrace, judgeRepairs, quorumLoss } from './repair.ts';
 import { reclaimSpace } from './etcd-space.ts';
 import { recoverCount, recoverQuorum } from './recover.ts';
 import type { RepairCandidate } from './repair.ts';
-import { mixedReleaseWarning, nextToRollOut, outdatedReplicas, releaseWords, rolloutProblem } from './release.ts';
+import { mixedReleaseWarning, nextToRollOut, outdatedReplicas, releaseWords, rolloutProblem, soleRelease } from './release.ts';
+import { namedShapeWords, networkProblem, shapeDrift } from './shape.ts';
 import { ownerLabelsRung } from './owner-labels.ts';
 
 type Rung = PlanResult | undefined;
@@ -386,10 +387,14 @@ function loadBalancer(view: ClusterView): Rung {
 
 function theRequest(intent: Intent, view: ClusterView): PlanResult {
   const result = requestedStep(intent, view);
-  // A named release on a replica beside others: only a version step Kubernetes and etcd support.
-  if (result.type === 'step' && result.step.kind === 'createReplica' && !result.step.first && intent.release) {
-    const skew = intent.operation === 'repair' || intent.operation === 'recover' ? undefined : rolloutProblem(view, intent.release);
-    if (skew) return refuse(`${result.step.replica} cannot join with ${releaseWords(intent.release)}: ${skew.problem}`, skew.fix);
+  // A named release on a replica beside others: only a version step Kubernetes and etcd support; a
+  // named network: only the cluster's.
+  if (result.type === 'step' && result.step.kind === 'createReplica' && !result.step.first) {
+    const restoring = intent.operation === 'repair' || intent.operation === 'recover';
+    const skew = intent.release && !restoring ? rolloutProblem(view, intent.release) : undefined;
+    if (skew) return refuse(`${result.step.replica} cannot join with ${releaseWords(intent.release!)}: ${skew.problem}`, skew.fix);
+    const elsewhere = networkProblem(intent, view.state);
+    if (elsewhere) return refuse(`${result.step.replica} cannot join: ${elsewhere.problem}`, elsewhere.fix);
   }
   return result;
 }
@@ -595,16 +600,24 @@ function repairReplicas(intent: Intent, view: ClusterView): PlanResult {
 }
 
 /**
- * `rollout`: each live replica that runs another release than the run's is replaced, one at a time,
- * by one that runs it, in its zone and added before it leaves (replaceReplica's rounds). A round
- * starts only while every replica is healthy and the version step is one Kubernetes and etcd take.
+ * `rollout`: each live replica that differs from what the run names (a release; a machine type, data
+ * disk size or service account) is replaced, one at a time, by one that has it, in its zone and
+ * added before it leaves (replaceReplica's rounds). What the run does not name stays as the cluster
+ * has it. A round starts only while every replica is healthy and the version step is one Kubernetes
+ * and etcd take.
  */
 function rolloutRelease(intent: Intent, view: ClusterView): PlanResult {
-  const target = intent.release;
-  if (!target) return refuse('the run has no release to roll out', 'set kubernetes-version and etcd-version, or release-manifest');
-  const skew = rolloutProblem(view, target);
+  const target = intent.release ?? soleRelease(view);
+  if (!target) {
+    return refuse(
+      `the replicas of ${view.state.names.master} run different releases (or some record none), and the run names none to roll out`,
+      'set kubernetes-version and etcd-version, or release-manifest, to the release they should all run',
+    );
+  }
+  const skew = rolloutProblem(view, target) ?? networkProblem(intent, view.state);
   if (skew) return refuse(skew.problem, skew.fix);
-  const outdated = outdatedReplicas(view, target);
+  // Another release, or another machine type, disk size or service account than the run names.
+  const outdated = outdatedReplicas(view, target, (r) => shapeDrift(intent, r).length > 0);
   const unhealthy = liveReplicas(view).filter((r) => !isHealthyReplica(r));
   const next = unhealthy.length > 0 ? undefined : nextToRollOut(outdated);
   const candidates = next ? [{ replica: next }] : [];
@@ -614,12 +627,13 @@ function rolloutRelease(intent: Intent, view: ClusterView): PlanResult {
   if (outdated.length > 0) {
     const sick = unhealthy.map((r) => `${r.name} (${unhealthyReason(r)})`).join(', ');
     return refuse(
-      `${replaced}${count(outdated.length, 'replica')} still to roll out to ${releaseWords(target)} (${outdated.map((r) => r.name).join(', ')}), but ${sick} ${unhealthy.length === 1 ? 'is' : 'are'} not healthy: a rollout replaces healthy replicas only, so that each step keeps etcd's quorum`,
+      `${replaced}${count(outdated.length, 'replica')} still to roll out (${outdated.map((r) => r.name).join(', ')}), but ${sick} ${unhealthy.length === 1 ? 'is' : 'are'} not healthy: a rollout replaces healthy replicas only, so that each step keeps etcd's quorum`,
       'repair the cluster first (operation: repair), then run the rollout again',
       replaced === '',
     );
   }
-  return done(`${replaced}every replica runs ${releaseWords(target)}`);
+  const shape = namedShapeWords(intent);
+  return done(`${replaced}every replica runs ${releaseWords(target)}${shape ? ` with ${shape}` : ''}`);
 }
 
 /** `successorOwed`: a replace removes it before its successor exists (the journal keeps the debt). */

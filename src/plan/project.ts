@@ -8,12 +8,13 @@ import { plan } from './ladder.ts';
 import { RECOVERY_LABEL, decodeRecovery, encodeRecovery } from './recover.ts';
 import { CLUSTER_LABEL, ownerLabels } from '../labels.ts';
 import { releaseForNewReplica } from './release.ts';
+import { shapeForNewReplica } from './shape.ts';
 
 const placeholderIp = (vm: string) => `ip-of-${vm}`;
 const placeholderId = (vm: string) => `member-of-${vm}`;
 
 /** `intent`: the run's, which decides the release a new replica gets (without it, none is projected). */
-export function projectStep(state: ClusterState, step: Step, intent?: Pick<Intent, 'release' | 'operation'>): ClusterState {
+export function projectStep(state: ClusterState, step: Step, intent?: Intent): ClusterState {
   const s: ClusterState = structuredClone(state);
   const n = s.names;
   const vm = (name: string) => s.replicas.find((r) => r.name === name);
@@ -52,6 +53,7 @@ export function projectStep(state: ClusterState, step: Step, intent?: Pick<Inten
       break;
     case 'createReplica': {
       const release = intent && releaseForNewReplica(intent, state, step.replaces);
+      const shape = intent && shapeForNewReplica(intent, state, step.replaces);
       s.replicas.push({
         name: step.replica,
         zone: step.zone,
@@ -66,6 +68,7 @@ export function projectStep(state: ClusterState, step: Step, intent?: Pick<Inten
         creationTimestamp: s.observedAt,
         ...(step.replaces ? { replaces: step.replaces } : {}),
         ...(release ? { release } : {}),
+        ...shape,
       });
       break;
     }

@@ -2,7 +2,7 @@
 // gets when the run names none, the replicas a rollout replaces, and the version steps Kubernetes and
 // etcd support. Pure: it reads the observed replicas' `ha-masters-release` metadata (Replica.release).
 
-import type { ClusterState, Intent } from '../model.ts';
+import type { ClusterState, Intent, Replica } from '../model.ts';
 import type { ReleaseManifest } from '../release/manifest.ts';
 import { liveReplicas } from './view.ts';
 import type { ClusterView, ReplicaView } from './view.ts';
@@ -66,9 +66,20 @@ export function nextToRollOut(outdated: ReplicaView[]): ReplicaView | undefined 
   )[0];
 }
 
-/** Live replicas that do not run `target`, or whose release is unknown (made without the metadata). */
-export function outdatedReplicas(view: ClusterView, target: ReleaseManifest): ReplicaView[] {
-  return liveReplicas(view).filter((r) => !r.vm?.release || !sameRelease(r.vm.release, target));
+/** The release every live replica records, when they agree; undefined when they differ or none records one. */
+export function soleRelease(view: ClusterView): ReleaseManifest | undefined {
+  const releases = liveReplicas(view).map((r) => r.vm?.release);
+  const first = releases[0];
+  return first && releases.every((r) => r && sameRelease(r, first)) ? first : undefined;
+}
+
+/** Live replicas that do not run `target`, or whose release is unknown (made without the metadata), or that `differs` picks. */
+export function outdatedReplicas(
+  view: ClusterView,
+  target: ReleaseManifest,
+  differs: (vm: Replica) => boolean = () => false,
+): ReplicaView[] {
+  return liveReplicas(view).filter((r) => !r.vm?.release || !sameRelease(r.vm.release, target) || differs(r.vm));
 }
 
 interface Version {
