@@ -12,7 +12,7 @@
 // self-hosted runner inside the VPC instead. Elsewhere (or with `--vm-runtime process`) masters are
 // host processes on loopback addresses.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../emulator/index.ts';
@@ -188,6 +188,20 @@ async function main(): Promise<void> {
     await step('status: the broken replica shows as unhealthy', { operation: 'status', 'gce-zone': 'europe-west1-c' });
     await step('replace the unhealthy replica in europe-west1-c', { operation: 'replace', 'gce-zone': 'europe-west1-c' });
     await step('status after the repair', { operation: 'status', 'gce-zone': 'europe-west1-b' });
+    // A scheduled backup: two snapshots, and etcd-snapshot-keep leaves the newer one only.
+    const backups = join(root, 'etcd-backups');
+    const snapshot = { operation: 'snapshot', 'gce-zone': 'europe-west1-b', 'etcd-snapshot-dir': backups, 'etcd-snapshot-keep': '1' };
+    await step('snapshot: an etcd backup into a directory', snapshot);
+    await new Promise((r) => setTimeout(r, 1100)); // snapshot names have second precision
+    const kept = await step('snapshot again: etcd-snapshot-keep: 1 deletes the older one', snapshot);
+    const files = readdirSync(backups);
+    console.log(`  ${backups}: ${files.join(', ')}`);
+    if (files.length !== 1 || !kept['etcd-snapshot']?.endsWith(files[0]!)) throw new Error('etcd-snapshot-keep left the wrong files');
+    await step('rollout: resize every master to e2-standard-4, one at a time, each new one voting before the old one leaves', {
+      operation: 'rollout',
+      'gce-zone': 'europe-west1-b',
+      'machine-type': 'e2-standard-4',
+    });
   } finally {
     banner('stopping the emulator and its VMs');
     await emulator.stop();
