@@ -29,22 +29,40 @@ export function backoffDelay(policy: RetryPolicy, retry: number, random: () => n
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
+/** A failure another attempt may help with (a judge returns none for the others): its words for the log. */
+export interface RetryVerdict {
+  why: string;
+}
+
 /**
- * Runs `attempt` until it succeeds, fails with a non-retryable error, or runs out of attempts.
- * `attempt` must already throw GceErrors (see toGceError).
+ * Runs `attempt` until it succeeds, fails with an error `judge` calls not retryable, or runs out of
+ * attempts. One loop for every API the action calls (Compute, Secret Manager, Cloud Storage).
  */
-export async function withRetry<T>(what: string, policy: RetryPolicy, hooks: RetryHooks, attempt: (n: number) => Promise<T>): Promise<T> {
+export async function retrying<T>(
+  what: string,
+  policy: RetryPolicy,
+  hooks: RetryHooks,
+  attempt: (n: number) => Promise<T>,
+  judge: (e: unknown) => RetryVerdict | undefined,
+): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);
     } catch (e) {
-      if (!isRetryable(e) || n >= policy.attempts) throw e;
+      const verdict = judge(e);
+      if (!verdict || n >= policy.attempts) throw e;
       const delay = backoffDelay(policy, n, hooks.random);
-      const err = e as GceError;
-      hooks.log?.(
-        `${what}: ${err.kind} (${err.httpStatus ?? err.reason ?? 'no status'}), retry ${n}/${policy.attempts - 1} in ${delay} ms`,
-      );
+      hooks.log?.(`${what}: ${verdict.why}, retry ${n}/${policy.attempts - 1} in ${delay} ms`);
       await hooks.sleep(delay);
     }
   }
+}
+
+/** `retrying` for Compute calls: `attempt` must already throw GceErrors (see toGceError). */
+export function withRetry<T>(what: string, policy: RetryPolicy, hooks: RetryHooks, attempt: (n: number) => Promise<T>): Promise<T> {
+  return retrying(what, policy, hooks, attempt, (e) => {
+    if (!isRetryable(e)) return undefined;
+    const err = e as GceError;
+    return { why: `${err.kind} (${err.httpStatus ?? err.reason ?? 'no status'})` };
+  });
 }

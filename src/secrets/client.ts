@@ -2,8 +2,8 @@
 // versions, share a secret with one service account, list a cluster's secrets, delete them.
 // Plain fetch with a bearer token keeps the bundle free of a second Google client library.
 // Every payload is checked against its CRC32C both ways. Payloads are never logged.
-import { backoffDelay, DEFAULT_RETRY, realSleep } from '../gce/retry.ts';
-import { CredentialsError } from '../auth/adc.ts';
+import { DEFAULT_RETRY, realSleep, retrying } from '../gce/retry.ts';
+import { exchange } from '../http/exchange.ts';
 import type { TokenSource } from '../auth/adc.ts';
 import { crc32c } from './crc32c.ts';
 import { isSecretNotFound, SecretManagerError, secretHttpError } from './errors.ts';
@@ -77,30 +77,29 @@ export function createSecretManager(opts: SecretManagerOptions): SecretManagerAp
   const policy = { ...DEFAULT_RETRY, attempts: opts.attempts ?? DEFAULT_RETRY.attempts };
 
   /** One call with retries; `what` names it in errors ("create secret projects/p/secrets/x"). */
-  async function call<T>(what: string, method: string, path: string, body?: unknown, accept404 = false): Promise<T | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      let error: SecretManagerError;
-      try {
-        const res = await fetch(`${base}/v1/${path}`, {
-          method,
-          headers: { authorization: `Bearer ${await opts.token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(30_000),
-        });
-        const text = await res.text();
-        if (res.ok) return (text ? JSON.parse(text) : {}) as T;
+  function call<T>(what: string, method: string, path: string, body?: unknown, accept404 = false): Promise<T | undefined> {
+    const hooks = { sleep: realSleep, random: Math.random, log: (l: string) => opts.log?.(`secret manager: ${l}`) };
+    return retrying(
+      what,
+      policy,
+      hooks,
+      async () => {
+        const res = await exchange(
+          `${base}/v1/${path}`,
+          {
+            method,
+            ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+            signal: AbortSignal.timeout(30_000),
+          },
+          opts.token,
+          (why) => new SecretManagerError('unavailable', `could not reach Secret Manager at ${base} to ${what}: ${why}`),
+        );
+        if (res.ok) return (res.text ? JSON.parse(res.text) : {}) as T;
         if (res.status === 404 && accept404) return undefined;
-        error = secretHttpError(what, res.status, text);
-      } catch (e) {
-        // No credentials: no retry helps (the error names the fix).
-        if (e instanceof SecretManagerError || e instanceof CredentialsError) throw e;
-        error = new SecretManagerError('unavailable', `could not reach Secret Manager at ${base} to ${what}: ${(e as Error).message}`);
-      }
-      if (!error.retryable || attempt >= policy.attempts) throw error;
-      const delay = backoffDelay(policy, attempt, Math.random);
-      opts.log?.(`secret manager: ${what}: ${error.kind}, retry ${attempt}/${policy.attempts - 1} in ${delay} ms`);
-      await realSleep(delay);
-    }
+        throw secretHttpError(what, res.status, res.text);
+      },
+      (e) => (e instanceof SecretManagerError && e.retryable ? { why: e.kind } : undefined),
+    );
   }
 
   return {

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { backoffDelay, DEFAULT_RETRY, realSleep } from '../gce/retry.ts';
-import { CredentialsError } from '../auth/adc.ts';
+import { DEFAULT_RETRY, realSleep, retrying } from '../gce/retry.ts';
 import type { TokenSource } from '../auth/adc.ts';
 import { StorageError, storageHttpError } from './errors.ts';
+import { exchange } from '../http/exchange.ts';
 import { objectUrl, type ObjectRef } from './object-url.ts';
 
 export const STORAGE_ENDPOINT = 'https://storage.googleapis.com';
@@ -69,30 +69,30 @@ export function createStorage(opts: StorageOptions): StorageApi {
     url: string,
     init: { method?: string; body?: () => RequestInit['body']; accept404?: boolean } = {},
   ): Promise<T | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      let error: StorageError;
-      try {
+    const hooks = { sleep: realSleep, random: Math.random, log: (l: string) => opts.log?.(`cloud storage: ${l}`) };
+    return retrying(
+      what,
+      policy,
+      hooks,
+      async () => {
         const body = init.body?.();
-        const res = await fetch(url, {
-          method: init.method ?? 'GET',
-          headers: { authorization: `Bearer ${await opts.token()}`, ...(body ? { 'content-type': 'application/octet-stream' } : {}) },
-          ...(body ? { body, duplex: 'half' } : {}),
-          // A snapshot upload may take long; its bytes keep the connection busy.
-          signal: AbortSignal.timeout(body ? 3_600_000 : 30_000),
-        } as RequestInit);
-        const text = await res.text();
-        if (res.ok) return (text ? JSON.parse(text) : {}) as T;
+        const res = await exchange(
+          url,
+          {
+            method: init.method ?? 'GET',
+            ...(body ? { headers: { 'content-type': 'application/octet-stream' }, body, duplex: 'half' } : {}),
+            // A snapshot upload may take long; its bytes keep the connection busy.
+            signal: AbortSignal.timeout(body ? 3_600_000 : 30_000),
+          },
+          opts.token,
+          (why) => new StorageError('unavailable', `could not reach Cloud Storage at ${base} to ${what}: ${why}`),
+        );
+        if (res.ok) return (res.text ? JSON.parse(res.text) : {}) as T;
         if (res.status === 404 && init.accept404) return undefined;
-        error = storageHttpError(what, res.status, text);
-      } catch (e) {
-        if (e instanceof StorageError || e instanceof CredentialsError) throw e;
-        error = new StorageError('unavailable', `could not reach Cloud Storage at ${base} to ${what}: ${(e as Error).message}`);
-      }
-      if (!error.retryable || attempt >= policy.attempts) throw error;
-      const delay = backoffDelay(policy, attempt, Math.random);
-      opts.log?.(`cloud storage: ${what}: ${error.kind}, retry ${attempt}/${policy.attempts - 1} in ${delay} ms`);
-      await realSleep(delay);
-    }
+        throw storageHttpError(what, res.status, res.text);
+      },
+      (e) => (e instanceof StorageError && e.retryable ? { why: e.kind } : undefined),
+    );
   }
 
   return {
