@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS } from './engine/deps.ts';
 import type { EngineDeps } from './engine/deps.ts';
 import { currentRunRef, workflowRunEndedCheck } from './github/workflow-run.ts';
 import type { KeyStore } from './engine/key-store.ts';
+import type { RunnerAuth } from './auth/adc.ts';
 
 /** The caller closes `reach` when the cluster's run is over (also when this throws, it is closed here). */
 export async function wireCluster(
@@ -20,7 +21,7 @@ export async function wireCluster(
   compute: ComputeApiHandle,
   keys: KeyStore,
   prefix: string,
-  mask: (secret: string) => void,
+  { token, mask }: RunnerAuth,
 ): Promise<{ deps: EngineDeps; reach: Reach }> {
   const { intent } = inputs;
   const names = clusterNames(prefix);
@@ -31,6 +32,7 @@ export async function wireCluster(
     network: intent.network,
     iapFirewall: names.firewallIap,
     iapEndpoint: inputs.iapEndpoint,
+    token,
     mask,
     log: (l) => core.debug(l),
   });

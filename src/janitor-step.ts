@@ -10,6 +10,7 @@ import { runJanitor } from './engine/janitor.ts';
 import { pullRequestCheck } from './github/pull-request.ts';
 import { renderJanitorSummary } from './report/janitor-summary.ts';
 import { wireCluster } from './engine-wiring.ts';
+import type { RunnerAuth } from './auth/adc.ts';
 import { upsertPrComment } from './github/pr-comment.ts';
 import { sanitizedRepository } from './labels.ts';
 import { errorMessage } from './errors.ts';
@@ -19,7 +20,7 @@ export async function janitorStep(
   inputs: ActionInputs & { janitor: { keepLabel: string } },
   compute: ComputeApiHandle,
   keys: KeyStore,
-  mask: (secret: string) => void,
+  auth: RunnerAuth,
   publishSummary: (markdown: string) => Promise<void>,
 ): Promise<void> {
   const { intent } = inputs;
@@ -34,7 +35,7 @@ export async function janitorStep(
     checkPr: pullRequestCheck(inputs.githubToken, process.env),
     canCheckPrs: Boolean(inputs.githubToken),
     teardown: async (teardown) => {
-      const { deps, reach } = await wireCluster(inputs, compute, keys, teardown.instancePrefix, mask);
+      const { deps, reach } = await wireCluster(inputs, compute, keys, teardown.instancePrefix, auth);
       try {
         return inputs.dryRun ? await planEngine(teardown, deps) : await runEngine(teardown, deps);
       } finally {

@@ -25,6 +25,7 @@ import { KeyStore } from './engine/key-store.ts';
 import { createSecretManager } from './secrets/client.ts';
 import { createStorage } from './storage/client.ts';
 import { adcTokenSource } from './auth/adc.ts';
+import type { RunnerAuth, TokenSource } from './auth/adc.ts';
 import type { OperationName, RunReport } from './model.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,18 +73,20 @@ export async function run(): Promise<RunEnd> {
     core.info(
       `ha-masters: replicas are reached ${transport === 'iap' ? `through IAP TCP forwarding${inputs.iapEndpoint ? ` (relay ${inputs.iapEndpoint})` : ''}` : 'directly at their internal IPs'} (${inputs.transportWhy})`,
     );
+    // One token source for the run: every API (Secret Manager, Cloud Storage, IAP) shares its token.
+    const auth: RunnerAuth = { token: adcTokenSource(mask), mask };
     const keys = new KeyStore(
       createSecretManager({
         project: intent.project,
         endpoint: inputs.secretManagerEndpoint,
-        token: adcTokenSource(mask),
+        token: auth.token,
         log: (l) => core.debug(l),
       }),
       mask,
     );
     // The snapshot's version is fixed before anything changes: a missing or unreadable object is refused here.
     if (intent.restore) {
-      const storage = createStorage({ endpoint: inputs.storageEndpoint, token: adcTokenSource(mask), log: (l) => core.debug(l) });
+      const storage = createStorage({ endpoint: inputs.storageEndpoint, token: auth.token, log: (l) => core.debug(l) });
       const info = await storage.objectInfo(intent.restore);
       intent.restore = {
         ...intent.restore,
@@ -95,16 +98,18 @@ export async function run(): Promise<RunEnd> {
     }
     // Its intent is only the teardown template of the clusters it deletes.
     if (inputs.janitor) {
-      await janitorStep({ ...inputs, janitor: inputs.janitor }, compute, keys, mask, publishSummary);
+      await janitorStep({ ...inputs, janitor: inputs.janitor }, compute, keys, auth, publishSummary);
       return 'finished';
     }
-    const wired = await wireCluster(inputs, compute, keys, intent.instancePrefix, mask);
+    const wired = await wireCluster(inputs, compute, keys, intent.instancePrefix, auth);
     reach = wired.reach;
     const { deps } = wired;
     core.info(
       `ha-masters: ${inputs.dryRun ? 'dry run of ' : ''}${intent.operation} on ${intent.instancePrefix}-master in project ${intent.project}${inputs.computeEndpoint ? ` (Compute API at ${inputs.computeEndpoint})` : ''}`,
     );
-    const report = inputs.dryRun ? await planEngine(intent, deps) : await runEngine(intent, deps, snapshotOptions(inputs, mask, cleanups));
+    const report = inputs.dryRun
+      ? await planEngine(intent, deps)
+      : await runEngine(intent, deps, snapshotOptions(inputs, auth.token, cleanups));
     const kubeconfig = inputs.dryRun ? undefined : await adminKubeconfig(compute, keys, report, inputs.kubeconfigTtlMs);
     for (const [name, value] of Object.entries(outputsFor(report, kubeconfig))) core.setOutput(name, value);
     for (const w of report.warnings) core.warning(w, { title: 'ha-masters' });
@@ -152,7 +157,7 @@ export async function run(): Promise<RunEnd> {
  * Where the run's etcd snapshot goes: the directory of `etcd-snapshot-dir`, or for `gs://` a private
  * temporary directory on the runner from which it is uploaded, then deleted (it holds every secret).
  */
-function snapshotOptions(inputs: ActionInputs, mask: (s: string) => void, cleanups: Array<() => void>): RunOptions {
+function snapshotOptions(inputs: ActionInputs, token: TokenSource, cleanups: Array<() => void>): RunOptions {
   const target = inputs.snapshotBucket;
   const keep = inputs.snapshotKeep;
   if (!target) {
@@ -161,7 +166,7 @@ function snapshotOptions(inputs: ActionInputs, mask: (s: string) => void, cleanu
   }
   const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'ha-masters-snapshot-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const storage = createStorage({ endpoint: inputs.storageEndpoint, token: adcTokenSource(mask), log: (l) => core.debug(l) });
+  const storage = createStorage({ endpoint: inputs.storageEndpoint, token, log: (l) => core.debug(l) });
   return {
     snapshotDir: dir,
     ...(keep !== undefined ? { pruneSnapshots: bucketPruner(storage, target, keep) } : {}),

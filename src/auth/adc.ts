@@ -42,3 +42,9 @@ export function adcTokenSource(mask: (secret: string) => void): TokenSource {
     return token;
   };
 }
+
+/** The runner's identity for one run: one token source (one cached token for every API) and the log's masking. */
+export interface RunnerAuth {
+  token: TokenSource;
+  mask: (secret: string) => void;
+}
