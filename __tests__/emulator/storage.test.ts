@@ -190,6 +190,17 @@ test('objects.list by prefix, page after page, for those who may list; a delete 
   expect((await storage.listObjects('backups', 'list/a')).map((o) => o.generation)).toEqual([newer.generation]);
   expect(await storage.deleteObject({ ...a, generation: newer.generation })).toBe(true);
   expect((await storage.listObjects('backups', 'list/')).map((o) => o.object)).toEqual(['list/b.db', 'list/c.db']);
+
+  // Refused, each error names the role its call needs.
+  const asStranger = createStorage({ endpoint: emu.url, token: async () => tokenOf(STRANGER), attempts: 1 });
+  await expect(asStranger.listObjects('backups', 'list/')).rejects.toThrow(
+    /^Cloud Storage refused to list gs:\/\/backups\/list\/\* \(HTTP 403: .*\); grant the workflow's identity roles\/storage.objectAdmin on the bucket \(etcd-snapshot-keep lists and deletes\)/,
+  );
+  const file = join(dir, 'stranger.db');
+  writeFileSync(file, 'x');
+  await expect(asStranger.uploadFile({ bucket: 'backups', object: 'list/d.db' }, file)).rejects.toThrow(
+    /refused to write gs:\/\/backups\/list\/d.db \(HTTP 403: .*\); grant the workflow's identity roles\/storage.objectCreator on the bucket$/,
+  );
 });
 
 /** gcloud in a child process, awaited: the emulator answering it lives in this process's event loop. */

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULT_RETRY, realSleep, retrying } from '../gce/retry.ts';
 import type { TokenSource } from '../auth/adc.ts';
-import { StorageError, storageHttpError } from './errors.ts';
+import { StorageError, storageHttpError, type StorageNeed } from './errors.ts';
 import { exchange } from '../http/exchange.ts';
 import { objectUrl, type ObjectRef } from './object-url.ts';
 
@@ -67,7 +67,7 @@ export function createStorage(opts: StorageOptions): StorageApi {
   async function call<T>(
     what: string,
     url: string,
-    init: { method?: string; body?: () => RequestInit['body']; accept404?: boolean } = {},
+    init: { method?: string; body?: () => RequestInit['body']; accept404?: boolean; need?: StorageNeed } = {},
   ): Promise<T | undefined> {
     const hooks = { sleep: realSleep, random: Math.random, log: (l: string) => opts.log?.(`cloud storage: ${l}`) };
     return retrying(
@@ -89,7 +89,7 @@ export function createStorage(opts: StorageOptions): StorageApi {
         );
         if (res.ok) return (res.text ? JSON.parse(res.text) : {}) as T;
         if (res.status === 404 && init.accept404) return undefined;
-        throw storageHttpError(what, res.status, res.text);
+        throw storageHttpError(what, res.status, res.text, init.need);
       },
       (e) => (e instanceof StorageError && e.retryable ? { why: e.kind } : undefined),
     );
@@ -107,6 +107,7 @@ export function createStorage(opts: StorageOptions): StorageApi {
       const what = `write ${objectUrl(ref)}`;
       const answer = await call<ObjectJson>(what, url, {
         method: 'POST',
+        need: 'write',
         body: () => Readable.toWeb(createReadStream(path)) as unknown as ReadableStream,
       });
       const stored = objectInfoOf(answer!, what);
@@ -131,6 +132,7 @@ export function createStorage(opts: StorageOptions): StorageApi {
         const page = (await call<{ items?: ObjectJson[]; nextPageToken?: string }>(
           what,
           `${base}/storage/v1/b/${encodeURIComponent(bucket)}/o?${query}`,
+          { need: 'prune' },
         ))!;
         out.push(...(page.items ?? []).map((o) => objectInfoOf(o, what)));
         pageToken = page.nextPageToken ?? '';
@@ -140,7 +142,11 @@ export function createStorage(opts: StorageOptions): StorageApi {
 
     async deleteObject(o) {
       const url = `${base}/storage/v1/b/${encodeURIComponent(o.bucket)}/o/${encodeURIComponent(o.object)}?generation=${encodeURIComponent(o.generation)}`;
-      const gone = await call(`delete ${objectUrl(o)} (generation ${o.generation})`, url, { method: 'DELETE', accept404: true });
+      const gone = await call(`delete ${objectUrl(o)} (generation ${o.generation})`, url, {
+        method: 'DELETE',
+        accept404: true,
+        need: 'prune',
+      });
       return gone !== undefined;
     },
   };

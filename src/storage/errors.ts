@@ -15,13 +15,21 @@ export class StorageError extends Error {
 
 const FIX: Partial<Record<StorageErrorKind, string>> = {
   notFound: 'check the bucket and object name (gcloud storage ls gs://<bucket>/)',
-  permissionDenied:
-    "grant the workflow's identity and the masters' service account roles/storage.objectViewer on the bucket (the new master downloads the snapshot itself)",
   unauthenticated: 'authenticate the job to Google Cloud before this step (google-github-actions/auth)',
 };
 
-/** The error of one failed HTTP answer, naming what was asked (`read gs://b/o`). */
-export function storageHttpError(what: string, status: number, text: string): StorageError {
+/** What a refused call needs: reading a snapshot to restore, writing one, or pruning old ones. */
+export type StorageNeed = 'read' | 'write' | 'prune';
+
+const GRANT: Record<StorageNeed, string> = {
+  read: "grant the workflow's identity and the masters' service account roles/storage.objectViewer on the bucket (the new master downloads the snapshot itself)",
+  write: "grant the workflow's identity roles/storage.objectCreator on the bucket",
+  prune:
+    "grant the workflow's identity roles/storage.objectAdmin on the bucket (etcd-snapshot-keep lists and deletes), or drop etcd-snapshot-keep and prune with the bucket's lifecycle rules",
+};
+
+/** The error of one failed HTTP answer, naming what was asked (`read gs://b/o`) and, when refused, what to grant. */
+export function storageHttpError(what: string, status: number, text: string, need: StorageNeed = 'read'): StorageError {
   let said = text.slice(0, 300);
   try {
     said = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? said;
@@ -38,6 +46,6 @@ export function storageHttpError(what: string, status: number, text: string): St
           : status === 429 || status >= 500
             ? 'unavailable'
             : 'other';
-  const fix = FIX[kind];
+  const fix = kind === 'permissionDenied' ? GRANT[need] : FIX[kind];
   return new StorageError(kind, `Cloud Storage refused to ${what} (HTTP ${status}${said ? `: ${said}` : ''})${fix ? `; ${fix}` : ''}`);
 }
