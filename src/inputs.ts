@@ -343,7 +343,14 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv): ActionInpu
     // Fixed once per run, so that every pass of the run wants the same expiry.
     ...(ttlMs !== undefined ? { ttlMs, expiresAt: Math.floor((Date.now() + ttlMs) / 1000) * 1000 } : {}),
   };
-  const requestId = raw['request-id'] ? parseRequestId(raw['request-id'], p) : deriveRequestId(intent, env);
+  // A rollout's target is part of what it asks for: another target is another request.
+  const target =
+    operation === 'rollout'
+      ? (['kubernetes-version', 'etcd-version', 'release-manifest', 'machine-type', 'data-disk-size-gb', 'service-account'] as const).map(
+          (name) => raw[name].trim(),
+        )
+      : [];
+  const requestId = raw['request-id'] ? parseRequestId(raw['request-id'], p) : deriveRequestId(intent, env, target);
   if (problems.length > 0) throw new InputError(problems);
   intent.requestId = requestId;
   // Orders requests for the journal's floor (plan/journal.ts): re-runs keep their workflow run id.
@@ -1021,7 +1028,7 @@ function parseRequestId(v: string, p: Problems): string {
 }
 
 /** What the request asks for, in a stable form; the VM shape is not part of its identity. */
-function requestKey(intent: Intent): string {
+function requestKey(intent: Intent, target: string[]): string {
   return JSON.stringify([
     intent.operation,
     intent.project,
@@ -1037,19 +1044,21 @@ function requestKey(intent: Intent): string {
     intent.allowEvenReplicas,
     // Only when set, so that every other request keeps the id it had before restore-from existed.
     ...(intent.restore ? [`gs://${intent.restore.bucket}/${intent.restore.object}`] : []),
+    ...target,
   ]);
 }
 
 /**
  * 16 hex chars of sha256. In a workflow: the run, job and step (stable across re-runs of the same
  * run, which is what lets a re-run resume) plus the request, so matrix legs differ. Elsewhere: the
- * request alone, so the same command run twice asks for the same thing once.
+ * request alone, so the same command run twice asks for the same thing once. `target`: what a
+ * rollout moves the replicas to, as its inputs give it.
  */
-export function deriveRequestId(intent: Intent, env: NodeJS.ProcessEnv): string {
+export function deriveRequestId(intent: Intent, env: NodeJS.ProcessEnv, target: string[] = []): string {
   const runId = env.GITHUB_RUN_ID?.trim();
   const github = runId ? `github:${runId}/${env.GITHUB_JOB ?? ''}/${env.GITHUB_ACTION ?? ''}\n` : '';
   return createHash('sha256')
-    .update(github + requestKey(intent))
+    .update(github + requestKey(intent, target))
     .digest('hex')
     .slice(0, 16);
 }

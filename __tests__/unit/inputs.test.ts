@@ -645,3 +645,17 @@ describe('operation snapshot and etcd-snapshot-keep', () => {
     expect(parse({ ...up, 'etcd-snapshot-dir': '/tmp/b' }).snapshotKeep).toBeUndefined();
   });
 });
+
+describe('the request id of a rollout', () => {
+  it('names its target: the same rollout run again resumes, another target is another request', () => {
+    const rollout = { ...PROJECT, operation: 'rollout', 'gce-zone': 'europe-west1-b' };
+    const v135 = parse({ ...rollout, 'kubernetes-version': 'v1.35.4', 'etcd-version': 'v3.6.14' }).intent.requestId;
+    expect(parse({ ...rollout, 'kubernetes-version': 'v1.35.4', 'etcd-version': 'v3.6.14' }).intent.requestId).toBe(v135);
+    expect(parse({ ...rollout, 'kubernetes-version': 'v1.34.7', 'etcd-version': 'v3.6.14' }).intent.requestId).not.toBe(v135);
+    const resize = parse({ ...rollout, 'machine-type': 'n2-standard-2' }).intent.requestId;
+    expect(parse({ ...rollout, 'machine-type': 'e2-standard-4' }).intent.requestId).not.toBe(resize);
+    // Other operations keep the ids they had.
+    const up = { ...PROJECT, operation: 'up', 'gce-zone': 'europe-west1-b' };
+    expect(parse({ ...up, 'machine-type': 'n2-standard-2' }).intent.requestId).toBe(parse(up).intent.requestId);
+  });
+});
