@@ -5,6 +5,7 @@
 import type { ClusterState, Intent, Replica } from '../model.ts';
 import type { ReleaseManifest } from '../release/manifest.ts';
 import { liveReplicas } from './view.ts';
+import { commonValue } from './common-value.ts';
 import type { ClusterView, ReplicaView } from './view.ts';
 
 /** The same binaries: the same versions and the same digests (a mirror's other URL does not count). */
@@ -36,20 +37,7 @@ export function releaseForNewReplica(
   const restoring = intent.operation === 'repair' || intent.operation === 'recover';
   if (intent.release && !restoring) return intent.release;
   const predecessor = state.replicas.find((r) => r.name === succeeds)?.release;
-  return predecessor ?? clusterRelease(state) ?? intent.release;
-}
-
-/** What most running replicas run (the newest of them on a tie). */
-function clusterRelease(state: ClusterState): ReleaseManifest | undefined {
-  const running = state.replicas
-    .filter((r) => r.status === 'RUNNING' && r.release)
-    .sort((a, b) => b.creationTimestamp.localeCompare(a.creationTimestamp));
-  let best: { release: ReleaseManifest; count: number } | undefined;
-  for (const r of running) {
-    const count = running.filter((o) => sameRelease(o.release!, r.release!)).length;
-    if (!best || count > best.count) best = { release: r.release!, count };
-  }
-  return best?.release;
+  return predecessor ?? commonValue(state, (r) => r.release, sameRelease) ?? intent.release;
 }
 
 /**

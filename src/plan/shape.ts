@@ -5,6 +5,7 @@
 // replicas that differ from what the run names. Pure: reads the observed replicas.
 
 import type { ClusterState, Intent, Replica, ShapeField } from '../model.ts';
+import { commonValue } from './common-value.ts';
 
 export interface ReplicaShape {
   machineType: string;
@@ -31,18 +32,8 @@ function namedFields(intent: ShapeIntent): Set<ShapeField> {
   return new Set(intent.shapeNamed ?? []);
 }
 
-/** The most common value of `field` among running replicas that report it (the newest on a tie). */
-function clusterValue<F extends ShapeField>(state: ClusterState, field: F): Replica[F] | undefined {
-  const running = state.replicas
-    .filter((r) => r.status === 'RUNNING' && r[field] !== undefined)
-    .sort((a, b) => b.creationTimestamp.localeCompare(a.creationTimestamp));
-  let best: { value: Replica[F]; count: number } | undefined;
-  for (const r of running) {
-    const count = running.filter((o) => o[field] === r[field]).length;
-    if (!best || count > best.count) best = { value: r[field], count };
-  }
-  return best?.value;
-}
+/** The most common value of `field` among running replicas that report it. */
+const clusterValue = <F extends ShapeField>(state: ClusterState, field: F): Replica[F] | undefined => commonValue(state, (r) => r[field]);
 
 export function shapeForNewReplica(intent: ShapeIntent, state: ClusterState, succeeds?: string): ReplicaShape {
   const named = namedFields(intent);
