@@ -232,6 +232,19 @@ describe('the shape of a new replica, and rollouts by shape', () => {
     });
   });
 
+  it('warns when the replicas differ in machine type, and not when they are alike', () => {
+    const s = cluster(
+      { lb: 'full' },
+      replica('', B, leader(), runs(OLD), shaped('n2-standard-8', 50)),
+      replica('a1f', C, runs(OLD), shaped('e2-standard-4', 50)),
+      replica('0c1', D, runs(OLD), shaped('n2-standard-8', 50)),
+    );
+    expect(shapeWarnings(s)).toContain(
+      'the replicas of kubernetes-master differ in machine type (kubernetes-master, kubernetes-master-0c1: n2-standard-8; kubernetes-master-a1f: e2-standard-4). Make them alike with operation: rollout and the machine-type they should all have.',
+    );
+    expect(shapeWarnings(big()).filter((w) => w.includes('differ in'))).toEqual([]);
+  });
+
   it('another network is refused, for a rollout and for a new replica beside the others', () => {
     const elsewhere = { network: 'default', shapeNamed: ['network' as const] };
     const r = plan(intent({ operation: 'rollout', ...elsewhere }), big());

@@ -40,7 +40,7 @@ import { reclaimSpace } from './etcd-space.ts';
 import { recoverCount, recoverQuorum } from './recover.ts';
 import type { RepairCandidate } from './repair.ts';
 import { mixedReleaseWarning, nextToRollOut, outdatedReplicas, releaseWords, rolloutProblem, soleRelease } from './release.ts';
-import { namedShapeWords, networkProblem, shapeDrift } from './shape.ts';
+import { mixedShapeWarnings, namedShapeWords, networkProblem, shapeDrift } from './shape.ts';
 import { ownerLabelsRung } from './owner-labels.ts';
 
 type Rung = PlanResult | undefined;
@@ -923,6 +923,12 @@ export function shapeWarnings(state: ClusterState): string[] {
   }
   const mixed = mixedReleaseWarning(state, view);
   if (mixed) warnings.push(mixed);
+  warnings.push(
+    ...mixedShapeWarnings(
+      state,
+      live.map((r) => r.vm!),
+    ),
+  );
   if (state.inlineKeys.length > 0) {
     warnings.push(
       `the metadata of ${state.inlineKeys.join(', ')} holds the cluster's private keys (made by an earlier version): anyone who may read the instances can read them. Run operation: up to move them to Secret Manager.`,

@@ -86,3 +86,23 @@ export function namedShapeWords(intent: ShapeIntent): string {
     .map((f) => `${WORDS[f]} ${String(value(f))}`)
     .join(', ');
 }
+
+/** Warnings when live replicas differ in machine type, data disk size or service account (a resize stopped half-way, or an `up` with other inputs). */
+export function mixedShapeWarnings(state: ClusterState, live: Replica[]): string[] {
+  const out: string[] = [];
+  for (const field of ['machineType', 'dataDiskSizeGb', 'serviceAccount'] as const) {
+    const groups = new Map<string, string[]>();
+    for (const r of live) {
+      if (r[field] === undefined) continue;
+      const key = String(r[field]);
+      groups.set(key, [...(groups.get(key) ?? []), r.name]);
+    }
+    if (groups.size < 2) continue;
+    const parts = [...groups].map(([value, names]) => `${names.join(', ')}: ${value}`);
+    const input = { machineType: 'machine-type', dataDiskSizeGb: 'data-disk-size-gb', serviceAccount: 'service-account' }[field];
+    out.push(
+      `the replicas of ${state.names.master} differ in ${WORDS[field]} (${parts.join('; ')}). Make them alike with operation: rollout and the ${input} they should all have.`,
+    );
+  }
+  return out;
+}
