@@ -13,7 +13,7 @@ import { shapeForNewReplica } from './shape.ts';
 const placeholderIp = (vm: string) => `ip-of-${vm}`;
 const placeholderId = (vm: string) => `member-of-${vm}`;
 
-/** `intent`: the run's, which decides the release a new replica gets (without it, none is projected). */
+/** `intent`: the run's, which decides a new replica's release and shape (without it, neither is projected). */
 export function projectStep(state: ClusterState, step: Step, intent?: Intent): ClusterState {
   const s: ClusterState = structuredClone(state);
   const n = s.names;
