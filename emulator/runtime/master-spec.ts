@@ -23,8 +23,12 @@ export interface MasterSpec {
   member?: { cert: string; key: string };
   /** `etcd-force-new-cluster` (docs/vm-contract.md): a nonce; etcd forms a new one-member cluster from its data once per nonce. */
   forceNewCluster?: string;
-  /** `etcd-restore-from` (docs/vm-contract.md): restore this snapshot once per nonce before etcd starts. */
-  restoreFrom?: { nonce: string; bucket: string; object: string; generation: string; md5: string };
+  /**
+   * `etcd-restore-from` (docs/vm-contract.md): restore this snapshot once per nonce before etcd
+   * starts; `bad` holds a value that names a nonce but no snapshot, which fails the start-up as
+   * vm/startup.sh fails it.
+   */
+  restoreFrom?: { nonce: string; bucket: string; object: string; generation: string; md5: string } | { nonce: string; bad: string };
   /** Changes with the IP or any cluster certificate: the VM's processes restart then. */
   fingerprint: string;
   /** Changes with the member certificate: etcd (only) restarts then. '' while there is none. */
@@ -105,9 +109,20 @@ function sha256(parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex');
 }
 
-/** `<nonce> <bucket> <object, URL-encoded> <generation> <md5 or ->`; anything else asks for nothing. */
-function restoreRequestOf(value: string | undefined): { restoreFrom?: NonNullable<MasterSpec['restoreFrom']> } {
-  const [nonce, bucket, object, generation, md5, extra] = (value ?? '').trim().split(/\s+/);
-  if (!nonce || !bucket || !object || !generation || !md5 || extra !== undefined) return {};
-  return { restoreFrom: { nonce, bucket, object: decodeURIComponent(object), generation, md5 } };
+/**
+ * `<nonce> <bucket> <object, URL-encoded> <generation> <md5 or ->`, checked as vm/startup.sh checks
+ * it; no nonce asks for nothing, a nonce with anything malformed after it is a bad request.
+ */
+export function restoreRequestOf(value: string | undefined): { restoreFrom?: NonNullable<MasterSpec['restoreFrom']> } {
+  const text = (value ?? '').trim();
+  const [nonce, bucket, object, generation, md5, extra] = text.split(/\s+/);
+  if (!nonce) return {};
+  const wellFormed =
+    md5 !== undefined &&
+    extra === undefined &&
+    /^[0-9]+$/.test(generation ?? '') &&
+    /^[a-z0-9._-]+$/.test(bucket ?? '') &&
+    /^[A-Za-z0-9%._~!*'()-]+$/.test(object ?? '');
+  if (!wellFormed) return { restoreFrom: { nonce, bad: text } };
+  return { restoreFrom: { nonce, bucket: bucket!, object: decodeURIComponent(object!), generation: generation!, md5 } };
 }

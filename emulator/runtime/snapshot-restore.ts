@@ -28,6 +28,7 @@ export async function restoreIfAsked(spec: MasterSpec, ctx: RestoreContext): Pro
   if (!want) return undefined;
   const applied = join(ctx.dataDiskDir, 'restore-from.applied');
   if (existsSync(applied) && readFileSync(applied, 'utf8') === want.nonce) return undefined;
+  if ('bad' in want) return `etcd-restore-from: bad value '${want.bad}' (want: nonce bucket object generation md5)`;
   const where = `gs://${want.bucket}/${want.object} generation ${want.generation}`;
   if (!ctx.serviceAccount) return `etcd-restore-from: the VM has no service account to download ${where} with`;
   const got = await ctx.read(want.bucket, want.object, want.generation, ctx.serviceAccount);
