@@ -30,9 +30,15 @@ export interface BundleVm {
   labels?: Record<string, string>;
 }
 
+/** Loopback octets (127.B.x.y) of this file's running emulators. */
+const octetsInUse = new Set<number>();
+
 /**
  * For one test file: an emulator (process runtime) and a temp directory for its runs, started
  * before its tests; after them, runs that never ended are killed by PID and everything is removed.
+ * A file may call it more than once for emulators that run side by side: each gets its own
+ * loopback octet (an emulator draws one at random; one drawn by another of this file's running
+ * emulators is drawn again), so their VMs never bind the same addresses.
  */
 export function bundleAgainstEmulator(project: string) {
   let started: Emulator | undefined;
@@ -43,17 +49,19 @@ export function bundleAgainstEmulator(project: string) {
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), `ha-${project}-`));
-    started = await startEmulator({
-      port: 0,
-      stateDir: join(tmp, 'state'),
-      lbProgrammingDelayMs: 200,
-      vmRuntime: 'process',
-      log: () => {},
-    });
+    const stateDir = join(tmp, 'state');
+    for (;;) {
+      started = await startEmulator({ port: 0, stateDir, lbProgrammingDelayMs: 200, vmRuntime: 'process', log: () => {} });
+      if (!octetsInUse.has(started.ctx.meta.value.octet)) break;
+      await started.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+    octetsInUse.add(started.ctx.meta.value.octet);
   }, 60_000);
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
     await started?.stop();
+    if (started) octetsInUse.delete(started.ctx.meta.value.octet);
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 
