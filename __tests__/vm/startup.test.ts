@@ -94,6 +94,8 @@ class FakeMetadata {
   readonly values = new Map<string, string>();
   readonly guest: string[] = [];
   readonly requests: string[] = [];
+  /** Statuses to answer a path with, one per request, before its value (a metadata server briefly away). */
+  readonly failures = new Map<string, number[]>();
   rejected = 0;
   /** A long-poll on a missing key is held at most this long (the script asks for 60 s). */
   maxWaitMs = 400;
@@ -150,6 +152,11 @@ class FakeMetadata {
           ok();
         });
       });
+    }
+    const failure = this.failures.get(path)?.shift();
+    if (failure !== undefined) {
+      res.writeHead(failure).end('unavailable\n');
+      return;
     }
     const value = this.values.get(path);
     if (value === undefined) res.writeHead(404).end('not found\n');
@@ -602,6 +609,34 @@ describe('etcd-force-new-cluster (quorum recovery)', () => {
     // No key at all (every ordinary boot): nothing.
     const none = await bash('echo "[$(force_new_cluster_nonce)]"', env);
     expect(none.stdout).toBe('[]\n');
+  });
+
+  it('a metadata server briefly away is asked again, never taken for "no recovery asked"; one that stays away fails the start-up', async () => {
+    const vm = vmDirs({ 'kube-env': kubeEnv({ INITIAL_ETCD_CLUSTER_STATE: 'existing' }) });
+    const env = { ...vm.env, VM, IP, HA_METADATA_URL: md.url };
+    mkdirSync(join(vm.root, 'mnt/disks/master-pd/var/etcd/data/member/wal'), { recursive: true });
+    const key = 'instance/attributes/etcd-force-new-cluster';
+    md.set(key, 'rec-2');
+    try {
+      md.failures.set(key, [503, 500]);
+      const forced = await bash('echo "[$(force_new_cluster_nonce)]"', env);
+      expect(forced.stdout).toBe('[rec-2]\n');
+      md.failures.set(
+        key,
+        Array.from({ length: 10 }, () => 503),
+      );
+      const away = await bash('force_new_cluster_nonce; echo "|rc=$?"', env);
+      expect(away.code).toBe(1);
+      expect(md.status).toBe(`failed: metadata ${key}: HTTP 503 after 10 tries`);
+      // The same for a restore: a 503 is not "no restore asked".
+      md.failures.set('instance/attributes/etcd-restore-from', [503]);
+      md.set('instance/attributes/etcd-restore-from', 'r-1 backups snap.db 17 -');
+      expect((await bash('echo "[$(restore_request)]"', env)).stdout).toBe('[r-1 backups snap.db 17 -]\n');
+    } finally {
+      md.failures.clear();
+      md.values.delete(key);
+      md.values.delete('instance/attributes/etcd-restore-from');
+    }
   });
 });
 
