@@ -142,6 +142,20 @@ md_get() {
   fail "metadata $1: HTTP $code after $i tries"
 }
 
+# md_optional PATH OUT: 0 with the value in OUT, 1 when the key is not set (404). Any other answer
+# (no answer, 5xx) is retried as md_get does, then fails the start-up: a key that asks for a
+# recovery must never be taken as absent because the metadata server was briefly away.
+md_optional() {
+  local code i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    code=$(md_fetch "$1" "$2")
+    [[ $code == 200 ]] && return 0
+    [[ $code == 404 ]] && return 1
+    sleep "$POLL"
+  done
+  fail "metadata $1: HTTP $code after $i tries"
+}
+
 read_metadata() {
   # Secrets stay in memory (/run is a tmpfs) and go at exit (see main).
   if [[ -z $WORK ]]; then
@@ -596,9 +610,8 @@ FORCE_APPLIED=$MNT/var/etcd/force-new-cluster.applied
 
 # Prints the nonce to apply at this boot, or nothing.
 force_new_cluster_nonce() {
-  local code nonce
-  code=$(md_fetch instance/attributes/etcd-force-new-cluster "$WORK/force-new-cluster")
-  [[ $code == 200 ]] || return 0
+  local nonce
+  md_optional instance/attributes/etcd-force-new-cluster "$WORK/force-new-cluster" || return 0
   nonce=$(<"$WORK/force-new-cluster")
   [[ -n $nonce && $nonce != "$(cat "$FORCE_APPLIED" 2>/dev/null || true)" ]] || return 0
   etcd_has_data || fail "etcd-force-new-cluster $nonce: this VM has no etcd data to form a new cluster from"
@@ -629,9 +642,8 @@ RESTORE_APPLIED=$MNT/var/etcd/restore-from.applied
 
 # Prints the request to apply at this boot, or nothing.
 restore_request() {
-  local code value nonce
-  code=$(md_fetch instance/attributes/etcd-restore-from "$WORK/restore-from")
-  [[ $code == 200 ]] || return 0
+  local value nonce
+  md_optional instance/attributes/etcd-restore-from "$WORK/restore-from" || return 0
   value=$(<"$WORK/restore-from")
   read -r nonce _ <<<"$value"
   [[ -n $nonce && $nonce != "$(cat "$RESTORE_APPLIED" 2>/dev/null || true)" ]] || return 0
