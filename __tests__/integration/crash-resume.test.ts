@@ -17,6 +17,7 @@ import { laneRequest } from '../support/engine-intents.ts';
 import { LOCK_LABEL, decodeLock } from '../../src/engine/lock.ts';
 import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
+import { everyK } from '../support/crash-lanes.ts';
 
 const B = 'europe-west1-b',
   C = 'europe-west1-c';
@@ -58,17 +59,6 @@ afterAll(async () => {
   await world?.stop();
 }, 60_000);
 
-/** Runs `round(lane, k)` for k = 1..n, each lane taking every LANES-th k in turn; fails once every lane has stopped. */
-async function everyK(n: number, round: (lane: EngineWorld, k: number) => Promise<void>): Promise<void> {
-  const results = await Promise.allSettled(
-    lanes.map(async (lane, i) => {
-      for (let k = i + 1; k <= n; k += lanes.length) await round(lane, k);
-    }),
-  );
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
-}
-
 test('1 -> 2 survives a crash after every single write', async () => {
   // Count the writes of an uninterrupted run first, then undo it.
   const [first] = lanes as [EngineWorld];
@@ -78,7 +68,7 @@ test('1 -> 2 survives a crash after every single write', async () => {
   expect(writes).toBeGreaterThanOrEqual(9);
   await first.run(intentIn(first, { operation: 'down', deleteNodes: false, zone: C }));
 
-  await everyK(writes, async (lane, k) => {
+  await everyK(lanes, writes, async (lane, k) => {
     const add = intentIn(lane, { zone: C, replicate: true });
     const trace: string[] = [];
     const outcome = await lane.runWith(add, crashAfterWrite(k, trace)).then(
@@ -155,7 +145,7 @@ test('removing the etcd leader (3 -> 2) survives a crash after every single writ
   const writes = seen.length;
   await first.run(intentIn(first, { zone: measured.zone, replicate: true }));
 
-  await everyK(writes, async (lane, k) => {
+  await everyK(lanes, writes, async (lane, k) => {
     const victim = await leaderVm(lane);
     const remove = intentIn(lane, { operation: 'down', deleteNodes: false, replicaName: victim.name });
     const trace: string[] = [];

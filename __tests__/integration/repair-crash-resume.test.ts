@@ -13,30 +13,13 @@ import { clusterNames } from '../../src/model.ts';
 import { clusterHealth } from '../../src/report/health.ts';
 import { SimulatedCrash, crashAfterWrite } from '../support/crash.ts';
 import { B, C, D, laneRequest } from '../support/engine-intents.ts';
-import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
+import { everyK, threeReplicaLanes } from '../support/crash-lanes.ts';
 
 const LANES = 4;
 const POLICY: RepairPolicy = { maxRetries: 100, retryPeriodMs: 0, minHealthyPeriodMs: 0, zonePolicy: 'same', learnerGraceMs: 600_000 };
 
-let world: EngineWorld;
-const lanes: EngineWorld[] = [];
-
-beforeAll(async () => {
-  // GCE's operations take 20 ms here instead of the emulator's 100: nothing below looks at one under way.
-  world = await startEngineWorld({ vmRuntime: 'process', operationLatencyMs: 20 });
-  for (let i = 0; i < LANES; i++) lanes.push(await world.inProject(`${PROJECT}-lane${i}`, i === 0 ? 'kubernetes' : `lane${i}`));
-  await Promise.all(
-    lanes.map(async (lane) => {
-      await lane.run(laneRequest(lane, { zone: B }));
-      await lane.run(laneRequest(lane, { replicas: 3, zones: [B, C, D] }));
-    }),
-  );
-}, 180_000);
-afterAll(async () => {
-  for (const lane of lanes) await lane.stop();
-  await world?.stop();
-}, 60_000);
+const lanes = threeReplicaLanes(LANES);
 
 /** The repair under test (a request id of its own each call). */
 const repair = (lane: EngineWorld): Intent => laneRequest(lane, { operation: 'repair', repair: POLICY });
@@ -47,17 +30,6 @@ async function killOne(lane: EngineWorld): Promise<string> {
   const victim = s.replicas.find((r) => r.zone === D && r.name !== clusterNames(lane.instancePrefix).master)!;
   await lane.admin('kill-etcd', { project: lane.project, zone: D, instance: victim.name, keepDown: true });
   return victim.name;
-}
-
-/** Runs `round(lane, k)` for k = 1..n, each lane taking every LANES-th k in turn; fails once every lane has stopped. */
-async function everyK(n: number, round: (lane: EngineWorld, k: number) => Promise<void>): Promise<void> {
-  const results = await Promise.allSettled(
-    lanes.map(async (lane, i) => {
-      for (let k = i + 1; k <= n; k += lanes.length) await round(lane, k);
-    }),
-  );
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 test('repairing a dead replica survives a crash after every single write', async () => {
@@ -82,7 +54,7 @@ test('repairing a dead replica survives a crash after every single write', async
   const writes = seen.length;
 
   const checked: number[] = [];
-  await everyK(writes, async (lane, k) => {
+  await everyK(lanes, writes, async (lane, k) => {
     const dead = await killOne(lane);
     const run = repair(lane);
     const trace: string[] = [];

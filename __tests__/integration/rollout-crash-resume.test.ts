@@ -14,31 +14,14 @@ import type { Intent, Replica } from '../../src/model.ts';
 import { clusterHealth } from '../../src/report/health.ts';
 import { SimulatedCrash, crashAfterWrite } from '../support/crash.ts';
 import { B, C, D, laneRequest } from '../support/engine-intents.ts';
-import { PROJECT, startEngineWorld } from '../support/engine-world.ts';
 import type { EngineWorld } from '../support/engine-world.ts';
+import { everyK, threeReplicaLanes } from '../support/crash-lanes.ts';
 
 const LANES = 4;
 const OLD = 'e2-standard-4',
   NAMED = 'e2-standard-2';
 
-let world: EngineWorld;
-const lanes: EngineWorld[] = [];
-
-beforeAll(async () => {
-  // GCE's operations take 20 ms here instead of the emulator's 100: nothing below looks at one under way.
-  world = await startEngineWorld({ vmRuntime: 'process', operationLatencyMs: 20 });
-  for (let i = 0; i < LANES; i++) lanes.push(await world.inProject(`${PROJECT}-lane${i}`, i === 0 ? 'kubernetes' : `lane${i}`));
-  await Promise.all(
-    lanes.map(async (lane) => {
-      await lane.run(laneRequest(lane, { zone: B }));
-      await lane.run(laneRequest(lane, { replicas: 3, zones: [B, C, D] }));
-    }),
-  );
-}, 180_000);
-afterAll(async () => {
-  for (const lane of lanes) await lane.stop();
-  await world?.stop();
-}, 60_000);
+const lanes = threeReplicaLanes(LANES);
 
 /** The rollout under test: every replica to e2-standard-2 (a request id of its own each call). */
 const rollout = (lane: EngineWorld): Intent => laneRequest(lane, { operation: 'rollout', machineType: NAMED, shapeNamed: ['machineType'] });
@@ -56,17 +39,6 @@ async function outdateOne(lane: EngineWorld, k: number): Promise<Replica> {
   expect(outdated.map((r) => r.zone)).toEqual([victim.zone]);
   expect(replaced.state.replicas.map((r) => r.machineType).sort()).toEqual([NAMED, NAMED, OLD]);
   return outdated[0]!;
-}
-
-/** Runs `round(lane, k)` for k = 1..n, each lane taking every LANES-th k in turn; fails once every lane has stopped. */
-async function everyK(n: number, round: (lane: EngineWorld, k: number) => Promise<void>): Promise<void> {
-  const results = await Promise.allSettled(
-    lanes.map(async (lane, i) => {
-      for (let k = i + 1; k <= n; k += lanes.length) await round(lane, k);
-    }),
-  );
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 /** The zone and machine type of each replica, by zone. */
@@ -98,7 +70,7 @@ test('a rollout round survives a crash after every single write', async () => {
   expect(seen.filter((w) => w === 'deleteInstance')).toHaveLength(1);
   const writes = seen.length;
 
-  await everyK(writes, async (lane, k) => {
+  await everyK(lanes, writes, async (lane, k) => {
     const outdated = await outdateOne(lane, k);
     const run = rollout(lane);
     const trace: string[] = [];
